@@ -1,0 +1,34 @@
+"""Shared fixtures: the cast of users, a fresh key cache per test."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from terabox_crm.testing import factories
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keyring():
+    from terabox_crm.crypto import keyring
+
+    keyring.reset_cache()
+    yield
+    keyring.reset_cache()
+
+
+@pytest.fixture
+def cast(db):
+    from terabox_crm.core.roles import Role
+
+    acme = factories.make_workspace("Acme")
+    globex = factories.make_workspace("Globex")
+    people = SimpleNamespace(acme=acme, globex=globex, password=factories.PASSWORD)
+    for role in (Role.OWNER, Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.VIEWER):
+        user = factories.make_user(f"{role}@acme.example")
+        setattr(people, role, user)
+        setattr(people, f"{role}_membership", factories.add_member(acme, user, role))
+    people.outsider = factories.make_user("outsider@globex.example")
+    people.outsider_membership = factories.add_member(globex, people.outsider, Role.OWNER)
+    return people

@@ -1,0 +1,160 @@
+"""Appending to the audit chain.
+
+``hash = SHA-256(prev_hash ‖ SHA-256(0x00 ‖ canonical_json(event)))`` with a
+genesis ``prev_hash`` of 32 zero bytes (docs/decisions/0001-audit-chain.md).
+Each event is one INSERT whose hash is computed beforehand, inside the caller's
+transaction, after locking the chain head: on PostgreSQL with ``SELECT … FOR
+UPDATE``, on SQLite by the IMMEDIATE transaction that already holds the write
+lock. An event therefore never describes a rolled-back change, and a change
+never commits without its event.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from terabox_crm.audit import events
+from terabox_crm.audit.models import AuditDetail, AuditEvent, ChainHead
+from terabox_crm.core import context
+
+GENESIS = "0" * 64
+SYSTEM_CHAIN = "system"
+
+
+def canonical_json(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_body(event: AuditEvent) -> dict:
+    """The chained fields of an event, exactly as hashed."""
+    return {
+        "chain": event.chain,
+        "seq": event.seq,
+        "time": iso(event.created_at),
+        "workspace": str(event.workspace_id) if event.workspace_id else None,
+        "actor": str(event.actor_id) if event.actor_id else None,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "request_id": event.request_id,
+        "channel": event.channel,
+        "payload": event.payload,
+        "detail_digest": event.detail_digest,
+    }
+
+
+def compute_hash(prev_hash: str, body: dict) -> str:
+    leaf = hashlib.sha256(b"\x00" + canonical_json(body)).digest()
+    return hashlib.sha256(bytes.fromhex(prev_hash) + leaf).hexdigest()
+
+
+def _lock_head(chain: str) -> ChainHead:
+    ChainHead.objects.bulk_create(
+        [ChainHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True
+    )
+    return ChainHead.objects.select_for_update().get(chain=chain)
+
+
+def subject_scope(subject_id) -> str:
+    return f"subject:{subject_id}"
+
+
+def _seal_detail(subject: str, detail: dict, event_ref: str) -> tuple[str, str, str]:
+    from terabox_crm.crypto import keyring
+
+    key = keyring.active_key(subject)
+    nonce = os.urandom(12)
+    sealed = key.aead.encrypt(nonce, canonical_json(detail), f"tbx/audit/{event_ref}".encode())
+    ciphertext = base64.b64encode(nonce + sealed).decode()
+    return key.key_id, ciphertext, hashlib.sha256(ciphertext.encode()).hexdigest()
+
+
+def open_detail(detail: AuditDetail) -> dict | None:
+    """Decrypt an event's personal side; None once its subject has been erased."""
+    from terabox_crm.crypto import keyring
+
+    try:
+        key = keyring.get_key(detail.key_id)
+    except keyring.KeyUnavailable:
+        return None
+    blob = base64.b64decode(detail.ciphertext)
+    event = detail.event
+    plain = key.aead.decrypt(blob[:12], blob[12:], f"tbx/audit/{event.chain}/{event.seq}".encode())
+    return json.loads(plain)
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    workspace=None,
+    obj=None,
+    object_type: str = "",
+    object_id: str = "",
+    payload: dict | None = None,
+    personal: dict | None = None,
+    subject_id: uuid.UUID | str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain of ``workspace`` (or the system chain).
+
+    ``payload`` is chained as it is and must hold no personal data or secrets:
+    ids, field names, role names, counts. ``personal`` (before/after values of
+    personal fields) is encrypted together with the client IP and user agent
+    under the key of ``subject_id`` (default: the actor), which erasure destroys.
+    """
+    events.get(action)  # unknown names fail loudly
+    ctx = context.current()
+    workspace_id = getattr(workspace, "pk", workspace)
+    chain = str(workspace_id) if workspace_id else SYSTEM_CHAIN
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    actor_id = getattr(actor, "pk", actor)
+    subject = subject_id or actor_id
+    detail = {"ip": ctx.ip, "user_agent": ctx.user_agent}
+    if personal:
+        detail["personal"] = personal
+    with transaction.atomic():
+        head = _lock_head(chain)
+        event = AuditEvent(
+            chain=chain,
+            seq=head.seq + 1,
+            created_at=timezone.now(),
+            workspace_id=workspace_id,
+            actor_id=actor_id,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            request_id=ctx.request_id,
+            channel=ctx.channel,
+            payload=payload or {},
+        )
+        sealed = None
+        if ctx.ip or ctx.user_agent or personal:
+            # With no person to attach it to (a failed sign-in for an unknown
+            # email), the detail goes under a monthly key: destroying that key
+            # after the security-event retention shreds the IPs it holds.
+            scope = subject_scope(subject) if subject else f"subject:anon-{event.created_at:%Y-%m}"
+            sealed = _seal_detail(scope, detail, f"{chain}/{event.seq}")
+            event.detail_digest = sealed[2]
+        event.prev_hash = head.hash
+        event.hash = compute_hash(head.hash, event_body(event))
+        event.save(force_insert=True)
+        if sealed is not None:
+            AuditDetail.objects.create(
+                event=event, subject=scope, key_id=sealed[0], ciphertext=sealed[1]
+            )
+        ChainHead.objects.filter(chain=chain).update(seq=event.seq, hash=event.hash)
+    return event

@@ -1,0 +1,104 @@
+"""Request plumbing: request id and client address, the body-size limit, and
+the current workspace (with its django-scopes scope) for every request."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django_scopes import scope, scopes_disabled
+
+from terabox_crm.core import context
+
+
+def client_ip(request: HttpRequest) -> str:
+    # REMOTE_ADDR is the peer; behind a proxy the operator sets
+    # CRM_BEHIND_PROXY and the proxy must overwrite X-Forwarded-For.
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class RequestContextMiddleware:
+    """Give each request an id and record where it came from for audit events."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else uuid.uuid4().hex
+        channel = "api" if request.path.startswith("/api/") else "web"
+        ctx = context.RequestContext(
+            request_id=request_id,
+            ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", "")[:512],
+            channel=channel,
+        )
+        request.request_id = request_id
+        with context.activate(ctx):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if (
+            request.path.startswith(("/accounts/", "/api/"))
+            or (getattr(request, "user", None)
+            and request.user.is_authenticated)
+        ):
+            # Pages with personal data or credentials are never cached by browsers or proxies.
+            response.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over ``MAX_REQUEST_BODY_BYTES`` with 413 before reading them (S7)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            from terabox_crm.web.errors import request_too_large
+
+            return request_too_large(request)
+        return self.get_response(request)
+
+
+class WorkspaceMiddleware:
+    """Resolve the current workspace from the session and scope all queries to it.
+
+    ``request.workspace`` and ``request.membership`` are None when the user is
+    anonymous or belongs to no workspace; tenant-model queries then raise
+    (django-scopes) unless the code opts out explicitly.
+    """
+
+    SESSION_KEY = "workspace_id"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from terabox_crm.core.selectors import membership_for
+
+        request.workspace = None
+        request.membership = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            with scopes_disabled():
+                membership = membership_for(user, request.session.get(self.SESSION_KEY))
+            if membership is not None:
+                request.membership = membership
+                request.workspace = membership.workspace
+                request.session[self.SESSION_KEY] = str(membership.workspace_id)
+        if request.workspace is None:
+            return self.get_response(request)
+        with scope(workspace=request.workspace):
+            return self.get_response(request)

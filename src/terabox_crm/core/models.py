@@ -1,0 +1,97 @@
+"""Workspaces and who belongs to them.
+
+A workspace is the tenant: every CRM row belongs to exactly one, and every
+query on a tenant model goes through django-scopes (``scoping.py``) so that an
+unscoped query raises instead of leaking another workspace's rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from terabox_crm.core.roles import MFA_ALWAYS_REQUIRED, Capability, Role
+from terabox_crm.crypto.fields import EncryptedTextField
+
+
+class Workspace(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(max_length=64, unique=True)
+    # S14: two-factor is required for everybody unless an owner relaxes it for
+    # members and viewers (whose passwords then need 15 characters).
+    mfa_required_for_all = models.BooleanField(
+        _("require two-factor for every member"), default=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def requires_mfa_for(self, membership: Membership) -> bool:
+        if self.mfa_required_for_all or membership.role in MFA_ALWAYS_REQUIRED:
+            return True
+        return membership.is_privacy_officer or membership.is_auditor
+
+
+class Membership(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    is_privacy_officer = models.BooleanField(_("privacy officer"), default=False)
+    is_auditor = models.BooleanField(_("auditor"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.workspace_id} as {self.role}"
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        caps = set()
+        if self.is_privacy_officer:
+            caps.add(Capability.PRIVACY_OFFICER)
+        if self.is_auditor:
+            caps.add(Capability.AUDITOR)
+        return frozenset(caps)
+
+
+class Invitation(models.Model):
+    """An invite link sent by email. Only a hash of its token is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = EncryptedTextField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation {self.id}"

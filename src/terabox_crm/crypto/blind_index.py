@@ -1,0 +1,42 @@
+"""Blind indexes: keyed hashes of normalised values for exact-match search (S3).
+
+The index key of a scope is derived with HKDF from that scope's index root,
+one subkey per field (``domain``). ``full`` (256-bit) values are only for
+uniqueness constraints such as a sign-in email; searchable CRM fields are
+truncated per the CipherSweet rule so one value does not single out a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+
+from terabox_crm.crypto import keyring
+
+_subkeys: dict[tuple[str, str], bytes] = {}
+
+
+def normalise_email(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def _subkey(scope: str, domain: str) -> bytes:
+    root = keyring.active_key(scope, "index")
+    cache_key = (root.key_id, domain)
+    subkey = _subkeys.get(cache_key)
+    if subkey is None:
+        subkey = keyring.derive(root, f"blind-index:{domain}")
+        _subkeys[cache_key] = subkey
+    return subkey
+
+
+def full(value: str, *, scope: str, domain: str) -> str:
+    """The 256-bit index of an already normalised value, hex encoded."""
+    return hmac.new(_subkey(scope, domain), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def truncated(value: str, *, scope: str, domain: str, bits: int) -> int:
+    """The index truncated to ``bits`` bits, as an integer column value."""
+    digest = hmac.new(_subkey(scope, domain), value.encode("utf-8"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> (64 - bits)

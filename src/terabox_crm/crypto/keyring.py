@@ -1,0 +1,218 @@
+"""The key ring: the key-encryption key (KEK) and the data keys it wraps.
+
+Design (docs/decisions/0002-field-encryption.md):
+
+* The KEK comes from ``CRM_MASTER_KEY`` (32 bytes, base64) or, for the
+  embedded default only, from ``keys/master.key`` generated in the data dir.
+  Its id is a short hash of the key so a wrong KEK is recognised at once.
+* Each scope (``system``, a workspace id, or ``subject:<id>`` for a person's
+  crypto-shredding key) has data keys stored wrapped with AES-KW (RFC 3394).
+  One key per scope and purpose is ``active``; rotation makes the old one
+  ``decrypt-only``.
+* Unwrapped keys and their ``AESGCM`` objects are cached per process:
+  building ``AESGCM`` per call halves throughput (NOTES.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from terabox_crm import datadir
+from terabox_crm.env import ConfigurationError, env_secret
+
+SYSTEM_SCOPE = "system"
+
+
+class KeyUnavailable(RuntimeError):
+    """A key the data names cannot be used (destroyed, or wrapped under another KEK)."""
+
+
+@dataclass(frozen=True)
+class LoadedKey:
+    key_id: str
+    scope: str
+    raw: bytes
+    aead: AESGCM
+
+
+_lock = threading.Lock()
+_kek: tuple[str, bytes] | None = None
+_cache: dict[str, LoadedKey] = {}
+_active: dict[tuple[str, str], str] = {}
+
+
+def _decode_kek(text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ConfigurationError("CRM_MASTER_KEY must be 32 bytes, base64-encoded") from None
+    if len(raw) != 32:
+        raise ConfigurationError("CRM_MASTER_KEY must be 32 bytes, base64-encoded")
+    return raw
+
+
+def kek() -> tuple[str, bytes]:
+    """Return ``(kek_id, kek)``, reading or (embedded default) generating it."""
+    global _kek
+    if _kek is None:
+        text = env_secret("CRM_MASTER_KEY")
+        if not text:
+            if settings.PRODUCTION:
+                raise ConfigurationError(
+                    "CRM_ENV=production requires CRM_MASTER_KEY (or CRM_MASTER_KEY_FILE)"
+                )
+            target = datadir.private_dir("keys") / "master.key"
+            if not target.exists():
+                datadir.write_private_file(target, base64.b64encode(secrets.token_bytes(32)))
+            text = target.read_text(encoding="utf-8").strip()
+        raw = _decode_kek(text)
+        kek_id = hashlib.sha256(b"tbx-kek-id" + raw).hexdigest()[:16]
+        _kek = (kek_id, raw)
+    return _kek
+
+
+def master_key_is_generated() -> bool:
+    """True when the KEK lives in the data dir (fine for a demo, not for production)."""
+    return not env_secret("CRM_MASTER_KEY")
+
+
+def reset_cache() -> None:
+    """Forget unwrapped keys (tests, and after a restore or rotation in another process)."""
+    global _kek
+    with _lock:
+        _kek = None
+        _cache.clear()
+        _active.clear()
+
+
+def _load(row) -> LoadedKey:
+    from terabox_crm.crypto.models import DataKey
+
+    if row.status == DataKey.Status.DESTROYED or row.wrapped is None:
+        raise KeyUnavailable(f"data key {row.key_id} has been destroyed")
+    kek_id, kek_raw = kek()
+    if row.kek_id != kek_id:
+        raise KeyUnavailable(
+            f"data key {row.key_id} is wrapped under master key {row.kek_id}, not {kek_id}"
+        )
+    raw = aes_key_unwrap(kek_raw, bytes(row.wrapped))
+    return LoadedKey(row.key_id, row.scope, raw, AESGCM(raw))
+
+
+def get_key(key_id: str) -> LoadedKey:
+    loaded = _cache.get(key_id)
+    if loaded is not None:
+        return loaded
+    from terabox_crm.crypto.models import DataKey
+
+    try:
+        row = DataKey.objects.get(key_id=key_id)
+    except DataKey.DoesNotExist:
+        raise KeyUnavailable(f"data key {key_id} is unknown") from None
+    loaded = _load(row)
+    with _lock:
+        _cache[key_id] = loaded
+    return loaded
+
+
+def create_key(scope: str, purpose: str) -> LoadedKey:
+    """Create, wrap and store a new active key; the previous active one becomes decrypt-only."""
+    from terabox_crm.crypto.models import DataKey
+
+    kek_id, kek_raw = kek()
+    raw = secrets.token_bytes(32)
+    key_id = secrets.token_hex(8)
+    with transaction.atomic():
+        DataKey.objects.filter(scope=scope, purpose=purpose, status=DataKey.Status.ACTIVE).update(
+            status=DataKey.Status.DECRYPT_ONLY
+        )
+        DataKey.objects.create(
+            key_id=key_id,
+            scope=scope,
+            purpose=purpose,
+            wrapped=aes_key_wrap(kek_raw, raw),
+            kek_id=kek_id,
+        )
+    loaded = LoadedKey(key_id, scope, raw, AESGCM(raw))
+
+    def remember() -> None:
+        # Only once committed: a rolled-back key must never be used again.
+        with _lock:
+            _cache[key_id] = loaded
+            _active[(scope, purpose)] = key_id
+
+    transaction.on_commit(remember)
+    return loaded
+
+
+def active_key(scope: str, purpose: str = "encryption") -> LoadedKey:
+    """The key new data of ``scope`` is written with, created on first use."""
+    key_id = _active.get((scope, purpose))
+    if key_id is not None and key_id in _cache:
+        return _cache[key_id]
+    from terabox_crm.crypto.models import DataKey
+
+    row = (
+        DataKey.objects.filter(scope=scope, purpose=purpose, status=DataKey.Status.ACTIVE)
+        .order_by("-created_at")
+        .first()
+    )
+    if row is None:
+        try:
+            with transaction.atomic():
+                return create_key(scope, purpose)
+        except IntegrityError:  # pragma: no cover - two processes raced; reread
+            return active_key(scope, purpose)
+    loaded = _load(row)
+    with _lock:
+        _cache[row.key_id] = loaded
+        _active[(scope, purpose)] = row.key_id
+    return loaded
+
+
+def destroy_scope(scope: str) -> int:
+    """Destroy every key of ``scope`` (crypto-shredding): their data becomes unreadable."""
+    from terabox_crm.crypto.models import DataKey
+
+    rows = list(DataKey.objects.filter(scope=scope).values_list("key_id", flat=True))
+    DataKey.objects.filter(scope=scope).update(
+        status=DataKey.Status.DESTROYED, wrapped=None, destroyed_at=timezone.now()
+    )
+    with _lock:
+        for key_id in rows:
+            _cache.pop(key_id, None)
+        for pair in [pair for pair in _active if pair[0] == scope]:
+            _active.pop(pair, None)
+    return len(rows)
+
+
+def derive(key: LoadedKey, domain: str, length: int = 32) -> bytes:
+    """A subkey of ``key`` for one domain (HKDF-SHA256), e.g. one blind index."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=domain.encode()).derive(
+        key.raw
+    )
+
+
+def check_all_keys() -> list[str]:
+    """Unwrap every stored, non-destroyed key; return the problems found (readiness)."""
+    from terabox_crm.crypto.models import DataKey
+
+    problems = []
+    for row in DataKey.objects.exclude(status=DataKey.Status.DESTROYED).iterator():
+        try:
+            _load(row)
+        except Exception as exc:  # any failure to unwrap is a readiness failure
+            problems.append(f"{row.key_id}: {exc}")
+    return problems

@@ -1,0 +1,40 @@
+"""Wrapped data keys. The key-encryption key (KEK) never touches the database:
+only data keys wrapped with AES-KW under it are stored here (S3)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class DataKey(models.Model):
+    """A data-encryption key (DEK) of one scope, stored wrapped under the KEK.
+
+    ``scope`` is ``"system"`` for data outside any workspace (user accounts)
+    or a workspace id. ``purpose`` separates keys that encrypt fields from the
+    root that blind-index keys are derived from; ``subject`` scopes hold one
+    person's crypto-shredding key.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        DECRYPT_ONLY = "decrypt-only"
+        DESTROYED = "destroyed"
+
+    class Purpose(models.TextChoices):
+        ENCRYPTION = "encryption"
+        INDEX = "index"
+
+    key_id = models.CharField(max_length=32, primary_key=True)
+    scope = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    wrapped = models.BinaryField(null=True)
+    kek_id = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "purpose", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} ({self.scope}, {self.purpose}, {self.status})"

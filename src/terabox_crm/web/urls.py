@@ -1,0 +1,10 @@
+from django.urls import path
+
+from terabox_crm.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("i18n/language/", views.set_language, name="set_language"),
+]
