@@ -44,10 +44,8 @@ class RequestContextMiddleware:
         response["X-Request-ID"] = request_id
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if (
-            request.path.startswith(("/accounts/", "/api/"))
-            or (getattr(request, "user", None)
-            and request.user.is_authenticated)
+        if request.path.startswith(("/accounts/", "/api/")) or (
+            getattr(request, "user", None) and request.user.is_authenticated
         ):
             # Pages with personal data or credentials are never cached by browsers or proxies.
             response.setdefault("Cache-Control", "no-store")
