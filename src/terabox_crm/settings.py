@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "huey.contrib.djhuey",
     "csp",
     "terabox_crm.core",
     "terabox_crm.crypto",
@@ -144,7 +145,27 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-HUEY_IMMEDIATE = env_bool("CRM_JOBS_IMMEDIATE", False)
+# Jobs (Huey): SQLite storage in the data dir for the embedded default, Redis
+# when several workers or machines share the queue. Payloads carry ids only.
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": env_str("CRM_JOBS_NAME", "terabox-crm"),
+        "url": REDIS_URL,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "terabox-crm",
+        "filename": str(DATA_DIR / "jobs.sqlite3"),
+    }
+HUEY.update(
+    {
+        "immediate": env_bool("CRM_JOBS_IMMEDIATE", False),
+        "utc": True,
+        "consumer": {"workers": env_int("CRM_JOB_WORKERS", 2), "worker_type": "thread"},
+    }
+)
 
 # --- Authentication (S2, S7, S14) ------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
