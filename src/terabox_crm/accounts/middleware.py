@@ -13,7 +13,7 @@ from django.utils import translation
 class SessionPolicyMiddleware:
     """End sessions past the absolute lifetime (the idle one is the cookie age)."""
 
-    KEY = "auth_started_at"
+    KEY = "auth_started_at"  # accounts.session_keys.AUTH_STARTED_AT
 
     def __init__(self, get_response):
         self.get_response = get_response
