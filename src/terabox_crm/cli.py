@@ -1,30 +1,50 @@
-"""The ``terabox-crm`` command."""
+"""The ``terabox-crm`` command: one entry point, one module per subcommand.
+
+Each subcommand lives beside the app it belongs to and exposes
+``main(argv) -> int``; this module only sets Django up and dispatches, so
+adding a command never means editing another app's code.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
+COMMANDS: dict[str, tuple[str, str]] = {
+    # name: (module, one-line help)
+    "serve": ("terabox_crm.ops.serve", "run the HTTPS server and an embedded job worker"),
+    "worker": ("terabox_crm.ops.worker", "run a job worker (for Redis-backed deployments)"),
+    "createowner": ("terabox_crm.core.cli", "create a workspace and its first owner"),
+    "audit": ("terabox_crm.audit.cli", "audit log tools: verify"),
+    "manage": ("terabox_crm.ops.manage", "run a Django management command"),
+}
 
-def _setup_django() -> None:
+
+def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terabox_crm.settings")
     import django
 
     django.setup()
 
 
+def usage() -> str:
+    lines = ["usage: terabox-crm COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<12} {help_text}" for name, (_module, help_text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["manage"]:
-        _setup_django()
-        from django.core.management import execute_from_command_line
-
-        execute_from_command_line(["terabox-crm manage", *argv[1:]])
-        return 0
-    print(
-        "usage: terabox-crm {serve,createowner,token,worker,backup,audit,keys,retention,security,manage} ..."
-    )
-    return 2
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"terabox-crm: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest) or 0)
 
 
 if __name__ == "__main__":
