@@ -127,6 +127,24 @@ def get_key(key_id: str) -> LoadedKey:
     return loaded
 
 
+def preload(key_ids) -> None:
+    """Load several keys with one query (a list page decrypting rows of many
+    subjects). Unknown, destroyed or foreign-KEK keys are skipped here;
+    ``get_key`` reports them as usual."""
+    from terabox_crm.crypto.models import DataKey
+
+    missing = {key_id for key_id in key_ids if key_id and key_id not in _cache}
+    if not missing:
+        return
+    for row in DataKey.objects.filter(key_id__in=missing):
+        try:
+            loaded = _load(row)
+        except KeyUnavailable:
+            continue
+        with _lock:
+            _cache[row.key_id] = loaded
+
+
 def create_key(scope: str, purpose: str) -> LoadedKey:
     """Create, wrap and store a new active key; the previous active one becomes decrypt-only."""
     from terabox_crm.crypto.models import DataKey

@@ -1,0 +1,26 @@
+"""Personal-data inventory of workspaces and memberships (P1)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.privacy.inventory import Category, Purpose, non_personal, personal
+
+personal(
+    "core.Invitation",
+    "email",
+    category=Category.CONTACT,
+    purposes=(Purpose.COMMUNICATION,),
+    retention="invitation",
+    note=_("address an invitation was sent to"),
+)
+non_personal(
+    "core.Workspace", "name", "slug", why="the name of the customer's organisation, not a person"
+)
+non_personal("core.Membership", "role", why="role code")
+non_personal(
+    "core.Invitation",
+    "email_index",
+    "language",
+    "role",
+    "token_hash",
+    why="blind index, language and role codes, token hash",
+)

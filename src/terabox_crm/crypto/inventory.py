@@ -1,0 +1,14 @@
+"""The key ring stores wrapped keys, never personal data."""
+
+from terabox_crm.privacy.inventory import non_personal
+
+non_personal(
+    "crypto.DataKey",
+    "key_id",
+    "scope",
+    "purpose",
+    "status",
+    "wrapped",
+    "kek_id",
+    why="key metadata and AES-KW wrapped key material",
+)

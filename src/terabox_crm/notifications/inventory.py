@@ -1,0 +1,10 @@
+"""Personal-data inventory of in-app notifications (P1)."""
+
+from terabox_crm.privacy.inventory import non_personal
+
+non_personal(
+    "notifications.Notification",
+    "kind",
+    "params",
+    why="a kind name and ids; text and names are rendered at read time",
+)

@@ -1,0 +1,50 @@
+"""Every text-like field of the product is declared personal or non-personal (P1)."""
+
+from django.apps import apps
+from django.db import models
+
+from terabox_crm.crypto.fields import EncryptedTextField
+from terabox_crm.privacy import inventory
+
+TEXT_LIKE = (models.CharField, models.TextField, models.JSONField, models.BinaryField)
+
+
+def product_fields():
+    for model in apps.get_models():
+        if not model.__module__.startswith("terabox_crm."):
+            continue
+        for field in model._meta.concrete_fields:
+            if isinstance(field, TEXT_LIKE):
+                yield model._meta.label, field
+
+
+def test_every_text_field_is_declared_personal_or_not():
+    missing = [
+        f"{label}.{field.name}"
+        for label, field in product_fields()
+        if not inventory.is_declared(label, field.name)
+    ]
+    assert missing == [], f"declare these in the app's inventory.py: {missing}"
+
+
+def test_personal_fields_said_to_be_encrypted_are_encrypted_columns():
+    by_label = {model._meta.label: model for model in apps.get_models()}
+    wrong = [
+        f"{item.model}.{item.field}"
+        for item in inventory.personal_fields()
+        if item.encrypted
+        and not isinstance(by_label[item.model]._meta.get_field(item.field), EncryptedTextField)
+        and item.model != "audit.AuditDetail"  # sealed by the audit chain itself
+    ]
+    assert wrong == []
+
+
+def test_declarations_name_real_fields():
+    by_label = {model._meta.label: model for model in apps.get_models()}
+    for item in inventory.personal_fields():
+        by_label[item.model]._meta.get_field(item.field)
+
+
+def test_unencrypted_personal_fields_are_only_one_way_hashes():
+    plain = {f"{i.model}.{i.field}" for i in inventory.personal_fields() if not i.encrypted}
+    assert plain == {"accounts.User.password"}
