@@ -18,6 +18,20 @@ TYPE_BASE = "https://terabox-crm.dev/problems/"
 CONTENT_TYPE = "application/problem+json"
 
 
+# By status; an APIException may name its own type with ``problem_type``.
+_TYPES = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "too-large",
+    415: "unsupported-media-type",
+    429: "throttled",
+}
+
+
 def problem(status_code: int, type_name: str, title: str, detail: str = "", **extra) -> dict:
     body = {"type": TYPE_BASE + type_name, "title": title, "status": status_code}
     if detail:
@@ -67,16 +81,11 @@ def exception_handler(exc, context):
             _("Some fields have errors; nothing was changed."),
             errors=_flatten(exc.detail),
         )
-    type_name = {
-        400: "bad-request",
-        401: "unauthenticated",
-        403: "forbidden",
-        404: "not-found",
-        405: "method-not-allowed",
-        406: "not-acceptable",
-        413: "too-large",
-        415: "unsupported-media-type",
-        429: "throttled",
-    }.get(exc.status_code, "error")
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # Session auth has no WWW-Authenticate scheme, so DRF answers 403; the
+        # type still tells a client to sign in rather than ask for a role.
+        type_name = "unauthenticated"
+    else:
+        type_name = getattr(exc, "problem_type", None) or _TYPES.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     return problem_response(exc.status_code, type_name, str(detail), headers=headers or None)

@@ -1,63 +1,69 @@
 """Appending to the audit chain.
 
 ``hash = SHA-256(prev_hash ‖ SHA-256(0x00 ‖ canonical_json(event)))`` with a
-genesis ``prev_hash`` of 32 zero bytes (docs/decisions/0001-audit-chain.md).
-Each event is one INSERT whose hash is computed beforehand, inside the caller's
-transaction, after locking the chain head: on PostgreSQL with ``SELECT … FOR
-UPDATE``, on SQLite by the IMMEDIATE transaction that already holds the write
-lock. An event therefore never describes a rolled-back change, and a change
-never commits without its event.
+genesis ``prev_hash`` of 32 zero bytes (``hashing.py``,
+docs/decisions/0001-audit-chain.md). Each event is one INSERT whose hash is
+computed beforehand, inside the caller's transaction, after locking the chain
+head: on PostgreSQL with ``SELECT … FOR UPDATE``, on SQLite by the IMMEDIATE
+transaction that already holds the write lock. An event therefore never
+describes a rolled-back change, and a change never commits without its event.
+Every ``CHECKPOINT_EVERY``-th event also gets a signed checkpoint in the same
+transaction.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import uuid
-from datetime import UTC, datetime
 
+from cryptography.exceptions import InvalidTag
 from django.db import transaction
 from django.utils import timezone
 
-from terabox_crm.audit import events
+from terabox_crm.audit import checkpoints, events
+from terabox_crm.audit.hashing import GENESIS, canonical_json, compute_hash, detail_digest, iso
+from terabox_crm.audit.hashing import body as _body
 from terabox_crm.audit.models import AuditDetail, AuditEvent, ChainHead
 from terabox_crm.core import context
 
-GENESIS = "0" * 64
+__all__ = [
+    "GENESIS",
+    "SYSTEM_CHAIN",
+    "DetailUnreadable",
+    "canonical_json",
+    "compute_hash",
+    "event_body",
+    "iso",
+    "open_detail",
+    "record",
+    "subject_scope",
+]
+
 SYSTEM_CHAIN = "system"
 
 
-def canonical_json(data: dict) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+class DetailUnreadable(ValueError):
+    """An event's personal side fails authentication: it was altered or moved."""
 
 
 def event_body(event: AuditEvent) -> dict:
     """The chained fields of an event, exactly as hashed."""
-    return {
-        "chain": event.chain,
-        "seq": event.seq,
-        "time": iso(event.created_at),
-        "workspace": str(event.workspace_id) if event.workspace_id else None,
-        "actor": str(event.actor_id) if event.actor_id else None,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "request_id": event.request_id,
-        "channel": event.channel,
-        "payload": event.payload,
-        "detail_digest": event.detail_digest,
-    }
-
-
-def compute_hash(prev_hash: str, body: dict) -> str:
-    leaf = hashlib.sha256(b"\x00" + canonical_json(body)).digest()
-    return hashlib.sha256(bytes.fromhex(prev_hash) + leaf).hexdigest()
+    return _body(
+        chain=event.chain,
+        seq=event.seq,
+        created_at=event.created_at,
+        workspace_id=event.workspace_id,
+        actor_id=event.actor_id,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        request_id=event.request_id,
+        channel=event.channel,
+        payload=event.payload,
+        detail_digest=event.detail_digest,
+    )
 
 
 def _lock_head(chain: str) -> ChainHead:
@@ -71,27 +77,39 @@ def subject_scope(subject_id) -> str:
     return f"subject:{subject_id}"
 
 
-def _seal_detail(subject: str, detail: dict, event_ref: str) -> tuple[str, str, str]:
+def _detail_aad(chain: str, seq: int) -> bytes:
+    return f"tbx/audit/{chain}/{seq}".encode()
+
+
+def _seal_detail(subject: str, detail: dict, chain: str, seq: int) -> tuple[str, str, str]:
     from terabox_crm.crypto import keyring
 
     key = keyring.active_key(subject)
     nonce = os.urandom(12)
-    sealed = key.aead.encrypt(nonce, canonical_json(detail), f"tbx/audit/{event_ref}".encode())
+    sealed = key.aead.encrypt(nonce, canonical_json(detail), _detail_aad(chain, seq))
     ciphertext = base64.b64encode(nonce + sealed).decode()
-    return key.key_id, ciphertext, hashlib.sha256(ciphertext.encode()).hexdigest()
+    return key.key_id, ciphertext, detail_digest(ciphertext)
 
 
-def open_detail(detail: AuditDetail) -> dict | None:
-    """Decrypt an event's personal side; None once its subject has been erased."""
+def open_detail(detail: AuditDetail, *, event: AuditEvent | None = None) -> dict | None:
+    """Decrypt an event's personal side; None once its subject has been erased.
+
+    Pass ``event`` when it is at hand (list pages) to save a query. Raises
+    ``DetailUnreadable`` when the ciphertext was altered or moved to another
+    event.
+    """
     from terabox_crm.crypto import keyring
 
     try:
         key = keyring.get_key(detail.key_id)
     except keyring.KeyUnavailable:
         return None
-    blob = base64.b64decode(detail.ciphertext)
-    event = detail.event
-    plain = key.aead.decrypt(blob[:12], blob[12:], f"tbx/audit/{event.chain}/{event.seq}".encode())
+    event = event if event is not None else detail.event
+    try:
+        blob = base64.b64decode(detail.ciphertext, validate=True)
+        plain = key.aead.decrypt(blob[:12], blob[12:], _detail_aad(event.chain, event.seq))
+    except (InvalidTag, ValueError):
+        raise DetailUnreadable(f"audit detail of {event.chain}#{event.seq}") from None
     return json.loads(plain)
 
 
@@ -147,14 +165,16 @@ def record(
             # email), the detail goes under a monthly key: destroying that key
             # after the security-event retention shreds the IPs it holds.
             scope = subject_scope(subject) if subject else f"subject:anon-{event.created_at:%Y-%m}"
-            sealed = _seal_detail(scope, detail, f"{chain}/{event.seq}")
+            sealed = _seal_detail(scope, detail, chain, event.seq)
             event.detail_digest = sealed[2]
         event.prev_hash = head.hash
         event.hash = compute_hash(head.hash, event_body(event))
-        event.save(force_insert=True)
+        event.save(force_insert=True)  # the event's single INSERT; never updated afterwards
         if sealed is not None:
             AuditDetail.objects.create(
                 event=event, subject=scope, key_id=sealed[0], ciphertext=sealed[1]
             )
         ChainHead.objects.filter(chain=chain).update(seq=event.seq, hash=event.hash)
+        if event.seq % checkpoints.CHECKPOINT_EVERY == 0:
+            checkpoints.write_checkpoint(chain=chain, seq=event.seq, hash=event.hash)
     return event

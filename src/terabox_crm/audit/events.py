@@ -48,4 +48,5 @@ def label(action: str) -> str:
     return str(event_type.label) if event_type else action
 
 
-register("audit.checkpoint.created", _("Audit checkpoint signed"))
+# The audit app's own event: `terabox-crm audit verify` found a chain broken.
+register("security.audit.tamper_detected", _("Audit log tampering detected"))
