@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
@@ -7,8 +6,10 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        events.register("accounts.login.succeeded", _("Signed in"))
-        events.register("accounts.logout", _("Signed out"))
-        events.register("security.login.failed", _("Sign-in failed"))
+        from terabox_crm.accounts import events, tracking
+
+        events.register_all()
+        user_logged_in.connect(tracking.on_login, dispatch_uid="accounts.track_login")
+        user_logged_out.connect(tracking.on_logout, dispatch_uid="accounts.track_logout")

@@ -1,4 +1,8 @@
-"""Sign-in by email and password, the email found through its blind index."""
+"""Sign-in by email and password, the email found through its blind index.
+
+An unknown email costs the same as a wrong password: a password is hashed
+either way, so the answer's timing does not tell whether an account exists.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ class EmailBackend(ModelBackend):
             # Same work as a real check, so an unknown email answers in the same time.
             user_model().set_password(password)
             return None
+        # check_password also re-hashes a legacy hash (PBKDF2, older Argon2
+        # parameters) with the current hasher when the password is right.
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None

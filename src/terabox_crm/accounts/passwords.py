@@ -1,10 +1,13 @@
 """The password policy (S2; ASVS 5.0 L2, NIST SP 800-63B-4).
 
 At least 12 characters for accounts with two-factor, 15 without; up to 128
-accepted and never truncated; no composition rules, no forced rotation;
-common passwords and words from the context (product, workspace, the user's
-own email) refused. Whether two-factor applies is passed by the caller as
-``user.password_needs_without_mfa`` or the validator's ``mfa`` option.
+accepted and never truncated (the whole password is hashed); no composition
+rules, no forced rotation; common passwords and words from the context
+(product, the user's email, name and workspaces) refused.
+
+Whether two-factor applies comes from ``user.password_without_mfa`` (see
+``accounts.models.User``); with no user (e.g. a form that has none yet) the
+12-character minimum applies and the other checks still run.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ MIN_WITH_MFA = 12
 MIN_WITHOUT_MFA = 15
 MAX_LENGTH = 128
 CONTEXT_WORDS = ("terabox", "teraboxcrm", "crm", "password", "passw0rd")
+# A password may contain context words if this much else remains without them:
+# a passphrase that happens to mention the product is fine, "Terabox2024!" is not.
+CONTEXT_SLACK = 8
 
 
 def min_length_for(user) -> int:
@@ -29,6 +35,8 @@ def min_length_for(user) -> int:
 
 
 def _length(password: str) -> int:
+    # Characters as a person counts them: "が" typed as one character is one,
+    # however the input method composed it.
     return len(unicodedata.normalize("NFC", password))
 
 
@@ -51,38 +59,51 @@ class LengthValidator:
             raise ValidationError(
                 _("Use at most %(max)d characters.") % {"max": MAX_LENGTH},
                 code="password_too_long",
+                params={"max": MAX_LENGTH},
             )
 
     def get_help_text(self) -> str:
         return _(
-            "At least 12 characters (15 if your workspace does not use two-factor), "
+            "At least 12 characters (15 if you sign in without two-factor authentication), "
             "up to 128. Spaces and any characters are welcome; a passphrase is easiest."
         )
 
 
+def _fold(text: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
 class ContextWordValidator:
-    """Refuse passwords built around the product name or the user's email."""
+    """Refuse passwords built around the product name or the user's own details."""
+
+    def _words(self, user) -> list[str]:
+        words = list(CONTEXT_WORDS)
+        if user is None:
+            return words
+        words.extend(getattr(user, "password_context_words", None) or [])
+        email = getattr(user, "email", "") or ""
+        if email:
+            local, _at, domain = email.casefold().partition("@")
+            words.append(local)
+            words.extend(part for part in re.split(r"[\W_]+", local) if len(part) >= 4)
+            # The organisation part of the domain ("acme" of acme.co.jp).
+            words.extend(label for label in domain.split(".")[:-1] if len(label) >= 4)
+        return words
 
     def validate(self, password: str, user=None) -> None:
-        folded = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", password).casefold())
-        words = list(CONTEXT_WORDS)
-        extra = getattr(user, "password_context_words", None) or []
-        words.extend(extra)
-        email = getattr(user, "email", "") if user is not None else ""
-        if email:
-            local = email.split("@")[0]
-            words.extend(part for part in re.split(r"[\W_]+", local.casefold()) if len(part) >= 4)
+        folded = _fold(password)
+        if not folded:
+            return
+        words = sorted({_fold(w) for w in self._words(user)}, key=len, reverse=True)
+        remainder = folded
         for word in words:
-            word = re.sub(r"[\W_]+", "", word.casefold())
-            if (
-                len(word) >= 3
-                and folded
-                and (folded == word or (word in folded and len(folded) - len(word) < 8))
-            ):
-                raise ValidationError(
-                    _("This password is too close to your email address or the product name."),
-                    code="password_context",
-                )
+            if len(word) >= 3:
+                remainder = remainder.replace(word, "")
+        if remainder != folded and len(remainder) < CONTEXT_SLACK:
+            raise ValidationError(
+                _("This password is too close to your email address or the product name."),
+                code="password_context",
+            )
 
     def get_help_text(self) -> str:
-        return _("It must not be built around your email address or the product name.")
+        return _("It must not be built around your email address, your name or the product name.")

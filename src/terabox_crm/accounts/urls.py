@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from terabox_crm.accounts import views
@@ -6,7 +5,29 @@ from terabox_crm.accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.login_view, name="login"),
+    path("login/verify/", views.login_verify, name="login_verify"),
+    path("logout/", views.logout_view, name="logout"),
+    path("step-up/", views.step_up, name="step_up"),
     path("security/", views.security, name="security"),
+    path(
+        "security/sessions/<uuid:session_id>/revoke/",
+        views.session_revoke,
+        name="session_revoke",
+    ),
+    path("security/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("two-factor/enrol/", views.mfa_enrol, name="mfa_enrol"),
+    path("two-factor/recovery-codes/", views.mfa_recovery_codes, name="mfa_recovery_codes"),
+    path("two-factor/disable/", views.mfa_disable, name="mfa_disable"),
+    path("password/", views.change_password, name="change_password"),
+    path("email/", views.change_email, name="change_email"),
+    path("email/confirm/<str:token>/", views.confirm_email, name="confirm_email"),
+    path("profile/", views.profile, name="profile"),
+    path("password-reset/", views.password_reset, name="password_reset"),
+    path("password-reset/sent/", views.password_reset_sent, name="password_reset_sent"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
 ]

@@ -2,7 +2,17 @@
 
 Tests of the sign-in flow itself use the real forms; everything else uses
 ``login(client, user)``, which leaves the session exactly as a completed
-password + second-factor sign-in would (and optionally a fresh step-up).
+password + second-factor sign-in would (and optionally a fresh step-up):
+
+* ``client.force_login`` goes through ``django.contrib.auth.login()``, whose
+  ``user_logged_in`` receiver lists the session (``accounts.UserSession``)
+  and starts its absolute clock — ``SessionPolicyMiddleware`` signs out
+  sessions that are not listed;
+* ``mfa=True`` stamps ``MFA_VERIFIED_AT``, which ``MFAEnforcementMiddleware``
+  accepts as "second factor checked" even for a user without a device; with
+  ``mfa=False`` a user whom a workspace requires to use two-factor is sent to
+  enrolment, and a user with a confirmed device is signed out;
+* ``step_up=True`` stamps ``STEP_UP_AT`` for ``@step_up_required`` views.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from terabox_crm.accounts import session_keys
 
 
 def login(client, user, *, mfa: bool = True, step_up: bool = False) -> None:
-    client.force_login(user)
+    client.force_login(user, backend="terabox_crm.accounts.backends.EmailBackend")
     session = client.session
     now = time.time()
     session[session_keys.AUTH_STARTED_AT] = now

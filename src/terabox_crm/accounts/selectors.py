@@ -1,0 +1,53 @@
+"""Reads about accounts: the session list of the security page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from terabox_crm.accounts import tracking
+from terabox_crm.accounts.models import UserSession
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: str
+    device: str
+    ip: str
+    created_at: datetime
+    last_seen_at: datetime
+    is_current: bool
+
+
+def live_sessions(user):
+    """The user's sessions that can still be used: idle and absolute limits not passed."""
+    now = timezone.now()
+    alive = Session.objects.filter(expire_date__gt=now).values("session_key")
+    return (
+        UserSession.objects.filter(
+            user=user,
+            key_hash__in=alive,
+            created_at__gt=now - timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS),
+        )
+        .select_related("device")
+        .order_by("-last_seen_at")
+    )
+
+
+def session_list(user, request) -> list[SessionView]:
+    current = tracking.current_key_hash(request)
+    return [
+        SessionView(
+            id=str(row.pk),
+            device=tracking.describe_user_agent(row.user_agent),
+            ip=row.ip,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            is_current=row.key_hash == current,
+        )
+        for row in live_sessions(user)
+    ]
