@@ -1,6 +1,32 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "terabox_crm.core"
     label = "core"
+    verbose_name = _("Workspaces and members")
+
+    def ready(self) -> None:
+        from terabox_crm.audit import events
+        from terabox_crm.core import policy  # noqa: F401  (registers the foundation's actions)
+
+        events.register("core.workspace.created", _("Workspace created"))
+        events.register("core.workspace.settings_changed", _("Workspace settings changed"))
+        events.register("core.owner.created", _("Workspace owner created from the command line"))
+        events.register("core.invitation.created", _("Member invited"))
+        events.register("core.invitation.revoked", _("Invitation revoked"))
+        events.register("core.invitation.resent", _("Invitation sent again"))
+        events.register("core.invitation.accepted", _("Invitation accepted"))
+        events.register("core.member.role_changed", _("Member role changed"))
+        events.register("core.member.capabilities_changed", _("Member capabilities changed"))
+        events.register("core.member.removed", _("Member removed"))
+        events.register("core.member.left", _("Member left the workspace"))
+        # Security events (S7). core owns the policy, so it owns the denial event
+        # every app records through core.decorators / core.services.
+        events.register("security.permission.denied", _("Permission denied"))
+        events.register(
+            "security.invitation.refused",
+            _("Invitation refused (expired, revoked, already used or for another address)"),
+        )
+        events.register("security.request.invalid", _("Tampered or malformed request refused"))

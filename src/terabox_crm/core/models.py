@@ -1,16 +1,18 @@
 """Workspaces and who belongs to them.
 
 A workspace is the tenant: every CRM row belongs to exactly one, and every
-query on a tenant model goes through django-scopes (``scoping.py``) so that an
-unscoped query raises instead of leaking another workspace's rows.
+query on a tenant model goes through django-scopes (``ScopedManager``) so that
+an unscoped query raises instead of leaking another workspace's rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -36,6 +38,7 @@ class Workspace(models.Model):
         return self.name
 
     def requires_mfa_for(self, membership: Membership) -> bool:
+        """Whether ``membership`` (saved or not) must use two-factor here (S14)."""
         if self.mfa_required_for_all or membership.role in MFA_ALWAYS_REQUIRED:
             return True
         return membership.is_privacy_officer or membership.is_auditor
@@ -73,11 +76,21 @@ class Membership(models.Model):
 
 
 class Invitation(models.Model):
-    """An invite link sent by email. Only a hash of its token is stored."""
+    """An invite link sent by email. Only a hash of its token is stored.
+
+    The invited address is personal data: it is stored encrypted, and compared
+    through ``email_index`` — the same full blind index as a user's sign-in
+    email — so "is this invite for the signed-in user?" and "is there already a
+    pending invite for this address?" never need the plaintext.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
     email = EncryptedTextField(_("email"))
+    email_index = models.CharField(max_length=64, db_index=True, default="")
+    # The language the invitation email is written in, and the new account's
+    # language when the invitee signs up from the link.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
@@ -86,6 +99,13 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(workspace="workspace")
@@ -95,3 +115,20 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation {self.id}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        """The stored form of an invite token: its SHA-256, hex encoded.
+
+        The token carries 256 random bits, so an unsalted fast hash is enough:
+        there is nothing to brute-force, and a database leak reveals no link.
+        """
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @property
+    def is_pending(self) -> bool:
+        """Neither accepted nor revoked (it may still have expired)."""
+        return self.accepted_at is None and self.revoked_at is None
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

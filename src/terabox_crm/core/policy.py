@@ -1,10 +1,15 @@
 """The permission policy: one function decides every access (S6).
 
-``can(membership, action, obj)`` is called by views (``web.mixins``), the API
-permission class and jobs alike. Actions are dotted names; each maps to a rule
+``can(membership, action, obj)`` is called by views (``core.decorators``), the
+API permission class and jobs alike. Actions are dotted names; each maps to a rule
 over the acting membership's role and capabilities. Unknown actions are denied,
 so a typo fails closed. Object-level rules (ownership, team) are added by the
 domain apps through ``register``.
+
+Every registered action has a row in the expected matrix of
+``core/tests/test_policy_matrix.py`` (an app may keep its rows in
+``<app>/tests/policy_matrix.py``): registering an action without deciding who
+may perform it fails the test suite.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ Rule = Callable[[object, object | None], bool]
 class Permission:
     action: str
     rule: Rule
-    help_text: str
+    help_text: object  # a lazy translation, rendered in the reader's language
     exposes_personal_data: bool = False
 
 
@@ -31,6 +36,8 @@ _registry: dict[str, Permission] = {}
 
 
 def at_least(role: str, *, or_capability: str | None = None) -> Rule:
+    """Allowed from ``role`` upwards, or to holders of ``or_capability``."""
+
     def rule(membership, obj) -> bool:
         if RANK[membership.role] >= RANK[role]:
             return True
@@ -40,43 +47,87 @@ def at_least(role: str, *, or_capability: str | None = None) -> Rule:
     return rule
 
 
-def register(
-    action: str, rule: Rule, help_text: str, *, exposes_personal_data: bool = False
-) -> None:
+def register(action: str, rule: Rule, help_text, *, exposes_personal_data: bool = False) -> None:
+    """Declare ``action``; ``help_text`` says (translated) what it allows and,
+    when it does, that it exposes personal data (pretix's convention)."""
     if action in _registry:
         raise ValueError(f"permission {action!r} registered twice")
-    _registry[action] = Permission(action, rule, str(help_text), exposes_personal_data)
+    _registry[action] = Permission(action, rule, help_text, exposes_personal_data)
 
 
 def permissions() -> dict[str, Permission]:
     return dict(_registry)
 
 
+def _workspace_id_of(obj) -> object | None:
+    """The workspace an object belongs to: itself for a workspace, else its
+    ``workspace_id``; None for objects outside any workspace."""
+    from terabox_crm.core.models import Workspace
+
+    if isinstance(obj, Workspace):
+        return obj.pk
+    return getattr(obj, "workspace_id", None)
+
+
 def can(membership, action: str, obj=None) -> bool:
-    """True when ``membership`` may perform ``action`` (on ``obj``). None → denied."""
+    """True when ``membership`` may perform ``action`` (on ``obj``). None → denied.
+
+    An object of another workspace is always denied, whatever the role: the
+    tenant boundary is checked here as well as by the scoped managers.
+    """
     if membership is None:
         return False
     permission = _registry.get(action)
     if permission is None:
         return False
-    if obj is not None and getattr(obj, "workspace_id", membership.workspace_id) != (
-        membership.workspace_id
-    ):
-        return False
+    if obj is not None:
+        owner = _workspace_id_of(obj)
+        if owner is not None and str(owner) != str(membership.workspace_id):
+            return False
     return bool(permission.rule(membership, obj))
 
 
 def can_grant_role(membership, role: str) -> bool:
-    """A role grants only roles below its own; owners may also make owners."""
-    if membership is None:
+    """A role grants only roles below its own; owners may also make owners.
+
+    Granting needs ``members.manage`` as well, so only owners and admins grant
+    at all: an admin may grant manager, member and viewer.
+    """
+    if membership is None or role not in RANK:
+        return False
+    if not can(membership, "members.manage"):
         return False
     if membership.role == Role.OWNER:
         return True
-    return RANK[role] < RANK[membership.role] and can(membership, "members.manage")
+    return RANK[role] < RANK[membership.role]
+
+
+def grantable_roles(membership) -> list[str]:
+    """The roles ``membership`` may hand out, highest first (for role selects)."""
+    return [role for role in Role.values if can_grant_role(membership, role)]
 
 
 def can_grant_capability(membership, capability: str) -> bool:
-    return membership is not None and RANK[membership.role] >= RANK[Role.ADMIN]
+    """Privacy officer and auditor are handed out by admins and owners."""
+    if membership is None or capability not in Capability.values:
+        return False
+    return can(membership, "members.manage") and RANK[membership.role] >= RANK[Role.ADMIN]
+
+
+def can_change_member(membership, target) -> bool:
+    """Whether ``membership`` may change or remove the member ``target``.
+
+    Nobody changes a member at or above their own rank unless they are an
+    owner; owners may change owners, themselves included. The last-owner rule
+    is enforced by the services, which see the whole workspace under a lock.
+    """
+    if membership is None or target is None:
+        return False
+    if not can(membership, "members.manage", target):
+        return False
+    if membership.role == Role.OWNER:
+        return True
+    return RANK[target.role] < RANK[membership.role]
 
 
 # The foundation's own permissions; domain apps register theirs in ready().
@@ -84,7 +135,13 @@ register("workspace.view", at_least(Role.VIEWER), _("Open the workspace"))
 register(
     "workspace.settings", at_least(Role.OWNER), _("Change workspace settings and security rules")
 )
-register("members.view", at_least(Role.VIEWER), _("See the members of the workspace"))
+register("workspace.leave", at_least(Role.VIEWER), _("Leave the workspace (unless the last owner)"))
+register(
+    "members.view",
+    at_least(Role.VIEWER),
+    _("See the members of the workspace with their names and email addresses"),
+    exposes_personal_data=True,
+)
 register(
     "members.manage",
     at_least(Role.ADMIN),

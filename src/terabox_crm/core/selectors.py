@@ -1,10 +1,28 @@
-"""Reads about workspaces and memberships."""
+"""Reads about workspaces, memberships and invitations.
+
+The switcher and the invite page look across workspaces (a user's own
+memberships, an invitation found by its token), so they disable scoping
+explicitly and narrowly; everything else reads inside the workspace scope.
+"""
 
 from __future__ import annotations
 
-from django_scopes import scopes_disabled
+import uuid
 
-from terabox_crm.core.models import Membership
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from terabox_crm.core.models import Invitation, Membership, Workspace
+from terabox_crm.core.roles import RANK, Role
+
+
+def _as_uuid(value) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def memberships_of(user) -> list[Membership]:
@@ -15,12 +33,84 @@ def memberships_of(user) -> list[Membership]:
         )
 
 
-def membership_for(user, workspace_id: str | None) -> Membership | None:
-    """The user's membership in ``workspace_id``, or in their first workspace."""
+def membership_for(user, workspace_id) -> Membership | None:
+    """The user's membership in ``workspace_id``, or in their first workspace.
+
+    A malformed id (a tampered session or form) counts as no choice.
+    """
     with scopes_disabled():
         qs = Membership.objects.filter(user=user).select_related("workspace")
-        if workspace_id:
-            found = qs.filter(workspace_id=workspace_id).first()
+        wanted = _as_uuid(workspace_id) if workspace_id else None
+        if wanted is not None:
+            found = qs.filter(workspace_id=wanted).first()
             if found is not None:
                 return found
         return qs.order_by("created_at").first()
+
+
+def membership_in(workspace: Workspace, user) -> Membership | None:
+    """``user``'s membership in ``workspace``, or None."""
+    with scope(workspace=workspace):
+        return Membership.objects.filter(user=user).select_related("workspace", "user").first()
+
+
+def members_of(workspace: Workspace) -> list[Membership]:
+    """The members of ``workspace``, highest role first, then by joining date."""
+    with scope(workspace=workspace):
+        members = list(
+            Membership.objects.select_related("user", "workspace").order_by("created_at")
+        )
+    return sorted(members, key=lambda m: -RANK.get(m.role, 0))
+
+
+def owner_count(workspace: Workspace) -> int:
+    with scope(workspace=workspace):
+        return Membership.objects.filter(role=Role.OWNER).count()
+
+
+def pending_invitations(workspace: Workspace) -> list[Invitation]:
+    """Invitations neither accepted nor revoked, newest first (expired ones included,
+    so that they can be sent again)."""
+    with scope(workspace=workspace):
+        return list(
+            Invitation.objects.filter(accepted_at=None, revoked_at=None)
+            .select_related("invited_by")
+            .order_by("-created_at")
+        )
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation an invite link points at, in whichever workspace it is."""
+    if not token or len(token) > 128:
+        return None
+    with scopes_disabled():
+        return (
+            Invitation.objects.filter(token_hash=Invitation.hash_token(token))
+            .select_related("workspace", "invited_by")
+            .first()
+        )
+
+
+def invitation_state(invitation: Invitation) -> str:
+    """``pending``, ``accepted``, ``revoked`` or ``expired``."""
+    if invitation.accepted_at is not None:
+        return "accepted"
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if invitation.is_expired(timezone.now()):
+        return "expired"
+    return "pending"
+
+
+def two_factor_enrolled(user_ids) -> set | None:
+    """Which of ``user_ids`` have confirmed two-factor, in one query; None when
+    the accounts app keeps no such record (the members page then hides the column)."""
+    try:
+        from terabox_crm.accounts.models import TOTPDevice
+    except ImportError:  # pragma: no cover - accounts without TOTP devices
+        return None
+    return set(
+        TOTPDevice.objects.filter(user_id__in=list(user_ids), confirmed=True).values_list(
+            "user_id", flat=True
+        )
+    )

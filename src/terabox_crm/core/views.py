@@ -1,31 +1,425 @@
-"""Workspace views: create, switch, members."""
+"""Workspace screens: create, settings, switch, members and invitations, leave,
+and the public invite page.
+
+Thin by design: each view checks the policy (``permission_required``), fetches
+objects through the scoped managers (another workspace's id is a 404), calls a
+service and renders. A refused service call re-renders the page with the
+service's translated message and HTTP status; nothing was changed.
+
+Two views do not ask ``policy.can``, on purpose: creating a workspace (a new
+tenant, not an action inside one; any signed-in user may) and the invite page
+(public: its token is the credential, and accepting needs the invited address).
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from terabox_crm.accounts import signin, tracking
+from terabox_crm.accounts.models import User, email_index_of
+from terabox_crm.accounts.stepup import step_up_required
+from terabox_crm.core import policy, selectors, services
+from terabox_crm.core.decorators import permission_required
+from terabox_crm.core.errors import PolicyError
+from terabox_crm.core.forms import (
+    CapabilitiesForm,
+    InviteForm,
+    SignUpForm,
+    WorkspaceCreateForm,
+    WorkspaceSettingsForm,
+)
 from terabox_crm.core.middleware import WorkspaceMiddleware
-from terabox_crm.core.selectors import membership_for
+from terabox_crm.core.models import Invitation, Membership
+from terabox_crm.core.roles import Capability, Role
+
+
+def _open_workspace(request, workspace) -> None:
+    request.session[WorkspaceMiddleware.SESSION_KEY] = str(workspace.pk)
+
+
+# --- Workspaces -----------------------------------------------------------------------
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def workspace_create(request):
-    return render(request, "web/home.html")
+    form = WorkspaceCreateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                workspace = services.workspace_create(
+                    actor=request.user, name=form.cleaned_data["name"]
+                )
+            except PolicyError as exc:
+                form.add_error("name", exc)
+                status = exc.status
+            else:
+                _open_workspace(request, workspace)
+                messages.success(
+                    request, _("Workspace created. You are its owner: invite your colleagues.")
+                )
+                return redirect("core:members")
+        else:
+            status = 400
+    return render(request, "core/create.html", {"form": form}, status=status)
 
 
 @login_required
 @require_POST
 def workspace_switch(request):
-    membership = membership_for(request.user, request.POST.get("workspace"))
-    if membership is None or str(membership.workspace_id) != request.POST.get("workspace"):
+    wanted = request.POST.get("workspace", "")
+    membership = selectors.membership_for(request.user, wanted)
+    if membership is None or str(membership.workspace_id) != wanted:
         raise Http404
-    request.session[WorkspaceMiddleware.SESSION_KEY] = str(membership.workspace_id)
+    _open_workspace(request, membership.workspace)
     return redirect("web:home")
 
 
-@login_required
+@permission_required("workspace.settings")
+@require_http_methods(["GET", "POST"])
+def workspace_settings(request):
+    workspace = request.workspace
+    if request.method == "POST":
+        form = WorkspaceSettingsForm(request.POST)
+        if form.is_valid():
+            relaxing = (
+                workspace.mfa_required_for_all and not form.cleaned_data["mfa_required_for_all"]
+            )
+            if relaxing:
+                # Letting members and viewers in without two-factor is a
+                # security change: it needs a fresh step-up (S4).
+                return step_up_required(_save_settings)(request, form)
+            return _save_settings(request, form)
+        status = 400
+    else:
+        form = WorkspaceSettingsForm(
+            initial={
+                "name": workspace.name,
+                "mfa_required_for_all": workspace.mfa_required_for_all,
+            }
+        )
+        status = 200
+    return render(request, "core/settings.html", {"form": form}, status=status)
+
+
+def _save_settings(request, form):
+    try:
+        services.workspace_update_settings(
+            actor=request.user,
+            workspace=request.workspace,
+            name=form.cleaned_data["name"],
+            mfa_required_for_all=form.cleaned_data["mfa_required_for_all"],
+        )
+    except PolicyError as exc:
+        form.add_error(None, exc)
+        return render(request, "core/settings.html", {"form": form}, status=exc.status)
+    messages.success(request, _("Workspace settings saved."))
+    return redirect("core:settings")
+
+
+# --- Members ----------------------------------------------------------------------------
+
+
+def _member_rows(me: Membership, members: list[Membership]) -> list[dict]:
+    enrolled = selectors.two_factor_enrolled([m.user_id for m in members])
+    owners = sum(1 for m in members if m.role == Role.OWNER)
+    grantable = policy.grantable_roles(me)
+    rows = []
+    for member in members:
+        can_change = policy.can_change_member(me, member)
+        last_owner = member.role == Role.OWNER and owners <= 1
+        rows.append(
+            {
+                "membership": member,
+                "is_me": member.pk == me.pk,
+                "two_factor": None if enrolled is None else member.user_id in enrolled,
+                "can_change_role": can_change and not last_owner,
+                "role_choices": [(value, Role(value).label) for value in grantable],
+                "can_change_capabilities": can_change
+                and all(policy.can_grant_capability(me, cap) for cap in Capability.values),
+                "can_remove": can_change and not last_owner and member.pk != me.pk,
+                "last_owner": last_owner,
+            }
+        )
+    return rows
+
+
+def _members_page(request, *, invite_form=None, error: PolicyError | None = None, status=200):
+    me = request.membership
+    workspace = request.workspace
+    members = selectors.members_of(workspace)
+    manage = policy.can(me, "members.manage")
+    grantable = policy.grantable_roles(me)
+    if invite_form is None and grantable:
+        invite_form = InviteForm(
+            grantable=grantable, initial={"language": request.LANGUAGE_CODE or "ja"}
+        )
+    now = timezone.now()
+    invitations = []
+    if manage:
+        for invitation in selectors.pending_invitations(workspace):
+            invitations.append(
+                {
+                    "invitation": invitation,
+                    "expired": invitation.is_expired(now),
+                    "can_act": policy.can_grant_role(me, invitation.role),
+                }
+            )
+    rows = _member_rows(me, members)
+    context = {
+        "rows": rows,
+        "show_two_factor": any(row["two_factor"] is not None for row in rows),
+        "manage": manage,
+        "invitations": invitations,
+        "invite_form": invite_form if grantable else None,
+        "invite_days": settings.INVITE_VALID_FOR.days,
+        "error": error,
+        "can_leave": policy.can(me, "workspace.leave")
+        and not (me.role == Role.OWNER and selectors.owner_count(workspace) <= 1),
+        "is_last_owner": me.role == Role.OWNER and selectors.owner_count(workspace) <= 1,
+    }
+    return render(request, "core/members.html", context, status=status)
+
+
+@permission_required("members.view")
+@require_http_methods(["GET"])
 def member_list(request):
-    return render(request, "web/home.html")
+    return _members_page(request)
+
+
+@permission_required("members.manage")
+@require_POST
+@step_up_required
+def member_invite(request):
+    me = request.membership
+    form = InviteForm(request.POST, grantable=policy.grantable_roles(me))
+    if not form.is_valid():
+        return _members_page(request, invite_form=form, status=400)
+    try:
+        services.member_invite(
+            actor=request.user,
+            workspace=request.workspace,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            language=form.cleaned_data["language"],
+        )
+    except PolicyError as exc:
+        return _members_page(request, invite_form=form, error=exc, status=exc.status)
+    days = settings.INVITE_VALID_FOR.days
+    messages.success(
+        request,
+        ngettext(
+            "Invitation sent. The link is valid for %(days)d day.",
+            "Invitation sent. The link is valid for %(days)d days.",
+            days,
+        )
+        % {"days": days},
+    )
+    return redirect("core:members")
+
+
+@permission_required("members.manage")
+@require_POST
+def invitation_revoke(request, invitation_id):
+    invitation = get_object_or_404(Invitation.objects.select_related("workspace"), pk=invitation_id)
+    try:
+        services.invitation_revoke(actor=request.user, invitation=invitation)
+    except PolicyError as exc:
+        return _members_page(request, error=exc, status=exc.status)
+    messages.success(request, _("Invitation withdrawn. Its link no longer works."))
+    return redirect("core:members")
+
+
+@permission_required("members.manage")
+@require_POST
+def invitation_resend(request, invitation_id):
+    invitation = get_object_or_404(Invitation.objects.select_related("workspace"), pk=invitation_id)
+    try:
+        services.invitation_resend(actor=request.user, invitation=invitation)
+    except PolicyError as exc:
+        return _members_page(request, error=exc, status=exc.status)
+    messages.success(
+        request,
+        _("Invitation sent again with a new link. The previous link no longer works."),
+    )
+    return redirect("core:members")
+
+
+def _target_member(membership_id) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("workspace", "user"), pk=membership_id
+    )
+
+
+@permission_required("members.manage")
+@require_POST
+@step_up_required
+def member_change_role(request, membership_id):
+    target = _target_member(membership_id)
+    try:
+        services.member_change_role(
+            actor=request.user, membership=target, role=request.POST.get("role", "")
+        )
+    except PolicyError as exc:
+        return _members_page(request, error=exc, status=exc.status)
+    messages.success(request, _("Role changed."))
+    return redirect("core:members")
+
+
+@permission_required("members.manage")
+@require_POST
+@step_up_required
+def member_set_capabilities(request, membership_id):
+    target = _target_member(membership_id)
+    form = CapabilitiesForm(request.POST)
+    form.is_valid()  # two checkboxes: absent means off, so a form is never invalid
+    try:
+        services.member_set_capabilities(
+            actor=request.user,
+            membership=target,
+            privacy_officer=form.cleaned_data.get("privacy_officer", False),
+            auditor=form.cleaned_data.get("auditor", False),
+        )
+    except PolicyError as exc:
+        return _members_page(request, error=exc, status=exc.status)
+    messages.success(request, _("Capabilities saved."))
+    return redirect("core:members")
+
+
+@permission_required("members.manage")
+@require_POST
+@step_up_required
+def member_remove(request, membership_id):
+    target = _target_member(membership_id)
+    if target.user_id == request.user.pk:
+        # Leaving has its own button and rules; this one removes other people.
+        raise Http404
+    try:
+        services.member_remove(actor=request.user, membership=target)
+    except PolicyError as exc:
+        return _members_page(request, error=exc, status=exc.status)
+    messages.success(request, _("Member removed. Their account still exists."))
+    return redirect("core:members")
+
+
+@permission_required("workspace.leave")
+@require_POST
+def workspace_leave(request):
+    try:
+        services.member_remove(actor=request.user, membership=request.membership)
+    except PolicyError as exc:
+        return _members_page(request, error=exc, status=exc.status)
+    request.session.pop(WorkspaceMiddleware.SESSION_KEY, None)
+    messages.success(request, _("You have left the workspace."))
+    return redirect("web:home")
+
+
+# --- The invite page (public) --------------------------------------------------------------
+
+
+def _invite_page(request, token, invitation, *, form=None, error=None, status=200):
+    state = selectors.invitation_state(invitation) if invitation else "unknown"
+    context = {
+        "token": token,
+        "invitation": invitation,
+        "state": state,
+        "error": error,
+        "form": None,
+        "mode": "closed",
+    }
+    if state == "pending":
+        user = request.user
+        if user.is_authenticated:
+            if email_index_of(user.email) != invitation.email_index:
+                context["mode"] = "wrong_email"
+                status = max(status, 403)
+            elif selectors.membership_in(invitation.workspace, user) is not None:
+                context["mode"] = "already_member"
+            else:
+                context["mode"] = "accept"
+        elif User.objects.filter(email_index=invitation.email_index).exists():
+            context["mode"] = "sign_in"
+            context["sign_in_url"] = (
+                reverse(settings.LOGIN_URL) + "?" + urlencode({"next": request.path})
+            )
+        else:
+            context["mode"] = "sign_up"
+            context["form"] = form or _sign_up_form(invitation)
+    elif state == "unknown":
+        status = 404
+    else:
+        status = 410
+    return render(request, "core/invite_accept.html", context, status=status)
+
+
+def _sign_up_form(invitation, data=None) -> SignUpForm:
+    subject = services.password_subject_for(
+        User(email=invitation.email), invitation.workspace, invitation.role
+    )
+    return SignUpForm(data, password_subject=subject)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invite_accept(request, token):
+    invitation = selectors.invitation_by_token(token)
+    if request.method == "GET":
+        return _invite_page(request, token, invitation)
+    if request.user.is_authenticated:
+        try:
+            membership = services.invitation_accept(user=request.user, token=token)
+        except PolicyError as exc:
+            return _invite_page(request, token, invitation, error=exc, status=exc.status)
+        _open_workspace(request, membership.workspace)
+        messages.success(
+            request, _("Welcome to %(workspace)s.") % {"workspace": membership.workspace.name}
+        )
+        return redirect("web:home")
+    try:
+        # Refuses (and records) unknown, expired, revoked and used links.
+        invitation = services.invitation_check(token=token)
+    except PolicyError as exc:
+        return _invite_page(request, token, invitation, error=exc, status=exc.status)
+    form = _sign_up_form(invitation, request.POST)
+    if not form.is_valid():
+        return _invite_page(request, token, invitation, form=form, status=400)
+    try:
+        membership = services.invitation_sign_up(
+            token=token,
+            display_name=form.cleaned_data["display_name"],
+            password=form.cleaned_data["password1"],
+            language=request.LANGUAGE_CODE,
+        )
+    except PolicyError as exc:
+        return _invite_page(request, token, invitation, form=form, error=exc, status=exc.status)
+    except ValidationError as exc:
+        form.add_error("password1", exc)
+        return _invite_page(request, token, invitation, form=form, status=400)
+    # The accounts app's own sign-in completion: session rotation, session and
+    # device tracking, the sign-in audit event. Where two-factor is required,
+    # its middleware then sends the new user to enrolment before anything else.
+    outcome = signin.complete(
+        request, membership.user, method="password", next_url=reverse("web:home")
+    )
+    _open_workspace(request, membership.workspace)
+    messages.success(
+        request, _("Welcome to %(workspace)s.") % {"workspace": membership.workspace.name}
+    )
+    response = redirect(outcome.next_url or reverse("web:home"))
+    if outcome.device_cookie:
+        tracking.set_device_cookie(response, outcome.device_cookie)
+    return response

@@ -1,0 +1,44 @@
+"""The error core services raise when they refuse a request.
+
+A refusal is a ``ValidationError`` so a form shows it like any other error,
+with a translated message and a stable ``code`` that tests and the API rely
+on. ``status`` is the HTTP status a view answers with.
+
+A refusal that is also a security event (a grant above one's own rank, an
+attempt on a higher-ranked member or the last owner, an expired or
+wrong-address invite) carries ``audit_event``: the keyword arguments of the
+``audit.record`` call that puts it on record. The service records it *after*
+its own transaction has rolled back (``services._refusals_recorded``), so the
+attempt is on the audit chain although nothing changed.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+
+class PolicyError(ValidationError):
+    """A core service refused the request; nothing was changed."""
+
+    def __init__(
+        self,
+        message,
+        *,
+        code: str,
+        status: int = 403,
+        params: dict | None = None,
+        audit_event: dict | None = None,
+    ) -> None:
+        super().__init__(message, code=code, params=params)
+        self.status = status
+        self.audit_event = audit_event
+        self.recorded = False
+
+    @property
+    def text(self) -> str:
+        """The translated message, in the language active now."""
+        message = str(self.message)
+        return message % self.params if self.params else message
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,115 @@
+"""Forms of the workspace screens. They check shape (lengths, choices);
+the services decide what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.password_validation import (
+    password_validators_help_texts,
+    validate_password,
+)
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.core.models import Workspace
+from terabox_crm.core.roles import Role
+from terabox_crm.core.services import DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH
+
+NAME_MAX_LENGTH = Workspace._meta.get_field("name").max_length
+
+
+class WorkspaceCreateForm(forms.Form):
+    name = forms.CharField(
+        label=_("Workspace name"),
+        max_length=NAME_MAX_LENGTH,
+        help_text=_("Usually your company or team name. You can change it later."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "autofocus": True}),
+    )
+
+
+class WorkspaceSettingsForm(forms.Form):
+    name = forms.CharField(label=_("Workspace name"), max_length=NAME_MAX_LENGTH)
+    mfa_required_for_all = forms.BooleanField(
+        label=_("Require two-factor authentication for every member"),
+        required=False,
+        help_text=_(
+            "Recommended. If you turn this off, members and viewers may sign in with a "
+            "password of at least 15 characters alone. Owners, admins, managers, privacy "
+            "officers and auditors always use two-factor."
+        ),
+    )
+
+
+class InviteForm(forms.Form):
+    """The role select offers only grantable roles; the field accepts every role so
+    that a tampered value reaches the service, which refuses and records it."""
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    language = forms.ChoiceField(
+        label=_("Language of the invitation email"), choices=settings.LANGUAGES
+    )
+
+    def __init__(self, *args, grantable: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.grantable = grantable
+        self.offered_roles = [(value, label) for value, label in Role.choices if value in grantable]
+        self.fields["role"].widget.choices = self.offered_roles
+        if Role.MEMBER in grantable:
+            self.fields["role"].initial = Role.MEMBER
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class CapabilitiesForm(forms.Form):
+    privacy_officer = forms.BooleanField(label=_("Privacy officer"), required=False)
+    auditor = forms.BooleanField(label=_("Auditor"), required=False)
+
+
+class SignUpForm(forms.Form):
+    """Create an account from an invitation. The password policy is the product's
+    own (``AUTH_PASSWORD_VALIDATORS``), for this person's role in the workspace."""
+
+    display_name = forms.CharField(
+        label=_("Your name"),
+        max_length=DISPLAY_NAME_MAX_LENGTH,
+        help_text=_("How your colleagues will see you."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=4096,  # longer than any policy allows; the validator gives the clear message
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, password_subject, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.password_subject = password_subject
+        self.fields["password1"].help_text = " ".join(
+            str(text) for text in password_validators_help_texts()
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif first:
+            try:
+                validate_password(first, self.password_subject)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
