@@ -1,4 +1,7 @@
-"""The shell's own pages: home, language and workspace switching, CSRF failures."""
+"""The shell's own pages: home and the language switch.
+
+Error pages (and the CSRF failure page) live in ``errors``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import check_for_language
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from terabox_crm.web.errors import _page
+from terabox_crm.core import policy
+from terabox_crm.core.roles import Capability
+from terabox_crm.notifications import selectors as notification_selectors
+from terabox_crm.notifications.views import entry as notification_entry
+from terabox_crm.web import selectors
+from terabox_crm.web.errors import csrf_failure  # noqa: F401  (settings.CSRF_FAILURE_VIEW)
+
+RECENT_NOTIFICATIONS = 5
 
 
 def _safe_next(request, fallback: str = "/") -> str:
@@ -22,18 +30,45 @@ def _safe_next(request, fallback: str = "/") -> str:
 
 
 @login_required
+@require_GET
 def home(request):
-    return render(request, "web/home.html")
+    """The start page: the current workspace at a glance, or how to get one."""
+    membership = request.membership
+    context = {
+        "two_factor_enabled": selectors.two_factor_enabled(request.user),
+        "recent_notifications": [
+            notification_entry(n)
+            for n in notification_selectors.latest(
+                request.user, unread_only=True, limit=RECENT_NOTIFICATIONS
+            )
+        ],
+    }
+    if membership is not None and policy.can(membership, "workspace.view"):
+        context.update(
+            {
+                "capabilities": [
+                    Capability(capability).label for capability in sorted(membership.capabilities)
+                ],
+                "two_factor_required": request.workspace.requires_mfa_for(membership),
+            }
+        )
+        return render(request, "web/home.html", context)
+    return render(request, "web/home_no_workspace.html", context)
 
 
 @require_POST
 def set_language(request):
-    """Switch language: saved on the user when signed in, else in a cookie."""
+    """Switch language: kept in a cookie, and on the user when signed in.
+
+    The cookie keeps the choice for the sign-in page after signing out; the
+    user's setting makes it follow them to other browsers. Not audited: a
+    display preference, not a security setting.
+    """
     language = request.POST.get("language", "")
     response = HttpResponseRedirect(_safe_next(request))
-    if not check_for_language(language) or language not in dict(settings.LANGUAGES):
+    if language not in dict(settings.LANGUAGES):
         return response
-    if request.user.is_authenticated:
+    if request.user.is_authenticated and request.user.language != language:
         request.user.language = language
         request.user.save(update_fields=["language"])
     response.set_cookie(
@@ -46,14 +81,3 @@ def set_language(request):
         samesite="Lax",
     )
     return response
-
-
-def csrf_failure(request, reason=""):
-    return _page(
-        request,
-        403,
-        _("Form expired"),
-        _(
-            "This form has expired or was sent from elsewhere. Go back, reload the page and try again."
-        ),
-    )

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "terabox_crm.notifications"
+    label = "notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from terabox_crm.audit import events
+        from terabox_crm.notifications import builtin_kinds
+
+        builtin_kinds.register_all()
+        events.register(
+            "notifications.retention.purged", _("Old notifications deleted by the retention rule")
+        )
