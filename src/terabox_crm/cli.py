@@ -11,6 +11,8 @@ import importlib
 import os
 import sys
 
+from terabox_crm.env import ConfigurationError
+
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module, one-line help)
     "serve": ("terabox_crm.ops.serve", "run the HTTPS server and an embedded job worker"),
@@ -44,7 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"terabox-crm: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    try:
+        return int(module.main(rest) or 0)
+    except ConfigurationError as exc:
+        # A missing or malformed setting is the operator's to fix: say which, no traceback.
+        print(f"terabox-crm {name}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

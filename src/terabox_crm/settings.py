@@ -22,6 +22,9 @@ from terabox_crm.env import ConfigurationError, env_bool, env_int, env_list, env
 BASE_DIR = Path(__file__).resolve().parent
 CRM_ENV = env_str("CRM_ENV", "development")
 PRODUCTION = CRM_ENV == "production"
+if CRM_ENV not in {"development", "production"}:
+    # A typo must not silently give a production host the embedded defaults.
+    raise ConfigurationError(f"CRM_ENV must be 'development' or 'production', got {CRM_ENV!r}")
 DATA_DIR = datadir.path()
 
 if PRODUCTION:
@@ -33,6 +36,11 @@ if PRODUCTION:
     ALLOWED_HOSTS = env_list("CRM_ALLOWED_HOSTS", [])
     if not ALLOWED_HOSTS:
         raise ConfigurationError("CRM_ENV=production requires CRM_ALLOWED_HOSTS")
+    # Read lazily by crypto.keyring, but a production process must not start without it.
+    if not env_secret("CRM_MASTER_KEY"):
+        raise ConfigurationError(
+            "CRM_ENV=production requires CRM_MASTER_KEY (or CRM_MASTER_KEY_FILE)"
+        )
 else:
     SECRET_KEY = env_secret("CRM_SECRET_KEY") or datadir.generated_secret("secret_key")
     ALLOWED_HOSTS = env_list("CRM_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
@@ -59,8 +67,10 @@ INSTALLED_APPS = [
     "terabox_crm.accounts",
     "terabox_crm.communications",
     "terabox_crm.ops",
+    "terabox_crm.notifications",
     "terabox_crm.web",
     "terabox_crm.api",
+    "terabox_crm.privacy",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +92,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "terabox_crm.core.middleware.WorkspaceMiddleware",
+    "terabox_crm.accounts.middleware.MFAEnforcementMiddleware",
 ]
 
 ROOT_URLCONF = "terabox_crm.urls"
@@ -185,7 +196,7 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 3600  # reset links valid 1 hour (S2)
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "terabox_crm.accounts.session_store"  # db sessions filed under a hash of the key
 SESSION_COOKIE_NAME = "__Host-sessionid"
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -205,7 +216,11 @@ CSRF_FAILURE_VIEW = "terabox_crm.web.views.csrf_failure"
 # --- Transport security headers (S1) ------------------------------------------------
 SECURE_HSTS_SECONDS = 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = False
+# Preload binds the operator's whole registrable domain for years: their
+# decision (CRM_HSTS_PRELOAD), not the product's. Without it, check --deploy's
+# W021 only says the site cannot be submitted to the preload list.
+SECURE_HSTS_PRELOAD = env_bool("CRM_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -246,6 +261,9 @@ TIME_ZONE = env_str("CRM_TIME_ZONE", "Asia/Tokyo")
 # --- Static files ----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(
+    exist_ok=True
+)  # WhiteNoise serves from the finders; the dir only silences its warning
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

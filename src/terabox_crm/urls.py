@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("terabox_crm.accounts.urls")),
     path("api/", include("terabox_crm.api.urls")),
     path("audit/", include("terabox_crm.audit.urls")),
+    path("notifications/", include("terabox_crm.notifications.urls")),
     path("", include("terabox_crm.core.urls")),
     path("", include("terabox_crm.web.urls")),
 ]

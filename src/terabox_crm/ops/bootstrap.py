@@ -3,14 +3,24 @@
 Every CLI command works on a fresh data dir (``createowner`` before any
 ``serve``), so each calls ``prepare()`` first; it is cheap when there is
 nothing to migrate.
+
+Files the product creates (the SQLite databases, the job queue, mail kept
+without SMTP, backups) are readable by the service user only: the umask is
+set before anything is opened. Keys and TLS files are 0600 in 0700
+directories regardless (``datadir.write_private_file``).
 """
 
 from __future__ import annotations
 
+import os
+
 from terabox_crm.cli import setup_django
+
+PRIVATE_UMASK = 0o077
 
 
 def prepare(*, verbosity: int = 0) -> None:
+    os.umask(PRIVATE_UMASK)
     setup_django()
     from django.core.management import call_command
 

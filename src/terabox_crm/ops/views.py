@@ -1,40 +1,130 @@
-"""Health endpoints for load balancers and orchestrators (S12)."""
+"""Health endpoints for load balancers and orchestrators (S12).
+
+``/healthz`` says the process answers and touches nothing else, so a slow
+database never gets a healthy process restarted. ``/readyz`` says whether this
+process can do its work: the database answers, every stored data key is
+wrapped under this master key, the audit signing key loads, the job queue's
+storage answers, and the cache answers.
+Not ready is a 503 problem document naming which check failed — never why in
+detail: exception texts can carry connection strings, so they go to the log.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from terabox_crm.crypto import keyring
 
+log = logging.getLogger(__name__)
 
-@require_GET
+OK, UNAVAILABLE = "ok", "unavailable"
+PROBLEM_TYPE = "https://terabox-crm.dev/problems/not-ready"
+
+
+@require_safe
 @never_cache
 def healthz(request):
-    """The process is alive; touches nothing else."""
-    return JsonResponse({"status": "ok"})
+    """The process is alive."""
+    return JsonResponse({"status": OK})
 
 
-@require_GET
+def check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return OK
+
+
+def check_keys() -> str:
+    """Every stored key is wrapped under this master key, and the system key unwraps.
+
+    Cheap on purpose (probes come every few seconds and a workspace with many
+    people has many subject keys): one query for keys under another master
+    key instead of unwrapping them all; ``serve`` unwraps them all at start.
+    """
+    from terabox_crm.crypto.models import DataKey
+
+    kek_id, _kek = keyring.kek()
+    live = DataKey.objects.exclude(status=DataKey.Status.DESTROYED)
+    foreign = live.exclude(kek_id=kek_id).count()
+    if foreign:
+        log.error("readyz: %s data key(s) are wrapped under another master key", foreign)
+        return UNAVAILABLE
+    system = live.filter(scope=keyring.SYSTEM_SCOPE).first()
+    if system is not None:
+        keyring.get_key(system.key_id)
+    return OK
+
+
+def check_signing() -> str:
+    """The audit checkpoint key loads: every 1,000th event signs one in its transaction."""
+    from terabox_crm.audit import signing
+
+    problems = signing.check()
+    if problems:
+        log.error("readyz: audit signing key: %s", "; ".join(problems))
+        return UNAVAILABLE
+    return OK
+
+
+def check_jobs() -> str:
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.pending_count()  # one round trip to the queue's storage (SQLite or Redis)
+    return OK
+
+
+def check_cache() -> str:
+    cache.get("readyz-probe")  # a miss is fine; an unreachable Redis raises
+    return OK
+
+
+CHECKS = {
+    "database": check_database,
+    "keys": check_keys,
+    "signing": check_signing,
+    "jobs": check_jobs,
+    "cache": check_cache,
+}
+NEEDS_DATABASE = {"keys"}
+
+
+def run_checks() -> dict[str, str]:
+    results: dict[str, str] = {}
+    for name, check in CHECKS.items():
+        if name in NEEDS_DATABASE and results.get("database") != OK:
+            results[name] = UNAVAILABLE
+            continue
+        try:
+            results[name] = check()
+        except Exception as exc:  # any failure of a dependency means "not ready"
+            log.error("readyz: %s check failed: %s", name, type(exc).__name__)
+            results[name] = UNAVAILABLE
+    return results
+
+
+@require_safe
 @never_cache
 def readyz(request):
-    """The database answers and every stored key can be unwrapped with the master key."""
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception:  # any database failure means "not ready"
-        checks["database"] = "unavailable"
-    if checks["database"] == "ok":
-        try:
-            problems = keyring.check_all_keys()
-            checks["keys"] = "ok" if not problems else "unavailable"
-        except Exception:  # a missing or wrong master key
-            checks["keys"] = "unavailable"
-    ready = all(value == "ok" for value in checks.values())
+    """200 when every dependency answers, else 503 with the failing checks named."""
+    checks = run_checks()
+    if all(value == OK for value in checks.values()):
+        return JsonResponse({"status": OK, "checks": checks})
+    failing = sorted(name for name, value in checks.items() if value != OK)
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+        {
+            "type": PROBLEM_TYPE,
+            "title": "Not ready",
+            "status": 503,
+            "detail": "Unavailable: " + ", ".join(failing),
+            "checks": checks,
+        },
+        status=503,
+        content_type="application/problem+json",
+        headers={"Retry-After": "5"},
     )

@@ -1,0 +1,488 @@
+"""``terabox-crm serve``: the product on HTTPS, with an embedded job worker.
+
+What a start does, in order:
+
+1. migrate the database (``prepare``), so an upgrade needs no hand work;
+2. make sure the keys exist (the secret key, master key and audit signing key
+   are generated into the data dir when the environment does not provide
+   them; production refuses to start without them) and that every
+   stored data key unwraps with this master key — a server that cannot read
+   its own data refuses to start instead of failing request by request;
+3. find the TLS certificate: the operator's (``CRM_TLS_CERT``/``CRM_TLS_KEY``)
+   or a self-signed one generated on first run (``ops/tls.py``);
+4. print a warning for everything that is fine for a trial but not for
+   production; ``--demo`` seeds the demo workspace (``ops/demo.py``);
+5. start the job worker as a child process (``terabox-crm worker``) and run
+   uvicorn on the ASGI app; ``--http-port`` adds a listener that only
+   redirects to HTTPS.
+
+Ctrl-C or SIGTERM stops the server, then the worker (SIGTERM, then SIGKILL
+if it has not stopped in time), and exits 0. The worker also watches for its
+parent's disappearance, so even ``kill -9`` of ``serve`` leaves no orphan.
+
+No access log: it would put client addresses and URLs (which may hold search
+terms) in clear in the logs; sign-ins and sensitive actions are in the audit
+trail with the address encrypted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from terabox_crm.env import ConfigurationError, env_bool, env_int, env_secret, env_str
+
+log = logging.getLogger("terabox_crm.serve")
+
+WORKER_STOP_GRACE = 15.0  # seconds after SIGTERM before the worker is killed
+WORKER_RESTARTS_PER_WINDOW = 5
+WORKER_RESTART_WINDOW = 300.0
+MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+
+class Stopped(Exception):
+    """SIGTERM arrived: leave through ``finally`` so the worker is stopped too."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="terabox-crm serve",
+        description="Migrate, create keys and a certificate on first run, then serve HTTPS "
+        "with an embedded job worker. Ctrl-C stops it.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8443, help="HTTPS port (0: any free port)")
+    parser.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        help="also listen for plain HTTP on this port, only to redirect to HTTPS",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="seed a demo workspace and print its sign-in"
+    )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start the embedded job worker (run `terabox-crm worker` separately)",
+    )
+    return parser
+
+
+@dataclass
+class Startup:
+    """What the start found, for the banners."""
+
+    data_dir: Path
+    cert_path: Path
+    self_signed: bool
+    cert_created: bool
+    secret_generated: bool
+    master_generated: bool
+    signing_generated: bool
+    production: bool
+    host: str
+
+
+def check_keys() -> bool:
+    """False (and says why) when stored keys do not unwrap; else make sure the system keys exist."""
+    from terabox_crm.crypto import keyring
+
+    keyring.kek()
+    problems = keyring.check_all_keys()
+    if problems:
+        refuse_master_key(problems)
+        return False
+    keyring.active_key(keyring.SYSTEM_SCOPE, "encryption")
+    keyring.active_key(keyring.SYSTEM_SCOPE, "index")
+    from terabox_crm.audit import signing
+
+    signing.current()  # the audit checkpoint key: generated, or refused in production
+    return True
+
+
+def refuse_master_key(problems: list[str]) -> None:
+    print(
+        f"terabox-crm serve: {len(problems)} stored data key(s) cannot be unwrapped with "
+        "this master key.\nIs CRM_MASTER_KEY (or keys/master.key in the data dir) the one "
+        "this database was created with? Refusing to start.",
+        file=sys.stderr,
+    )
+    for problem in problems[:5]:
+        # Key ids and master-key ids are not secret: they name, never reveal.
+        print(f"  - {problem}", file=sys.stderr)
+
+
+def warnings_text(startup: Startup) -> str:
+    lines = []
+    if startup.secret_generated:
+        lines.append(f"- secret key generated into {startup.data_dir / 'keys' / 'secret_key'}")
+    if startup.master_generated:
+        lines.append(
+            f"- master key generated into {startup.data_dir / 'keys' / 'master.key'}"
+            " (back it up apart from the data: without it the encrypted data is lost)"
+        )
+    if startup.signing_generated:
+        lines.append(
+            f"- audit signing key generated into {startup.data_dir / 'keys' / 'audit_signing.pem'}"
+        )
+    if startup.self_signed:
+        made = "generated" if startup.cert_created else "in use"
+        lines.append(
+            f"- self-signed TLS certificate {made}: {startup.cert_path}"
+            " (browsers will warn until you trust it)"
+        )
+    if not startup.production:
+        lines.append("- CRM_ENV is not 'production'")
+    if startup.host not in {"127.0.0.1", "localhost", "::1"}:
+        lines.append(f"- listening on {startup.host}, not only on this machine")
+    if not lines:
+        return ""
+    bar = "=" * 78
+    return "\n".join(
+        [
+            bar,
+            "WARNING: this server runs with settings meant for a trial on this machine",
+            *lines,
+            "Production must set CRM_SECRET_KEY, CRM_MASTER_KEY, CRM_AUDIT_SIGNING_KEY,",
+            "CRM_TLS_CERT/CRM_TLS_KEY, CRM_ALLOWED_HOSTS and CRM_ENV=production",
+            "(see docs/operations.md).",
+            bar,
+        ]
+    )
+
+
+def display_url(host: str, port: int, path: str = "/") -> str:
+    if host in {"", "0.0.0.0"}:  # noqa: S104 - naming the wildcard, not binding to it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"https://{host}:{port}{path}"
+
+
+# --- the embedded job worker -------------------------------------------------------------
+
+
+class WorkerProcess:
+    """The ``terabox-crm worker`` child: started, watched, restarted, stopped."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self._restarts: list[float] = []
+        self.given_up = False
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "terabox_crm.cli",
+            "worker",
+            "--parent-pid",
+            str(os.getpid()),
+        ]
+
+    def start(self) -> int:
+        # A session of its own: Ctrl-C in the terminal reaches serve only, and
+        # serve decides how the worker stops (gracefully, with SIGTERM).
+        self.process = subprocess.Popen(self.command(), start_new_session=True)  # noqa: S603
+        return self.process.pid
+
+    def check(self) -> None:
+        """Restart a worker that died, unless it keeps dying."""
+        if self.process is None or self.given_up or self.process.poll() is None:
+            return
+        now = time.monotonic()
+        self._restarts = [t for t in self._restarts if now - t < WORKER_RESTART_WINDOW]
+        if len(self._restarts) >= WORKER_RESTARTS_PER_WINDOW:
+            log.error(
+                "job worker exited %s times in %s s; not restarting it (see its log above)",
+                len(self._restarts),
+                int(WORKER_RESTART_WINDOW),
+            )
+            self.given_up = True
+            return
+        log.warning("job worker exited with %s; restarting it", self.process.returncode)
+        self._restarts.append(now)
+        self.start()
+
+    def stop(self, grace: float = WORKER_STOP_GRACE) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            log.warning("job worker did not stop within %s s; killing it", grace)
+            process.kill()
+            process.wait()
+
+
+# --- plain HTTP → HTTPS ------------------------------------------------------------------
+
+
+async def _answer_redirect(reader, writer, *, https_port: int) -> None:
+    """Answer one plain-HTTP request with a redirect to the same path over HTTPS.
+
+    Only hosts in ALLOWED_HOSTS are redirected to, so the listener cannot be
+    used to bounce a browser to somewhere else.
+    """
+    from django.conf import settings
+    from django.http.request import split_domain_port, validate_host
+
+    status, location = "400 Bad Request", ""
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        target = parts[1] if len(parts) == 3 else ""
+        host_header = next(
+            (
+                value.strip()
+                for name, _, value in (line.partition(":") for line in lines[1:])
+                if name.strip().lower() == "host"
+            ),
+            "",
+        )
+        domain, _port = split_domain_port(host_header)
+        if (
+            target.startswith("/")
+            and not target.startswith("//")
+            # Visible ASCII only: nothing can end the Location header early.
+            and all(33 <= ord(char) < 127 for char in target)
+            and domain
+            and validate_host(domain, settings.ALLOWED_HOSTS)
+        ):
+            suffix = "" if https_port == 443 else f":{https_port}"
+            status, location = "308 Permanent Redirect", f"https://{domain}{suffix}{target}"
+    except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+        pass
+    headers = [f"HTTP/1.1 {status}", "Content-Length: 0", "Connection: close"]
+    if location:
+        headers.append(f"Location: {location}")
+    try:
+        writer.write(("\r\n".join(headers) + "\r\n\r\n").encode("latin-1"))
+        await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server plus the ready banner, the redirect listener and the worker watch."""
+
+        def __init__(self, config, *, on_ready, http_port, worker: WorkerProcess | None):
+            super().__init__(config)
+            self.on_ready = on_ready
+            self.http_port = http_port
+            self.worker = worker
+            self.redirect_server = None
+            self.failed = False
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if not self.started:  # pragma: no cover - uvicorn exits on failure
+                return
+            port = self.servers[0].sockets[0].getsockname()[1]
+            http_port = None
+            if self.http_port is not None:
+
+                async def handle(reader, writer):
+                    await _answer_redirect(reader, writer, https_port=port)
+
+                try:
+                    self.redirect_server = await asyncio.start_server(
+                        handle, host=self.config.host, port=self.http_port, limit=16 * 1024
+                    )
+                except OSError as exc:
+                    log.error("cannot listen for HTTP on port %s: %s", self.http_port, exc)
+                    self.failed = self.should_exit = True
+                    return
+                http_port = self.redirect_server.sockets[0].getsockname()[1]
+            self.on_ready(port, http_port)
+
+        async def on_tick(self, counter: int) -> bool:
+            if self.worker is not None and counter % 10 == 0:
+                self.worker.check()
+            return await super().on_tick(counter)
+
+        async def shutdown(self, sockets=None) -> None:
+            if self.redirect_server is not None:
+                self.redirect_server.close()
+            await super().shutdown(sockets)
+
+    return Server
+
+
+def ssl_context_factory(config, default_factory) -> ssl.SSLContext:
+    """uvicorn's context, held to TLS 1.2+ and forward-secret AEAD ciphers."""
+    context = default_factory()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(MODERN_CIPHERS)  # TLS 1.3 suites are always the modern ones
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
+    return context
+
+
+def uvicorn_config(*, host: str, port: int, cert_path: Path, key_path: Path):
+    import uvicorn
+
+    behind_proxy = env_bool("CRM_BEHIND_PROXY", False)
+    return uvicorn.Config(
+        "terabox_crm.asgi:application",
+        host=host,
+        port=port,
+        ssl_certfile=str(cert_path),
+        ssl_keyfile=str(key_path),
+        ssl_context_factory=ssl_context_factory,
+        lifespan="off",  # Django's ASGI handler does not speak lifespan
+        # Trust X-Forwarded-* only from the operator's proxy (CRM_BEHIND_PROXY).
+        proxy_headers=behind_proxy,
+        forwarded_allow_ips=env_str("CRM_FORWARDED_ALLOW_IPS", "127.0.0.1") or None,
+        server_header=False,
+        date_header=True,
+        access_log=False,
+        log_level=env_str("CRM_LOG_LEVEL", "INFO").lower(),
+        timeout_graceful_shutdown=env_int("CRM_SHUTDOWN_SECONDS", 10),
+        limit_concurrency=env_int("CRM_MAX_CONNECTIONS", 1000) or None,
+    )
+
+
+def _raise_stopped(signum, frame) -> None:
+    raise Stopped
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from terabox_crm.crypto import keyring
+
+    try:
+        from terabox_crm.ops.bootstrap import prepare
+
+        # Migrations may already read encrypted data: a wrong master key can
+        # show up here first.
+        prepare()
+        from django.conf import settings
+        from django.db import connections
+
+        from terabox_crm.audit import signing
+        from terabox_crm.ops import tls
+
+        if not check_keys():
+            return 1
+        certificate = tls.ensure_certificate()
+    except ConfigurationError as exc:
+        print(f"terabox-crm serve: {exc}", file=sys.stderr)
+        return 2
+    except keyring.KeyUnavailable as exc:
+        refuse_master_key([str(exc)])
+        return 1
+    except KeyboardInterrupt:
+        print("terabox-crm serve: interrupted while starting", file=sys.stderr)
+        return 130
+
+    startup = Startup(
+        data_dir=Path(settings.DATA_DIR),
+        cert_path=certificate.cert_path,
+        self_signed=certificate.self_signed,
+        cert_created=certificate.created,
+        secret_generated=not env_secret("CRM_SECRET_KEY"),
+        master_generated=keyring.master_key_is_generated(),
+        signing_generated=signing.signing_key_is_generated(),
+        production=settings.PRODUCTION,
+        host=args.host,
+    )
+    warning = warnings_text(startup)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+
+    demo = None
+    if args.demo:
+        from terabox_crm.ops.demo import seed_demo
+
+        demo = seed_demo()
+    connections.close_all()  # the server's threads open their own
+
+    def on_ready(port: int, http_port: int | None) -> None:
+        lines = [f"Terabox CRM is ready: {display_url(args.host, port)}"]
+        if certificate.self_signed:
+            lines.append(f"  certificate SHA-256 {tls.fingerprint(certificate.cert_path)}")
+        if http_port is not None:
+            lines.append(f"  http://…:{http_port}/ redirects to HTTPS")
+        if demo is not None:
+            lines += demo_banner(demo, display_url(args.host, port, "/accounts/login/"))
+        lines.append("Press Ctrl-C to stop.")
+        print("\n".join(lines), flush=True)
+
+    from huey.contrib.djhuey import HUEY
+
+    worker = None
+    if args.no_worker:
+        print("No embedded job worker (--no-worker): run `terabox-crm worker`.", flush=True)
+    elif HUEY.immediate:
+        print("Jobs run inline (CRM_JOBS_IMMEDIATE=true): no job worker started.", flush=True)
+    else:
+        worker = WorkerProcess()
+
+    previous_term = signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        if worker is not None:
+            pid = worker.start()
+            print(f"Job worker started (pid {pid}).", flush=True)
+        config = uvicorn_config(
+            host=args.host,
+            port=args.port,
+            cert_path=certificate.cert_path,
+            key_path=certificate.key_path,
+        )
+        server = _server_class()(config, on_ready=on_ready, http_port=args.http_port, worker=worker)
+        server.run()
+        return 1 if server.failed else 0
+    except (KeyboardInterrupt, Stopped):
+        return 0
+    except SystemExit:  # uvicorn's own exit when it cannot start (port taken, bad key)
+        print(
+            f"terabox-crm serve: could not start on {args.host}:{args.port} (see the error above)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    finally:
+        # A second SIGTERM must not cut the worker's stop short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if worker is not None:
+            worker.stop()
+        signal.signal(signal.SIGTERM, previous_term)
+        print("Terabox CRM stopped.", flush=True)
+
+
+def demo_banner(demo, login_url: str) -> list[str]:
+    what = "created" if demo.created else "found"
+    lines = [
+        "",
+        f"Demo workspace “{demo.workspace_name}” {what}. Sign in at {login_url}",
+        f"  email:    {demo.email}",
+        f"  password: {demo.password}",
+        "  (a new password is made at every --demo start and shown only here;",
+        "   only its hash is stored)",
+        "  Two-factor sign-in (TOTP) is required: the first sign-in asks you to enrol",
+        "  an authenticator app and shows one-time recovery codes.",
+        "  Colleagues in the workspace (they cannot sign in; for the members page):",
+    ]
+    lines += [f"    {c.role:<8} {c.display_name} <{c.email}>" for c in demo.colleagues]
+    lines.append("")
+    return lines

@@ -1,0 +1,242 @@
+"""The pieces of ``terabox-crm serve`` that can be checked without starting it
+(tests/test_serve_process.py starts the real thing)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import ssl
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+
+from terabox_crm.ops import serve
+
+
+def startup(**changes) -> serve.Startup:
+    values = dict(
+        data_dir=Path("/srv/crm"),
+        cert_path=Path("/srv/crm/tls/cert.pem"),
+        self_signed=True,
+        cert_created=True,
+        secret_generated=True,
+        master_generated=True,
+        signing_generated=True,
+        production=False,
+        host="127.0.0.1",
+    )
+    values.update(changes)
+    return serve.Startup(**values)
+
+
+def test_warning_names_every_generated_secret_and_what_production_must_set():
+    text = serve.warnings_text(startup())
+    assert text.count("WARNING") == 1
+    assert "/srv/crm/keys/secret_key" in text
+    assert "/srv/crm/keys/master.key" in text
+    assert "/srv/crm/keys/audit_signing.pem" in text
+    assert "self-signed" in text
+    for name in (
+        "CRM_SECRET_KEY",
+        "CRM_MASTER_KEY",
+        "CRM_AUDIT_SIGNING_KEY",
+        "CRM_TLS_CERT",
+        "CRM_ENV=production",
+    ):
+        assert name in text
+
+
+def test_no_warning_when_production_brings_its_own_secrets_and_certificate():
+    text = serve.warnings_text(
+        startup(
+            self_signed=False,
+            secret_generated=False,
+            master_generated=False,
+            signing_generated=False,
+            production=True,
+        )
+    )
+    assert text == ""
+
+
+def test_warning_when_listening_beyond_this_machine():
+    text = serve.warnings_text(
+        startup(
+            self_signed=False,
+            secret_generated=False,
+            master_generated=False,
+            signing_generated=False,
+            production=True,
+            host="0.0.0.0",  # noqa: S104 - the value under test
+        )
+    )
+    assert "listening on 0.0.0.0" in text
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "https://127.0.0.1:8443/"),
+        ("0.0.0.0", "https://127.0.0.1:8443/"),  # noqa: S104 - the value under test
+        ("::", "https://[::1]:8443/"),
+        ("::1", "https://[::1]:8443/"),
+        ("crm.example.com", "https://crm.example.com:8443/"),
+    ],
+)
+def test_printed_url_is_one_a_browser_can_open(host, url):
+    assert serve.display_url(host, 8443) == url
+
+
+def test_tls_context_refuses_anything_older_than_tls_1_2():
+    context = serve.ssl_context_factory(None, lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+    names = {cipher["name"] for cipher in context.get_ciphers()}
+    assert not any("CBC" in name or name.startswith("AES128-SHA") for name in names)
+    assert all("ECDHE" in name or name.startswith("TLS_") for name in names)
+
+
+@pytest.mark.django_db
+def test_key_check_creates_the_system_keys():
+    from terabox_crm.crypto.models import DataKey
+
+    assert serve.check_keys()
+    assert set(DataKey.objects.filter(scope="system").values_list("purpose", flat=True)) == {
+        "encryption",
+        "index",
+    }
+
+
+@pytest.mark.django_db
+def test_key_check_refuses_keys_wrapped_under_another_master_key(capsys):
+    from terabox_crm.crypto.models import DataKey
+
+    DataKey.objects.create(
+        key_id="f0reign0000000bb",
+        scope="some-workspace",
+        purpose=DataKey.Purpose.ENCRYPTION,
+        wrapped=aes_key_wrap(b"\x03" * 32, b"\x04" * 32),
+        kek_id="0123456789abcdef",
+    )
+    assert not serve.check_keys()
+    assert "cannot be unwrapped with this master key" in capsys.readouterr().err
+
+
+# --- the HTTP → HTTPS redirect listener ------------------------------------------------
+
+
+class Writer:
+    def __init__(self):
+        self.data = b""
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    async def drain(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def redirect(request: bytes) -> str:
+    async def go() -> str:
+        reader = asyncio.StreamReader()
+        reader.feed_data(request)
+        reader.feed_eof()
+        writer = Writer()
+        await serve._answer_redirect(reader, writer, https_port=8443)
+        assert writer.closed
+        return writer.data.decode("latin-1")
+
+    return asyncio.run(go())
+
+
+def test_plain_http_is_redirected_to_the_same_path_over_https():
+    answer = redirect(b"GET /accounts/login/?next=/ HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n")
+    assert answer.startswith("HTTP/1.1 308 ")
+    assert "Location: https://127.0.0.1:8443/accounts/login/?next=/\r\n" in answer
+
+
+def test_redirect_keeps_an_ipv6_host_bracketed():
+    answer = redirect(b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n")
+    assert "Location: https://[::1]:8443/\r\n" in answer
+
+
+def test_redirect_refuses_a_host_that_is_not_allowed():
+    answer = redirect(b"GET / HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+    assert answer.startswith("HTTP/1.1 400 ")
+    assert "Location" not in answer
+
+
+def test_redirect_refuses_a_scheme_relative_target():
+    answer = redirect(b"GET //evil.example/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert answer.startswith("HTTP/1.1 400 ")
+
+
+def test_redirect_cannot_be_used_to_inject_a_header():
+    answer = redirect(b"GET /a\nSet-Cookie:x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert answer.startswith("HTTP/1.1 400 ")
+    assert "Set-Cookie" not in answer
+
+
+def test_redirect_answers_400_to_a_truncated_request():
+    assert redirect(b"GET / HTTP/1.1\r\nHost: local").startswith("HTTP/1.1 400 ")
+
+
+# --- the embedded worker's supervision -------------------------------------------------
+
+
+class FakeWorker(serve.WorkerProcess):
+    def __init__(self, code: str):
+        super().__init__()
+        self.code = code
+        self.starts = 0
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", self.code]
+
+    def start(self) -> int:
+        self.starts += 1
+        return super().start()
+
+
+def test_worker_that_ignores_sigterm_is_killed_after_the_grace_period():
+    worker = FakeWorker(
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    )
+    worker.start()
+    time.sleep(0.3)
+    began = time.monotonic()
+    worker.stop(grace=0.5)
+    assert worker.process.returncode == -signal.SIGKILL
+    assert time.monotonic() - began < 5
+
+
+def test_worker_stops_on_sigterm():
+    worker = FakeWorker("import time; time.sleep(60)")
+    worker.start()
+    worker.stop(grace=5)
+    assert worker.process.returncode == -signal.SIGTERM
+
+
+def test_dead_worker_is_restarted_until_it_keeps_dying():
+    worker = FakeWorker("raise SystemExit(3)")
+    worker.start()
+    for _ in range(serve.WORKER_RESTARTS_PER_WINDOW + 2):
+        worker.process.wait()
+        worker.check()
+    assert worker.given_up
+    assert worker.starts == 1 + serve.WORKER_RESTARTS_PER_WINDOW
+    worker.stop()
+
+
+def test_running_worker_is_left_alone():
+    worker = FakeWorker("import time; time.sleep(60)")
+    pid = worker.start()
+    worker.check()
+    assert worker.process.pid == pid and worker.starts == 1
+    worker.stop()

@@ -1,0 +1,154 @@
+"""Run the installed ``terabox-crm`` command as a real process for the
+integration tests in this folder: a fresh data dir each, SQLite unless a test
+says otherwise, HTTPS verified against the certificate the server generated."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+COMMAND = str(Path(sys.executable).with_name("terabox-crm"))
+READY = re.compile(r"Terabox CRM is ready: (https://\S+)")
+WORKER = re.compile(r"Job worker started \(pid (\d+)\)")
+BANNER_END = re.compile(r"Press Ctrl-C to stop\.")
+HTTP_PORT = re.compile(r"http://…:(\d+)/ redirects to HTTPS")
+
+
+def clean_env(data_dir: Path, **extra: str | None) -> dict[str, str]:
+    """The outer environment without the test run's own settings (its data dir,
+    inline jobs, the CI database): each process gets its own."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CRM_", "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"))
+    }
+    env["CRM_DATA_DIR"] = str(data_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    for key, value in extra.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its reaper counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
+    return found
+
+
+class Served:
+    """One ``terabox-crm serve`` process and what it printed."""
+
+    def __init__(self, data_dir: Path, args: list[str], env: dict[str, str]):
+        self.data_dir = data_dir
+        self.lines: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self.process = subprocess.Popen(
+            [COMMAND, "serve", "--port", "0", *args],
+            env=env,
+            cwd=data_dir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = ""
+        self.worker_pid: int | None = None
+        self.http_port: int | None = None
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float = 90) -> re.Match[str]:
+        for line in self.lines:
+            if match := pattern.search(line):
+                return match
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.lines.append(line)
+            if match := pattern.search(line):
+                return match
+        raise AssertionError(f"{pattern.pattern!r} not printed; output:\n{self.output}")
+
+    def wait_ready(self) -> Served:
+        self.url = self.wait_for(READY).group(1).rstrip("/")
+        self.wait_for(BANNER_END)
+        if match := next((WORKER.search(line) for line in self.lines if WORKER.search(line)), None):
+            self.worker_pid = int(match.group(1))
+        if match := next(
+            (HTTP_PORT.search(line) for line in self.lines if HTTP_PORT.search(line)), None
+        ):
+            self.http_port = int(match.group(1))
+        return self
+
+    def drain(self) -> None:
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                return
+            if line is None:
+                return
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        self.drain()
+        return "\n".join(self.lines)
+
+    @property
+    def cert_path(self) -> Path:
+        return self.data_dir / "tls" / "cert.pem"
+
+    def client(self) -> httpx.Client:
+        context = ssl.create_default_context(cafile=str(self.cert_path))
+        return httpx.Client(base_url=self.url, verify=context, timeout=10)
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 20) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.drain()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.worker_pid and alive(self.worker_pid):
+            os.kill(self.worker_pid, signal.SIGKILL)
