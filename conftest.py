@@ -10,6 +10,16 @@ from terabox_crm.testing import factories
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and lockouts live in the cache: each test starts clean
+    (with Redis in CI this clears the dedicated test database only)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_keyring():
     from terabox_crm.crypto import keyring
 
