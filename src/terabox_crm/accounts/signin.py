@@ -75,15 +75,21 @@ def _count_failure(*, ip: str, email: str, user: User | None) -> list[throttle.R
     return started
 
 
-def first_factor(request, *, email: str, password: str, next_url: str) -> Outcome:
-    ip = tracking.client_ip(request)
+def _gate(ip: str, email: str) -> throttle.Refusal | None:
+    """Refuse when the account or address is cooling off; else count the attempt."""
     limiter = throttle.default()
     refusal = limiter.check(ip=ip, email=email)
+    if refusal is None:
+        refusal = limiter.attempt(ip=ip)
+        if refusal is not None:
+            _record_trips([refusal], user=None)
+    return refusal
+
+
+def first_factor(request, *, email: str, password: str, next_url: str) -> Outcome:
+    ip = tracking.client_ip(request)
+    refusal = _gate(ip, email)
     if refusal is not None:
-        return Outcome("refused", refusal=refusal)
-    refusal = limiter.attempt(ip=ip)
-    if refusal is not None:
-        _record_trips([refusal], user=None)
         return Outcome("refused", refusal=refusal)
 
     user = authenticate(request, email=email, password=password)
@@ -133,12 +139,7 @@ def second_factor(request, *, code: str) -> Outcome:
     if user is None:
         return Outcome("expired")
     ip = tracking.client_ip(request)
-    limiter = throttle.default()
-    refusal = limiter.check(ip=ip, email=user.email)
-    if refusal is None:
-        refusal = limiter.attempt(ip=ip)
-        if refusal is not None:
-            _record_trips([refusal], user=None)
+    refusal = _gate(ip, user.email)
     if refusal is not None:
         if refusal.scope == "account":
             request.session.pop(session_keys.LOGIN_PENDING, None)
@@ -224,12 +225,7 @@ def step_up(request, *, password: str, code: str | None) -> Outcome:
     """Re-authenticate the signed-in user: password, plus a code when they have a device."""
     user = request.user
     ip = tracking.client_ip(request)
-    limiter = throttle.default()
-    refusal = limiter.check(ip=ip, email=user.email)
-    if refusal is None:
-        refusal = limiter.attempt(ip=ip)
-        if refusal is not None:
-            _record_trips([refusal], user=None)
+    refusal = _gate(ip, user.email)
     if refusal is not None:
         return Outcome("refused", refusal=refusal, user=user)
 

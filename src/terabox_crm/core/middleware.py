@@ -13,12 +13,13 @@ from terabox_crm.core import context
 
 
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR is the peer; behind a proxy the operator sets
-    # CRM_BEHIND_PROXY and the proxy must overwrite X-Forwarded-For.
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+    """The client address for audit events and per-IP throttles.
+
+    Always REMOTE_ADDR: behind a proxy (CRM_BEHIND_PROXY) uvicorn has already
+    replaced it with the address the trusted proxy saw, walking
+    X-Forwarded-For from the right. Reading the header here would trust its
+    leftmost entry, which any client can write.
+    """
     return request.META.get("REMOTE_ADDR", "")
 
 

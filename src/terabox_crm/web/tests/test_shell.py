@@ -168,3 +168,12 @@ def test_flash_messages_can_be_dismissed(client, cast):
     assert item is not None
     assert "flash-success" in item.classes
     assert "data-dismiss" in item.find("button").attrs
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_settings"),
+    [("owner", True), ("admin", False), ("member", False), ("viewer", False)],
+)
+def test_only_owners_see_workspace_settings_in_the_navigation(client, cast, role, sees_settings):
+    login(client, getattr(cast, role))
+    assert (reverse("core:settings") in _nav_links(client.get("/"))) is sees_settings
