@@ -40,3 +40,19 @@ def truncated(value: str, *, scope: str, domain: str, bits: int) -> int:
     """The index truncated to ``bits`` bits, as an integer column value."""
     digest = hmac.new(_subkey(scope, domain), value.encode("utf-8"), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") >> (64 - bits)
+
+
+def bits_for(expected_rows: int) -> int:
+    """Index length L for R expected rows by CipherSweet's rule 2 ≤ R/2^L ≤ √R.
+
+    Picks the largest L that still leaves at least 2 expected coincidences
+    per index value (so a value never singles out one person), bounded to
+    8…32 bits; with 10⁵ rows that is 15 bits, with 10⁶ 18 bits.
+    """
+    rows = max(expected_rows, 16)
+    best = 8
+    for length in range(8, 33):
+        coincidences = rows / 2**length
+        if 2 <= coincidences <= rows**0.5:
+            best = length
+    return best

@@ -38,3 +38,21 @@ class DataKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_id} ({self.scope}, {self.purpose}, {self.status})"
+
+
+class SearchTerm(models.Model):
+    """One blind-index term of one tenant row (see crypto/search_index.py)."""
+
+    workspace_id = models.UUIDField()
+    domain = models.CharField(max_length=64)
+    term = models.BigIntegerField()
+    object_id = models.UUIDField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace_id", "domain", "term"], name="search_term_lookup"),
+            models.Index(fields=["workspace_id", "object_id"], name="search_term_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain}:{self.term} → {self.object_id}"
