@@ -1,7 +1,19 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CryptoConfig(AppConfig):
     name = "terabox_crm.crypto"
     label = "crypto"
-    verbose_name = "Field encryption and keys"
+    verbose_name = _("Field encryption and keys")
+
+    def ready(self) -> None:
+        from terabox_crm.audit import events
+
+        # Key operations are operator actions (S4): on the workspace's chain
+        # for a workspace scope, on the system chain for the system scope.
+        events.register("crypto.keys.rotated", _("Data encryption key rotated"))
+        events.register(
+            "crypto.keys.reencrypted", _("Data re-encrypted under the new encryption key")
+        )
+        events.register("crypto.keys.destroyed", _("Unused old encryption key destroyed"))

@@ -32,8 +32,19 @@ def _aad(scope: str, table: str, column: str, row_id: str, key_id: str) -> bytes
     return "\x1f".join(("tbx/v1", scope, table, column, row_id, key_id)).encode()
 
 
-def encrypt(plaintext: str, *, scope: str, table: str, column: str, row_id: str) -> str:
-    key = keyring.active_key(scope)
+def encrypt(
+    plaintext: str,
+    *,
+    scope: str,
+    table: str,
+    column: str,
+    row_id: str,
+    key: keyring.LoadedKey | None = None,
+) -> str:
+    """Seal ``plaintext`` under the scope's active key (or ``key``, for rotation)."""
+    key = key or keyring.active_key(scope)
+    if key.scope != scope:
+        raise ValueError("the key belongs to another scope")
     nonce = os.urandom(12)
     sealed = key.aead.encrypt(
         nonce, plaintext.encode("utf-8"), _aad(scope, table, column, row_id, key.key_id)
@@ -121,6 +132,14 @@ class EncryptedTextField(models.TextField):
 
     def decrypt_for(self, instance, token: str) -> str:
         return decrypt(token, **self._context(instance))
+
+    def encrypt_for(self, instance, plaintext: str, *, key: keyring.LoadedKey | None = None) -> str:
+        """The column value for ``plaintext`` under ``key`` (rotation) or the active key."""
+        return encrypt(plaintext, key=key, **self._context(instance))
+
+    def stored_value(self, instance):
+        """The column value as loaded (ciphertext), without decrypting it."""
+        return instance.__dict__.get(self.attname)
 
     def pre_save(self, model_instance, add):
         value = model_instance.__dict__.get(self.attname)

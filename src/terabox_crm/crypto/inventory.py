@@ -17,3 +17,14 @@ non_personal(
     "domain",
     why="field name of a truncated keyed hash; the hash alone matches many rows by design",
 )
+non_personal(
+    "crypto.RotationJob",
+    "scope",
+    "state",
+    "new_key_id",
+    "old_key_ids",
+    "progress",
+    "unreadable",
+    "error",
+    why="key ids, model labels, row ids and counts; the error holds an exception type only",
+)

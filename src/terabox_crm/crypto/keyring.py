@@ -19,6 +19,7 @@ import base64
 import hashlib
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
@@ -51,6 +52,11 @@ _lock = threading.Lock()
 _kek: tuple[str, bytes] | None = None
 _cache: dict[str, LoadedKey] = {}
 _active: dict[tuple[str, str], str] = {}
+# When each scope's active key was last read from the database. Another
+# process (``keys rotate``) may have made it decrypt-only: after this many
+# seconds the row is read again, so new data stops naming the old key.
+ACTIVE_RECHECK_SECONDS = 60.0
+_active_read_at: dict[tuple[str, str], float] = {}
 
 
 def _decode_kek(text: str) -> bytes:
@@ -95,6 +101,7 @@ def reset_cache() -> None:
         _kek = None
         _cache.clear()
         _active.clear()
+        _active_read_at.clear()
 
 
 def _load(row) -> LoadedKey:
@@ -170,6 +177,7 @@ def create_key(scope: str, purpose: str) -> LoadedKey:
         with _lock:
             _cache[key_id] = loaded
             _active[(scope, purpose)] = key_id
+            _active_read_at[(scope, purpose)] = time.monotonic()
 
     transaction.on_commit(remember)
     return loaded
@@ -178,7 +186,8 @@ def create_key(scope: str, purpose: str) -> LoadedKey:
 def active_key(scope: str, purpose: str = "encryption") -> LoadedKey:
     """The key new data of ``scope`` is written with, created on first use."""
     key_id = _active.get((scope, purpose))
-    if key_id is not None and key_id in _cache:
+    fresh = time.monotonic() - _active_read_at.get((scope, purpose), 0.0) < ACTIVE_RECHECK_SECONDS
+    if key_id is not None and key_id in _cache and fresh:
         return _cache[key_id]
     from terabox_crm.crypto.models import DataKey
 
@@ -193,10 +202,11 @@ def active_key(scope: str, purpose: str = "encryption") -> LoadedKey:
                 return create_key(scope, purpose)
         except IntegrityError:  # pragma: no cover - two processes raced; reread
             return active_key(scope, purpose)
-    loaded = _load(row)
+    loaded = _cache.get(row.key_id) or _load(row)  # a recheck usually finds the same key
     with _lock:
         _cache[row.key_id] = loaded
         _active[(scope, purpose)] = row.key_id
+        _active_read_at[(scope, purpose)] = time.monotonic()
     return loaded
 
 
@@ -213,7 +223,19 @@ def destroy_scope(scope: str) -> int:
             _cache.pop(key_id, None)
         for pair in [pair for pair in _active if pair[0] == scope]:
             _active.pop(pair, None)
+            _active_read_at.pop(pair, None)
     return len(rows)
+
+
+def destroy_key(key_id: str) -> None:
+    """Destroy one key (an old key no data names any more): it can never decrypt again."""
+    from terabox_crm.crypto.models import DataKey
+
+    DataKey.objects.filter(key_id=key_id).update(
+        status=DataKey.Status.DESTROYED, wrapped=None, destroyed_at=timezone.now()
+    )
+    with _lock:
+        _cache.pop(key_id, None)
 
 
 def derive(key: LoadedKey, domain: str, length: int = 32) -> bytes:

@@ -3,6 +3,8 @@ only data keys wrapped with AES-KW under it are stored here (S3)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 
@@ -56,3 +58,40 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain}:{self.term} → {self.object_id}"
+
+
+class RotationJob(models.Model):
+    """One key rotation of one scope and how far its re-encryption has got.
+
+    ``progress`` maps each model label to ``{"cursor": last pk done, "done":
+    bool}``, so a rerun or a restarted worker continues after the last
+    committed batch instead of starting again (crypto/rotation.py).
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    scope = models.CharField(max_length=64, db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    new_key_id = models.CharField(max_length=32)
+    old_key_ids = models.JSONField(default=list)
+    progress = models.JSONField(default=dict)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    rows_skipped = models.PositiveBigIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    # "<model label>:<pk>" of rows whose old ciphertext failed authentication
+    # (tampered or moved): left as they are, and they keep their old key alive.
+    unreadable = models.JSONField(default=list)
+    error = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "state"])]
+
+    def __str__(self) -> str:
+        return f"rotation {self.id} of {self.scope} ({self.state})"

@@ -54,6 +54,9 @@ RETENTION = {
     "invitation": Retention("invitation", _("Until accepted or expired, then 30 days"), 30),
     "notification": Retention("notification", _("90 days once read, 1 year unread"), 365),
     "device": Retention("device", _("While the account exists; unused devices after 1 year"), 365),
+    "crm_record": Retention(
+        "crm_record", _("While the CRM record exists (until deleted or erased)"), None
+    ),
 }
 
 
