@@ -24,3 +24,5 @@ non_personal(
     "token_hash",
     why="blind index, language and role codes, token hash",
 )
+non_personal("core.Workspace", "record_visibility", why="visibility rule code")
+non_personal("core.Team", "name", why="the name of a team of the organisation, not a person")

@@ -20,6 +20,14 @@ from terabox_crm.core.roles import MFA_ALWAYS_REQUIRED, Capability, Role
 from terabox_crm.crypto.fields import EncryptedTextField
 
 
+class RecordVisibility(models.TextChoices):
+    """Who reads CRM records (issue 3 point 8): everybody in the workspace, or
+    below admin only the records one owns or that belong to one's team."""
+
+    WORKSPACE = "workspace", _("Every member reads every record")
+    TEAM = "team", _("Members read their own and their team's records")
+
+
 class Workspace(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=120)
@@ -28,6 +36,12 @@ class Workspace(models.Model):
     # members and viewers (whose passwords then need 15 characters).
     mfa_required_for_all = models.BooleanField(
         _("require two-factor for every member"), default=True
+    )
+    record_visibility = models.CharField(
+        _("record visibility"),
+        max_length=16,
+        choices=RecordVisibility.choices,
+        default=RecordVisibility.WORKSPACE,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -44,6 +58,26 @@ class Workspace(models.Model):
         return membership.is_privacy_officer or membership.is_auditor
 
 
+class Team(models.Model):
+    """A group of members inside a workspace; CRM records may belong to one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(_("name"), max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="team_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Membership(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
@@ -53,6 +87,15 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     is_privacy_officer = models.BooleanField(_("privacy officer"), default=False)
     is_auditor = models.BooleanField(_("auditor"), default=False)
+    # The member's team (issue 3): managers and members edit their team's records.
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("team"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(workspace="workspace")

@@ -1,0 +1,123 @@
+"""API shapes of companies and contacts. ``*Out`` is what the API returns,
+``*In`` what it accepts; ``*In`` only checks shapes — the services validate
+meaning (foreign ids, email/phone formats, sizes) for web and API alike."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from terabox_crm.contacts.models import Source, Stage
+
+
+class ContactEmailOut(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    is_primary = serializers.BooleanField()
+
+
+class ContactPhoneOut(ContactEmailOut):
+    value = serializers.CharField(help_text="E.164, e.g. +81312345678")
+
+
+class ContactOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    family_name = serializers.CharField()
+    given_name = serializers.CharField()
+    family_name_kana = serializers.CharField()
+    given_name_kana = serializers.CharField()
+    display_name = serializers.CharField(help_text="In the reader's language order.")
+    company_id = serializers.UUIDField(allow_null=True)
+    job_title = serializers.CharField()
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    owner_id = serializers.UUIDField(allow_null=True)
+    team_id = serializers.UUIDField(allow_null=True)
+    tag_ids = serializers.SerializerMethodField()
+    source = serializers.ChoiceField(choices=Source.choices)
+    source_detail = serializers.CharField()
+    notes = serializers.CharField()
+    emails = ContactEmailOut(many=True, source="emails.all")
+    phones = ContactPhoneOut(many=True, source="phones.all")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_tag_ids(self, contact) -> list[str]:
+        return [str(tag.pk) for tag in contact.tags.all()]
+
+
+class ContactEmailIn(serializers.Serializer):
+    value = serializers.CharField(max_length=254)
+    label = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    is_primary = serializers.BooleanField(required=False, default=False)
+
+
+class ContactPhoneIn(ContactEmailIn):
+    value = serializers.CharField(max_length=64)
+
+
+class ContactIn(serializers.Serializer):
+    """A contact's values. On PATCH, omitted fields keep their values; ``emails``,
+    ``phones`` and ``tag_ids``, when given, replace the whole list. The first
+    email/phone is primary unless one says ``is_primary``."""
+
+    family_name = serializers.CharField(required=False, allow_blank=True)
+    given_name = serializers.CharField(required=False, allow_blank=True)
+    family_name_kana = serializers.CharField(required=False, allow_blank=True)
+    given_name_kana = serializers.CharField(required=False, allow_blank=True)
+    company_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    job_title = serializers.CharField(required=False, allow_blank=True)
+    stage = serializers.CharField(required=False)
+    owner_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    team_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    tag_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    source = serializers.CharField(required=False)
+    source_detail = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    emails = ContactEmailIn(many=True, required=False)
+    phones = ContactPhoneIn(many=True, required=False)
+
+
+class CompanyOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    name_kana = serializers.CharField()
+    website = serializers.CharField()
+    phone = serializers.CharField()
+    postal_code = serializers.CharField()
+    region = serializers.CharField()
+    city = serializers.CharField()
+    street = serializers.CharField()
+    industry = serializers.CharField()
+    owner_id = serializers.UUIDField(allow_null=True)
+    team_id = serializers.UUIDField(allow_null=True)
+    tag_ids = serializers.SerializerMethodField()
+    notes = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_tag_ids(self, company) -> list[str]:
+        return [str(tag.pk) for tag in company.tags.all()]
+
+
+class CompanyIn(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    name_kana = serializers.CharField(required=False, allow_blank=True)
+    website = serializers.CharField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True)
+    postal_code = serializers.CharField(required=False, allow_blank=True)
+    region = serializers.CharField(required=False, allow_blank=True)
+    city = serializers.CharField(required=False, allow_blank=True)
+    street = serializers.CharField(required=False, allow_blank=True)
+    industry = serializers.CharField(required=False, allow_blank=True)
+    owner_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    team_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    tag_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class TagOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class TagIn(serializers.Serializer):
+    name = serializers.CharField(max_length=60)

@@ -1,0 +1,292 @@
+"""``/api/v1/contacts/`` and ``/api/v1/companies/``: list (keyset cursor,
+filters), retrieve, create, update, partial update and delete, through the
+same policy actions, querysets and services as the web pages.
+
+Another workspace's id, or a record the caller may not see, is a 404; a
+record one may see but not edit is a 403. Filter ids are compared inside the
+caller's visible records only, so a foreign id simply matches nothing; a
+malformed filter value is a 400 problem.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import fields, replace
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from terabox_crm.api.pagination import KeysetPagination
+from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.contacts import search, selectors, services
+from terabox_crm.contacts.api.serializers import (
+    CompanyIn,
+    CompanyOut,
+    ContactIn,
+    ContactOut,
+    TagIn,
+    TagOut,
+)
+from terabox_crm.contacts.models import Company, Contact, Tag
+from terabox_crm.core.errors import PolicyError
+
+
+class MergeIn(serializers.Serializer):
+    merge_away = serializers.UUIDField(help_text="The contact to merge into this one and delete.")
+
+
+def _call(service, **kwargs):
+    """Run a service; its refusals become problem details (nothing changed)."""
+    try:
+        return service(**kwargs)
+    except PolicyError as exc:
+        if exc.status == 404:
+            raise exceptions.NotFound() from None
+        raise exceptions.PermissionDenied(exc.text) from None
+    except DjangoValidationError as exc:
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        raise exceptions.ValidationError(detail) from None
+
+
+class _RecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [PolicyPermission]
+    pagination_class = KeysetPagination
+    lookup_value_regex = "[0-9a-f-]{36}"
+
+    @property
+    def cursor_ordering(self):
+        """``?sort=`` one of -created_at (default), created_at, -updated_at, updated_at."""
+        sort = self.request.query_params.get("sort", "-created_at")
+        if sort not in selectors.SORTS:
+            raise exceptions.ValidationError({"sort": [_("This filter value is not valid.")]})
+        return (sort, "id" if not sort.startswith("-") else "-id")
+
+    def _data(self, request, instance=None, partial=False):
+        serializer = self.input_class(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        base = self.data_class() if instance is None else self.data_of(instance)
+        values = dict(serializer.validated_data)
+        if "emails" in values:
+            values["emails"] = [services.EmailIn(**row) for row in values["emails"]]
+        if "phones" in values:
+            values["phones"] = [services.PhoneIn(**row) for row in values["phones"]]
+        names = {f.name for f in fields(self.data_class)}
+        return replace(base, **{k: v for k, v in values.items() if k in names})
+
+    def create(self, request, *args, **kwargs):
+        data = self._data(request)
+        obj = _call(self.create_service, membership=request.membership, data=data)
+        obj = self.get_queryset().get(pk=obj.pk)
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        data = self._data(request, instance, partial=kwargs.get("partial", False))
+        _call(
+            self.update_service, membership=request.membership, data=data, **{self.kind: instance}
+        )
+        obj = self.get_queryset().get(pk=instance.pk)
+        return Response(self.get_serializer(obj).data)
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        _call(self.delete_service, membership=request.membership, **{self.kind: instance})
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+_CONTACT_FILTERS = [
+    OpenApiParameter("stage", str, description="lead, prospect, customer or churned"),
+    OpenApiParameter("owner", str, description="Owner's user id"),
+    OpenApiParameter("tag", str, description="Tag id"),
+    OpenApiParameter("company", str, description="Company id"),
+    OpenApiParameter("source", str, description="direct, import or third_party"),
+    OpenApiParameter("email", str, description="Exact email (normalised)"),
+    OpenApiParameter("phone", str, description="Exact phone (+81 or 0, any separators)"),
+    OpenApiParameter("q", str, description="Whole-token name/kana search, or an email or phone"),
+    OpenApiParameter("sort", str, description="-created_at (default), created_at, -updated_at"),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=_CONTACT_FILTERS, responses=ContactOut(many=True)),
+    retrieve=extend_schema(responses=ContactOut),
+    create=extend_schema(request=ContactIn, responses={201: ContactOut}),
+    update=extend_schema(request=ContactIn, responses=ContactOut),
+    partial_update=extend_schema(request=ContactIn, responses=ContactOut),
+)
+class ContactViewSet(_RecordViewSet):
+    """Contacts of the current workspace that the caller may see."""
+
+    _actions = {
+        "GET": "contacts.view",
+        "POST": "contacts.add",
+        "PUT": "contacts.change",
+        "PATCH": "contacts.change",
+        "DELETE": "contacts.delete",
+    }
+
+    @property
+    def permission_action(self):
+        # Merging asks for contacts.merge on both contacts, not contacts.add.
+        if getattr(self, "action", None) == "merge":
+            return {"POST": "contacts.merge"}
+        return self._actions
+
+    serializer_class = ContactOut
+    input_class = ContactIn
+    data_class = services.ContactData
+    data_of = staticmethod(services.contact_data_of)
+    create_service = staticmethod(services.contact_create)
+    update_service = staticmethod(services.contact_update)
+    delete_service = staticmethod(services.contact_delete)
+    kind = "contact"
+    lookup_url_kwarg = "contact_id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Contact.objects.none()
+        return selectors.contacts_for_list(self.request.membership)
+
+    def list(self, request, *args, **kwargs):
+        try:
+            filters = selectors.ContactFilters.from_params(request.query_params, strict=True)
+        except selectors.BadFilter as exc:
+            raise exceptions.ValidationError(
+                {str(exc): [_("This filter value is not valid.")]}
+            ) from None
+        queryset, checks = selectors.filter_contacts(
+            self.get_queryset(), request.membership, filters
+        )
+        selectors.preload_keys(request.membership.workspace_id)
+        page = self.paginate_queryset(queryset)
+        rows = [r for r in page if all(selectors._contact_matches(r, k, v) for k, v in checks)]
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    @extend_schema(responses=ContactOut(many=True))
+    @action(detail=True, methods=["get"])
+    def duplicates(self, request, *args, **kwargs):
+        """Possible duplicates of this contact (same email or phone, or same
+        name at the same company), among the contacts the caller may see."""
+        contact = self.get_object()
+        rows = selectors.duplicates_of(request.membership, contact)
+        return Response(ContactOut(rows, many=True).data)
+
+    @extend_schema(request=MergeIn, responses=ContactOut)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, *args, **kwargs):
+        """Merge ``merge_away`` into this contact and delete it (audited on both)."""
+        keep = self.get_object()
+        serializer = MergeIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        other = self.get_queryset().filter(pk=serializer.validated_data["merge_away"]).first()
+        if other is None:
+            raise exceptions.ValidationError(
+                {"merge_away": [_("Choose a contact of this workspace.")]}
+            )
+        self.check_object_permissions(request, other)
+        _call(services.contact_merge, membership=request.membership, keep=keep, merge_away=other)
+        return Response(self.get_serializer(self.get_queryset().get(pk=keep.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Whole-token name/kana search"),
+            OpenApiParameter("owner", str, description="Owner's user id"),
+            OpenApiParameter("tag", str, description="Tag id"),
+        ],
+        responses=CompanyOut(many=True),
+    ),
+    retrieve=extend_schema(responses=CompanyOut),
+    create=extend_schema(request=CompanyIn, responses={201: CompanyOut}),
+    update=extend_schema(request=CompanyIn, responses=CompanyOut),
+    partial_update=extend_schema(request=CompanyIn, responses=CompanyOut),
+)
+class CompanyViewSet(_RecordViewSet):
+    """Companies of the current workspace that the caller may see."""
+
+    permission_action = {
+        "GET": "companies.view",
+        "POST": "companies.add",
+        "PUT": "companies.change",
+        "PATCH": "companies.change",
+        "DELETE": "companies.delete",
+    }
+    serializer_class = CompanyOut
+    input_class = CompanyIn
+    data_class = services.CompanyData
+    data_of = staticmethod(services.company_data_of)
+    create_service = staticmethod(services.company_create)
+    update_service = staticmethod(services.company_update)
+    delete_service = staticmethod(services.company_delete)
+    kind = "company"
+    lookup_url_kwarg = "company_id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Company.objects.none()
+        return selectors.companies_for_list(self.request.membership)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.get_queryset()
+        for name, lookup in (("owner", "owner_id"), ("tag", "tags__id")):
+            value = request.query_params.get(name)
+            if value:
+                try:
+                    queryset = queryset.filter(**{lookup: uuid.UUID(value)})
+                except ValueError:
+                    raise exceptions.ValidationError(
+                        {name: [_("This filter value is not valid.")]}
+                    ) from None
+        tokens = search.query_tokens(request.query_params.get("q", "")[:200])
+        if tokens:
+            queryset = search.matching(
+                queryset, request.membership.workspace_id, search.COMPANY_NAME, tokens
+            )
+        selectors.preload_keys(request.membership.workspace_id)
+        page = self.paginate_queryset(queryset)
+        rows = [r for r in page if not tokens or search.company_has_tokens(r, tokens)]
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(responses=TagOut(many=True)),
+    create=extend_schema(request=TagIn, responses={201: TagOut}),
+)
+class TagViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """The workspace's tags (names only, never personal), for the ``tag`` filter
+    and ``tag_ids``. Creating an existing name returns that tag."""
+
+    permission_classes = [PolicyPermission]
+    permission_action = {"GET": "contacts.view", "POST": "contacts.add"}
+    pagination_class = KeysetPagination
+    cursor_ordering = "name"
+    serializer_class = TagOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Tag.objects.none()
+        return Tag.objects.filter(workspace_id=self.request.membership.workspace_id)
+
+    def create(self, request, *args, **kwargs):
+        serializer = TagIn(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tag = _call(
+            services.tag_get_or_create,
+            membership=request.membership,
+            name=serializer.validated_data["name"],
+        )
+        return Response(TagOut(tag).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,56 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ContactsConfig(AppConfig):
+    name = "terabox_crm.contacts"
+    label = "contacts"
+    verbose_name = _("Companies and contacts")
+
+    def ready(self) -> None:
+        from terabox_crm.audit import events
+        from terabox_crm.contacts import rules, search
+        from terabox_crm.core import policy
+        from terabox_crm.crypto import search_index
+
+        texts = {
+            "contacts.view": _("See contacts with their names, emails, phones and notes"),
+            "contacts.add": _("Create contacts"),
+            "contacts.change": _("Edit contacts one owns or one's team owns (admins: all)"),
+            "contacts.delete": _("Delete contacts one owns or one's team owns (admins: all)"),
+            "companies.view": _("See companies with their addresses, phones and notes"),
+            "companies.add": _("Create companies"),
+            "companies.change": _("Edit companies one owns or one's team owns (admins: all)"),
+            "companies.delete": _("Delete companies one owns or one's team owns (admins: all)"),
+        }
+        rule_of = {
+            "view": rules.can_read,
+            "add": rules.can_create,
+            "change": rules.can_write,
+            "delete": rules.can_write,
+        }
+        for action, text in texts.items():
+            verb = action.split(".")[1]
+            policy.register(
+                action, rule_of[verb], text, exposes_personal_data=verb in {"view", "change"}
+            )
+        policy.register(
+            "contacts.merge",
+            rules.can_write,
+            _("Merge duplicate contacts one may edit"),
+            exposes_personal_data=True,
+        )
+
+        events.register("contacts.contact.created", _("Contact created"))
+        events.register("contacts.contact.updated", _("Contact updated"))
+        events.register("contacts.contact.deleted", _("Contact deleted"))
+        events.register("contacts.contact.merged", _("Contacts merged"))
+        events.register("contacts.company.created", _("Company created"))
+        events.register("contacts.company.updated", _("Company updated"))
+        events.register("contacts.company.deleted", _("Company deleted"))
+
+        # Blind-index lengths from the expected rows of one workspace (S3).
+        for domain in search.CONTACT_DOMAINS:
+            search_index.register(domain, expected_rows=1_000_000)
+        for domain in search.COMPANY_DOMAINS:
+            search_index.register(domain, expected_rows=100_000)

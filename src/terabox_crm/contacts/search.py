@@ -1,0 +1,134 @@
+"""Blind-index terms of companies and contacts, and searching them (issue 3 point 4).
+
+Domains (one per searchable field family, object id = the contact or company):
+
+* ``contacts.contact.email`` — each email, normalised (``normalise.email``);
+* ``contacts.contact.phone`` — each phone in E.164;
+* ``contacts.contact.name`` — whole tokens of family/given names and their
+  kana readings, folded (NFKC, case, katakana → hiragana), so a reading typed
+  in katakana or hiragana finds the other;
+* ``contacts.company.name`` — tokens of a company's name and kana reading;
+* ``contacts.company.phone`` — the company's phone in E.164.
+
+A term is a truncated keyed hash: it finds *candidates*. Callers decrypt the
+candidates and compare plaintext (``matches_*``), so truncation's false
+positives never reach a user. Terms are written by the services in the same
+transaction as the values.
+"""
+
+from __future__ import annotations
+
+from terabox_crm.crypto import normalise, search_index
+
+CONTACT_EMAIL = "contacts.contact.email"
+CONTACT_PHONE = "contacts.contact.phone"
+CONTACT_NAME = "contacts.contact.name"
+COMPANY_NAME = "contacts.company.name"
+COMPANY_PHONE = "contacts.company.phone"
+CONTACT_DOMAINS = (CONTACT_EMAIL, CONTACT_PHONE, CONTACT_NAME)
+COMPANY_DOMAINS = (COMPANY_NAME, COMPANY_PHONE)
+
+
+def contact_name_tokens(contact) -> set[str]:
+    tokens: set[str] = set()
+    for value in (
+        contact.family_name,
+        contact.given_name,
+        contact.family_name_kana,
+        contact.given_name_kana,
+    ):
+        tokens.update(normalise.name_tokens(value or ""))
+    return tokens
+
+
+def company_name_tokens(company) -> set[str]:
+    return set(normalise.name_tokens(company.name or "")) | set(
+        normalise.name_tokens(company.name_kana or "")
+    )
+
+
+def _safe(normaliser, value: str) -> str:
+    try:
+        return normaliser(value)
+    except ValueError:
+        return ""
+
+
+def index_contact(contact, *, emails: list[str], phones: list[str]) -> None:
+    """Make the contact's terms exactly those of its current values."""
+    ws = contact.workspace_id
+    search_index.replace(ws, CONTACT_EMAIL, contact.pk, [_safe(normalise.email, e) for e in emails])
+    search_index.replace(ws, CONTACT_PHONE, contact.pk, [_safe(normalise.phone, p) for p in phones])
+    search_index.replace(ws, CONTACT_NAME, contact.pk, contact_name_tokens(contact))
+
+
+def index_company(company) -> None:
+    ws = company.workspace_id
+    search_index.replace(ws, COMPANY_NAME, company.pk, company_name_tokens(company))
+    phones = [_safe(normalise.phone, company.phone)] if company.phone else []
+    search_index.replace(ws, COMPANY_PHONE, company.pk, phones)
+
+
+def matching(queryset, workspace_id, domain: str, values: list[str]):
+    """``queryset`` narrowed to rows holding *every* value in ``domain`` (AND),
+    one ``IN (subquery)`` per value, so a common token never materialises a
+    huge id list in Python or in query parameters."""
+    if not values:
+        return queryset.none()
+    for value in values:
+        queryset = queryset.filter(pk__in=search_index.candidates(workspace_id, domain, value))
+    return queryset
+
+
+def candidate_ids(workspace_id, domain: str, values: list[str]):
+    """Ids holding *every* value in ``domain`` (AND over tokens), as a set."""
+    found: set | None = None
+    for value in values:
+        ids = {row["object_id"] for row in search_index.candidates(workspace_id, domain, value)}
+        found = ids if found is None else found & ids
+        if not found:
+            return set()
+    return found or set()
+
+
+def query_tokens(query: str) -> list[str]:
+    return normalise.name_tokens(query)
+
+
+def classify(query: str) -> tuple[str, str | list[str]]:
+    """``("email", value)``, ``("phone", e164)`` or ``("tokens", [...])``."""
+    text = query.strip()
+    if "@" in normalise.fold(text):
+        try:
+            return "email", normalise.email(text)
+        except ValueError:
+            pass
+    digits = sum(ch.isdigit() for ch in normalise.fold(text))
+    if digits >= 6 and digits >= len(normalise.fold(text).replace(" ", "")) * 0.6:
+        try:
+            return "phone", normalise.phone(text)
+        except ValueError:
+            pass
+    return "tokens", query_tokens(text)
+
+
+def contact_has_email(contact, email: str) -> bool:
+    return any(_safe(normalise.email, e.value) == email for e in contact.emails.all())
+
+
+def contact_has_phone(contact, phone: str) -> bool:
+    return any(_safe(normalise.phone, p.value) == phone for p in contact.phones.all())
+
+
+def contact_has_tokens(contact, tokens: list[str]) -> bool:
+    have = contact_name_tokens(contact)
+    return all(token in have for token in tokens)
+
+
+def company_has_tokens(company, tokens: list[str]) -> bool:
+    have = company_name_tokens(company)
+    return all(token in have for token in tokens)
+
+
+def company_has_phone(company, phone: str) -> bool:
+    return bool(company.phone) and _safe(normalise.phone, company.phone) == phone

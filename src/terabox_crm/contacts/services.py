@@ -1,0 +1,641 @@
+"""Writes on companies and contacts: create, update, delete, merge.
+
+Each service takes the acting ``membership`` (the actor is its user),
+validates everything before writing — foreign-workspace ids, email and phone
+formats, sizes — and raises one ``ValidationError`` holding every field's
+translated messages, so bad input changes nothing. Then, in one transaction:
+the row, its emails/phones/tags, its blind-index terms, an audit event (field
+*names* in the payload; personal before/after values in ``personal=``,
+encrypted under the contact's or company's own key) and, after commit, a
+domain event for listeners (``contacts.events``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from terabox_crm import audit
+from terabox_crm.contacts import events, search
+from terabox_crm.contacts.models import (
+    NOTES_MAX_LENGTH,
+    Company,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    SavedView,
+    Source,
+    Stage,
+    Tag,
+)
+from terabox_crm.core import policy
+from terabox_crm.core.errors import PolicyError
+from terabox_crm.core.models import Membership, Team
+from terabox_crm.crypto import normalise
+
+TEXT_MAX_LENGTH = 200
+
+
+@dataclass
+class EmailIn:
+    value: str
+    label: str = ""
+    is_primary: bool = False
+
+
+@dataclass
+class PhoneIn:
+    value: str
+    label: str = ""
+    is_primary: bool = False
+
+
+@dataclass
+class ContactData:
+    family_name: str = ""
+    given_name: str = ""
+    family_name_kana: str = ""
+    given_name_kana: str = ""
+    company_id: object = None
+    job_title: str = ""
+    stage: str = Stage.LEAD
+    owner_id: object = None
+    team_id: object = None
+    tag_ids: list = field(default_factory=list)
+    source: str = Source.DIRECT
+    source_detail: str = ""
+    notes: str = ""
+    emails: list[EmailIn] = field(default_factory=list)
+    phones: list[PhoneIn] = field(default_factory=list)
+
+
+@dataclass
+class CompanyData:
+    name: str = ""
+    name_kana: str = ""
+    website: str = ""
+    phone: str = ""
+    postal_code: str = ""
+    region: str = ""
+    city: str = ""
+    street: str = ""
+    industry: str = ""
+    owner_id: object = None
+    team_id: object = None
+    tag_ids: list = field(default_factory=list)
+    notes: str = ""
+
+
+CONTACT_PERSONAL = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "job_title",
+    "source_detail",
+    "notes",
+)
+CONTACT_PLAIN = ("company_id", "stage", "owner_id", "team_id", "source")
+COMPANY_PERSONAL = (
+    "name",
+    "name_kana",
+    "phone",
+    "postal_code",
+    "region",
+    "city",
+    "street",
+    "notes",
+)
+COMPANY_PLAIN = ("website", "industry", "owner_id", "team_id")
+
+# Called as hook(keep, merge_away, membership) inside the merge transaction, before
+# the merged-away contact is deleted: apps that hang rows on a contact (activities,
+# consents) move theirs to ``keep`` here.
+_merge_hooks: list[Callable] = []
+
+
+def register_merge_hook(hook: Callable) -> None:
+    if hook not in _merge_hooks:
+        _merge_hooks.append(hook)
+
+
+# --- Validation ---------------------------------------------------------------------------
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, name: str, message: str) -> None:
+        self.by_field.setdefault(name, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+def _as_uuid(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return False
+
+
+def _check_text(errors: _Errors, data, names) -> None:
+    for name in names:
+        value = getattr(data, name) or ""
+        limit = NOTES_MAX_LENGTH if name == "notes" else TEXT_MAX_LENGTH
+        if len(value) > limit:
+            errors.add(
+                name,
+                _("This text is too long: at most %(limit)s characters (it has %(length)s).")
+                % {"limit": f"{limit:,}", "length": f"{len(value):,}"},
+            )
+
+
+def _resolve_common(errors: _Errors, membership, data) -> dict:
+    """Owner, team and tags, each only from the acting membership's workspace."""
+    resolved: dict = {"owner_id": None, "team_id": None, "tags": []}
+    owner_id = _as_uuid(data.owner_id)
+    if owner_id is False or (
+        owner_id
+        and not Membership.objects.filter(
+            workspace_id=membership.workspace_id, user_id=owner_id
+        ).exists()
+    ):
+        errors.add("owner_id", _("Choose an owner who is a member of this workspace."))
+    else:
+        resolved["owner_id"] = owner_id
+    team_id = _as_uuid(data.team_id)
+    if team_id is False or (
+        team_id
+        and not Team.objects.filter(workspace_id=membership.workspace_id, pk=team_id).exists()
+    ):
+        errors.add("team_id", _("Choose a team of this workspace."))
+    else:
+        resolved["team_id"] = team_id
+    tag_ids = [_as_uuid(tag_id) for tag_id in data.tag_ids or []]
+    if any(tag_id is False or tag_id is None for tag_id in tag_ids):
+        errors.add("tag_ids", _("Choose tags of this workspace."))
+    else:
+        tags = list(Tag.objects.filter(workspace_id=membership.workspace_id, pk__in=set(tag_ids)))
+        if len(tags) != len(set(tag_ids)):
+            errors.add("tag_ids", _("Choose tags of this workspace."))
+        resolved["tags"] = tags
+    return resolved
+
+
+def _normalised_rows(errors: _Errors, rows, kind: str) -> list:
+    normaliser = normalise.email if kind == "emails" else normalise.phone
+    message = (
+        _("“%(value)s” is not a valid email address.")
+        if kind == "emails"
+        else _("“%(value)s” is not a valid phone number.")
+    )
+    seen, clean = set(), []
+    for row in rows or []:
+        raw = (row.value or "").strip()
+        if not raw:
+            continue
+        if len(raw) > TEXT_MAX_LENGTH:
+            errors.add(kind, message % {"value": raw[:40] + "…"})
+            continue
+        try:
+            value = normaliser(raw)
+        except ValueError:
+            errors.add(kind, message % {"value": raw})
+            continue
+        if value in seen:
+            continue
+        seen.add(value)
+        label = (row.label or "").strip()[:30]
+        clean.append(type(row)(value=value, label=label, is_primary=bool(row.is_primary)))
+    if clean and not any(row.is_primary for row in clean):
+        clean[0].is_primary = True
+    elif sum(row.is_primary for row in clean) > 1:
+        first = next(i for i, row in enumerate(clean) if row.is_primary)
+        for i, row in enumerate(clean):
+            row.is_primary = i == first
+    return clean
+
+
+def _validate_contact(membership, data: ContactData) -> dict:
+    errors = _Errors()
+    for name in CONTACT_PERSONAL:
+        setattr(data, name, (getattr(data, name) or "").strip())
+    if not data.family_name and not data.given_name:
+        errors.add("family_name", _("Enter a family name or a given name."))
+    if data.stage not in Stage.values:
+        errors.add("stage", _("Choose a lifecycle stage from the list."))
+    if data.source not in Source.values:
+        errors.add("source", _("Choose a source from the list."))
+    _check_text(errors, data, CONTACT_PERSONAL)
+    resolved = _resolve_common(errors, membership, data)
+    company_id = _as_uuid(data.company_id)
+    if company_id is False or (
+        company_id and not Company.objects.visible_to(membership).filter(pk=company_id).exists()
+    ):
+        errors.add("company_id", _("Choose a company of this workspace."))
+    else:
+        resolved["company_id"] = company_id
+    resolved["emails"] = _normalised_rows(errors, data.emails, "emails")
+    resolved["phones"] = _normalised_rows(errors, data.phones, "phones")
+    errors.raise_if_any()
+    return resolved
+
+
+def contact_validate(*, membership: Membership, data: ContactData) -> None:
+    """Raise the ``ValidationError`` that ``contact_create`` would, writing nothing
+    (the form checks input before it looks for possible duplicates)."""
+    _validate_contact(membership, replace(data))
+
+
+def _validate_company(membership, data: CompanyData) -> dict:
+    errors = _Errors()
+    for name in (*COMPANY_PERSONAL, "website", "industry"):
+        setattr(data, name, (getattr(data, name) or "").strip())
+    if not data.name:
+        errors.add("name", _("Enter the company's name."))
+    _check_text(errors, data, (*COMPANY_PERSONAL, "website"))
+    if len(data.industry) > 80:
+        errors.add("industry", _("This text is too long: at most 80 characters."))
+    if data.website and not data.website.startswith(("https://", "http://")):
+        errors.add("website", _("Enter a web address starting with https://."))
+    if data.phone:
+        try:
+            data.phone = normalise.phone(data.phone)
+        except ValueError:
+            errors.add(
+                "phone", _("“%(value)s” is not a valid phone number.") % {"value": data.phone}
+            )
+    resolved = _resolve_common(errors, membership, data)
+    errors.raise_if_any()
+    return resolved
+
+
+def _require(membership, action: str, obj=None) -> None:
+    if not policy.can(membership, action, obj):
+        raise PolicyError(
+            _("You do not have permission to do this."), code="permission_denied", status=403
+        )
+
+
+# --- Contacts -----------------------------------------------------------------------------
+
+
+def contact_data_of(contact: Contact) -> ContactData:
+    """The current values of ``contact`` as input, for partial updates."""
+    return ContactData(
+        **{name: getattr(contact, name) for name in CONTACT_PERSONAL},
+        **{name: getattr(contact, name) for name in CONTACT_PLAIN},
+        tag_ids=[tag.pk for tag in contact.tags.all()],
+        emails=[EmailIn(e.value, e.label, e.is_primary) for e in contact.emails.all()],
+        phones=[PhoneIn(p.value, p.label, p.is_primary) for p in contact.phones.all()],
+    )
+
+
+def _write_children(contact: Contact, resolved: dict) -> None:
+    ContactEmail.objects.filter(contact=contact).delete()
+    ContactPhone.objects.filter(contact=contact).delete()
+    ContactEmail.objects.bulk_create(
+        ContactEmail(
+            workspace_id=contact.workspace_id,
+            contact=contact,
+            value=row.value,
+            label=row.label,
+            is_primary=row.is_primary,
+        )
+        for row in resolved["emails"]
+    )
+    ContactPhone.objects.bulk_create(
+        ContactPhone(
+            workspace_id=contact.workspace_id,
+            contact=contact,
+            value=row.value,
+            label=row.label,
+            is_primary=row.is_primary,
+        )
+        for row in resolved["phones"]
+    )
+    contact.tags.set(resolved["tags"])
+    search.index_contact(
+        contact,
+        emails=[row.value for row in resolved["emails"]],
+        phones=[row.value for row in resolved["phones"]],
+    )
+
+
+def _contact_snapshot(contact: Contact) -> dict:
+    snapshot = {name: getattr(contact, name) for name in CONTACT_PERSONAL}
+    snapshot["emails"] = sorted(e.value for e in contact.emails.all())
+    snapshot["phones"] = sorted(p.value for p in contact.phones.all())
+    return snapshot
+
+
+@transaction.atomic
+def contact_create(*, membership: Membership, data: ContactData) -> Contact:
+    """Create a contact with its emails, phones and tags (owner defaults to the actor)."""
+    _require(membership, "contacts.add")
+    data = replace(data)
+    if data.owner_id in (None, ""):
+        data.owner_id = membership.user_id
+    resolved = _validate_contact(membership, data)
+    contact = Contact(
+        workspace_id=membership.workspace_id,
+        **{name: getattr(data, name) for name in CONTACT_PERSONAL},
+        stage=data.stage,
+        source=data.source,
+        company_id=resolved["company_id"],
+        owner_id=resolved["owner_id"],
+        team_id=resolved["team_id"],
+    )
+    contact.save()
+    _write_children(contact, resolved)
+    personal = {k: v for k, v in _contact_snapshot(contact).items() if v}
+    audit.record(
+        "contacts.contact.created",
+        actor=membership.user_id,
+        workspace=membership.workspace_id,
+        obj=contact,
+        payload={"fields": sorted(personal), "stage": contact.stage, "source": contact.source},
+        personal=personal,
+        subject_id=contact.pk,
+    )
+    events.emit("contact.created", workspace_id=contact.workspace_id, object_id=contact.pk)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, membership: Membership, contact: Contact, data: ContactData) -> Contact:
+    """Replace the contact's values with ``data``; audit the fields that changed."""
+    _require(membership, "contacts.change", contact)
+    data = replace(data)
+    resolved = _validate_contact(membership, data)
+    before = _contact_snapshot(contact)
+    before_plain = {name: getattr(contact, name) for name in CONTACT_PLAIN}
+    before_tags = {tag.pk for tag in contact.tags.all()}
+    for name in CONTACT_PERSONAL:
+        setattr(contact, name, getattr(data, name))
+    contact.stage, contact.source = data.stage, data.source
+    contact.company_id = resolved["company_id"]
+    contact.owner_id = resolved["owner_id"]
+    contact.team_id = resolved["team_id"]
+    contact.save()
+    _write_children(contact, resolved)
+    for cache in ("emails", "phones", "tags"):
+        getattr(contact, "_prefetched_objects_cache", {}).pop(cache, None)
+    after = _contact_snapshot(contact)
+    changed_personal = {
+        name: {"before": before[name], "after": after[name]}
+        for name in after
+        if before[name] != after[name]
+    }
+    changed_plain = sorted(
+        name for name in CONTACT_PLAIN if str(before_plain[name]) != str(getattr(contact, name))
+    )
+    if {tag.pk for tag in resolved["tags"]} != before_tags:
+        changed_plain.append("tags")
+    audit.record(
+        "contacts.contact.updated",
+        actor=membership.user_id,
+        workspace=membership.workspace_id,
+        obj=contact,
+        payload={"fields": sorted([*changed_personal, *changed_plain])},
+        personal=changed_personal or None,
+        subject_id=contact.pk,
+    )
+    events.emit("contact.updated", workspace_id=contact.workspace_id, object_id=contact.pk)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, membership: Membership, contact: Contact) -> None:
+    """Delete a contact, its emails, phones and search terms."""
+    _require(membership, "contacts.delete", contact)
+    personal = {k: v for k, v in _contact_snapshot(contact).items() if v}
+    contact_id, workspace_id = contact.pk, contact.workspace_id
+    audit.record(
+        "contacts.contact.deleted",
+        actor=membership.user_id,
+        workspace=workspace_id,
+        obj=contact,
+        payload={"fields": sorted(personal)},
+        personal=personal,
+        subject_id=contact_id,
+    )
+    from terabox_crm.crypto import search_index
+
+    search_index.forget(workspace_id, contact_id)
+    contact.delete()
+    events.emit("contact.deleted", workspace_id=workspace_id, object_id=contact_id)
+
+
+@transaction.atomic
+def contact_merge(*, membership: Membership, keep: Contact, merge_away: Contact) -> Contact:
+    """Merge ``merge_away`` into ``keep`` and delete it.
+
+    ``keep`` gains the other's emails and phones (without duplicates) and tags;
+    its empty fields (names, readings, job title, company, notes) are filled
+    from the other. Apps with rows on contacts move them through
+    ``register_merge_hook``. Both ids get an audit event.
+    """
+    if keep.pk == merge_away.pk:
+        raise ValidationError({"merge_away": [_("Choose two different contacts.")]})
+    _require(membership, "contacts.merge", keep)
+    _require(membership, "contacts.merge", merge_away)
+    data = contact_data_of(keep)
+    other = contact_data_of(merge_away)
+    filled = []
+    for name in (*CONTACT_PERSONAL, "company_id"):
+        if not getattr(data, name) and getattr(other, name):
+            setattr(data, name, getattr(other, name))
+            filled.append(name)
+    for row in other.emails:
+        row.is_primary = False
+    for row in other.phones:
+        row.is_primary = False
+    data.emails = [*data.emails, *other.emails]
+    data.phones = [*data.phones, *other.phones]
+    data.tag_ids = list({*data.tag_ids, *other.tag_ids})
+    resolved = _validate_contact(membership, data)
+    before = _contact_snapshot(keep)
+    for name in CONTACT_PERSONAL:
+        setattr(keep, name, getattr(data, name))
+    keep.company_id = resolved["company_id"]
+    keep.save()
+    _write_children(keep, resolved)
+    for hook in _merge_hooks:
+        hook(keep, merge_away, membership)
+    keep = Contact.objects.get(pk=keep.pk)
+    after = _contact_snapshot(keep)
+    audit.record(
+        "contacts.contact.merged",
+        actor=membership.user_id,
+        workspace=membership.workspace_id,
+        obj=keep,
+        payload={"role": "kept", "merged_id": str(merge_away.pk), "filled": sorted(filled)},
+        personal={
+            k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]
+        }
+        or None,
+        subject_id=keep.pk,
+    )
+    away_values = {k: v for k, v in _contact_snapshot(merge_away).items() if v}
+    audit.record(
+        "contacts.contact.merged",
+        actor=membership.user_id,
+        workspace=membership.workspace_id,
+        obj=merge_away,
+        payload={"role": "merged_away", "kept_id": str(keep.pk)},
+        personal=away_values,
+        subject_id=merge_away.pk,
+    )
+    from terabox_crm.crypto import search_index
+
+    away_id = merge_away.pk
+    search_index.forget(membership.workspace_id, away_id)
+    merge_away.delete()
+    events.emit("contact.merged", workspace_id=keep.workspace_id, object_id=keep.pk)
+    events.emit("contact.deleted", workspace_id=keep.workspace_id, object_id=away_id)
+    return keep
+
+
+# --- Companies ----------------------------------------------------------------------------
+
+
+def company_data_of(company: Company) -> CompanyData:
+    values = {f.name: getattr(company, f.name) for f in fields(CompanyData) if f.name != "tag_ids"}
+    return CompanyData(**values, tag_ids=[tag.pk for tag in company.tags.all()])
+
+
+def _company_snapshot(company: Company) -> dict:
+    return {name: getattr(company, name) for name in COMPANY_PERSONAL}
+
+
+@transaction.atomic
+def company_create(*, membership: Membership, data: CompanyData) -> Company:
+    """Create a company (owner defaults to the actor)."""
+    _require(membership, "companies.add")
+    data = replace(data)
+    if data.owner_id in (None, ""):
+        data.owner_id = membership.user_id
+    resolved = _validate_company(membership, data)
+    company = Company(
+        workspace_id=membership.workspace_id,
+        **{name: getattr(data, name) for name in (*COMPANY_PERSONAL, "website", "industry")},
+        owner_id=resolved["owner_id"],
+        team_id=resolved["team_id"],
+    )
+    company.save()
+    company.tags.set(resolved["tags"])
+    search.index_company(company)
+    personal = {k: v for k, v in _company_snapshot(company).items() if v}
+    audit.record(
+        "contacts.company.created",
+        actor=membership.user_id,
+        workspace=membership.workspace_id,
+        obj=company,
+        payload={"fields": sorted(personal)},
+        personal=personal,
+        subject_id=company.pk,
+    )
+    events.emit("company.created", workspace_id=company.workspace_id, object_id=company.pk)
+    return company
+
+
+@transaction.atomic
+def company_update(*, membership: Membership, company: Company, data: CompanyData) -> Company:
+    """Replace the company's values with ``data``; audit the fields that changed."""
+    _require(membership, "companies.change", company)
+    data = replace(data)
+    resolved = _validate_company(membership, data)
+    before = _company_snapshot(company)
+    before_plain = {name: str(getattr(company, name)) for name in COMPANY_PLAIN}
+    for name in (*COMPANY_PERSONAL, "website", "industry"):
+        setattr(company, name, getattr(data, name))
+    company.owner_id, company.team_id = resolved["owner_id"], resolved["team_id"]
+    company.save()
+    company.tags.set(resolved["tags"])
+    search.index_company(company)
+    after = _company_snapshot(company)
+    changed = {k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]}
+    plain = [k for k in COMPANY_PLAIN if before_plain[k] != str(getattr(company, k))]
+    audit.record(
+        "contacts.company.updated",
+        actor=membership.user_id,
+        workspace=membership.workspace_id,
+        obj=company,
+        payload={"fields": sorted([*changed, *plain])},
+        personal=changed or None,
+        subject_id=company.pk,
+    )
+    events.emit("company.updated", workspace_id=company.workspace_id, object_id=company.pk)
+    return company
+
+
+@transaction.atomic
+def company_delete(*, membership: Membership, company: Company) -> None:
+    """Delete a company; its contacts stay, without a company."""
+    _require(membership, "companies.delete", company)
+    personal = {k: v for k, v in _company_snapshot(company).items() if v}
+    company_id, workspace_id = company.pk, company.workspace_id
+    audit.record(
+        "contacts.company.deleted",
+        actor=membership.user_id,
+        workspace=workspace_id,
+        obj=company,
+        payload={"fields": sorted(personal)},
+        personal=personal,
+        subject_id=company_id,
+    )
+    from terabox_crm.crypto import search_index
+
+    search_index.forget(workspace_id, company_id)
+    company.delete()
+    events.emit("company.deleted", workspace_id=workspace_id, object_id=company_id)
+
+
+# --- Tags and saved views (no personal data, not audited beyond the row) -------------------
+
+
+@transaction.atomic
+def tag_get_or_create(*, membership: Membership, name: str) -> Tag:
+    """A tag by name in the workspace, created on first use by a member who may add."""
+    _require(membership, "contacts.add")
+    name = name.strip()[:60]
+    if not name:
+        raise ValidationError({"name": [_("Enter a tag name.")]})
+    tag, _created = Tag.objects.get_or_create(workspace_id=membership.workspace_id, name=name)
+    return tag
+
+
+ALLOWED_VIEW_FILTERS = ("stage", "owner", "tag", "company", "source", "sort")
+
+
+@transaction.atomic
+def saved_view_create(*, membership: Membership, name: str, filters: dict) -> SavedView:
+    """Save the current list filters (ids and codes only) under ``name`` for the user."""
+    _require(membership, "contacts.view")
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise ValidationError({"name": [_("Enter a name of at most 80 characters.")]})
+    clean = {k: str(v)[:64] for k, v in filters.items() if k in ALLOWED_VIEW_FILTERS and v}
+    return SavedView.objects.create(
+        workspace_id=membership.workspace_id, user_id=membership.user_id, name=name, filters=clean
+    )
+
+
+@transaction.atomic
+def saved_view_delete(*, membership: Membership, view: SavedView) -> None:
+    if view.user_id != membership.user_id or view.workspace_id != membership.workspace_id:
+        raise PolicyError(_("This saved view is not yours."), code="not_owner", status=404)
+    view.delete()

@@ -1,0 +1,518 @@
+"""Contact and company screens: lists with search, filters and saved views,
+detail with timeline, create/edit (with possible duplicates on create),
+delete, duplicates and merge, and the global search.
+
+Thin: every view asks the policy (``permission_required``), fetches records
+through ``visible_to`` (another workspace's or an invisible record is a 404),
+checks the object rule for writes (403 otherwise), calls a service and
+renders. A service's refusal re-renders the form with its translated
+messages and status 400; nothing was changed.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from terabox_crm.contacts import selectors, services
+from terabox_crm.contacts.forms import (
+    CompanyForm,
+    ContactForm,
+    EmailFormSet,
+    MergeForm,
+    PhoneFormSet,
+    SavedViewForm,
+    rows_of,
+)
+from terabox_crm.contacts.models import Company, Contact, SavedView, Source, Stage, Tag
+from terabox_crm.core import policy
+from terabox_crm.core.decorators import permission_required, record_denial
+from terabox_crm.core.errors import PolicyError
+from terabox_crm.core.models import Membership
+from terabox_crm.web.htmx import is_partial
+
+
+def _contact(request, contact_id) -> Contact:
+    return get_object_or_404(selectors.contacts_for_list(request.membership), pk=contact_id)
+
+
+def _company(request, company_id) -> Company:
+    return get_object_or_404(selectors.companies_for_list(request.membership), pk=company_id)
+
+
+def _require_object(request, action: str, obj) -> None:
+    if not policy.can(request.membership, action, obj):
+        record_denial(request, action, obj)
+        raise PermissionDenied
+
+
+def _tag_ids(request, form) -> list:
+    """Chosen tags plus new ones typed in (created in the workspace first)."""
+    ids = list(form.cleaned_data.get("tags") or [])
+    for name in form.new_tag_names():
+        tag = services.tag_get_or_create(membership=request.membership, name=name)
+        ids.append(str(tag.pk))
+    return ids
+
+
+# --- Contacts list, search, saved views ------------------------------------------------------
+
+
+@permission_required("contacts.view")
+@require_http_methods(["GET"])
+def contact_list(request):
+    membership = request.membership
+    filters = selectors.ContactFilters.from_params(request.GET)
+    page = selectors.contact_page(membership, filters, cursor=request.GET.get("cursor", ""))
+    params = filters.as_params()
+    next_url = ""
+    if page.has_more:
+        next_url = "?" + urlencode({**params, "cursor": page.next_cursor})
+    context = {
+        "page": page,
+        "filters": filters,
+        "next_url": next_url,
+        "params": urlencode(params),
+    }
+    if is_partial(request):
+        return render(request, "contacts/partials/_contact_rows.html", context)
+    context.update(
+        stages=Stage.choices,
+        sources=Source.choices,
+        sorts=_sort_choices(),
+        owners=Membership.objects.filter(workspace_id=membership.workspace_id).select_related(
+            "user"
+        ),
+        tags=Tag.objects.filter(workspace_id=membership.workspace_id),
+        saved_views=selectors.saved_views_of(membership),
+        saved_view_form=SavedViewForm(),
+        can_add=policy.can(membership, "contacts.add"),
+    )
+    return render(request, "contacts/list.html", context)
+
+
+def _sort_choices():
+    return [
+        ("-created_at", _("Newest first")),
+        ("created_at", _("Oldest first")),
+        ("-updated_at", _("Recently updated")),
+        ("updated_at", _("Least recently updated")),
+    ]
+
+
+@permission_required("contacts.view")
+@require_POST
+def saved_view_create(request):
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        filters = selectors.ContactFilters.from_params(request.POST)
+        params = filters.as_params()
+        params.pop("q", None)  # a search text may be a name: never stored
+        try:
+            services.saved_view_create(
+                membership=request.membership, name=form.cleaned_data["name"], filters=params
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("View saved."))
+    else:
+        messages.error(request, _("Enter a name of at most 80 characters."))
+    return redirect("contacts:list")
+
+
+@permission_required("contacts.view")
+@require_POST
+def saved_view_delete(request, saved_view_id):
+    view = get_object_or_404(
+        SavedView.objects.filter(
+            workspace_id=request.membership.workspace_id, user_id=request.user.pk
+        ),
+        pk=saved_view_id,
+    )
+    services.saved_view_delete(membership=request.membership, view=view)
+    messages.success(request, _("View deleted."))
+    return redirect("contacts:list")
+
+
+@permission_required("contacts.view")
+@require_http_methods(["GET"])
+def global_search(request):
+    results = selectors.global_search(request.membership, request.GET.get("q", ""))
+    if not policy.can(request.membership, "companies.view"):
+        results.companies = []
+    template = (
+        "contacts/partials/_search_results.html" if is_partial(request) else "contacts/search.html"
+    )
+    return render(request, template, {"results": results})
+
+
+# --- One contact --------------------------------------------------------------------------
+
+
+@permission_required("contacts.view")
+@require_http_methods(["GET"])
+def _activities(request, **record) -> dict:
+    """The activities of the record and where to log a new one (activities app)."""
+    from terabox_crm.activities import selectors as activity_selectors
+
+    ((name, obj),) = record.items()
+    log_url = ""
+    if policy.can(request.membership, "activities.add"):
+        log_url = f"{reverse('activities:activity_create')}?{name}={obj.pk}&next={request.path}"
+    return {
+        "activities": activity_selectors.timeline(request.membership, **record),
+        "log_url": log_url,
+    }
+
+
+def contact_detail(request, contact_id):
+    contact = _contact(request, contact_id)
+    membership = request.membership
+    return render(
+        request,
+        "contacts/detail.html",
+        {
+            "contact": contact,
+            "timeline": selectors.timeline(contact),
+            **_activities(request, contact=contact),
+            "can_change": policy.can(membership, "contacts.change", contact),
+            "can_delete": policy.can(membership, "contacts.delete", contact),
+            "can_merge": policy.can(membership, "contacts.merge", contact),
+        },
+    )
+
+
+def _contact_form_page(request, *, contact=None):
+    """Create (``contact`` None) or edit, with email and phone formsets."""
+    membership = request.membership
+    if request.method == "POST":
+        form = ContactForm(request.POST, membership=membership)
+        emails = EmailFormSet(request.POST, prefix="emails")
+        phones = PhoneFormSet(request.POST, prefix="phones")
+    else:
+        data = (
+            services.contact_data_of(contact)
+            if contact
+            else services.ContactData(
+                owner_id=membership.user_id, company_id=request.GET.get("company") or None
+            )
+        )
+        form = ContactForm(initial=ContactForm.initial_of(data), membership=membership)
+        emails = EmailFormSet(
+            prefix="emails",
+            initial=[
+                {"value": e.value, "label": e.label, "is_primary": e.is_primary}
+                for e in data.emails
+            ],
+        )
+        phones = PhoneFormSet(
+            prefix="phones",
+            initial=[
+                {"value": p.value, "label": p.label, "is_primary": p.is_primary}
+                for p in data.phones
+            ],
+        )
+    status, loose, duplicates = 200, [], []
+    if request.method == "POST":
+        status = 400
+        if form.is_valid() and emails.is_valid() and phones.is_valid():
+            email_rows, phone_rows = rows_of(emails, "emails"), rows_of(phones, "phones")
+            checked = form.to_data(
+                list(form.cleaned_data.get("tags") or []), email_rows, phone_rows
+            )
+            try:
+                services.contact_validate(membership=membership, data=checked)
+            except ValidationError as exc:
+                loose = form.apply_errors(exc)
+                checked = None
+            if checked and contact is None and not form.cleaned_data.get("confirm_duplicate"):
+                duplicates = selectors.possible_duplicates(
+                    membership,
+                    emails=[r.value for r in email_rows],
+                    phones=[r.value for r in phone_rows],
+                    name_tokens=_tokens_of(form.cleaned_data),
+                    company_id=form.cleaned_data.get("company") or None,
+                )
+            if checked is None:
+                pass  # the errors are on the form; nothing was changed
+            elif duplicates:
+                status = 200
+            else:
+                try:
+                    with transaction.atomic():
+                        data = form.to_data(_tag_ids(request, form), email_rows, phone_rows)
+                        if contact is None:
+                            saved = services.contact_create(membership=membership, data=data)
+                        else:
+                            saved = services.contact_update(
+                                membership=membership, contact=contact, data=data
+                            )
+                except ValidationError as exc:
+                    loose = form.apply_errors(exc)
+                else:
+                    messages.success(
+                        request, _("Contact created.") if contact is None else _("Contact saved.")
+                    )
+                    return redirect("contacts:detail", contact_id=saved.pk)
+    return render(
+        request,
+        "contacts/form.html",
+        {
+            "form": form,
+            "emails": emails,
+            "phones": phones,
+            "contact": contact,
+            "loose_errors": loose,
+            "duplicates": duplicates,
+        },
+        status=status,
+    )
+
+
+def _tokens_of(cleaned) -> set[str]:
+    from terabox_crm.crypto import normalise
+
+    tokens: set[str] = set()
+    for name in ("family_name", "given_name", "family_name_kana", "given_name_kana"):
+        tokens.update(normalise.name_tokens(cleaned.get(name) or ""))
+    return tokens
+
+
+@permission_required("contacts.add")
+@require_http_methods(["GET", "POST"])
+def contact_create(request):
+    return _contact_form_page(request)
+
+
+@permission_required("contacts.change")
+@require_http_methods(["GET", "POST"])
+def contact_edit(request, contact_id):
+    contact = _contact(request, contact_id)
+    _require_object(request, "contacts.change", contact)
+    return _contact_form_page(request, contact=contact)
+
+
+@permission_required("contacts.delete")
+@require_http_methods(["GET", "POST"])
+def contact_delete(request, contact_id):
+    contact = _contact(request, contact_id)
+    _require_object(request, "contacts.delete", contact)
+    if request.method == "POST":
+        services.contact_delete(membership=request.membership, contact=contact)
+        messages.success(request, _("Contact deleted."))
+        return redirect("contacts:list")
+    return render(
+        request,
+        "contacts/confirm_delete.html",
+        {"object": contact, "cancel": reverse("contacts:detail", args=[contact.pk])},
+    )
+
+
+@permission_required("contacts.view")
+@require_http_methods(["GET"])
+def contact_duplicates(request, contact_id):
+    contact = _contact(request, contact_id)
+    return render(
+        request,
+        "contacts/duplicates.html",
+        {
+            "contact": contact,
+            "duplicates": selectors.duplicates_of(request.membership, contact),
+            "can_merge": policy.can(request.membership, "contacts.merge", contact),
+        },
+    )
+
+
+@permission_required("contacts.merge")
+@require_http_methods(["GET", "POST"])
+def contact_merge(request, contact_id):
+    keep = _contact(request, contact_id)
+    _require_object(request, "contacts.merge", keep)
+    form = MergeForm(request.POST or None, initial={"other": request.GET.get("other", "")})
+    other = None
+    status = 200
+    if form.is_bound and form.is_valid():
+        other = (
+            selectors.contacts_for_list(request.membership)
+            .filter(pk=form.cleaned_data["other"])
+            .first()
+        )
+        if other is None:
+            raise Http404
+        _require_object(request, "contacts.merge", other)
+        if request.POST.get("confirm"):
+            try:
+                services.contact_merge(membership=request.membership, keep=keep, merge_away=other)
+            except ValidationError as exc:
+                form.add_error(None, " ".join(exc.messages))
+                status = 400
+            else:
+                messages.success(request, _("Contacts merged."))
+                return redirect("contacts:detail", contact_id=keep.pk)
+    elif form.is_bound:
+        status = 400
+    elif request.GET.get("other"):
+        other = (
+            selectors.contacts_for_list(request.membership)
+            .filter(pk=_safe_uuid(request.GET["other"]))
+            .first()
+        )
+    return render(
+        request,
+        "contacts/merge.html",
+        {"keep": keep, "other": other, "form": form},
+        status=status,
+    )
+
+
+def _safe_uuid(value):
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+# --- Companies ----------------------------------------------------------------------------
+
+
+@permission_required("companies.view")
+@require_http_methods(["GET"])
+def company_list(request):
+    q = request.GET.get("q", "")[:200]
+    sort = request.GET.get("sort", "-created_at")
+    owner, tag = request.GET.get("owner", "")[:64], request.GET.get("tag", "")[:64]
+    membership = request.membership
+    page = selectors.company_page(
+        membership, q=q, sort=sort, cursor=request.GET.get("cursor", ""), owner=owner, tag=tag
+    )
+    chosen = {"q": q, "sort": sort if sort != "-created_at" else "", "owner": owner, "tag": tag}
+    params = {k: v for k, v in chosen.items() if v}
+    next_url = "?" + urlencode({**params, "cursor": page.next_cursor}) if page.has_more else ""
+    return render(
+        request,
+        "contacts/company_list.html",
+        {
+            "page": page,
+            "q": q,
+            "sort": sort,
+            "sorts": _sort_choices(),
+            "next_url": next_url,
+            "owner": owner,
+            "tag": tag,
+            "owners": Membership.objects.filter(
+                workspace_id=membership.workspace_id
+            ).select_related("user"),
+            "tags": Tag.objects.filter(workspace_id=membership.workspace_id),
+            "can_add": policy.can(membership, "companies.add"),
+        },
+    )
+
+
+@permission_required("companies.view")
+@require_http_methods(["GET"])
+def company_detail(request, company_id):
+    company = _company(request, company_id)
+    membership = request.membership
+    contacts = []
+    if policy.can(membership, "contacts.view"):
+        selectors.preload_keys(membership.workspace_id)
+        contacts = list(
+            selectors.contacts_for_list(membership)
+            .filter(company=company)
+            .order_by("-created_at")[:50]
+        )
+    return render(
+        request,
+        "contacts/company_detail.html",
+        {
+            "company": company,
+            "contacts": contacts,
+            "timeline": selectors.timeline(company),
+            **_activities(request, company=company),
+            "can_change": policy.can(membership, "companies.change", company),
+            "can_delete": policy.can(membership, "companies.delete", company),
+            "can_add_contact": policy.can(membership, "contacts.add"),
+        },
+    )
+
+
+def _company_form_page(request, *, company=None):
+    membership = request.membership
+    if request.method == "POST":
+        form = CompanyForm(request.POST, membership=membership)
+    else:
+        data = (
+            services.company_data_of(company)
+            if company
+            else services.CompanyData(owner_id=membership.user_id)
+        )
+        form = CompanyForm(initial=CompanyForm.initial_of(data), membership=membership)
+    status, loose = 200, []
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    data = form.to_data(_tag_ids(request, form))
+                    if company is None:
+                        saved = services.company_create(membership=membership, data=data)
+                    else:
+                        saved = services.company_update(
+                            membership=membership, company=company, data=data
+                        )
+            except ValidationError as exc:
+                loose = form.apply_errors(exc)
+            else:
+                messages.success(
+                    request, _("Company created.") if company is None else _("Company saved.")
+                )
+                return redirect("companies:detail", company_id=saved.pk)
+    return render(
+        request,
+        "contacts/company_form.html",
+        {"form": form, "company": company, "loose_errors": loose},
+        status=status,
+    )
+
+
+@permission_required("companies.add")
+@require_http_methods(["GET", "POST"])
+def company_create(request):
+    return _company_form_page(request)
+
+
+@permission_required("companies.change")
+@require_http_methods(["GET", "POST"])
+def company_edit(request, company_id):
+    company = _company(request, company_id)
+    _require_object(request, "companies.change", company)
+    return _company_form_page(request, company=company)
+
+
+@permission_required("companies.delete")
+@require_http_methods(["GET", "POST"])
+def company_delete(request, company_id):
+    company = _company(request, company_id)
+    _require_object(request, "companies.delete", company)
+    if request.method == "POST":
+        try:
+            services.company_delete(membership=request.membership, company=company)
+        except PolicyError as exc:
+            raise PermissionDenied from exc
+        messages.success(request, _("Company deleted."))
+        return redirect("companies:list")
+    return render(
+        request,
+        "contacts/confirm_delete.html",
+        {"object": company, "cancel": reverse("companies:detail", args=[company.pk])},
+    )
