@@ -5,12 +5,21 @@ method, ``{"GET": "contacts.view", "POST": "contacts.create"}`` — and
 ``PolicyPermission`` asks ``core.policy.can(request.membership, action, obj)``.
 A view that declares nothing, or a method missing from its dict, is denied:
 the class fails closed. ``request.membership`` is set by
-``core.middleware.WorkspaceMiddleware`` for session requests.
+``core.middleware.WorkspaceMiddleware`` for session requests and by
+``api.authentication.ApiTokenMiddleware`` for bearer tokens.
+
+A request made with a personal access token must also carry the scope the
+request needs: ``read`` for safe methods, ``write`` for the others, and
+``export`` for export actions — a view's ``token_scope`` (a scope, or a dict by
+HTTP method), else any action whose last part starts with ``export``. The
+role check still applies: a scope never grants more than the token owner's role.
 """
 
 from __future__ import annotations
 
-from rest_framework.permissions import BasePermission
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from terabox_crm.core import policy
 
@@ -26,6 +35,25 @@ def action_for(request, view) -> str | None:
     return declared
 
 
+class InsufficientScope(exceptions.PermissionDenied):
+    default_detail = _("The API token does not have the scope this request needs.")
+    default_code = "insufficient_scope"
+    problem_type = "insufficient-scope"
+
+
+def scope_for(request, view, action: str | None) -> str:
+    """The token scope a request needs (see the module docstring)."""
+    declared = getattr(view, "token_scope", None)
+    if isinstance(declared, dict):
+        method = request.method.upper()
+        declared = declared.get(method) or declared.get(_READ_ALIASES.get(method, ""))
+    if declared:
+        return declared
+    if action and action.rsplit(".", 1)[-1].startswith("export"):
+        return "export"
+    return "read" if request.method.upper() in SAFE_METHODS else "write"
+
+
 class PolicyPermission(BasePermission):
     """Allow exactly what ``core.policy`` allows the current membership."""
 
@@ -34,6 +62,7 @@ class PolicyPermission(BasePermission):
         if user is None or not user.is_authenticated:
             return False  # DRF answers "not authenticated", not "forbidden"
         action = action_for(request, view)
+        self._check_scope(request, view, action)
         allowed = bool(action) and policy.can(getattr(request, "membership", None), action)
         if not allowed:
             self._record(request, action or "")
@@ -45,6 +74,17 @@ class PolicyPermission(BasePermission):
         if not allowed:
             self._record(request, action or "", obj)
         return allowed
+
+    def _check_scope(self, request, view, action: str | None) -> None:
+        from terabox_crm.api.authentication import token_scopes
+
+        scopes = token_scopes(request)
+        if scopes is None:  # a session request: the role alone decides
+            return
+        needed = scope_for(request, view, action)
+        if needed not in scopes:
+            self._record(request, f"{action or ''} (scope {needed})")
+            raise InsufficientScope()
 
     @staticmethod
     def _record(request, action: str, obj=None) -> None:

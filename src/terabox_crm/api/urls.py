@@ -6,16 +6,32 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from terabox_crm.activities.api import views as activities_api
 from terabox_crm.audit.api import views as audit_api
+from terabox_crm.contacts.api import views as contacts_api
+from terabox_crm.deals.api import views as deals_api
+from terabox_crm.privacy.api import views as privacy_api
+from terabox_crm.support.api import views as support_api
+from terabox_crm.webhooks.api import views as webhooks_api
 
 app_name = "api"
 
 v1 = SimpleRouter()
 v1.register("audit-events", audit_api.AuditEventViewSet, basename="audit-event")
 v1.register("security-events", audit_api.SecurityEventViewSet, basename="security-event")
+v1.register("webhook-endpoints", webhooks_api.EndpointViewSet, basename="webhook-endpoint")
+v1.register("contacts", contacts_api.ContactViewSet, basename="contact")
+v1.register("companies", contacts_api.CompanyViewSet, basename="company")
+v1.register("tags", contacts_api.TagViewSet, basename="tag")
+v1.register("pipelines", deals_api.PipelineViewSet, basename="pipeline")
+v1.register("deals", deals_api.DealViewSet, basename="deal")
+v1.register("activities", activities_api.ActivityViewSet, basename="activity")
+v1.register("tasks", activities_api.TaskViewSet, basename="task")
+v1.register("tickets", support_api.TicketViewSet, basename="ticket")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("v1/data-inventory", privacy_api.DataInventoryView.as_view(), name="data-inventory"),
     path("v1/", include((v1.urls, "v1"))),
 ]

@@ -1,0 +1,94 @@
+"""``terabox-crm token --email E --workspace NAME``: print a new personal API token.
+
+Options: ``--scopes read,write,export`` (default ``read``), ``--name N``
+(default "CLI token"), ``--days D`` (default 90, at most 365). The workspace
+is given by name or slug. Works on a fresh data dir (``prepare()`` migrates
+first). Only the token goes to standard output, so ``$(terabox-crm token …)``
+captures it; messages go to standard error in the terminal's language.
+
+Exit status: 0 printed, 1 refused (unknown user or workspace, not a member,
+bad scopes or lifetime), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="terabox-crm token",
+        description="Create a personal API token for a member of a workspace and print it.",
+    )
+    parser.add_argument("--email", required=True, help="the member's sign-in email")
+    parser.add_argument("--workspace", required=True, help="the workspace's name or slug")
+    parser.add_argument("--scopes", default="read", help="comma-separated: read,write,export")
+    parser.add_argument("--name", default="CLI token", help="a label for the token")
+    parser.add_argument("--days", type=int, default=90, help="lifetime in days (1-365)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)  # exits with status 2 on a usage error
+
+    from terabox_crm.ops.bootstrap import prepare
+
+    prepare()
+
+    from django.core.exceptions import ValidationError
+    from django.db.models import Q
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+    from django_scopes import scopes_disabled
+
+    from terabox_crm.accounts.models import User, email_index_of
+    from terabox_crm.api import services
+    from terabox_crm.core.cli import _terminal_language
+    from terabox_crm.core.context import system_context
+    from terabox_crm.core.models import Workspace
+
+    with translation.override(_terminal_language()):
+
+        def refuse(message: str) -> int:
+            print(_("Error: %(reason)s") % {"reason": message}, file=sys.stderr)
+            return 1
+
+        user = User.objects.filter(email_index=email_index_of(args.email)).first()
+        if user is None or not user.is_active:
+            return refuse(_("No account has this email address."))
+        with scopes_disabled():
+            found = list(
+                Workspace.objects.filter(Q(name=args.workspace) | Q(slug=args.workspace))[:2]
+            )
+        if not found:
+            return refuse(_("No workspace has this name."))
+        if len(found) > 1:
+            return refuse(_("Several workspaces have this name; give the workspace's slug."))
+        try:
+            with system_context("cli"):
+                created = services.token_create(
+                    actor=user,
+                    workspace=found[0],
+                    name=args.name,
+                    scopes=args.scopes,
+                    days=args.days,
+                )
+        except ValidationError as exc:
+            if exc.error_list[0].code == "not_member":
+                return refuse(_("This account is not a member of the workspace."))
+            for message in exc.messages:
+                refuse(message)
+            return 1
+        print(created.secret)
+        print(
+            _("Token %(prefix)s… for %(workspace)s, scopes %(scopes)s, expires %(expires)s.")
+            % {
+                "prefix": created.token.prefix,
+                "workspace": found[0].name,
+                "scopes": ",".join(created.token.scopes),
+                "expires": created.token.expires_at.date().isoformat(),
+            },
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,21 @@
+"""Personal-data inventory of webhooks (P1)."""
+
+from terabox_crm.privacy.inventory import non_personal
+
+non_personal(
+    "webhooks.Endpoint",
+    "url",
+    "description",
+    "events",
+    "secret",
+    why="an operator's receiving URL, a label, event names and an encrypted signing key",
+)
+non_personal(
+    "webhooks.Delivery",
+    "event",
+    "object_id",
+    "payload",
+    "status",
+    "last_error",
+    why="event names, ids, a status and a short error reason; payloads carry ids only",
+)

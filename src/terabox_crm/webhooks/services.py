@@ -1,0 +1,215 @@
+"""Writes for webhook endpoints: create, update, rotate the secret, delete,
+redeliver. Each validates (the SSRF guard included), saves and appends its
+audit event in one transaction. The URL is an operator's address, not
+personal data, but it may carry a receiver's token in its query string, so
+audit payloads name only ids, event names and flags.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from terabox_crm import audit
+from terabox_crm.webhooks import events as registry
+from terabox_crm.webhooks import ssrf
+from terabox_crm.webhooks.models import Delivery, Endpoint
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker, not a secret
+DESCRIPTION_MAX = 200
+
+
+@dataclass(frozen=True)
+class WithSecret:
+    endpoint: Endpoint
+    secret: str  # shown once
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def _clean_events(event_names) -> list[str]:
+    names = sorted({name for name in (event_names or []) if name})
+    unknown = [name for name in names if not registry.is_known(name)]
+    if unknown:
+        raise ValidationError(
+            _("Unknown event: %(events)s.") % {"events": ", ".join(unknown)}, code="unknown_event"
+        )
+    if not names:
+        raise ValidationError(_("Choose at least one event."), code="no_events")
+    return names
+
+
+def _clean_description(description: str) -> str:
+    description = (description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise ValidationError(
+            _("The description is too long (at most %(max)d characters).")
+            % {"max": DESCRIPTION_MAX},
+            code="description_too_long",
+        )
+    return description
+
+
+def endpoint_create(
+    *, actor, workspace, url: str, description: str = "", event_names, active: bool = True
+) -> WithSecret:
+    """Register ``url`` for ``event_names``; refused for private addresses (SSRF)."""
+    url = (url or "").strip()
+    ssrf.check(url)
+    names = _clean_events(event_names)
+    description = _clean_description(description)
+    secret = new_secret()
+    with transaction.atomic():
+        endpoint = Endpoint.objects.create(
+            workspace=workspace,
+            url=url,
+            description=description,
+            events=names,
+            secret=secret,
+            active=active,
+            created_by=actor,
+        )
+        audit.record(
+            "webhooks.endpoint.created",
+            actor=actor,
+            workspace=workspace,
+            obj=endpoint,
+            payload={"events": names, "active": active},
+        )
+    return WithSecret(endpoint, secret)
+
+
+def endpoint_update(
+    *, actor, endpoint: Endpoint, url: str, description: str, event_names, active: bool
+) -> Endpoint:
+    """Change an endpoint's URL, description, events or active flag."""
+    url = (url or "").strip()
+    if url != endpoint.url:
+        ssrf.check(url)
+    names = _clean_events(event_names)
+    description = _clean_description(description)
+    changed = [
+        name
+        for name, new in (
+            ("url", url),
+            ("description", description),
+            ("events", names),
+            ("active", active),
+        )
+        if getattr(endpoint, name) != new
+    ]
+    if not changed:
+        return endpoint
+    with transaction.atomic():
+        endpoint.url, endpoint.description, endpoint.events, endpoint.active = (
+            url,
+            description,
+            names,
+            active,
+        )
+        endpoint.save(update_fields=changed)
+        audit.record(
+            "webhooks.endpoint.updated",
+            actor=actor,
+            workspace=endpoint.workspace_id,
+            obj=endpoint,
+            payload={"fields": changed, "events": names, "active": active},
+        )
+    return endpoint
+
+
+def endpoint_rotate_secret(*, actor, endpoint: Endpoint) -> WithSecret:
+    """A new signing secret; the old one stops working at once."""
+    secret = new_secret()
+    with transaction.atomic():
+        endpoint.secret = secret
+        endpoint.secret_rotated_at = timezone.now()
+        endpoint.save(update_fields=["secret", "secret_rotated_at"])
+        audit.record(
+            "webhooks.endpoint.secret_rotated",
+            actor=actor,
+            workspace=endpoint.workspace_id,
+            obj=endpoint,
+        )
+    return WithSecret(endpoint, secret)
+
+
+def endpoint_delete(*, actor, endpoint: Endpoint) -> None:
+    """Delete the endpoint and its delivery history."""
+    with transaction.atomic():
+        audit.record(
+            "webhooks.endpoint.deleted",
+            actor=actor,
+            workspace=endpoint.workspace_id,
+            obj=endpoint,
+            payload={"events": endpoint.events},
+        )
+        endpoint.delete()
+
+
+def endpoint_ping(*, actor, endpoint: Endpoint) -> Delivery:
+    """Queue a test delivery (event ``webhook.ping``, the endpoint's id as object)."""
+    now = timezone.now()
+    with transaction.atomic():
+        ping = Delivery.objects.create(
+            workspace_id=endpoint.workspace_id,
+            endpoint=endpoint,
+            event=registry.PING,
+            object_id=str(endpoint.pk),
+            next_attempt_at=now,
+        )
+        ping.payload = registry.build_payload(
+            event_id=ping.event_id,
+            event=registry.PING,
+            occurred_at=now,
+            workspace_id=endpoint.workspace_id,
+            object_id=endpoint.pk,
+        )
+        ping.save(update_fields=["payload"])
+        audit.record(
+            "webhooks.endpoint.tested",
+            actor=actor,
+            workspace=endpoint.workspace_id,
+            obj=endpoint,
+            payload={"delivery": str(ping.pk)},
+        )
+        transaction.on_commit(lambda: registry.enqueue(ping.pk))
+    return ping
+
+
+def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
+    """Send a finished delivery again as a new delivery with the same event id.
+
+    A pending one is still being retried: sending a copy would only double it.
+    """
+    if delivery.status == Delivery.Status.PENDING:
+        raise ValidationError(
+            _("This delivery is still being retried; wait until it succeeds or fails."),
+            code="still_pending",
+        )
+    with transaction.atomic():
+        again = Delivery.objects.create(
+            workspace_id=delivery.workspace_id,
+            endpoint_id=delivery.endpoint_id,
+            event_id=delivery.event_id,
+            event=delivery.event,
+            object_id=delivery.object_id,
+            payload=delivery.payload,
+            next_attempt_at=timezone.now(),
+        )
+        audit.record(
+            "webhooks.delivery.redelivered",
+            actor=actor,
+            workspace=delivery.workspace_id,
+            obj=again,
+            payload={"endpoint": str(delivery.endpoint_id), "original": str(delivery.pk)},
+        )
+        transaction.on_commit(lambda: registry.enqueue(again.pk))
+    return again

@@ -1,0 +1,221 @@
+"""Deliveries: signed, ids only, retried with backoff, one workspace each."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from terabox_crm import webhooks
+from terabox_crm.webhooks import delivery
+from terabox_crm.webhooks.models import Delivery
+
+
+def _emit(django_capture_on_commit_callbacks, workspace, event="contact.created", obj="c-1"):
+    with django_capture_on_commit_callbacks(execute=True):
+        return webhooks.emit(event, workspace_id=workspace.pk, object_id=obj)
+
+
+def _only_delivery() -> Delivery:
+    with scopes_disabled():
+        return Delivery.objects.get()
+
+
+def test_a_real_receiver_gets_a_verifiable_signed_delivery(
+    cast, receiver, make_endpoint, django_capture_on_commit_callbacks
+):
+    created = make_endpoint(receiver.url)
+    assert _emit(django_capture_on_commit_callbacks, cast.acme) == 1
+    assert len(receiver.requests) == 1
+    got = receiver.requests[0]
+    assert got.path == "/hooks/crm?k=1"
+    headers = {k.lower(): v for k, v in got.headers.items()}
+    assert headers["terabox-event"] == "contact.created"
+    sent = _only_delivery()
+    assert headers["terabox-delivery"] == str(sent.pk)
+    assert delivery.verify(created.secret, headers["terabox-signature"], got.body)
+    assert not delivery.verify("whsec_wrong", headers["terabox-signature"], got.body)
+    assert not delivery.verify(created.secret, headers["terabox-signature"], got.body + b" ")
+    body = json.loads(got.body)
+    assert body == {
+        "id": str(sent.event_id),
+        "event": "contact.created",
+        "occurred_at": body["occurred_at"],
+        "workspace_id": str(cast.acme.pk),
+        "data": {"id": "c-1"},
+    }
+    assert sent.status == Delivery.Status.SUCCEEDED
+    assert sent.attempts == 1 and sent.last_status_code == 204 and sent.finished_at
+
+
+def test_a_real_https_receiver_with_sni(
+    cast, tls_receiver, make_endpoint, django_capture_on_commit_callbacks
+):
+    created = make_endpoint(tls_receiver.url)
+    _emit(django_capture_on_commit_callbacks, cast.acme)
+    assert len(tls_receiver.requests) == 1
+    got = tls_receiver.requests[0]
+    headers = {k.lower(): v for k, v in got.headers.items()}
+    assert headers["host"].startswith("localhost:")
+    assert delivery.verify(created.secret, headers["terabox-signature"], got.body)
+    assert _only_delivery().status == Delivery.Status.SUCCEEDED
+
+
+def test_a_stale_signature_is_refused_by_verify(cast):
+    body = b"{}"
+    header = delivery.sign("s", 1_000, body)
+    assert delivery.verify("s", header, body, now=1_100)
+    assert not delivery.verify("s", header, body, now=1_000 + 301)
+    assert not delivery.verify("s", "garbage", body)
+
+
+def test_failures_back_off_and_give_up_after_8_attempts(
+    cast, receiver, make_endpoint, django_capture_on_commit_callbacks
+):
+    receiver.status = 500
+    make_endpoint(receiver.url)
+    _emit(django_capture_on_commit_callbacks, cast.acme)
+    sent = _only_delivery()
+    delays = []
+    for attempt in range(1, 9):
+        sent.refresh_from_db()
+        assert sent.attempts == attempt
+        assert sent.last_status_code == 500 and sent.last_error == "HTTP 500"
+        if attempt < 8:
+            assert sent.status == Delivery.Status.PENDING
+            delays.append(round((sent.next_attempt_at - timezone.now()).total_seconds() / 60))
+            # Not due yet: the periodic job leaves it alone.
+            assert delivery.due_ids() == []
+            with scopes_disabled():
+                Delivery.objects.filter(pk=sent.pk).update(
+                    next_attempt_at=timezone.now() - timedelta(seconds=1)
+                )
+            assert delivery.due_ids() == [str(sent.pk)]
+            from terabox_crm.webhooks import tasks
+
+            tasks.deliver_due_webhooks.call_local()
+    assert delays == [1, 2, 4, 8, 16, 32, 64]
+    assert sent.status == Delivery.Status.FAILED and sent.finished_at
+    assert len(receiver.requests) == 8
+    assert delivery.due_ids() == []
+
+
+def test_a_claimed_attempt_is_not_sent_twice(cast, receiver, make_endpoint):
+    make_endpoint(receiver.url)
+    webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-1")
+    sent = _only_delivery()
+    assert delivery.deliver(sent.pk) is True
+    assert delivery.deliver(sent.pk) is False
+    assert len(receiver.requests) == 1
+
+
+def test_dns_rebinding_is_caught_at_delivery_time(cast, monkeypatch, make_endpoint):
+    real = socket.getaddrinfo
+    answer = {"ip": "93.184.215.14"}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "hooks.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answer["ip"], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    make_endpoint("https://hooks.example.com/in")
+    answer["ip"] = "127.0.0.1"  # the name now points at the CRM's own host
+    connected = []
+    monkeypatch.setattr(delivery, "_connect", lambda *a: connected.append(a))
+    webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-1")
+    assert delivery.deliver(_only_delivery().pk) is False
+    sent = _only_delivery()
+    assert sent.last_error == "refused: private_address"
+    assert sent.status == Delivery.Status.PENDING and connected == []
+
+
+def test_only_subscribed_active_endpoints_of_the_workspace_get_the_event(
+    cast, receiver, make_endpoint, django_capture_on_commit_callbacks
+):
+    ours = make_endpoint(receiver.url, events=["contact.created", "company.created"])
+    make_endpoint(receiver.url, events=["deal.stage_changed"])
+    theirs = make_endpoint(receiver.url, workspace=cast.globex, actor=cast.outsider)
+    assert _emit(django_capture_on_commit_callbacks, cast.acme) == 1
+    with scopes_disabled():
+        assert list(Delivery.objects.values_list("endpoint_id", flat=True)) == [ours.endpoint.pk]
+        assert not Delivery.objects.filter(endpoint=theirs.endpoint).exists()
+    body = json.loads(receiver.requests[0].body)
+    assert body["workspace_id"] == str(cast.acme.pk)
+
+
+def test_a_rolled_back_change_sends_nothing(cast, receiver, make_endpoint):
+    from django.db import transaction
+
+    make_endpoint(receiver.url)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-1")
+        raise RuntimeError
+    with scopes_disabled():
+        assert not Delivery.objects.exists()
+    assert receiver.requests == []
+
+
+def test_unknown_events_are_refused_and_any_app_can_register():
+    from terabox_crm.webhooks import events
+
+    with pytest.raises(ValueError):
+        webhooks.emit("contact.exploded", workspace_id="x", object_id="y")
+    names = {item.name for item in events.all_events()}
+    assert {
+        "contact.created", "contact.updated", "contact.deleted", "contact.merged",
+        "company.created", "company.updated", "company.deleted", "deal.stage_changed",
+    } <= names  # fmt: skip
+    webhooks.register_event("test.pinged", "Pinged")
+    try:
+        assert events.is_known("test.pinged")
+        with pytest.raises(ValueError):
+            webhooks.register_event("test.pinged", "Pinged")
+    finally:
+        events._registry.pop("test.pinged")
+
+
+def test_contacts_events_reach_the_endpoints(
+    cast, receiver, make_endpoint, django_capture_on_commit_callbacks
+):
+    """The webhooks app listens to the contacts app's committed events (apps.py)."""
+    contact_events = pytest.importorskip("terabox_crm.contacts.events")
+    make_endpoint(receiver.url, events=["company.updated"])
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_events.emit("company.updated", workspace_id=cast.acme.pk, object_id="co-9")
+    assert _only_delivery().object_id == "co-9"
+    assert json.loads(receiver.requests[0].body)["data"] == {"id": "co-9"}
+
+
+def test_finished_deliveries_are_forgotten_after_30_days(cast, receiver, make_endpoint):
+    make_endpoint(receiver.url)
+    for obj in ("old", "recent", "pending"):
+        webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id=obj)
+    with scopes_disabled():
+        for obj in ("old", "recent"):
+            Delivery.objects.filter(object_id=obj).update(
+                status=Delivery.Status.SUCCEEDED,
+                finished_at=timezone.now() - timedelta(days=31 if obj == "old" else 29),
+            )
+        assert delivery.purge_finished() == 1
+        left = set(Delivery.objects.values_list("object_id", flat=True))
+    assert left == {"recent", "pending"}
+
+
+def test_deals_events_reach_the_endpoints(
+    cast, receiver, make_endpoint, django_capture_on_commit_callbacks
+):
+    """The webhooks app listens to the deals app's committed events too."""
+    deal_events = pytest.importorskip("terabox_crm.deals.events")
+    make_endpoint(receiver.url, events=["deal.stage_changed"])
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_events.publish_on_commit(
+            "deal.stage_changed", workspace_id=cast.acme.pk, object_id="d-3"
+        )
+        deal_events.publish_on_commit("deal.renamed", workspace_id=cast.acme.pk, object_id="d-3")
+    assert _only_delivery().event == "deal.stage_changed"
+    assert json.loads(receiver.requests[0].body)["data"] == {"id": "d-3"}

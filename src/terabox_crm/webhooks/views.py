@@ -1,0 +1,162 @@
+"""Webhook pages for workspace admins (``webhooks.manage``): list, add (with a
+fresh step-up), change, rotate the secret (step-up), delete, and each
+endpoint's delivery history with "send again".
+
+Endpoints and deliveries are fetched through the scoped managers, so another
+workspace's id is a 404. A secret is shown once, on the page that answers
+the create or rotate POST, and never put in a session or a redirect.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from terabox_crm.accounts.stepup import step_up_required
+from terabox_crm.core.decorators import permission_required
+from terabox_crm.webhooks import events, selectors, services
+from terabox_crm.webhooks.forms import EndpointForm
+from terabox_crm.webhooks.models import Delivery, Endpoint
+
+MANAGE = "webhooks.manage"
+PAGE_SIZE = 25
+
+
+def _endpoint(request, endpoint_id) -> Endpoint:
+    return get_object_or_404(Endpoint.objects.filter(workspace=request.workspace), pk=endpoint_id)
+
+
+@permission_required(MANAGE)
+@require_http_methods(["GET"])
+def endpoint_list(request):
+    endpoints = list(selectors.endpoints_of(request.workspace))
+    rows = [
+        {"endpoint": e, "event_labels": [events.label(name) for name in e.events]}
+        for e in endpoints
+    ]
+    return render(request, "webhooks/list.html", {"rows": rows})
+
+
+@permission_required(MANAGE)
+@step_up_required
+@require_http_methods(["GET", "POST"])
+def endpoint_create(request):
+    form = EndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.endpoint_create(
+                actor=request.user,
+                workspace=request.workspace,
+                url=form.cleaned_data["url"],
+                description=form.cleaned_data["description"],
+                event_names=form.cleaned_data["events"],
+                active=form.cleaned_data["active"],
+            )
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        else:
+            return render(
+                request,
+                "webhooks/secret.html",
+                {"endpoint": created.endpoint, "secret": created.secret, "created": True},
+            )
+    status = 400 if form.is_bound else 200
+    return render(request, "webhooks/form.html", {"form": form}, status=status)
+
+
+@permission_required(MANAGE)
+@require_http_methods(["GET", "POST"])
+def endpoint_detail(request, endpoint_id):
+    endpoint = _endpoint(request, endpoint_id)
+    if request.method == "POST":
+        form = EndpointForm(request.POST)
+        if form.is_valid():
+            try:
+                services.endpoint_update(
+                    actor=request.user,
+                    endpoint=endpoint,
+                    url=form.cleaned_data["url"],
+                    description=form.cleaned_data["description"],
+                    event_names=form.cleaned_data["events"],
+                    active=form.cleaned_data["active"],
+                )
+            except ValidationError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("The webhook endpoint was saved."))
+                return redirect("webhooks:detail", endpoint_id=endpoint.pk)
+    else:
+        form = EndpointForm(
+            initial={
+                "url": endpoint.url,
+                "description": endpoint.description,
+                "events": endpoint.events,
+                "active": endpoint.active,
+            }
+        )
+    page = Paginator(selectors.deliveries_of(endpoint), PAGE_SIZE).get_page(request.GET.get("page"))
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request,
+        "webhooks/detail.html",
+        {
+            "endpoint": endpoint,
+            "form": form,
+            "page_obj": page,
+            "deliveries": [(d, events.label(d.event)) for d in page],
+        },
+        status=status,
+    )
+
+
+@permission_required(MANAGE)
+@step_up_required
+@require_POST
+def endpoint_rotate(request, endpoint_id):
+    endpoint = _endpoint(request, endpoint_id)
+    rotated = services.endpoint_rotate_secret(actor=request.user, endpoint=endpoint)
+    return render(
+        request,
+        "webhooks/secret.html",
+        {"endpoint": rotated.endpoint, "secret": rotated.secret, "created": False},
+    )
+
+
+@permission_required(MANAGE)
+@require_POST
+def endpoint_delete(request, endpoint_id):
+    endpoint = _endpoint(request, endpoint_id)
+    services.endpoint_delete(actor=request.user, endpoint=endpoint)
+    messages.success(request, _("The webhook endpoint was deleted."))
+    return redirect("webhooks:list")
+
+
+@permission_required(MANAGE)
+@require_POST
+def endpoint_ping(request, endpoint_id):
+    endpoint = _endpoint(request, endpoint_id)
+    services.endpoint_ping(actor=request.user, endpoint=endpoint)
+    messages.success(
+        request, _("A test event was queued; its result appears in the delivery history.")
+    )
+    return redirect("webhooks:detail", endpoint_id=endpoint.pk)
+
+
+@permission_required(MANAGE)
+@require_POST
+def delivery_redeliver(request, endpoint_id, delivery_id):
+    endpoint = _endpoint(request, endpoint_id)
+    delivery = get_object_or_404(
+        Delivery.objects.filter(endpoint=endpoint, workspace=request.workspace), pk=delivery_id
+    )
+    try:
+        services.delivery_redeliver(actor=request.user, delivery=delivery)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("The delivery was queued to be sent again."))
+    return redirect("webhooks:detail", endpoint_id=endpoint.pk)
