@@ -1,0 +1,170 @@
+"""``/api/v1/activities/`` and ``/api/v1/tasks/``: the same services and
+selectors as the screens. Filters: ``contact``, ``company``, ``deal``;
+tasks also ``status`` and ``mine=1``."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from terabox_crm.activities import selectors, services
+from terabox_crm.activities.api.serializers import ActivityIn, ActivityOut, TaskIn, TaskOut
+from terabox_crm.activities.models import Activity, Task
+from terabox_crm.api.pagination import KeysetPagination
+from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.core import records
+
+LINKS = {"contact": "contacts.Contact", "company": "contacts.Company", "deal": "deals.Deal"}
+
+
+def _links(membership, values: dict) -> services.Links:
+    found = {}
+    for name, label in LINKS.items():
+        if values.get(name):
+            obj = apps.get_model(label).objects.filter(pk=values[name]).first()
+            if obj is None or not records.can_read(membership, obj):
+                raise exceptions.ValidationError({name: ["not found"]})
+            found[name] = obj
+    return services.Links(**found)
+
+
+def _filter_links(queryset, params):
+    for name in LINKS:
+        if params.get(name):
+            try:
+                value = uuid.UUID(params[name])
+            except ValueError:
+                raise exceptions.ValidationError({name: ["not a valid id"]}) from None
+            queryset = queryset.filter(**{f"{name}_id": value})
+    return queryset
+
+
+def _api_error(error: services.ActivityError):
+    if error.status == 404:
+        return exceptions.ValidationError({error.field or "links": [error.message]})
+    if error.status == 403:
+        return exceptions.PermissionDenied(error.message)
+    return exceptions.ValidationError({error.field or "non_field_errors": [error.message]})
+
+
+class ActivityViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_url_kwarg = "activity_id"
+    permission_classes = [PolicyPermission]
+    permission_action = {
+        "GET": "activities.view",
+        "POST": "activities.add",
+        "DELETE": "activities.change",
+    }
+    pagination_class = KeysetPagination
+    cursor_ordering = "-occurred_at"
+
+    def get_serializer_class(self):
+        return ActivityIn if self.request.method == "POST" else ActivityOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Activity.objects.none()
+        return _filter_links(
+            selectors.visible_activities(self.request.membership), self.request.query_params
+        )
+
+    def create(self, request, *args, **kwargs):
+        incoming = ActivityIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        values = incoming.validated_data
+        try:
+            activity = services.activity_log(
+                actor=request.user,
+                workspace=request.workspace,
+                data=services.ActivityData(
+                    kind=values["kind"],
+                    occurred_at=values["occurred_at"],
+                    subject=values.get("subject", ""),
+                    body=values.get("body", ""),
+                    duration_minutes=values.get("duration_minutes"),
+                    links=_links(request.membership, values),
+                ),
+            )
+        except services.ActivityError as error:
+            raise _api_error(error) from None
+        return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        try:
+            services.activity_delete(actor=request.user, activity=self.get_object())
+        except services.ActivityError as error:
+            raise _api_error(error) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TaskViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_url_kwarg = "task_id"
+    permission_classes = [PolicyPermission]
+    permission_action = {"GET": "activities.view", "POST": "activities.add"}
+    pagination_class = KeysetPagination
+    cursor_ordering = "due_at"
+
+    def get_serializer_class(self):
+        return TaskIn if self.request.method == "POST" and self.action == "create" else TaskOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Task.objects.none()
+        params = self.request.query_params
+        queryset = _filter_links(selectors.visible_tasks(self.request.membership), params)
+        if params.get("status") in Task.Status.values:
+            queryset = queryset.filter(status=params["status"])
+        if params.get("mine") == "1":
+            queryset = queryset.filter(assignee_id=self.request.user.pk)
+        return queryset
+
+    def create(self, request, *args, **kwargs):
+        incoming = TaskIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        values = incoming.validated_data
+        assignee = request.user
+        if values.get("assignee"):
+            assignee = get_user_model().objects.filter(pk=values["assignee"]).first()
+            if assignee is None:
+                raise exceptions.ValidationError({"assignee": ["unknown user"]})
+        try:
+            task = services.task_create(
+                actor=request.user,
+                workspace=request.workspace,
+                data=services.TaskData(
+                    title=values["title"],
+                    notes=values.get("notes", ""),
+                    due_at=values["due_at"],
+                    remind_at=values.get("remind_at"),
+                    assignee=assignee,
+                    links=_links(request.membership, values),
+                ),
+            )
+        except services.ActivityError as error:
+            raise _api_error(error) from None
+        return Response(TaskOut(task).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], permission_action={"POST": "activities.view"})
+    def complete(self, request, task_id=None):
+        """Mark the task done (its assignee, or whoever may edit it)."""
+        try:
+            task = services.task_set_done(actor=request.user, task=self.get_object(), done=True)
+        except services.ActivityError as error:
+            raise _api_error(error) from None
+        return Response(TaskOut(task).data)

@@ -1,0 +1,65 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivitiesConfig(AppConfig):
+    name = "terabox_crm.activities"
+    label = "activities"
+    verbose_name = _("Activities and tasks")
+
+    def ready(self) -> None:
+        from terabox_crm.audit import events
+        from terabox_crm.core import policy
+        from terabox_crm.core.roles import Role
+        from terabox_crm.notifications import kinds
+
+        policy.register(
+            "activities.view",
+            policy.at_least(Role.VIEWER),
+            _("See activities and tasks"),
+            exposes_personal_data=True,
+        )
+        policy.register(
+            "activities.add", policy.at_least(Role.MEMBER), _("Log activities and create tasks")
+        )
+        policy.register(
+            "activities.change",
+            policy.at_least(Role.MEMBER),
+            _("Complete, reopen and delete one's own or the team's activities and tasks"),
+        )
+        for action, label in (
+            ("activities.activity.logged", _("Activity logged")),
+            ("activities.activity.deleted", _("Activity deleted")),
+            ("activities.task.created", _("Task created")),
+            ("activities.task.completed", _("Task completed")),
+            ("activities.task.reopened", _("Task reopened")),
+        ):
+            events.register(action, label)
+        kinds.register(
+            "activities.task_reminder",
+            message=_("Reminder: “%(title)s” is due %(due)s."),
+            params=("task_id",),
+            link=_task_link,
+            context=_task_context,
+            about_workspace=True,
+        )
+
+
+def _task_link(notification) -> str:
+    return f"/tasks/{notification.params['task_id']}/"
+
+
+def _task_context(notification) -> dict:
+    from django.utils import formats, timezone
+    from django_scopes import scopes_disabled
+
+    from terabox_crm.activities.models import Task
+
+    with scopes_disabled():
+        task = Task.objects.filter(
+            pk=notification.params["task_id"], workspace_id=notification.workspace_id
+        ).first()
+    if task is None:
+        return {"title": "—", "due": ""}
+    due = formats.date_format(timezone.localtime(task.due_at), "SHORT_DATETIME_FORMAT")
+    return {"title": task.title, "due": due}

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity
+from terabox_crm.core.models import Membership
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
+    subject = forms.CharField(label=_("Subject"), max_length=TITLE_MAX_LENGTH, required=False)
+    body = forms.CharField(
+        label=_("Details"), max_length=BODY_MAX_LENGTH, required=False, widget=forms.Textarea
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=0, max_value=24 * 60, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault(
+            "occurred_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        )
+        super().__init__(*args, **kwargs)
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
+    due_at = forms.DateTimeField(
+        label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    remind_at = forms.DateTimeField(
+        label=_("Remind me at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("An in-app notification and an email at this time."),
+    )
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=Membership.objects.none())
+    notes = forms.CharField(
+        label=_("Notes"), max_length=BODY_MAX_LENGTH, required=False, widget=forms.Textarea
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = Membership.objects.select_related("user").filter(
+            workspace=workspace
+        )
+        self.fields["assignee"].label_from_instance = lambda m: m.user.label

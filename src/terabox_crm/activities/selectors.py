@@ -1,0 +1,56 @@
+"""Reads of activities and tasks."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from terabox_crm.activities.models import Activity, Task
+from terabox_crm.core import records
+from terabox_crm.crypto import fields, keyring
+
+TIMELINE_LIMIT = 100
+
+
+def visible_activities(membership) -> QuerySet[Activity]:
+    return Activity.objects.filter(records.readable_q(membership))
+
+
+def visible_tasks(membership) -> QuerySet[Task]:
+    # Someone's own tasks are always theirs to see, whoever created them.
+    readable = records.readable_q(membership)
+    return Task.objects.filter(readable) | Task.objects.filter(assignee_id=membership.user_id)
+
+
+def _preload(rows, *names: str) -> None:
+    keyring.preload(
+        {
+            fields.key_id_of(row.__dict__[name])
+            for row in rows
+            for name in names
+            if row.__dict__.get(name)
+        }
+    )
+
+
+def timeline(membership, *, contact=None, company=None, deal=None) -> list[Activity]:
+    """The newest activities of one record, in one query plus one for keys."""
+    qs = visible_activities(membership).select_related("owner")
+    if contact is not None:
+        qs = qs.filter(contact=contact)
+    if company is not None:
+        qs = qs.filter(company=company)
+    if deal is not None:
+        qs = qs.filter(deal=deal)
+    rows = list(qs.order_by("-occurred_at", "-id")[:TIMELINE_LIMIT])
+    _preload(rows, "subject", "body")
+    return rows
+
+
+def my_open_tasks(membership) -> list[Task]:
+    rows = list(
+        Task.objects.filter(assignee_id=membership.user_id, status=Task.Status.OPEN)
+        .select_related("contact", "deal")
+        .order_by("due_at", "id")[:200]
+    )
+    _preload(rows, "title")
+    return rows

@@ -1,0 +1,262 @@
+"""Writes of activities and tasks, and the reminder job.
+
+Each service validates, writes, audits in the same transaction (personal
+text only in ``personal=``, encrypted under the linked person's key when
+there is one). Reminders: ``send_due_reminders`` runs every minute from the
+job queue; it claims due tasks in batches by setting ``reminded_at`` in the
+same transaction that queues the email and the in-app notification, so a
+reminder is sent once even with several workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from terabox_crm import audit
+from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
+from terabox_crm.core import records
+from terabox_crm.core.models import Membership
+
+REMINDER_BATCH = 500
+
+
+class ActivityError(ValueError):
+    def __init__(self, message: str, *, code: str, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.message, self.code, self.status, self.field = message, code, status, field
+
+
+@dataclass
+class Links:
+    contact: object | None = None
+    company: object | None = None
+    deal: object | None = None
+
+    def subject_id(self):
+        return getattr(self.contact, "pk", None)
+
+
+@dataclass
+class ActivityData:
+    kind: str
+    occurred_at: datetime
+    subject: str = ""
+    body: str = ""
+    duration_minutes: int | None = None
+    links: Links = field(default_factory=Links)
+
+
+@dataclass
+class TaskData:
+    title: str
+    due_at: datetime
+    assignee: object
+    notes: str = ""
+    remind_at: datetime | None = None
+    links: Links = field(default_factory=Links)
+
+
+def _membership(actor, workspace) -> Membership:
+    membership = Membership.objects.filter(user=actor, workspace=workspace).first()
+    if membership is None:
+        raise ActivityError(_("Not found."), code="not_member", status=404)
+    return membership
+
+
+def _check_links(membership, links: Links, *, required: bool) -> None:
+    linked = [obj for obj in (links.contact, links.company, links.deal) if obj is not None]
+    if required and not linked:
+        raise ActivityError(
+            _("Link the activity to a contact, a company or a deal."), code="unlinked"
+        )
+    for obj in linked:
+        if obj.workspace_id != membership.workspace_id or not records.can_read(membership, obj):
+            raise ActivityError(_("Not found."), code="unknown_link", status=404)
+
+
+def _check_text(value: str, *, limit: int, field_name: str) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise ActivityError(
+            _("This text is too long (at most %(max)d characters).") % {"max": limit},
+            code="too_long",
+            field=field_name,
+        )
+    return value
+
+
+@transaction.atomic
+def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
+    """Log a note, call, meeting or email on a contact, company or deal."""
+    membership = _membership(actor, workspace)
+    if membership.role == "viewer":
+        raise ActivityError(_("Viewers cannot log activities."), code="forbidden", status=403)
+    if data.kind not in Activity.Kind.values:
+        raise ActivityError(_("Choose a kind of activity."), code="invalid_kind", field="kind")
+    _check_links(membership, data.links, required=True)
+    subject = _check_text(data.subject, limit=TITLE_MAX_LENGTH, field_name="subject")
+    body = _check_text(data.body, limit=BODY_MAX_LENGTH, field_name="body")
+    if not subject and not body:
+        raise ActivityError(_("Write a subject or some details."), code="empty", field="subject")
+    activity = Activity(
+        workspace=workspace,
+        kind=data.kind,
+        subject=subject,
+        body=body,
+        occurred_at=data.occurred_at,
+        duration_minutes=data.duration_minutes,
+        contact=data.links.contact,
+        company=data.links.company,
+        deal=data.links.deal,
+        owner=actor,
+        team=membership.team,
+    )
+    activity.save(force_insert=True)
+    audit.record(
+        "activities.activity.logged",
+        actor=actor,
+        workspace=workspace,
+        obj=activity,
+        payload={"kind": activity.kind},
+        subject_id=data.links.subject_id(),
+    )
+    return activity
+
+
+@transaction.atomic
+def activity_delete(*, actor, activity: Activity) -> None:
+    membership = _membership(actor, activity.workspace)
+    if not records.can_edit(membership, activity):
+        raise ActivityError(_("You cannot delete this activity."), code="forbidden", status=403)
+    activity_id, workspace = activity.pk, activity.workspace
+    activity.delete()
+    audit.record(
+        "activities.activity.deleted",
+        actor=actor,
+        workspace=workspace,
+        object_type="activities.activity",
+        object_id=str(activity_id),
+    )
+
+
+@transaction.atomic
+def task_create(*, actor, workspace, data: TaskData) -> Task:
+    membership = _membership(actor, workspace)
+    if membership.role == "viewer":
+        raise ActivityError(_("Viewers cannot create tasks."), code="forbidden", status=403)
+    _check_links(membership, data.links, required=False)
+    title = _check_text(data.title, limit=TITLE_MAX_LENGTH, field_name="title")
+    if not title:
+        raise ActivityError(_("Give the task a title."), code="title_required", field="title")
+    notes = _check_text(data.notes, limit=BODY_MAX_LENGTH, field_name="notes")
+    if not Membership.objects.filter(workspace=workspace, user=data.assignee).exists():
+        raise ActivityError(
+            _("The assignee must be a member of this workspace."),
+            code="unknown_assignee",
+            field="assignee",
+        )
+    if data.remind_at is not None and data.remind_at > data.due_at:
+        raise ActivityError(
+            _("The reminder must come before the due time."),
+            code="late_reminder",
+            field="remind_at",
+        )
+    task = Task(
+        workspace=workspace,
+        title=title,
+        notes=notes,
+        due_at=data.due_at,
+        remind_at=data.remind_at,
+        assignee=data.assignee,
+        contact=data.links.contact,
+        company=data.links.company,
+        deal=data.links.deal,
+        owner=actor,
+        team=membership.team,
+    )
+    task.save(force_insert=True)
+    audit.record(
+        "activities.task.created",
+        actor=actor,
+        workspace=workspace,
+        obj=task,
+        payload={"assignee": str(data.assignee.pk)},
+        subject_id=data.links.subject_id(),
+    )
+    return task
+
+
+def _may_change_task(membership, task: Task) -> bool:
+    return task.assignee_id == membership.user_id or records.can_edit(membership, task)
+
+
+@transaction.atomic
+def task_set_done(*, actor, task: Task, done: bool = True) -> Task:
+    membership = _membership(actor, task.workspace)
+    if not _may_change_task(membership, task):
+        raise ActivityError(_("You cannot change this task."), code="forbidden", status=403)
+    task.status = Task.Status.DONE if done else Task.Status.OPEN
+    task.completed_at = timezone.now() if done else None
+    task.save(update_fields=["status", "completed_at", "updated_at"])
+    audit.record(
+        "activities.task.completed" if done else "activities.task.reopened",
+        actor=actor,
+        workspace=task.workspace,
+        obj=task,
+    )
+    return task
+
+
+def send_due_reminders(*, now: datetime | None = None) -> int:
+    """Remind assignees of open tasks whose reminder time has come (job)."""
+    from terabox_crm.communications.outbox import queue_email
+    from terabox_crm.notifications.services import notify
+
+    now = now or timezone.now()
+    sent = 0
+    while True:
+        with transaction.atomic(), scopes_disabled():
+            batch = list(
+                Task.objects.select_for_update(skip_locked=True)
+                .filter(status=Task.Status.OPEN, reminded_at__isnull=True, remind_at__lte=now)
+                .select_related("assignee", "workspace")
+                .order_by("remind_at")[:REMINDER_BATCH]
+            )
+            if not batch:
+                return sent
+            for task in batch:
+                still_member = Membership.objects.filter(
+                    workspace=task.workspace, user=task.assignee
+                ).exists()
+                task.reminded_at = now
+                task.save(update_fields=["reminded_at"])
+                if not still_member or not task.assignee.is_active:
+                    continue
+                notify(
+                    user=task.assignee,
+                    kind="activities.task_reminder",
+                    workspace=task.workspace,
+                    params={"task_id": str(task.pk)},
+                )
+                language = task.assignee.language or "ja"
+                with translation.override(language):
+                    queue_email(
+                        kind="activities/email/task_reminder",
+                        to=task.assignee.email,
+                        context={
+                            "title": task.title,
+                            "due_at": task.due_at,
+                            "workspace_name": task.workspace.name,
+                            "path": f"/tasks/{task.pk}/",
+                        },
+                        language=language,
+                        subject_id=task.assignee.pk,
+                        workspace_id=task.workspace_id,
+                    )
+                sent += 1

@@ -1,0 +1,13 @@
+"""Jobs of the activities app: thin, calling services."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from terabox_crm.activities import services
+from terabox_crm.core.context import system_context
+
+
+@db_periodic_task(crontab(minute="*"))
+def send_task_reminders() -> int:
+    with system_context("job"):
+        return services.send_due_reminders()

@@ -1,0 +1,160 @@
+"""Activity logging, the task inbox, and task completion."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.apps import apps
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from terabox_crm.activities import selectors, services
+from terabox_crm.activities.forms import ActivityForm, TaskForm
+from terabox_crm.core import records
+from terabox_crm.core.decorators import permission_required, record_denial
+from terabox_crm.web.htmx import is_partial
+
+LINKS = {"contact": "contacts.Contact", "company": "contacts.Company", "deal": "deals.Deal"}
+
+
+def _links(request) -> services.Links:
+    """The records named by ``?contact=``/``?company=``/``?deal=`` (404 unless readable)."""
+    found = {}
+    source = request.POST if request.method == "POST" else request.GET
+    for name, label in LINKS.items():
+        value = source.get(name)
+        if not value:
+            continue
+        try:
+            key = uuid.UUID(value)
+        except ValueError:
+            raise Http404 from None
+        obj = apps.get_model(label).objects.filter(pk=key).first()
+        if obj is None or not records.can_read(request.membership, obj):
+            raise Http404
+        found[name] = obj
+    return services.Links(**found)
+
+
+def _back(request, links: services.Links) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=True):
+        return target
+    if links.deal is not None:
+        return f"/deals/{links.deal.pk}/"
+    return "/tasks/"
+
+
+@permission_required("activities.add")
+def activity_create(request):
+    links = _links(request)
+    form = ActivityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            services.activity_log(
+                actor=request.user,
+                workspace=request.workspace,
+                data=services.ActivityData(
+                    kind=values["kind"],
+                    occurred_at=values["occurred_at"],
+                    subject=values["subject"],
+                    body=values["body"],
+                    duration_minutes=values["duration_minutes"],
+                    links=links,
+                ),
+            )
+        except services.ActivityError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Activity logged."))
+            return redirect(_back(request, links))
+    return render(
+        request,
+        "activities/activity_form.html",
+        {"form": form, "links": links, "next": _back(request, links)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@permission_required("activities.change")
+@require_POST
+def activity_delete(request, activity_id):
+    activity = get_object_or_404(selectors.visible_activities(request.membership), pk=activity_id)
+    try:
+        services.activity_delete(actor=request.user, activity=activity)
+    except services.ActivityError as error:
+        if error.status == 403:
+            record_denial(request, "activities.change", activity)
+            raise PermissionDenied from None
+        raise
+    messages.success(request, _("Activity deleted."))
+    links = services.Links(contact=activity.contact, company=activity.company, deal=activity.deal)
+    return redirect(_back(request, links))
+
+
+@permission_required("activities.view")
+def task_list(request):
+    can_add = request.membership.role != "viewer"
+    form = TaskForm(
+        request.POST or None,
+        workspace=request.workspace,
+        initial={"assignee": request.membership},
+    )
+    if request.method == "POST":
+        if not can_add:
+            record_denial(request, "activities.add")
+            raise PermissionDenied
+        if form.is_valid():
+            values = form.cleaned_data
+            try:
+                services.task_create(
+                    actor=request.user,
+                    workspace=request.workspace,
+                    data=services.TaskData(
+                        title=values["title"],
+                        due_at=values["due_at"],
+                        remind_at=values["remind_at"],
+                        assignee=values["assignee"].user,
+                        notes=values["notes"],
+                        links=_links(request),
+                    ),
+                )
+            except services.ActivityError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _("Task created."))
+                return redirect("activities:tasks")
+    return render(
+        request,
+        "activities/tasks.html",
+        {"tasks": selectors.my_open_tasks(request.membership), "form": form, "can_add": can_add},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@permission_required("activities.view")
+def task_detail(request, task_id):
+    task = get_object_or_404(selectors.visible_tasks(request.membership), pk=task_id)
+    return render(request, "activities/task_detail.html", {"task": task})
+
+
+@permission_required("activities.view")
+@require_POST
+def task_done(request, task_id):
+    task = get_object_or_404(selectors.visible_tasks(request.membership), pk=task_id)
+    done = request.POST.get("done", "1") == "1"
+    try:
+        services.task_set_done(actor=request.user, task=task, done=done)
+    except services.ActivityError as error:
+        record_denial(request, "activities.change", task)
+        raise PermissionDenied from error
+    if is_partial(request):
+        return render(request, "activities/partials/_task_row.html", {"task": task})
+    messages.success(request, _("Task completed.") if done else _("Task reopened."))
+    return redirect("activities:tasks")

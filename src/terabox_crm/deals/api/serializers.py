@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
+
+
+class StageOut(serializers.ModelSerializer):
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "position", "kind", "probability"]
+
+
+class PipelineOut(serializers.ModelSerializer):
+    stages = StageOut(many=True, read_only=True)
+
+    class Meta:
+        model = Pipeline
+        fields = ["id", "name", "position", "stages", "created_at"]
+
+
+class DealOut(serializers.ModelSerializer):
+    name = serializers.CharField()
+    probability = serializers.IntegerField(source="effective_probability")
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id",
+            "name",
+            "pipeline",
+            "stage",
+            "amount",
+            "currency",
+            "expected_close_date",
+            "probability",
+            "company",
+            "contact",
+            "owner",
+            "team",
+            "closed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class DealIn(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    stage = serializers.UUIDField()
+    amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, required=False, allow_null=True, min_value=0
+    )
+    currency = serializers.CharField(max_length=3, required=False, default="JPY")
+    expected_close_date = serializers.DateField(required=False, allow_null=True)
+    probability = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=100
+    )
+    company = serializers.UUIDField(required=False, allow_null=True)
+    contact = serializers.UUIDField(required=False, allow_null=True)
+    owner = serializers.UUIDField(required=False, allow_null=True)
+
+    def validate_currency(self, value: str) -> str:
+        codes = {code for code, _label in CURRENCIES}
+        if value not in codes:
+            raise serializers.ValidationError(f"unknown currency {value!r}")
+        return value

@@ -1,0 +1,164 @@
+"""``/api/v1/pipelines/`` and ``/api/v1/deals/``: the same services, selectors
+and policy actions as the deal screens."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.response import Response
+
+from terabox_crm.api.pagination import KeysetPagination
+from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.deals import selectors, services
+from terabox_crm.deals.api.serializers import DealIn, DealOut, PipelineOut
+from terabox_crm.deals.errors import DealError
+from terabox_crm.deals.models import Deal, Pipeline, Stage
+
+
+class PipelineViewSet(viewsets.ReadOnlyModelViewSet):
+    """Pipelines with their ordered stages."""
+
+    lookup_url_kwarg = "pipeline_id"
+    permission_classes = [PolicyPermission]
+    permission_action = "deals.view"
+    pagination_class = KeysetPagination
+    cursor_ordering = "position"
+    serializer_class = PipelineOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Pipeline.objects.none()
+        return selectors.pipelines()
+
+
+def _as_api_error(error: DealError):
+    if error.status == 404:
+        return exceptions.NotFound()
+    if error.status == 403:
+        return exceptions.PermissionDenied(error.messages[0])
+    return exceptions.ValidationError({error.field or "non_field_errors": [error.messages[0]]})
+
+
+class DealViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Deals the caller may read, newest first. Filters: ``pipeline``, ``stage``, ``q``."""
+
+    lookup_url_kwarg = "deal_id"
+    permission_classes = [PolicyPermission]
+    permission_action = {
+        "GET": "deals.view",
+        "POST": "deals.add",
+        "PUT": "deals.change",
+        "PATCH": "deals.change",
+        "DELETE": "deals.delete",
+    }
+    pagination_class = KeysetPagination
+    cursor_ordering = "-created_at"
+    serializer_class = DealOut
+
+    def get_serializer_class(self):
+        return DealIn if self.request.method in ("POST", "PUT", "PATCH") else DealOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Deal.objects.none()
+        membership = self.request.membership
+        params = self.request.query_params
+        queryset = (
+            selectors.search(membership, params["q"])
+            if params.get("q")
+            else selectors.visible(membership)
+        )
+        for name in ("pipeline", "stage"):
+            if params.get(name):
+                try:
+                    value = uuid.UUID(params[name])
+                except ValueError:
+                    raise exceptions.ValidationError({name: ["not a valid id"]}) from None
+                queryset = queryset.filter(**{f"{name}_id": value})
+        return queryset.select_related("stage")
+
+    def _data(self, validated: dict, *, deal: Deal | None = None) -> services.DealData:
+        def get(model_label: str, value):
+            if value is None:
+                return None
+            model = apps.get_model(model_label)
+            found = model.objects.filter(pk=value).first()
+            if found is None:
+                raise exceptions.ValidationError({model_label.split(".")[1].lower(): ["not found"]})
+            return found
+
+        stage = Stage.objects.filter(pk=validated["stage"]).first()
+        if stage is None:
+            raise exceptions.ValidationError({"stage": ["unknown stage"]})
+        owner = None
+        if validated.get("owner"):
+            owner = get_user_model().objects.filter(pk=validated["owner"]).first()
+            if owner is None:
+                raise exceptions.ValidationError({"owner": ["unknown user"]})
+        return services.DealData(
+            name=validated["name"],
+            stage=stage,
+            amount=validated.get("amount"),
+            currency=validated.get("currency", "JPY"),
+            expected_close_date=validated.get("expected_close_date"),
+            probability=validated.get("probability"),
+            company=get("contacts.Company", validated.get("company")),
+            contact=get("contacts.Contact", validated.get("contact")),
+            owner=owner or (deal.owner if deal else None),
+            team=deal.team if deal else None,
+        )
+
+    def create(self, request, *args, **kwargs):
+        incoming = DealIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            deal = services.deal_create(
+                actor=request.user,
+                workspace=request.workspace,
+                data=self._data(incoming.validated_data),
+            )
+        except DealError as error:
+            raise _as_api_error(error) from None
+        return Response(DealOut(deal).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        deal = self.get_object()
+        partial = kwargs.get("partial", False)
+        current = {
+            "name": deal.name,
+            "stage": deal.stage_id,
+            "amount": deal.amount,
+            "currency": deal.currency,
+            "expected_close_date": deal.expected_close_date,
+            "probability": deal.probability,
+            "company": deal.company_id,
+            "contact": deal.contact_id,
+            "owner": deal.owner_id,
+        }
+        incoming = DealIn(data={**current, **request.data} if partial else request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            deal = services.deal_update(
+                actor=request.user, deal=deal, data=self._data(incoming.validated_data, deal=deal)
+            )
+        except DealError as error:
+            raise _as_api_error(error) from None
+        return Response(DealOut(deal).data)
+
+    def destroy(self, request, *args, **kwargs):
+        deal = self.get_object()
+        try:
+            services.deal_delete(actor=request.user, deal=deal)
+        except DealError as error:
+            raise _as_api_error(error) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)

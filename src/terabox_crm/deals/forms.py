@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.core.models import Membership
+from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Stage
+
+
+class DealForm(forms.Form):
+    name = forms.CharField(label=_("Deal name"), max_length=NAME_MAX_LENGTH)
+    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.none())
+    amount = forms.DecimalField(
+        label=_("Amount"), required=False, min_value=0, max_digits=16, decimal_places=2
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, initial="JPY")
+    expected_close_date = forms.DateField(
+        label=_("Expected close date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    probability = forms.IntegerField(
+        label=_("Probability (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text=_("Leave empty to use the stage's probability."),
+    )
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=Membership.objects.none())
+
+    def __init__(self, *args, workspace, pipeline=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        stages = Stage.objects.select_related("pipeline").order_by("pipeline__position", "position")
+        if pipeline is not None:
+            stages = stages.filter(pipeline=pipeline)
+        self.fields["stage"].queryset = stages
+        self.fields["stage"].label_from_instance = lambda s: f"{s.pipeline.name} — {s.name}"
+        self.fields["owner"].queryset = Membership.objects.select_related("user").filter(
+            workspace=workspace
+        )
+        self.fields["owner"].label_from_instance = lambda m: m.user.label

@@ -1,0 +1,144 @@
+"""Deals in pipelines of ordered stages (issue 3 point 2).
+
+A pipeline is a sales process (new business, renewals); its stages are
+ordered columns of the board, each ``open``, ``won`` or ``lost``. A deal sits
+in exactly one stage of its own pipeline. The deal's name is encrypted (it
+often names a person: "山田様 追加契約") and token-indexed for search; amounts,
+dates and stages are business data, not personal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from terabox_crm.crypto.fields import EncryptedTextField
+
+# ISO 4217 codes offered for amounts; anything else is refused.
+CURRENCIES = [
+    ("JPY", _("Japanese yen")),
+    ("USD", _("US dollar")),
+    ("EUR", _("Euro")),
+    ("GBP", _("Pound sterling")),
+    ("CNY", _("Chinese yuan")),
+    ("KRW", _("Korean won")),
+    ("TWD", _("New Taiwan dollar")),
+    ("HKD", _("Hong Kong dollar")),
+    ("SGD", _("Singapore dollar")),
+    ("AUD", _("Australian dollar")),
+    ("CAD", _("Canadian dollar")),
+    ("CHF", _("Swiss franc")),
+    ("THB", _("Thai baht")),
+    ("INR", _("Indian rupee")),
+]
+NAME_MAX_LENGTH = 200
+
+
+class Pipeline(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        ordering = ["position", "created_at"]
+        verbose_name = _("pipeline")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    class Kind(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(_("name"), max_length=80)
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.OPEN)
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"), default=10, validators=[MaxValueValidator(100)]
+    )
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        ordering = ["pipeline", "position"]
+        verbose_name = _("stage")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.kind != self.Kind.OPEN
+
+
+class Deal(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
+    name = EncryptedTextField(_("name"))
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES, default="JPY")
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    probability = models.PositiveSmallIntegerField(
+        _("probability (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    company = models.ForeignKey(
+        "contacts.Company", on_delete=models.SET_NULL, null=True, blank=True, related_name="deals"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="deals"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    team = models.ForeignKey(
+        "core.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    board_position = models.PositiveIntegerField(default=0)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(workspace="workspace")
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("deal")
+        indexes = [
+            models.Index(fields=["workspace", "stage", "board_position"], name="deal_board"),
+            models.Index(fields=["workspace", "-updated_at", "-id"], name="deal_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"deal {self.pk}"
+
+    @property
+    def effective_probability(self) -> int:
+        return self.probability if self.probability is not None else self.stage.probability

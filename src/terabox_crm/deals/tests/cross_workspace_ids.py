@@ -1,0 +1,19 @@
+"""Foreign ids for the deals app's URL parameters (see testing/cross_workspace.py)."""
+
+from __future__ import annotations
+
+from terabox_crm.deals.tests.factories import make_deal, make_pipeline
+from terabox_crm.testing.cross_workspace import ForeignId, param
+
+
+@param("deal_id")
+def foreign_deal(foreign) -> ForeignId:
+    pipeline = make_pipeline(foreign.workspace, foreign.owner, name="Foreign pipeline")
+    deal = make_deal(foreign.workspace, foreign.owner, pipeline, name="Globex secret merger")
+    return ForeignId(deal.pk, identifying=("Globex secret merger", str(deal.pk)))
+
+
+@param("pipeline_id")
+def foreign_pipeline(foreign) -> ForeignId:
+    pipeline = make_pipeline(foreign.workspace, foreign.owner, name="Globex hidden pipeline")
+    return ForeignId(pipeline.pk, identifying=("Globex hidden pipeline",))

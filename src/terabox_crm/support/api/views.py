@@ -1,0 +1,130 @@
+"""``/api/v1/tickets/``: the queue, opening, replying and changing tickets."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from terabox_crm.api.pagination import KeysetPagination
+from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.support import selectors, services
+from terabox_crm.support.api.serializers import ReplyIn, TicketChangeIn, TicketIn, TicketOut
+from terabox_crm.support.models import Status, Ticket
+
+
+def _api_error(error: services.TicketError):
+    if error.status == 404:
+        return exceptions.ValidationError({error.field or "non_field_errors": [error.message]})
+    if error.status == 403:
+        return exceptions.PermissionDenied(error.message)
+    return exceptions.ValidationError({error.field or "non_field_errors": [error.message]})
+
+
+def _user(value):
+    if not value:
+        return None
+    user = get_user_model().objects.filter(pk=value).first()
+    if user is None:
+        raise exceptions.ValidationError({"assignee": ["unknown user"]})
+    return user
+
+
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Tickets the caller may see. Filters: ``status``, ``mine=1``."""
+
+    lookup_url_kwarg = "ticket_id"
+    permission_classes = [PolicyPermission]
+    permission_action = {"GET": "tickets.view", "POST": "tickets.add", "PATCH": "tickets.change"}
+    pagination_class = KeysetPagination
+    cursor_ordering = "-created_at"
+    serializer_class = TicketOut
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return TicketIn
+        if self.action == "reply":
+            return ReplyIn
+        if self.action == "partial_update":
+            return TicketChangeIn
+        return TicketOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Ticket.objects.none()
+        params = self.request.query_params
+        queryset = selectors.visible(self.request.membership)
+        if params.get("status"):
+            if params["status"] not in Status.values:
+                raise exceptions.ValidationError({"status": ["unknown status"]})
+            queryset = queryset.filter(status=params["status"])
+        if params.get("mine") == "1":
+            queryset = queryset.filter(assignee_id=self.request.user.pk)
+        return queryset
+
+    def create(self, request, *args, **kwargs):
+        incoming = TicketIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        values = incoming.validated_data
+        related = {}
+        for name, label in (("contact", "contacts.Contact"), ("company", "contacts.Company")):
+            if values.get(name):
+                related[name] = apps.get_model(label).objects.filter(pk=values[name]).first()
+                if related[name] is None:
+                    raise exceptions.ValidationError({name: ["not found"]})
+        try:
+            ticket = services.ticket_open(
+                actor=request.user,
+                workspace=request.workspace,
+                data=services.TicketData(
+                    subject=values["subject"],
+                    description=values.get("description", ""),
+                    priority=values["priority"],
+                    assignee=_user(values.get("assignee")),
+                    **related,
+                ),
+            )
+        except services.TicketError as error:
+            raise _api_error(error) from None
+        return Response(TicketOut(ticket).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        ticket = self.get_object()
+        incoming = TicketChangeIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        values = incoming.validated_data
+        try:
+            if "priority" in values or "assignee" in values:
+                services.ticket_update(
+                    actor=request.user,
+                    ticket=ticket,
+                    priority=values.get("priority", ticket.priority),
+                    assignee=_user(values["assignee"]) if "assignee" in values else ticket.assignee,
+                )
+            if "status" in values:
+                services.ticket_set_status(
+                    actor=request.user, ticket=ticket, status=values["status"]
+                )
+        except services.TicketError as error:
+            raise _api_error(error) from None
+        return Response(TicketOut(ticket).data)
+
+    @action(detail=True, methods=["post"], permission_action={"POST": "tickets.change"})
+    def reply(self, request, ticket_id=None):
+        """Reply to the customer (stops the first-response clock) or add an internal note."""
+        ticket = self.get_object()
+        incoming = ReplyIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            services.ticket_reply(actor=request.user, ticket=ticket, **incoming.validated_data)
+        except services.TicketError as error:
+            raise _api_error(error) from None
+        ticket.refresh_from_db()
+        return Response(TicketOut(ticket).data, status=status.HTTP_201_CREATED)

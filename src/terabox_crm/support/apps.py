@@ -1,0 +1,39 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SupportConfig(AppConfig):
+    name = "terabox_crm.support"
+    label = "support"
+    verbose_name = _("Support")
+
+    def ready(self) -> None:
+        from terabox_crm.audit import events
+        from terabox_crm.core import policy, records
+        from terabox_crm.core.roles import Role
+
+        def read(membership, obj) -> bool:
+            return policy.at_least(Role.VIEWER)(membership, obj) and (
+                obj is None or records.can_read(membership, obj)
+            )
+
+        policy.register(
+            "tickets.view",
+            read,
+            _("See support tickets and their messages"),
+            exposes_personal_data=True,
+        )
+        policy.register("tickets.add", policy.at_least(Role.MEMBER), _("Open support tickets"))
+        policy.register(
+            "tickets.change",
+            policy.at_least(Role.MEMBER),
+            _("Reply to, assign and change tickets one owns, is assigned or shares with the team"),
+        )
+        for action, label in (
+            ("support.ticket.opened", _("Ticket opened")),
+            ("support.ticket.replied", _("Ticket answered")),
+            ("support.ticket.note_added", _("Internal note added to a ticket")),
+            ("support.ticket.status_changed", _("Ticket status changed")),
+            ("support.ticket.updated", _("Ticket priority or assignee changed")),
+        ):
+            events.register(action, label)

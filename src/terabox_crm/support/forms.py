@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.core.models import Membership
+from terabox_crm.support.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, Priority, Status
+
+
+def _members(workspace):
+    queryset = Membership.objects.select_related("user").filter(workspace=workspace)
+    return queryset
+
+
+class TicketForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=SUBJECT_MAX_LENGTH)
+    description = forms.CharField(
+        label=_("Description"), max_length=BODY_MAX_LENGTH, required=False, widget=forms.Textarea
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=Membership.objects.none(), required=False
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = _members(workspace)
+        self.fields["assignee"].label_from_instance = lambda m: m.user.label
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Message"), max_length=BODY_MAX_LENGTH, widget=forms.Textarea)
+    internal = forms.BooleanField(
+        label=_("Internal note (not sent to the customer)"), required=False
+    )
+
+
+class TicketChangeForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=Membership.objects.none(), required=False
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = _members(workspace)
+        self.fields["assignee"].label_from_instance = lambda m: m.user.label

@@ -1,0 +1,238 @@
+"""Writes of support tickets: open, reply, change status, priority, assignee.
+
+Every service validates, writes and audits in the same transaction; ticket
+text goes to the audit trail only as field names. Numbers are allocated per
+workspace inside the transaction (the unique constraint backs it up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from terabox_crm import audit
+from terabox_crm.core import records
+from terabox_crm.core.models import Membership
+from terabox_crm.support.models import (
+    BODY_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+    Priority,
+    Status,
+    Ticket,
+    TicketMessage,
+)
+
+
+class TicketError(ValueError):
+    def __init__(self, message: str, *, code: str, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.message, self.code, self.status, self.field = message, code, status, field
+
+
+@dataclass
+class TicketData:
+    subject: str
+    description: str = ""
+    priority: str = Priority.NORMAL
+    contact: object | None = None
+    company: object | None = None
+    assignee: object | None = None
+
+
+def _membership(actor, workspace) -> Membership:
+    membership = Membership.objects.filter(user=actor, workspace=workspace).first()
+    if membership is None:
+        raise TicketError(_("Not found."), code="not_member", status=404)
+    return membership
+
+
+def _require_writer(membership) -> None:
+    if membership.role == "viewer":
+        raise TicketError(_("Viewers cannot change tickets."), code="forbidden", status=403)
+
+
+def _text(value: str, limit: int, field: str, *, required: bool, message: str = "") -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise TicketError(message, code=f"{field}_required", field=field)
+    if len(value) > limit:
+        raise TicketError(
+            _("This text is too long (at most %(max)d characters).") % {"max": limit},
+            code="too_long",
+            field=field,
+        )
+    return value
+
+
+def _check_assignee(workspace, assignee) -> None:
+    if (
+        assignee is not None
+        and not Membership.objects.filter(workspace=workspace, user=assignee).exists()
+    ):
+        raise TicketError(
+            _("The assignee must be a member of this workspace."),
+            code="unknown_assignee",
+            field="assignee",
+        )
+
+
+def ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
+    """Open a ticket; its SLA deadlines start now. Retries once on a number race."""
+    for attempt in range(2):
+        try:
+            return _ticket_open(actor=actor, workspace=workspace, data=data)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
+    membership = _membership(actor, workspace)
+    _require_writer(membership)
+    subject = _text(
+        data.subject,
+        SUBJECT_MAX_LENGTH,
+        "subject",
+        required=True,
+        message=_("Give the ticket a subject."),
+    )
+    description = _text(data.description, BODY_MAX_LENGTH, "description", required=False)
+    if data.priority not in Priority.values:
+        raise TicketError(_("Choose a priority."), code="invalid_priority", field="priority")
+    for related, name in ((data.contact, "contact"), (data.company, "company")):
+        if related is not None and (
+            related.workspace_id != workspace.pk or not records.can_read(membership, related)
+        ):
+            raise TicketError(_("Not found."), code=f"unknown_{name}", status=404, field=name)
+    _check_assignee(workspace, data.assignee)
+    now = timezone.now()
+    response_due, resolution_due = Ticket.deadlines(data.priority, now)
+    top = Ticket.objects.filter(workspace=workspace).aggregate(top=Max("number"))["top"] or 0
+    ticket = Ticket(
+        workspace=workspace,
+        number=top + 1,
+        subject=subject,
+        description=description,
+        priority=data.priority,
+        contact=data.contact,
+        company=data.company,
+        assignee=data.assignee,
+        owner=actor,
+        team=membership.team,
+        created_at=now,
+        first_response_due_at=response_due,
+        resolution_due_at=resolution_due,
+    )
+    ticket.save(force_insert=True)
+    audit.record(
+        "support.ticket.opened",
+        actor=actor,
+        workspace=workspace,
+        obj=ticket,
+        payload={"number": ticket.number, "priority": ticket.priority},
+        subject_id=getattr(data.contact, "pk", None),
+    )
+    return ticket
+
+
+def _editable(actor, ticket: Ticket) -> Membership:
+    membership = _membership(actor, ticket.workspace)
+    _require_writer(membership)
+    if not (ticket.assignee_id == actor.pk or records.can_edit(membership, ticket)):
+        raise TicketError(_("You cannot change this ticket."), code="forbidden", status=403)
+    return membership
+
+
+@transaction.atomic
+def ticket_reply(*, actor, ticket: Ticket, body: str, internal: bool = False) -> TicketMessage:
+    """Add a reply (stops the first-response clock) or an internal note."""
+    _editable(actor, ticket)
+    text = _text(body, BODY_MAX_LENGTH, "body", required=True, message=_("Write a message."))
+    message = TicketMessage.objects.create(
+        workspace=ticket.workspace, ticket=ticket, author=actor, body=text, internal=internal
+    )
+    changed = ["updated_at"]
+    if not internal and ticket.first_responded_at is None:
+        ticket.first_responded_at = message.created_at
+        changed.append("first_responded_at")
+    if not internal and ticket.status == Status.NEW:
+        ticket.status = Status.OPEN
+        changed.append("status")
+    ticket.save(update_fields=changed)
+    audit.record(
+        "support.ticket.note_added" if internal else "support.ticket.replied",
+        actor=actor,
+        workspace=ticket.workspace,
+        obj=ticket,
+        payload={"message": str(message.pk)},
+    )
+    return message
+
+
+@transaction.atomic
+def ticket_set_status(*, actor, ticket: Ticket, status: str) -> Ticket:
+    _editable(actor, ticket)
+    if status not in Status.values:
+        raise TicketError(_("Choose a status."), code="invalid_status", field="status")
+    if status == ticket.status:
+        return ticket
+    now = timezone.now()
+    previous = ticket.status
+    if previous == Status.PENDING and ticket.paused_at is not None:
+        # Waiting on the customer does not count against the resolution SLA.
+        ticket.resolution_due_at += now - ticket.paused_at
+        ticket.paused_at = None
+    if status == Status.PENDING:
+        ticket.paused_at = now
+    if status in (Status.RESOLVED, Status.CLOSED):
+        ticket.resolved_at = ticket.resolved_at or now
+    else:
+        ticket.resolved_at = None
+    ticket.status = status
+    ticket.save(
+        update_fields=["status", "paused_at", "resolution_due_at", "resolved_at", "updated_at"]
+    )
+    audit.record(
+        "support.ticket.status_changed",
+        actor=actor,
+        workspace=ticket.workspace,
+        obj=ticket,
+        payload={"from": previous, "to": status},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(*, actor, ticket: Ticket, priority: str, assignee) -> Ticket:
+    """Change priority (deadlines are recomputed from the opening time) and assignee."""
+    _editable(actor, ticket)
+    if priority not in Priority.values:
+        raise TicketError(_("Choose a priority."), code="invalid_priority", field="priority")
+    _check_assignee(ticket.workspace, assignee)
+    changed = []
+    if priority != ticket.priority:
+        ticket.priority = priority
+        ticket.first_response_due_at, ticket.resolution_due_at = Ticket.deadlines(
+            priority, ticket.created_at
+        )
+        changed += ["priority", "first_response_due_at", "resolution_due_at"]
+    if getattr(assignee, "pk", None) != ticket.assignee_id:
+        ticket.assignee = assignee
+        changed.append("assignee")
+    if not changed:
+        return ticket
+    ticket.save(update_fields=[*changed, "updated_at"])
+    audit.record(
+        "support.ticket.updated",
+        actor=actor,
+        workspace=ticket.workspace,
+        obj=ticket,
+        payload={"fields": sorted(changed), "priority": ticket.priority},
+    )
+    return ticket
