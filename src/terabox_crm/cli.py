@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("terabox_crm.ops.worker", "run a job worker (for Redis-backed deployments)"),
     "createowner": ("terabox_crm.core.cli", "create a workspace and its first owner"),
     "audit": ("terabox_crm.audit.cli", "audit log tools: verify"),
+    "keys": ("terabox_crm.crypto.cli", "data-key tools: rotate (re-encrypt), status"),
+    "token": ("terabox_crm.api.cli", "print a new personal API token for a member"),
     "manage": ("terabox_crm.ops.manage", "run a Django management command"),
 }
 

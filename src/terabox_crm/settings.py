@@ -68,9 +68,14 @@ INSTALLED_APPS = [
     "terabox_crm.communications",
     "terabox_crm.ops",
     "terabox_crm.notifications",
+    "terabox_crm.contacts",
+    "terabox_crm.deals",
+    "terabox_crm.activities",
+    "terabox_crm.support",
     "terabox_crm.web",
     "terabox_crm.api",
     "terabox_crm.privacy",
+    "terabox_crm.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "terabox_crm.core.middleware.WorkspaceMiddleware",
     "terabox_crm.accounts.middleware.MFAEnforcementMiddleware",
+    "terabox_crm.api.authentication.ApiTokenMiddleware",
 ]
 
 ROOT_URLCONF = "terabox_crm.urls"
@@ -286,7 +292,10 @@ else:
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "terabox_crm.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "terabox_crm.api.problems.exception_handler",
@@ -299,6 +308,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" or "status" field with different choices:
+    # name each enum so the schema stays stable and readable.
+    "ENUM_NAME_OVERRIDES": {
+        "ActivityKindEnum": "terabox_crm.activities.models.Activity.Kind",
+        "StageKindEnum": "terabox_crm.deals.models.Stage.Kind",
+        "TaskStatusEnum": "terabox_crm.activities.models.Task.Status",
+        "TicketStatusEnum": "terabox_crm.support.models.Status",
+        "TicketPriorityEnum": "terabox_crm.support.models.Priority",
+    },
 }
 
 # --- Logging: ids only, never personal data -------------------------------------------
@@ -317,3 +335,6 @@ LOGGING = {
 # --- Product ------------------------------------------------------------------------
 INVITE_VALID_FOR = timedelta(days=env_int("CRM_INVITE_DAYS", 7))
 SITE_URL = env_str("CRM_SITE_URL", "https://127.0.0.1:8443")
+# Webhooks go to public HTTPS addresses only (SSRF). An operator may allow
+# http:// and private/loopback addresses, e.g. for a receiver on the same host.
+WEBHOOK_ALLOW_PRIVATE = env_bool("CRM_WEBHOOK_ALLOW_PRIVATE", False)

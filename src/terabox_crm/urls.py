@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from terabox_crm.contacts.urls import company_patterns, contact_patterns
 from terabox_crm.ops import views as ops_views
 
 urlpatterns = [
@@ -7,8 +8,16 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("accounts/", include("terabox_crm.accounts.urls")),
     path("api/", include("terabox_crm.api.urls")),
+    path("api-tokens/", include("terabox_crm.api.token_urls")),
+    path("webhooks/", include("terabox_crm.webhooks.urls")),
     path("audit/", include("terabox_crm.audit.urls")),
+    path("deals/", include("terabox_crm.deals.urls")),
+    path("", include("terabox_crm.activities.urls")),
+    path("tickets/", include("terabox_crm.support.urls")),
     path("notifications/", include("terabox_crm.notifications.urls")),
+    path("contacts/", include((contact_patterns, "contacts"))),
+    path("companies/", include((company_patterns, "companies"))),
+    path("privacy/", include("terabox_crm.privacy.urls")),
     path("", include("terabox_crm.core.urls")),
     path("", include("terabox_crm.web.urls")),
 ]

@@ -117,6 +117,10 @@ def seed_demo() -> DemoSignIn:
                 owner.display_name = OWNER_NAME
                 owner.save(update_fields=["display_name"])
         added = _ensure_colleagues(workspace)
+        if created:
+            from terabox_crm.ops import demo_crm
+
+            demo_crm.seed(workspace, owner)
         if created or added:
             chain.record(
                 "ops.demo.seeded", workspace=workspace, obj=workspace, payload={"added": added}

@@ -3,9 +3,6 @@ sign-in forms driven like a browser would."""
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -40,43 +37,3 @@ def relaxed(cast):
     cast.acme.mfa_required_for_all = False
     cast.acme.save(update_fields=["mfa_required_for_all"])
     return cast
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.messages = []
-        self.event = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls this hook by name
-        self.messages.append(envelope)
-        self.event.set()
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on 127.0.0.1 (aiosmtpd) that Django's SMTP backend delivers to."""
-    from aiosmtpd.controller import Controller
-
-    collector = _Collector()
-    port = _free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    try:
-        yield collector
-    finally:
-        controller.stop()

@@ -141,3 +141,38 @@ def test_demo_event_label_is_translated(language, label):
 
     with translation.override(language):
         assert str(events.get("ops.demo.seeded").label) == label
+
+
+def test_demo_workspace_is_a_living_crm():
+    from terabox_crm.activities.models import Activity, Task
+    from terabox_crm.contacts.models import Company, Contact
+    from terabox_crm.deals.models import Deal, Pipeline
+    from terabox_crm.support.models import Ticket
+
+    demo.seed_demo()
+    with scopes_disabled():
+        workspace = Workspace.objects.get(name=demo.WORKSPACE_NAME)
+        counts = {
+            model.__name__: model.objects.filter(workspace=workspace).count()
+            for model in (Company, Contact, Pipeline, Deal, Activity, Task, Ticket)
+        }
+        kana = [c.family_name_kana for c in Contact.objects.filter(workspace=workspace)]
+    assert counts == {
+        "Company": 5,
+        "Contact": 8,
+        "Pipeline": 2,
+        "Deal": 8,
+        "Activity": 4,
+        "Task": 2,
+        "Ticket": 3,
+    }
+    assert "ヤマダ" in kana
+
+
+def test_a_second_demo_start_does_not_seed_twice():
+    from terabox_crm.deals.models import Deal
+
+    demo.seed_demo()
+    demo.seed_demo()
+    with scopes_disabled():
+        assert Deal.objects.count() == 8

@@ -1,0 +1,442 @@
+#!/usr/bin/env python3
+"""Terabox CRM benchmark (issue 3): contacts at scale, encrypted and audited.
+
+    .venv/bin/python bench/run.py --contacts 100000            # SQLite in a temp data dir
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
+        .venv/bin/python bench/run.py --contacts 1000000       # PostgreSQL (empty database)
+    .venv/bin/python bench/run.py --smoke                       # 2,000 rows, seconds (CI)
+
+Seeds one workspace (``--workspaces`` more of the same size beside it, to
+show scoping holds), then measures through the real stack (middleware,
+session auth, policy, scoping, decryption) with Django's test client, which
+skips only the network:
+
+- API list, first page and page 1,000 through the cursor (p50/p99);
+- exact email search through the API and at the selector level, beside the
+  same lookup on an unencrypted indexed column (the reference);
+- a contact page with 100 activities; the deal board with 500 deals;
+- the bare DRF floor: the same rows with no auth, scoping or decryption;
+- inserts per second through the service layer with and without field
+  encryption, and rows per second of the bulk seeder.
+
+Results: a JSON file (``--out``) and a table on stdout, for docs/performance.md.
+Timings are never asserted: this is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FAMILY = [("山田", "ヤマダ"), ("佐藤", "サトウ"), ("鈴木", "スズキ"), ("高橋", "タカハシ"), ("田中", "タナカ"),
+          ("伊藤", "イトウ"), ("渡辺", "ワタナベ"), ("中村", "ナカムラ"), ("小林", "コバヤシ"), ("加藤", "カトウ"),
+          ("Smith", ""), ("Johnson", ""), ("Garcia", ""), ("Brown", ""), ("Miller", "")]  # fmt: skip
+GIVEN = [("花子", "ハナコ"), ("太郎", "タロウ"), ("翔太", "ショウタ"), ("美咲", "ミサキ"), ("大輔", "ダイスケ"),
+         ("さくら", "サクラ"), ("健二", "ケンジ"), ("Emily", ""), ("Oliver", ""), ("Sofia", "")]  # fmt: skip
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def summary(samples: list[float]) -> dict:
+    return {
+        "p50_ms": round(statistics.median(samples) * 1000, 3),
+        "p99_ms": round(percentile(samples, 0.99) * 1000, 3),
+        "n": len(samples),
+    }
+
+
+def timed(call, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+class Progress:
+    """A progress line with an ETA on stderr (updated in place on a terminal)."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.start, self.last = label, total, time.monotonic(), 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if done < self.total and now - self.last < 1:
+            return
+        self.last = now
+        rate = done / max(now - self.start, 1e-9)
+        eta = (self.total - done) / rate if rate else 0
+        line = f"{self.label}: {done:,}/{self.total:,} ({rate:,.0f}/s, ETA {eta:,.0f} s)"
+        end = "\r" if sys.stderr.isatty() and done < self.total else "\n"
+        print(line, end=end, file=sys.stderr, flush=True)
+
+
+def setup(data_dir: str) -> None:
+    os.environ.setdefault("CRM_DATA_DIR", data_dir)
+    os.environ.setdefault("CRM_JOBS_IMMEDIATE", "true")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "terabox_crm.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.ROOT_URLCONF = "bench.bare_urls"
+    settings.ALLOWED_HOSTS = ["testserver"]
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def make_workspace(name: str):
+    from django_scopes import scopes_disabled
+
+    from terabox_crm.accounts.models import User
+    from terabox_crm.core.models import Membership, Workspace
+    from terabox_crm.core.roles import Role
+
+    with scopes_disabled():
+        workspace = Workspace.objects.create(name=name, slug=f"bench-{uuid.uuid4().hex[:8]}")
+        owner = User.objects.create_user(
+            f"owner-{workspace.slug}@bench.example", "bench passphrase long"
+        )
+        Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
+    return workspace, owner
+
+
+def plain_reference_table() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_plain_email "
+            "(workspace_id varchar(36), email varchar(254), contact_id varchar(36))"
+        )
+        cursor.execute(
+            "CREATE INDEX IF NOT EXISTS bench_plain_email_lookup ON bench_plain_email (workspace_id, email)"
+        )
+
+
+def seed_contacts(workspace, owner, count: int, *, batch: int = 2000) -> dict:
+    """Bulk-insert ``count`` contacts with an email, a phone and their blind-index terms.
+
+    The same stored form as the services write (encrypted columns, terms),
+    without one audit event per row: bulk imports audit per batch.
+    """
+    from django.db import connection, transaction
+
+    from terabox_crm.contacts import search
+    from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone
+    from terabox_crm.crypto import normalise, search_index
+    from terabox_crm.crypto.models import SearchTerm
+
+    rng = random.Random(str(workspace.pk))
+    progress = Progress(f"seed {workspace.name}", count)
+    start = time.perf_counter()
+    ws = workspace.pk
+    for offset in range(0, count, batch):
+        contacts, emails, phones, terms, plain = [], [], [], [], []
+        for index in range(offset, min(offset + batch, count)):
+            family, family_kana = rng.choice(FAMILY)
+            given, given_kana = rng.choice(GIVEN)
+            contact = Contact(
+                id=uuid.uuid4(),
+                workspace=workspace,
+                family_name=family,
+                given_name=given,
+                family_name_kana=family_kana,
+                given_name_kana=given_kana,
+                owner=owner,
+            )
+            email = f"user{index}@{workspace.slug}.example.jp"
+            phone = f"+8190{index:08d}"
+            contacts.append(contact)
+            emails.append(
+                ContactEmail(workspace=workspace, contact=contact, value=email, is_primary=True)
+            )
+            phones.append(
+                ContactPhone(workspace=workspace, contact=contact, value=phone, is_primary=True)
+            )
+            terms.append(
+                SearchTerm(
+                    workspace_id=ws,
+                    domain=search.CONTACT_EMAIL,
+                    term=search_index.term(ws, search.CONTACT_EMAIL, email),
+                    object_id=contact.pk,
+                )
+            )
+            terms.append(
+                SearchTerm(
+                    workspace_id=ws,
+                    domain=search.CONTACT_PHONE,
+                    term=search_index.term(ws, search.CONTACT_PHONE, phone),
+                    object_id=contact.pk,
+                )
+            )
+            for token in {
+                *normalise.name_tokens(family),
+                *normalise.name_tokens(given),
+                *normalise.name_tokens(family_kana),
+                *normalise.name_tokens(given_kana),
+            }:
+                terms.append(
+                    SearchTerm(
+                        workspace_id=ws,
+                        domain=search.CONTACT_NAME,
+                        term=search_index.term(ws, search.CONTACT_NAME, token),
+                        object_id=contact.pk,
+                    )
+                )
+            plain.append((str(ws), email, str(contact.pk)))
+        with transaction.atomic():
+            Contact.objects.bulk_create(contacts)
+            ContactEmail.objects.bulk_create(emails)
+            ContactPhone.objects.bulk_create(phones)
+            SearchTerm.objects.bulk_create(terms)
+            with connection.cursor() as cursor:
+                cursor.executemany("INSERT INTO bench_plain_email VALUES (%s, %s, %s)", plain)
+        progress.update(min(offset + batch, count))
+    elapsed = time.perf_counter() - start
+    return {"rows": count, "seconds": round(elapsed, 1), "rows_per_second": round(count / elapsed)}
+
+
+@contextmanager
+def null_cipher():
+    """Field encryption replaced by identity, to price encryption alone."""
+    from terabox_crm.crypto import fields
+
+    original_encrypt, original_decrypt = fields.encrypt, fields.decrypt
+    fields.encrypt = lambda plaintext, **_: plaintext
+    fields.decrypt = lambda token, **_: token
+    try:
+        yield
+    finally:
+        fields.encrypt, fields.decrypt = original_encrypt, original_decrypt
+
+
+def service_inserts(workspace, owner, count: int) -> float:
+    from django_scopes import scope
+
+    from terabox_crm.contacts import services
+    from terabox_crm.core.models import Membership
+
+    with scope(workspace=workspace):
+        membership = Membership.objects.select_related("workspace").get(
+            workspace=workspace, user=owner
+        )
+        start = time.perf_counter()
+        for index in range(count):
+            services.contact_create(
+                membership=membership,
+                data=services.ContactData(
+                    family_name="計測",
+                    given_name=f"太郎{index}",
+                    emails=[
+                        services.EmailIn(
+                            f"svc{index}-{uuid.uuid4().hex[:6]}@bench.example.jp", is_primary=True
+                        )
+                    ],
+                ),
+            )
+        return count / (time.perf_counter() - start)
+
+
+def measure(workspace, owner, count: int, repeat: int) -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django_scopes import scope
+
+    from terabox_crm.activities.models import Activity
+    from terabox_crm.contacts import selectors
+    from terabox_crm.contacts.models import Contact
+    from terabox_crm.deals import services as deal_services
+    from terabox_crm.deals.models import Deal
+    from terabox_crm.testing.auth import login
+
+    results: dict = {}
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    login(client, owner)
+
+    def get(url, **params):
+        response = client.get(url, params)
+        assert response.status_code == 200, (url, response.status_code, response.content[:300])
+        return response
+
+    results["api_list_page_1"] = summary(timed(lambda: get("/api/v1/contacts/"), repeat))
+    results["bare_drf_page_1"] = summary(timed(lambda: get("/bench/bare-contacts/"), repeat))
+
+    # Walk the cursor to page 1,000 (or as deep as the data goes), then time that page.
+    deep_page = min(1000, max(1, count // 50))
+    url = "/api/v1/contacts/"
+    for _ in range(deep_page - 1):
+        url = get(url).json()["next"]
+    results["api_list_page_deep"] = {"page": deep_page, **summary(timed(lambda: get(url), repeat))}
+    bare_url = "/bench/bare-contacts/"
+    for _ in range(deep_page - 1):
+        bare_url = get(bare_url).json()["next"]
+    results["bare_drf_page_deep"] = {
+        "page": deep_page,
+        **summary(timed(lambda: get(bare_url), repeat)),
+    }
+
+    rng = random.Random(1)
+    targets = [f"user{rng.randrange(count)}@{workspace.slug}.example.jp" for _ in range(repeat)]
+    iterator = iter(targets * 2)
+    results["api_email_search"] = summary(
+        timed(lambda: get("/api/v1/contacts/", email=next(iterator)), repeat)
+    )
+    membership = (
+        owner.memberships.with_scopes_disabled()
+        .select_related("workspace")
+        .get(workspace=workspace)
+    )
+    with scope(workspace=workspace):
+        iterator = iter(targets * 2)
+
+        def blind_lookup():
+            filters = selectors.ContactFilters(email=next(iterator))
+            queryset, checks = selectors.filter_contacts(
+                selectors.contacts_for_list(membership), membership, filters
+            )
+            rows = list(queryset[:10])
+            # False positives of the truncated index are dropped after decryption.
+            return [
+                row
+                for row in rows
+                if all(selectors._contact_matches(row, *check) for check in checks)
+            ]
+
+        blind = timed(blind_lookup, repeat)
+    results["selector_email_search_blind_index"] = summary(blind)
+    iterator = iter(targets * 2)
+
+    def plain_lookup():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT contact_id FROM bench_plain_email WHERE workspace_id = %s AND email = %s",
+                [str(workspace.pk), next(iterator)],
+            )
+            cursor.fetchall()
+
+    results["reference_email_search_plaintext"] = summary(timed(plain_lookup, repeat))
+
+    with scope(workspace=workspace):
+        contact = Contact.objects.order_by("created_at").first()
+        Activity.objects.bulk_create(
+            Activity(
+                workspace=workspace,
+                kind="note",
+                subject=f"Note {i}",
+                body="Spoke about the renewal.",
+                occurred_at=contact.created_at,
+                contact=contact,
+                owner=owner,
+            )
+            for i in range(100)
+        )
+    results["contact_page_100_activities"] = summary(
+        timed(lambda: get(f"/contacts/{contact.pk}/"), repeat)
+    )
+
+    with scope(workspace=workspace):
+        pipeline = deal_services.pipeline_create(actor=owner, workspace=workspace, name="Bench")
+        stages = list(pipeline.stages.all())
+        Deal.objects.bulk_create(
+            Deal(
+                workspace=workspace,
+                pipeline=pipeline,
+                stage=stages[i % len(stages)],
+                name=f"Deal {i}",
+                owner=owner,
+                board_position=i,
+                amount=1000 + i,
+            )
+            for i in range(500)
+        )
+    results["deal_board_500"] = summary(timed(lambda: get(f"/deals/board/{pipeline.pk}/"), repeat))
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument(
+        "--workspaces", type=int, default=0, help="extra workspaces of the same size"
+    )
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--service-inserts", type=int, default=300)
+    parser.add_argument("--smoke", action="store_true", help="2,000 contacts, few repeats (CI)")
+    parser.add_argument("--data-dir", default="")
+    parser.add_argument("--out", default="")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
+    setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
+
+    from django.db import connection
+
+    plain_reference_table()
+    report: dict = {"database": connection.vendor, "contacts": args.contacts}
+    workspace, owner = make_workspace("Bench main")
+    report["seed"] = seed_contacts(workspace, owner, args.contacts)
+    for index in range(args.workspaces):
+        other, other_owner = make_workspace(f"Bench {index + 2}")
+        seed_contacts(other, other_owner, args.contacts)
+    # Priced in workspaces of their own: rows written without encryption must
+    # never sit among the rows the timings below decrypt.
+    with_encryption = service_inserts(*make_workspace("Bench inserts"), args.service_inserts)
+    with null_cipher():
+        without_encryption = service_inserts(
+            *make_workspace("Bench inserts, no encryption"), args.service_inserts
+        )
+    report["service_inserts_per_second"] = {
+        "with_encryption": round(with_encryption, 1),
+        "without_encryption": round(without_encryption, 1),
+        "encryption_cost_percent": round((1 - with_encryption / without_encryption) * 100, 1),
+        "ms_per_contact_with_encryption_and_audit": round(1000 / with_encryption, 2),
+    }
+    report["timings"] = measure(workspace, owner, args.contacts, args.repeat)
+    timings = report["timings"]
+    report["ratios"] = {
+        "page_1_vs_bare": round(
+            timings["api_list_page_1"]["p50_ms"] / timings["bare_drf_page_1"]["p50_ms"], 2
+        ),
+        "deep_vs_page_1": round(
+            timings["api_list_page_deep"]["p50_ms"] / timings["api_list_page_1"]["p50_ms"], 2
+        ),
+        "blind_vs_plain_p50": round(
+            timings["selector_email_search_blind_index"]["p50_ms"]
+            / timings["reference_email_search_plaintext"]["p50_ms"],
+            2,
+        ),
+        "blind_vs_plain_p99": round(
+            timings["selector_email_search_blind_index"]["p99_ms"]
+            / timings["reference_email_search_plaintext"]["p99_ms"],
+            2,
+        ),
+    }
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

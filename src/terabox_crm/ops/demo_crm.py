@@ -1,0 +1,298 @@
+"""The living CRM of the demo workspace (issue 3 point 7): Japanese and
+English companies and people with kana readings, deals across two
+pipelines, activities, tasks and support tickets.
+
+Written once, when the demo workspace is created, through the same services
+staff use, so every row is encrypted, indexed and audited like real data.
+All names, addresses and numbers are invented (example.jp / example.com,
+phone numbers in the 03-0000 range that no one is assigned).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone, translation
+from django_scopes import scope
+
+COMPANIES = (
+    # name, kana, industry, city, phone
+    ("株式会社さくら物流", "サクラブツリュウ", "物流", "東京都港区", "03-0000-1001"),
+    (
+        "青葉ソフトウェア株式会社",
+        "アオバソフトウェア",
+        "ソフトウェア",
+        "宮城県仙台市",
+        "03-0000-1002",
+    ),
+    ("Northwind Traders Ltd.", "", "Wholesale", "London", "+44 20 0000 1003"),
+    ("みなと銀行", "ミナトギンコウ", "金融", "神奈川県横浜市", "045-000-1004"),
+    ("Contoso Pharmaceuticals", "", "Healthcare", "Boston", "+1 617 000 1005"),
+)
+
+PEOPLE = (
+    # family, given, family kana, given kana, email, phone, company index, title, stage
+    (
+        "山田",
+        "花子",
+        "ヤマダ",
+        "ハナコ",
+        "hanako.yamada@sakura-logi.example.jp",
+        "03-0000-2001",
+        0,
+        "物流部 部長",
+        "customer",
+    ),
+    (
+        "佐々木",
+        "翔太",
+        "ササキ",
+        "ショウタ",
+        "shota.sasaki@sakura-logi.example.jp",
+        "090-0000-2002",
+        0,
+        "購買担当",
+        "customer",
+    ),
+    (
+        "高橋",
+        "美咲",
+        "タカハシ",
+        "ミサキ",
+        "misaki.takahashi@aoba-soft.example.jp",
+        "03-0000-2003",
+        1,
+        "CTO",
+        "prospect",
+    ),
+    (
+        "伊藤",
+        "大輔",
+        "イトウ",
+        "ダイスケ",
+        "daisuke.ito@aoba-soft.example.jp",
+        "090-0000-2004",
+        1,
+        "開発部",
+        "lead",
+    ),
+    (
+        "Smith",
+        "Oliver",
+        "",
+        "",
+        "oliver.smith@northwind.example.com",
+        "+44 20 0000 2005",
+        2,
+        "Head of Procurement",
+        "customer",
+    ),
+    (
+        "渡辺",
+        "直樹",
+        "ワタナベ",
+        "ナオキ",
+        "naoki.watanabe@minato-bank.example.jp",
+        "045-000-2006",
+        3,
+        "システム企画部 課長",
+        "prospect",
+    ),
+    (
+        "Garcia",
+        "Sofia",
+        "",
+        "",
+        "sofia.garcia@contoso.example.com",
+        "+1 617 000 2007",
+        4,
+        "IT Director",
+        "lead",
+    ),
+    (
+        "中村",
+        "さくら",
+        "ナカムラ",
+        "サクラ",
+        "sakura.nakamura@example.jp",
+        "070-0000-2008",
+        None,
+        "個人事業主",
+        "churned",
+    ),
+)
+
+DEALS = (
+    # pipeline, name, stage position (1-based), amount, currency, company index, person index
+    (0, "さくら物流 倉庫管理システム導入", 4, "12000000", "JPY", 0, 0),
+    (0, "青葉ソフトウェア 年間ライセンス", 3, "4800000", "JPY", 1, 2),
+    (0, "Northwind CRM rollout (EMEA)", 2, "85000", "GBP", 2, 4),
+    (0, "みなと銀行 顧客管理基盤", 1, "30000000", "JPY", 3, 5),
+    (0, "Contoso pilot", 2, "40000", "USD", 4, 6),
+    (0, "さくら物流 追加ユーザー50席", 5, "1500000", "JPY", 0, 1),
+    (1, "さくら物流 保守契約更新", 2, "2400000", "JPY", 0, 0),
+    (1, "Northwind support renewal", 1, "12000", "GBP", 2, 4),
+)
+
+
+@dataclass
+class Seeded:
+    companies: int = 0
+    contacts: int = 0
+    deals: int = 0
+
+
+def seed(workspace, owner) -> Seeded:
+    """Fill a freshly created demo workspace (call once, inside its transaction)."""
+    from terabox_crm.activities import services as activity_services
+    from terabox_crm.contacts import services as contact_services
+    from terabox_crm.core.models import Membership
+    from terabox_crm.deals import services as deal_services
+    from terabox_crm.support import services as support_services
+
+    result = Seeded()
+    now = timezone.now()
+    with scope(workspace=workspace), translation.override("ja"):
+        membership = Membership.objects.select_related("workspace").get(
+            workspace=workspace, user=owner
+        )
+        colleagues = list(
+            Membership.objects.filter(workspace=workspace)
+            .exclude(role="viewer")
+            .select_related("user")
+        )
+        companies = []
+        for name, kana, industry, city, phone in COMPANIES:
+            companies.append(
+                contact_services.company_create(
+                    membership=membership,
+                    data=contact_services.CompanyData(
+                        name=name, name_kana=kana, industry=industry, city=city, phone=phone
+                    ),
+                )
+            )
+        result.companies = len(companies)
+        people = []
+        for index, (family, given, fkana, gkana, email, phone, company, title, stage) in enumerate(
+            PEOPLE
+        ):
+            owner_membership = colleagues[index % len(colleagues)]
+            people.append(
+                contact_services.contact_create(
+                    membership=membership,
+                    data=contact_services.ContactData(
+                        family_name=family,
+                        given_name=given,
+                        family_name_kana=fkana,
+                        given_name_kana=gkana,
+                        company_id=companies[company].pk if company is not None else None,
+                        job_title=title,
+                        stage=stage,
+                        owner_id=owner_membership.user_id,
+                        emails=[contact_services.EmailIn(email, is_primary=True)],
+                        phones=[contact_services.PhoneIn(phone, is_primary=True)],
+                    ),
+                )
+            )
+        result.contacts = len(people)
+        pipelines = [
+            deal_services.pipeline_create(actor=owner, workspace=workspace, name="新規案件"),
+            deal_services.pipeline_create(actor=owner, workspace=workspace, name="更新・保守"),
+        ]
+        stages = [list(pipeline.stages.order_by("position")) for pipeline in pipelines]
+        deals = []
+        for pipeline, name, position, amount, currency, company, person in DEALS:
+            deals.append(
+                deal_services.deal_create(
+                    actor=owner,
+                    workspace=workspace,
+                    data=deal_services.DealData(
+                        name=name,
+                        stage=stages[pipeline][position - 1],
+                        amount=Decimal(amount),
+                        currency=currency,
+                        expected_close_date=(now + timedelta(days=14 * (position + 1))).date(),
+                        company=companies[company],
+                        contact=people[person],
+                        owner=colleagues[len(deals) % len(colleagues)].user,
+                    ),
+                )
+            )
+        result.deals = len(deals)
+        notes = (
+            (
+                "call",
+                "導入スケジュールの確認",
+                "来月の第2週にキックオフ。倉庫3拠点から順次展開。",
+                0,
+                0,
+            ),
+            (
+                "meeting",
+                "要件定義ミーティング",
+                "API連携の要件を確認。次回までに見積もりを提示。",
+                2,
+                1,
+            ),
+            (
+                "email",
+                "Proposal sent",
+                "Sent the EMEA rollout proposal with three pricing options.",
+                4,
+                2,
+            ),
+            ("note", "決裁者の確認", "最終決裁は常務。稟議は月末締め。", 5, 3),
+        )
+        for kind, subject, body, person, deal in notes:
+            activity_services.activity_log(
+                actor=owner,
+                workspace=workspace,
+                data=activity_services.ActivityData(
+                    kind=kind,
+                    occurred_at=now - timedelta(days=len(subject) % 5 + 1),
+                    subject=subject,
+                    body=body,
+                    duration_minutes=30 if kind in ("call", "meeting") else None,
+                    links=activity_services.Links(contact=people[person], deal=deals[deal]),
+                ),
+            )
+        activity_services.task_create(
+            actor=owner,
+            workspace=workspace,
+            data=activity_services.TaskData(
+                title="さくら物流に見積書を送付",
+                due_at=now + timedelta(days=1),
+                remind_at=now + timedelta(hours=20),
+                assignee=owner,
+                links=activity_services.Links(contact=people[0], deal=deals[0]),
+            ),
+        )
+        activity_services.task_create(
+            actor=owner,
+            workspace=workspace,
+            data=activity_services.TaskData(
+                title="Follow up with Oliver on the renewal",
+                due_at=now + timedelta(days=3),
+                assignee=owner,
+                links=activity_services.Links(contact=people[4], deal=deals[7]),
+            ),
+        )
+        for subject, priority, person in (
+            ("出荷データが同期されない", "urgent", 0),
+            ("請求書の宛名変更のお願い", "normal", 1),
+            ("Cannot export the monthly report", "high", 4),
+        ):
+            support_services.ticket_open(
+                actor=owner,
+                workspace=workspace,
+                data=support_services.TicketData(
+                    subject=subject,
+                    priority=priority,
+                    contact=people[person],
+                    company=people[person].company,
+                    assignee=owner,
+                ),
+            )
+    return result
