@@ -43,6 +43,8 @@ def timeline(membership, *, contact=None, company=None, deal=None) -> list[Activ
         qs = qs.filter(deal=deal)
     rows = list(qs.order_by("-occurred_at", "-id")[:TIMELINE_LIMIT])
     _preload(rows, "subject", "body")
+    for row in rows:
+        row.deletable = records.can_edit(membership, row)
     return rows
 
 

@@ -133,3 +133,21 @@ def test_timeline_has_a_fixed_query_count(client, cast, deal, django_assert_max_
     login(client, cast.member)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("deals:detail", args=[deal.pk])).status_code == 200
+
+
+def test_the_author_deletes_an_activity_from_the_timeline_but_a_viewer_sees_no_button(
+    client, cast, deal
+):
+    activity = log(cast, cast.member, deal=deal)
+    login(client, cast.viewer)
+    page = client.get(reverse("deals:detail", args=[deal.pk])).content.decode()
+    assert reverse("activities:activity_delete", args=[activity.pk]) not in page
+    login(client, cast.member)
+    page = client.get(reverse("deals:detail", args=[deal.pk])).content.decode()
+    assert reverse("activities:activity_delete", args=[activity.pk]) in page
+    response = client.post(
+        reverse("activities:activity_delete", args=[activity.pk]), {"next": f"/deals/{deal.pk}/"}
+    )
+    assert response.status_code == 302
+    with scope(workspace=cast.acme):
+        assert not Activity.objects.filter(pk=activity.pk).exists()
