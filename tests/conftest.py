@@ -10,6 +10,25 @@ from serving import Served, clean_env
 
 
 @pytest.fixture
+def chromium():
+    """Debian's Chromium driven by Playwright (skipped if missing, unless CI requires it)."""
+    import os
+
+    from browser import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        if os.environ.get("CRM_REQUIRE_BROWSER"):
+            pytest.fail("CRM_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
 def serve(tmp_path_factory):
     """Start ``terabox-crm serve`` (call with extra args / env); everything is killed at the end."""
     started: list[Served] = []

@@ -5,57 +5,18 @@ server. Screenshots go to out/screenshots/ (a CI artifact, ignored by git)."""
 
 from __future__ import annotations
 
-import base64
-import os
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
+from browser import SHOTS, totp
 from serving import COMMAND, clean_env
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "out" / "screenshots"
 EMAIL = "owner@browser.example"
 PASSWORD = "a long and memorable passphrase"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def totp(secret: str, at: float) -> str:
-
-    from django_otp.oath import TOTP
-
-    compact = secret.replace(" ", "").upper()
-    generator = TOTP(base64.b32decode(compact + "=" * (-len(compact) % 8)), step=30, digits=6)
-    generator.time = at
-    return f"{generator.token():06d}"
-
-
-@pytest.fixture
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("CRM_REQUIRE_BROWSER"):
-            pytest.fail("CRM_REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def test_owner_enrols_two_factor_and_signs_in_with_it(serve, tmp_path, chromium):
