@@ -21,15 +21,14 @@ from django_scopes import scopes_disabled
 from terabox_crm import audit
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
 from terabox_crm.core import records
+from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
 
 REMINDER_BATCH = 500
 
 
-class ActivityError(ValueError):
-    def __init__(self, message: str, *, code: str, status: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.message, self.code, self.status, self.field = message, code, status, field
+class ActivityError(ServiceRefusal):
+    pass
 
 
 @dataclass
@@ -77,7 +76,7 @@ def _check_links(membership, links: Links, *, required: bool) -> None:
         )
     for obj in linked:
         if obj.workspace_id != membership.workspace_id or not records.can_read(membership, obj):
-            raise ActivityError(_("Not found."), code="unknown_link", status=404)
+            raise ActivityError(_("Not found."), code="unknown_link", status=404, field="links")
 
 
 def _check_text(value: str, *, limit: int, field_name: str) -> str:

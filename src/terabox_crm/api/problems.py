@@ -89,3 +89,14 @@ def exception_handler(exc, context):
         type_name = getattr(exc, "problem_type", None) or _TYPES.get(exc.status_code, "error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     return problem_response(exc.status_code, type_name, str(detail), headers=headers or None)
+
+
+def refusal_as_api_error(error) -> exceptions.APIException:
+    """A ``core.errors.ServiceRefusal`` as the DRF error that becomes its problem
+    details: 403 forbidden, 404 not found (when no field is named), otherwise a
+    validation error on the named field."""
+    if error.status == 403:
+        return exceptions.PermissionDenied(error.message)
+    if error.status == 404 and not error.field:
+        return exceptions.NotFound()
+    return exceptions.ValidationError({error.field or "non_field_errors": [error.message]})

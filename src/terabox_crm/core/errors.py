@@ -42,3 +42,20 @@ class PolicyError(ValidationError):
 
     def __str__(self) -> str:
         return self.text
+
+
+class ServiceRefusal(ValueError):
+    """A domain service (deals, activities, support …) refused a request and
+    changed nothing: a translated ``message``, a stable ``code``, the HTTP
+    ``status`` a view answers with and, for form errors, the ``field``.
+
+    Views show ``message``; the API turns it into problem details with
+    ``api.problems.refusal_as_api_error``.
+    """
+
+    def __init__(self, message, *, code: str, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.field = field

@@ -1,12 +1,7 @@
-"""Refusals of the deals services: a translated message and an HTTP status."""
+"""Refusals of the deals services (see ``core.errors.ServiceRefusal``)."""
 
-from __future__ import annotations
-
-from django.core.exceptions import ValidationError
+from terabox_crm.core.errors import ServiceRefusal
 
 
-class DealError(ValidationError):
-    def __init__(self, message, *, code: str, status: int = 400, field: str | None = None):
-        super().__init__(message, code=code)
-        self.status = status
-        self.field = field
+class DealError(ServiceRefusal):
+    pass

@@ -50,7 +50,7 @@ def _data(form: DealForm) -> services.DealData:
 
 
 def _apply_error(form: DealForm, error: DealError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.messages[0])
+    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @permission_required("deals.view")
@@ -199,7 +199,7 @@ def deal_move(request, deal_id):
     try:
         services.deal_move(actor=request.user, deal=deal, stage=stage, before=before)
     except DealError as error:
-        return _move_refused(request, deal, error.messages[0], error.status)
+        return _move_refused(request, deal, error.message, error.status)
     if is_partial(request):
         response = render(
             request,
@@ -247,7 +247,7 @@ def deal_delete(request, deal_id):
     try:
         services.deal_delete(actor=request.user, deal=deal)
     except DealError as error:
-        messages.error(request, error.messages[0])
+        messages.error(request, error.message)
         return redirect("deals:detail", deal_id=deal.pk)
     messages.success(request, _("Deal deleted."))
     return redirect("deals:list")
@@ -266,7 +266,7 @@ def pipeline_list(request):
                 actor=request.user, workspace=request.workspace, name=request.POST.get("name", "")
             )
         except DealError as exc:
-            error = exc.messages[0]
+            error = exc.message
         else:
             messages.success(request, _("Pipeline created with the usual stages."))
             return redirect("deals:pipelines")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from terabox_crm import audit
 from terabox_crm.core import records
+from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
 from terabox_crm.support.models import (
     BODY_MAX_LENGTH,
@@ -27,10 +28,8 @@ from terabox_crm.support.models import (
 )
 
 
-class TicketError(ValueError):
-    def __init__(self, message: str, *, code: str, status: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.message, self.code, self.status, self.field = message, code, status, field
+class TicketError(ServiceRefusal):
+    pass
 
 
 @dataclass

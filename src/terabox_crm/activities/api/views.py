@@ -17,6 +17,7 @@ from terabox_crm.activities.api.serializers import ActivityIn, ActivityOut, Task
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.core import records
 
 LINKS = {"contact": "contacts.Contact", "company": "contacts.Company", "deal": "deals.Deal"}
@@ -42,14 +43,6 @@ def _filter_links(queryset, params):
                 raise exceptions.ValidationError({name: ["not a valid id"]}) from None
             queryset = queryset.filter(**{f"{name}_id": value})
     return queryset
-
-
-def _api_error(error: services.ActivityError):
-    if error.status == 404:
-        return exceptions.ValidationError({error.field or "links": [error.message]})
-    if error.status == 403:
-        return exceptions.PermissionDenied(error.message)
-    return exceptions.ValidationError({error.field or "non_field_errors": [error.message]})
 
 
 class ActivityViewSet(
@@ -97,14 +90,14 @@ class ActivityViewSet(
                 ),
             )
         except services.ActivityError as error:
-            raise _api_error(error) from None
+            raise refusal_as_api_error(error) from None
         return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
         try:
             services.activity_delete(actor=request.user, activity=self.get_object())
         except services.ActivityError as error:
-            raise _api_error(error) from None
+            raise refusal_as_api_error(error) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -157,7 +150,7 @@ class TaskViewSet(
                 ),
             )
         except services.ActivityError as error:
-            raise _api_error(error) from None
+            raise refusal_as_api_error(error) from None
         return Response(TaskOut(task).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"], permission_action={"POST": "activities.view"})
@@ -166,5 +159,5 @@ class TaskViewSet(
         try:
             task = services.task_set_done(actor=request.user, task=self.get_object(), done=True)
         except services.ActivityError as error:
-            raise _api_error(error) from None
+            raise refusal_as_api_error(error) from None
         return Response(TaskOut(task).data)

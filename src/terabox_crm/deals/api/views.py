@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.deals import selectors, services
 from terabox_crm.deals.api.serializers import DealIn, DealOut, PipelineOut
 from terabox_crm.deals.errors import DealError
@@ -32,14 +33,6 @@ class PipelineViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Pipeline.objects.none()
         return selectors.pipelines()
-
-
-def _as_api_error(error: DealError):
-    if error.status == 404:
-        return exceptions.NotFound()
-    if error.status == 403:
-        return exceptions.PermissionDenied(error.messages[0])
-    return exceptions.ValidationError({error.field or "non_field_errors": [error.messages[0]]})
 
 
 class DealViewSet(
@@ -128,7 +121,7 @@ class DealViewSet(
                 data=self._data(incoming.validated_data),
             )
         except DealError as error:
-            raise _as_api_error(error) from None
+            raise refusal_as_api_error(error) from None
         return Response(DealOut(deal).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -152,7 +145,7 @@ class DealViewSet(
                 actor=request.user, deal=deal, data=self._data(incoming.validated_data, deal=deal)
             )
         except DealError as error:
-            raise _as_api_error(error) from None
+            raise refusal_as_api_error(error) from None
         return Response(DealOut(deal).data)
 
     def destroy(self, request, *args, **kwargs):
@@ -160,5 +153,5 @@ class DealViewSet(
         try:
             services.deal_delete(actor=request.user, deal=deal)
         except DealError as error:
-            raise _as_api_error(error) from None
+            raise refusal_as_api_error(error) from None
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -10,17 +10,10 @@ from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.support import selectors, services
 from terabox_crm.support.api.serializers import ReplyIn, TicketChangeIn, TicketIn, TicketOut
 from terabox_crm.support.models import Status, Ticket
-
-
-def _api_error(error: services.TicketError):
-    if error.status == 404:
-        return exceptions.ValidationError({error.field or "non_field_errors": [error.message]})
-    if error.status == 403:
-        return exceptions.PermissionDenied(error.message)
-    return exceptions.ValidationError({error.field or "non_field_errors": [error.message]})
 
 
 def _user(value):
@@ -92,7 +85,7 @@ class TicketViewSet(
                 ),
             )
         except services.TicketError as error:
-            raise _api_error(error) from None
+            raise refusal_as_api_error(error) from None
         return Response(TicketOut(ticket).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -113,7 +106,7 @@ class TicketViewSet(
                     actor=request.user, ticket=ticket, status=values["status"]
                 )
         except services.TicketError as error:
-            raise _api_error(error) from None
+            raise refusal_as_api_error(error) from None
         return Response(TicketOut(ticket).data)
 
     @action(detail=True, methods=["post"], permission_action={"POST": "tickets.change"})
@@ -125,6 +118,6 @@ class TicketViewSet(
         try:
             services.ticket_reply(actor=request.user, ticket=ticket, **incoming.validated_data)
         except services.TicketError as error:
-            raise _api_error(error) from None
+            raise refusal_as_api_error(error) from None
         ticket.refresh_from_db()
         return Response(TicketOut(ticket).data, status=status.HTTP_201_CREATED)
