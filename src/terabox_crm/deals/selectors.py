@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from terabox_crm.core import records
 from terabox_crm.crypto import fields, keyring, normalise, search_index
@@ -27,6 +30,7 @@ class Column:
     deals: list[Deal]
     total: int
     more: bool
+    move_options: str = ""  # the "Move to" <option>s, this column selected (rendered once)
 
 
 def board(membership, pipeline: Pipeline) -> list[Column]:
@@ -44,7 +48,12 @@ def board(membership, pipeline: Pipeline) -> list[Column]:
     )
     keyring.preload({fields.key_id_of(card.__dict__["name"]) for card in cards})
     by_stage: dict = {stage.pk: [] for stage in stages}
+    # URLs and the per-card menu are built once here, not per card in the
+    # template: with hundreds of cards, template lookups dominated the page.
+    base = reverse("deals:list")
     for card in cards:
+        card.detail_url = f"{base}{card.pk}/"
+        card.move_url = f"{base}{card.pk}/move/"
         by_stage.setdefault(card.stage_id, []).append(card)
     return [
         Column(
@@ -52,9 +61,21 @@ def board(membership, pipeline: Pipeline) -> list[Column]:
             deals=by_stage[stage.pk][:BOARD_LIMIT_PER_STAGE],
             total=len(by_stage[stage.pk]),
             more=len(by_stage[stage.pk]) > BOARD_LIMIT_PER_STAGE,
+            move_options=_options(stages, selected=stage),
         )
         for stage in stages
     ]
+
+
+def _options(stages: list[Stage], *, selected: Stage) -> str:
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (stage.pk, mark_safe(" selected") if stage.pk == selected.pk else "", stage.name)
+            for stage in stages
+        ),
+    )
 
 
 def search(membership, query: str) -> QuerySet[Deal]:
