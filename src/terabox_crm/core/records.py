@@ -72,3 +72,20 @@ def _owns_or_shares(membership, record) -> bool:
     if record.owner_id == membership.user_id:
         return True
     return bool(membership.team_id) and record.team_id == membership.team_id
+
+
+# Policy rules (``core.policy.register``) for actions on owner/team records:
+# without an object they answer by role, with one they apply the rules above.
+
+
+def read_rule(membership, obj) -> bool:
+    if obj is None:
+        return RANK[membership.role] >= RANK[Role.VIEWER]
+    return can_read(membership, obj)
+
+
+def write_rule(membership, obj) -> bool:
+    """Change, delete, move, merge: from member up, on records one may edit."""
+    if obj is None:
+        return RANK[membership.role] >= RANK[Role.MEMBER]
+    return can_edit(membership, obj)

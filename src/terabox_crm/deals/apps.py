@@ -13,32 +13,19 @@ class DealsConfig(AppConfig):
         from terabox_crm.core.roles import Role
         from terabox_crm.crypto import search_index
 
-        def read(membership, obj) -> bool:
-            return obj is None or records.can_read(membership, obj)
-
-        def write(minimum):
-            base = policy.at_least(minimum)
-
-            def rule(membership, obj) -> bool:
-                if not base(membership, obj):
-                    return False
-                return obj is None or records.can_edit(membership, obj)
-
-            return rule
-
         policy.register(
             "deals.view",
-            lambda m, obj: policy.at_least(Role.VIEWER)(m, obj) and read(m, obj),
+            records.read_rule,
             _("See deals, the board and pipelines"),
             exposes_personal_data=True,
         )
-        policy.register("deals.add", write(Role.MEMBER), _("Create deals"))
+        policy.register("deals.add", records.write_rule, _("Create deals"))
         policy.register(
             "deals.change",
-            write(Role.MEMBER),
+            records.write_rule,
             _("Edit and move deals one owns or shares with the team"),
         )
-        policy.register("deals.delete", write(Role.MEMBER), _("Delete deals one may edit"))
+        policy.register("deals.delete", records.write_rule, _("Delete deals one may edit"))
         policy.register(
             "pipelines.manage",
             policy.at_least(Role.ADMIN),

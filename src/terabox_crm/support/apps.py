@@ -12,14 +12,9 @@ class SupportConfig(AppConfig):
         from terabox_crm.core import policy, records
         from terabox_crm.core.roles import Role
 
-        def read(membership, obj) -> bool:
-            return policy.at_least(Role.VIEWER)(membership, obj) and (
-                obj is None or records.can_read(membership, obj)
-            )
-
         policy.register(
             "tickets.view",
-            read,
+            records.read_rule,
             _("See support tickets and their messages"),
             exposes_personal_data=True,
         )
