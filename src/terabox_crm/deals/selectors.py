@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -13,7 +16,10 @@ from terabox_crm.core import records
 from terabox_crm.crypto import fields, keyring, normalise, search_index
 from terabox_crm.deals.models import Deal, Pipeline, Stage
 
-BOARD_LIMIT_PER_STAGE = 200
+# Cards a column shows at first and per "Show more": a pipeline with
+# thousands of deals renders in bounded time, and never loads every deal.
+BOARD_PAGE_SIZE = 50
+BOARD_ORDER = ("board_position", "created_at", "id")
 
 
 def visible(membership) -> QuerySet[Deal]:
@@ -24,6 +30,21 @@ def pipelines() -> QuerySet[Pipeline]:
     return Pipeline.objects.prefetch_related("stages")
 
 
+def pipeline_overview() -> QuerySet[Pipeline]:
+    """Pipelines with their ordered stages for the pipelines screen, each
+    pipeline and stage annotated ``has_deals`` (which delete forms to offer).
+
+    Two queries whatever the number of deals: ``EXISTS`` stops at the first
+    row of an index, where a count would read every deal.
+    """
+    stages = Stage.objects.annotate(
+        has_deals=Exists(Deal.objects.filter(stage_id=OuterRef("pk")))
+    ).order_by("position", "pk")
+    return Pipeline.objects.annotate(
+        has_deals=Exists(Deal.objects.filter(pipeline_id=OuterRef("pk")))
+    ).prefetch_related(Prefetch("stages", queryset=stages))
+
+
 @dataclass
 class Column:
     stage: Stage
@@ -31,40 +52,108 @@ class Column:
     total: int
     more: bool
     move_options: str = ""  # the "Move to" <option>s, this column selected (rendered once)
+    more_url: str = ""  # the next cards of this column, after the last one shown
 
 
 def board(membership, pipeline: Pipeline) -> list[Column]:
     """The board of ``pipeline``: one column per stage, cards in board order.
 
-    One query for the stages and one for the cards (at most
-    ``BOARD_LIMIT_PER_STAGE`` per column), whatever the number of stages.
+    Three queries whatever the number of stages or deals: the stages, each
+    stage's count, and the first ``BOARD_PAGE_SIZE`` cards of every stage
+    (a window function ranks cards within their stage in the database).
     """
     stages = list(pipeline.stages.all())
-    cards = list(
-        visible(membership)
-        .filter(pipeline=pipeline)
-        .select_related("owner", "company")
-        .order_by("stage_id", "board_position", "created_at")
+    cards = visible(membership).filter(pipeline=pipeline)
+    totals = dict(
+        cards.order_by().values_list("stage_id").annotate(n=Count("id")).values_list("stage_id", "n")
     )
-    keyring.preload({fields.key_id_of(card.__dict__["name"]) for card in cards})
+    ranked = list(
+        _card_rows(cards)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("stage_id")], order_by=[F(f) for f in BOARD_ORDER]
+            )
+        )
+        .filter(rank__lte=BOARD_PAGE_SIZE)
+        .order_by("stage_id", *BOARD_ORDER)
+    )
     by_stage: dict = {stage.pk: [] for stage in stages}
-    # URLs and the per-card menu are built once here, not per card in the
-    # template: with hundreds of cards, template lookups dominated the page.
+    for card in _prepared(ranked):
+        by_stage.setdefault(card.stage_id, []).append(card)
+    columns = []
+    for stage in stages:
+        shown = by_stage[stage.pk]
+        total = totals.get(stage.pk, 0)
+        column = Column(
+            stage=stage,
+            deals=shown,
+            total=total,
+            more=total > len(shown),
+            move_options=_options(stages, selected=stage),
+        )
+        if column.more:
+            column.more_url = _more_url(pipeline, stage, shown[-1])
+        columns.append(column)
+    return columns
+
+
+def column_page(membership, pipeline: Pipeline, stage: Stage, after: Deal) -> Column:
+    """The next ``BOARD_PAGE_SIZE`` cards of ``stage`` after the card ``after``
+    (keyset on the board order: as fast for the 5,000th card as the 50th)."""
+    later = (
+        Q(board_position__gt=after.board_position)
+        | Q(board_position=after.board_position, created_at__gt=after.created_at)
+        | Q(board_position=after.board_position, created_at=after.created_at, id__gt=after.id)
+    )
+    rows = list(
+        _card_rows(visible(membership).filter(pipeline=pipeline, stage=stage))
+        .filter(later)
+        .order_by(*BOARD_ORDER)[: BOARD_PAGE_SIZE + 1]
+    )
+    shown = _prepared(rows[:BOARD_PAGE_SIZE])
+    column = Column(
+        stage=stage,
+        deals=shown,
+        total=0,
+        more=len(rows) > BOARD_PAGE_SIZE,
+        move_options=_options(list(pipeline.stages.all()), selected=stage),
+    )
+    if column.more:
+        column.more_url = _more_url(pipeline, stage, shown[-1])
+    return column
+
+
+def _card_rows(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
+    # Only what a card shows: the name, amount, currency and owner's label.
+    return queryset.select_related("owner").only(
+        "id",
+        "workspace_id",
+        "name",
+        "amount",
+        "currency",
+        "stage_id",
+        "board_position",
+        "created_at",
+        "owner__id",
+        "owner__display_name",
+        "owner__email",
+    )
+
+
+def _prepared(cards: list[Deal]) -> list[Deal]:
+    keyring.preload({fields.key_id_of(card.__dict__["name"]) for card in cards})
+    # URLs are built once here, not per card in the template: with hundreds
+    # of cards, template lookups dominated the page.
     base = reverse("deals:list")
     for card in cards:
         card.detail_url = f"{base}{card.pk}/"
         card.move_url = f"{base}{card.pk}/move/"
-        by_stage.setdefault(card.stage_id, []).append(card)
-    return [
-        Column(
-            stage=stage,
-            deals=by_stage[stage.pk][:BOARD_LIMIT_PER_STAGE],
-            total=len(by_stage[stage.pk]),
-            more=len(by_stage[stage.pk]) > BOARD_LIMIT_PER_STAGE,
-            move_options=_options(stages, selected=stage),
-        )
-        for stage in stages
-    ]
+    return cards
+
+
+def _more_url(pipeline: Pipeline, stage: Stage, last: Deal) -> str:
+    url = reverse("deals:board_pipeline", args=[pipeline.pk])
+    return f"{url}?{urlencode({'stage': stage.pk, 'after': last.pk})}"
 
 
 def _options(stages: list[Stage], *, selected: Stage) -> str:

@@ -61,8 +61,12 @@ def deal_list(request):
     if query:
         qs = selectors.search(request.membership, query).select_related("stage", "owner")
     pipeline_id = request.GET.get("pipeline")
-    if pipeline_id:
+    if _is_uuid(pipeline_id):
         qs = qs.filter(pipeline_id=pipeline_id)
+    # The board's "Show more" without JavaScript lands here, one stage's deals.
+    stage_id = request.GET.get("stage")
+    if _is_uuid(stage_id):
+        qs = qs.filter(stage_id=stage_id)
     after = request.GET.get("after", "")
     if after:
         moment, _sep, last_id = after.partition("|")
@@ -81,6 +85,7 @@ def deal_list(request):
         "query": query,
         "pipelines": selectors.pipelines(),
         "pipeline_id": pipeline_id or "",
+        "stage_id": stage_id if _is_uuid(stage_id) else "",
         "can_add": policy.can(request.membership, "deals.add"),
     }
     return render_page_or_partial(request, "deals/list.html", "deals/partials/_rows.html", context)
@@ -96,6 +101,8 @@ def board(request, pipeline_id=None):
     if not pipelines:
         return render(request, "deals/board.html", {"pipelines": [], "columns": []})
     pipeline = requested or pipelines[0]
+    if requested and "after" in request.GET:
+        return _board_more(request, pipeline)
     context = {
         "pipelines": pipelines,
         "pipeline": pipeline,
@@ -104,6 +111,26 @@ def board(request, pipeline_id=None):
     }
     return render_page_or_partial(
         request, "deals/board.html", "deals/partials/_board.html", context
+    )
+
+
+def _board_more(request, pipeline):
+    """The next cards of one column ("Show more"): ``?stage=…&after=<deal>``."""
+    stage = after = None
+    if _is_uuid(request.GET.get("stage")) and _is_uuid(request.GET.get("after")):
+        stage = Stage.objects.filter(pk=request.GET["stage"], pipeline=pipeline).first()
+        after = (
+            selectors.visible(request.membership)
+            .filter(pk=request.GET["after"], pipeline=pipeline, stage=stage)
+            .first()
+        )
+    if stage is None or after is None:
+        raise Http404
+    column = selectors.column_page(request.membership, pipeline, stage, after)
+    return render(
+        request,
+        "deals/partials/_board_cards.html",
+        {"column": column, "can_move": policy.can(request.membership, "deals.change")},
     )
 
 
