@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.core import records
 from terabox_crm.crypto import fields, keyring
 
 TIMELINE_LIMIT = 100
+_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
 
 
 def visible_activities(membership) -> QuerySet[Activity]:
@@ -43,8 +45,11 @@ def timeline(membership, *, contact=None, company=None, deal=None) -> list[Activ
         qs = qs.filter(deal=deal)
     rows = list(qs.order_by("-occurred_at", "-id")[:TIMELINE_LIMIT])
     _preload(rows, "subject", "body")
+    # One reverse() for the page, not one per row (a hundred rows render each visit).
+    delete_url = reverse("activities:activity_delete", args=[_PLACEHOLDER])
     for row in rows:
         row.deletable = records.can_edit(membership, row)
+        row.delete_url = delete_url.replace(_PLACEHOLDER, str(row.pk))
     return rows
 
 
