@@ -47,21 +47,35 @@ def test_a_column_shows_the_first_page_and_its_true_total(client, cast, pipeline
 def test_show_more_pages_through_a_column_by_keyset(client, cast, pipeline, small_pages):
     deals = _fill(cast, pipeline, 7)
     login(client, cast.member)
-    board = client.get(reverse("deals:board_pipeline", args=[pipeline.pk])).content.decode()
+    board = client.get(
+        reverse("deals:board_pipeline", args=[pipeline.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert _names(board, deals) == ["Card 00", "Card 01", "Card 02"]
     assert "Show more deals" in board
 
     lead = stage_named(pipeline, "Lead")
     url = reverse("deals:board_pipeline", args=[pipeline.pk])
-    page = client.get(url, {"stage": lead.pk, "after": deals[2].pk}, HTTP_HX_REQUEST="true")
+    page = client.get(
+        url,
+        {"stage": lead.pk, "after": deals[2].pk},
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     html = page.content.decode()
     assert page.status_code == 200
     assert _names(html, deals) == ["Card 03", "Card 04", "Card 05"]
     assert f"after={deals[5].pk}" in html
 
-    last = client.get(url, {"stage": lead.pk, "after": deals[5].pk}).content.decode()
-    assert _names(last, deals) == ["Card 06"]
-    assert "Show more deals" not in last
+    last = client.get(url, {"stage": lead.pk, "after": deals[5].pk}, HTTP_ACCEPT_LANGUAGE="en")
+    assert _names(last.content.decode(), deals) == ["Card 06"]
+    assert "Show more deals" not in last.content.decode()
+
+
+def test_show_more_speaks_japanese(client, cast, pipeline, small_pages):
+    _fill(cast, pipeline, 4)
+    login(client, cast.member)
+    url = reverse("deals:board_pipeline", args=[pipeline.pk])
+    assert "さらに表示" in client.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
 
 
 def test_show_more_without_javascript_lists_the_stage(client, cast, pipeline, small_pages):
@@ -113,3 +127,14 @@ def test_show_more_never_pages_another_pipelines_or_workspaces_cards(client, cas
     response = client.get(url, {"stage": foreign_lead.pk, "after": foreign.pk})
     assert response.status_code == 404
     assert "Globex secret" not in response.content.decode()
+
+
+def test_a_huge_column_is_counted_up_to_a_cap(cast, pipeline, small_pages, monkeypatch):
+    monkeypatch.setattr(selectors, "BOARD_COUNT_CAP", 5)
+    _fill(cast, pipeline, 7)
+    _fill(cast, pipeline, 4, stage="Proposal")
+    with scope(workspace=cast.acme):
+        columns = selectors.board(cast.member_membership, pipeline)
+    lead, proposal = columns[0], columns[2]
+    assert (lead.total, lead.total_capped) == (5, True)
+    assert (proposal.total, proposal.total_capped) == (4, False)
