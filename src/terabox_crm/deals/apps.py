@@ -32,6 +32,12 @@ class DealsConfig(AppConfig):
             _("Create and change pipelines and stages"),
         )
         events.register("deals.pipeline.created", _("Pipeline created"))
+        events.register("deals.pipeline.renamed", _("Pipeline renamed"))
+        events.register("deals.pipeline.deleted", _("Pipeline deleted"))
+        events.register("deals.stage.created", _("Stage added"))
+        events.register("deals.stage.updated", _("Stage changed"))
+        events.register("deals.stage.moved", _("Stage reordered"))
+        events.register("deals.stage.deleted", _("Stage deleted"))
         events.register("deals.deal.created", _("Deal created"))
         events.register("deals.deal.updated", _("Deal changed"))
         events.register("deals.deal.stage_changed", _("Deal moved to another stage"))

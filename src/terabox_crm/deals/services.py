@@ -7,18 +7,21 @@ transaction and publishes its domain event after commit. A refusal raises
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import DateTimeField, F, Max, Value
+from django.db.models.deletion import ProtectedError
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from terabox_crm import audit
-from terabox_crm.core import records
+from terabox_crm.core import policy, records
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise, search_index
 from terabox_crm.deals import events
@@ -26,6 +29,10 @@ from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
 
 NAME_DOMAIN = "deals.deal.name"
+PIPELINE_NAME_MAX_LENGTH = 120
+STAGE_NAME_MAX_LENGTH = 80
+# A board column per stage: past a few dozen the board is unusable anyway.
+MAX_STAGES_PER_PIPELINE = 30
 CURRENCY_CODES = {code for code, _label in CURRENCIES}
 
 # Stages a new workspace starts with; names are the workspace's own data and
@@ -128,15 +135,27 @@ def _next_position(stage: Stage) -> int:
     return (top or 0) + 1
 
 
+def _pipeline_manager(actor, workspace) -> Membership:
+    membership = _membership(actor, workspace)
+    if not policy.can(membership, "pipelines.manage"):
+        raise DealError(_("Only admins can manage pipelines."), code="forbidden", status=403)
+    return membership
+
+
+def _pipeline_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > PIPELINE_NAME_MAX_LENGTH:
+        raise DealError(
+            _("Give the pipeline a name (at most 120 characters)."), code="name", field="name"
+        )
+    return name
+
+
 @transaction.atomic
 def pipeline_create(*, actor, workspace, name: str, with_default_stages: bool = True) -> Pipeline:
     """A new pipeline, by default with the usual stages (lead … won/lost)."""
-    membership = _membership(actor, workspace)
-    if membership.role not in ("owner", "admin"):
-        raise DealError(_("Only admins can manage pipelines."), code="forbidden", status=403)
-    name = (name or "").strip()
-    if not name or len(name) > 120:
-        raise DealError(_("Give the pipeline a name (at most 120 characters)."), code="name")
+    _pipeline_manager(actor, workspace)
+    name = _pipeline_name(name)
     top = Pipeline.objects.aggregate(top=Max("position"))["top"] or 0
     pipeline = Pipeline.objects.create(workspace=workspace, name=name, position=top + 1)
     if with_default_stages:
@@ -307,3 +326,328 @@ def deal_delete(*, actor, deal: Deal) -> None:
         object_id=str(deal_id),
     )
     events.publish_on_commit("deal.deleted", workspace_id=workspace.pk, object_id=deal_id)
+
+
+# --- Pipelines and their stages ----------------------------------------------------------
+#
+# The rules live here, for the pipelines screen and any later API alike:
+# - a pipeline keeps at least one open stage (a deal must be able to be open);
+# - stage names are unique within their pipeline, compared after NFKC and case
+#   folding ("Ｌｅａｄ" and "lead" clash), so the board never shows two alike;
+# - a stage that still holds deals is deleted only by moving them to another
+#   stage of the same pipeline, never silently and never across pipelines;
+# - a pipeline is deleted only when it holds no deal (``Deal.pipeline`` and
+#   ``Deal.stage`` are PROTECT, so the database refuses too).
+# Each stage service first locks the pipeline's stages (``select_for_update``),
+# so two admins editing one pipeline at once cannot, say, both turn a different
+# one of its last two open stages into won.
+
+
+@dataclass
+class StageData:
+    name: str
+    kind: str = Stage.Kind.OPEN
+    probability: int | str | None = 10
+
+
+def _stage_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold().strip()
+
+
+def _locked_stages(pipeline: Pipeline) -> list[Stage]:
+    return list(
+        Stage.objects.select_for_update().filter(pipeline_id=pipeline.pk).order_by("position", "pk")
+    )
+
+
+def _find(stages: list[Stage], stage: Stage) -> int:
+    for index, candidate in enumerate(stages):
+        if candidate.pk == stage.pk:
+            return index
+    raise DealError(_("Not found."), code="unknown_stage", status=404)
+
+
+def _renumber(stages: list[Stage]) -> None:
+    """Positions 1…n in list order, writing only the stages that moved."""
+    changed = []
+    for position, stage in enumerate(stages, start=1):
+        if stage.position != position:
+            stage.position = position
+            changed.append(stage)
+    if changed:
+        Stage.objects.bulk_update(changed, ["position"])
+
+
+def _clean_stage(
+    data: StageData, *, siblings: list[Stage], stage: Stage | None = None
+) -> StageData:
+    name = (data.name or "").strip()
+    if not name:
+        raise DealError(_("Give the stage a name."), code="name_required", field="name")
+    if len(name) > STAGE_NAME_MAX_LENGTH:
+        raise DealError(
+            _("The stage name is too long (at most %(max)d characters).")
+            % {"max": STAGE_NAME_MAX_LENGTH},
+            code="name_too_long",
+            field="name",
+        )
+    key = _stage_key(name)
+    if any(
+        _stage_key(other.name) == key for other in siblings if stage is None or other.pk != stage.pk
+    ):
+        raise DealError(
+            _("This pipeline already has a stage named “%(name)s”.") % {"name": name},
+            code="duplicate_name",
+            field="name",
+        )
+    if data.kind not in Stage.Kind.values:
+        raise DealError(
+            _("Choose whether the stage is open, won or lost."), code="invalid_kind", field="kind"
+        )
+    try:
+        probability = int(str(data.probability).strip())
+    except ValueError:
+        probability = -1
+    if not 0 <= probability <= 100:
+        raise DealError(
+            _("Probability is a percentage from 0 to 100."),
+            code="invalid_probability",
+            field="probability",
+        )
+    return StageData(name=name, kind=data.kind, probability=probability)
+
+
+def _last_open_stage() -> DealError:
+    return DealError(
+        _("A pipeline needs at least one open stage."), code="last_open_stage", field="kind"
+    )
+
+
+@transaction.atomic
+def pipeline_rename(*, actor, pipeline: Pipeline, name: str) -> Pipeline:
+    _pipeline_manager(actor, pipeline.workspace)
+    name = _pipeline_name(name)
+    if name == pipeline.name:
+        return pipeline
+    before = pipeline.name
+    pipeline.name = name
+    pipeline.save(update_fields=["name"])
+    audit.record(
+        "deals.pipeline.renamed",
+        actor=actor,
+        workspace=pipeline.workspace,
+        obj=pipeline,
+        payload={"from": before, "to": name},
+    )
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_delete(*, actor, pipeline: Pipeline) -> None:
+    """Delete an empty pipeline and its stages; one that holds deals is refused."""
+    _pipeline_manager(actor, pipeline.workspace)
+    stages = _locked_stages(pipeline)
+    not_empty = DealError(
+        _("This pipeline still holds deals: move or delete them first."),
+        code="pipeline_not_empty",
+        status=409,
+    )
+    if Deal.objects.filter(pipeline_id=pipeline.pk).exists():
+        raise not_empty
+    pipeline_id, workspace, name = pipeline.pk, pipeline.workspace, pipeline.name
+    try:
+        pipeline.delete()
+    except ProtectedError:  # a deal arrived since the check above
+        raise not_empty from None
+    audit.record(
+        "deals.pipeline.deleted",
+        actor=actor,
+        workspace=workspace,
+        object_type="deals.pipeline",
+        object_id=str(pipeline_id),
+        payload={"name": name, "stages": len(stages)},
+    )
+
+
+@transaction.atomic
+def stage_add(*, actor, pipeline: Pipeline, data: StageData) -> Stage:
+    """A new stage: an open one goes after the last open stage (before won and
+    lost), a won or lost one at the end."""
+    _pipeline_manager(actor, pipeline.workspace)
+    stages = _locked_stages(pipeline)
+    if len(stages) >= MAX_STAGES_PER_PIPELINE:
+        raise DealError(
+            _("A pipeline has at most %(max)d stages.") % {"max": MAX_STAGES_PER_PIPELINE},
+            code="too_many_stages",
+        )
+    data = _clean_stage(data, siblings=stages)
+    index = len(stages)
+    if data.kind == Stage.Kind.OPEN:
+        open_indexes = [i for i, stage in enumerate(stages) if stage.kind == Stage.Kind.OPEN]
+        index = open_indexes[-1] + 1 if open_indexes else 0
+    stage = Stage(
+        workspace=pipeline.workspace,
+        pipeline=pipeline,
+        name=data.name,
+        kind=data.kind,
+        probability=data.probability,
+        position=index + 1,
+    )
+    stage.save(force_insert=True)
+    _renumber([*stages[:index], stage, *stages[index:]])
+    audit.record(
+        "deals.stage.created",
+        actor=actor,
+        workspace=pipeline.workspace,
+        obj=stage,
+        payload={
+            "pipeline": str(pipeline.pk),
+            "name": stage.name,
+            "kind": stage.kind,
+            "probability": stage.probability,
+            "position": stage.position,
+        },
+    )
+    return stage
+
+
+@transaction.atomic
+def stage_update(*, actor, stage: Stage, data: StageData) -> Stage:
+    """Rename a stage, change its kind or its default probability.
+
+    Turning an open stage into won or lost closes the deals in it (and the
+    reverse reopens them), as moving them there would have.
+    """
+    _pipeline_manager(actor, stage.workspace)
+    stages = _locked_stages(stage.pipeline)
+    current = stages[_find(stages, stage)]
+    data = _clean_stage(data, siblings=stages, stage=stage)
+    if data.kind != Stage.Kind.OPEN and not any(
+        other.kind == Stage.Kind.OPEN for other in stages if other.pk != stage.pk
+    ):
+        raise _last_open_stage()
+    before = {"name": current.name, "kind": current.kind, "probability": current.probability}
+    after = {"name": data.name, "kind": data.kind, "probability": data.probability}
+    changed = [field for field in before if before[field] != after[field]]
+    if not changed:
+        return stage
+    for field in changed:
+        setattr(stage, field, after[field])
+    stage.save(update_fields=changed)
+    payload = {
+        "pipeline": str(stage.pipeline_id),
+        "fields": changed,
+        "before": {field: before[field] for field in changed},
+        "after": {field: after[field] for field in changed},
+    }
+    was_closed = before["kind"] != Stage.Kind.OPEN
+    if was_closed != stage.is_closed:
+        deals = Deal.objects.filter(stage_id=stage.pk)
+        if stage.is_closed:
+            payload["deals_closed"] = deals.filter(closed_at=None).update(closed_at=timezone.now())
+        else:
+            payload["deals_reopened"] = deals.exclude(closed_at=None).update(closed_at=None)
+    audit.record(
+        "deals.stage.updated", actor=actor, workspace=stage.workspace, obj=stage, payload=payload
+    )
+    return stage
+
+
+@transaction.atomic
+def stage_move(*, actor, stage: Stage, direction: str) -> Stage:
+    """Swap ``stage`` with its neighbour above (``"up"``) or below (``"down"``).
+
+    At the top or bottom already, nothing changes and nothing is recorded.
+    """
+    _pipeline_manager(actor, stage.workspace)
+    if direction not in ("up", "down"):
+        raise DealError(_("Move a stage up or down."), code="invalid_direction", field="direction")
+    stages = _locked_stages(stage.pipeline)
+    index = _find(stages, stage)
+    target = index - 1 if direction == "up" else index + 1
+    if not 0 <= target < len(stages):
+        return stage
+    stages[index], stages[target] = stages[target], stages[index]
+    _renumber(stages)
+    stage.position = target + 1
+    audit.record(
+        "deals.stage.moved",
+        actor=actor,
+        workspace=stage.workspace,
+        obj=stage,
+        payload={"pipeline": str(stage.pipeline_id), "from": index + 1, "to": target + 1},
+    )
+    return stage
+
+
+@transaction.atomic
+def stage_delete(*, actor, stage: Stage, move_deals_to: Stage | None = None) -> int:
+    """Delete ``stage``; the deals in it move to ``move_deals_to``, a stage of
+    the same pipeline, behind the cards already there. Returns how many moved.
+
+    What is never deleted: deals. A stage that still holds some is refused
+    unless a target is given; the move and the deletion share one transaction,
+    so either both happen or neither does.
+    """
+    _pipeline_manager(actor, stage.workspace)
+    stages = _locked_stages(stage.pipeline)
+    index = _find(stages, stage)
+    remaining = stages[:index] + stages[index + 1 :]
+    if not any(other.kind == Stage.Kind.OPEN for other in remaining):
+        raise _last_open_stage()
+    target = None
+    if move_deals_to is not None:
+        if move_deals_to.workspace_id != stage.workspace_id:
+            raise DealError(_("Not found."), code="unknown_stage", status=404, field="target")
+        if move_deals_to.pk == stage.pk:
+            raise DealError(
+                _("Choose another stage to move the deals to."), code="same_stage", field="target"
+            )
+        if move_deals_to.pipeline_id != stage.pipeline_id:
+            raise DealError(
+                _("That stage belongs to another pipeline."), code="foreign_stage", field="target"
+            )
+        target = remaining[_find(remaining, move_deals_to)]
+    deals = Deal.objects.filter(stage_id=stage.pk)
+    moved = 0
+    if deals.exists():
+        if target is None:
+            raise DealError(
+                _("This stage still holds deals: choose the stage to move them to."),
+                code="target_required",
+                field="target",
+            )
+        now = timezone.now()
+        moved = deals.update(
+            stage=target,
+            board_position=F("board_position") + _next_position(target),
+            closed_at=Coalesce(F("closed_at"), Value(now), output_field=DateTimeField())
+            if target.is_closed
+            else None,
+            updated_at=now,
+        )
+    stage_id, name, kind = stage.pk, stage.name, stage.kind
+    try:
+        stage.delete()
+    except ProtectedError:  # a deal arrived in the stage since the move
+        raise DealError(
+            _("This stage still holds deals: choose the stage to move them to."),
+            code="target_required",
+            field="target",
+        ) from None
+    _renumber(remaining)
+    audit.record(
+        "deals.stage.deleted",
+        actor=actor,
+        workspace=stage.workspace,
+        object_type="deals.stage",
+        object_id=str(stage_id),
+        payload={
+            "pipeline": str(stage.pipeline_id),
+            "name": name,
+            "kind": kind,
+            "deals_moved": moved,
+            "moved_to": str(target.pk) if target else None,
+        },
+    )
+    return moved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -280,26 +281,235 @@ def deal_delete(request, deal_id):
     return redirect("deals:list")
 
 
+# --- Pipelines and their stages ---------------------------------------------------------
+#
+# Every change is a plain POST form that answers with a redirect (or, when
+# refused, the page with the message beside the form), so the screen works
+# without JavaScript. htmx sends the same forms and gets back only the changed
+# pipeline's card, with a toast; a refusal comes back as 422 so htmx swaps the
+# card with the message in it.
+
+
+@dataclass
+class Refusal:
+    """A refused change, shown beside the form that asked for it."""
+
+    where: str  # "create", "rename", "delete", "add" or the id of a stage
+    message: str
+    values: dict = field(default_factory=dict)  # what was typed, shown again
+    pipeline_id: str = ""
+
+
+def _stage_rows(stages: list[Stage], refusal: Refusal | None) -> list[dict]:
+    rows = []
+    for index, stage in enumerate(stages):
+        mine = refusal is not None and refusal.where == str(stage.pk)
+        values = refusal.values if mine else {}
+        rows.append(
+            {
+                "stage": stage,
+                "name": values.get("name", stage.name),
+                "kind": values.get("kind", stage.kind),
+                "probability": values.get("probability", stage.probability),
+                "target": values.get("target", ""),
+                "error": refusal.message if mine else "",
+                "targets": [other for other in stages if other.pk != stage.pk],
+                "first": index == 0,
+                "last": index == len(stages) - 1,
+            }
+        )
+    return rows
+
+
+def _card(pipeline: Pipeline, refusal: Refusal | None = None) -> dict:
+    if refusal is not None and refusal.pipeline_id != str(pipeline.pk):
+        refusal = None
+
+    def error(where: str) -> str:
+        return refusal.message if refusal is not None and refusal.where == where else ""
+
+    values = refusal.values if refusal is not None else {}
+    return {
+        "pipeline": pipeline,
+        "rows": _stage_rows(list(pipeline.stages.all()), refusal),
+        "name": values.get("name", pipeline.name) if error("rename") else pipeline.name,
+        "rename_error": error("rename"),
+        "delete_error": error("delete"),
+        "add_error": error("add"),
+        "add": values if error("add") else {"kind": Stage.Kind.OPEN, "probability": 10},
+    }
+
+
+def _pipelines_page(request, *, refusal: Refusal | None = None, status: int = 200):
+    can_manage = policy.can(request.membership, "pipelines.manage")
+    context = {
+        "cards": [_card(pipeline, refusal) for pipeline in selectors.pipeline_overview()],
+        "can_manage": can_manage,
+        "kinds": Stage.Kind.choices,
+        "create_error": refusal.message if refusal and refusal.where == "create" else "",
+        "create_name": refusal.values.get("name", "")
+        if refusal and refusal.where == "create"
+        else "",
+    }
+    return render(request, "deals/pipelines.html", context, status=status)
+
+
+def _card_response(request, pipeline_id, *, refusal: Refusal | None = None, status: int = 200):
+    pipeline = get_object_or_404(selectors.pipeline_overview(), pk=pipeline_id)
+    context = {"card": _card(pipeline, refusal), "can_manage": True, "kinds": Stage.Kind.choices}
+    return render(request, "deals/partials/_pipeline.html", context, status=status)
+
+
+def _managed(request, model, object_id):
+    queryset = model.objects.select_related("pipeline") if model is Stage else model.objects.all()
+    obj = get_object_or_404(queryset, pk=object_id)
+    if not policy.can(request.membership, "pipelines.manage", obj):
+        record_denial(request, "pipelines.manage", obj)
+        raise PermissionDenied
+    return obj
+
+
+def _change(request, pipeline: Pipeline, where: str, change, done):
+    """Run ``change()`` and answer: the card (htmx) or a redirect, or the
+    refusal beside the form ``where`` it came from."""
+    try:
+        change()
+    except DealError as error:
+        refusal = Refusal(
+            where=where,
+            message=error.message,
+            values=request.POST.dict(),
+            pipeline_id=str(pipeline.pk),
+        )
+        if is_partial(request):
+            status = 422 if error.status == 400 else error.status
+            response = _card_response(request, pipeline.pk, refusal=refusal, status=status)
+            return toast(response, error.message, level="error")
+        return _pipelines_page(request, refusal=refusal, status=error.status)
+    message = done() if callable(done) else done
+    if is_partial(request):
+        return toast(_card_response(request, pipeline.pk), message)
+    messages.success(request, message)
+    return redirect(f"{reverse('deals:pipelines')}#pipeline-{pipeline.pk}")
+
+
+def _stage_data(request) -> services.StageData:
+    return services.StageData(
+        name=request.POST.get("name", ""),
+        kind=request.POST.get("kind", ""),
+        probability=request.POST.get("probability", ""),
+    )
+
+
 @permission_required("deals.view")
 def pipeline_list(request):
-    can_manage = policy.can(request.membership, "pipelines.manage")
-    error = None
-    if request.method == "POST":
-        if not can_manage:
-            record_denial(request, "pipelines.manage")
-            raise PermissionDenied
-        try:
-            services.pipeline_create(
-                actor=request.user, workspace=request.workspace, name=request.POST.get("name", "")
-            )
-        except DealError as exc:
-            error = exc.message
-        else:
-            messages.success(request, _("Pipeline created with the usual stages."))
-            return redirect("deals:pipelines")
-    return render(
+    if request.method != "POST":
+        return _pipelines_page(request)
+    if not policy.can(request.membership, "pipelines.manage"):
+        record_denial(request, "pipelines.manage")
+        raise PermissionDenied
+    try:
+        pipeline = services.pipeline_create(
+            actor=request.user, workspace=request.workspace, name=request.POST.get("name", "")
+        )
+    except DealError as error:
+        refusal = Refusal(where="create", message=error.message, values=request.POST.dict())
+        return _pipelines_page(request, refusal=refusal, status=error.status)
+    messages.success(request, _("Pipeline created with the usual stages."))
+    return redirect(f"{reverse('deals:pipelines')}#pipeline-{pipeline.pk}")
+
+
+@permission_required("pipelines.manage")
+@require_POST
+def pipeline_rename(request, pipeline_id):
+    pipeline = _managed(request, Pipeline, pipeline_id)
+    return _change(
         request,
-        "deals/pipelines.html",
-        {"pipelines": selectors.pipelines(), "can_manage": can_manage, "error": error},
-        status=400 if error else 200,
+        pipeline,
+        "rename",
+        lambda: services.pipeline_rename(
+            actor=request.user, pipeline=pipeline, name=request.POST.get("name", "")
+        ),
+        _("Pipeline renamed."),
+    )
+
+
+@permission_required("pipelines.manage")
+@require_POST
+def pipeline_delete(request, pipeline_id):
+    pipeline = _managed(request, Pipeline, pipeline_id)
+    try:
+        services.pipeline_delete(actor=request.user, pipeline=pipeline)
+    except DealError as error:
+        refusal = Refusal(where="delete", message=error.message, pipeline_id=str(pipeline.pk))
+        return _pipelines_page(request, refusal=refusal, status=error.status)
+    messages.success(request, _("Pipeline deleted."))
+    return redirect("deals:pipelines")
+
+
+@permission_required("pipelines.manage")
+@require_POST
+def stage_add(request, pipeline_id):
+    pipeline = _managed(request, Pipeline, pipeline_id)
+    added = []
+    return _change(
+        request,
+        pipeline,
+        "add",
+        lambda: added.append(
+            services.stage_add(actor=request.user, pipeline=pipeline, data=_stage_data(request))
+        ),
+        lambda: _("Stage “%(name)s” added.") % {"name": added[0].name},
+    )
+
+
+@permission_required("pipelines.manage")
+@require_POST
+def stage_edit(request, stage_id):
+    stage = _managed(request, Stage, stage_id)
+    return _change(
+        request,
+        stage.pipeline,
+        str(stage.pk),
+        lambda: services.stage_update(actor=request.user, stage=stage, data=_stage_data(request)),
+        lambda: _("Stage “%(name)s” saved.") % {"name": stage.name},
+    )
+
+
+@permission_required("pipelines.manage")
+@require_POST
+def stage_move(request, stage_id):
+    stage = _managed(request, Stage, stage_id)
+    return _change(
+        request,
+        stage.pipeline,
+        str(stage.pk),
+        lambda: services.stage_move(
+            actor=request.user, stage=stage, direction=request.POST.get("direction", "")
+        ),
+        lambda: (
+            _("“%(name)s” is now stage %(position)d.")
+            % {"name": stage.name, "position": stage.position}
+        ),
+    )
+
+
+@permission_required("pipelines.manage")
+@require_POST
+def stage_delete(request, stage_id):
+    stage = _managed(request, Stage, stage_id)
+    name = stage.name
+    target_id = request.POST.get("target", "")
+    target = None
+    if target_id:
+        # Another workspace's stage is not found here, as in the URL.
+        target = Stage.objects.filter(pk=target_id).first() if _is_uuid(target_id) else None
+        if target is None:
+            raise Http404
+    return _change(
+        request,
+        stage.pipeline,
+        str(stage.pk),
+        lambda: services.stage_delete(actor=request.user, stage=stage, move_deals_to=target),
+        lambda: _("Stage “%(name)s” deleted.") % {"name": name},
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from terabox_crm.deals.tests.factories import make_deal, make_pipeline
+from django_scopes import scope
+
+from terabox_crm.deals.tests.factories import make_deal, make_pipeline, stage_named
 from terabox_crm.testing.cross_workspace import ForeignId, param
 
 
@@ -17,3 +19,13 @@ def foreign_deal(foreign) -> ForeignId:
 def foreign_pipeline(foreign) -> ForeignId:
     pipeline = make_pipeline(foreign.workspace, foreign.owner, name="Globex hidden pipeline")
     return ForeignId(pipeline.pk, identifying=("Globex hidden pipeline",))
+
+
+@param("stage_id")
+def foreign_stage(foreign) -> ForeignId:
+    pipeline = make_pipeline(foreign.workspace, foreign.owner, name="Globex staged pipeline")
+    stage = stage_named(pipeline, "Lead")
+    with scope(workspace=foreign.workspace):
+        stage.name = "Globex hidden stage"
+        stage.save(update_fields=["name"])
+    return ForeignId(stage.pk, identifying=("Globex hidden stage", str(stage.pk)))
