@@ -587,7 +587,10 @@ def stage_delete(*, actor, stage: Stage, move_deals_to: Stage | None = None) -> 
 
     What is never deleted: deals. A stage that still holds some is refused
     unless a target is given; the move and the deletion share one transaction,
-    so either both happen or neither does.
+    so either both happen or neither does. The move is one UPDATE, however
+    many deals; it publishes no ``deal.stage_changed`` per deal (a stage may
+    hold hundreds of thousands, and each event writes webhook deliveries in
+    this request): the audit event records how many moved and where.
     """
     _pipeline_manager(actor, stage.workspace)
     stages = _locked_stages(stage.pipeline)

@@ -277,3 +277,12 @@ def test_stage_urls_answer_only_post(client, cast, pipeline):
     login(client, cast.admin)
     stage = stage_named(pipeline, "Lead")
     assert client.get(reverse("deals:stage_move", args=[stage.pk])).status_code == 405
+
+
+def test_the_api_lists_stages_in_the_new_order(client, cast, pipeline):
+    login(client, cast.admin)
+    won = stage_named(pipeline, "Won")
+    client.post(reverse("deals:stage_move", args=[won.pk]), {"direction": "down"})
+    body = client.get("/api/v1/pipelines/").json()
+    assert [stage["name"] for stage in body["results"][0]["stages"]][-2:] == ["Lost", "Won"]
+    assert [stage["position"] for stage in body["results"][0]["stages"]] == [1, 2, 3, 4, 5, 6]
