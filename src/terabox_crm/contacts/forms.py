@@ -2,8 +2,20 @@
 
 Forms collect and shape input only; the services validate meaning (foreign
 ids, email and phone formats, sizes) and their errors are mapped back onto
-the form fields by ``apply_errors``. Choice lists (companies, owners, teams,
-tags) hold only the current workspace's rows the user may see.
+the form fields by ``apply_errors``. Choice lists (owners, teams, tags) hold
+only the current workspace's rows the user may see.
+
+A contact's company is picked by name, not from a list (a workspace may have
+100,000 companies): the page's script asks ``companies:picker`` for matches
+as one types and puts the chosen company's id into a hidden field; without
+the script the typed name is resolved here, exactly, or the form shows the
+matches to pick from. Either way the id is checked like any other input: a
+company of this workspace that the user can read.
+
+Emails and phones are formsets of rows with one primary row (a radio button
+per row, named ``<prefix>-primary``). Rows are added and removed in place by
+the page's script, or without it by the "Add"/"Remove" submit buttons, which
+re-render the form with what was typed (``ChannelFormSet.edited``).
 """
 
 from __future__ import annotations
@@ -16,12 +28,23 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from terabox_crm.contacts import selectors
-from terabox_crm.contacts.models import NOTES_MAX_LENGTH, Source, Stage, Tag
-from terabox_crm.contacts.services import CompanyData, ContactData, EmailIn, PhoneIn
+from terabox_crm.contacts import selectors, services
+from terabox_crm.contacts.models import NOTES_MAX_LENGTH, Company, Source, Stage, Tag
+from terabox_crm.contacts.services import (
+    CHANNELS_MAX,
+    CompanyData,
+    ContactData,
+    EmailIn,
+    PhoneIn,
+)
+from terabox_crm.core import policy
 from terabox_crm.core.models import Membership, Team
+from terabox_crm.crypto import normalise
 
-COMPANY_CHOICES_LIMIT = 200
+# How many matches the picker shows, and how many are compared when a typed
+# name is resolved without the script.
+PICKER_LIMIT = 20
+RESOLVE_LIMIT = 100
 
 
 def _owner_choices(membership):
@@ -38,23 +61,17 @@ def _tag_choices(membership):
     return [(str(t.pk), t.name) for t in Tag.objects.filter(workspace_id=membership.workspace_id)]
 
 
-def _company_choices(membership, also=()):
-    """The newest visible companies, plus ``also`` (the current or posted one,
-    when visible) so a contact of an older company keeps it when edited."""
-    selectors.preload_keys(membership.workspace_id)
-    visible = selectors.companies_for_list(membership)
-    rows = list(visible.order_by("-created_at")[:COMPANY_CHOICES_LIMIT])
-    shown = {str(c.pk) for c in rows}
-    wanted = []
-    for value in also:
-        try:
-            wanted.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    missing = [pk for pk in wanted if str(pk) not in shown]
-    if missing:
-        rows.extend(visible.filter(pk__in=missing))
-    return [("", "—")] + [(str(c.pk), c.name) for c in rows]
+def readable_company(membership, value) -> Company | None:
+    """The company with id ``value`` if it is in ``membership``'s workspace and
+    they may read it (the company list's policy), else ``None``."""
+    try:
+        pk = uuid.UUID(str(value))
+    except ValueError:
+        return None
+    company = Company.objects.visible_to(membership).filter(pk=pk).first()
+    if company is None or not policy.can(membership, "companies.view", company):
+        return None
+    return company
 
 
 class _RecordForm(forms.Form):
@@ -121,7 +138,13 @@ class ContactForm(_RecordForm):
     given_name_kana = forms.CharField(
         label=_("Given name reading (kana)"), required=False, max_length=200
     )
-    company = forms.ChoiceField(label=_("Company"), required=False)
+    company_name = forms.CharField(
+        label=_("Company"),
+        required=False,
+        max_length=200,
+        help_text=_("Type a word of the company's name, then choose the company."),
+    )
+    company = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     job_title = forms.CharField(label=_("Job title"), required=False, max_length=200)
     stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=Stage.choices)
     source = forms.ChoiceField(label=_("Source"), choices=Source.choices)
@@ -135,6 +158,7 @@ class ContactForm(_RecordForm):
         "given_name",
         "family_name_kana",
         "given_name_kana",
+        "company_name",
         "company",
         "job_title",
         "stage",
@@ -146,12 +170,92 @@ class ContactForm(_RecordForm):
         "source_detail",
         "notes",
     ]
-    FIELD_MAP = {**_RecordForm.FIELD_MAP, "company_id": "company"}
+    FIELD_MAP = {**_RecordForm.FIELD_MAP, "company_id": "company_name"}
 
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, membership=membership, **kwargs)
-        also = [self.initial.get("company"), self.data.get("company")]
-        self.fields["company"].choices = _company_choices(membership, [v for v in also if v])
+        # Companies to pick from when a typed name did not resolve (no script),
+        # and the company the posted values resolved to (shown if the form
+        # comes back with other errors, so a pick is not lost).
+        self.company_matches: list[Company] = []
+        self.resolved_company: Company | None = None
+        if not self.is_bound and self.initial.get("company"):
+            # Show the name of the given company, unless it is not one the user
+            # may read (``?company=`` is typed into the address bar too).
+            company = readable_company(membership, self.initial["company"])
+            if company is None:
+                self.initial["company"] = ""
+            elif not self.initial.get("company_name"):
+                self.initial["company_name"] = company.name
+
+    @property
+    def company_shown(self) -> tuple[str, str]:
+        """The hidden id and the name the picker shows."""
+        if self.resolved_company is not None:
+            return str(self.resolved_company.pk), self.resolved_company.name
+        return (self["company"].value() or ""), (self["company_name"].value() or "")
+
+    @classmethod
+    def initial_from_post(cls, data) -> dict:
+        """What was posted, as initial values: the form shown again after a row
+        was added or removed keeps what was typed, without reporting errors."""
+        initial = {}
+        for name, field in cls.base_fields.items():
+            if isinstance(field, forms.MultipleChoiceField):
+                initial[name] = data.getlist(name)
+            elif name in data:
+                initial[name] = data.get(name)
+        if data.get("company_pick"):
+            initial.update(company=data["company_pick"], company_name="")
+        return initial
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["company"] = self._company_id(cleaned)
+        return cleaned
+
+    def _company_id(self, cleaned) -> str:
+        """The chosen company's id ("" for none) from the hidden id, a match
+        picked after an unresolved name, or the typed name."""
+        picked = (self.data.get("company_pick") or "").strip()
+        chosen = picked or (cleaned.get("company") or "").strip()
+        typed = (cleaned.get("company_name") or "").strip()
+        # A form posted by a program may send only the id; a person's form
+        # always sends the name field, and emptying it removes the company.
+        name_sent = "company_name" in self.data
+        company = None
+        if chosen:
+            # Checked even when the name was emptied: a foreign id is refused.
+            company = readable_company(self.membership, chosen)
+            if company is None:
+                self.add_error("company_name", _("Choose a company of this workspace."))
+                return ""
+        if name_sent and not typed and not picked:
+            return ""
+        # A name changed after the company had been chosen counts (no script).
+        if company is not None and (
+            picked or not name_sent or selectors.company_is_named(company, typed)
+        ):
+            self.resolved_company = company
+            return str(company.pk)
+        if not typed:
+            return ""
+        matches = selectors.company_matches(self.membership, typed, limit=RESOLVE_LIMIT)
+        named = [company for company in matches if selectors.company_is_named(company, typed)]
+        if len(named) == 1:
+            self.resolved_company = named[0]
+            return str(named[0].pk)
+        self.company_matches = (named or matches)[:PICKER_LIMIT]
+        if len(named) > 1:
+            message = _("Several companies are called “%(name)s”. Choose one of them below.")
+        elif matches:
+            message = _("No company is called exactly “%(name)s”. Choose one of these below.")
+        else:
+            message = _(
+                "No company matches “%(name)s”. Check the name, or create the company first."
+            )
+        self.add_error("company_name", ValidationError(message, params={"name": typed}))
+        return ""
 
     def to_data(self, tag_ids, emails, phones) -> ContactData:
         c = self.cleaned_data
@@ -181,6 +285,7 @@ class ContactForm(_RecordForm):
             "family_name_kana": data.family_name_kana,
             "given_name_kana": data.given_name_kana,
             "company": str(data.company_id or ""),
+            "company_name": "",
             "job_title": data.job_title,
             "stage": data.stage,
             "owner": str(data.owner_id or ""),
@@ -193,27 +298,141 @@ class ContactForm(_RecordForm):
 
 
 class ChannelRowForm(forms.Form):
-    """One email or phone row of the contact form."""
+    """One email or phone row of the contact form; a malformed value is an
+    error on its own row."""
+
+    kind = "emails"
 
     value = forms.CharField(label=_("Value"), required=False, max_length=254)
     label = forms.CharField(label=_("Label"), required=False, max_length=30)
-    is_primary = forms.BooleanField(label=_("Primary"), required=False)
+
+    def clean_value(self):
+        value = self.cleaned_data["value"].strip()
+        if value:
+            normaliser = normalise.email if self.kind == "emails" else normalise.phone
+            try:
+                normaliser(value)
+            except ValueError:
+                raise ValidationError(
+                    _("“%(value)s” is not a valid email address.")
+                    if self.kind == "emails"
+                    else _("“%(value)s” is not a valid phone number."),
+                    params={"value": value},
+                ) from None
+        return value
 
 
-EmailFormSet = formset_factory(ChannelRowForm, extra=2, max_num=20, absolute_max=20)
-PhoneFormSet = formset_factory(ChannelRowForm, extra=2, max_num=20, absolute_max=20)
+class PhoneRowForm(ChannelRowForm):
+    kind = "phones"
 
 
-def rows_of(formset, kind):
-    row_class = EmailIn if kind == "emails" else PhoneIn
-    rows = []
-    for form in formset.forms:
-        data = getattr(form, "cleaned_data", None) or {}
-        if (data.get("value") or "").strip():
-            rows.append(
-                row_class(data["value"], data.get("label", ""), data.get("is_primary", False))
-            )
-    return rows
+class ChannelFormSet(forms.BaseFormSet):
+    """The email or phone rows: at most ``CHANNELS_MAX``, one marked primary.
+
+    Each row form gets ``index``, ``number`` (1-based, for labels), ``primary``
+    and ``autofocus`` for the template. Shown empty, the set has one blank
+    row; with values, just the values ("Add" gives another row).
+    """
+
+    kind = "emails"
+
+    def __init__(self, data=None, *args, initial=None, focus=None, **kwargs):
+        super().__init__(data, *args, initial=initial, **kwargs)
+        self.error_messages["too_many_forms"] = services.too_many_channels_message(self.kind)
+        if not self.is_bound:
+            self.extra = 0 if initial else 1
+        self.focus = focus
+        self.notices: list[str] = []
+        if self.is_bound:
+            self.primary = str(self.data.get(self.primary_name, ""))
+        else:
+            flags = [bool(row.get("is_primary")) for row in initial or []]
+            self.primary = str(flags.index(True)) if True in flags else "0"
+
+    @property
+    def primary_name(self) -> str:
+        return f"{self.prefix}-primary"
+
+    @property
+    def can_add(self) -> bool:
+        return self.total_form_count() < CHANNELS_MAX
+
+    @property
+    def too_many_message(self) -> str:
+        return services.too_many_channels_message(self.kind)
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.index, form.number = i, i + 1
+        form.primary = str(i) == self.primary
+        form.autofocus = i == self.focus
+        return form
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        form.index, form.number, form.primary, form.autofocus = (
+            "__prefix__",
+            "__num__",
+            False,
+            False,
+        )
+        return form
+
+    def rows(self) -> list:
+        """The filled rows as service input (the service makes one primary
+        if the radio button marked none or an empty row)."""
+        row_class = EmailIn if self.kind == "emails" else PhoneIn
+        return [
+            row_class(form.cleaned_data["value"], form.cleaned_data.get("label", ""), form.primary)
+            for form in self.forms
+            if (getattr(form, "cleaned_data", None) or {}).get("value")
+        ]
+
+    @classmethod
+    def edited(cls, data, *, prefix: str, add: bool = False, remove: int | None = None):
+        """The rows posted in ``data``, unbound (shown as typed, no errors), with
+        a blank row added or row ``remove`` taken out (no script)."""
+        try:
+            total = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
+        except (TypeError, ValueError):
+            total = 0
+        primary = data.get(f"{prefix}-primary", "")
+        rows = [
+            {
+                "value": data.get(f"{prefix}-{i}-value", "")[:254],
+                "label": data.get(f"{prefix}-{i}-label", "")[:30],
+                "is_primary": str(i) == primary,
+            }
+            for i in range(max(0, min(total, CHANNELS_MAX)))
+        ]
+        focus, notices = None, []
+        if remove is not None and 0 <= remove < len(rows):
+            del rows[remove]
+            focus = min(remove, len(rows) - 1) if rows else 0
+        if add:
+            if len(rows) >= CHANNELS_MAX:
+                notices.append(services.too_many_channels_message(cls.kind))
+            else:
+                rows.append({"value": "", "label": ""})
+                focus = len(rows) - 1
+        formset = cls(prefix=prefix, initial=rows, focus=focus)
+        formset.notices = notices
+        return formset
+
+
+class PhoneFormSetBase(ChannelFormSet):
+    kind = "phones"
+
+
+_CHANNEL_LIMITS = {
+    "extra": 1,
+    "max_num": CHANNELS_MAX,
+    "absolute_max": CHANNELS_MAX,
+    "validate_max": True,
+}
+EmailFormSet = formset_factory(ChannelRowForm, formset=ChannelFormSet, **_CHANNEL_LIMITS)
+PhoneFormSet = formset_factory(PhoneRowForm, formset=PhoneFormSetBase, **_CHANNEL_LIMITS)
 
 
 class CompanyForm(_RecordForm):

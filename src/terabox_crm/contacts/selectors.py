@@ -267,6 +267,30 @@ def company_page(
     return page
 
 
+def _name_key(text: str) -> str:
+    """A name as compared by the company picker: folded, without spaces or punctuation."""
+    return "".join(normalise.name_tokens(text or ""))
+
+
+def company_is_named(company: Company, text: str) -> bool:
+    """True when ``text`` is the company's name or reading, ignoring case,
+    width, kana kind, spaces and punctuation (``ｔｅｒａ　ＢＯＸ`` is ``Tera Box``)."""
+    key = _name_key(text)
+    return bool(key) and key in (_name_key(company.name), _name_key(company.name_kana))
+
+
+def company_matches(membership, query: str, *, limit: int = 20) -> list[Company]:
+    """Visible companies found by the company list's search for ``query``
+    (every whole token of the name or reading), at most ``limit``, the ones
+    named exactly ``query`` first; none for a query without tokens."""
+    query = (query or "").strip()[:200]
+    if not search.query_tokens(query):
+        return []
+    rows = company_page(membership, q=query, limit=limit).rows
+    rows.sort(key=lambda company: not company_is_named(company, query))  # stable: newest next
+    return rows
+
+
 # --- Global search ------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
 
 TEXT_MAX_LENGTH = 200
+CHANNELS_MAX = 20  # emails, and phones, of one contact
 
 
 @dataclass
@@ -194,8 +195,20 @@ def _resolve_common(errors: _Errors, membership, data) -> dict:
     return resolved
 
 
+def too_many_channels_message(kind: str) -> str:
+    """The refusal of more than ``CHANNELS_MAX`` emails or phones (form and API)."""
+    if kind == "emails":
+        text = _("A contact can have at most %(limit)s email addresses.")
+    else:
+        text = _("A contact can have at most %(limit)s phone numbers.")
+    return text % {"limit": CHANNELS_MAX}
+
+
 def _normalised_rows(errors: _Errors, rows, kind: str) -> list:
     normaliser = normalise.email if kind == "emails" else normalise.phone
+    if sum(1 for row in rows or [] if (row.value or "").strip()) > CHANNELS_MAX:
+        errors.add(kind, too_many_channels_message(kind))
+        return []
     message = (
         _("“%(value)s” is not a valid email address.")
         if kind == "emails"

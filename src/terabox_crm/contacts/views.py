@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from terabox_crm.contacts import forms as contact_forms
 from terabox_crm.contacts import selectors, services
 from terabox_crm.contacts.forms import (
     CompanyForm,
@@ -29,7 +30,6 @@ from terabox_crm.contacts.forms import (
     MergeForm,
     PhoneFormSet,
     SavedViewForm,
-    rows_of,
 )
 from terabox_crm.contacts.models import Company, Contact, SavedView, Source, Stage, Tag
 from terabox_crm.core import policy
@@ -157,8 +157,6 @@ def global_search(request):
 # --- One contact --------------------------------------------------------------------------
 
 
-@permission_required("contacts.view")
-@require_http_methods(["GET"])
 def _activities(request, **record) -> dict:
     """The activities of the record and where to log a new one (activities app)."""
     from terabox_crm.activities import selectors as activity_selectors
@@ -173,6 +171,8 @@ def _activities(request, **record) -> dict:
     }
 
 
+@permission_required("contacts.view")
+@require_http_methods(["GET"])
 def contact_detail(request, contact_id):
     contact = _contact(request, contact_id)
     membership = request.membership
@@ -190,10 +190,37 @@ def contact_detail(request, contact_id):
     )
 
 
+# Submit buttons that add or remove an email/phone row without the page's script.
+_ROW_BUTTONS = {"emails": ("add_email", "remove_email"), "phones": ("add_phone", "remove_phone")}
+
+
+def _row_edit(post) -> dict | None:
+    """``{prefix: {"add": True} or {"remove": i}}`` when an "Add"/"Remove" row
+    button sent the form, else ``None``."""
+    for prefix, (add, remove) in _ROW_BUTTONS.items():
+        if add in post:
+            return {prefix: {"add": True}}
+        if remove in post:
+            try:
+                return {prefix: {"remove": int(post[remove])}}
+            except ValueError:
+                return {prefix: {}}
+    return None
+
+
 def _contact_form_page(request, *, contact=None):
     """Create (``contact`` None) or edit, with email and phone formsets."""
     membership = request.membership
-    if request.method == "POST":
+    row_edit = _row_edit(request.POST) if request.method == "POST" else None
+    if row_edit is not None:
+        # An "Add"/"Remove" row button (no script): show the form again as
+        # typed, with the row added or removed; nothing is checked or saved.
+        form = ContactForm(
+            initial=ContactForm.initial_from_post(request.POST), membership=membership
+        )
+        emails = EmailFormSet.edited(request.POST, prefix="emails", **row_edit.get("emails", {}))
+        phones = PhoneFormSet.edited(request.POST, prefix="phones", **row_edit.get("phones", {}))
+    elif request.method == "POST":
         form = ContactForm(request.POST, membership=membership)
         emails = EmailFormSet(request.POST, prefix="emails")
         phones = PhoneFormSet(request.POST, prefix="phones")
@@ -221,10 +248,10 @@ def _contact_form_page(request, *, contact=None):
             ],
         )
     status, loose, duplicates = 200, [], []
-    if request.method == "POST":
+    if request.method == "POST" and row_edit is None:
         status = 400
         if form.is_valid() and emails.is_valid() and phones.is_valid():
-            email_rows, phone_rows = rows_of(emails, "emails"), rows_of(phones, "phones")
+            email_rows, phone_rows = emails.rows(), phones.rows()
             checked = form.to_data(
                 list(form.cleaned_data.get("tags") or []), email_rows, phone_rows
             )
@@ -415,6 +442,21 @@ def company_list(request):
             "tags": Tag.objects.filter(workspace_id=membership.workspace_id),
             "can_add": policy.can(membership, "companies.add"),
         },
+    )
+
+
+@permission_required("companies.view")
+@require_http_methods(["GET"])
+def company_picker(request):
+    """The contact form's company matches for what is typed (an htmx fragment):
+    at most ``PICKER_LIMIT`` companies of this workspace the user may read,
+    found by whole words of the name like the company list's search."""
+    query = (request.GET.get("company_name") or request.GET.get("q") or "").strip()[:200]
+    matches = selectors.company_matches(request.membership, query, limit=contact_forms.PICKER_LIMIT)
+    return render(
+        request,
+        "contacts/partials/_company_options.html",
+        {"matches": matches, "query": query, "limit": contact_forms.PICKER_LIMIT},
     )
 
 

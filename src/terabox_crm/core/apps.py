@@ -22,6 +22,11 @@ class CoreConfig(AppConfig):
         events.register("core.member.capabilities_changed", _("Member capabilities changed"))
         events.register("core.member.removed", _("Member removed"))
         events.register("core.member.left", _("Member left the workspace"))
+        events.register("core.member.team_changed", _("Member moved to another team"))
+        events.register("core.team.created", _("Team created"))
+        events.register("core.team.renamed", _("Team renamed"))
+        events.register("core.team.deleted", _("Team deleted"))
+        events.register("core.workspace.record_visibility_changed", _("Record visibility changed"))
         # Security events (S7). core owns the policy, so it owns the denial event
         # every app records through core.decorators / core.services.
         events.register("security.permission.denied", _("Permission denied"))

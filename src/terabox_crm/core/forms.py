@@ -13,7 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.core.models import Workspace
 from terabox_crm.core.roles import Role
-from terabox_crm.core.services import DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH
+from terabox_crm.core.services import (
+    DISPLAY_NAME_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    TEAM_NAME_MAX_LENGTH,
+)
 
 NAME_MAX_LENGTH = Workspace._meta.get_field("name").max_length
 
@@ -83,6 +87,36 @@ class SignUpForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     password1 = forms.CharField(
+class TeamForm(forms.Form):
+    name = forms.CharField(
+        label=_("Team name"),
+        max_length=TEAM_NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class MemberTeamForm(forms.Form):
+    """The team select of one member: the workspace's teams, or none. A team id
+    of another workspace is not a choice, so it is a form error."""
+
+    team = forms.ChoiceField(
+        label=_("Team"),
+        required=False,
+        # Not Django's message, which repeats the value sent back to the sender.
+        error_messages={"invalid_choice": _("Choose one of the offered teams.")},
+    )
+
+    def __init__(self, *args, teams, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams = {str(team.pk): team for team in teams}
+        self.fields["team"].choices = [("", _("No team"))] + [
+            (pk, team.name) for pk, team in self.teams.items()
+        ]
+
+    def clean_team(self):
+        return self.teams.get(self.cleaned_data.get("team") or "")
+
+
         label=_("Password"),
         strip=False,
         max_length=4096,  # longer than any policy allows; the validator gives the clear message

@@ -114,6 +114,23 @@ def can_grant_capability(membership, capability: str) -> bool:
     return can(membership, "members.manage") and RANK[membership.role] >= RANK[Role.ADMIN]
 
 
+def can_assign_team(membership, target) -> bool:
+    """Whether ``membership`` may put the member ``target`` into a team (or take
+    them out of one).
+
+    A team decides whose records a member edits and, when the workspace reads
+    records by team, whose records they read; so the rank rule of every other
+    change to a member applies: owners assign anyone, admins members below them.
+    """
+    if membership is None or target is None:
+        return False
+    if not can(membership, "teams.manage", target):
+        return False
+    if membership.role == Role.OWNER:
+        return True
+    return RANK[target.role] < RANK[membership.role]
+
+
 def can_change_member(membership, target) -> bool:
     """Whether ``membership`` may change or remove the member ``target``.
 
@@ -146,6 +163,29 @@ register(
     "members.manage",
     at_least(Role.ADMIN),
     _("Invite members, change roles and remove members (below one's own role)"),
+    exposes_personal_data=True,
+)
+register(
+    "teams.view",
+    at_least(Role.VIEWER),
+    _("See the teams of the workspace, how many members each has, and who reads which records"),
+)
+register(
+    "teams.manage",
+    at_least(Role.ADMIN),
+    _(
+        "Create, rename and delete teams and put members into them, which decides whose "
+        "records a member edits and, with team visibility, reads"
+    ),
+    exposes_personal_data=True,
+)
+register(
+    "workspace.record_visibility",
+    at_least(Role.OWNER),
+    _(
+        "Decide whether every member reads every record or members read only their own "
+        "and their team's records"
+    ),
     exposes_personal_data=True,
 )
 register(

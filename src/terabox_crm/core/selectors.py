@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models import Count
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from terabox_crm.core.models import Invitation, Membership, Workspace
+from terabox_crm.core.models import Invitation, Membership, Team, Workspace
 from terabox_crm.core.roles import RANK, Role
 
 
@@ -58,9 +59,16 @@ def members_of(workspace: Workspace) -> list[Membership]:
     """The members of ``workspace``, highest role first, then by joining date."""
     with scope(workspace=workspace):
         members = list(
-            Membership.objects.select_related("user", "workspace").order_by("created_at")
+            Membership.objects.select_related("user", "workspace", "team").order_by("created_at")
         )
     return sorted(members, key=lambda m: -RANK.get(m.role, 0))
+
+
+def teams_of(workspace: Workspace) -> list[Team]:
+    """The teams of ``workspace`` by name, each with ``member_count``, in one query
+    (a workspace has at most ``services.MAX_TEAMS``)."""
+    with scope(workspace=workspace):
+        return list(Team.objects.annotate(member_count=Count("memberships")).order_by("name"))
 
 
 def owner_count(workspace: Workspace) -> int:

@@ -27,6 +27,20 @@ urlpatterns = [
         name="member_remove",
     ),
     path(
+        "workspace/members/<uuid:membership_id>/team/",
+        views.member_set_team,
+        name="member_team",
+    ),
+    path("workspace/teams/", views.team_list, name="teams"),
+    path("workspace/teams/new/", views.team_create, name="team_create"),
+    path("workspace/teams/<uuid:team_id>/rename/", views.team_rename, name="team_rename"),
+    path("workspace/teams/<uuid:team_id>/delete/", views.team_delete, name="team_delete"),
+    path(
+        "workspace/record-visibility/",
+        views.record_visibility,
+        name="record_visibility",
+    ),
+    path(
         "workspace/invitations/<uuid:invitation_id>/revoke/",
         views.invitation_revoke,
         name="invitation_revoke",

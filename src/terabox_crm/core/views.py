@@ -37,12 +37,14 @@ from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.forms import (
     CapabilitiesForm,
     InviteForm,
+    MemberTeamForm,
     SignUpForm,
+    TeamForm,
     WorkspaceCreateForm,
     WorkspaceSettingsForm,
 )
 from terabox_crm.core.middleware import WorkspaceMiddleware
-from terabox_crm.core.models import Invitation, Membership
+from terabox_crm.core.models import Invitation, Membership, RecordVisibility, Team
 from terabox_crm.core.roles import Capability, Role
 
 
@@ -169,6 +171,7 @@ def _members_page(request, *, invite_form=None, error: PolicyError | None = None
             grantable=grantable, initial={"language": request.LANGUAGE_CODE or "ja"}
         )
     now = timezone.now()
+                "can_assign_team": policy.can_assign_team(me, member),
     invitations = []
     if manage:
         for invitation in selectors.pending_invitations(workspace):
@@ -197,8 +200,11 @@ def _members_page(request, *, invite_form=None, error: PolicyError | None = None
 
 @permission_required("members.view")
 @require_http_methods(["GET"])
+    teams = selectors.teams_of(workspace) if policy.can(me, "teams.view") else []
 def member_list(request):
     return _members_page(request)
+        "teams": teams,
+        "manage_teams": policy.can(me, "teams.manage"),
 
 
 @permission_required("members.manage")
@@ -333,6 +339,25 @@ def workspace_leave(request):
 
 def _invite_page(request, token, invitation, *, form=None, error=None, status=200):
     state = selectors.invitation_state(invitation) if invitation else "unknown"
+@permission_required("teams.manage")
+@require_POST
+@step_up_required
+def member_set_team(request, membership_id):
+    target = _target_member(membership_id)
+    form = MemberTeamForm(request.POST, teams=selectors.teams_of(request.workspace))
+    if not form.is_valid():
+        error = PolicyError(form.errors["team"][0], code="invalid_team", status=400)
+        return _members_page(request, error=error, status=400)
+    try:
+        services.member_set_team(
+            actor=request.user, membership=target, team=form.cleaned_data["team"]
+        )
+    except PolicyError as exc:
+        return _members_page(request, error=exc, status=exc.status)
+    messages.success(request, _("Team saved."))
+    return redirect("core:members")
+
+
     context = {
         "token": token,
         "invitation": invitation,
@@ -345,6 +370,141 @@ def _invite_page(request, token, invitation, *, form=None, error=None, status=20
         user = request.user
         if user.is_authenticated:
             if email_index_of(user.email) != invitation.email_index:
+# --- Teams and record visibility ---------------------------------------------------------
+
+
+def _visibility_options(current: str) -> list[dict]:
+    """The two record-visibility choices with what each means, for the teams page."""
+    explanations = {
+        RecordVisibility.WORKSPACE: _(
+            "Everybody in the workspace, viewers included, reads every contact, company, "
+            "deal, task and ticket. Members and managers still edit only the records they "
+            "own or that belong to their team."
+        ),
+        RecordVisibility.TEAM: _(
+            "Owners and admins read every record. Managers, members and viewers read only "
+            "the records they own and those that belong to their team; someone without a "
+            "team reads only their own records."
+        ),
+    }
+    return [
+        {
+            "value": value,
+            "label": label,
+            "explanation": explanations[value],
+            "current": value == current,
+        }
+        for value, label in RecordVisibility.choices
+    ]
+
+
+def _teams_page(request, *, create_form=None, error: PolicyError | None = None, status=200):
+    me = request.membership
+    workspace = request.workspace
+    manage = policy.can(me, "teams.manage")
+    context = {
+        "teams": selectors.teams_of(workspace),
+        "manage": manage,
+        "create_form": create_form or (TeamForm() if manage else None),
+        "max_teams": services.MAX_TEAMS,
+        "error": error,
+        "visibility_options": _visibility_options(workspace.record_visibility),
+        "change_visibility": policy.can(me, "workspace.record_visibility"),
+    }
+    return render(request, "core/teams.html", context, status=status)
+
+
+def _target_team(team_id) -> Team:
+    return get_object_or_404(Team.objects.select_related("workspace"), pk=team_id)
+
+
+@permission_required("teams.view")
+@require_http_methods(["GET"])
+def team_list(request):
+    return _teams_page(request)
+
+
+@permission_required("teams.manage")
+@require_POST
+def team_create(request):
+    form = TeamForm(request.POST)
+    if not form.is_valid():
+        return _teams_page(request, create_form=form, status=400)
+    try:
+        team = services.team_create(
+            actor=request.user, workspace=request.workspace, name=form.cleaned_data["name"]
+        )
+    except PolicyError as exc:
+        form.add_error("name", exc)
+        return _teams_page(request, create_form=form, status=exc.status)
+    messages.success(
+        request,
+        _("Team %(name)s created. Put members into it on the Members page.") % {"name": team.name},
+    )
+    return redirect("core:teams")
+
+
+@permission_required("teams.manage")
+@require_POST
+def team_rename(request, team_id):
+    team = _target_team(team_id)
+    form = TeamForm(request.POST)
+    if not form.is_valid():
+        error = PolicyError(form.errors["name"][0], code="invalid_name", status=400)
+        return _teams_page(request, error=error, status=400)
+    try:
+        services.team_rename(actor=request.user, team=team, name=form.cleaned_data["name"])
+    except PolicyError as exc:
+        return _teams_page(request, error=exc, status=exc.status)
+    messages.success(request, _("Team renamed."))
+    return redirect("core:teams")
+
+
+@permission_required("teams.manage")
+@require_http_methods(["GET", "POST"])
+def team_delete(request, team_id):
+    """GET: what deleting the team does, and a button; POST: delete it."""
+    team = _target_team(team_id)
+    if request.method == "GET":
+        context = {
+            "team": team,
+            "member_count": Membership.objects.filter(team=team).count(),
+            "team_visibility": request.workspace.record_visibility == RecordVisibility.TEAM,
+        }
+        return render(request, "core/team_delete.html", context)
+    try:
+        members = services.team_delete(actor=request.user, team=team)
+    except PolicyError as exc:
+        return _teams_page(request, error=exc, status=exc.status)
+    messages.success(
+        request,
+        ngettext(
+            "Team deleted. Its %(count)d member has no team now.",
+            "Team deleted. Its %(count)d members have no team now.",
+            members,
+        )
+        % {"count": members},
+    )
+    return redirect("core:teams")
+
+
+@permission_required("workspace.record_visibility")
+@require_POST
+@step_up_required
+def record_visibility(request):
+    # The raw value goes to the service, which refuses (and records) a tampered one.
+    try:
+        services.workspace_set_record_visibility(
+            actor=request.user,
+            workspace=request.workspace,
+            visibility=request.POST.get("record_visibility", ""),
+        )
+    except PolicyError as exc:
+        return _teams_page(request, error=exc, status=exc.status)
+    messages.success(request, _("Record visibility saved."))
+    return redirect("core:teams")
+
+
                 context["mode"] = "wrong_email"
                 status = max(status, 403)
             elif selectors.membership_in(invitation.workspace, user) is not None:

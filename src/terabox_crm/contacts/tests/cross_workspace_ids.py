@@ -26,6 +26,15 @@ def foreign_company(foreign) -> ForeignId:
     return ForeignId(company.pk, identifying=(FOREIGN_COMPANY,))
 
 
+# URLs without ids in their path that take a company's id or name in the query
+# string; the walker fills path parameters only, so test_cross_workspace.py
+# asks these with the foreign company (made by ``foreign_company``).
+QUERY_URLS = {
+    "companies:picker": lambda company: {"company_name": FOREIGN_COMPANY},
+    "contacts:create": lambda company: {"company": str(company.value)},
+}
+
+
 @param("saved_view_id")
 def foreign_saved_view(foreign) -> ForeignId:
     with scope(workspace=foreign.workspace):

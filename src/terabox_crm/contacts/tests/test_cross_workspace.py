@@ -1,7 +1,12 @@
 """Every contacts/companies URL, tried with another workspace's ids (S6)."""
 
-import pytest
+import re
+from urllib.parse import urlencode
 
+import pytest
+from django.urls import reverse
+
+from terabox_crm.contacts.tests.cross_workspace_ids import QUERY_URLS, foreign_company
 from terabox_crm.testing import cross_workspace
 from terabox_crm.testing.cross_workspace import Foreign
 
@@ -34,3 +39,19 @@ def test_contacts_urls_serve_no_foreign_objects(client, cast, foreign):
         "api:v1:contact-detail",
         "api:v1:company-detail",
     } <= report.names
+
+
+@pytest.mark.parametrize("name", sorted(QUERY_URLS))
+def test_query_string_ids_and_names_find_nothing_foreign(client, cast, foreign, name):
+    from terabox_crm.testing.auth import login
+
+    company = foreign_company(foreign)
+    asked = f"{reverse(name)}?{urlencode(QUERY_URLS[name](company))}"
+    login(client, cast.owner)
+    response = client.get(asked, secure=True, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode().replace(asked, "").replace(asked.replace("&", "&amp;"), "")
+    # The picker's "no company matches …" repeats what was typed.
+    body = re.sub(r'<li class="picker-empty".*?</li>', "", body)
+    for secret in (str(company.value), *company.identifying, cast.globex.name):
+        assert secret not in body

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django_scopes import scopes_disabled
 
-from terabox_crm.core.models import Membership
+from terabox_crm.core.models import Membership, Team
 from terabox_crm.core.roles import Role
 from terabox_crm.testing import factories
 from terabox_crm.testing.cross_workspace import ForeignId, param, public
 
 FOREIGN_INVITEE = "invitee@globex.example"
 FOREIGN_MEMBER = "colleague@globex.example"
+FOREIGN_TEAM = "Globex Secret Squad"
 
 public(
     "core:invite_accept",
@@ -35,3 +36,10 @@ def foreign_invitation(foreign) -> ForeignId:
         foreign.workspace, FOREIGN_INVITEE, Role.ADMIN, invited_by=foreign.owner
     )
     return ForeignId(invitation.pk, identifying=(FOREIGN_INVITEE,))
+
+
+@param("team_id")
+def foreign_team(foreign) -> ForeignId:
+    with scopes_disabled():
+        team = Team.objects.create(workspace=foreign.workspace, name=FOREIGN_TEAM)
+    return ForeignId(team.pk, identifying=(FOREIGN_TEAM,))

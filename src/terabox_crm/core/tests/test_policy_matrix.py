@@ -31,6 +31,9 @@ CORE_MATRIX = {
     "workspace.leave":    ("YYY", "YYY", "YYY", "YYY", "YYY"),
     "members.view":       ("YYY", "YYY", "YYY", "YYY", "YYY"),
     "members.manage":     ("YYY", "YYY", "---", "---", "---"),
+    "teams.view":         ("YYY", "YYY", "YYY", "YYY", "YYY"),
+    "teams.manage":       ("YYY", "YYY", "---", "---", "---"),
+    "workspace.record_visibility": ("YYY", "---", "---", "---", "---"),
     "audit.view":         ("YYY", "YYY", "--Y", "--Y", "--Y"),
     "security.view":      ("YYY", "YYY", "--Y", "--Y", "--Y"),
 }  # fmt: skip
@@ -187,6 +190,21 @@ def test_can_change_member_matrix(changer, acme):
         )
 
 
+@pytest.mark.parametrize("changer", ROLES)
+def test_putting_a_member_into_a_team_follows_the_change_matrix(changer, acme):
+    membership = _membership(acme, changer)
+    for target_role, mark in zip(ROLES, CHANGE_MATRIX[changer], strict=True):
+        target = _membership(acme, target_role)
+        assert policy.can_assign_team(membership, target) is (mark == "Y"), (changer, target_role)
+
+
+def test_cannot_put_a_member_of_another_workspace_into_a_team(acme, globex):
+    assert not policy.can_assign_team(
+        _membership(acme, Role.OWNER), _membership(globex, Role.MEMBER)
+    )
+    assert not policy.can_assign_team(None, _membership(acme, Role.MEMBER))
+
+
 def test_cannot_change_a_member_of_another_workspace(acme, globex):
     assert not policy.can_change_member(
         _membership(acme, Role.OWNER), _membership(globex, Role.MEMBER)
@@ -205,3 +223,4 @@ def test_can_grant_capability_matrix(granter, acme):
 def test_permissions_that_expose_personal_data_say_so():
     exposing = {a for a, p in policy.permissions().items() if p.exposes_personal_data}
     assert {"members.view", "members.manage", "audit.view", "security.view"} <= exposing
+    assert {"teams.manage", "workspace.record_visibility"} <= exposing
