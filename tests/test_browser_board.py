@@ -5,34 +5,11 @@ pipelines and deals) in headless Chromium."""
 
 from __future__ import annotations
 
-import re
-import time
-
 import pytest
 
-from browser import SHOTS, totp
-
-PASSWORD = re.compile(r"password: (\S+)")
+from browser import SHOTS, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def signed_in_page(browser, served):
-    password = PASSWORD.search(served.output).group(1)
-    context = browser.new_context(
-        ignore_https_errors=True, locale="ja-JP", viewport={"width": 1400, "height": 900}
-    )
-    page = context.new_page()
-    page.goto(f"{served.url}/accounts/login/")
-    page.fill("input[name=email]", "demo@example.com")
-    page.fill("input[name=password]", password)
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/accounts/two-factor/enrol/**")
-    secret = page.locator("code.secret").inner_text().strip()
-    page.fill("input[name=code]", totp(secret, time.time()))
-    page.click("main form button[type=submit]")
-    page.locator(".recovery-codes li").first.wait_for()
-    return page
 
 
 def column_of(page, card_name: str) -> str:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from terabox_crm.activities import selectors, services
 from terabox_crm.activities.forms import ActivityForm, TaskForm
-from terabox_crm.core import records
+from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import permission_required, record_denial
 from terabox_crm.web.htmx import is_partial
 
@@ -100,7 +100,7 @@ def activity_delete(request, activity_id):
 
 @permission_required("activities.view")
 def task_list(request):
-    can_add = request.membership.role != "viewer"
+    can_add = policy.can(request.membership, "activities.add")
     form = TaskForm(
         request.POST or None,
         workspace=request.workspace,
