@@ -76,17 +76,6 @@ class CapabilitiesForm(forms.Form):
     auditor = forms.BooleanField(label=_("Auditor"), required=False)
 
 
-class SignUpForm(forms.Form):
-    """Create an account from an invitation. The password policy is the product's
-    own (``AUTH_PASSWORD_VALIDATORS``), for this person's role in the workspace."""
-
-    display_name = forms.CharField(
-        label=_("Your name"),
-        max_length=DISPLAY_NAME_MAX_LENGTH,
-        help_text=_("How your colleagues will see you."),
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    password1 = forms.CharField(
 class TeamForm(forms.Form):
     name = forms.CharField(
         label=_("Team name"),
@@ -117,6 +106,17 @@ class MemberTeamForm(forms.Form):
         return self.teams.get(self.cleaned_data.get("team") or "")
 
 
+class SignUpForm(forms.Form):
+    """Create an account from an invitation. The password policy is the product's
+    own (``AUTH_PASSWORD_VALIDATORS``), for this person's role in the workspace."""
+
+    display_name = forms.CharField(
+        label=_("Your name"),
+        max_length=DISPLAY_NAME_MAX_LENGTH,
+        help_text=_("How your colleagues will see you."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password1 = forms.CharField(
         label=_("Password"),
         strip=False,
         max_length=4096,  # longer than any policy allows; the validator gives the clear message

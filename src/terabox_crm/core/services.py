@@ -845,34 +845,6 @@ def member_remove(*, actor: User, membership: Membership) -> None:
     audit.record("core.member.left" if leaving else "core.member.removed", **event_kwargs)
 
 
-# --- Command line -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OwnerCreated:
-    workspace: Workspace
-    user: User
-    new_user: bool
-
-
-@_refusals_recorded
-@transaction.atomic
-def owner_create(*, email: str, workspace_name: str, password: str) -> OwnerCreated:
-    """Create a workspace and its first owner (``terabox-crm createowner``).
-
-    A new account gets ``password`` after the product's password policy
-    (owners always use two-factor: 12+ characters). An existing account is
-    attached as owner only when ``password`` is its password, so the command
-    cannot be used to take over somebody's account. Recorded on the system
-    chain (the account) and on the new workspace's chain (its creation).
-    """
-    email = _clean_email(email)
-    name = _clean_workspace_name(workspace_name)
-    user = User.objects.filter(email_index=email_index_of(email)).first()
-    new_user = user is None
-    if new_user:
-        user = User()
-        user.set_email(email)
 # --- Teams and record visibility ------------------------------------------------------
 #
 # A team groups members; CRM records (contacts, companies, deals, tasks,
@@ -1128,6 +1100,34 @@ def workspace_set_record_visibility(
     return workspace
 
 
+# --- Command line -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnerCreated:
+    workspace: Workspace
+    user: User
+    new_user: bool
+
+
+@_refusals_recorded
+@transaction.atomic
+def owner_create(*, email: str, workspace_name: str, password: str) -> OwnerCreated:
+    """Create a workspace and its first owner (``terabox-crm createowner``).
+
+    A new account gets ``password`` after the product's password policy
+    (owners always use two-factor: 12+ characters). An existing account is
+    attached as owner only when ``password`` is its password, so the command
+    cannot be used to take over somebody's account. Recorded on the system
+    chain (the account) and on the new workspace's chain (its creation).
+    """
+    email = _clean_email(email)
+    name = _clean_workspace_name(workspace_name)
+    user = User.objects.filter(email_index=email_index_of(email)).first()
+    new_user = user is None
+    if new_user:
+        user = User()
+        user.set_email(email)
         probe = Workspace(name=name, slug="")
         validate_password(password, password_subject_for(user, probe, Role.OWNER))
         user.set_password(password)

@@ -154,6 +154,7 @@ def _member_rows(me: Membership, members: list[Membership]) -> list[dict]:
                 "can_change_capabilities": can_change
                 and all(policy.can_grant_capability(me, cap) for cap in Capability.values),
                 "can_remove": can_change and not last_owner and member.pk != me.pk,
+                "can_assign_team": policy.can_assign_team(me, member),
                 "last_owner": last_owner,
             }
         )
@@ -171,7 +172,6 @@ def _members_page(request, *, invite_form=None, error: PolicyError | None = None
             grantable=grantable, initial={"language": request.LANGUAGE_CODE or "ja"}
         )
     now = timezone.now()
-                "can_assign_team": policy.can_assign_team(me, member),
     invitations = []
     if manage:
         for invitation in selectors.pending_invitations(workspace):
@@ -183,8 +183,11 @@ def _members_page(request, *, invite_form=None, error: PolicyError | None = None
                 }
             )
     rows = _member_rows(me, members)
+    teams = selectors.teams_of(workspace) if policy.can(me, "teams.view") else []
     context = {
         "rows": rows,
+        "teams": teams,
+        "manage_teams": policy.can(me, "teams.manage"),
         "show_two_factor": any(row["two_factor"] is not None for row in rows),
         "manage": manage,
         "invitations": invitations,
@@ -200,11 +203,8 @@ def _members_page(request, *, invite_form=None, error: PolicyError | None = None
 
 @permission_required("members.view")
 @require_http_methods(["GET"])
-    teams = selectors.teams_of(workspace) if policy.can(me, "teams.view") else []
 def member_list(request):
     return _members_page(request)
-        "teams": teams,
-        "manage_teams": policy.can(me, "teams.manage"),
 
 
 @permission_required("members.manage")
@@ -322,23 +322,6 @@ def member_remove(request, membership_id):
     return redirect("core:members")
 
 
-@permission_required("workspace.leave")
-@require_POST
-def workspace_leave(request):
-    try:
-        services.member_remove(actor=request.user, membership=request.membership)
-    except PolicyError as exc:
-        return _members_page(request, error=exc, status=exc.status)
-    request.session.pop(WorkspaceMiddleware.SESSION_KEY, None)
-    messages.success(request, _("You have left the workspace."))
-    return redirect("web:home")
-
-
-# --- The invite page (public) --------------------------------------------------------------
-
-
-def _invite_page(request, token, invitation, *, form=None, error=None, status=200):
-    state = selectors.invitation_state(invitation) if invitation else "unknown"
 @permission_required("teams.manage")
 @require_POST
 @step_up_required
@@ -358,18 +341,18 @@ def member_set_team(request, membership_id):
     return redirect("core:members")
 
 
-    context = {
-        "token": token,
-        "invitation": invitation,
-        "state": state,
-        "error": error,
-        "form": None,
-        "mode": "closed",
-    }
-    if state == "pending":
-        user = request.user
-        if user.is_authenticated:
-            if email_index_of(user.email) != invitation.email_index:
+@permission_required("workspace.leave")
+@require_POST
+def workspace_leave(request):
+    try:
+        services.member_remove(actor=request.user, membership=request.membership)
+    except PolicyError as exc:
+        return _members_page(request, error=exc, status=exc.status)
+    request.session.pop(WorkspaceMiddleware.SESSION_KEY, None)
+    messages.success(request, _("You have left the workspace."))
+    return redirect("web:home")
+
+
 # --- Teams and record visibility ---------------------------------------------------------
 
 
@@ -505,6 +488,23 @@ def record_visibility(request):
     return redirect("core:teams")
 
 
+# --- The invite page (public) --------------------------------------------------------------
+
+
+def _invite_page(request, token, invitation, *, form=None, error=None, status=200):
+    state = selectors.invitation_state(invitation) if invitation else "unknown"
+    context = {
+        "token": token,
+        "invitation": invitation,
+        "state": state,
+        "error": error,
+        "form": None,
+        "mode": "closed",
+    }
+    if state == "pending":
+        user = request.user
+        if user.is_authenticated:
+            if email_index_of(user.email) != invitation.email_index:
                 context["mode"] = "wrong_email"
                 status = max(status, 403)
             elif selectors.membership_in(invitation.workspace, user) is not None:
