@@ -103,6 +103,9 @@ class _RecordForm(forms.Form):
         self.fields["owner"].choices = _owner_choices(membership)
         self.fields["team"].choices = _team_choices(membership)
         self.fields["tags"].choices = _tag_choices(membership)
+        if not self.fields["tags"].choices:
+            # No tags yet: no empty checkbox list, only "New tags".
+            self.fields["tags"].widget = forms.MultipleHiddenInput()
 
     def clean_notes(self):
         notes = self.cleaned_data["notes"]

@@ -144,6 +144,10 @@ class Seeded:
     deals: int = 0
 
 
+# Tags a sales team would use: key accounts, an event's leads, a newsletter.
+DEMO_TAGS = ["重要顧客", "展示会2026", "ニュースレター", "Partner"]
+
+
 def seed(workspace, owner) -> Seeded:
     """Fill a freshly created demo workspace (call once, inside its transaction)."""
     from terabox_crm.activities import services as activity_services
@@ -174,6 +178,10 @@ def seed(workspace, owner) -> Seeded:
                 )
             )
         result.companies = len(companies)
+        tags = [
+            contact_services.tag_get_or_create(membership=membership, name=name)
+            for name in DEMO_TAGS
+        ]
         people = []
         for index, (family, given, fkana, gkana, email, phone, company, title, stage) in enumerate(
             PEOPLE
@@ -193,6 +201,8 @@ def seed(workspace, owner) -> Seeded:
                         owner_id=owner_membership.user_id,
                         emails=[contact_services.EmailIn(email, is_primary=True)],
                         phones=[contact_services.PhoneIn(phone, is_primary=True)],
+                        tag_ids=[tags[index % len(tags)].pk]
+                        + ([tags[0].pk] if index % 4 == 0 else []),
                     ),
                 )
             )

@@ -511,3 +511,16 @@ def test_a_pick_is_kept_when_the_form_comes_back_with_other_errors(client, cast)
     assert f'name="company" id="id_company" value="{company.pk}"' in body
     assert 'name="company_name" id="id_company_name" value="Tera Box"' in body
     assert 'name="company_pick"' not in body
+
+
+def test_the_tags_list_appears_only_once_the_workspace_has_tags(client, cast):
+    login(client, cast.member)
+    url = reverse("contacts:create")
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'name="tags"' not in html
+    assert 'name="new_tags"' in html
+    with scope(workspace=cast.acme):
+        services.tag_get_or_create(membership=member_of(cast.acme, cast.member), name="VIP")
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'type="checkbox" name="tags"' in html
+    assert "VIP" in html
