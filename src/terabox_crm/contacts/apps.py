@@ -54,3 +54,21 @@ class ContactsConfig(AppConfig):
             search_index.register(domain, expected_rows=1_000_000)
         for domain in search.COMPANY_DOMAINS:
             search_index.register(domain, expected_rows=100_000)
+        # Prefix terms (typeahead, a workspace option): about four name tokens
+        # per contact (family, given and their readings), two per company.
+        search_index.register_prefixes(search.CONTACT_NAME, expected_terms=4_000_000)
+        search_index.register_prefixes(search.COMPANY_NAME, expected_terms=200_000)
+        from terabox_crm.contacts.models import Company, Contact
+
+        search_index.register_prefix_source(
+            "contacts.company",
+            domain=search.COMPANY_NAME,
+            model=Company,
+            tokens=search.company_name_tokens,
+        )
+        search_index.register_prefix_source(
+            "contacts.contact",
+            domain=search.CONTACT_NAME,
+            model=Contact,
+            tokens=search.contact_name_tokens,
+        )

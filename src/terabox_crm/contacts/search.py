@@ -14,9 +14,16 @@ A term is a truncated keyed hash: it finds *candidates*. Callers decrypt the
 candidates and compare plaintext (``matches_*``), so truncation's false
 positives never reach a user. Terms are written by the services in the same
 transaction as the values.
+
+When the workspace turned on prefix search (``Workspace.name_prefix_search``,
+off by default), the name tokens of contacts and companies also get prefix
+terms (``search_index.replace_prefixes``), and ``matching_prefixes`` finds
+rows whose tokens start with what was typed (typeahead).
 """
 
 from __future__ import annotations
+
+from django.db.models import Q
 
 from terabox_crm.crypto import normalise, search_index
 
@@ -59,12 +66,18 @@ def index_contact(contact, *, emails: list[str], phones: list[str]) -> None:
     ws = contact.workspace_id
     search_index.replace(ws, CONTACT_EMAIL, contact.pk, [_safe(normalise.email, e) for e in emails])
     search_index.replace(ws, CONTACT_PHONE, contact.pk, [_safe(normalise.phone, p) for p in phones])
-    search_index.replace(ws, CONTACT_NAME, contact.pk, contact_name_tokens(contact))
+    tokens = contact_name_tokens(contact)
+    search_index.replace(ws, CONTACT_NAME, contact.pk, tokens)
+    if search_index.prefixes_on(ws):
+        search_index.replace_prefixes(ws, CONTACT_NAME, {contact.pk: tokens})
 
 
 def index_company(company) -> None:
     ws = company.workspace_id
-    search_index.replace(ws, COMPANY_NAME, company.pk, company_name_tokens(company))
+    tokens = company_name_tokens(company)
+    search_index.replace(ws, COMPANY_NAME, company.pk, tokens)
+    if search_index.prefixes_on(ws):
+        search_index.replace_prefixes(ws, COMPANY_NAME, {company.pk: tokens})
     phones = [_safe(normalise.phone, company.phone)] if company.phone else []
     search_index.replace(ws, COMPANY_PHONE, company.pk, phones)
 
@@ -78,6 +91,27 @@ def matching(queryset, workspace_id, domain: str, values: list[str]):
     for value in values:
         queryset = queryset.filter(pk__in=search_index.candidates(workspace_id, domain, value))
     return queryset
+
+
+def matching_prefixes(queryset, workspace_id, domain: str, tokens: list[str]):
+    """``queryset`` narrowed to rows with, for *every* query token, a name token
+    that is it or (long enough) starts with it. Whole-token terms are asked
+    too, so a token too short for a prefix, or a row whose prefix terms the
+    job has not written yet, is still found by its whole token. Compare the
+    decrypted rows with ``has_prefixes``."""
+    if not tokens:
+        return queryset.none()
+    for token in tokens:
+        condition = Q(pk__in=search_index.candidates(workspace_id, domain, token))
+        prefixed = search_index.prefix_candidates(workspace_id, domain, token)
+        if prefixed is not None:
+            condition |= Q(pk__in=prefixed)
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+def has_prefixes(have: set[str], tokens: list[str]) -> bool:
+    return all(search_index.prefix_matches(have, token) for token in tokens)
 
 
 def candidate_ids(workspace_id, domain: str, values: list[str]):

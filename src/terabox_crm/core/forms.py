@@ -42,6 +42,17 @@ class WorkspaceSettingsForm(forms.Form):
             "officers and auditors always use two-factor."
         ),
     )
+    name_prefix_search = forms.BooleanField(
+        label=_("Find names by their first letters as you type (prefix search)"),
+        required=False,
+        help_text=_(
+            "Off by default. When on, the search box suggests 山田 for やま and Smith for "
+            "smi. To do so the database stores search terms for the first 2 to 6 letters "
+            "of every name: someone who steals the database (a backup, for example) could "
+            "then work out many names without the encryption key. Turning it off deletes "
+            "those terms."
+        ),
+    )
 
 
 class InviteForm(forms.Form):

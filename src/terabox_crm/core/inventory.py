@@ -25,4 +25,11 @@ non_personal(
     why="blind index, language and role codes, token hash",
 )
 non_personal("core.Workspace", "record_visibility", why="visibility rule code")
+non_personal(
+    "core.Workspace",
+    "name_prefix_search",
+    "name_prefix_progress",
+    "name_prefix_changed_at",
+    why="a search option, and its job's row counts and cursor (a row id)",
+)
 non_personal("core.Team", "name", why="the name of a team of the organisation, not a person")

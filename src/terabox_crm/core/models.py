@@ -43,6 +43,15 @@ class Workspace(models.Model):
         choices=RecordVisibility.choices,
         default=RecordVisibility.WORKSPACE,
     )
+    # Typeahead on names (issue 3): prefix terms beside the whole-token ones.
+    # Off by default, it leaks more (docs/decisions/0005-blind-index-leakage.md).
+    name_prefix_search = models.BooleanField(_("prefix search on names"), default=False)
+    # The job that makes the prefix terms match the setting (built when on,
+    # deleted when off): ``{"done": bool, "sources": {label: {"cursor", "done"}},
+    # "rows": n, "at": iso time}``; ``{}`` when nothing was ever asked
+    # (crypto/search_index.py). ``changed_at`` tells a job it was superseded.
+    name_prefix_progress = models.JSONField(default=dict, blank=True)
+    name_prefix_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -231,33 +231,54 @@ def workspace_create(*, actor: User, name: str) -> Workspace:
 @_refusals_recorded
 @transaction.atomic
 def workspace_update_settings(
-    *, actor: User, workspace: Workspace, name: str, mfa_required_for_all: bool
+    *,
+    actor: User,
+    workspace: Workspace,
+    name: str,
+    mfa_required_for_all: bool,
+    name_prefix_search: bool | None = None,
 ) -> Workspace:
-    """Rename the workspace and decide whether two-factor is required of everyone.
+    """Rename the workspace, decide whether two-factor is required of everyone
+    and whether names are searchable by prefix (typeahead).
 
     Owners only. Relaxing two-factor (members and viewers may then sign in
-    with a password of 15+ characters alone, S14) is sensitive: the view asks
+    with a password of 15+ characters alone, S14) and turning prefix search
+    on (its terms leak much more about names to whoever reads the database,
+    docs/decisions/0005-blind-index-leakage.md) are sensitive: the view asks
     for step-up first. Owners, admins, managers, privacy officers and auditors
     keep two-factor whatever this says (``Workspace.requires_mfa_for``).
+    Changing prefix search starts the job that builds or deletes the prefix
+    terms once the change is committed (``None`` leaves it as it is).
     """
     attempted = "core.workspace.settings"
     membership = _acting_membership(actor, workspace, attempted=attempted)
     _require(membership, "workspace.settings", workspace, attempted=attempted)
     name = _clean_workspace_name(name)
     workspace = Workspace.objects.select_for_update(of=("self",)).get(pk=workspace.pk)
-    before = {"name": workspace.name, "mfa_required_for_all": workspace.mfa_required_for_all}
+    before = {
+        "name": workspace.name,
+        "mfa_required_for_all": workspace.mfa_required_for_all,
+        "name_prefix_search": workspace.name_prefix_search,
+    }
     workspace.name = name
     workspace.mfa_required_for_all = bool(mfa_required_for_all)
+    if name_prefix_search is not None:
+        workspace.name_prefix_search = bool(name_prefix_search)
     changed = [field for field, value in before.items() if getattr(workspace, field) != value]
     if not changed:
         return workspace
-    workspace.save(update_fields=changed)
+    if "name_prefix_search" in changed:
+        workspace.name_prefix_changed_at = timezone.now()
+        workspace.name_prefix_progress = {"done": False}
+        workspace.save(update_fields=[*changed, "name_prefix_changed_at", "name_prefix_progress"])
+        workspace_id = str(workspace.pk)
+        transaction.on_commit(lambda: _sync_name_prefixes(workspace_id))
+    else:
+        workspace.save(update_fields=changed)
     payload: dict = {"changed": changed}
-    if "mfa_required_for_all" in changed:
-        payload["mfa_required_for_all"] = {
-            "before": before["mfa_required_for_all"],
-            "after": workspace.mfa_required_for_all,
-        }
+    for field in ("mfa_required_for_all", "name_prefix_search"):
+        if field in changed:
+            payload[field] = {"before": before[field], "after": getattr(workspace, field)}
     audit.record(
         "core.workspace.settings_changed",
         actor=actor,
@@ -266,6 +287,13 @@ def workspace_update_settings(
         payload=payload,
     )
     return workspace
+
+
+def _sync_name_prefixes(workspace_id: str) -> None:
+    # The job worker builds (on) or deletes (off) the prefix terms in batches.
+    from terabox_crm.crypto import tasks
+
+    tasks.sync_name_prefixes(workspace_id)
 
 
 # --- Invitations ----------------------------------------------------------------------

@@ -100,10 +100,11 @@ def workspace_settings(request):
         if form.is_valid():
             relaxing = (
                 workspace.mfa_required_for_all and not form.cleaned_data["mfa_required_for_all"]
-            )
+            ) or (not workspace.name_prefix_search and form.cleaned_data["name_prefix_search"])
             if relaxing:
-                # Letting members and viewers in without two-factor is a
-                # security change: it needs a fresh step-up (S4).
+                # Letting members and viewers in without two-factor, or storing
+                # prefix terms of names, is a security change: it needs a fresh
+                # step-up (S4).
                 return step_up_required(_save_settings)(request, form)
             return _save_settings(request, form)
         status = 400
@@ -112,10 +113,20 @@ def workspace_settings(request):
             initial={
                 "name": workspace.name,
                 "mfa_required_for_all": workspace.mfa_required_for_all,
+                "name_prefix_search": workspace.name_prefix_search,
             }
         )
         status = 200
-    return render(request, "core/settings.html", {"form": form}, status=status)
+    return render(request, "core/settings.html", _settings_context(workspace, form), status=status)
+
+
+def _settings_context(workspace, form) -> dict:
+    progress = workspace.name_prefix_progress or {}
+    return {
+        "form": form,
+        "prefix_job_pending": bool(progress) and not progress.get("done"),
+        "prefix_job_rows": progress.get("rows", 0),
+    }
 
 
 def _save_settings(request, form):
@@ -125,10 +136,16 @@ def _save_settings(request, form):
             workspace=request.workspace,
             name=form.cleaned_data["name"],
             mfa_required_for_all=form.cleaned_data["mfa_required_for_all"],
+            name_prefix_search=form.cleaned_data["name_prefix_search"],
         )
     except PolicyError as exc:
         form.add_error(None, exc)
-        return render(request, "core/settings.html", {"form": form}, status=exc.status)
+        return render(
+            request,
+            "core/settings.html",
+            _settings_context(request.workspace, form),
+            status=exc.status,
+        )
     messages.success(request, _("Workspace settings saved."))
     return redirect("core:settings")
 

@@ -17,3 +17,5 @@ class CryptoConfig(AppConfig):
             "crypto.keys.reencrypted", _("Data re-encrypted under the new encryption key")
         )
         events.register("crypto.keys.destroyed", _("Unused old encryption key destroyed"))
+        events.register("crypto.search.prefixes_built", _("Prefix search terms of names built"))
+        events.register("crypto.search.prefixes_deleted", _("Prefix search terms of names deleted"))

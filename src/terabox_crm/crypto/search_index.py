@@ -7,24 +7,44 @@ normalised value or name token, and ``object_id`` the row. A search computes
 the term, fetches candidate ids by index, and the caller decrypts the
 candidates and compares plaintext, so truncation's false positives never
 reach a user. Nothing here knows the CRM's models.
+
+Prefix terms (typeahead on names) are a workspace option, off by default,
+because they leak much more (docs/decisions/0005-blind-index-leakage.md §3).
+When on, each name token also gets one term per prefix length in a domain of
+its own (``<domain>.prefix<n>``), written beside the whole-token term by the
+domain app's indexing code and, for rows that existed before, by a resumable
+batched job (``sync_prefixes``); turning the option off deletes them all.
+Domain apps declare which rows and tokens have prefixes with
+``register_prefix_source``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.apps import apps
+from django.db import connection, transaction
+from django.utils import timezone
 
 from terabox_crm.crypto import blind_index
 from terabox_crm.crypto.models import SearchTerm
+
+log = logging.getLogger(__name__)
 
 # Index length per domain: set from the expected rows of one workspace
 # (docs/decisions/0005-blind-index-leakage.md). Registered by domain apps.
 _bits: dict[str, int] = {}
 
 
-def register(domain: str, *, expected_rows: int) -> None:
-    _bits[domain] = blind_index.bits_for(expected_rows)
+def register(domain: str, *, expected_rows: int, min_coincidences: int = 2) -> None:
+    """Truncate ``domain``'s terms so that one term is shared by at least
+    ``min_coincidences`` of ``expected_rows`` rows on average (2: the
+    CipherSweet rule; more for indexes that leak more, such as prefixes)."""
+    rows = max(expected_rows * 2 // max(min_coincidences, 2), 16)
+    _bits[domain] = blind_index.bits_for(rows)
 
 
 def bits(domain: str) -> int:
@@ -63,3 +83,290 @@ def candidates(workspace_id, domain: str, normalised: str):
     return SearchTerm.objects.filter(
         workspace_id=workspace_id, domain=domain, term=term(workspace_id, domain, normalised)
     ).values("object_id")
+
+
+# --- Prefix terms (workspace option ``name_prefix_search``) ---------------------------------
+
+# Prefix lengths. Latin tokens start at 3 letters; kana, kanji and hangul at 2
+# characters (one is a syllable or more: at 3 kana typeahead would come only
+# when the name is nearly typed). Tokens longer than PREFIX_MAX keep their
+# tail out of the index: a longer query is looked up by its first PREFIX_MAX
+# characters and compared after decryption.
+PREFIX_MAX = 6
+PREFIX_MIN_LATIN = 3
+PREFIX_MIN_SYLLABIC = 2
+# Prefix classes are much larger than whole-token ones and linked to each
+# other (docs/decisions/0005): truncate so that a term hides 16+ rows.
+PREFIX_MIN_COINCIDENCES = 16
+
+
+def _syllabic(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3040 <= code <= 0x30FF  # hiragana, katakana
+        or 0x3400 <= code <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
+        or 0xAC00 <= code <= 0xD7AF  # hangul syllables
+    )
+
+
+def prefix_min(token: str) -> int:
+    """The shortest prefix of ``token`` that gets a term (and may be searched)."""
+    return PREFIX_MIN_SYLLABIC if token and _syllabic(token[0]) else PREFIX_MIN_LATIN
+
+
+def prefix_domain(domain: str, length: int) -> str:
+    return f"{domain}.prefix{length}"
+
+
+def prefix_domains(domain: str) -> list[str]:
+    return [prefix_domain(domain, n) for n in range(PREFIX_MIN_SYLLABIC, PREFIX_MAX + 1)]
+
+
+def register_prefixes(domain: str, *, expected_terms: int) -> None:
+    """Register the prefix domains of ``domain`` (one per length, own subkey).
+
+    ``expected_terms`` is the number of *tokens* of a large workspace (rows ×
+    tokens per row), the count of terms each prefix length holds.
+    """
+    for name in prefix_domains(domain):
+        register(name, expected_rows=expected_terms, min_coincidences=PREFIX_MIN_COINCIDENCES)
+
+
+def prefixes(token: str) -> list[str]:
+    """The indexed prefixes of one normalised token, shortest first."""
+    return [token[:n] for n in range(prefix_min(token), min(len(token), PREFIX_MAX) + 1)]
+
+
+def _prefix_rows(workspace_id, domain: str, tokens_by_object: dict) -> list[SearchTerm]:
+    rows = set()
+    for object_id, tokens in tokens_by_object.items():
+        for token in tokens:
+            for prefix in prefixes(token):
+                name = prefix_domain(domain, len(prefix))
+                rows.add((name, term(workspace_id, name, prefix), object_id))
+    return [
+        SearchTerm(workspace_id=workspace_id, domain=name, term=value, object_id=object_id)
+        for name, value, object_id in rows
+    ]
+
+
+@transaction.atomic
+def replace_prefixes(workspace_id, domain: str, tokens_by_object: dict) -> None:
+    """Make the prefix terms of each row (``{object_id: tokens}``) exactly
+    those of its tokens: one DELETE and one INSERT for all the rows."""
+    if not tokens_by_object:
+        return
+    SearchTerm.objects.filter(
+        workspace_id=workspace_id,
+        domain__in=prefix_domains(domain),
+        object_id__in=list(tokens_by_object),
+    ).delete()
+    SearchTerm.objects.bulk_create(_prefix_rows(workspace_id, domain, tokens_by_object))
+
+
+def prefix_candidates(workspace_id, domain: str, token: str):
+    """Ids of rows with a token that may start with ``token`` (a subquery-able
+    queryset), or None when ``token`` is too short to have prefix terms."""
+    if len(token) < prefix_min(token):
+        return None
+    prefix = token[:PREFIX_MAX]
+    return candidates(workspace_id, prefix_domain(domain, len(prefix)), prefix)
+
+
+def prefix_matches(have: Iterable[str], token: str) -> bool:
+    """The plaintext check behind ``prefix_candidates``: a token of the row is
+    ``token`` or (when ``token`` is long enough to be a prefix) starts with it."""
+    long_enough = len(token) >= prefix_min(token)
+    return any(mine == token or (long_enough and mine.startswith(token)) for mine in have)
+
+
+# --- Which rows have prefix terms, and the job that builds or deletes them -----------------
+
+
+@dataclass(frozen=True)
+class PrefixSource:
+    """Rows of one model whose name tokens get prefix terms in ``domain``'s prefix domains."""
+
+    label: str
+    domain: str
+    model: type
+    tokens: Callable[[object], Iterable[str]]
+
+
+_prefix_sources: dict[str, PrefixSource] = {}
+
+
+def register_prefix_source(
+    label: str, *, domain: str, model: type, tokens: Callable[[object], Iterable[str]]
+) -> None:
+    _prefix_sources[label] = PrefixSource(label, domain, model, tokens)
+
+
+def prefix_sources() -> list[PrefixSource]:
+    return [_prefix_sources[label] for label in sorted(_prefix_sources)]
+
+
+def _workspace_model():
+    return apps.get_model("core", "Workspace")
+
+
+def prefixes_on(workspace_id) -> bool:
+    """Whether the workspace wants prefix terms, for code about to write some.
+
+    Call inside the transaction that writes the row's terms. On PostgreSQL the
+    workspace row is read ``FOR KEY SHARE``, so a change of the setting (which
+    locks the row ``FOR UPDATE``) waits for this transaction and the job that
+    follows it sees its terms; SQLite transactions here are ``IMMEDIATE`` and
+    already serialised. Without this, a row saved while the option is being
+    turned off could keep prefix terms after the purge.
+    """
+    model = _workspace_model()
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(model._meta.get_field("name_prefix_search").column)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    value = model._meta.pk.get_db_prep_value(workspace_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} WHERE {pk} = %s{lock}", [value])  # noqa: S608
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def pending(progress: dict | None) -> bool:
+    """Whether the workspace's prefix terms do not match its setting yet."""
+    return bool(progress) and not progress.get("done")
+
+
+DEFAULT_BATCH = 500
+PURGE_BATCH = 5000
+# A job that has not advanced for this long lost its worker (a batch takes a
+# second or two): the periodic task continues it.
+STALLED_AFTER = timedelta(minutes=10)
+
+
+class _Superseded(Exception):
+    """The setting changed under a batch: roll the batch back, the newer job goes on."""
+
+
+def _build_batch(workspace_id, progress: dict, batch_size: int) -> bool:
+    """Write the prefix terms of the next rows of the first unfinished source;
+    False when every source is done."""
+    states = progress.setdefault("sources", {})
+    for source in prefix_sources():
+        state = states.get(source.label) or {"cursor": None, "done": False}
+        if state["done"]:
+            continue
+        queryset = source.model._base_manager.filter(workspace_id=workspace_id)
+        if state["cursor"]:
+            queryset = queryset.filter(pk__gt=state["cursor"])
+        # Locked: a user saving one of these rows meanwhile either finished
+        # (we read the new values) or waits and rewrites the terms after us.
+        rows = list(queryset.order_by("pk").select_for_update(of=("self",))[:batch_size])
+        replace_prefixes(workspace_id, source.domain, {row.pk: source.tokens(row) for row in rows})
+        states[source.label] = {
+            "cursor": str(rows[-1].pk) if rows else state["cursor"],
+            "done": len(rows) < batch_size,
+        }
+        progress["rows"] = progress.get("rows", 0) + len(rows)
+        return True
+    return False
+
+
+def _purge_batch(workspace_id, progress: dict, batch_size: int) -> bool:
+    """Delete up to ``batch_size`` prefix terms; False when none are left."""
+    domains = [name for source in prefix_sources() for name in prefix_domains(source.domain)]
+    batch = SearchTerm.objects.filter(workspace_id=workspace_id, domain__in=domains).values("pk")[
+        :batch_size
+    ]
+    deleted, _ = SearchTerm.objects.filter(pk__in=batch).delete()
+    progress["terms_deleted"] = progress.get("terms_deleted", 0) + deleted
+    return deleted >= batch_size
+
+
+def _finish(workspace_id, *, on: bool, progress: dict) -> None:
+    from terabox_crm import audit
+
+    audit.record(
+        "crypto.search.prefixes_built" if on else "crypto.search.prefixes_deleted",
+        workspace=workspace_id,
+        object_type="core.workspace",
+        object_id=str(workspace_id),
+        payload={"rows": progress.get("rows", 0)}
+        if on
+        else {"terms": progress.get("terms_deleted", 0)},
+    )
+
+
+def _step(workspace_id, batch_size: int) -> bool:
+    """One batch in one transaction; True when there is more to do."""
+    model = _workspace_model()
+    current = (
+        model.objects.filter(pk=workspace_id)
+        .values("name_prefix_search", "name_prefix_progress", "name_prefix_changed_at")
+        .first()
+    )
+    if current is None or not pending(current["name_prefix_progress"]):
+        return False
+    on = current["name_prefix_search"]
+    progress = dict(current["name_prefix_progress"])
+    try:
+        with transaction.atomic():
+            if on:
+                more = _build_batch(workspace_id, progress, batch_size)
+            else:
+                more = _purge_batch(workspace_id, progress, batch_size * 10)
+            progress["done"] = not more
+            progress["at"] = timezone.now().isoformat()
+            # Saved only if the setting is still the one this job serves: a
+            # change in between rolls the batch back (its own job follows).
+            saved = model.objects.filter(
+                pk=workspace_id, name_prefix_changed_at=current["name_prefix_changed_at"]
+            ).update(name_prefix_progress=progress)
+            if not saved:
+                raise _Superseded
+            if not more:
+                _finish(workspace_id, on=on, progress=progress)
+    except _Superseded:
+        return False
+    return more
+
+
+def sync_prefixes(
+    workspace_id, *, batch_size: int = DEFAULT_BATCH, max_batches: int | None = None
+) -> bool:
+    """Build (option on) or delete (option off) the workspace's prefix terms
+    from where the last committed batch stopped; True once they match the
+    setting. ``max_batches`` stops early; a later call resumes."""
+    if batch_size < 1:
+        raise ValueError("batch size must be at least 1")
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        if not _step(workspace_id, batch_size):
+            break
+        batches += 1
+    current = _workspace_model().objects.filter(pk=workspace_id).values("name_prefix_progress")
+    row = current.first()
+    return row is not None and not pending(row["name_prefix_progress"])
+
+
+def resume_stalled(*, batch_size: int = DEFAULT_BATCH) -> int:
+    """Continue every prefix job that nobody advanced for ``STALLED_AFTER``."""
+    cutoff = timezone.now() - STALLED_AFTER
+    resumed = 0
+    rows = (
+        _workspace_model()
+        .objects.filter(name_prefix_changed_at__lt=cutoff)
+        .values_list("pk", "name_prefix_progress")
+    )
+    for workspace_id, progress in rows:
+        if not pending(progress):
+            continue
+        at = progress.get("at")
+        if at and datetime.fromisoformat(at) > cutoff:
+            continue
+        log.info("prefix terms of workspace %s: resuming a stalled job", workspace_id)
+        sync_prefixes(workspace_id, batch_size=batch_size)
+        resumed += 1
+    return resumed

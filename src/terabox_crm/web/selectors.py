@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.core import policy
+
 
 def two_factor_enabled(user) -> bool | None:
     """Whether the user has a confirmed second factor; None when unknowable.
@@ -12,3 +19,162 @@ def two_factor_enabled(user) -> bool | None:
     """
     value = getattr(user, "has_confirmed_totp", None)
     return bool(value) if value is not None else None
+
+
+# --- The top bar's live search (typeahead) ------------------------------------------------
+
+SUGGEST_MIN_LENGTH = 2
+SUGGEST_LIMIT = 8
+# Candidates decrypted per group at most: truncated terms give false positives
+# (16+ per prefix term by design), which the plaintext check drops.
+SUGGEST_CANDIDATES = 60
+
+
+@dataclass
+class Suggestion:
+    label: str
+    url: str
+    detail: str = ""
+
+
+@dataclass
+class Suggestions:
+    query: str
+    prefix: bool = False
+    contacts: list[Suggestion] = field(default_factory=list)
+    companies: list[Suggestion] = field(default_factory=list)
+    deals: list[Suggestion] = field(default_factory=list)
+
+    @property
+    def groups(self) -> list[tuple[str, str, list[Suggestion]]]:
+        return [
+            (key, label, rows)
+            for key, label, rows in (
+                ("contacts", _("Contacts"), self.contacts),
+                ("companies", _("Companies"), self.companies),
+                ("deals", _("Deals"), self.deals),
+            )
+            if rows
+        ]
+
+    @property
+    def count(self) -> int:
+        return len(self.contacts) + len(self.companies) + len(self.deals)
+
+
+def _share(groups: list[list], limit: int) -> list[list]:
+    """At most ``limit`` rows in all, taken in turn from each group, so one
+    group with many matches does not push the others out of the dropdown."""
+    taken = [0] * len(groups)
+    total = 0
+    while total < limit:
+        moved = False
+        for index, rows in enumerate(groups):
+            if taken[index] < len(rows) and total < limit:
+                taken[index] += 1
+                total += 1
+                moved = True
+        if not moved:
+            break
+    return [rows[:count] for rows, count in zip(groups, taken, strict=True)]
+
+
+def _contacts_and_companies(membership, query: str, *, prefix: bool) -> tuple[list, list]:
+    """Contacts and companies for ``query``, by the rules of the search page.
+
+    Without prefix search (the default) this *is* the search page's search
+    (``contacts.selectors.global_search``): exact email or phone, or every
+    whole name token. With the workspace's prefix search on, a name query
+    matches tokens that start with what was typed. Either way the rows come
+    from ``visible_to(membership)`` and are compared after decryption.
+    """
+    from terabox_crm.contacts import search
+    from terabox_crm.contacts import selectors as contact_selectors
+    from terabox_crm.contacts.models import Company, Contact
+
+    kind, value = search.classify(query)
+    if not (prefix and kind == "tokens"):
+        results = contact_selectors.global_search(membership, query, limit=SUGGEST_LIMIT)
+        return results.contacts, results.companies
+    if not value:
+        return [], []
+    ws = membership.workspace_id
+    contact_selectors.preload_keys(ws)
+    contacts = search.matching_prefixes(
+        Contact.objects.visible_to(membership).select_related("company"),
+        ws,
+        search.CONTACT_NAME,
+        value,
+    ).order_by("-created_at")
+    companies = search.matching_prefixes(
+        Company.objects.visible_to(membership), ws, search.COMPANY_NAME, value
+    ).order_by("-created_at")
+    found_contacts = [
+        contact
+        for contact in contacts[:SUGGEST_CANDIDATES]
+        if search.has_prefixes(search.contact_name_tokens(contact), value)
+    ]
+    found_companies = [
+        company
+        for company in companies[:SUGGEST_CANDIDATES]
+        if search.has_prefixes(search.company_name_tokens(company), value)
+    ]
+    return found_contacts[:SUGGEST_LIMIT], found_companies[:SUGGEST_LIMIT]
+
+
+def _deals(membership, query: str) -> list:
+    """Deals whose name holds every whole token of ``query`` (deal names have
+    no prefix terms), visible to ``membership``, compared after decryption."""
+    from terabox_crm.crypto import normalise, search_index
+    from terabox_crm.deals import selectors as deal_selectors
+    from terabox_crm.deals.services import NAME_DOMAIN
+
+    tokens = normalise.name_tokens(query)
+    if not tokens:
+        return []
+    deals = deal_selectors.visible(membership).select_related("stage")
+    for token in tokens:
+        deals = deals.filter(
+            pk__in=search_index.candidates(membership.workspace_id, NAME_DOMAIN, token)
+        )
+    wanted = set(tokens)
+    return [
+        deal
+        for deal in deals.order_by("-created_at")[:SUGGEST_CANDIDATES]
+        if wanted <= set(normalise.name_tokens(deal.name))
+    ][:SUGGEST_LIMIT]
+
+
+def suggestions(membership, query: str) -> Suggestions:
+    """Up to ``SUGGEST_LIMIT`` contacts, companies and deals for the top bar's
+    search box, each group only if ``membership`` may see that kind of record
+    (``contacts.view``, ``companies.view``, ``deals.view``) and only records
+    it may read. A handful of queries whatever the number of matches."""
+    query = (query or "").strip()[:200]
+    result = Suggestions(query=query, prefix=bool(membership.workspace.name_prefix_search))
+    if len(query) < SUGGEST_MIN_LENGTH:
+        return result
+    contacts, companies = [], []
+    if policy.can(membership, "contacts.view"):
+        contacts, companies = _contacts_and_companies(membership, query, prefix=result.prefix)
+    if not policy.can(membership, "companies.view"):
+        companies = []
+    deals = _deals(membership, query) if policy.can(membership, "deals.view") else []
+    contacts, companies, deals = _share([contacts, companies, deals], SUGGEST_LIMIT)
+    result.contacts = [
+        Suggestion(
+            contact.display_name,
+            reverse("contacts:detail", args=[contact.pk]),
+            contact.company.name if contact.company_id else "",
+        )
+        for contact in contacts
+    ]
+    result.companies = [
+        Suggestion(company.name, reverse("companies:detail", args=[company.pk]))
+        for company in companies
+    ]
+    result.deals = [
+        Suggestion(deal.name, reverse("deals:detail", args=[deal.pk]), deal.stage.name)
+        for deal in deals
+    ]
+    return result

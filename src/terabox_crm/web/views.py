@@ -1,23 +1,28 @@
-"""The shell's own pages: home and the language switch.
+"""The shell's own pages: home, the language switch and the top bar's live search.
 
 Error pages (and the CSRF failure page) live in ``errors``.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from terabox_crm.core import policy
+from terabox_crm.core.decorators import permission_required
 from terabox_crm.core.roles import Capability
 from terabox_crm.notifications import selectors as notification_selectors
 from terabox_crm.notifications.views import entry as notification_entry
 from terabox_crm.web import selectors
 from terabox_crm.web.errors import csrf_failure  # noqa: F401  (settings.CSRF_FAILURE_VIEW)
+from terabox_crm.web.htmx import is_partial
 
 RECENT_NOTIFICATIONS = 5
 
@@ -54,6 +59,30 @@ def home(request):
         )
         return render(request, "web/home.html", context)
     return render(request, "web/home_no_workspace.html", context)
+
+
+@permission_required("contacts.view")
+@require_GET
+def search_suggest(request):
+    """The dropdown under the top bar's search box (htmx, as the user types).
+
+    The same permission and scoping as the search page it leads to: each
+    group only for what the member may see, only rows it may read. Without
+    htmx (no script) the search page itself answers.
+    """
+    query = request.GET.get("q", "")
+    search_url = f"{reverse('contacts:search')}?{urlencode({'q': query.strip()[:200]})}"
+    if not is_partial(request):
+        return redirect(search_url)
+    return render(
+        request,
+        "web/partials/_search_suggestions.html",
+        {
+            "suggestions": selectors.suggestions(request.membership, query),
+            "search_url": search_url,
+            "min_length": selectors.SUGGEST_MIN_LENGTH,
+        },
+    )
 
 
 @require_POST

@@ -28,3 +28,58 @@ def test_the_same_value_gives_different_terms_in_different_workspaces(db):
     second = search_index.term(uuid.uuid4(), "tests.thing.phone", "+81312345678")
     assert first != second or first == second == 0  # keys differ per workspace
     assert 0 <= first < 2**18
+
+
+# --- Prefix terms ---------------------------------------------------------------------------
+
+
+def test_prefixes_start_at_three_latin_letters_or_two_kana_or_kanji():
+    assert search_index.prefixes("smith") == ["smi", "smit", "smith"]
+    assert search_index.prefixes("やまだ") == ["やま", "やまだ"]
+    assert search_index.prefixes("山田") == ["山田"]
+    assert search_index.prefixes("li") == []
+    assert search_index.prefixes("山") == []
+
+
+def test_prefixes_stop_at_the_maximum_length():
+    assert search_index.prefixes("alexandrina") == ["ale", "alex", "alexa", "alexan"]
+    assert max(len(p) for p in search_index.prefixes("たかはしゆうすけ")) == search_index.PREFIX_MAX
+
+
+def test_prefix_domains_truncate_harder_than_whole_token_ones():
+    search_index.register("tests.thing.name", expected_rows=4 * 10**6)
+    search_index.register_prefixes("tests.thing.name", expected_terms=4 * 10**6)
+    whole = search_index.bits("tests.thing.name")
+    for name in search_index.prefix_domains("tests.thing.name"):
+        assert search_index.bits(name) == whole - 3  # 16+ rows per term instead of 2+
+        assert 4 * 10**6 / 2 ** search_index.bits(name) >= search_index.PREFIX_MIN_COINCIDENCES
+
+
+def test_a_long_query_is_looked_up_by_its_indexed_prefix_and_compared_in_full(db):
+    search_index.register_prefixes("tests.thing.name", expected_terms=10**5)
+    workspace, row = uuid.uuid4(), uuid.uuid4()
+    search_index.replace_prefixes(workspace, "tests.thing.name", {row: ["alexandrina"]})
+    found = search_index.prefix_candidates(workspace, "tests.thing.name", "alexandra")
+    assert {item["object_id"] for item in found} == {row}  # "alexan" is shared…
+    assert not search_index.prefix_matches(["alexandrina"], "alexandra")  # …the name is not
+    assert search_index.prefix_matches(["alexandrina"], "alexandr")
+    assert search_index.prefix_candidates(workspace, "tests.thing.name", "al") is None
+
+
+def test_short_tokens_match_only_whole():
+    assert search_index.prefix_matches(["li", "smith"], "li")
+    assert not search_index.prefix_matches(["lily"], "li")
+    assert search_index.prefix_matches(["やまだ"], "やま")
+    assert not search_index.prefix_matches(["やまだ"], "や")
+
+
+def test_replacing_prefixes_keeps_only_the_current_ones(db):
+    search_index.register_prefixes("tests.thing.name", expected_terms=10**5)
+    workspace, row = uuid.uuid4(), uuid.uuid4()
+    search_index.replace_prefixes(workspace, "tests.thing.name", {row: ["smith"]})
+    assert search_index.prefix_candidates(workspace, "tests.thing.name", "smi").exists()
+    search_index.replace_prefixes(workspace, "tests.thing.name", {row: ["jones"]})
+    assert not search_index.prefix_candidates(workspace, "tests.thing.name", "smi").exists()
+    assert search_index.prefix_candidates(workspace, "tests.thing.name", "jon").exists()
+    search_index.forget(workspace, row)
+    assert not search_index.prefix_candidates(workspace, "tests.thing.name", "jon").exists()
