@@ -20,7 +20,7 @@ from django_scopes import scopes_disabled
 
 from terabox_crm import audit
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
-from terabox_crm.core import records
+from terabox_crm.core import guards, records
 from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
 
@@ -62,10 +62,7 @@ class TaskData:
 
 
 def _membership(actor, workspace) -> Membership:
-    membership = Membership.objects.filter(user=actor, workspace=workspace).first()
-    if membership is None:
-        raise ActivityError(_("Not found."), code="not_member", status=404)
-    return membership
+    return guards.membership_of(actor, workspace, error=ActivityError)
 
 
 def _check_links(membership, links: Links, *, required: bool) -> None:
@@ -94,8 +91,12 @@ def _check_text(value: str, *, limit: int, field_name: str) -> str:
 def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
     """Log a note, call, meeting or email on a contact, company or deal."""
     membership = _membership(actor, workspace)
-    if membership.role == "viewer":
-        raise ActivityError(_("Viewers cannot log activities."), code="forbidden", status=403)
+    guards.require(
+        membership,
+        "activities.add",
+        message=_("Viewers cannot log activities."),
+        error=ActivityError,
+    )
     if data.kind not in Activity.Kind.values:
         raise ActivityError(_("Choose a kind of activity."), code="invalid_kind", field="kind")
     _check_links(membership, data.links, required=True)
@@ -147,8 +148,9 @@ def activity_delete(*, actor, activity: Activity) -> None:
 @transaction.atomic
 def task_create(*, actor, workspace, data: TaskData) -> Task:
     membership = _membership(actor, workspace)
-    if membership.role == "viewer":
-        raise ActivityError(_("Viewers cannot create tasks."), code="forbidden", status=403)
+    guards.require(
+        membership, "activities.add", message=_("Viewers cannot create tasks."), error=ActivityError
+    )
     _check_links(membership, data.links, required=False)
     title = _check_text(data.title, limit=TITLE_MAX_LENGTH, field_name="title")
     if not title:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from terabox_crm import audit
-from terabox_crm.core import policy, records
+from terabox_crm.core import guards, policy, records
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise, search_index
 from terabox_crm.deals import events
@@ -62,10 +62,7 @@ class DealData:
 
 
 def _membership(actor, workspace) -> Membership:
-    membership = Membership.objects.filter(user=actor, workspace=workspace).first()
-    if membership is None:
-        raise DealError(_("You are not a member of this workspace."), code="not_member", status=404)
-    return membership
+    return guards.membership_of(actor, workspace, error=DealError)
 
 
 def _index_name(deal: Deal) -> None:
@@ -177,8 +174,9 @@ def pipeline_create(*, actor, workspace, name: str, with_default_stages: bool = 
 @transaction.atomic
 def deal_create(*, actor, workspace, data: DealData) -> Deal:
     membership = _membership(actor, workspace)
-    if membership.role == "viewer":
-        raise DealError(_("Viewers cannot create deals."), code="forbidden", status=403)
+    guards.require(
+        membership, "deals.add", message=_("Viewers cannot create deals."), error=DealError
+    )
     data = _clean(workspace, data)
     deal = Deal(
         workspace=workspace,

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from terabox_crm import audit
-from terabox_crm.core import records
+from terabox_crm.core import guards, policy, records
 from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
 from terabox_crm.support.models import (
@@ -43,15 +43,17 @@ class TicketData:
 
 
 def _membership(actor, workspace) -> Membership:
-    membership = Membership.objects.filter(user=actor, workspace=workspace).first()
-    if membership is None:
-        raise TicketError(_("Not found."), code="not_member", status=404)
-    return membership
+    return guards.membership_of(actor, workspace, error=TicketError)
 
 
-def _require_writer(membership) -> None:
-    if membership.role == "viewer":
-        raise TicketError(_("Viewers cannot change tickets."), code="forbidden", status=403)
+def _require(membership, action: str, ticket=None) -> None:
+    guards.require(
+        membership,
+        action,
+        ticket,
+        message=_("Viewers cannot change tickets."),
+        error=TicketError,
+    )
 
 
 def _text(value: str, limit: int, field: str, *, required: bool, message: str = "") -> str:
@@ -93,7 +95,7 @@ def ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
 @transaction.atomic
 def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
     membership = _membership(actor, workspace)
-    _require_writer(membership)
+    _require(membership, "tickets.add")
     subject = _text(
         data.subject,
         SUBJECT_MAX_LENGTH,
@@ -140,10 +142,18 @@ def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
     return ticket
 
 
+def can_work_on(membership, ticket: Ticket) -> bool:
+    """Whether ``membership`` may reply to and change ``ticket``: its assignee,
+    or someone who may edit it as a record (owner, team, admins)."""
+    return policy.can(membership, "tickets.change") and (
+        ticket.assignee_id == membership.user_id or records.can_edit(membership, ticket)
+    )
+
+
 def _editable(actor, ticket: Ticket) -> Membership:
     membership = _membership(actor, ticket.workspace)
-    _require_writer(membership)
-    if not (ticket.assignee_id == actor.pk or records.can_edit(membership, ticket)):
+    _require(membership, "tickets.change")
+    if not can_work_on(membership, ticket):
         raise TicketError(_("You cannot change this ticket."), code="forbidden", status=403)
     return membership
 

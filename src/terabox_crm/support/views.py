@@ -123,7 +123,7 @@ def ticket_detail(request, ticket_id):
                     "assignee": assignee,
                 },
             ),
-            "can_change": membership.role != "viewer",
+            "can_change": services.can_work_on(membership, ticket),
         },
     )
 
