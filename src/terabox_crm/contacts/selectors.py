@@ -302,13 +302,17 @@ class SearchResults:
     companies: list = field(default_factory=list)
 
 
-def global_search(membership, query: str, *, limit: int = 20) -> SearchResults:
+def global_search(
+    membership, query: str, *, limit: int = 20, prefix: bool | None = None
+) -> SearchResults:
     """Contacts and companies matching ``query`` that ``membership`` may see.
 
     An email → exact email lookup; a phone number → exact phone lookup
     (``+81`` or ``0``, full-width digits, any separators); anything else →
-    every whole token must match a name or kana reading (AND). Candidates
-    come from blind indexes and are decrypted and compared before they show.
+    every whole token must match a name or kana reading (AND) — or, where
+    the workspace turned prefix search on (``prefix`` defaults to its
+    setting), every token must start a name token. Candidates come from
+    blind indexes and are decrypted and compared before they show.
     """
     query = (query or "").strip()[:200]
     results = SearchResults(query=query)
@@ -329,6 +333,22 @@ def global_search(membership, query: str, *, limit: int = 20) -> SearchResults:
     elif kind == "phone":
         contacts = search.matching(contacts, ws, search.CONTACT_PHONE, values)
         companies = search.matching(companies, ws, search.COMPANY_PHONE, values)
+    elif prefix if prefix is not None else membership.workspace.name_prefix_search:
+        # A prefix term is shared by 16+ rows by design: look at more candidates.
+        window = max(limit * 8, 60)
+        contacts = search.matching_prefixes(contacts, ws, search.CONTACT_NAME, values)
+        companies = search.matching_prefixes(companies, ws, search.COMPANY_NAME, values)
+        results.contacts = [
+            c
+            for c in contacts[:window]
+            if search.has_prefixes(search.contact_name_tokens(c), values)
+        ][:limit]
+        results.companies = [
+            c
+            for c in companies[:window]
+            if search.has_prefixes(search.company_name_tokens(c), values)
+        ][:limit]
+        return results
     else:
         contacts = search.matching(contacts, ws, search.CONTACT_NAME, values)
         companies = search.matching(companies, ws, search.COMPANY_NAME, values)

@@ -80,46 +80,13 @@ def _share(groups: list[list], limit: int) -> list[list]:
 
 
 def _contacts_and_companies(membership, query: str, *, prefix: bool) -> tuple[list, list]:
-    """Contacts and companies for ``query``, by the rules of the search page.
-
-    Without prefix search (the default) this *is* the search page's search
-    (``contacts.selectors.global_search``): exact email or phone, or every
-    whole name token. With the workspace's prefix search on, a name query
-    matches tokens that start with what was typed. Either way the rows come
-    from ``visible_to(membership)`` and are compared after decryption.
-    """
-    from terabox_crm.contacts import search
+    """Contacts and companies for ``query``: the search page's own search
+    (``contacts.selectors.global_search``), by prefix where the workspace
+    turned prefix search on, so the dropdown and the page always agree."""
     from terabox_crm.contacts import selectors as contact_selectors
-    from terabox_crm.contacts.models import Company, Contact
 
-    kind, value = search.classify(query)
-    if not (prefix and kind == "tokens"):
-        results = contact_selectors.global_search(membership, query, limit=SUGGEST_LIMIT)
-        return results.contacts, results.companies
-    if not value:
-        return [], []
-    ws = membership.workspace_id
-    contact_selectors.preload_keys(ws)
-    contacts = search.matching_prefixes(
-        Contact.objects.visible_to(membership).select_related("company"),
-        ws,
-        search.CONTACT_NAME,
-        value,
-    ).order_by("-created_at")
-    companies = search.matching_prefixes(
-        Company.objects.visible_to(membership), ws, search.COMPANY_NAME, value
-    ).order_by("-created_at")
-    found_contacts = [
-        contact
-        for contact in contacts[:SUGGEST_CANDIDATES]
-        if search.has_prefixes(search.contact_name_tokens(contact), value)
-    ]
-    found_companies = [
-        company
-        for company in companies[:SUGGEST_CANDIDATES]
-        if search.has_prefixes(search.company_name_tokens(company), value)
-    ]
-    return found_contacts[:SUGGEST_LIMIT], found_companies[:SUGGEST_LIMIT]
+    results = contact_selectors.global_search(membership, query, limit=SUGGEST_LIMIT, prefix=prefix)
+    return results.contacts, results.companies
 
 
 def _deals(membership, query: str) -> list:

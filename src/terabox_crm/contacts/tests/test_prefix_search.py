@@ -226,3 +226,21 @@ def test_false_positives_of_truncated_terms_never_match(world, monkeypatch, cast
     assert find(owner, "smi") == ({smith.pk}, set())
     assert find(owner, "やま") == ({yamada.pk}, set())
     assert find(owner, "てら") == (set(), {company.pk})
+
+
+def test_the_search_page_finds_by_prefix_only_when_it_is_on(
+    world, client, cast, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from terabox_crm.testing.auth import login
+
+    owner, _yamada, _smith, _company = world
+    login(client, cast.owner)
+    url = reverse("contacts:search")
+    off = client.get(url, {"q": "smi"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Smith" not in off
+    set_prefix_search(owner, True, django_capture_on_commit_callbacks)
+    on = client.get(url, {"q": "smi"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Smith" in on
+    assert "山田" in client.get(url, {"q": "やま"}).content.decode()
