@@ -27,7 +27,9 @@ PAGE_SIZE = 50
 
 def _deal(request, deal_id, action: str) -> Deal:
     deal = get_object_or_404(
-        selectors.visible(request.membership).select_related("stage", "pipeline", "owner"),
+        selectors.visible(request.membership).select_related(
+            "stage", "pipeline", "owner", "company", "contact"
+        ),
         pk=deal_id,
     )
     if not policy.can(request.membership, action, deal):
