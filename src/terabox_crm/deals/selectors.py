@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -101,6 +101,70 @@ def board(membership, pipeline: Pipeline) -> list[Column]:
             column.more_url = _more_url(pipeline, stage, shown[-1])
         columns.append(column)
     return columns
+
+
+@dataclass
+class StageSummary:
+    stage: Stage
+    count: int = 0
+    count_capped: bool = False  # more than BOARD_COUNT_CAP deals: shown as "10,000+"
+    totals: list[tuple[str, object]] = field(default_factory=list)  # (currency, amount)
+
+
+@dataclass
+class PipelineSummary:
+    pipeline: Pipeline
+    stages: list[StageSummary]
+
+
+def pipeline_summary(membership) -> PipelineSummary | None:
+    """The open stages of the first pipeline with the number and amount per
+    currency of the deals ``membership`` may see (the home page).
+
+    Three queries whatever the number of deals: the pipeline, its stages,
+    then one grouped query over at most ``BOARD_COUNT_CAP + 1`` deals per
+    stage (ranked in the database, like the board), so a huge pipeline
+    costs a bounded read and shows "10,000+" as the board does.
+    """
+    pipeline = (
+        Pipeline.objects.prefetch_related(
+            Prefetch("stages", queryset=Stage.objects.order_by("position", "pk"))
+        )
+        .order_by("position", "created_at")
+        .first()
+    )
+    if pipeline is None:
+        return None
+    stages = [stage for stage in pipeline.stages.all() if stage.kind == Stage.Kind.OPEN]
+    summaries = {stage.pk: StageSummary(stage=stage) for stage in stages}
+    if summaries:
+        ranked = (
+            visible(membership)
+            .filter(pipeline=pipeline, stage_id__in=list(summaries))
+            .annotate(
+                rank=Window(
+                    RowNumber(), partition_by=[F("stage_id")], order_by=[F(f) for f in BOARD_ORDER]
+                )
+            )
+            .filter(rank__lte=BOARD_COUNT_CAP + 1)
+            .values("pk")
+        )
+        rows = (
+            Deal.objects.filter(pk__in=ranked)
+            .order_by()
+            .values("stage_id", "currency")
+            .annotate(count=Count("id"), total=Sum("amount"))
+            .order_by("stage_id", "currency")
+        )
+        for row in rows:
+            summary = summaries[row["stage_id"]]
+            summary.count += row["count"]
+            if row["total"] is not None:
+                summary.totals.append((row["currency"], row["total"]))
+        for summary in summaries.values():
+            if summary.count > BOARD_COUNT_CAP:
+                summary.count, summary.count_capped = BOARD_COUNT_CAP, True
+    return PipelineSummary(pipeline=pipeline, stages=list(summaries.values()))
 
 
 def column_page(membership, pipeline: Pipeline, stage: Stage, after: Deal) -> Column:

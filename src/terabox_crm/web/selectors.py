@@ -145,3 +145,89 @@ def suggestions(membership, query: str) -> Suggestions:
         for deal in deals
     ]
     return result
+
+
+# --- The home page ---------------------------------------------------------------------------
+
+HOME_TASKS = 8  # per list (overdue, coming up)
+HOME_TASK_DAYS = 7
+HOME_TICKETS = 8
+HOME_CONTACTS = 8
+
+
+@dataclass
+class HomeTasks:
+    overdue: list = field(default_factory=list)
+    upcoming: list = field(default_factory=list)
+    more_overdue: bool = False
+    more_upcoming: bool = False
+
+
+def _first(queryset, limit: int) -> tuple[list, bool]:
+    rows = list(queryset[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def home_tasks(membership, *, now=None) -> HomeTasks:
+    """Open tasks assigned to ``membership``'s user: overdue, then due from
+    now to the end of the ``HOME_TASK_DAYS``-th day (local time). Two
+    bounded queries plus one for their keys, whatever the number of tasks."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from terabox_crm.activities import selectors as activity_selectors
+    from terabox_crm.activities.models import Task
+    from terabox_crm.crypto import fields, keyring
+
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    horizon = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+        days=HOME_TASK_DAYS + 1
+    )
+    mine = (
+        activity_selectors.visible_tasks(membership)
+        .filter(assignee_id=membership.user_id, status=Task.Status.OPEN)
+        .only("id", "workspace_id", "title", "due_at", "status", "assignee_id")
+        .order_by("due_at", "id")
+    )
+    result = HomeTasks()
+    result.overdue, result.more_overdue = _first(mine.filter(due_at__lt=now), HOME_TASKS)
+    result.upcoming, result.more_upcoming = _first(
+        mine.filter(due_at__gte=now, due_at__lt=horizon), HOME_TASKS
+    )
+    rows = result.overdue + result.upcoming
+    keyring.preload({fields.key_id_of(row.__dict__["title"]) for row in rows})
+    today = local.date()
+    for row in rows:
+        row.overdue = row.due_at < now
+        row.due_today = timezone.localtime(row.due_at).date() == today
+    return result
+
+
+def home_tickets(membership, *, now=None) -> tuple[list, bool]:
+    """Open tickets assigned to ``membership``'s user, the nearest SLA
+    deadline first, each with its SLA clock: ``([(ticket, clock)], more)``."""
+    from django.utils import timezone
+
+    from terabox_crm.support import selectors as ticket_selectors
+    from terabox_crm.support import sla
+
+    now = now or timezone.now()
+    rows, more = ticket_selectors.queue(membership, mine=True, limit=HOME_TICKETS)
+    return [(ticket, sla.clock(ticket, now=now)) for ticket in rows], more
+
+
+def home_contacts(membership) -> list:
+    """The contacts ``membership`` may read, most recently updated first."""
+    from terabox_crm.contacts import selectors as contact_selectors
+    from terabox_crm.contacts.models import Contact
+
+    rows = list(
+        Contact.objects.visible_to(membership)
+        .select_related("company")
+        .order_by("-updated_at", "-id")[:HOME_CONTACTS]
+    )
+    if rows:
+        contact_selectors.preload_keys(membership.workspace_id)
+    return rows

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required
-from terabox_crm.core.roles import Capability
+from terabox_crm.deals import selectors as deal_selectors
 from terabox_crm.notifications import selectors as notification_selectors
 from terabox_crm.notifications.views import entry as notification_entry
 from terabox_crm.web import selectors
@@ -37,7 +37,10 @@ def _safe_next(request, fallback: str = "/") -> str:
 @login_required
 @require_GET
 def home(request):
-    """The start page: the current workspace at a glance, or how to get one."""
+    """The start page: my tasks, the pipeline, my tickets and recent contacts
+    (each only when the member may view that feature, only records it may
+    read), or how to get a workspace. A fixed number of queries whatever the
+    number of records."""
     membership = request.membership
     context = {
         "two_factor_enabled": selectors.two_factor_enabled(request.user),
@@ -48,17 +51,31 @@ def home(request):
             )
         ],
     }
-    if membership is not None and policy.can(membership, "workspace.view"):
-        context.update(
-            {
-                "capabilities": [
-                    Capability(capability).label for capability in sorted(membership.capabilities)
-                ],
-                "two_factor_required": request.workspace.requires_mfa_for(membership),
-            }
+    if membership is None or not policy.can(membership, "workspace.view"):
+        return render(request, "web/home_no_workspace.html", context)
+    can = {
+        action: policy.can(membership, action)
+        for action in (
+            "activities.view",
+            "activities.change",
+            "deals.view",
+            "tickets.view",
+            "contacts.view",
         )
-        return render(request, "web/home.html", context)
-    return render(request, "web/home_no_workspace.html", context)
+    }
+    context.update(
+        {
+            "two_factor_required": request.workspace.requires_mfa_for(membership),
+            "can_complete_tasks": can["activities.change"],
+            "tasks": selectors.home_tasks(membership) if can["activities.view"] else None,
+            "pipeline": deal_selectors.pipeline_summary(membership) if can["deals.view"] else None,
+            "show_pipeline": can["deals.view"],
+            "tickets": selectors.home_tickets(membership) if can["tickets.view"] else None,
+            "contacts": selectors.home_contacts(membership) if can["contacts.view"] else None,
+            "task_days": selectors.HOME_TASK_DAYS,
+        }
+    )
+    return render(request, "web/home.html", context)
 
 
 @permission_required("contacts.view")
