@@ -53,14 +53,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_scopes",
-    "django_htmx",
-    "rest_framework",
-    "drf_spectacular",
-    "drf_spectacular_sidecar",
-    "django_filters",
-    "huey.contrib.djhuey",
-    "csp",
     "terabox_crm.core",
     "terabox_crm.crypto",
     "terabox_crm.audit",
@@ -76,6 +68,17 @@ INSTALLED_APPS = [
     "terabox_crm.api",
     "terabox_crm.privacy",
     "terabox_crm.webhooks",
+    # Third-party apps come after the product's own: where two apps translate
+    # the same English text, the app listed first wins, and the product's
+    # words (記録の「担当者」, 「作成日時」) must win over a library's.
+    "django_scopes",
+    "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
+    "huey.contrib.djhuey",
+    "csp",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.core.models import Membership
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Stage
@@ -26,7 +27,9 @@ class DealForm(forms.Form):
         max_value=100,
         help_text=_("Leave empty to use the stage's probability."),
     )
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=Membership.objects.none())
+    owner = forms.ModelChoiceField(
+        label=pgettext_lazy("record owner", "Owner"), queryset=Membership.objects.none()
+    )
 
     def __init__(self, *args, workspace, pipeline=None, **kwargs):
         super().__init__(*args, **kwargs)
