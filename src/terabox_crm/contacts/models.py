@@ -6,11 +6,12 @@ AES-GCM ciphertext bound to the workspace, table, column and row. Exact and
 whole-token search goes through blind-index terms (``crypto.search_index``)
 that the services keep in step with the values, in the same transaction.
 
-Display names (decision, documented here and in the templates): a contact's
-name is shown in the reader's language order — Japanese ``山田 花子``
-(family, space, given) when the active language is ``ja``, Western
-``Hanako Yamada`` (given, family) otherwise. Kana readings always read family
-first, as they are written in Japan.
+Display names (decision, documented here and in the templates): a name
+written in Japanese (or other CJK) script reads family name first in every
+language — ``山田 花子`` on an English screen too, as it is written; a name
+in Latin letters reads given name first (``Hanako Yamada``, ``Sofia
+Garcia``) in every language, as Japanese business documents write it. Kana
+readings always read family first.
 """
 
 from __future__ import annotations
@@ -182,17 +183,12 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
-    def display_name_for(self, language: str | None) -> str:
-        """``山田 花子`` in Japanese, ``Hanako Yamada`` in other languages.
-
-        A name written in Latin letters keeps its own order in Japanese too
-        ("Sofia Garcia"), as Japanese business documents write it.
-        """
+    def display_name_for(self, language: str | None = None) -> str:
+        """``山田 花子`` for a name in Japanese script, ``Hanako Yamada`` for
+        one in Latin letters, whatever the reader's language (``language`` is
+        kept for callers that render for someone else)."""
         parts = [self.family_name, self.given_name]
-        japanese_order = (language or "").startswith("ja") and _has_cjk(
-            f"{self.family_name}{self.given_name}"
-        )
-        if not japanese_order:
+        if not _has_cjk(f"{self.family_name}{self.given_name}"):
             parts.reverse()
         return " ".join(part for part in parts if part)
 

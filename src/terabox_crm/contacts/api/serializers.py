@@ -25,7 +25,10 @@ class ContactOut(serializers.Serializer):
     given_name = serializers.CharField()
     family_name_kana = serializers.CharField()
     given_name_kana = serializers.CharField()
-    display_name = serializers.CharField(help_text="In the reader's language order.")
+    display_name = serializers.CharField(
+        help_text="Family name first for a name in Japanese script, given name first for "
+        "one in Latin letters."
+    )
     company_id = serializers.UUIDField(allow_null=True)
     job_title = serializers.CharField()
     stage = serializers.ChoiceField(choices=Stage.choices)

@@ -70,12 +70,14 @@ def test_values_read_back_decrypted(cast):
         assert fresh.primary_phone == "+81312345678"
 
 
-def test_display_name_order_by_language():
+def test_display_name_order_follows_the_script_of_the_name():
     contact = Contact(family_name="Yamada", given_name="Hanako")
     assert contact.display_name_for("ja") == "Hanako Yamada"  # Latin letters keep their order
     assert Contact(family_name="山田", given_name="花子").display_name_for("ja") == "山田 花子"
     assert contact.display_name_for("en") == "Hanako Yamada"
     assert Contact(family_name="山田", given_name="").display_name_for("en") == "山田"
+    # A name in Japanese script is written family first on an English screen too.
+    assert Contact(family_name="山田", given_name="花子").display_name_for("en") == "山田 花子"
 
 
 def test_phone_display():

@@ -105,7 +105,7 @@ def test_detail_shows_values_and_timeline(client, cast):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Hanako" not in body and "花子 山田" in body  # en order: given family
+    assert "Hanako" not in body and "山田 花子" in body  # written in kanji: family first
     assert "hanako@example.jp" in body and "+81312345678" in body
     assert "Contact created" in body
     assert f'href="/contacts/{contact.pk}/edit/"' not in body  # viewers never write

@@ -64,7 +64,7 @@ def test_groups_contacts_companies_and_deals_with_links(client, cast, world):
     assert headings == ["Contacts", "Companies", "Deals"]
     found = options(response)
     assert found[:3] == [
-        (reverse("contacts:detail", args=[yamada.pk]), "花子 山田"),  # English order
+        (reverse("contacts:detail", args=[yamada.pk]), "山田 花子"),  # kanji: family first
         (reverse("companies:detail", args=[company.pk]), "山田 商事"),
         (reverse("deals:detail", args=[deal.pk]), "山田 追加契約Lead"),
     ]
