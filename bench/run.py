@@ -586,6 +586,11 @@ def main(argv=None) -> int:
             return 0
     workspace, owner, seeded = recall()
     report: dict = {"database": connection.vendor, **seeded}
+    # A live install refreshes SQLite's planner statistics hourly
+    # (ops.tasks.refresh_planner_statistics); a freshly seeded file has none.
+    from terabox_crm.ops import maintenance
+
+    report["planner_statistics_refreshed"] = maintenance.refresh_statistics()
     # Priced in workspaces of their own: rows written without encryption must
     # never sit among the rows the timings below decrypt.
     with_encryption = service_inserts(*make_workspace("Bench inserts"), args.service_inserts)

@@ -36,6 +36,9 @@ class AuditEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["chain", "-seq"], name="audit_chain_recent"),
+            # A record's own history (the timeline on its page), newest first,
+            # without walking the workspace's whole chain.
+            models.Index(fields=["chain", "object_id", "-seq"], name="audit_object_recent"),
             # Events are addressed by their hash in URLs: unique, not enumerable.
             models.Index(fields=["hash"], name="audit_event_hash"),
         ]

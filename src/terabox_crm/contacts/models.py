@@ -225,6 +225,9 @@ class ContactEmail(models.Model):
 
     class Meta:
         ordering = ["-is_primary", "id"]
+        # Scoped lookups ask "this workspace, these contacts": one index for
+        # both, so no planner walks the whole workspace's rows instead.
+        indexes = [models.Index(fields=["workspace", "contact"], name="contactemail_of_contact")]
 
     def __str__(self) -> str:
         return f"email {self.id}"
@@ -242,6 +245,9 @@ class ContactPhone(models.Model):
 
     class Meta:
         ordering = ["-is_primary", "id"]
+        # Scoped lookups ask "this workspace, these contacts": one index for
+        # both, so no planner walks the whole workspace's rows instead.
+        indexes = [models.Index(fields=["workspace", "contact"], name="contactphone_of_contact")]
 
     def __str__(self) -> str:
         return f"phone {self.id}"

@@ -23,8 +23,6 @@ rows whose tokens start with what was typed (typeahead).
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from terabox_crm.crypto import normalise, search_index
 
 CONTACT_EMAIL = "contacts.contact.email"
@@ -89,7 +87,9 @@ def matching(queryset, workspace_id, domain: str, values: list[str]):
     if not values:
         return queryset.none()
     for value in values:
-        queryset = queryset.filter(pk__in=search_index.candidates(workspace_id, domain, value))
+        queryset = queryset.filter(
+            search_index.id_filter(search_index.candidates(workspace_id, domain, value))
+        )
     return queryset
 
 
@@ -102,11 +102,11 @@ def matching_prefixes(queryset, workspace_id, domain: str, tokens: list[str]):
     if not tokens:
         return queryset.none()
     for token in tokens:
-        condition = Q(pk__in=search_index.candidates(workspace_id, domain, token))
+        sets = [search_index.candidates(workspace_id, domain, token)]
         prefixed = search_index.prefix_candidates(workspace_id, domain, token)
         if prefixed is not None:
-            condition |= Q(pk__in=prefixed)
-        queryset = queryset.filter(condition)
+            sets.append(prefixed)
+        queryset = queryset.filter(search_index.id_filter(*sets))
     return queryset
 
 
@@ -114,15 +114,11 @@ def has_prefixes(have: set[str], tokens: list[str]) -> bool:
     return all(search_index.prefix_matches(have, token) for token in tokens)
 
 
-def candidate_ids(workspace_id, domain: str, values: list[str]):
-    """Ids holding *every* value in ``domain`` (AND over tokens), as a set."""
-    found: set | None = None
-    for value in values:
-        ids = {row["object_id"] for row in search_index.candidates(workspace_id, domain, value)}
-        found = ids if found is None else found & ids
-        if not found:
-            return set()
-    return found or set()
+def candidate_ids(workspace_id, domain: str, value: str) -> set:
+    """Ids that may hold ``value`` in ``domain`` (an email or phone: a few
+    rows by construction), at most ``search_index.MATERIALISE_LIMIT``."""
+    rows = search_index.candidates(workspace_id, domain, value).values_list("object_id", flat=True)
+    return set(rows[: search_index.MATERIALISE_LIMIT])
 
 
 def query_tokens(query: str) -> list[str]:

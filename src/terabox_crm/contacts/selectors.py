@@ -384,13 +384,18 @@ def possible_duplicates(
     norm_phones = {p for p in (search._safe(normalise.phone, x) for x in phones) if p}
     ids: set = set()
     for value in norm_emails:
-        ids |= search.candidate_ids(ws, search.CONTACT_EMAIL, [value])
+        ids |= search.candidate_ids(ws, search.CONTACT_EMAIL, value)
     for value in norm_phones:
-        ids |= search.candidate_ids(ws, search.CONTACT_PHONE, [value])
+        ids |= search.candidate_ids(ws, search.CONTACT_PHONE, value)
     tokens = sorted(set(name_tokens))
     name_ids = set()
     if tokens and company_id:
-        name_ids = search.candidate_ids(ws, search.CONTACT_NAME, tokens)
+        # Same name at the same company: the database narrows by company and
+        # tokens together (a common family name alone may have many rows).
+        same_name = search.matching(
+            Contact.objects.filter(company_id=company_id), ws, search.CONTACT_NAME, tokens
+        )
+        name_ids = set(same_name.values_list("pk", flat=True)[: limit * 3])
     ids |= name_ids
     ids.discard(exclude_id)
     if not ids:

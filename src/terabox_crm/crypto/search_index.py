@@ -21,12 +21,15 @@ Domain apps declare which rows and tokens have prefixes with
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
 
 from django.apps import apps
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from terabox_crm.crypto import blind_index
@@ -83,6 +86,32 @@ def candidates(workspace_id, domain: str, normalised: str):
     return SearchTerm.objects.filter(
         workspace_id=workspace_id, domain=domain, term=term(workspace_id, domain, normalised)
     ).values("object_id")
+
+
+# Up to this many candidates are fetched first and filtered on as a list of
+# ids; more are left to the database as a subquery.
+MATERIALISE_LIMIT = 5000
+
+
+def id_filter(*candidate_sets) -> Q:
+    """A filter on ``pk`` for rows in any of ``candidate_sets`` (``candidates``
+    querysets).
+
+    An email or a rare name has a handful of candidates: they are fetched
+    (one indexed query) and passed as ids, so the database looks those rows
+    up by primary key. As an ``IN (subquery)`` instead, a planner without
+    statistics (SQLite) walks the whole list index in display order and
+    tests each row against the subquery: measured at 58 ms for 100,000
+    contacts, growing with the table. A common token keeps the subquery:
+    its matches are dense, so an ordered scan meets a page of them early.
+    """
+    ids: set = set()
+    for candidate_set in candidate_sets:
+        found = list(candidate_set.values_list("object_id", flat=True)[: MATERIALISE_LIMIT + 1])
+        if len(found) > MATERIALISE_LIMIT:
+            return reduce(operator.or_, (Q(pk__in=c) for c in candidate_sets))
+        ids.update(found)
+    return Q(pk__in=sorted(ids))
 
 
 # --- Prefix terms (workspace option ``name_prefix_search``) ---------------------------------

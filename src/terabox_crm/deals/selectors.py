@@ -245,7 +245,9 @@ def search(membership, query: str) -> QuerySet[Deal]:
         return qs.none()
     for token in tokens:
         qs = qs.filter(
-            pk__in=search_index.candidates(membership.workspace_id, "deals.deal.name", token)
+            search_index.id_filter(
+                search_index.candidates(membership.workspace_id, "deals.deal.name", token)
+            )
         )
     # Candidates may include truncation collisions: compare the decrypted names.
     matching = [

@@ -102,7 +102,9 @@ def _deals(membership, query: str) -> list:
     deals = deal_selectors.visible(membership).select_related("stage")
     for token in tokens:
         deals = deals.filter(
-            pk__in=search_index.candidates(membership.workspace_id, NAME_DOMAIN, token)
+            search_index.id_filter(
+                search_index.candidates(membership.workspace_id, NAME_DOMAIN, token)
+            )
         )
     wanted = set(tokens)
     return [

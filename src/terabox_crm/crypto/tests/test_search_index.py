@@ -83,3 +83,22 @@ def test_replacing_prefixes_keeps_only_the_current_ones(db):
     assert search_index.prefix_candidates(workspace, "tests.thing.name", "jon").exists()
     search_index.forget(workspace, row)
     assert not search_index.prefix_candidates(workspace, "tests.thing.name", "jon").exists()
+
+
+def test_few_candidates_become_a_list_of_ids_and_many_stay_a_subquery(db, monkeypatch):
+    search_index.register("test.name", expected_rows=10**5)
+    workspace = uuid.uuid4()
+    rows = [uuid.uuid4() for _ in range(4)]
+    for row in rows[:3]:
+        search_index.replace(workspace, "test.name", row, ["tanaka"])
+    search_index.replace(workspace, "test.name", rows[3], ["suzuki"])
+    few = search_index.id_filter(search_index.candidates(workspace, "test.name", "tanaka"))
+    assert few.children == [("pk__in", sorted(rows[:3]))]
+
+    monkeypatch.setattr(search_index, "MATERIALISE_LIMIT", 2)
+    many = search_index.id_filter(
+        search_index.candidates(workspace, "test.name", "tanaka"),
+        search_index.candidates(workspace, "test.name", "suzuki"),
+    )
+    assert many.connector == "OR" and len(many.children) == 2
+    assert all(not isinstance(value, list) for _name, value in many.children)
