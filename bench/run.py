@@ -591,6 +591,11 @@ def main(argv=None) -> int:
     from terabox_crm.ops import maintenance
 
     report["planner_statistics_refreshed"] = maintenance.refresh_statistics()
+    # The server freezes its start-up objects out of full GC passes
+    # (terabox_crm/asgi.py, ops/heap.py); this process does the same.
+    from terabox_crm.ops import heap
+
+    report["objects_frozen_at_start"] = heap.settle()
     # Priced in workspaces of their own: rows written without encryption must
     # never sit among the rows the timings below decrypt.
     with_encryption = service_inserts(*make_workspace("Bench inserts"), args.service_inserts)
