@@ -17,7 +17,7 @@ from terabox_crm.deals.models import Deal, Pipeline, Stage
 
 # Cards a column shows at first and per "Show more": a pipeline with
 # thousands of deals renders in bounded time, and never loads every deal.
-BOARD_PAGE_SIZE = 50
+BOARD_PAGE_SIZE = 30
 BOARD_ORDER = ("board_position", "created_at", "id")
 BOARD_COUNT_CAP = 10_000
 
@@ -215,9 +215,14 @@ def _prepared(cards: list[Deal]) -> list[Deal]:
     # URLs are built once here, not per card in the template: with hundreds
     # of cards, template lookups dominated the page.
     base = reverse("deals:list")
+    # A board has a few owners and many cards: decrypt each owner's name once.
+    owner_labels: dict = {}
     for card in cards:
         card.detail_url = f"{base}{card.pk}/"
         card.move_url = f"{base}{card.pk}/move/"
+        if card.owner_id not in owner_labels:
+            owner_labels[card.owner_id] = card.owner.label if card.owner_id else ""
+        card.owner_label = owner_labels[card.owner_id]
     return cards
 
 
