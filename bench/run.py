@@ -58,7 +58,7 @@ def summary(samples: list[float]) -> dict:
     }
 
 
-def timed(call, repeat: int, warm: int = 1) -> list[float]:
+def timed(call, repeat: int, warm: int = 10) -> list[float]:
     """``repeat`` timings of ``call`` after ``warm`` untimed calls (the
     first call of a process is reported on its own where it matters)."""
     for _ in range(warm):
