@@ -163,7 +163,10 @@ def pipeline_summary(membership) -> PipelineSummary | None:
                 summary.totals.append((row["currency"], row["total"]))
         for summary in summaries.values():
             if summary.count > BOARD_COUNT_CAP:
+                # Past the cap the sums would cover only the first deals:
+                # show the capped count and no amount rather than a wrong one.
                 summary.count, summary.count_capped = BOARD_COUNT_CAP, True
+                summary.totals = []
     return PipelineSummary(pipeline=pipeline, stages=list(summaries.values()))
 
 
