@@ -186,6 +186,7 @@ def contact_detail(request, contact_id):
             "can_change": policy.can(membership, "contacts.change", contact),
             "can_delete": policy.can(membership, "contacts.delete", contact),
             "can_merge": policy.can(membership, "contacts.merge", contact),
+            "can_add_deal": policy.can(membership, "deals.add"),
         },
     )
 
@@ -484,6 +485,7 @@ def company_detail(request, company_id):
             "can_change": policy.can(membership, "companies.change", company),
             "can_delete": policy.can(membership, "companies.delete", company),
             "can_add_contact": policy.can(membership, "contacts.add"),
+            "can_add_deal": policy.can(membership, "deals.add"),
         },
     )
 

@@ -27,6 +27,12 @@ class DealForm(forms.Form):
         max_value=100,
         help_text=_("Leave empty to use the stage's probability."),
     )
+    # The company and contact the deal is for: ids, resolved and checked by the
+    # view (``_links``); set from a contact or company page's "New deal".
+    company = forms.CharField(required=False, widget=forms.HiddenInput)
+    contact = forms.CharField(required=False, widget=forms.HiddenInput)
+    unlink_company = forms.BooleanField(label=_("Remove the company"), required=False)
+    unlink_contact = forms.BooleanField(label=_("Remove the contact"), required=False)
     owner = forms.ModelChoiceField(
         label=pgettext_lazy("record owner", "Owner"), queryset=Membership.objects.none()
     )

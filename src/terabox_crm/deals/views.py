@@ -38,7 +38,45 @@ def _deal(request, deal_id, action: str) -> Deal:
     return deal
 
 
-def _data(form: DealForm) -> services.DealData:
+def _links(request, form: DealForm) -> tuple:
+    """The company and contact named by the form's ids, each one this member
+    may read in this workspace; a foreign or unknown id is a form error."""
+    from terabox_crm.contacts.forms import readable_company
+    from terabox_crm.contacts.models import Contact
+
+    values = form.cleaned_data
+    company = contact = None
+    if values.get("company") and not values.get("unlink_company"):
+        company = readable_company(request.membership, values["company"])
+        if company is None:
+            form.add_error(None, _("Choose a company of this workspace."))
+    if values.get("contact") and not values.get("unlink_contact"):
+        contact = (
+            Contact.objects.visible_to(request.membership).filter(pk=values["contact"]).first()
+            if _is_uuid(values["contact"])
+            else None
+        )
+        if contact is None or not policy.can(request.membership, "contacts.view", contact):
+            contact = None
+            form.add_error(None, _("Choose a contact of this workspace."))
+    return company, contact
+
+
+def _linked(request, form: DealForm) -> dict:
+    """What the form shows of its links (names), for a form bound or not."""
+    from terabox_crm.contacts.forms import readable_company
+    from terabox_crm.contacts.models import Contact
+
+    ids = form.data if form.is_bound else form.initial
+    company_id, contact_id = ids.get("company"), ids.get("contact")
+    company = readable_company(request.membership, company_id) if company_id else None
+    contact = None
+    if _is_uuid(contact_id):
+        contact = Contact.objects.visible_to(request.membership).filter(pk=contact_id).first()
+    return {"linked_company": company, "linked_contact": contact}
+
+
+def _data(form: DealForm, company=None, contact=None) -> services.DealData:
     values = form.cleaned_data
     return services.DealData(
         name=values["name"],
@@ -49,6 +87,8 @@ def _data(form: DealForm) -> services.DealData:
         probability=values["probability"],
         owner=values["owner"].user,
         team=values["owner"].team,
+        company=company,
+        contact=contact,
     )
 
 
@@ -166,20 +206,33 @@ def deal_create(request):
         request.POST or None,
         workspace=request.workspace,
         pipeline=pipeline,
-        initial={"owner": request.membership},
+        initial={
+            "owner": request.membership,
+            "company": request.GET.get("company", ""),
+            "contact": request.GET.get("contact", ""),
+        },
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            deal = services.deal_create(
-                actor=request.user, workspace=request.workspace, data=_data(form)
-            )
-        except DealError as error:
-            _apply_error(form, error)
-        else:
-            messages.success(request, _("Deal created."))
-            return redirect("deals:detail", deal_id=deal.pk)
+        company, contact = _links(request, form)
+        if form.is_valid():
+            try:
+                deal = services.deal_create(
+                    actor=request.user,
+                    workspace=request.workspace,
+                    data=_data(form, company, contact),
+                )
+            except DealError as error:
+                _apply_error(form, error)
+            else:
+                messages.success(request, _("Deal created."))
+                return redirect("deals:detail", deal_id=deal.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "deals/form.html", {"form": form, "creating": True}, status=status)
+    return render(
+        request,
+        "deals/form.html",
+        {"form": form, "creating": True, **_linked(request, form)},
+        status=status,
+    )
 
 
 @permission_required("deals.change")
@@ -195,21 +248,30 @@ def deal_edit(request, deal_id):
         "owner": request.membership.__class__.objects.filter(
             workspace=request.workspace, user=deal.owner
         ).first(),
+        "company": str(deal.company_id or ""),
+        "contact": str(deal.contact_id or ""),
     }
     form = DealForm(
         request.POST or None, workspace=request.workspace, pipeline=deal.pipeline, initial=initial
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.deal_update(actor=request.user, deal=deal, data=_data(form))
-        except DealError as error:
-            _apply_error(form, error)
-        else:
-            messages.success(request, _("Deal saved."))
-            return redirect("deals:detail", deal_id=deal.pk)
+        company, contact = _links(request, form)
+        if form.is_valid():
+            try:
+                services.deal_update(
+                    actor=request.user, deal=deal, data=_data(form, company, contact)
+                )
+            except DealError as error:
+                _apply_error(form, error)
+            else:
+                messages.success(request, _("Deal saved."))
+                return redirect("deals:detail", deal_id=deal.pk)
     status = 400 if request.method == "POST" else 200
     return render(
-        request, "deals/form.html", {"form": form, "deal": deal, "creating": False}, status=status
+        request,
+        "deals/form.html",
+        {"form": form, "deal": deal, "creating": False, **_linked(request, form)},
+        status=status,
     )
 
 
