@@ -97,8 +97,11 @@ class Company(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="companies", verbose_name=_("tags"))
     notes = EncryptedTextField(_("notes"), blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # No index of their own: the (workspace, time, id) indexes below serve
+    # every list. A lone time index once tempted PostgreSQL to walk every
+    # workspace's newer rows to reach an older workspace's first page.
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = _scoped_records()
 
@@ -165,8 +168,11 @@ class Contact(models.Model):
     # Free text ("referred by …") may name a person: encrypted.
     source_detail = EncryptedTextField(_("source detail"), blank=True, default="")
     notes = EncryptedTextField(_("notes"), blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # No index of their own: the (workspace, time, id) indexes below serve
+    # every list. A lone time index once tempted PostgreSQL to walk every
+    # workspace's newer rows to reach an older workspace's first page.
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = _scoped_records()
 
