@@ -107,6 +107,8 @@ class BareContactList(generics.ListAPIView):
     def get_queryset(self):
         queryset = bare_contacts()
         params = self.request.query_params
+        if params.get("workspace"):
+            queryset = queryset.filter(workspace_id=params["workspace"])
         if params.get("email"):
             queryset = queryset.filter(
                 pk__in=plain_email_ids(params["workspace"], params["email"].lower())
