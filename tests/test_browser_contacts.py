@@ -24,8 +24,11 @@ DETAIL = re.compile(r".*/contacts/[0-9a-f-]{36}/$")
 
 def search(page, query: str) -> str:
     page.fill("#global-search", query)
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/contacts/search/**")
+    # Wait for this navigation itself: after a first search the URL already
+    # matches the search page, and a later goto would race the pending one.
+    with page.expect_navigation(url="**/contacts/search/**"):
+        page.keyboard.press("Enter")
+    page.wait_for_load_state()
     return page.locator("main").inner_text()
 
 
