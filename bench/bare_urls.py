@@ -17,8 +17,10 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from terabox_crm.activities.api.serializers import ActivityOut
 from terabox_crm.activities.models import Activity
 from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone, Tag
+from terabox_crm.deals.api.serializers import DealOut
 from terabox_crm.deals.models import Deal
 
 
@@ -121,23 +123,7 @@ class _BareDealOut(serializers.ModelSerializer):
 
     class Meta:
         model = Deal
-        fields = [
-            "id",
-            "name",
-            "pipeline",
-            "stage",
-            "amount",
-            "currency",
-            "expected_close_date",
-            "probability",
-            "company",
-            "contact",
-            "owner",
-            "team",
-            "closed_at",
-            "created_at",
-            "updated_at",
-        ]
+        fields = DealOut.Meta.fields  # the product's own fields, as stored
 
     def get_name(self, deal) -> str:
         return str(deal.__dict__["name"])
@@ -175,19 +161,7 @@ class _BareActivityOut(serializers.ModelSerializer):
 
     class Meta:
         model = Activity
-        fields = [
-            "id",
-            "kind",
-            "subject",
-            "body",
-            "occurred_at",
-            "duration_minutes",
-            "contact",
-            "company",
-            "deal",
-            "owner",
-            "created_at",
-        ]
+        fields = ActivityOut.Meta.fields  # the product's own fields, as stored
 
     def get_subject(self, row) -> str:
         return str(row.__dict__["subject"])

@@ -38,11 +38,22 @@ def _deal(request, deal_id, action: str) -> Deal:
     return deal
 
 
+def _readable_contact(membership, value):
+    """The contact with id ``value`` if this member may read it here, else None."""
+    from terabox_crm.contacts.models import Contact
+
+    if not _is_uuid(value):
+        return None
+    contact = Contact.objects.visible_to(membership).filter(pk=value).first()
+    if contact is None or not policy.can(membership, "contacts.view", contact):
+        return None
+    return contact
+
+
 def _links(request, form: DealForm) -> tuple:
     """The company and contact named by the form's ids, each one this member
     may read in this workspace; a foreign or unknown id is a form error."""
     from terabox_crm.contacts.forms import readable_company
-    from terabox_crm.contacts.models import Contact
 
     values = form.cleaned_data
     company = contact = None
@@ -51,13 +62,8 @@ def _links(request, form: DealForm) -> tuple:
         if company is None:
             form.add_error(None, _("Choose a company of this workspace."))
     if values.get("contact") and not values.get("unlink_contact"):
-        contact = (
-            Contact.objects.visible_to(request.membership).filter(pk=values["contact"]).first()
-            if _is_uuid(values["contact"])
-            else None
-        )
-        if contact is None or not policy.can(request.membership, "contacts.view", contact):
-            contact = None
+        contact = _readable_contact(request.membership, values["contact"])
+        if contact is None:
             form.add_error(None, _("Choose a contact of this workspace."))
     return company, contact
 
@@ -65,15 +71,13 @@ def _links(request, form: DealForm) -> tuple:
 def _linked(request, form: DealForm) -> dict:
     """What the form shows of its links (names), for a form bound or not."""
     from terabox_crm.contacts.forms import readable_company
-    from terabox_crm.contacts.models import Contact
 
     ids = form.data if form.is_bound else form.initial
-    company_id, contact_id = ids.get("company"), ids.get("contact")
-    company = readable_company(request.membership, company_id) if company_id else None
-    contact = None
-    if _is_uuid(contact_id):
-        contact = Contact.objects.visible_to(request.membership).filter(pk=contact_id).first()
-    return {"linked_company": company, "linked_contact": contact}
+    company_id = ids.get("company")
+    return {
+        "linked_company": readable_company(request.membership, company_id) if company_id else None,
+        "linked_contact": _readable_contact(request.membership, ids.get("contact")),
+    }
 
 
 def _data(form: DealForm, company=None, contact=None) -> services.DealData:
