@@ -220,6 +220,10 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 SESSION_ABSOLUTE_SECONDS = 12 * 3600
 STEP_UP_SECONDS = 5 * 60
+# Flash messages live in the session, never in a cookie of their own: every
+# cookie the product sets is __Host- prefixed (S14), and a message's text
+# ("Welcome to Acme") has no business travelling in the browser.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 CSRF_COOKIE_SECURE = True
