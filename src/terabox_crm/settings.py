@@ -17,7 +17,15 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm import datadir
-from terabox_crm.env import ConfigurationError, env_bool, env_int, env_list, env_secret, env_str
+from terabox_crm.env import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    env_subset,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 CRM_ENV = env_str("CRM_ENV", "development")
@@ -224,6 +232,13 @@ STEP_UP_SECONDS = 5 * 60
 # cookie the product sets is __Host- prefixed (S14), and a message's text
 # ("Welcome to Acme") has no business travelling in the browser.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# What a sign-out tells the browser to forget (Clear-Site-Data, S14;
+# accounts/signout.py). "cookies" reaches every cookie of the site's
+# registrable domain: an operator serving other apps on sibling subdomains may
+# leave it out (docs/operations.md).
+SIGN_OUT_CLEAR_SITE_DATA = env_subset(
+    "CRM_CLEAR_SITE_DATA", ["cache", "cookies", "storage"], {"cache", "cookies", "storage"}
+)
 
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 CSRF_COOKIE_SECURE = True

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -22,9 +25,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from terabox_crm.accounts import mfa, selectors, services, session_keys, signin, throttle, tracking
+from terabox_crm.accounts import (
+    mfa,
+    selectors,
+    services,
+    session_keys,
+    signin,
+    signout,
+    throttle,
+    tracking,
+)
 from terabox_crm.accounts.forms import (
     EmailChangeForm,
     EnrolForm,
@@ -151,8 +163,34 @@ def login_verify(request):
 def logout_view(request):
     if request.user.is_authenticated:
         services.record_sign_out(actor=request.user, request=request)
-    messages.success(request, _("You have signed out."))
-    return redirect("accounts:login")
+    else:
+        logout(request)  # whatever the session still held (a pending sign-in) goes too
+    return signout.signed_out_response(request, notice="signed_out")
+
+
+@require_safe
+@never_cache
+def signed_out(request, token):
+    """The one-time page after a sign-out (``signout.py``): the browser has
+    just cleared the site's data; this puts back the device and language
+    cookies and says, in the user's language, that they are signed out.
+
+    HEAD does not use the token up, so a link checker cannot spend it."""
+    kept = signout.redeem(token, consume=request.method == "GET")
+    if kept is None:
+        return redirect("accounts:login")
+    with translation.override(kept.language):
+        response = render(
+            request,
+            "accounts/signed_out.html",
+            {
+                "notice": signout.NOTICES[kept.notice],
+                "cleared": bool(settings.SIGN_OUT_CLEAR_SITE_DATA),
+            },
+        )
+        response["Content-Language"] = kept.language
+    signout.restore_cookies(response, kept)
+    return response
 
 
 # --- Step-up ---------------------------------------------------------------------------
@@ -216,8 +254,7 @@ def session_revoke(request, session_id):
     session = get_object_or_404(UserSession, pk=session_id, user=request.user)
     was_current = services.revoke_session(actor=request.user, session=session, request=request)
     if was_current:
-        messages.success(request, _("You have signed out."))
-        return redirect("accounts:login")
+        return signout.signed_out_response(request, notice="signed_out")
     messages.success(request, _("The session has been ended."))
     return redirect("accounts:security")
 
@@ -226,8 +263,7 @@ def session_revoke(request, session_id):
 @require_POST
 def sign_out_everywhere(request):
     services.sign_out_everywhere(actor=request.user, request=request)
-    messages.success(request, _("You have been signed out on every device, including this one."))
-    return redirect("accounts:login")
+    return signout.signed_out_response(request, notice="everywhere")
 
 
 # --- Two-factor ------------------------------------------------------------------------

@@ -44,12 +44,17 @@ class Walker:
 
     def request(self, method: str, url: str, data=None):
         response = getattr(self.client, method)(url, data or {}, secure=True)
-        self.log.add(f"{method.upper()} {url}", response)
+        self._seen(f"{method.upper()} {url}", response)
         while response.status_code in {301, 302, 303, 307, 308}:
             url = response["Location"]
             response = self.client.get(url, secure=True)
-            self.log.add(f"GET {url}", response)
+            self._seen(f"GET {url}", response)
         return response
+
+    def _seen(self, where: str, response) -> None:
+        self.log.add(where, response)
+        if '"cookies"' in response.get("Clear-Site-Data", ""):
+            self.client.cookies.clear()  # as a browser does at sign-out
 
     def sign_in(self, user, device) -> None:
         self.request("get", reverse("accounts:login"))
