@@ -96,6 +96,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "terabox_crm.core.middleware.RequestContextMiddleware",
+    # Before sessions, authentication and redirects: a method the URL does not
+    # serve (TRACE, PUT on a page) is a 405 whoever asks (core/methods.py).
+    "terabox_crm.core.methods.HttpMethodMiddleware",
     "terabox_crm.core.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.accounts import (
     mfa,
@@ -95,6 +95,7 @@ def _signed_in_redirect(outcome: signin.Outcome):
 # --- Sign-in ---------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -124,6 +125,7 @@ def login_view(request):
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
@@ -196,6 +198,7 @@ def signed_out(request, token):
 # --- Step-up ---------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @sensitive_post_parameters("password", "code")
 @never_cache
@@ -233,9 +236,14 @@ def step_up(request):
 # --- Security: overview and sessions ------------------------------------------------------
 
 
+@require_safe
 @login_required
 @never_cache
 def security(request):
+    return _security_page(request)
+
+
+def _security_page(request, *, status: int = 200):
     return render(
         request,
         "accounts/security.html",
@@ -245,6 +253,7 @@ def security(request):
             "recovery_left": mfa.remaining_recovery_codes(request.user),
             "mfa_required": request.user.mfa_required(),
         },
+        status=status,
     )
 
 
@@ -269,6 +278,7 @@ def sign_out_everywhere(request):
 # --- Two-factor ------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @step_up_required
 @sensitive_post_parameters("code")
@@ -336,9 +346,7 @@ def mfa_disable(request):
     except services.AccountError as error:
         # The security page again, with the refusal, as a 400: nothing changed.
         messages.error(request, str(error))
-        response = security(request)
-        response.status_code = 400
-        return response
+        return _security_page(request, status=400)
     request.session.pop(session_keys.MFA_VERIFIED_AT, None)
     messages.success(request, _("Two-factor authentication is now off."))
     return redirect("accounts:security")
@@ -347,6 +355,7 @@ def mfa_disable(request):
 # --- Password, email, profile ---------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @step_up_required
 @sensitive_post_parameters("new_password1", "new_password2")
@@ -373,6 +382,7 @@ def change_password(request):
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @step_up_required
 @never_cache
@@ -391,6 +401,7 @@ def change_email(request):
     return render(request, "accounts/email_change.html", {"form": form}, status=status)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def confirm_email(request, token):
     change = services.pending_email_change(token)
@@ -411,6 +422,7 @@ def confirm_email(request, token):
     return render(request, "accounts/email_confirm.html", {"new_email": change.new_email})
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @never_cache
 def profile(request):
@@ -439,6 +451,7 @@ def profile(request):
 # --- Password reset --------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @csrf_protect
 @never_cache
 def password_reset(request):
@@ -457,6 +470,7 @@ def password_reset(request):
     return render(request, "accounts/password_reset.html", {"form": form}, status=status)
 
 
+@require_safe
 def password_reset_sent(request):
     return render(request, "accounts/password_reset_sent.html")
 
@@ -464,6 +478,8 @@ def password_reset_sent(request):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's token handling (the token leaves the URL at once), our form and service."""
 
+    # Not FormView's PUT (an alias of POST): a form page serves GET and POST.
+    http_method_names = ["get", "head", "post", "options"]
     form_class = NewPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:login")
