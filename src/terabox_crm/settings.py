@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -25,6 +26,7 @@ from terabox_crm.env import (
     env_secret,
     env_str,
     env_subset,
+    env_uri,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -364,7 +366,20 @@ LOGGING = {
 
 # --- Product ------------------------------------------------------------------------
 INVITE_VALID_FOR = timedelta(days=env_int("CRM_INVITE_DAYS", 7))
-SITE_URL = env_str("CRM_SITE_URL", "https://127.0.0.1:8443")
+SITE_URL = env_uri("CRM_SITE_URL", "https://127.0.0.1:8443", schemes=("https",))
+
+
+def _role_mailbox(site_url: str) -> str:
+    """security@ the site's domain (RFC 2142): a role, never a person's address."""
+    host = urlsplit(site_url).hostname or ""
+    named = "." in host and not host.replace(".", "").isdigit()
+    return f"mailto:security@{host if named else 'localhost'}"
+
+
+# Where vulnerabilities are reported: /.well-known/security.txt (web/security_txt.py).
+SECURITY_CONTACT = env_uri(
+    "CRM_SECURITY_CONTACT", _role_mailbox(SITE_URL), schemes=("mailto", "https")
+)
 # Webhooks go to public HTTPS addresses only (SSRF). An operator may allow
 # http:// and private/loopback addresses, e.g. for a receiver on the same host.
 WEBHOOK_ALLOW_PRIVATE = env_bool("CRM_WEBHOOK_ALLOW_PRIVATE", False)
