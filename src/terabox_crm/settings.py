@@ -333,6 +333,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "terabox_crm.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+# /api/schema/ and /api/docs/ (S1, S8): open in development; in production only
+# to a signed-in session or a valid token, unless the operator opens them.
+API_DOCS_PUBLIC = env_bool("CRM_API_DOCS_PUBLIC", not PRODUCTION)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Terabox CRM API",
     "VERSION": "1",
