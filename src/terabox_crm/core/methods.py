@@ -26,7 +26,7 @@ WhiteNoise for a static file) is turned into the same page on the way out.
 
 from __future__ import annotations
 
-import inspect
+import functools
 
 from django.core.cache import cache
 from django.db import DatabaseError
@@ -72,16 +72,18 @@ def _declared_by_decorator(view) -> frozenset[str] | None:
     """
     layer = view
     while layer is not None:
-        try:
-            found = inspect.getclosurevars(layer).nonlocals.get("request_method_list")
-        except TypeError:  # not a plain Python function
-            found = None
-        if found is not None:
-            return frozenset(method.upper() for method in found)
+        code = getattr(layer, "__code__", None)
+        if code is not None and layer.__closure__:
+            cells = dict(zip(code.co_freevars, layer.__closure__, strict=True))
+            if "request_method_list" in cells:
+                return frozenset(
+                    method.upper() for method in cells["request_method_list"].cell_contents
+                )
         layer = getattr(layer, "__wrapped__", None)
     return None
 
 
+@functools.cache  # one answer per view function, read on every request
 def served_methods(callback) -> frozenset[str] | None:
     """The methods the view behind a URL pattern serves; None when it declares none."""
     actions = getattr(callback, "actions", None)
@@ -90,7 +92,8 @@ def served_methods(callback) -> frozenset[str] | None:
         names = view_class.http_method_names
         if actions is not None:  # a DRF viewset: its routed actions, and OPTIONS
             served = {method for method in actions if method in names}
-            served |= {method for method in ("options",) if hasattr(view_class, method)}
+            if "options" in names and hasattr(view_class, "options"):
+                served.add("options")
         else:
             served = {method for method in names if hasattr(view_class, method)}
         if "get" in served:
