@@ -61,6 +61,8 @@ def test_owner_enrols_two_factor_and_signs_in_with_it(serve, tmp_path, chromium)
     page.goto(f"{server.url}/")
     page.click("details.user-menu summary")
     page.click("details.user-menu form[action$='/accounts/logout/'] button")
+    page.wait_for_url("**/accounts/signed-out/**")
+    page.click("main a[href$='/accounts/login/']")
     page.wait_for_url("**/accounts/login/**")
 
     page.fill("input[name=email]", EMAIL)

@@ -61,3 +61,41 @@ def env_secret(name: str) -> str | None:
         except OSError as exc:
             raise ConfigurationError(f"{name}_FILE={path!r} cannot be read: {exc}") from None
     return None
+
+
+def env_subset(name: str, default: list[str], allowed: set[str]) -> list[str]:
+    """A comma-separated list drawn from ``allowed``; ``none`` means the empty list."""
+    values = env_list(name, default)
+    if [value.lower() for value in values] == ["none"]:
+        return []
+    unknown = [value for value in values if value not in allowed]
+    if unknown:
+        raise ConfigurationError(
+            f"{name} accepts {', '.join(sorted(allowed))} or none; got {', '.join(unknown)}"
+        )
+    return values
+
+
+def env_uri(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
+    """A URI with one of ``schemes``: ``mailto:`` needs an address, the others a host.
+
+    Refused with anything that could break the line it is written on
+    (whitespace, control characters), since such values end up in headers
+    and line-based files such as security.txt.
+    """
+    from urllib.parse import urlsplit
+
+    raw = os.environ.get(name)
+    value = default if raw is None or raw.strip() == "" else raw.strip()
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    well_formed = (
+        scheme in schemes
+        and not any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value)
+        and ("@" in parts.path if scheme == "mailto" else bool(parts.hostname))
+    )
+    if not well_formed:
+        raise ConfigurationError(
+            f"{name} must be a {' or '.join(f'{s}:' for s in schemes)} URI, got {value!r}"
+        )
+    return value

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm import datadir
-from terabox_crm.env import ConfigurationError, env_bool, env_int, env_list, env_secret, env_str
+from terabox_crm.env import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    env_subset,
+    env_uri,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 CRM_ENV = env_str("CRM_ENV", "development")
@@ -88,6 +98,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "terabox_crm.core.middleware.RequestContextMiddleware",
+    # Before sessions, authentication and redirects: a method the URL does not
+    # serve (TRACE, PUT on a page) is a 405 whoever asks (core/methods.py).
+    "terabox_crm.core.methods.HttpMethodMiddleware",
     "terabox_crm.core.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -220,6 +233,17 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 SESSION_ABSOLUTE_SECONDS = 12 * 3600
 STEP_UP_SECONDS = 5 * 60
+# Flash messages live in the session, never in a cookie of their own: every
+# cookie the product sets is __Host- prefixed (S14), and a message's text
+# ("Welcome to Acme") has no business travelling in the browser.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# What a sign-out tells the browser to forget (Clear-Site-Data, S14;
+# accounts/signout.py). "cookies" reaches every cookie of the site's
+# registrable domain: an operator serving other apps on sibling subdomains may
+# leave it out (docs/operations.md).
+SIGN_OUT_CLEAR_SITE_DATA = env_subset(
+    "CRM_CLEAR_SITE_DATA", ["cache", "cookies", "storage"], {"cache", "cookies", "storage"}
+)
 
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 CSRF_COOKIE_SECURE = True
@@ -309,6 +333,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "terabox_crm.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+# /api/schema/ and /api/docs/ (S1, S8): open in development; in production only
+# to a signed-in session or a valid token, unless the operator opens them.
+API_DOCS_PUBLIC = env_bool("CRM_API_DOCS_PUBLIC", not PRODUCTION)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Terabox CRM API",
     "VERSION": "1",
@@ -342,7 +369,20 @@ LOGGING = {
 
 # --- Product ------------------------------------------------------------------------
 INVITE_VALID_FOR = timedelta(days=env_int("CRM_INVITE_DAYS", 7))
-SITE_URL = env_str("CRM_SITE_URL", "https://127.0.0.1:8443")
+SITE_URL = env_uri("CRM_SITE_URL", "https://127.0.0.1:8443", schemes=("https",))
+
+
+def _role_mailbox(site_url: str) -> str:
+    """security@ the site's domain (RFC 2142): a role, never a person's address."""
+    host = urlsplit(site_url).hostname or ""
+    named = "." in host and not host.replace(".", "").isdigit()
+    return f"mailto:security@{host if named else 'localhost'}"
+
+
+# Where vulnerabilities are reported: /.well-known/security.txt (web/security_txt.py).
+SECURITY_CONTACT = env_uri(
+    "CRM_SECURITY_CONTACT", _role_mailbox(SITE_URL), schemes=("mailto", "https")
+)
 # Webhooks go to public HTTPS addresses only (SSRF). An operator may allow
 # http:// and private/loopback addresses, e.g. for a receiver on the same host.
 WEBHOOK_ALLOW_PRIVATE = env_bool("CRM_WEBHOOK_ALLOW_PRIVATE", False)

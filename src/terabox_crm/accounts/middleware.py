@@ -76,6 +76,7 @@ class MFAEnforcementMiddleware:
             "accounts:step_up",
             "accounts:logout",
             "web:set_language",
+            "web:security_txt",
             "healthz",
             "readyz",
         }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from terabox_crm.core import context
 
 DEVICE_COOKIE = "__Host-device"
 DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
+DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{20,128}")
 LAST_SEEN_EVERY = 60  # seconds: how stale "last seen" may get, to spare a write per request
 
 
@@ -41,6 +43,11 @@ def hash_device_id(device_id: str) -> str:
 
 def new_device_id() -> str:
     return secrets.token_urlsafe(32)
+
+
+def is_device_id(value: str) -> bool:
+    """A value this product could have put in the device cookie (and may put back)."""
+    return bool(DEVICE_ID.fullmatch(value))
 
 
 def client_ip(request) -> str:
@@ -182,7 +189,7 @@ class DeviceSighting:
 def sight_device(request, user) -> DeviceSighting:
     """Find or record the browser ``request`` comes from as one of ``user``'s devices."""
     cookie_value = request.COOKIES.get(DEVICE_COOKIE, "")
-    if not (20 <= len(cookie_value) <= 128):
+    if not is_device_id(cookie_value):
         cookie_value = new_device_id()
     cookie_hash = hash_device_id(cookie_value)
     device = Device.objects.filter(user=user, cookie_hash=cookie_hash).first()

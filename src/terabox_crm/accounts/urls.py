@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/verify/", views.login_verify, name="login_verify"),
     path("logout/", views.logout_view, name="logout"),
+    path("signed-out/<str:token>/", views.signed_out, name="signed_out"),
     path("step-up/", views.step_up, name="step_up"),
     path("security/", views.security, name="security"),
     path(

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -22,9 +25,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from terabox_crm.accounts import mfa, selectors, services, session_keys, signin, throttle, tracking
+from terabox_crm.accounts import (
+    mfa,
+    selectors,
+    services,
+    session_keys,
+    signin,
+    signout,
+    throttle,
+    tracking,
+)
 from terabox_crm.accounts.forms import (
     EmailChangeForm,
     EnrolForm,
@@ -83,6 +95,7 @@ def _signed_in_redirect(outcome: signin.Outcome):
 # --- Sign-in ---------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -112,6 +125,7 @@ def login_view(request):
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
@@ -151,13 +165,40 @@ def login_verify(request):
 def logout_view(request):
     if request.user.is_authenticated:
         services.record_sign_out(actor=request.user, request=request)
-    messages.success(request, _("You have signed out."))
-    return redirect("accounts:login")
+    else:
+        logout(request)  # whatever the session still held (a pending sign-in) goes too
+    return signout.signed_out_response(request, notice="signed_out")
+
+
+@require_safe
+@never_cache
+def signed_out(request, token):
+    """The one-time page after a sign-out (``signout.py``): the browser has
+    just cleared the site's data; this puts back the device and language
+    cookies and says, in the user's language, that they are signed out.
+
+    HEAD does not use the token up, so a link checker cannot spend it."""
+    kept = signout.redeem(token, consume=request.method == "GET")
+    if kept is None:
+        return redirect("accounts:login")
+    with translation.override(kept.language):
+        response = render(
+            request,
+            "accounts/signed_out.html",
+            {
+                "notice": signout.NOTICES[kept.notice],
+                "cleared": bool(settings.SIGN_OUT_CLEAR_SITE_DATA),
+            },
+        )
+        response["Content-Language"] = kept.language
+    signout.restore_cookies(response, kept)
+    return response
 
 
 # --- Step-up ---------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @sensitive_post_parameters("password", "code")
 @never_cache
@@ -195,9 +236,14 @@ def step_up(request):
 # --- Security: overview and sessions ------------------------------------------------------
 
 
+@require_safe
 @login_required
 @never_cache
 def security(request):
+    return _security_page(request)
+
+
+def _security_page(request, *, status: int = 200):
     return render(
         request,
         "accounts/security.html",
@@ -207,6 +253,7 @@ def security(request):
             "recovery_left": mfa.remaining_recovery_codes(request.user),
             "mfa_required": request.user.mfa_required(),
         },
+        status=status,
     )
 
 
@@ -216,8 +263,7 @@ def session_revoke(request, session_id):
     session = get_object_or_404(UserSession, pk=session_id, user=request.user)
     was_current = services.revoke_session(actor=request.user, session=session, request=request)
     if was_current:
-        messages.success(request, _("You have signed out."))
-        return redirect("accounts:login")
+        return signout.signed_out_response(request, notice="signed_out")
     messages.success(request, _("The session has been ended."))
     return redirect("accounts:security")
 
@@ -226,13 +272,13 @@ def session_revoke(request, session_id):
 @require_POST
 def sign_out_everywhere(request):
     services.sign_out_everywhere(actor=request.user, request=request)
-    messages.success(request, _("You have been signed out on every device, including this one."))
-    return redirect("accounts:login")
+    return signout.signed_out_response(request, notice="everywhere")
 
 
 # --- Two-factor ------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @step_up_required
 @sensitive_post_parameters("code")
@@ -300,9 +346,7 @@ def mfa_disable(request):
     except services.AccountError as error:
         # The security page again, with the refusal, as a 400: nothing changed.
         messages.error(request, str(error))
-        response = security(request)
-        response.status_code = 400
-        return response
+        return _security_page(request, status=400)
     request.session.pop(session_keys.MFA_VERIFIED_AT, None)
     messages.success(request, _("Two-factor authentication is now off."))
     return redirect("accounts:security")
@@ -311,6 +355,7 @@ def mfa_disable(request):
 # --- Password, email, profile ---------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @step_up_required
 @sensitive_post_parameters("new_password1", "new_password2")
@@ -337,6 +382,7 @@ def change_password(request):
     return render(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @step_up_required
 @never_cache
@@ -355,6 +401,7 @@ def change_email(request):
     return render(request, "accounts/email_change.html", {"form": form}, status=status)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def confirm_email(request, token):
     change = services.pending_email_change(token)
@@ -375,6 +422,7 @@ def confirm_email(request, token):
     return render(request, "accounts/email_confirm.html", {"new_email": change.new_email})
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @never_cache
 def profile(request):
@@ -403,6 +451,7 @@ def profile(request):
 # --- Password reset --------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @csrf_protect
 @never_cache
 def password_reset(request):
@@ -421,6 +470,7 @@ def password_reset(request):
     return render(request, "accounts/password_reset.html", {"form": form}, status=status)
 
 
+@require_safe
 def password_reset_sent(request):
     return render(request, "accounts/password_reset_sent.html")
 
@@ -428,6 +478,8 @@ def password_reset_sent(request):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's token handling (the token leaves the URL at once), our form and service."""
 
+    # Not FormView's PUT (an alias of POST): a form page serves GET and POST.
+    http_method_names = ["get", "head", "post", "options"]
     form_class = NewPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:login")

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.activities import selectors, services
 from terabox_crm.activities.forms import ActivityForm, TaskForm
@@ -51,6 +51,7 @@ def _back(request, links: services.Links) -> str:
 
 
 @permission_required("activities.add")
+@require_http_methods(["GET", "HEAD", "POST"])
 def activity_create(request):
     links = _links(request)
     form = ActivityForm(request.POST or None)
@@ -99,6 +100,7 @@ def activity_delete(request, activity_id):
 
 
 @permission_required("activities.view")
+@require_http_methods(["GET", "HEAD", "POST"])
 def task_list(request):
     can_add = policy.can(request.membership, "activities.add")
     form = TaskForm(
@@ -139,6 +141,7 @@ def task_list(request):
 
 
 @permission_required("activities.view")
+@require_safe
 def task_detail(request, task_id):
     task = get_object_or_404(selectors.visible_tasks(request.membership), pk=task_id)
     return render(request, "activities/task_detail.html", {"task": task})

@@ -3,10 +3,10 @@
 only routes them."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from terabox_crm.activities.api import views as activities_api
+from terabox_crm.api.docs import DocsView, SchemaView
 from terabox_crm.audit.api import views as audit_api
 from terabox_crm.contacts.api import views as contacts_api
 from terabox_crm.deals.api import views as deals_api
@@ -30,8 +30,8 @@ v1.register("tasks", activities_api.TaskViewSet, basename="task")
 v1.register("tickets", support_api.TicketViewSet, basename="ticket")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
     path("v1/data-inventory", privacy_api.DataInventoryView.as_view(), name="data-inventory"),
     path("v1/", include((v1.urls, "v1"))),
 ]

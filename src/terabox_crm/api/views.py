@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from terabox_crm.accounts.stepup import step_up_required
 from terabox_crm.api import selectors, services
@@ -36,7 +36,7 @@ def _page(request, form, *, status=200, created=None):
 
 
 @permission_required(MANAGE)
-@require_http_methods(["GET"])
+@require_safe
 def token_list(request):
     return _page(request, TokenForm())
 

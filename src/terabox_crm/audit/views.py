@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from terabox_crm.audit import selectors
 from terabox_crm.audit.forms import TrailFilterForm
@@ -50,16 +51,19 @@ def _trail(request, *, security_view: bool):
 
 
 @permission_required("audit.view")
+@require_safe
 def trail(request):
     return _trail(request, security_view=False)
 
 
 @permission_required("security.view")
+@require_safe
 def security(request):
     return _trail(request, security_view=True)
 
 
 @login_required
+@require_safe
 def event_detail(request, event_hash: str):
     """One event with its decrypted personal side and its place in the chain."""
     membership = getattr(request, "membership", None)

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.contacts import forms as contact_forms
 from terabox_crm.contacts import selectors, services
@@ -66,7 +66,7 @@ def _tag_ids(request, form) -> list:
 
 
 @permission_required("contacts.view")
-@require_http_methods(["GET"])
+@require_safe
 def contact_list(request):
     membership = request.membership
     filters = selectors.ContactFilters.from_params(request.GET)
@@ -143,7 +143,7 @@ def saved_view_delete(request, saved_view_id):
 
 
 @permission_required("contacts.view")
-@require_http_methods(["GET"])
+@require_safe
 def global_search(request):
     results = selectors.global_search(request.membership, request.GET.get("q", ""))
     if not policy.can(request.membership, "companies.view"):
@@ -172,7 +172,7 @@ def _activities(request, **record) -> dict:
 
 
 @permission_required("contacts.view")
-@require_http_methods(["GET"])
+@require_safe
 def contact_detail(request, contact_id):
     contact = _contact(request, contact_id)
     membership = request.membership
@@ -315,13 +315,13 @@ def _tokens_of(cleaned) -> set[str]:
 
 
 @permission_required("contacts.add")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def contact_create(request):
     return _contact_form_page(request)
 
 
 @permission_required("contacts.change")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def contact_edit(request, contact_id):
     contact = _contact(request, contact_id)
     _require_object(request, "contacts.change", contact)
@@ -329,7 +329,7 @@ def contact_edit(request, contact_id):
 
 
 @permission_required("contacts.delete")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def contact_delete(request, contact_id):
     contact = _contact(request, contact_id)
     _require_object(request, "contacts.delete", contact)
@@ -345,7 +345,7 @@ def contact_delete(request, contact_id):
 
 
 @permission_required("contacts.view")
-@require_http_methods(["GET"])
+@require_safe
 def contact_duplicates(request, contact_id):
     contact = _contact(request, contact_id)
     return render(
@@ -360,7 +360,7 @@ def contact_duplicates(request, contact_id):
 
 
 @permission_required("contacts.merge")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def contact_merge(request, contact_id):
     keep = _contact(request, contact_id)
     _require_object(request, "contacts.merge", keep)
@@ -414,7 +414,7 @@ def _safe_uuid(value):
 
 
 @permission_required("companies.view")
-@require_http_methods(["GET"])
+@require_safe
 def company_list(request):
     q = request.GET.get("q", "")[:200]
     sort = request.GET.get("sort", "-created_at")
@@ -447,7 +447,7 @@ def company_list(request):
 
 
 @permission_required("companies.view")
-@require_http_methods(["GET"])
+@require_safe
 def company_picker(request):
     """The contact form's company matches for what is typed (an htmx fragment):
     at most ``PICKER_LIMIT`` companies of this workspace the user may read,
@@ -462,7 +462,7 @@ def company_picker(request):
 
 
 @permission_required("companies.view")
-@require_http_methods(["GET"])
+@require_safe
 def company_detail(request, company_id):
     company = _company(request, company_id)
     membership = request.membership
@@ -530,13 +530,13 @@ def _company_form_page(request, *, company=None):
 
 
 @permission_required("companies.add")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def company_create(request):
     return _company_form_page(request)
 
 
 @permission_required("companies.change")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def company_edit(request, company_id):
     company = _company(request, company_id)
     _require_object(request, "companies.change", company)
@@ -544,7 +544,7 @@ def company_edit(request, company_id):
 
 
 @permission_required("companies.delete")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def company_delete(request, company_id):
     company = _company(request, company_id)
     _require_object(request, "companies.delete", company)

@@ -31,6 +31,10 @@ class CoreConfig(AppConfig):
         # every app records through core.decorators / core.services.
         events.register("security.permission.denied", _("Permission denied"))
         events.register(
+            "security.request.method_refused",
+            _("Request with a method outside HTTP's standard ones refused"),
+        )
+        events.register(
             "security.invitation.refused",
             _("Invitation refused (expired, revoked, already used or for another address)"),
         )

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.accounts import signin, tracking
 from terabox_crm.accounts.models import User, email_index_of
@@ -56,7 +56,7 @@ def _open_workspace(request, workspace) -> None:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def workspace_create(request):
     form = WorkspaceCreateForm(request.POST or None)
     status = 200
@@ -92,7 +92,7 @@ def workspace_switch(request):
 
 
 @permission_required("workspace.settings")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def workspace_settings(request):
     workspace = request.workspace
     if request.method == "POST":
@@ -219,7 +219,7 @@ def _members_page(request, *, invite_form=None, error: PolicyError | None = None
 
 
 @permission_required("members.view")
-@require_http_methods(["GET"])
+@require_safe
 def member_list(request):
     return _members_page(request)
 
@@ -419,7 +419,7 @@ def _target_team(team_id) -> Team:
 
 
 @permission_required("teams.view")
-@require_http_methods(["GET"])
+@require_safe
 def team_list(request):
     return _teams_page(request)
 
@@ -461,7 +461,7 @@ def team_rename(request, team_id):
 
 
 @permission_required("teams.manage")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def team_delete(request, team_id):
     """GET: what deleting the team does, and a button; POST: delete it."""
     team = _target_team(team_id)
@@ -551,7 +551,7 @@ def _sign_up_form(invitation, data=None) -> SignUpForm:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invite_accept(request, token):
     invitation = selectors.invitation_by_token(token)
     if request.method == "GET":

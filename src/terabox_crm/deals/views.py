@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required, record_denial
@@ -101,6 +101,7 @@ def _apply_error(form: DealForm, error: DealError) -> None:
 
 
 @permission_required("deals.view")
+@require_safe
 def deal_list(request):
     """Newest first, keyset-paginated on (updated_at, id); no COUNT over the table."""
     qs = selectors.visible(request.membership).select_related("stage", "owner")
@@ -139,7 +140,7 @@ def deal_list(request):
 
 
 @permission_required("deals.view")
-@require_GET
+@require_safe
 def board(request, pipeline_id=None):
     # Resolve the requested pipeline first: another workspace's id is a 404
     # even when this workspace has no pipeline at all.
@@ -182,6 +183,7 @@ def _board_more(request, pipeline):
 
 
 @permission_required("deals.view")
+@require_safe
 def deal_detail(request, deal_id):
     from terabox_crm.activities import selectors as activity_selectors
 
@@ -202,6 +204,7 @@ def deal_detail(request, deal_id):
 
 
 @permission_required("deals.add")
+@require_http_methods(["GET", "HEAD", "POST"])
 def deal_create(request):
     pipeline = None
     if request.GET.get("pipeline"):
@@ -240,6 +243,7 @@ def deal_create(request):
 
 
 @permission_required("deals.change")
+@require_http_methods(["GET", "HEAD", "POST"])
 def deal_edit(request, deal_id):
     deal = _deal(request, deal_id, "deals.change")
     initial = {
@@ -470,6 +474,7 @@ def _stage_data(request) -> services.StageData:
 
 
 @permission_required("deals.view")
+@require_http_methods(["GET", "HEAD", "POST"])
 def pipeline_list(request):
     if request.method != "POST":
         return _pipelines_page(request)

@@ -18,7 +18,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from terabox_crm.notifications import kinds, selectors, services
 from terabox_crm.notifications.models import Notification
@@ -55,7 +55,7 @@ def _list_context(request) -> dict:
 
 
 @login_required
-@require_GET
+@require_safe
 def notification_list(request):
     return htmx.render_page_or_partial(
         request,
@@ -65,7 +65,7 @@ def notification_list(request):
     )
 
 
-@require_GET
+@require_safe
 @htmx.passive
 def unread_badge(request):
     """The bell, polled every minute. Polling never extends the session."""
@@ -83,7 +83,7 @@ def unread_badge(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def notification_open(request, notification_id):
     """Follow a notification's link, marking it read on the way."""
     notification = selectors.get_visible(request.user, notification_id)

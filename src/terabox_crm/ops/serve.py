@@ -236,17 +236,22 @@ async def _answer_redirect(reader, writer, *, https_port: int) -> None:
     """Answer one plain-HTTP request with a redirect to the same path over HTTPS.
 
     Only hosts in ALLOWED_HOSTS are redirected to, so the listener cannot be
-    used to bounce a browser to somewhere else.
+    used to bounce a browser to somewhere else. A method outside HTTP's
+    standard ones (TRACE) gets 405 here too, as on HTTPS (core/methods.py).
     """
     from django.conf import settings
     from django.http.request import split_domain_port, validate_host
 
-    status, location = "400 Bad Request", ""
+    from terabox_crm.core.methods import STANDARD
+
+    status, location, allow = "400 Bad Request", "", ""
     try:
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
         lines = head.decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
         target = parts[1] if len(parts) == 3 else ""
+        if len(parts) == 3 and parts[0] not in STANDARD:
+            status, allow, target = "405 Method Not Allowed", ", ".join(STANDARD), ""
         host_header = next(
             (
                 value.strip()
@@ -271,6 +276,8 @@ async def _answer_redirect(reader, writer, *, https_port: int) -> None:
     headers = [f"HTTP/1.1 {status}", "Content-Length: 0", "Connection: close"]
     if location:
         headers.append(f"Location: {location}")
+    if allow:
+        headers.append(f"Allow: {allow}")
     try:
         writer.write(("\r\n".join(headers) + "\r\n\r\n").encode("latin-1"))
         await writer.drain()

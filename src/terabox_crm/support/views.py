@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required, record_denial
@@ -34,6 +34,7 @@ def _refused(request, error: services.TicketError, ticket=None):
 
 
 @permission_required("tickets.view")
+@require_safe
 def ticket_list(request):
     status = request.GET.get("status", "")
     if status and status not in Status.values:
@@ -71,6 +72,7 @@ def ticket_list(request):
 
 
 @permission_required("tickets.add")
+@require_http_methods(["GET", "HEAD", "POST"])
 def ticket_create(request):
     form = TicketForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
@@ -101,6 +103,7 @@ def ticket_create(request):
 
 
 @permission_required("tickets.view")
+@require_safe
 def ticket_detail(request, ticket_id):
     ticket = _ticket(request, ticket_id)
     membership = request.membership

@@ -48,6 +48,11 @@ _ERRORS = {
             "There is nothing here, or it is not yours to see. Check the address, or start again from the home page."
         ),
     ),
+    405: (
+        "method-not-allowed",
+        gettext_lazy("Not possible here"),
+        gettext_lazy("This address does not accept that kind of request. Nothing was changed."),
+    ),
     413: (
         "too-large",
         gettext_lazy("Too large"),

@@ -13,7 +13,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required
@@ -35,7 +35,7 @@ def _safe_next(request, fallback: str = "/") -> str:
 
 
 @login_required
-@require_GET
+@require_safe
 def home(request):
     """The start page: my tasks, the pipeline, my tickets and recent contacts
     (each only when the member may view that feature, only records it may
@@ -79,7 +79,7 @@ def home(request):
 
 
 @permission_required("contacts.view")
-@require_GET
+@require_safe
 def search_suggest(request):
     """The dropdown under the top bar's search box (htmx, as the user types).
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.accounts.stepup import step_up_required
 from terabox_crm.core.decorators import permission_required
@@ -31,7 +31,7 @@ def _endpoint(request, endpoint_id) -> Endpoint:
 
 
 @permission_required(MANAGE)
-@require_http_methods(["GET"])
+@require_safe
 def endpoint_list(request):
     endpoints = list(selectors.endpoints_of(request.workspace))
     rows = [
@@ -43,7 +43,7 @@ def endpoint_list(request):
 
 @permission_required(MANAGE)
 @step_up_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def endpoint_create(request):
     form = EndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -69,7 +69,7 @@ def endpoint_create(request):
 
 
 @permission_required(MANAGE)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def endpoint_detail(request, endpoint_id):
     endpoint = _endpoint(request, endpoint_id)
     if request.method == "POST":

@@ -19,6 +19,11 @@ public(
     "(expired, reused and valid links)",
 )
 public(
+    "accounts:signed_out",
+    "the token is a one-time link to the page after a sign-out; tested in "
+    "accounts/tests/test_sign_out.py",
+)
+public(
     "accounts:password_reset_confirm",
     "uid + token are the credential; tested in accounts/tests/test_password_reset.py",
 )

@@ -187,6 +187,13 @@ def test_redirect_answers_400_to_a_truncated_request():
     assert redirect(b"GET / HTTP/1.1\r\nHost: local").startswith("HTTP/1.1 400 ")
 
 
+def test_plain_http_trace_is_refused_with_405_not_redirected():
+    answer = redirect(b"TRACE /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n")
+    assert answer.startswith("HTTP/1.1 405 ")
+    assert "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n" in answer
+    assert "Location" not in answer
+
+
 # --- the embedded worker's supervision -------------------------------------------------
 
 
