@@ -9,8 +9,8 @@ A contact's company is picked by name, not from a list (a workspace may have
 100,000 companies): the page's script asks ``companies:picker`` for matches
 as one types and puts the chosen company's id into a hidden field; without
 the script the typed name is resolved here, exactly, or the form shows the
-matches to pick from. Either way the id is checked like any other input: a
-company of this workspace that the user can read.
+matches to pick from. Either way the id is checked by the service like any
+other input: a company of this workspace that the user can read.
 
 Emails and phones are formsets of rows with one primary row (a radio button
 per row, named ``<prefix>-primary``). Rows are added and removed in place by
@@ -37,7 +37,7 @@ from terabox_crm.contacts.services import (
     EmailIn,
     PhoneIn,
 )
-from terabox_crm.core import policy
+from terabox_crm.core import members, policy
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
 
@@ -75,7 +75,11 @@ def readable_company(membership, value) -> Company | None:
 
 
 class _RecordForm(forms.Form):
-    owner = forms.ChoiceField(label=pgettext_lazy("record owner", "Owner"), required=False)
+    owner = forms.ChoiceField(
+        label=pgettext_lazy("record owner", "Owner"),
+        required=False,
+        error_messages={"invalid_choice": members.NOT_A_MEMBER},
+    )
     team = forms.ChoiceField(label=_("Team"), required=False)
     tags = forms.MultipleChoiceField(
         label=_("Tags"), required=False, widget=forms.CheckboxSelectMultiple
@@ -228,11 +232,12 @@ class ContactForm(_RecordForm):
         name_sent = "company_name" in self.data
         company = None
         if chosen:
-            # Checked even when the name was emptied: a foreign id is refused.
             company = readable_company(self.membership, chosen)
             if company is None:
-                self.add_error("company_name", _("Choose a company of this workspace."))
-                return ""
+                # Not one to show or to compare names with: the service decides
+                # (and refuses an id the member may not read, even when the
+                # name was emptied, recording the attempt).
+                return chosen
         if name_sent and not typed and not picked:
             return ""
         # A name changed after the company had been chosen counts (no script).

@@ -257,7 +257,7 @@ def _contact_form_page(request, *, contact=None):
                 list(form.cleaned_data.get("tags") or []), email_rows, phone_rows
             )
             try:
-                services.contact_validate(membership=membership, data=checked)
+                services.contact_validate(membership=membership, data=checked, contact=contact)
             except ValidationError as exc:
                 loose = form.apply_errors(exc)
                 checked = None
