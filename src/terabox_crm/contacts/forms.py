@@ -179,18 +179,24 @@ class ContactForm(_RecordForm):
     ]
     FIELD_MAP = {**_RecordForm.FIELD_MAP, "company_id": "company_name"}
 
-    def __init__(self, *args, membership, **kwargs):
+    def __init__(self, *args, membership, kept_company=None, **kwargs):
         super().__init__(*args, membership=membership, **kwargs)
         # Companies to pick from when a typed name did not resolve (no script),
         # and the company the posted values resolved to (shown if the form
         # comes back with other errors, so a pick is not lost).
         self.company_matches: list[Company] = []
         self.resolved_company: Company | None = None
+        # The edited contact's company (its id): kept, unnamed, when the user
+        # may not read it (a colleague linked it), so an edit does not drop it.
+        self.kept_company = str(kept_company or "")
+        self.company_unseen = False
         if not self.is_bound and self.initial.get("company"):
             # Show the name of the given company, unless it is not one the user
             # may read (``?company=`` is typed into the address bar too).
             company = readable_company(membership, self.initial["company"])
-            if company is None:
+            if company is None and str(self.initial["company"]) == self.kept_company:
+                self.company_unseen = True
+            elif company is None:
                 self.initial["company"] = ""
             elif not self.initial.get("company_name"):
                 self.initial["company_name"] = company.name
@@ -233,10 +239,14 @@ class ContactForm(_RecordForm):
         company = None
         if chosen:
             company = readable_company(self.membership, chosen)
-            if company is None:
-                # Not one to show or to compare names with: the service decides
-                # (and refuses an id the member may not read, even when the
-                # name was emptied, recording the attempt).
+            if company is None and chosen != self.kept_company:
+                # Not one to show or to compare names with: the service refuses
+                # it (even when the name was emptied) and records the attempt.
+                return chosen
+            if company is None and not typed and not picked:
+                # The edited contact's company, which the user may not read:
+                # kept as it was (the service does not check it again).
+                self.company_unseen = True
                 return chosen
         if name_sent and not typed and not picked:
             return ""

@@ -232,6 +232,24 @@ def test_the_form_refuses_a_company_the_member_may_not_read_with_a_translated_er
     assert len(refusals_recorded()) == 1
 
 
+def test_the_edit_form_keeps_a_company_a_colleague_linked_without_naming_it(client, team_world):
+    contact = _colleagues_contact(team_world)
+    hidden = str(team_world.hidden["company"].pk)
+    login(client, team_world.cast.member)
+    url = reverse("contacts:edit", args=[contact.pk])
+    form = client.get(url, secure=True, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert HIDDEN_COMPANY not in form
+    assert "a record you cannot see" in form
+    data = _form(hidden, family_name="Shared", company_name="", job_title="Buyer")
+    data["owner"] = str(team_world.cast.member.pk)
+    saved = client.post(url, data, secure=True)
+    assert saved.status_code == 302
+    with scopes_disabled():
+        contact.refresh_from_db()
+    assert (contact.job_title, str(contact.company_id)) == ("Buyer", hidden)
+    assert refusals_recorded() == []
+
+
 # --- Pages and suggestions -----------------------------------------------------------------
 
 
