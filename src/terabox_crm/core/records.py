@@ -16,7 +16,7 @@ its requester) resolves every linked id through ``readable`` or
 refuse a link to a record the actor may not read — with the very answer a
 record that does not exist gets, so the refusal tells nothing about what
 exists. The refusal is a security event (``security.permission.denied``,
-reason ``unreadable_link``), recorded after the service's transaction has
+reason ``unreadable_link`` or ``other_workspace_link``), recorded after the service's transaction has
 rolled back (``core.refusals``) and at most ``LINK_REFUSALS_RECORDED`` times
 per actor in ``LINK_REFUSAL_WINDOW`` seconds. Pages that show a linked
 record's name ask ``can_read`` first (``{% load records %}``), for links made
@@ -28,7 +28,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
@@ -137,7 +137,7 @@ def as_uuid(value) -> uuid.UUID | None:
         return None
 
 
-def find_readable(membership, model, value):
+def find_readable(membership, model: type[Model], value) -> Model | None:
     """The ``model`` record given by ``value`` (the record or its id) when it is
     in ``membership``'s workspace and they may read it, else None.
 
@@ -156,7 +156,14 @@ def find_readable(membership, model, value):
         )
 
 
-def link_refusal(membership, model, value, *, field: str, error=ServiceRefusal):
+def link_refusal(
+    membership,
+    model: type[Model],
+    value,
+    *,
+    field: str,
+    error: type[ServiceRefusal] = ServiceRefusal,
+) -> ServiceRefusal:
     """The refusal of a link to ``value``: the model's "choose a … of this
     workspace" message on ``field``, whether the record does not exist, is
     another workspace's, or is one the actor may not read.
@@ -191,7 +198,14 @@ def link_refusal(membership, model, value, *, field: str, error=ServiceRefusal):
     return refusal
 
 
-def readable(membership, model, value, *, field: str, error=ServiceRefusal):
+def readable(
+    membership,
+    model: type[Model],
+    value,
+    *,
+    field: str,
+    error: type[ServiceRefusal] = ServiceRefusal,
+) -> Model:
     """The ``model`` record given by ``value`` (the record or its id), re-read
     and checked: in ``membership``'s workspace and readable by them. Otherwise
     ``error`` (a ``ServiceRefusal``), as for a record that does not exist."""
@@ -203,9 +217,9 @@ def readable(membership, model, value, *, field: str, error=ServiceRefusal):
 
 def readable_many(
     membership,
-    links: Mapping[str, tuple[type, object]],
+    links: Mapping[str, tuple[type[Model], object]],
     *,
-    error=ServiceRefusal,
+    error: type[ServiceRefusal] = ServiceRefusal,
     unchanged: Mapping[str, object] | None = None,
 ) -> dict:
     """Every link of a write at once: ``{field: (model, record or id or None)}``
