@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from terabox_crm.testing import factories
+from terabox_crm.testing.links import team_world  # noqa: F401 - a shared fixture
 from terabox_crm.testing.smtp import smtp_server  # noqa: F401 - a shared fixture
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity
-from terabox_crm.core.models import Membership
+from terabox_crm.core.forms import MemberChoiceField
 
 
 class ActivityForm(forms.Form):
@@ -39,14 +39,11 @@ class TaskForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("An in-app notification and an email at this time."),
     )
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=Membership.objects.none())
+    assignee = MemberChoiceField(label=_("Assignee"))
     notes = forms.CharField(
         label=_("Notes"), max_length=BODY_MAX_LENGTH, required=False, widget=forms.Textarea
     )
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = Membership.objects.select_related("user").filter(
-            workspace=workspace
-        )
-        self.fields["assignee"].label_from_instance = lambda m: m.user.label
+        self.fields["assignee"].limit_to(workspace)

@@ -6,6 +6,12 @@ there is one). Reminders: ``send_due_reminders`` runs every minute from the
 job queue; it claims due tasks in batches by setting ``reminded_at`` in the
 same transaction that queues the email and the in-app notification, so a
 reminder is sent once even with several workers.
+
+Links (contact, company, deal) are given as records or ids and resolved
+here, each one a record the actor may read (``core.records.readable_many``);
+an assignee is a member of the workspace (``core.members``). Both refusals
+give the answer a missing record gets and are recorded as security events
+after the rollback (``core.refusals``).
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ from django_scopes import scopes_disabled
 
 from terabox_crm import audit
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
-from terabox_crm.core import guards, records
+from terabox_crm.contacts.models import Company, Contact
+from terabox_crm.core import guards, members, records
 from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
+from terabox_crm.core.refusals import recorded_after_rollback
+from terabox_crm.deals.models import Deal
 
 REMINDER_BATCH = 500
 
@@ -33,6 +42,8 @@ class ActivityError(ServiceRefusal):
 
 @dataclass
 class Links:
+    """What an activity or task is about: each a record or its id."""
+
     contact: object | None = None
     company: object | None = None
     deal: object | None = None
@@ -55,7 +66,7 @@ class ActivityData:
 class TaskData:
     title: str
     due_at: datetime
-    assignee: object
+    assignee: object  # a user or their id
     notes: str = ""
     remind_at: datetime | None = None
     links: Links = field(default_factory=Links)
@@ -65,15 +76,22 @@ def _membership(actor, workspace) -> Membership:
     return guards.membership_of(actor, workspace, error=ActivityError)
 
 
-def _check_links(membership, links: Links, *, required: bool) -> None:
-    linked = [obj for obj in (links.contact, links.company, links.deal) if obj is not None]
-    if required and not linked:
+def _check_links(membership, links: Links, *, required: bool) -> Links:
+    """The linked records, each one ``membership`` may read."""
+    if required and all(value in (None, "") for value in vars(links).values()):
         raise ActivityError(
             _("Link the activity to a contact, a company or a deal."), code="unlinked"
         )
-    for obj in linked:
-        if obj.workspace_id != membership.workspace_id or not records.can_read(membership, obj):
-            raise ActivityError(_("Not found."), code="unknown_link", status=404, field="links")
+    found = records.readable_many(
+        membership,
+        {
+            "contact": (Contact, links.contact),
+            "company": (Company, links.company),
+            "deal": (Deal, links.deal),
+        },
+        error=ActivityError,
+    )
+    return Links(**found)
 
 
 def _check_text(value: str, *, limit: int, field_name: str) -> str:
@@ -87,6 +105,7 @@ def _check_text(value: str, *, limit: int, field_name: str) -> str:
     return value
 
 
+@recorded_after_rollback
 @transaction.atomic
 def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
     """Log a note, call, meeting or email on a contact, company or deal."""
@@ -99,7 +118,7 @@ def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
     )
     if data.kind not in Activity.Kind.values:
         raise ActivityError(_("Choose a kind of activity."), code="invalid_kind", field="kind")
-    _check_links(membership, data.links, required=True)
+    links = _check_links(membership, data.links, required=True)
     subject = _check_text(data.subject, limit=TITLE_MAX_LENGTH, field_name="subject")
     body = _check_text(data.body, limit=BODY_MAX_LENGTH, field_name="body")
     if not subject and not body:
@@ -111,9 +130,9 @@ def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
         body=body,
         occurred_at=data.occurred_at,
         duration_minutes=data.duration_minutes,
-        contact=data.links.contact,
-        company=data.links.company,
-        deal=data.links.deal,
+        contact=links.contact,
+        company=links.company,
+        deal=links.deal,
         owner=actor,
         team=membership.team,
     )
@@ -124,7 +143,7 @@ def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
         workspace=workspace,
         obj=activity,
         payload={"kind": activity.kind},
-        subject_id=data.links.subject_id(),
+        subject_id=links.subject_id(),
     )
     return activity
 
@@ -145,23 +164,25 @@ def activity_delete(*, actor, activity: Activity) -> None:
     )
 
 
+@recorded_after_rollback
 @transaction.atomic
 def task_create(*, actor, workspace, data: TaskData) -> Task:
     membership = _membership(actor, workspace)
     guards.require(
         membership, "activities.add", message=_("Viewers cannot create tasks."), error=ActivityError
     )
-    _check_links(membership, data.links, required=False)
+    links = _check_links(membership, data.links, required=False)
     title = _check_text(data.title, limit=TITLE_MAX_LENGTH, field_name="title")
     if not title:
         raise ActivityError(_("Give the task a title."), code="title_required", field="title")
     notes = _check_text(data.notes, limit=BODY_MAX_LENGTH, field_name="notes")
-    if not Membership.objects.filter(workspace=workspace, user=data.assignee).exists():
-        raise ActivityError(
-            _("The assignee must be a member of this workspace."),
-            code="unknown_assignee",
-            field="assignee",
-        )
+    assignee = members.member_user(
+        workspace=workspace,
+        value=data.assignee,
+        actor=actor,
+        field="assignee",
+        error=ActivityError,
+    )
     if data.remind_at is not None and data.remind_at > data.due_at:
         raise ActivityError(
             _("The reminder must come before the due time."),
@@ -174,10 +195,10 @@ def task_create(*, actor, workspace, data: TaskData) -> Task:
         notes=notes,
         due_at=data.due_at,
         remind_at=data.remind_at,
-        assignee=data.assignee,
-        contact=data.links.contact,
-        company=data.links.company,
-        deal=data.links.deal,
+        assignee=assignee,
+        contact=links.contact,
+        company=links.company,
+        deal=links.deal,
         owner=actor,
         team=membership.team,
     )
@@ -187,8 +208,8 @@ def task_create(*, actor, workspace, data: TaskData) -> Task:
         actor=actor,
         workspace=workspace,
         obj=task,
-        payload={"assignee": str(data.assignee.pk)},
-        subject_id=data.links.subject_id(),
+        payload={"assignee": str(assignee.pk)},
+        subject_id=links.subject_id(),
     )
     return task
 

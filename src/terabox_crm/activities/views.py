@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -15,29 +14,36 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from terabox_crm.activities import selectors, services
 from terabox_crm.activities.forms import ActivityForm, TaskForm
+from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import permission_required, record_denial
+from terabox_crm.deals.models import Deal
 from terabox_crm.web.htmx import is_partial
 
-LINKS = {"contact": "contacts.Contact", "company": "contacts.Company", "deal": "deals.Deal"}
+LINKS = {"contact": Contact, "company": Company, "deal": Deal}
 
 
 def _links(request) -> services.Links:
-    """The records named by ``?contact=``/``?company=``/``?deal=`` (404 unless readable)."""
+    """The ids named by ``?contact=``/``?company=``/``?deal=``.
+
+    A posted link is the service's to check (it refuses one the member may not
+    read, as a form error, and records it); the empty form is a page about
+    those records, so it is a 404 unless the member may read them.
+    """
     found = {}
     source = request.POST if request.method == "POST" else request.GET
-    for name, label in LINKS.items():
+    for name, model in LINKS.items():
         value = source.get(name)
         if not value:
             continue
         try:
-            key = uuid.UUID(value)
+            found[name] = uuid.UUID(value)
         except ValueError:
             raise Http404 from None
-        obj = apps.get_model(label).objects.filter(pk=key).first()
-        if obj is None or not records.can_read(request.membership, obj):
+        if request.method != "POST" and not records.find_readable(
+            request.membership, model, found[name]
+        ):
             raise Http404
-        found[name] = obj
     return services.Links(**found)
 
 
@@ -46,7 +52,7 @@ def _back(request, links: services.Links) -> str:
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=True):
         return target
     if links.deal is not None:
-        return f"/deals/{links.deal.pk}/"
+        return f"/deals/{records.pk_of(links.deal)}/"
     return "/tasks/"
 
 

@@ -9,8 +9,8 @@ A contact's company is picked by name, not from a list (a workspace may have
 100,000 companies): the page's script asks ``companies:picker`` for matches
 as one types and puts the chosen company's id into a hidden field; without
 the script the typed name is resolved here, exactly, or the form shows the
-matches to pick from. Either way the id is checked like any other input: a
-company of this workspace that the user can read.
+matches to pick from. Either way the id is checked by the service like any
+other input: a company of this workspace that the user can read.
 
 Emails and phones are formsets of rows with one primary row (a radio button
 per row, named ``<prefix>-primary``). Rows are added and removed in place by
@@ -37,7 +37,7 @@ from terabox_crm.contacts.services import (
     EmailIn,
     PhoneIn,
 )
-from terabox_crm.core import policy
+from terabox_crm.core import members, policy
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
 
@@ -75,7 +75,11 @@ def readable_company(membership, value) -> Company | None:
 
 
 class _RecordForm(forms.Form):
-    owner = forms.ChoiceField(label=pgettext_lazy("record owner", "Owner"), required=False)
+    owner = forms.ChoiceField(
+        label=pgettext_lazy("record owner", "Owner"),
+        required=False,
+        error_messages={"invalid_choice": members.NOT_A_MEMBER},
+    )
     team = forms.ChoiceField(label=_("Team"), required=False)
     tags = forms.MultipleChoiceField(
         label=_("Tags"), required=False, widget=forms.CheckboxSelectMultiple
@@ -175,18 +179,24 @@ class ContactForm(_RecordForm):
     ]
     FIELD_MAP = {**_RecordForm.FIELD_MAP, "company_id": "company_name"}
 
-    def __init__(self, *args, membership, **kwargs):
+    def __init__(self, *args, membership, kept_company=None, **kwargs):
         super().__init__(*args, membership=membership, **kwargs)
         # Companies to pick from when a typed name did not resolve (no script),
         # and the company the posted values resolved to (shown if the form
         # comes back with other errors, so a pick is not lost).
         self.company_matches: list[Company] = []
         self.resolved_company: Company | None = None
+        # The edited contact's company (its id): kept, unnamed, when the user
+        # may not read it (a colleague linked it), so an edit does not drop it.
+        self.kept_company = str(kept_company or "")
+        self.company_unseen = False
         if not self.is_bound and self.initial.get("company"):
             # Show the name of the given company, unless it is not one the user
             # may read (``?company=`` is typed into the address bar too).
             company = readable_company(membership, self.initial["company"])
-            if company is None:
+            if company is None and str(self.initial["company"]) == self.kept_company:
+                self.company_unseen = True
+            elif company is None:
                 self.initial["company"] = ""
             elif not self.initial.get("company_name"):
                 self.initial["company_name"] = company.name
@@ -228,11 +238,16 @@ class ContactForm(_RecordForm):
         name_sent = "company_name" in self.data
         company = None
         if chosen:
-            # Checked even when the name was emptied: a foreign id is refused.
             company = readable_company(self.membership, chosen)
-            if company is None:
-                self.add_error("company_name", _("Choose a company of this workspace."))
-                return ""
+            if company is None and chosen != self.kept_company:
+                # Not one to show or to compare names with: the service refuses
+                # it (even when the name was emptied) and records the attempt.
+                return chosen
+            if company is None and not typed and not picked:
+                # The edited contact's company, which the user may not read:
+                # kept as it was (the service does not check it again).
+                self.company_unseen = True
+                return chosen
         if name_sent and not typed and not picked:
             return ""
         # A name changed after the company had been chosen counts (no script).

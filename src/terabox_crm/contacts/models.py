@@ -105,6 +105,10 @@ class Company(models.Model):
 
     objects = _scoped_records()
 
+    # The one answer to a link to a company that is not there for the actor
+    # (none, another workspace's, unreadable): ``core.records.readable``.
+    link_refused_message = _("Choose a company of this workspace.")
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("company")
@@ -175,6 +179,8 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = _scoped_records()
+
+    link_refused_message = _("Choose a contact of this workspace.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

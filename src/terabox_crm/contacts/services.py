@@ -3,7 +3,12 @@
 Each service takes the acting ``membership`` (the actor is its user),
 validates everything before writing — foreign-workspace ids, email and phone
 formats, sizes — and raises one ``ValidationError`` holding every field's
-translated messages, so bad input changes nothing. Then, in one transaction:
+translated messages, so bad input changes nothing. A company must be one the
+actor may read (``core.records``) and an owner a member of the workspace
+(``core.members``), each answered like a record that does not exist; those
+refusals are security events, recorded after the rollback (``core.refusals``).
+Links a record already had (an update, a merge) are kept without a check.
+Then, in one transaction:
 the row, its emails/phones/tags, its blind-index terms, an audit event (field
 *names* in the payload; personal before/after values in ``personal=``,
 encrypted under the contact's or company's own key) and, after commit, a
@@ -33,9 +38,10 @@ from terabox_crm.contacts.models import (
     Stage,
     Tag,
 )
-from terabox_crm.core import policy
-from terabox_crm.core.errors import PolicyError
+from terabox_crm.core import members, policy, records
+from terabox_crm.core.errors import PolicyError, ServiceRefusal
 from terabox_crm.core.models import Membership, Team
+from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.crypto import normalise
 
 TEXT_MAX_LENGTH = 200
@@ -131,13 +137,21 @@ def register_merge_hook(hook: Callable) -> None:
 class _Errors:
     def __init__(self) -> None:
         self.by_field: dict[str, list[str]] = {}
+        self.audit_events: list[dict] = []
 
     def add(self, name: str, message: str) -> None:
         self.by_field.setdefault(name, []).append(message)
 
+    def refuse(self, name: str, refusal: ServiceRefusal) -> None:
+        """A core refusal (a link, a user id) on field ``name``, with its security events."""
+        self.add(name, str(refusal.message))
+        self.audit_events += refusal.audit_events
+
     def raise_if_any(self) -> None:
         if self.by_field:
-            raise ValidationError(self.by_field)
+            error = ValidationError(self.by_field)
+            error.audit_events = self.audit_events  # recorded after the rollback
+            raise error
 
 
 def _as_uuid(value):
@@ -163,19 +177,27 @@ def _check_text(errors: _Errors, data, names) -> None:
             )
 
 
-def _resolve_common(errors: _Errors, membership, data) -> dict:
-    """Owner, team and tags, each only from the acting membership's workspace."""
+def _resolve_common(errors: _Errors, membership, data, kept=()) -> dict:
+    """Owner, team and tags, each only from the acting membership's workspace.
+
+    ``kept``: the records being changed; an owner one of them already has is
+    kept without a check (a former member stays until someone changes it).
+    """
     resolved: dict = {"owner_id": None, "team_id": None, "tags": []}
-    owner_id = _as_uuid(data.owner_id)
-    if owner_id is False or (
-        owner_id
-        and not Membership.objects.filter(
-            workspace_id=membership.workspace_id, user_id=owner_id
-        ).exists()
-    ):
-        errors.add("owner_id", _("Choose an owner who is a member of this workspace."))
-    else:
-        resolved["owner_id"] = owner_id
+    if data.owner_id not in (None, ""):
+        current = next((r.owner_id for r in kept if str(r.owner_id) == str(data.owner_id)), None)
+        try:
+            owner = members.member_user(
+                workspace=membership.workspace_id,
+                value=data.owner_id,
+                actor=membership.user_id,
+                field="owner_id",
+                current=current,
+            )
+        except ServiceRefusal as refusal:
+            errors.refuse("owner_id", refusal)
+        else:
+            resolved["owner_id"] = records.pk_of(owner)
     team_id = _as_uuid(data.team_id)
     if team_id is False or (
         team_id
@@ -241,7 +263,7 @@ def _normalised_rows(errors: _Errors, rows, kind: str) -> list:
     return clean
 
 
-def _validate_contact(membership, data: ContactData) -> dict:
+def _validate_contact(membership, data: ContactData, kept=()) -> dict:
     errors = _Errors()
     for name in CONTACT_PERSONAL:
         setattr(data, name, (getattr(data, name) or "").strip())
@@ -252,12 +274,18 @@ def _validate_contact(membership, data: ContactData) -> dict:
     if data.source not in Source.values:
         errors.add("source", _("Choose a source from the list."))
     _check_text(errors, data, CONTACT_PERSONAL)
-    resolved = _resolve_common(errors, membership, data)
+    resolved = _resolve_common(errors, membership, data, kept)
     company_id = _as_uuid(data.company_id)
-    if company_id is False or (
-        company_id and not Company.objects.visible_to(membership).filter(pk=company_id).exists()
-    ):
-        errors.add("company_id", _("Choose a company of this workspace."))
+    linked = {str(record.company_id) for record in kept if record.company_id}
+    if company_id is False:
+        errors.add("company_id", Company.link_refused_message)
+    elif company_id and str(company_id) not in linked:
+        try:
+            records.readable(membership, Company, company_id, field="company_id")
+        except ServiceRefusal as refusal:
+            errors.refuse("company_id", refusal)
+        else:
+            resolved["company_id"] = company_id
     else:
         resolved["company_id"] = company_id
     resolved["emails"] = _normalised_rows(errors, data.emails, "emails")
@@ -266,13 +294,18 @@ def _validate_contact(membership, data: ContactData) -> dict:
     return resolved
 
 
-def contact_validate(*, membership: Membership, data: ContactData) -> None:
-    """Raise the ``ValidationError`` that ``contact_create`` would, writing nothing
-    (the form checks input before it looks for possible duplicates)."""
-    _validate_contact(membership, replace(data))
+@recorded_after_rollback
+def contact_validate(
+    *, membership: Membership, data: ContactData, contact: Contact | None = None
+) -> None:
+    """Raise the ``ValidationError`` that ``contact_create`` (or, given
+    ``contact``, ``contact_update``) would, writing nothing: the form checks
+    input before it looks for possible duplicates, outside the transaction
+    that saves, so a refusal's security event stays on record."""
+    _validate_contact(membership, replace(data), kept=(contact,) if contact else ())
 
 
-def _validate_company(membership, data: CompanyData) -> dict:
+def _validate_company(membership, data: CompanyData, kept=()) -> dict:
     errors = _Errors()
     for name in (*COMPANY_PERSONAL, "website", "industry"):
         setattr(data, name, (getattr(data, name) or "").strip())
@@ -290,7 +323,7 @@ def _validate_company(membership, data: CompanyData) -> dict:
             errors.add(
                 "phone", _("“%(value)s” is not a valid phone number.") % {"value": data.phone}
             )
-    resolved = _resolve_common(errors, membership, data)
+    resolved = _resolve_common(errors, membership, data, kept)
     errors.raise_if_any()
     return resolved
 
@@ -354,6 +387,7 @@ def _contact_snapshot(contact: Contact) -> dict:
     return snapshot
 
 
+@recorded_after_rollback
 @transaction.atomic
 def contact_create(*, membership: Membership, data: ContactData) -> Contact:
     """Create a contact with its emails, phones and tags (owner defaults to the actor)."""
@@ -387,12 +421,13 @@ def contact_create(*, membership: Membership, data: ContactData) -> Contact:
     return contact
 
 
+@recorded_after_rollback
 @transaction.atomic
 def contact_update(*, membership: Membership, contact: Contact, data: ContactData) -> Contact:
     """Replace the contact's values with ``data``; audit the fields that changed."""
     _require(membership, "contacts.change", contact)
     data = replace(data)
-    resolved = _validate_contact(membership, data)
+    resolved = _validate_contact(membership, data, kept=(contact,))
     before = _contact_snapshot(contact)
     before_plain = {name: getattr(contact, name) for name in CONTACT_PLAIN}
     before_tags = {tag.pk for tag in contact.tags.all()}
@@ -452,15 +487,23 @@ def contact_delete(*, membership: Membership, contact: Contact) -> None:
     events.emit("contact.deleted", workspace_id=workspace_id, object_id=contact_id)
 
 
+@recorded_after_rollback
 @transaction.atomic
-def contact_merge(*, membership: Membership, keep: Contact, merge_away: Contact) -> Contact:
-    """Merge ``merge_away`` into ``keep`` and delete it.
+def contact_merge(*, membership: Membership, keep: Contact, merge_away) -> Contact:
+    """Merge ``merge_away`` (a contact or its id) into ``keep`` and delete it.
 
     ``keep`` gains the other's emails and phones (without duplicates) and tags;
     its empty fields (names, readings, job title, company, notes) are filled
     from the other. Apps with rows on contacts move them through
-    ``register_merge_hook``. Both ids get an audit event.
+    ``register_merge_hook``. Both ids get an audit event. A contact the actor
+    may not read is refused as one that does not exist.
     """
+    try:
+        merge_away = records.readable(membership, Contact, merge_away, field="merge_away")
+    except ServiceRefusal as refusal:
+        errors = _Errors()
+        errors.refuse("merge_away", refusal)
+        errors.raise_if_any()
     if keep.pk == merge_away.pk:
         raise ValidationError({"merge_away": [_("Choose two different contacts.")]})
     _require(membership, "contacts.merge", keep)
@@ -479,7 +522,7 @@ def contact_merge(*, membership: Membership, keep: Contact, merge_away: Contact)
     data.emails = [*data.emails, *other.emails]
     data.phones = [*data.phones, *other.phones]
     data.tag_ids = list({*data.tag_ids, *other.tag_ids})
-    resolved = _validate_contact(membership, data)
+    resolved = _validate_contact(membership, data, kept=(keep, merge_away))
     before = _contact_snapshot(keep)
     for name in CONTACT_PERSONAL:
         setattr(keep, name, getattr(data, name))
@@ -534,6 +577,7 @@ def _company_snapshot(company: Company) -> dict:
     return {name: getattr(company, name) for name in COMPANY_PERSONAL}
 
 
+@recorded_after_rollback
 @transaction.atomic
 def company_create(*, membership: Membership, data: CompanyData) -> Company:
     """Create a company (owner defaults to the actor)."""
@@ -565,12 +609,13 @@ def company_create(*, membership: Membership, data: CompanyData) -> Company:
     return company
 
 
+@recorded_after_rollback
 @transaction.atomic
 def company_update(*, membership: Membership, company: Company, data: CompanyData) -> Company:
     """Replace the company's values with ``data``; audit the fields that changed."""
     _require(membership, "companies.change", company)
     data = replace(data)
-    resolved = _validate_company(membership, data)
+    resolved = _validate_company(membership, data, kept=(company,))
     before = _company_snapshot(company)
     before_plain = {name: str(getattr(company, name)) for name in COMPANY_PLAIN}
     for name in (*COMPANY_PERSONAL, "website", "industry"):

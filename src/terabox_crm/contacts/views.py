@@ -213,16 +213,19 @@ def _contact_form_page(request, *, contact=None):
     """Create (``contact`` None) or edit, with email and phone formsets."""
     membership = request.membership
     row_edit = _row_edit(request.POST) if request.method == "POST" else None
+    kept_company = contact.company_id if contact else None
     if row_edit is not None:
         # An "Add"/"Remove" row button (no script): show the form again as
         # typed, with the row added or removed; nothing is checked or saved.
         form = ContactForm(
-            initial=ContactForm.initial_from_post(request.POST), membership=membership
+            initial=ContactForm.initial_from_post(request.POST),
+            membership=membership,
+            kept_company=kept_company,
         )
         emails = EmailFormSet.edited(request.POST, prefix="emails", **row_edit.get("emails", {}))
         phones = PhoneFormSet.edited(request.POST, prefix="phones", **row_edit.get("phones", {}))
     elif request.method == "POST":
-        form = ContactForm(request.POST, membership=membership)
+        form = ContactForm(request.POST, membership=membership, kept_company=kept_company)
         emails = EmailFormSet(request.POST, prefix="emails")
         phones = PhoneFormSet(request.POST, prefix="phones")
     else:
@@ -233,7 +236,9 @@ def _contact_form_page(request, *, contact=None):
                 owner_id=membership.user_id, company_id=request.GET.get("company") or None
             )
         )
-        form = ContactForm(initial=ContactForm.initial_of(data), membership=membership)
+        form = ContactForm(
+            initial=ContactForm.initial_of(data), membership=membership, kept_company=kept_company
+        )
         emails = EmailFormSet(
             prefix="emails",
             initial=[
@@ -257,7 +262,7 @@ def _contact_form_page(request, *, contact=None):
                 list(form.cleaned_data.get("tags") or []), email_rows, phone_rows
             )
             try:
-                services.contact_validate(membership=membership, data=checked)
+                services.contact_validate(membership=membership, data=checked, contact=contact)
             except ValidationError as exc:
                 loose = form.apply_errors(exc)
                 checked = None

@@ -39,3 +39,7 @@ class CoreConfig(AppConfig):
             _("Invitation refused (expired, revoked, already used or for another address)"),
         )
         events.register("security.request.invalid", _("Tampered or malformed request refused"))
+        events.register(
+            "security.request.foreign_user_id",
+            _("Repeated user ids that are not members of the workspace (probing)"),
+        )

@@ -8,8 +8,11 @@ A refusal that is also a security event (a grant above one's own rank, an
 attempt on a higher-ranked member or the last owner, an expired or
 wrong-address invite) carries ``audit_event``: the keyword arguments of the
 ``audit.record`` call that puts it on record. The service records it *after*
-its own transaction has rolled back (``services._refusals_recorded``), so the
-attempt is on the audit chain although nothing changed.
+its own transaction has rolled back (``core.refusals.recorded_after_rollback``),
+so the attempt is on the audit chain although nothing changed. Domain
+refusals (``ServiceRefusal``) carry theirs in ``audit_events`` the same way:
+a link to a record the actor may not read, or a run of user ids that are not
+members of the workspace (S6, S7).
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ class PolicyError(ValidationError):
         self.recorded = False
 
     @property
+    def audit_events(self) -> list[dict]:
+        """The security events this refusal puts on record (at most one)."""
+        return [self.audit_event] if self.audit_event else []
+
+    @property
     def text(self) -> str:
         """The translated message, in the language active now."""
         message = str(self.message)
@@ -53,9 +61,19 @@ class ServiceRefusal(ValueError):
     ``api.problems.refusal_as_api_error``.
     """
 
-    def __init__(self, message, *, code: str, status: int = 400, field: str | None = None):
+    def __init__(
+        self,
+        message,
+        *,
+        code: str,
+        status: int = 400,
+        field: str | None = None,
+        audit_events: list[dict] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
         self.field = field
+        self.audit_events = list(audit_events or [])
+        self.recorded = False

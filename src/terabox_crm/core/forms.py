@@ -11,7 +11,8 @@ from django.contrib.auth.password_validation import (
 )
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.core.models import Workspace
+from terabox_crm.core import members
+from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.roles import Role
 from terabox_crm.core.services import (
     DISPLAY_NAME_MAX_LENGTH,
@@ -20,6 +21,21 @@ from terabox_crm.core.services import (
 )
 
 NAME_MAX_LENGTH = Workspace._meta.get_field("name").max_length
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    """A member of the workspace picked from a list (owner, assignee): the
+    list and the refusal of any other value are those of ``core.members``,
+    so a tampered value gets the answer the API gives (S7)."""
+
+    default_error_messages = {"invalid_choice": members.NOT_A_MEMBER}
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Membership.objects.none(), **kwargs)
+
+    def limit_to(self, workspace) -> None:
+        self.queryset = members.members(workspace)
+        self.label_from_instance = lambda membership: membership.user.label
 
 
 class WorkspaceCreateForm(forms.Form):

@@ -8,13 +8,42 @@ detail views, the API and jobs all apply the same rule.
 - Reading: with ``Workspace.record_visibility == "workspace"`` (the default)
   every member reads every record; with ``"team"`` members, managers and
   viewers read only records they own or that belong to their team.
+
+Links between records follow the same rule (S6): a service that links one
+record to another (a deal to its contact, a task to its deal, a ticket to
+its requester) resolves every linked id through ``readable`` or
+``readable_many``, so the API, the screens, jobs and the command line all
+refuse a link to a record the actor may not read — with the very answer a
+record that does not exist gets, so the refusal tells nothing about what
+exists. The refusal is a security event (``security.permission.denied``,
+reason ``unreadable_link`` or ``other_workspace_link``), recorded after the service's transaction has
+rolled back (``core.refusals``) and at most ``LINK_REFUSALS_RECORDED`` times
+per actor in ``LINK_REFUSAL_WINDOW`` seconds. Pages that show a linked
+record's name ask ``can_read`` first (``{% load records %}``), for links made
+before this rule or by someone with wider rights.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
+import uuid
+from collections.abc import Mapping
 
+from django.db.models import Model, Q
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
+
+from terabox_crm.core import refusals
+from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.roles import RANK, Role
+
+# Recorded link refusals per actor and window: above the S7 threshold of 20
+# object-level denials in 10 minutes, so a detector still sees a burst, while
+# a script looping over ids adds nothing more to the audit chain.
+LINK_REFUSALS_RECORDED = 50
+LINK_REFUSAL_WINDOW = 600  # seconds
+
+# Shown instead of the name of a linked record the viewer may not read.
+UNREADABLE_LABEL = _("a record you cannot see")
 
 
 def _own_or_team(membership) -> Q:
@@ -89,3 +118,127 @@ def write_rule(membership, obj) -> bool:
     if obj is None:
         return RANK[membership.role] >= RANK[Role.MEMBER]
     return can_edit(membership, obj)
+
+
+# --- Links to other records ---------------------------------------------------------------
+
+
+def pk_of(value):
+    """The primary key of a record given as itself or as its id."""
+    return getattr(value, "pk", value)
+
+
+def as_uuid(value) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def find_readable(membership, model: type[Model], value) -> Model | None:
+    """The ``model`` record given by ``value`` (the record or its id) when it is
+    in ``membership``'s workspace and they may read it, else None.
+
+    Records nothing: for pages that show a link and for checks of one's own.
+    Reads without the request's scope, so jobs and commands can call it; the
+    workspace is part of the query.
+    """
+    key = as_uuid(pk_of(value))
+    if membership is None or key is None:
+        return None
+    with scopes_disabled():
+        return (
+            model._default_manager.filter(workspace_id=membership.workspace_id, pk=key)
+            .filter(readable_q(membership))
+            .first()
+        )
+
+
+def link_refusal(
+    membership,
+    model: type[Model],
+    value,
+    *,
+    field: str,
+    error: type[ServiceRefusal] = ServiceRefusal,
+) -> ServiceRefusal:
+    """The refusal of a link to ``value``: the model's "choose a … of this
+    workspace" message on ``field``, whether the record does not exist, is
+    another workspace's, or is one the actor may not read.
+
+    Only a record that exists is a security event: an id that names nothing
+    may be a typo, and recording it would let anyone fill the chain.
+    """
+    message = getattr(model, "link_refused_message", None) or _("Not found.")
+    refusal = error(message, code=f"unknown_{field}", status=404, field=field)
+    key = as_uuid(pk_of(value))
+    if membership is None or key is None:
+        return refusal
+    with scopes_disabled():
+        home = model._default_manager.filter(pk=key).values_list("workspace_id", flat=True).first()
+    if home is None:
+        return refusal
+    budget = f"core:link-refusals:{membership.user_id}"
+    if refusals.within_budget(budget, limit=LINK_REFUSALS_RECORDED, window=LINK_REFUSAL_WINDOW):
+        refusal.audit_events.append(
+            refusals.security_event(
+                refusals.DENIED,
+                actor=membership.user_id,
+                workspace=membership.workspace_id,
+                object_type=model._meta.label_lower,
+                object_id=str(key),
+                attempted=f"link.{field}",
+                reason="unreadable_link"
+                if str(home) == str(membership.workspace_id)
+                else "other_workspace_link",
+            )
+        )
+    return refusal
+
+
+def readable(
+    membership,
+    model: type[Model],
+    value,
+    *,
+    field: str,
+    error: type[ServiceRefusal] = ServiceRefusal,
+) -> Model:
+    """The ``model`` record given by ``value`` (the record or its id), re-read
+    and checked: in ``membership``'s workspace and readable by them. Otherwise
+    ``error`` (a ``ServiceRefusal``), as for a record that does not exist."""
+    record = find_readable(membership, model, value)
+    if record is None:
+        raise link_refusal(membership, model, value, field=field, error=error)
+    return record
+
+
+def readable_many(
+    membership,
+    links: Mapping[str, tuple[type[Model], object]],
+    *,
+    error: type[ServiceRefusal] = ServiceRefusal,
+    unchanged: Mapping[str, object] | None = None,
+) -> dict:
+    """Every link of a write at once: ``{field: (model, record or id or None)}``
+    → ``{field: record or None}``, refused on the first field that names a
+    record the actor may not read.
+
+    ``unchanged`` holds the records already linked (an update): a link kept
+    as it was is not re-checked, so an edit by someone who cannot read a
+    record linked by a colleague keeps that link instead of failing — saving
+    it again reveals nothing they did not already have.
+    """
+    unchanged = unchanged or {}
+    found = {}
+    for field, (model, value) in links.items():
+        current = unchanged.get(field)
+        if value in (None, ""):
+            found[field] = None
+        elif current is not None and str(pk_of(current)) == str(pk_of(value)):
+            found[field] = current
+        else:
+            found[field] = readable(membership, model, value, field=field, error=error)
+    return found

@@ -8,7 +8,7 @@ one transaction (``@transaction.atomic``).
 A refusal raises ``PolicyError`` and changes nothing. Refusals that are
 security events (a grant above one's own rank, an attempt on a higher-ranked
 member or on the last owner, an expired, revoked or wrong-address invite) are
-recorded by ``_refusals_recorded`` *after* the service's transaction has rolled
+recorded by ``_refusals_recorded`` (``core.refusals``) *after* the service's transaction has rolled
 back, so the attempt is on the audit chain although the change is not.
 Callers therefore call services outside any transaction of their own (views
 do; ``ATOMIC_REQUESTS`` stays off), or the refusal's record would be rolled
@@ -22,8 +22,6 @@ not even by themselves.
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import secrets
 from dataclasses import dataclass
 
@@ -44,6 +42,7 @@ from terabox_crm.communications.outbox import queue_email
 from terabox_crm.core import policy
 from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Invitation, Membership, RecordVisibility, Team, Workspace
+from terabox_crm.core.refusals import recorded_after_rollback as _refusals_recorded
 from terabox_crm.core.roles import Capability, Role
 from terabox_crm.core.selectors import invitation_by_token, invitation_state, membership_in
 from terabox_crm.crypto import blind_index
@@ -54,31 +53,6 @@ DISPLAY_NAME_MAX_LENGTH = 120
 DENIED = "security.permission.denied"
 INVITE_REFUSED = "security.invitation.refused"
 INVALID_REQUEST = "security.request.invalid"
-
-# How deep in nested services the current call is: only the outermost one
-# records a refusal, after *its* transaction (which would undo an inner
-# record) has rolled back.
-_depth: contextvars.ContextVar[int] = contextvars.ContextVar("core_service_depth", default=0)
-
-
-def _refusals_recorded(service):
-    """Record a refused request's security event outside the rolled-back transaction."""
-
-    @functools.wraps(service)
-    def wrapper(*args, **kwargs):
-        token = _depth.set(_depth.get() + 1)
-        try:
-            return service(*args, **kwargs)
-        except PolicyError as exc:
-            if _depth.get() == 1 and exc.audit_event and not exc.recorded:
-                with transaction.atomic():
-                    audit.record(**exc.audit_event)
-                exc.recorded = True
-            raise
-        finally:
-            _depth.reset(token)
-
-    return wrapper
 
 
 def _refusal(

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from terabox_crm.core.models import Membership
+from terabox_crm.core.forms import MemberChoiceField
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Stage
 
 
@@ -28,14 +28,13 @@ class DealForm(forms.Form):
         help_text=_("Leave empty to use the stage's probability."),
     )
     # The company and contact the deal is for: ids, resolved and checked by the
-    # view (``_links``); set from a contact or company page's "New deal".
+    # service (``core.records.readable_many``); set from a contact or company
+    # page's "New deal".
     company = forms.CharField(required=False, widget=forms.HiddenInput)
     contact = forms.CharField(required=False, widget=forms.HiddenInput)
     unlink_company = forms.BooleanField(label=_("Remove the company"), required=False)
     unlink_contact = forms.BooleanField(label=_("Remove the contact"), required=False)
-    owner = forms.ModelChoiceField(
-        label=pgettext_lazy("record owner", "Owner"), queryset=Membership.objects.none()
-    )
+    owner = MemberChoiceField(label=pgettext_lazy("record owner", "Owner"))
 
     def __init__(self, *args, workspace, pipeline=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,7 +43,4 @@ class DealForm(forms.Form):
             stages = stages.filter(pipeline=pipeline)
         self.fields["stage"].queryset = stages
         self.fields["stage"].label_from_instance = lambda s: f"{s.pipeline.name} — {s.name}"
-        self.fields["owner"].queryset = Membership.objects.select_related("user").filter(
-            workspace=workspace
-        )
-        self.fields["owner"].label_from_instance = lambda m: m.user.label
+        self.fields["owner"].limit_to(workspace)

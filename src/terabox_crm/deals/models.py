@@ -128,6 +128,10 @@ class Deal(models.Model):
 
     objects = ScopedManager(workspace="workspace")
 
+    # The one answer to a link to a deal that is not there for the actor
+    # (none, another workspace's, unreadable): ``core.records.readable``.
+    link_refused_message = _("Choose a deal of this workspace.")
+
     class Meta:
         ordering = ["-updated_at", "-id"]
         verbose_name = _("deal")

@@ -3,6 +3,13 @@
 Every service validates, writes, records its audit event in the same
 transaction and publishes its domain event after commit. A refusal raises
 ``DealError`` before anything is written.
+
+A deal links a company, a contact and an owner, given as records or ids:
+the company and contact must be ones the actor may read
+(``core.records.readable_many``), the owner a member of the workspace
+(``core.members``), each with the one answer a missing record gets. Those
+refusals are security events, recorded after the rollback
+(``core.refusals.recorded_after_rollback``).
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from terabox_crm import audit
-from terabox_crm.core import guards, policy, records
+from terabox_crm.contacts.models import Company, Contact
+from terabox_crm.core import guards, members, policy, records
 from terabox_crm.core.models import Membership, Team
+from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.crypto import normalise, search_index
 from terabox_crm.deals import events
 from terabox_crm.deals.errors import DealError
@@ -55,9 +64,9 @@ class DealData:
     currency: str = "JPY"
     expected_close_date: date | None = None
     probability: int | None = None
-    company: object | None = None
-    contact: object | None = None
-    owner: object | None = None
+    company: object | None = None  # a Company or its id
+    contact: object | None = None  # a Contact or its id
+    owner: object | None = None  # a user or their id
     team: Team | None = None
 
 
@@ -69,7 +78,10 @@ def _index_name(deal: Deal) -> None:
     search_index.replace(deal.workspace_id, NAME_DOMAIN, deal.pk, normalise.name_tokens(deal.name))
 
 
-def _clean(workspace, data: DealData) -> DealData:
+def _clean(membership, data: DealData, *, deal: Deal | None = None) -> DealData:
+    """Check ``data`` and resolve its links; on an update (``deal``) links
+    and an owner kept as they were are not checked again."""
+    workspace_id = membership.workspace_id
     name = (data.name or "").strip()
     if not name:
         raise DealError(_("Give the deal a name."), code="name_required", field="name")
@@ -80,7 +92,7 @@ def _clean(workspace, data: DealData) -> DealData:
             field="name",
         )
     data.name = name
-    if data.stage is None or data.stage.workspace_id != workspace.pk:
+    if data.stage is None or data.stage.workspace_id != workspace_id:
         raise DealError(_("Choose a stage of this workspace."), code="unknown_stage", field="stage")
     if data.currency not in CURRENCY_CODES:
         raise DealError(
@@ -110,19 +122,23 @@ def _clean(workspace, data: DealData) -> DealData:
             code="invalid_probability",
             field="probability",
         )
-    for related, label in (
-        (data.company, "company"),
-        (data.contact, "contact"),
-        (data.team, "team"),
-    ):
-        if related is not None and related.workspace_id != workspace.pk:
-            raise DealError(_("Not found."), code=f"unknown_{label}", status=404, field=label)
-    if (
-        data.owner is not None
-        and not Membership.objects.filter(workspace=workspace, user=data.owner).exists()
-    ):
-        raise DealError(
-            _("The owner must be a member of this workspace."), code="unknown_owner", field="owner"
+    if data.team is not None and data.team.workspace_id != workspace_id:
+        raise DealError(_("Not found."), code="unknown_team", status=404, field="team")
+    links = records.readable_many(
+        membership,
+        {"company": (Company, data.company), "contact": (Contact, data.contact)},
+        error=DealError,
+        unchanged={"company": deal.company, "contact": deal.contact} if deal else None,
+    )
+    data.company, data.contact = links["company"], links["contact"]
+    if data.owner is not None:
+        data.owner = members.member_user(
+            workspace=workspace_id,
+            value=data.owner,
+            actor=membership.user_id,
+            field="owner",
+            error=DealError,
+            current=deal.owner if deal else None,
         )
     return data
 
@@ -171,13 +187,14 @@ def pipeline_create(*, actor, workspace, name: str, with_default_stages: bool = 
     return pipeline
 
 
+@recorded_after_rollback
 @transaction.atomic
 def deal_create(*, actor, workspace, data: DealData) -> Deal:
     membership = _membership(actor, workspace)
     guards.require(
         membership, "deals.add", message=_("Viewers cannot create deals."), error=DealError
     )
-    data = _clean(workspace, data)
+    data = _clean(membership, data)
     deal = Deal(
         workspace=workspace,
         pipeline_id=data.stage.pipeline_id,
@@ -209,12 +226,13 @@ def deal_create(*, actor, workspace, data: DealData) -> Deal:
     return deal
 
 
+@recorded_after_rollback
 @transaction.atomic
 def deal_update(*, actor, deal: Deal, data: DealData) -> Deal:
     membership = _membership(actor, deal.workspace)
     if not records.can_edit(membership, deal):
         raise DealError(_("You cannot change this deal."), code="forbidden", status=403)
-    data = _clean(deal.workspace, data)
+    data = _clean(membership, data, deal=deal)
     if data.stage.pipeline_id != deal.pipeline_id:
         raise DealError(
             _("That stage belongs to another pipeline."), code="foreign_stage", field="stage"

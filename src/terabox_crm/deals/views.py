@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from terabox_crm.core import policy
+from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import permission_required, record_denial
 from terabox_crm.deals import selectors, services
 from terabox_crm.deals.errors import DealError
@@ -38,46 +38,27 @@ def _deal(request, deal_id, action: str) -> Deal:
     return deal
 
 
-def _readable_contact(membership, value):
-    """The contact with id ``value`` if this member may read it here, else None."""
-    from terabox_crm.contacts.models import Contact
-
-    if not _is_uuid(value):
-        return None
-    contact = Contact.objects.visible_to(membership).filter(pk=value).first()
-    if contact is None or not policy.can(membership, "contacts.view", contact):
-        return None
-    return contact
-
-
-def _links(request, form: DealForm) -> tuple:
-    """The company and contact named by the form's ids, each one this member
-    may read in this workspace; a foreign or unknown id is a form error."""
-    from terabox_crm.contacts.forms import readable_company
-
+def _link_ids(form: DealForm) -> tuple:
+    """The company and contact ids the form keeps, unless removed; the service
+    decides whether this member may link them."""
     values = form.cleaned_data
-    company = contact = None
-    if values.get("company") and not values.get("unlink_company"):
-        company = readable_company(request.membership, values["company"])
-        if company is None:
-            form.add_error(None, _("Choose a company of this workspace."))
-    if values.get("contact") and not values.get("unlink_contact"):
-        contact = _readable_contact(request.membership, values["contact"])
-        if contact is None:
-            form.add_error(None, _("Choose a contact of this workspace."))
+    company = None if values.get("unlink_company") else values.get("company") or None
+    contact = None if values.get("unlink_contact") else values.get("contact") or None
     return company, contact
 
 
 def _linked(request, form: DealForm) -> dict:
-    """What the form shows of its links (names), for a form bound or not."""
-    from terabox_crm.contacts.forms import readable_company
+    """What the form shows of its links: the name of a company or contact this
+    member may read; for an id naming anything else, that a link is there."""
+    from terabox_crm.contacts.models import Company, Contact
 
     ids = form.data if form.is_bound else form.initial
-    company_id = ids.get("company")
-    return {
-        "linked_company": readable_company(request.membership, company_id) if company_id else None,
-        "linked_contact": _readable_contact(request.membership, ids.get("contact")),
-    }
+    shown = {}
+    for name, model in (("company", Company), ("contact", Contact)):
+        value = ids.get(name) or ""
+        shown[f"linked_{name}"] = records.find_readable(request.membership, model, value)
+        shown[f"{name}_unseen"] = bool(value) and shown[f"linked_{name}"] is None
+    return shown
 
 
 def _data(form: DealForm, company=None, contact=None) -> services.DealData:
@@ -97,7 +78,10 @@ def _data(form: DealForm, company=None, contact=None) -> services.DealData:
 
 
 def _apply_error(form: DealForm, error: DealError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    # The company and contact are hidden ids: their errors show above the form.
+    field = form.fields.get(error.field or "")
+    visible = field is not None and not field.widget.is_hidden
+    form.add_error(error.field if visible else None, error.message)
 
 
 @permission_required("deals.view")
@@ -220,19 +204,17 @@ def deal_create(request):
         },
     )
     if request.method == "POST" and form.is_valid():
-        company, contact = _links(request, form)
-        if form.is_valid():
-            try:
-                deal = services.deal_create(
-                    actor=request.user,
-                    workspace=request.workspace,
-                    data=_data(form, company, contact),
-                )
-            except DealError as error:
-                _apply_error(form, error)
-            else:
-                messages.success(request, _("Deal created."))
-                return redirect("deals:detail", deal_id=deal.pk)
+        try:
+            deal = services.deal_create(
+                actor=request.user,
+                workspace=request.workspace,
+                data=_data(form, *_link_ids(form)),
+            )
+        except DealError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Deal created."))
+            return redirect("deals:detail", deal_id=deal.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -263,17 +245,13 @@ def deal_edit(request, deal_id):
         request.POST or None, workspace=request.workspace, pipeline=deal.pipeline, initial=initial
     )
     if request.method == "POST" and form.is_valid():
-        company, contact = _links(request, form)
-        if form.is_valid():
-            try:
-                services.deal_update(
-                    actor=request.user, deal=deal, data=_data(form, company, contact)
-                )
-            except DealError as error:
-                _apply_error(form, error)
-            else:
-                messages.success(request, _("Deal saved."))
-                return redirect("deals:detail", deal_id=deal.pk)
+        try:
+            services.deal_update(actor=request.user, deal=deal, data=_data(form, *_link_ids(form)))
+        except DealError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Deal saved."))
+            return redirect("deals:detail", deal_id=deal.pk)
     status = 400 if request.method == "POST" else 200
     return render(
         request,

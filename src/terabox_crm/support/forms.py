@@ -3,13 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.core.models import Membership
+from terabox_crm.core.forms import MemberChoiceField
 from terabox_crm.support.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, Priority, Status
-
-
-def _members(workspace):
-    queryset = Membership.objects.select_related("user").filter(workspace=workspace)
-    return queryset
 
 
 class TicketForm(forms.Form):
@@ -20,14 +15,11 @@ class TicketForm(forms.Form):
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL
     )
-    assignee = forms.ModelChoiceField(
-        label=_("Assignee"), queryset=Membership.objects.none(), required=False
-    )
+    assignee = MemberChoiceField(label=_("Assignee"), required=False)
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = _members(workspace)
-        self.fields["assignee"].label_from_instance = lambda m: m.user.label
+        self.fields["assignee"].limit_to(workspace)
 
 
 class ReplyForm(forms.Form):
@@ -40,11 +32,8 @@ class ReplyForm(forms.Form):
 class TicketChangeForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
-    assignee = forms.ModelChoiceField(
-        label=_("Assignee"), queryset=Membership.objects.none(), required=False
-    )
+    assignee = MemberChoiceField(label=_("Assignee"), required=False)
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = _members(workspace)
-        self.fields["assignee"].label_from_instance = lambda m: m.user.label
+        self.fields["assignee"].limit_to(workspace)

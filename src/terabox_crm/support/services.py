@@ -3,6 +3,12 @@
 Every service validates, writes and audits in the same transaction; ticket
 text goes to the audit trail only as field names. Numbers are allocated per
 workspace inside the transaction (the unique constraint backs it up).
+
+The requester (a contact and/or a company) is given as records or ids and
+must be readable by the actor (``core.records.readable_many``); an assignee
+must be a member of the workspace (``core.members``). Both refusals give the
+answer a missing record gets and are recorded as security events after the
+rollback (``core.refusals``).
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from terabox_crm import audit
-from terabox_crm.core import guards, policy, records
+from terabox_crm.contacts.models import Company, Contact
+from terabox_crm.core import guards, members, policy, records
 from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
+from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.support.models import (
     BODY_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
@@ -37,9 +45,9 @@ class TicketData:
     subject: str
     description: str = ""
     priority: str = Priority.NORMAL
-    contact: object | None = None
-    company: object | None = None
-    assignee: object | None = None
+    contact: object | None = None  # the requester: a Contact or its id
+    company: object | None = None  # a Company or its id
+    assignee: object | None = None  # a user or their id
 
 
 def _membership(actor, workspace) -> Membership:
@@ -69,18 +77,21 @@ def _text(value: str, limit: int, field: str, *, required: bool, message: str = 
     return value
 
 
-def _check_assignee(workspace, assignee) -> None:
-    if (
-        assignee is not None
-        and not Membership.objects.filter(workspace=workspace, user=assignee).exists()
-    ):
-        raise TicketError(
-            _("The assignee must be a member of this workspace."),
-            code="unknown_assignee",
-            field="assignee",
-        )
+def _assignee(workspace, assignee, *, actor, current=None):
+    """The assigned user (None: nobody), a member of ``workspace``."""
+    if assignee in (None, ""):
+        return None
+    return members.member_user(
+        workspace=workspace,
+        value=assignee,
+        actor=actor,
+        field="assignee",
+        error=TicketError,
+        current=current,
+    )
 
 
+@recorded_after_rollback
 def ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
     """Open a ticket; its SLA deadlines start now. Retries once on a number race."""
     for attempt in range(2):
@@ -106,12 +117,12 @@ def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
     description = _text(data.description, BODY_MAX_LENGTH, "description", required=False)
     if data.priority not in Priority.values:
         raise TicketError(_("Choose a priority."), code="invalid_priority", field="priority")
-    for related, name in ((data.contact, "contact"), (data.company, "company")):
-        if related is not None and (
-            related.workspace_id != workspace.pk or not records.can_read(membership, related)
-        ):
-            raise TicketError(_("Not found."), code=f"unknown_{name}", status=404, field=name)
-    _check_assignee(workspace, data.assignee)
+    requester = records.readable_many(
+        membership,
+        {"contact": (Contact, data.contact), "company": (Company, data.company)},
+        error=TicketError,
+    )
+    assignee = _assignee(workspace, data.assignee, actor=actor)
     now = timezone.now()
     response_due, resolution_due = Ticket.deadlines(data.priority, now)
     top = Ticket.objects.filter(workspace=workspace).aggregate(top=Max("number"))["top"] or 0
@@ -121,9 +132,9 @@ def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
         subject=subject,
         description=description,
         priority=data.priority,
-        contact=data.contact,
-        company=data.company,
-        assignee=data.assignee,
+        contact=requester["contact"],
+        company=requester["company"],
+        assignee=assignee,
         owner=actor,
         team=membership.team,
         created_at=now,
@@ -137,7 +148,7 @@ def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
         workspace=workspace,
         obj=ticket,
         payload={"number": ticket.number, "priority": ticket.priority},
-        subject_id=getattr(data.contact, "pk", None),
+        subject_id=getattr(requester["contact"], "pk", None),
     )
     return ticket
 
@@ -217,13 +228,15 @@ def ticket_set_status(*, actor, ticket: Ticket, status: str) -> Ticket:
     return ticket
 
 
+@recorded_after_rollback
 @transaction.atomic
 def ticket_update(*, actor, ticket: Ticket, priority: str, assignee) -> Ticket:
-    """Change priority (deadlines are recomputed from the opening time) and assignee."""
+    """Change priority (deadlines are recomputed from the opening time) and
+    assignee (a user or their id; None: nobody)."""
     _editable(actor, ticket)
     if priority not in Priority.values:
         raise TicketError(_("Choose a priority."), code="invalid_priority", field="priority")
-    _check_assignee(ticket.workspace, assignee)
+    assignee = _assignee(ticket.workspace_id, assignee, actor=actor, current=ticket.assignee)
     changed = []
     if priority != ticket.priority:
         ticket.priority = priority

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.core import policy
+from terabox_crm.core import policy, records
 
 
 def two_factor_enabled(user) -> bool | None:
@@ -114,6 +114,15 @@ def _deals(membership, query: str) -> list:
     ][:SUGGEST_LIMIT]
 
 
+def _company_note(membership, contact) -> str:
+    """The contact's company, by name only when ``membership`` may read it (S6)."""
+    if not contact.company_id:
+        return ""
+    if not records.can_read(membership, contact.company):
+        return str(records.UNREADABLE_LABEL)
+    return contact.company.name
+
+
 def suggestions(membership, query: str) -> Suggestions:
     """Up to ``SUGGEST_LIMIT`` contacts, companies and deals for the top bar's
     search box, each group only if ``membership`` may see that kind of record
@@ -134,7 +143,7 @@ def suggestions(membership, query: str) -> Suggestions:
         Suggestion(
             contact.display_name,
             reverse("contacts:detail", args=[contact.pk]),
-            contact.company.name if contact.company_id else "",
+            _company_note(membership, contact),
         )
         for contact in contacts
     ]

@@ -68,7 +68,17 @@ def test_foreign_workspace_ids_are_refused(cast):
     with scope(workspace=cast.acme), pytest.raises(ValidationError) as caught:
         services.contact_create(membership=owner, data=data)
     assert set(caught.value.message_dict) == {"company_id", "owner_id", "tag_ids", "team_id"}
-    assert _count(cast) == before
+    contacts, emails, events_before = before
+    # Nothing changed; the one new event is the refused link to another
+    # workspace's company, a security event (S7).
+    assert _count(cast) == (contacts, emails, events_before + 1)
+    with scopes_disabled():
+        refused = AuditEvent.objects.get(action="security.permission.denied")
+    assert (refused.action, refused.object_id) == (
+        "security.permission.denied",
+        str(foreign_company.pk),
+    )
+    assert refused.payload["reason"] == "other_workspace_link"
 
 
 def test_error_messages_are_translated(cast):

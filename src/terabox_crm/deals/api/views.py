@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.apps import apps
-from django.contrib.auth import get_user_model
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 
@@ -81,23 +79,11 @@ class DealViewSet(
         return queryset.select_related("stage")
 
     def _data(self, validated: dict, *, deal: Deal | None = None) -> services.DealData:
-        def get(model_label: str, value):
-            if value is None:
-                return None
-            model = apps.get_model(model_label)
-            found = model.objects.filter(pk=value).first()
-            if found is None:
-                raise exceptions.ValidationError({model_label.split(".")[1].lower(): ["not found"]})
-            return found
-
+        """The service's input: ids of the company, contact and owner as sent;
+        the service decides whether the caller may link them (S6, S7)."""
         stage = Stage.objects.filter(pk=validated["stage"]).first()
         if stage is None:
             raise exceptions.ValidationError({"stage": ["unknown stage"]})
-        owner = None
-        if validated.get("owner"):
-            owner = get_user_model().objects.filter(pk=validated["owner"]).first()
-            if owner is None:
-                raise exceptions.ValidationError({"owner": ["unknown user"]})
         return services.DealData(
             name=validated["name"],
             stage=stage,
@@ -105,9 +91,9 @@ class DealViewSet(
             currency=validated.get("currency", "JPY"),
             expected_close_date=validated.get("expected_close_date"),
             probability=validated.get("probability"),
-            company=get("contacts.Company", validated.get("company")),
-            contact=get("contacts.Contact", validated.get("contact")),
-            owner=owner or (deal.owner if deal else None),
+            company=validated.get("company"),
+            contact=validated.get("contact"),
+            owner=validated.get("owner") or (deal.owner if deal else None),
             team=deal.team if deal else None,
         )
 

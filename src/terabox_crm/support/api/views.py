@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.apps import apps
-from django.contrib.auth import get_user_model
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -14,15 +12,6 @@ from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.support import selectors, services
 from terabox_crm.support.api.serializers import ReplyIn, TicketChangeIn, TicketIn, TicketOut
 from terabox_crm.support.models import Status, Ticket
-
-
-def _user(value):
-    if not value:
-        return None
-    user = get_user_model().objects.filter(pk=value).first()
-    if user is None:
-        raise exceptions.ValidationError({"assignee": ["unknown user"]})
-    return user
 
 
 class TicketViewSet(
@@ -66,12 +55,8 @@ class TicketViewSet(
         incoming = TicketIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
-        related = {}
-        for name, label in (("contact", "contacts.Contact"), ("company", "contacts.Company")):
-            if values.get(name):
-                related[name] = apps.get_model(label).objects.filter(pk=values[name]).first()
-                if related[name] is None:
-                    raise exceptions.ValidationError({name: ["not found"]})
+        # Ids as sent: the service resolves the requester among the records the
+        # caller may read and the assignee among the workspace's members.
         try:
             ticket = services.ticket_open(
                 actor=request.user,
@@ -80,8 +65,9 @@ class TicketViewSet(
                     subject=values["subject"],
                     description=values.get("description", ""),
                     priority=values["priority"],
-                    assignee=_user(values.get("assignee")),
-                    **related,
+                    assignee=values.get("assignee"),
+                    contact=values.get("contact"),
+                    company=values.get("company"),
                 ),
             )
         except services.TicketError as error:
@@ -99,7 +85,7 @@ class TicketViewSet(
                     actor=request.user,
                     ticket=ticket,
                     priority=values.get("priority", ticket.priority),
-                    assignee=_user(values["assignee"]) if "assignee" in values else ticket.assignee,
+                    assignee=values.get("assignee", ticket.assignee),
                 )
             if "status" in values:
                 services.ticket_set_status(
