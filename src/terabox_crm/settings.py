@@ -259,6 +259,9 @@ CONTENT_SECURITY_POLICY = {
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 MAX_REQUEST_BODY_BYTES = env_int("CRM_MAX_BODY_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# JSON bodies (the API) have their own, smaller cap: nothing the API takes comes
+# near it, and a parser needs memory several times the size it reads (S7).
+MAX_JSON_BODY_BYTES = env_int("CRM_MAX_JSON_BYTES", 1024 * 1024)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -308,6 +311,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "terabox_crm.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # One JSON parser with depth and size caps (core.jsonbody); no form parsers:
+    # no operation takes them, so such bodies are refused with 415.
+    "DEFAULT_PARSER_CLASSES": ["terabox_crm.api.parsers.JSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Terabox CRM API",

@@ -35,3 +35,4 @@ class CoreConfig(AppConfig):
             _("Invitation refused (expired, revoked, already used or for another address)"),
         )
         events.register("security.request.invalid", _("Tampered or malformed request refused"))
+        events.register("security.request.too_deep", _("Request body nested too deeply refused"))

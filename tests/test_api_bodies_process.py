@@ -1,0 +1,89 @@
+"""JSON bodies against the real server, as an API client sends them (S1, S7):
+deep nesting and oversize bodies are problem details, never a 500, and
+change nothing."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from serving import COMMAND, Served, clean_env
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "a long owner passphrase 2026"
+CONTACTS = "/api/v1/contacts/"
+
+
+def run(env, *args):
+    return subprocess.run(
+        [COMMAND, *args], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    """A server on a fresh data dir, and a client holding an owner's token."""
+    directory = tmp_path_factory.mktemp("bodies")
+    env = clean_env(directory, CRM_PASSWORD=PASSWORD, LANG="C.UTF-8")
+    run(env, "createowner", "--email", "owner@example.com", "--workspace", "Acme")
+    token = run(env, "token", "--email", "owner@example.com", "--workspace", "Acme",
+                "--scopes", "read,write").stdout.strip()  # fmt: skip
+    served = Served(directory, [], clean_env(directory)).wait_ready()
+    with served.client() as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
+    served.kill()
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + '"x"' + "]" * depth
+
+
+def post(client, body: str | bytes):
+    return client.post(CONTACTS, content=body, headers={"Content-Type": "application/json"})
+
+
+def contact_count(client) -> int:
+    return len(client.get(CONTACTS).json()["results"])
+
+
+def test_an_array_nested_50000_deep_is_a_400_problem(api):
+    response = post(api, nested(50_000))
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/too-deep")
+
+
+def test_notes_nested_5000_deep_are_a_400_problem_that_creates_nothing(api):
+    response = post(api, '{"family_name": "X", "notes": ' + nested(5_000) + "}")
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("/too-deep")
+    assert contact_count(api) == 0
+
+
+def test_malformed_json_is_a_400_problem(api):
+    response = post(api, b'{"family_name": "\xff"}')
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("/malformed-json")
+
+
+def test_a_json_body_over_one_mebibyte_is_a_413_problem(api):
+    response = post(api, '{"family_name": "X", "notes": "' + "x" * (1024 * 1024) + '"}')
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/too-large")
+    assert contact_count(api) == 0
+
+
+def test_the_refusal_is_on_the_security_trail(api):
+    post(api, nested(5_000))
+    events = api.get("/api/v1/security-events/", params={"action": "security.request.too_deep"})
+    assert events.status_code == 200
+    assert len(events.json()["results"]) == 1
+
+
+def test_a_sound_body_is_still_created(api):
+    response = post(api, '{"family_name": "X", "notes": "fine"}')
+    assert response.status_code == 201, response.text
