@@ -310,7 +310,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "terabox_crm.api.problems.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["terabox_crm.api.renderers.JSONRenderer"],
     # One JSON parser with depth and size caps (core.jsonbody); no form parsers:
     # no operation takes them, so such bodies are refused with 415.
     "DEFAULT_PARSER_CLASSES": ["terabox_crm.api.parsers.JSONParser"],

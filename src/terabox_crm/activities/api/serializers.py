@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from rest_framework import serializers
-
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
+from terabox_crm.api import serializers
 
 
 class ActivityOut(serializers.ModelSerializer):

@@ -5,8 +5,8 @@ decrypted only for one event at a time (``AuditEventDetailOut``)."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
+from terabox_crm.api import serializers
 from terabox_crm.audit import events
 
 

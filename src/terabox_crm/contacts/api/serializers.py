@@ -4,8 +4,7 @@ meaning (foreign ids, email/phone formats, sizes) for web and API alike."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
-
+from terabox_crm.api import serializers
 from terabox_crm.contacts.models import Source, Stage
 
 
@@ -77,6 +76,10 @@ class ContactIn(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     emails = ContactEmailIn(many=True, required=False)
     phones = ContactPhoneIn(many=True, required=False)
+
+
+class ContactMergeIn(serializers.Serializer):
+    merge_away = serializers.UUIDField(help_text="The contact to merge into this one and delete.")
 
 
 class CompanyOut(serializers.Serializer):

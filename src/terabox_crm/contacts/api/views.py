@@ -16,7 +16,7 @@ from dataclasses import fields, replace
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -27,16 +27,13 @@ from terabox_crm.contacts.api.serializers import (
     CompanyIn,
     CompanyOut,
     ContactIn,
+    ContactMergeIn,
     ContactOut,
     TagIn,
     TagOut,
 )
 from terabox_crm.contacts.models import Company, Contact, Tag
 from terabox_crm.core.errors import PolicyError
-
-
-class MergeIn(serializers.Serializer):
-    merge_away = serializers.UUIDField(help_text="The contact to merge into this one and delete.")
 
 
 def _call(service, **kwargs):
@@ -184,12 +181,12 @@ class ContactViewSet(_RecordViewSet):
         rows = selectors.duplicates_of(request.membership, contact)
         return Response(ContactOut(rows, many=True).data)
 
-    @extend_schema(request=MergeIn, responses=ContactOut)
+    @extend_schema(request=ContactMergeIn, responses=ContactOut)
     @action(detail=True, methods=["post"])
     def merge(self, request, *args, **kwargs):
         """Merge ``merge_away`` into this contact and delete it (audited on both)."""
         keep = self.get_object()
-        serializer = MergeIn(data=request.data)
+        serializer = ContactMergeIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         other = self.get_queryset().filter(pk=serializer.validated_data["merge_away"]).first()
         if other is None:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from rest_framework import serializers
-
+from terabox_crm.api import serializers
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
 
 

@@ -138,7 +138,10 @@ class DealViewSet(
             "contact": deal.contact_id,
             "owner": deal.owner_id,
         }
-        incoming = DealIn(data={**current, **request.data} if partial else request.data)
+        # The current values in their JSON form: the fields accept nothing else.
+        current = DealIn(current).data
+        merge = partial and isinstance(request.data, dict)  # else DealIn refuses the body
+        incoming = DealIn(data={**current, **request.data} if merge else request.data)
         incoming.is_valid(raise_exception=True)
         try:
             deal = services.deal_update(

@@ -8,10 +8,10 @@ the request's language (``Accept-Language``).
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from terabox_crm.api import serializers
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.privacy import selectors
 

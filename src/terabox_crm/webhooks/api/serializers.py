@@ -3,8 +3,7 @@ never part of an endpoint: it appears once, in the answer to the create call."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
-
+from terabox_crm.api import serializers
 from terabox_crm.webhooks import events
 
 
