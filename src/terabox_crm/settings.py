@@ -308,7 +308,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "terabox_crm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "terabox_crm.api.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["terabox_crm.api.renderers.JSONRenderer"],
     # One JSON parser with depth and size caps (core.jsonbody); no form parsers:
@@ -322,6 +322,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # info (description, contact, licence) and tags come from api.schema.
+    "POSTPROCESSING_HOOKS": [
+        "terabox_crm.api.schema.postprocess_enums",
+        "terabox_crm.api.schema.document",
+    ],
     # Several models have a "kind" or "status" field with different choices:
     # name each enum so the schema stays stable and readable.
     "ENUM_NAME_OVERRIDES": {
@@ -330,6 +335,13 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "terabox_crm.activities.models.Task.Status",
         "TicketStatusEnum": "terabox_crm.support.models.Status",
         "TicketPriorityEnum": "terabox_crm.support.models.Priority",
+        "TicketSlaStateEnum": "terabox_crm.support.sla.STATES",
+        "TicketSlaTargetEnum": "terabox_crm.support.api.serializers.SLA_TARGETS",
+        "ContactStageEnum": "terabox_crm.contacts.models.Stage",
+        "ContactSourceEnum": "terabox_crm.contacts.models.Source",
+        "CurrencyEnum": "terabox_crm.deals.models.CURRENCIES",
+        "AuditDetailStateEnum": ["none", "ok", "erased", "unreadable"],
+        "WebhookEventEnum": "terabox_crm.webhooks.api.serializers.event_names",
     },
 }
 

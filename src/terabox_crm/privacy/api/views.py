@@ -61,6 +61,11 @@ class DataInventoryView(APIView):
 
     @extend_schema(responses=DataInventoryOut, operation_id="data_inventory")
     def get(self, request):
+        """Get the data inventory
+
+        Every personal field the product stores, grouped by category, with its
+        purposes, retention and whether it is encrypted at rest (P1). Labels are
+        in the request's language; codes are stable."""
         groups = selectors.inventory_by_category()
         body = {
             "count": sum(len(group.rows) for group in groups),

@@ -7,6 +7,11 @@ from terabox_crm.api import serializers
 from terabox_crm.webhooks import events
 
 
+def event_names() -> list[str]:
+    """The events an endpoint may subscribe to (registered by the apps at start-up)."""
+    return [item.name for item in events.all_events()]
+
+
 class EndpointOut(serializers.Serializer):
     id = serializers.UUIDField()
     url = serializers.CharField()
@@ -31,7 +36,7 @@ class EndpointIn(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["events"].child.choices = [item.name for item in events.all_events()]
+        self.fields["events"].child.choices = event_names()
 
 
 class DeliveryOut(serializers.Serializer):
