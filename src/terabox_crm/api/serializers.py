@@ -58,6 +58,9 @@ class CharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # maxLength counts what was sent; DRF would count it after trimming.
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
@@ -176,6 +179,24 @@ class DateField(serializers.DateField):
         )
 
 
+class NestedIn(Serializer):
+    """An object nested in a request body that is always given whole.
+
+    DRF makes every level of a PATCH body partial, so a row missing a field the
+    schema requires would slip through to the service; here it is refused.
+    """
+
+    def validate(self, attrs):
+        missing = {
+            name: [field.error_messages["required"]]
+            for name, field in self.fields.items()
+            if field.required and not field.read_only and field.source not in attrs
+        }
+        if missing:
+            raise ValidationError(missing)
+        return attrs
+
+
 # The strict fields by the DRF field each replaces: what ModelSerializer maps
 # model fields to, and what the walker test accepts.
 STRICT = {
@@ -227,6 +248,7 @@ __all__ = [
     "ListField",
     "ListSerializer",
     "ModelSerializer",
+    "NestedIn",
     "PrimaryKeyRelatedField",
     "Serializer",
     "SerializerMethodField",

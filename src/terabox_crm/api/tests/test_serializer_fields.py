@@ -186,3 +186,26 @@ def test_the_out_of_range_message_is_translated():
     message = str(caught.value.detail[0])
     assert "1900-01-01" in message and "2200-12-31" in message
     assert message.isascii() is False
+
+
+def test_a_string_over_its_max_length_is_refused_though_trimming_would_shorten_it():
+    field = serializers.CharField(max_length=5)
+    assert refused(field, "  abcd  ")
+    assert refused(field, "abcde\x1e")  # str.strip() counts \x1e as space
+
+
+def test_a_string_within_its_max_length_is_trimmed_as_before():
+    assert serializers.CharField(max_length=8).run_validation("  abcd  ") == "abcd"
+
+
+def test_a_nested_row_is_whole_even_in_a_partial_body():
+    class Row(serializers.NestedIn):
+        value = serializers.CharField()
+        label = serializers.CharField(required=False, default="")
+
+    class Body(serializers.Serializer):
+        rows = Row(many=True, required=False)
+
+    body = Body(data={"rows": [{"label": "work"}]}, partial=True)
+    assert not body.is_valid()
+    assert "value" in body.errors["rows"][0]

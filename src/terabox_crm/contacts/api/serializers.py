@@ -49,7 +49,7 @@ class ContactOut(serializers.Serializer):
         return [str(tag.pk) for tag in contact.tags.all()]
 
 
-class ContactEmailIn(serializers.Serializer):
+class ContactEmailIn(serializers.NestedIn):
     value = serializers.CharField(max_length=254)
     label = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     is_primary = serializers.BooleanField(required=False, default=False)
