@@ -1,6 +1,8 @@
-"""JSON bodies against the real server, as an API client sends them (S1, S7):
-deep nesting and oversize bodies are problem details, never a 500, and
-change nothing."""
+"""The API contract against the real server, as a client meets it: deep or
+oversize JSON bodies are problem details, never a 500, and change nothing
+(S1, S7); query values outside the schema and dates outside 1900–2200 are
+refused; every date-time comes back in UTC; the served schema documents the
+problem responses."""
 
 from __future__ import annotations
 
@@ -87,3 +89,44 @@ def test_the_refusal_is_on_the_security_trail(api):
 def test_a_sound_body_is_still_created(api):
     response = post(api, '{"family_name": "X", "notes": "fine"}')
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("value", ["null", "abc", "0", "201"])
+def test_a_page_size_outside_the_schema_is_a_400_problem(api, value):
+    response = api.get(CONTACTS, params={"page_size": value})
+    assert response.status_code == 400
+    assert "page_size" in response.json()["errors"]
+
+
+def test_a_sort_outside_its_enum_is_a_400_problem(api):
+    response = api.get(CONTACTS, params={"sort": "name"})
+    assert response.status_code == 400
+    assert "sort" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        {"due_at": "0001-01-01T00:00:00Z"},
+        {"due_at": "2026-05-01T00:00:00Z", "remind_at": "0391-06-27T13:23:09Z"},
+    ],
+)
+def test_a_task_outside_1900_to_2200_is_a_400_problem(api, times):
+    response = api.post("/api/v1/tasks/", json={"title": "x", **times})
+    assert response.status_code == 400
+    assert set(times) & set(response.json()["errors"])
+    assert api.get("/api/v1/tasks/").json()["results"] == []
+
+
+def test_a_ticket_answers_every_time_in_utc(api):
+    ticket = api.post("/api/v1/tickets/", json={"subject": "Help"}).json()
+    times = [ticket[name] for name in ("created_at", "updated_at", "first_response_due_at")]
+    times.append(ticket["sla"]["due_at"])
+    assert all(value.endswith("Z") for value in times), times
+
+
+def test_the_served_schema_documents_problem_responses(api):
+    schema = api.get("/api/schema/", params={"format": "json"}).json()
+    operation = schema["paths"]["/api/v1/contacts/{contact_id}/"]["patch"]
+    assert {"400", "401", "403", "404", "413", "415"} <= set(operation["responses"])
+    assert operation["tags"] == ["contacts"] and operation["summary"]
