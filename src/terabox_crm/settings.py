@@ -322,7 +322,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # info (description, contact, licence) and tags come from api.schema.
+    # info (description, contact, licence) and tags come from api.schema, and
+    # so does a generator that builds one schema at a time (thread safety).
+    "DEFAULT_GENERATOR_CLASS": "terabox_crm.api.schema.SchemaGenerator",
     "POSTPROCESSING_HOOKS": [
         "terabox_crm.api.schema.postprocess_enums",
         "terabox_crm.api.schema.document",

@@ -17,6 +17,11 @@ operations share instead of repeating it per view:
   query parameters or any write, 413 and 415 where a body is read, 429 where
   the view is throttled.
 
+``SchemaGenerator`` (``DEFAULT_GENERATOR_CLASS``) builds one schema at a
+time: drf-spectacular loads its extensions lazily and not thread-safely, so
+the first schema requests arriving together (each view of ``serve`` runs in a
+thread of its own) answered 500.
+
 ``document`` (a postprocessing hook) writes ``info`` — how to authenticate,
 pagination, errors, times, limits, contact and licence — and the tag list.
 """
@@ -24,10 +29,12 @@ pagination, errors, times, limits, contact and licence — and the tag list.
 from __future__ import annotations
 
 import inspect
+import threading
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
+from drf_spectacular import generators
 from drf_spectacular.hooks import postprocess_schema_enums
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
@@ -143,6 +150,14 @@ def _doc_parts(obj) -> tuple[str, str]:
     doc = inspect.getdoc(obj) or ""
     first, _, rest = doc.partition("\n")
     return first.strip(), rest.strip()
+
+
+class SchemaGenerator(generators.SchemaGenerator):
+    _lock = threading.Lock()
+
+    def get_schema(self, request=None, public=False):
+        with self._lock:
+            return super().get_schema(request=request, public=public)
 
 
 class AutoSchema(SpectacularAutoSchema):
