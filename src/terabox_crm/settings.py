@@ -283,6 +283,9 @@ CONTENT_SECURITY_POLICY = {
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 MAX_REQUEST_BODY_BYTES = env_int("CRM_MAX_BODY_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# JSON bodies (the API) have their own, smaller cap: nothing the API takes comes
+# near it, and a parser needs memory several times the size it reads (S7).
+MAX_JSON_BODY_BYTES = env_int("CRM_MAX_JSON_BYTES", 1024 * 1024)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -329,9 +332,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "terabox_crm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "terabox_crm.api.problems.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["terabox_crm.api.renderers.JSONRenderer"],
+    # One JSON parser with depth and size caps (core.jsonbody); no form parsers:
+    # no operation takes them, so such bodies are refused with 415.
+    "DEFAULT_PARSER_CLASSES": ["terabox_crm.api.parsers.JSONParser"],
 }
 # /api/schema/ and /api/docs/ (S1, S8): open in development; in production only
 # to a signed-in session or a valid token, unless the operator opens them.
@@ -343,6 +349,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # info (description, contact, licence) and tags come from api.schema, and
+    # so does a generator that builds one schema at a time (thread safety).
+    "DEFAULT_GENERATOR_CLASS": "terabox_crm.api.schema.SchemaGenerator",
+    "POSTPROCESSING_HOOKS": [
+        "terabox_crm.api.schema.postprocess_enums",
+        "terabox_crm.api.schema.document",
+    ],
     # Several models have a "kind" or "status" field with different choices:
     # name each enum so the schema stays stable and readable.
     "ENUM_NAME_OVERRIDES": {
@@ -351,6 +364,13 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "terabox_crm.activities.models.Task.Status",
         "TicketStatusEnum": "terabox_crm.support.models.Status",
         "TicketPriorityEnum": "terabox_crm.support.models.Priority",
+        "TicketSlaStateEnum": "terabox_crm.support.sla.STATES",
+        "TicketSlaTargetEnum": "terabox_crm.support.api.serializers.SLA_TARGETS",
+        "ContactStageEnum": "terabox_crm.contacts.models.Stage",
+        "ContactSourceEnum": "terabox_crm.contacts.models.Source",
+        "CurrencyEnum": "terabox_crm.deals.models.CURRENCIES",
+        "AuditDetailStateEnum": ["none", "ok", "erased", "unreadable"],
+        "WebhookEventEnum": "terabox_crm.webhooks.api.serializers.event_names",
     },
 }
 

@@ -1,13 +1,17 @@
 """Keyset (cursor) pagination for every API list: never OFFSET (NOTES.md:
 86 ms at offset 50,000 on PostgreSQL against 0.5 ms with a keyset).
 
-``?page_size=`` chooses 1 to 200 items (default 50). The cursor is opaque to
-clients; one that does not decode, or names a position of the wrong type,
-answers 400 problem details of type ``…/invalid-cursor`` instead of a 404 or
-a server error.
+``?page_size=`` chooses 1 to 200 items (default 50); anything else —
+``0``, ``201``, ``abc``, ``null``, an empty value — is a 400 problem, not a
+silent fallback to the default, so the API refuses what its schema refuses.
+The cursor is opaque to clients; one that does not decode, or names a
+position of the wrong type, answers 400 problem details of type
+``…/invalid-cursor`` instead of a 404 or a server error.
 """
 
 from __future__ import annotations
+
+import re
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +26,9 @@ class InvalidCursor(exceptions.APIException):
     problem_type = "invalid-cursor"
 
 
+_DIGITS = re.compile(r"[0-9]{1,6}")
+
+
 class KeysetPagination(CursorPagination):
     """Cursor pagination over a unique, never-changing ordering.
 
@@ -33,6 +40,39 @@ class KeysetPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = "-pk"
+
+    cursor_query_description = _("The cursor of the page to read: from next or previous.")
+    page_size_query_description = _("How many items a page holds: 1 to 200 (default 50).")
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("Give a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(
+                    {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
+                )
+        return parameters
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["next", "previous", "results"]
+        for name in ("next", "previous"):
+            paginated["properties"][name].pop("example", None)
+        return paginated
 
     def get_ordering(self, request, queryset, view):
         ordering = getattr(view, "cursor_ordering", None) or self.ordering

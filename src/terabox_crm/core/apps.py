@@ -43,3 +43,4 @@ class CoreConfig(AppConfig):
             "security.request.foreign_user_id",
             _("Repeated user ids that are not members of the workspace (probing)"),
         )
+        events.register("security.request.too_deep", _("Request body nested too deeply refused"))

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from rest_framework import serializers
-
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
+from terabox_crm.api import serializers
+from terabox_crm.api.query import QueryBooleanField
 
 
 class ActivityOut(serializers.ModelSerializer):
@@ -71,3 +71,14 @@ class TaskIn(serializers.Serializer):
     contact = serializers.UUIDField(required=False, allow_null=True)
     company = serializers.UUIDField(required=False, allow_null=True)
     deal = serializers.UUIDField(required=False, allow_null=True)
+
+
+class ActivityListParams(serializers.Serializer):
+    contact = serializers.UUIDField(required=False, help_text="Only those on this contact.")
+    company = serializers.UUIDField(required=False, help_text="Only those on this company.")
+    deal = serializers.UUIDField(required=False, help_text="Only those on this deal.")
+
+
+class TaskListParams(ActivityListParams):
+    status = serializers.ChoiceField(choices=Task.Status.choices, required=False)
+    mine = QueryBooleanField(required=False, help_text="Only tasks assigned to the caller.")

@@ -1,21 +1,27 @@
 """``/api/v1/activities/`` and ``/api/v1/tasks/``: the same services and
-selectors as the screens. Filters: ``contact``, ``company``, ``deal``;
-tasks also ``status`` and ``mine=1``."""
+selectors as the screens. List filters are declared in ``ActivityListParams``
+and ``TaskListParams`` (``api.query``)."""
 
 from __future__ import annotations
 
-import uuid
-
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from terabox_crm.activities import selectors, services
-from terabox_crm.activities.api.serializers import ActivityIn, ActivityOut, TaskIn, TaskOut
+from terabox_crm.activities.api.serializers import (
+    ActivityIn,
+    ActivityListParams,
+    ActivityOut,
+    TaskIn,
+    TaskListParams,
+    TaskOut,
+)
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.problems import refusal_as_api_error
+from terabox_crm.api.query import QueryParamsMixin
 
 LINKS = {"contact": "contacts.Contact", "company": "contacts.Company", "deal": "deals.Deal"}
 
@@ -25,24 +31,24 @@ def _links(values: dict) -> services.Links:
     return services.Links(**{name: values.get(name) for name in LINKS})
 
 
-def _filter_links(queryset, params):
+def _filter_links(queryset, params: dict):
     for name in LINKS:
-        if params.get(name):
-            try:
-                value = uuid.UUID(params[name])
-            except ValueError:
-                raise exceptions.ValidationError({name: ["not a valid id"]}) from None
-            queryset = queryset.filter(**{f"{name}_id": value})
+        if name in params:
+            queryset = queryset.filter(**{f"{name}_id": params[name]})
     return queryset
 
 
 class ActivityViewSet(
+    QueryParamsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Calls, meetings, emails and notes the caller may read, latest first; each
+    may be linked to a contact, a company and a deal the caller may read."""
+
     lookup_url_kwarg = "activity_id"
     permission_classes = [PolicyPermission]
     permission_action = {
@@ -52,16 +58,14 @@ class ActivityViewSet(
     }
     pagination_class = KeysetPagination
     cursor_ordering = "-occurred_at"
-
-    def get_serializer_class(self):
-        return ActivityIn if self.request.method == "POST" else ActivityOut
+    serializer_class = ActivityOut
+    request_serializers = {"create": ActivityIn}
+    list_params = ActivityListParams
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Activity.objects.none()
-        return _filter_links(
-            selectors.visible_activities(self.request.membership), self.request.query_params
-        )
+        return _filter_links(selectors.visible_activities(self.request.membership), self.params)
 
     def create(self, request, *args, **kwargs):
         incoming = ActivityIn(data=request.data)
@@ -93,28 +97,32 @@ class ActivityViewSet(
 
 
 class TaskViewSet(
+    QueryParamsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Tasks the caller may read, soonest due first. ``remind_at``, when set,
+    sends the assignee a notification at that time."""
+
     lookup_url_kwarg = "task_id"
     permission_classes = [PolicyPermission]
     permission_action = {"GET": "activities.view", "POST": "activities.add"}
     pagination_class = KeysetPagination
     cursor_ordering = "due_at"
-
-    def get_serializer_class(self):
-        return TaskIn if self.request.method == "POST" and self.action == "create" else TaskOut
+    serializer_class = TaskOut
+    request_serializers = {"create": TaskIn}  # complete takes no body
+    list_params = TaskListParams
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
-        params = self.request.query_params
+        params = self.params
         queryset = _filter_links(selectors.visible_tasks(self.request.membership), params)
-        if params.get("status") in Task.Status.values:
+        if "status" in params:
             queryset = queryset.filter(status=params["status"])
-        if params.get("mine") == "1":
+        if params.get("mine"):
             queryset = queryset.filter(assignee_id=self.request.user.pk)
         return queryset
 
@@ -143,7 +151,9 @@ class TaskViewSet(
 
     @action(detail=True, methods=["post"], permission_action={"POST": "activities.view"})
     def complete(self, request, task_id=None):
-        """Mark the task done (its assignee, or whoever may edit it)."""
+        """Mark a task done
+
+        Its assignee may, and whoever may edit it; the completion is audited."""
         try:
             task = services.task_set_done(actor=request.user, task=self.get_object(), done=True)
         except services.ActivityError as error:

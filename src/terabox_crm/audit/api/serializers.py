@@ -5,8 +5,8 @@ decrypted only for one event at a time (``AuditEventDetailOut``)."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
+from terabox_crm.api import serializers
 from terabox_crm.audit import events
 
 
@@ -65,3 +65,22 @@ class AuditEventDetailOut(serializers.Serializer):
             {"field": name, "before": before, "after": after, "value": value}
             for name, before, after, value in entry.personal
         ]
+
+
+class AuditEventListParams(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=(), required=False, help_text="Only events of this type."
+    )
+    security_only = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = sorted(
+            name
+            for name, event_type in events.all_types().items()
+            if event_type.is_security or not self.security_only
+        )
+
+
+class SecurityEventListParams(AuditEventListParams):
+    security_only = True

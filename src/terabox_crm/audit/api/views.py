@@ -4,27 +4,28 @@ actions as the web pages (``audit.view``, ``security.view``)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.api.query import QueryParamsMixin
 from terabox_crm.audit import selectors
-from terabox_crm.audit.api.serializers import AuditEventDetailOut, AuditEventOut
+from terabox_crm.audit.api.serializers import (
+    AuditEventDetailOut,
+    AuditEventListParams,
+    AuditEventOut,
+    SecurityEventListParams,
+)
 from terabox_crm.audit.models import AuditEvent
 
-_ACTION_FILTER = OpenApiParameter(
-    "action", str, description="Only events of this type (e.g. security.login.failed)."
-)
 
-
-@extend_schema_view(
-    list=extend_schema(parameters=[_ACTION_FILTER]),
-    retrieve=extend_schema(responses=AuditEventDetailOut),
-)
-class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
-    """The audit trail of the workspace the session has open, newest first."""
+@extend_schema_view(retrieve=extend_schema(responses=AuditEventDetailOut))
+class AuditEventViewSet(QueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+    """The audit trail of the workspace the request acts in, newest first. The list
+    names people by id only; one event read alone also shows its personal side
+    (IP address, user agent, before/after values), decrypted."""
 
     permission_classes = [PolicyPermission]
     permission_action = "audit.view"
@@ -35,13 +36,14 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_url_kwarg = "event_hash"
     lookup_value_regex = "[0-9a-f]{64}"
     security_only = False
+    list_params = AuditEventListParams
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no workspace
             return AuditEvent.objects.none()
         # Only the current workspace's chain: another workspace's event is a 404.
         filters = selectors.TrailFilters(
-            action=self.request.query_params.get("action", ""), security_only=self.security_only
+            action=self.params.get("action", ""), security_only=self.security_only
         )
         queryset = selectors.events_of(self.request.workspace, filters)
         if self.action == "retrieve":
@@ -55,7 +57,9 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SecurityEventViewSet(AuditEventViewSet):
-    """Security events only (``security.*``): failed sign-ins, throttling, refusals."""
+    """Security events only (``security.*``): failed sign-ins, throttling, refusals,
+    probing. Kept for a year (S5, S7)."""
 
     permission_action = "security.view"
     security_only = True
+    list_params = SecurityEventListParams

@@ -4,9 +4,11 @@ meaning (foreign ids, email/phone formats, sizes) for web and API alike."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
-
-from terabox_crm.contacts.models import Source, Stage
+from terabox_crm.api import serializers
+from terabox_crm.contacts.models import NOTES_MAX_LENGTH, Source, Stage
+from terabox_crm.contacts.selectors import SORTS
+from terabox_crm.contacts.services import CHANNELS_MAX
+from terabox_crm.contacts.services import TEXT_MAX_LENGTH as TEXT_MAX
 
 
 class ContactEmailOut(serializers.Serializer):
@@ -47,7 +49,7 @@ class ContactOut(serializers.Serializer):
         return [str(tag.pk) for tag in contact.tags.all()]
 
 
-class ContactEmailIn(serializers.Serializer):
+class ContactEmailIn(serializers.NestedIn):
     value = serializers.CharField(max_length=254)
     label = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     is_primary = serializers.BooleanField(required=False, default=False)
@@ -62,21 +64,27 @@ class ContactIn(serializers.Serializer):
     ``phones`` and ``tag_ids``, when given, replace the whole list. The first
     email/phone is primary unless one says ``is_primary``."""
 
-    family_name = serializers.CharField(required=False, allow_blank=True)
-    given_name = serializers.CharField(required=False, allow_blank=True)
-    family_name_kana = serializers.CharField(required=False, allow_blank=True)
-    given_name_kana = serializers.CharField(required=False, allow_blank=True)
-    company_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    job_title = serializers.CharField(required=False, allow_blank=True)
-    stage = serializers.CharField(required=False)
-    owner_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    team_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    tag_ids = serializers.ListField(child=serializers.CharField(), required=False)
-    source = serializers.CharField(required=False)
-    source_detail = serializers.CharField(required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    emails = ContactEmailIn(many=True, required=False)
-    phones = ContactPhoneIn(many=True, required=False)
+    family_name = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    given_name = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    family_name_kana = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    given_name_kana = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    company_id = serializers.UUIDField(required=False, allow_null=True)
+    job_title = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    owner_id = serializers.UUIDField(required=False, allow_null=True)
+    team_id = serializers.UUIDField(required=False, allow_null=True)
+    tag_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+    source = serializers.ChoiceField(choices=Source.choices, required=False)
+    source_detail = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=NOTES_MAX_LENGTH
+    )
+    emails = ContactEmailIn(many=True, required=False, max_length=CHANNELS_MAX)
+    phones = ContactPhoneIn(many=True, required=False, max_length=CHANNELS_MAX)
+
+
+class ContactMergeIn(serializers.Serializer):
+    merge_away = serializers.UUIDField(help_text="The contact to merge into this one and delete.")
 
 
 class CompanyOut(serializers.Serializer):
@@ -102,19 +110,21 @@ class CompanyOut(serializers.Serializer):
 
 
 class CompanyIn(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True)
-    name_kana = serializers.CharField(required=False, allow_blank=True)
-    website = serializers.CharField(required=False, allow_blank=True)
-    phone = serializers.CharField(required=False, allow_blank=True)
-    postal_code = serializers.CharField(required=False, allow_blank=True)
-    region = serializers.CharField(required=False, allow_blank=True)
-    city = serializers.CharField(required=False, allow_blank=True)
-    street = serializers.CharField(required=False, allow_blank=True)
-    industry = serializers.CharField(required=False, allow_blank=True)
-    owner_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    team_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    tag_ids = serializers.ListField(child=serializers.CharField(), required=False)
-    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    name_kana = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    website = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    postal_code = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    region = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    city = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    street = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    industry = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    owner_id = serializers.UUIDField(required=False, allow_null=True)
+    team_id = serializers.UUIDField(required=False, allow_null=True)
+    tag_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, max_length=NOTES_MAX_LENGTH
+    )
 
 
 class TagOut(serializers.Serializer):
@@ -124,3 +134,35 @@ class TagOut(serializers.Serializer):
 
 class TagIn(serializers.Serializer):
     name = serializers.CharField(max_length=60)
+
+
+_SORT_HELP = "Order: newest created first (default), oldest first, or by last change."
+
+
+class ContactListParams(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    owner = serializers.UUIDField(required=False, help_text="Owner's user id.")
+    tag = serializers.UUIDField(required=False, help_text="Tag id.")
+    company = serializers.UUIDField(required=False, help_text="Company id.")
+    source = serializers.ChoiceField(choices=Source.choices, required=False)
+    email = serializers.CharField(
+        required=False, max_length=254, help_text="Exact email address (normalised)."
+    )
+    phone = serializers.CharField(
+        required=False, max_length=200, help_text="Exact phone number (+81 or 0, any separators)."
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Whole-token name or kana search, or an email address or phone number.",
+    )
+    sort = serializers.ChoiceField(choices=SORTS, required=False, help_text=_SORT_HELP)
+
+
+class CompanyListParams(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, max_length=200, help_text="Whole-token name or kana search."
+    )
+    owner = serializers.UUIDField(required=False, help_text="Owner's user id.")
+    tag = serializers.UUIDField(required=False, help_text="Tag id.")
+    sort = serializers.ChoiceField(choices=SORTS, required=False, help_text=_SORT_HELP)

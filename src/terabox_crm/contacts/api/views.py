@@ -10,33 +10,32 @@ malformed filter value is a 400 problem.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import fields, replace
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.api.query import QueryParamsMixin
 from terabox_crm.contacts import search, selectors, services
 from terabox_crm.contacts.api.serializers import (
     CompanyIn,
+    CompanyListParams,
     CompanyOut,
     ContactIn,
+    ContactListParams,
+    ContactMergeIn,
     ContactOut,
     TagIn,
     TagOut,
 )
 from terabox_crm.contacts.models import Company, Contact, Tag
 from terabox_crm.core.errors import PolicyError
-
-
-class MergeIn(serializers.Serializer):
-    merge_away = serializers.UUIDField(help_text="The contact to merge into this one and delete.")
 
 
 def _call(service, **kwargs):
@@ -55,6 +54,7 @@ def _call(service, **kwargs):
 
 
 class _RecordViewSet(
+    QueryParamsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -69,9 +69,7 @@ class _RecordViewSet(
     @property
     def cursor_ordering(self):
         """``?sort=`` one of -created_at (default), created_at, -updated_at, updated_at."""
-        sort = self.request.query_params.get("sort", "-created_at")
-        if sort not in selectors.SORTS:
-            raise exceptions.ValidationError({"sort": [_("This filter value is not valid.")]})
+        sort = self.params.get("sort", "-created_at")
         return (sort, "id" if not sort.startswith("-") else "-id")
 
     def _data(self, request, instance=None, partial=False):
@@ -107,28 +105,9 @@ class _RecordViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-_CONTACT_FILTERS = [
-    OpenApiParameter("stage", str, description="lead, prospect, customer or churned"),
-    OpenApiParameter("owner", str, description="Owner's user id"),
-    OpenApiParameter("tag", str, description="Tag id"),
-    OpenApiParameter("company", str, description="Company id"),
-    OpenApiParameter("source", str, description="direct, import or third_party"),
-    OpenApiParameter("email", str, description="Exact email (normalised)"),
-    OpenApiParameter("phone", str, description="Exact phone (+81 or 0, any separators)"),
-    OpenApiParameter("q", str, description="Whole-token name/kana search, or an email or phone"),
-    OpenApiParameter("sort", str, description="-created_at (default), created_at, -updated_at"),
-]
-
-
-@extend_schema_view(
-    list=extend_schema(parameters=_CONTACT_FILTERS, responses=ContactOut(many=True)),
-    retrieve=extend_schema(responses=ContactOut),
-    create=extend_schema(request=ContactIn, responses={201: ContactOut}),
-    update=extend_schema(request=ContactIn, responses=ContactOut),
-    partial_update=extend_schema(request=ContactIn, responses=ContactOut),
-)
 class ContactViewSet(_RecordViewSet):
-    """Contacts of the current workspace that the caller may see."""
+    """Contacts of the current workspace that the caller may see. Emails and phone
+    numbers are normalised (lower-case emails, E.164 phones); writes are audited."""
 
     _actions = {
         "GET": "contacts.view",
@@ -147,6 +126,13 @@ class ContactViewSet(_RecordViewSet):
 
     serializer_class = ContactOut
     input_class = ContactIn
+    request_serializers = {
+        "create": ContactIn,
+        "update": ContactIn,
+        "partial_update": ContactIn,
+        "merge": ContactMergeIn,
+    }
+    list_params = ContactListParams
     data_class = services.ContactData
     data_of = staticmethod(services.contact_data_of)
     create_service = staticmethod(services.contact_create)
@@ -162,7 +148,7 @@ class ContactViewSet(_RecordViewSet):
 
     def list(self, request, *args, **kwargs):
         try:
-            filters = selectors.ContactFilters.from_params(request.query_params, strict=True)
+            filters = selectors.ContactFilters.from_params(self.params, strict=True)
         except selectors.BadFilter as exc:
             raise exceptions.ValidationError(
                 {str(exc): [_("This filter value is not valid.")]}
@@ -176,20 +162,24 @@ class ContactViewSet(_RecordViewSet):
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     @extend_schema(responses=ContactOut(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def duplicates(self, request, *args, **kwargs):
-        """Possible duplicates of this contact (same email or phone, or same
-        name at the same company), among the contacts the caller may see."""
+        """List possible duplicates of a contact
+
+        Contacts the caller may see that share an email or phone number with this
+        one, or its name at the same company: at most 10, as a plain array."""
         contact = self.get_object()
         rows = selectors.duplicates_of(request.membership, contact)
         return Response(ContactOut(rows, many=True).data)
 
-    @extend_schema(request=MergeIn, responses=ContactOut)
     @action(detail=True, methods=["post"])
     def merge(self, request, *args, **kwargs):
-        """Merge ``merge_away`` into this contact and delete it (audited on both)."""
+        """Merge another contact into this one
+
+        The contact named by ``merge_away`` is merged into this one and deleted;
+        both sides are audited."""
         keep = self.get_object()
-        serializer = MergeIn(data=request.data)
+        serializer = ContactMergeIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         other_id = serializer.validated_data["merge_away"]
         other = self.get_queryset().filter(pk=other_id).first()
@@ -206,20 +196,6 @@ class ContactViewSet(_RecordViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=keep.pk)).data)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, description="Whole-token name/kana search"),
-            OpenApiParameter("owner", str, description="Owner's user id"),
-            OpenApiParameter("tag", str, description="Tag id"),
-        ],
-        responses=CompanyOut(many=True),
-    ),
-    retrieve=extend_schema(responses=CompanyOut),
-    create=extend_schema(request=CompanyIn, responses={201: CompanyOut}),
-    update=extend_schema(request=CompanyIn, responses=CompanyOut),
-    partial_update=extend_schema(request=CompanyIn, responses=CompanyOut),
-)
 class CompanyViewSet(_RecordViewSet):
     """Companies of the current workspace that the caller may see."""
 
@@ -232,6 +208,8 @@ class CompanyViewSet(_RecordViewSet):
     }
     serializer_class = CompanyOut
     input_class = CompanyIn
+    request_serializers = {"create": CompanyIn, "update": CompanyIn, "partial_update": CompanyIn}
+    list_params = CompanyListParams
     data_class = services.CompanyData
     data_of = staticmethod(services.company_data_of)
     create_service = staticmethod(services.company_create)
@@ -248,15 +226,9 @@ class CompanyViewSet(_RecordViewSet):
     def list(self, request, *args, **kwargs):
         queryset = self.get_queryset()
         for name, lookup in (("owner", "owner_id"), ("tag", "tags__id")):
-            value = request.query_params.get(name)
-            if value:
-                try:
-                    queryset = queryset.filter(**{lookup: uuid.UUID(value)})
-                except ValueError:
-                    raise exceptions.ValidationError(
-                        {name: [_("This filter value is not valid.")]}
-                    ) from None
-        tokens = search.query_tokens(request.query_params.get("q", "")[:200])
+            if name in self.params:
+                queryset = queryset.filter(**{lookup: self.params[name]})
+        tokens = search.query_tokens(self.params.get("q", ""))
         if tokens:
             queryset = search.matching(
                 queryset, request.membership.workspace_id, search.COMPANY_NAME, tokens
@@ -267,10 +239,6 @@ class CompanyViewSet(_RecordViewSet):
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
-@extend_schema_view(
-    list=extend_schema(responses=TagOut(many=True)),
-    create=extend_schema(request=TagIn, responses={201: TagOut}),
-)
 class TagViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """The workspace's tags (names only, never personal), for the ``tag`` filter
     and ``tag_ids``. Creating an existing name returns that tag."""
@@ -280,6 +248,7 @@ class TagViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Generi
     pagination_class = KeysetPagination
     cursor_ordering = "name"
     serializer_class = TagOut
+    request_serializers = {"create": TagIn}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -244,3 +244,11 @@ def test_sort_by_updated(client, cast):
     rows = client.get(URL + "?sort=created_at", secure=True).json()["results"]
     assert [r["id"] for r in rows] == [str(first.pk), str(second.pk)]
     assert client.get(URL + "?sort=name", secure=True).status_code == 400
+
+
+def test_a_phone_row_without_its_value_is_refused_on_patch(client, cast):
+    contact = make_contact(member_of(cast.acme, cast.member), phones=["03-1234-5678"])
+    login(client, cast.member)
+    response = _api(client, "patch", f"{URL}{contact.pk}/", {"phones": [{"label": "work"}]})
+    assert response.status_code == 400
+    assert "phones" in response.json()["errors"]

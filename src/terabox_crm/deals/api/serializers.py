@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from rest_framework import serializers
-
+from terabox_crm.api import serializers
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
 
 
@@ -50,7 +49,7 @@ class DealIn(serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=16, decimal_places=2, required=False, allow_null=True, min_value=0
     )
-    currency = serializers.CharField(max_length=3, required=False, default="JPY")
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False, default="JPY")
     expected_close_date = serializers.DateField(required=False, allow_null=True)
     probability = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=100
@@ -59,8 +58,8 @@ class DealIn(serializers.Serializer):
     contact = serializers.UUIDField(required=False, allow_null=True)
     owner = serializers.UUIDField(required=False, allow_null=True)
 
-    def validate_currency(self, value: str) -> str:
-        codes = {code for code, _label in CURRENCIES}
-        if value not in codes:
-            raise serializers.ValidationError(f"unknown currency {value!r}")
-        return value
+
+class DealListParams(serializers.Serializer):
+    pipeline = serializers.UUIDField(required=False, help_text="Pipeline id.")
+    stage = serializers.UUIDField(required=False, help_text="Stage id.")
+    q = serializers.CharField(required=False, max_length=200, help_text="Search deal names.")

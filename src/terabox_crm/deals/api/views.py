@@ -3,22 +3,22 @@ and policy actions as the deal screens."""
 
 from __future__ import annotations
 
-import uuid
-
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.problems import refusal_as_api_error
+from terabox_crm.api.query import QueryParamsMixin
 from terabox_crm.deals import selectors, services
-from terabox_crm.deals.api.serializers import DealIn, DealOut, PipelineOut
+from terabox_crm.deals.api.serializers import DealIn, DealListParams, DealOut, PipelineOut
 from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import Deal, Pipeline, Stage
 
 
 class PipelineViewSet(viewsets.ReadOnlyModelViewSet):
-    """Pipelines with their ordered stages."""
+    """Pipelines with their ordered stages, in the workspace's order. A deal's
+    ``stage`` is one of these stages."""
 
     lookup_url_kwarg = "pipeline_id"
     permission_classes = [PolicyPermission]
@@ -34,6 +34,7 @@ class PipelineViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DealViewSet(
+    QueryParamsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -41,7 +42,8 @@ class DealViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Deals the caller may read, newest first. Filters: ``pipeline``, ``stage``, ``q``."""
+    """Deals the caller may read, newest first. Amounts are decimal strings in the
+    deal's currency; ``probability`` is the deal's own or else its stage's."""
 
     lookup_url_kwarg = "deal_id"
     permission_classes = [PolicyPermission]
@@ -55,27 +57,22 @@ class DealViewSet(
     pagination_class = KeysetPagination
     cursor_ordering = "-created_at"
     serializer_class = DealOut
-
-    def get_serializer_class(self):
-        return DealIn if self.request.method in ("POST", "PUT", "PATCH") else DealOut
+    request_serializers = {"create": DealIn, "update": DealIn, "partial_update": DealIn}
+    list_params = DealListParams
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Deal.objects.none()
         membership = self.request.membership
-        params = self.request.query_params
+        params = self.params  # validated list filters; none on other actions
         queryset = (
             selectors.search(membership, params["q"])
             if params.get("q")
             else selectors.visible(membership)
         )
         for name in ("pipeline", "stage"):
-            if params.get(name):
-                try:
-                    value = uuid.UUID(params[name])
-                except ValueError:
-                    raise exceptions.ValidationError({name: ["not a valid id"]}) from None
-                queryset = queryset.filter(**{f"{name}_id": value})
+            if name in params:
+                queryset = queryset.filter(**{f"{name}_id": params[name]})
         return queryset.select_related("stage")
 
     def _data(self, validated: dict, *, deal: Deal | None = None) -> services.DealData:
@@ -124,7 +121,10 @@ class DealViewSet(
             "contact": deal.contact_id,
             "owner": deal.owner_id,
         }
-        incoming = DealIn(data={**current, **request.data} if partial else request.data)
+        # The current values in their JSON form: the fields accept nothing else.
+        current = DealIn(current).data
+        merge = partial and isinstance(request.data, dict)  # else DealIn refuses the body
+        incoming = DealIn(data={**current, **request.data} if merge else request.data)
         incoming.is_valid(raise_exception=True)
         try:
             deal = services.deal_update(

@@ -8,10 +8,10 @@ the request's language (``Accept-Language``).
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from terabox_crm.api import serializers
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.privacy import selectors
 
@@ -61,6 +61,11 @@ class DataInventoryView(APIView):
 
     @extend_schema(responses=DataInventoryOut, operation_id="data_inventory")
     def get(self, request):
+        """Get the data inventory
+
+        Every personal field the product stores, grouped by category, with its
+        purposes, retention and whether it is encrypted at rest (P1). Labels are
+        in the request's language; codes are stable."""
         groups = selectors.inventory_by_category()
         body = {
             "count": sum(len(group.rows) for group in groups),

@@ -1,9 +1,22 @@
 from __future__ import annotations
 
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema_field
 
+from terabox_crm.api import serializers
+from terabox_crm.api.query import QueryBooleanField
 from terabox_crm.support import sla
 from terabox_crm.support.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, Priority, Status, Ticket
+
+SLA_TARGETS = ["response", "resolution"]
+
+
+class TicketSlaOut(serializers.Serializer):
+    state = serializers.ChoiceField(choices=list(sla.STATES))
+    target = serializers.ChoiceField(
+        choices=SLA_TARGETS,
+        help_text="The deadline that matters now: first response until answered, then resolution.",
+    )
+    due_at = serializers.DateTimeField(allow_null=True)
 
 
 class TicketOut(serializers.ModelSerializer):
@@ -30,9 +43,9 @@ class TicketOut(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    @extend_schema_field(TicketSlaOut)
     def get_sla(self, ticket: Ticket) -> dict:
-        clock = sla.clock(ticket)
-        return {"state": clock.state, "target": clock.target, "due_at": clock.due_at}
+        return TicketSlaOut(sla.clock(ticket)).data
 
 
 class TicketIn(serializers.Serializer):
@@ -55,3 +68,8 @@ class TicketChangeIn(serializers.Serializer):
 class ReplyIn(serializers.Serializer):
     body = serializers.CharField(max_length=BODY_MAX_LENGTH)
     internal = serializers.BooleanField(default=False)
+
+
+class TicketListParams(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    mine = QueryBooleanField(required=False, help_text="Only tickets assigned to the caller.")

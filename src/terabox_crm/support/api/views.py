@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.problems import refusal_as_api_error
+from terabox_crm.api.query import QueryParamsMixin
 from terabox_crm.support import selectors, services
-from terabox_crm.support.api.serializers import ReplyIn, TicketChangeIn, TicketIn, TicketOut
-from terabox_crm.support.models import Status, Ticket
+from terabox_crm.support.api.serializers import (
+    ReplyIn,
+    TicketChangeIn,
+    TicketIn,
+    TicketListParams,
+    TicketOut,
+)
+from terabox_crm.support.models import Ticket
 
 
 class TicketViewSet(
+    QueryParamsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Tickets the caller may see. Filters: ``status``, ``mine=1``."""
+    """Support tickets the caller may see, newest first, with their SLA clock:
+    ``sla`` names the deadline that matters now and its state."""
 
     lookup_url_kwarg = "ticket_id"
     permission_classes = [PolicyPermission]
@@ -28,26 +38,21 @@ class TicketViewSet(
     pagination_class = KeysetPagination
     cursor_ordering = "-created_at"
     serializer_class = TicketOut
-
-    def get_serializer_class(self):
-        if self.action == "create":
-            return TicketIn
-        if self.action == "reply":
-            return ReplyIn
-        if self.action == "partial_update":
-            return TicketChangeIn
-        return TicketOut
+    request_serializers = {
+        "create": TicketIn,
+        "partial_update": TicketChangeIn,
+        "reply": ReplyIn,
+    }
+    list_params = TicketListParams
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
-        params = self.request.query_params
+        params = self.params
         queryset = selectors.visible(self.request.membership)
-        if params.get("status"):
-            if params["status"] not in Status.values:
-                raise exceptions.ValidationError({"status": ["unknown status"]})
+        if "status" in params:
             queryset = queryset.filter(status=params["status"])
-        if params.get("mine") == "1":
+        if params.get("mine"):
             queryset = queryset.filter(assignee_id=self.request.user.pk)
         return queryset
 
@@ -95,9 +100,13 @@ class TicketViewSet(
             raise refusal_as_api_error(error) from None
         return Response(TicketOut(ticket).data)
 
+    @extend_schema(responses={201: TicketOut})
     @action(detail=True, methods=["post"], permission_action={"POST": "tickets.change"})
     def reply(self, request, ticket_id=None):
-        """Reply to the customer (stops the first-response clock) or add an internal note."""
+        """Reply to a ticket
+
+        A reply to the customer stops the first-response clock; with
+        ``internal`` it is a note only staff see. Answers the ticket."""
         ticket = self.get_object()
         incoming = ReplyIn(data=request.data)
         incoming.is_valid(raise_exception=True)

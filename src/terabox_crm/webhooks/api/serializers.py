@@ -3,9 +3,13 @@ never part of an endpoint: it appears once, in the answer to the create call."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
-
+from terabox_crm.api import serializers
 from terabox_crm.webhooks import events
+
+
+def event_names() -> list[str]:
+    """The events an endpoint may subscribe to (registered by the apps at start-up)."""
+    return [item.name for item in events.all_events()]
 
 
 class EndpointOut(serializers.Serializer):
@@ -32,7 +36,7 @@ class EndpointIn(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["events"].child.choices = [item.name for item in events.all_events()]
+        self.fields["events"].child.choices = event_names()
 
 
 class DeliveryOut(serializers.Serializer):

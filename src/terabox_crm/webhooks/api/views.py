@@ -44,13 +44,15 @@ class EndpointViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Webhook endpoints of the workspace the request acts in."""
+    """Webhook endpoints of the workspace the request acts in: each receives the
+    events it subscribes to as signed POST requests, retried with back-off."""
 
     permission_classes = [PolicyPermission]
     permission_action = "webhooks.manage"
     pagination_class = KeysetPagination
     cursor_ordering = "-created_at"
     serializer_class = EndpointOut
+    request_serializers = {"create": EndpointIn, "partial_update": EndpointIn}
     lookup_url_kwarg = "endpoint_id"
     lookup_value_regex = "[0-9a-f-]{36}"
 
@@ -59,7 +61,7 @@ class EndpointViewSet(
             return Endpoint.objects.none()
         return selectors.endpoints_of(self.request.workspace)
 
-    @extend_schema(request=EndpointIn, responses={201: EndpointCreatedOut})
+    @extend_schema(responses={201: EndpointCreatedOut})
     def create(self, request):
         if token_scopes(request) is None and not has_fresh_step_up(request):
             return step_up_required_response(request._request)
@@ -79,7 +81,6 @@ class EndpointViewSet(
         body = {**EndpointOut(created.endpoint).data, "secret": created.secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=EndpointIn, responses=EndpointOut)
     def partial_update(self, request, endpoint_id=None):
         endpoint = self.get_object()
         data = EndpointIn(data=request.data, partial=True)
@@ -104,6 +105,10 @@ class EndpointViewSet(
     @extend_schema(responses=DeliveryOut(many=True))
     @action(detail=True, methods=["get"])
     def deliveries(self, request, endpoint_id=None):
+        """List an endpoint's deliveries
+
+        Newest first: each event sent or to be sent, its attempts and the last
+        status code or error."""
         endpoint = self.get_object()
         page = self.paginate_queryset(selectors.deliveries_of(endpoint))
         return self.get_paginated_response(DeliveryOut(page, many=True).data)

@@ -1,0 +1,143 @@
+"""One time form across every object and endpoint: a walk over every GET
+operation of the schema, on a workspace holding one record of each kind,
+finds every date-time in UTC with ``Z`` (the server's zone is Asia/Tokyo)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import override_settings
+from django_scopes import scopes_disabled
+from drf_spectacular.generators import SchemaGenerator
+
+from terabox_crm.api.tests.conftest import bearer
+from terabox_crm.audit.models import AuditEvent
+from terabox_crm.deals.tests.factories import make_pipeline, stage_named
+from terabox_crm.webhooks import events, services
+from terabox_crm.webhooks.models import Delivery
+
+UTC_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+LOOKS_LIKE_A_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T")
+
+
+def date_times(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from date_times(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from date_times(item)
+    elif isinstance(value, str) and LOOKS_LIKE_A_TIME.match(value):
+        yield value
+
+
+@pytest.fixture
+def workspace(client, cast, make_token):
+    """One record of every kind in Acme, made through the API where it can be;
+    the path parameters of each GET operation, filled with their ids."""
+    secret = make_token(cast.owner, scopes="read,write")
+
+    def post(url, body):
+        response = client.post(
+            url, json.dumps(body), content_type="application/json", secure=True, **bearer(secret)
+        )
+        assert response.status_code in (200, 201), (url, response.content)
+        return response.json()
+
+    pipeline = make_pipeline(cast.acme, cast.owner)
+    company = post("/api/v1/companies/", {"name": "Acme Trading"})
+    contact = post("/api/v1/contacts/", {"family_name": "Yamada", "company_id": company["id"]})
+    post("/api/v1/tags/", {"name": "vip"})
+    deal = post(
+        "/api/v1/deals/",
+        {
+            "name": "Renewal",
+            "stage": str(stage_named(pipeline, "Lead").pk),
+            "expected_close_date": "2026-09-30",
+        },
+    )
+    activity = post(
+        "/api/v1/activities/",
+        {
+            "kind": "call",
+            "subject": "Kick-off",
+            "occurred_at": "2026-04-01T09:30:00+09:00",
+            "deal": deal["id"],
+        },
+    )
+    task = post(
+        "/api/v1/tasks/",
+        {
+            "title": "Call back",
+            "due_at": "2026-04-02T09:00:00+09:00",
+            "remind_at": "2026-04-02T08:30:00+09:00",
+        },
+    )
+    post(f"/api/v1/tasks/{task['id']}/complete/", {})
+    ticket = post("/api/v1/tickets/", {"subject": "Help", "contact": contact["id"]})
+    post(f"/api/v1/tickets/{ticket['id']}/reply/", {"body": "On it"})
+    client.post(
+        "/api/v1/contacts/",
+        "[" * 100 + "]" * 100,
+        content_type="application/json",
+        secure=True,
+        **bearer(secret),
+    )  # fmt: skip  (a security event)
+    with override_settings(WEBHOOK_ALLOW_PRIVATE=True), scopes_disabled():
+        endpoint = services.endpoint_create(
+            actor=cast.owner,
+            workspace=cast.acme,
+            url="https://127.0.0.1:9/hooks",
+            event_names=["contact.created"],
+            active=False,
+        ).endpoint
+        Delivery.objects.create(
+            workspace=cast.acme,
+            endpoint=endpoint,
+            event="contact.created",
+            object_id=contact["id"],
+            payload=events.build_payload(
+                event_id=endpoint.pk,
+                event="contact.created",
+                occurred_at=endpoint.created_at,
+                workspace_id=cast.acme.pk,
+                object_id=contact["id"],
+            ),
+            status=Delivery.Status.FAILED,
+        )
+        audit_event = AuditEvent.objects.filter(chain=str(cast.acme.pk)).order_by("-seq")
+        security_event = audit_event.filter(action__startswith="security.").first()
+        ids = {
+            "/api/v1/contacts/": contact["id"],
+            "/api/v1/companies/": company["id"],
+            "/api/v1/pipelines/": str(pipeline.pk),
+            "/api/v1/deals/": deal["id"],
+            "/api/v1/activities/": activity["id"],
+            "/api/v1/tasks/": task["id"],
+            "/api/v1/tickets/": ticket["id"],
+            "/api/v1/audit-events/": audit_event.first().hash,
+            "/api/v1/security-events/": security_event.hash,
+            "/api/v1/webhook-endpoints/": str(endpoint.pk),
+        }
+    return ids, secret
+
+
+def test_every_date_time_of_every_get_answer_is_utc_with_z(client, workspace):
+    ids, secret = workspace
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = [path for path, item in schema["paths"].items() if "get" in item]
+    found, walked = [], []
+    for path in paths:
+        url = path
+        if "{" in path:
+            prefix = path[: path.index("{")]
+            url = re.sub(r"\{[^}]+\}", ids[prefix], path)
+        response = client.get(url, secure=True, **bearer(secret))
+        assert response.status_code == 200, (url, response.content[:200])
+        walked.append(path)
+        found += [(path, value) for value in date_times(response.json())]
+    assert len(walked) == len(paths) > 20
+    assert len(found) > 40
+    assert [(path, value) for path, value in found if not UTC_FORM.fullmatch(value)] == []
