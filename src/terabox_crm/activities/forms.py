@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity
+from terabox_crm.core.dates import DateTimeField
 from terabox_crm.core.forms import MemberChoiceField
 
 
@@ -14,9 +15,7 @@ class ActivityForm(forms.Form):
     body = forms.CharField(
         label=_("Details"), max_length=BODY_MAX_LENGTH, required=False, widget=forms.Textarea
     )
-    occurred_at = forms.DateTimeField(
-        label=_("When"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    occurred_at = DateTimeField(label=_("When"))
     duration_minutes = forms.IntegerField(
         label=_("Duration (minutes)"), min_value=0, max_value=24 * 60, required=False
     )
@@ -30,13 +29,10 @@ class ActivityForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
-    due_at = forms.DateTimeField(
-        label=_("Due"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
-    remind_at = forms.DateTimeField(
+    due_at = DateTimeField(label=_("Due"))
+    remind_at = DateTimeField(
         label=_("Remind me at"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("An in-app notification and an email at this time."),
     )
     assignee = MemberChoiceField(label=_("Assignee"))

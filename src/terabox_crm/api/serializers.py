@@ -40,10 +40,9 @@ from rest_framework.serializers import (
     ValidationError,
 )
 
-EARLIEST = dt.date(1900, 1, 1)
-LATEST = dt.date(2200, 12, 31)
-_EARLIEST_AT = dt.datetime.combine(EARLIEST, dt.time.min, tzinfo=dt.UTC)
-_LATEST_AT = dt.datetime.combine(LATEST, dt.time.max, tzinfo=dt.UTC)
+from terabox_crm.core.dates import EARLIEST, LATEST
+from terabox_crm.core.dates import EARLIEST_AT as _EARLIEST_AT
+from terabox_crm.core.dates import LATEST_AT as _LATEST_AT
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")

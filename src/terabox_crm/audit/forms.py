@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.audit import selectors
+from terabox_crm.core.dates import DateField
 
 
 class TrailFilterForm(forms.Form):
@@ -15,12 +16,8 @@ class TrailFilterForm(forms.Form):
     security = forms.BooleanField(label=_("Security events only"), required=False)
     actor = forms.ChoiceField(label=_("Who"), required=False)
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64, strip=True)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
     # The keyset cursor, carried by the "Older" link (not rendered in the form).
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 

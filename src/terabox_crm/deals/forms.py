@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from terabox_crm.core.dates import DateField
 from terabox_crm.core.forms import MemberChoiceField
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Stage
 
@@ -15,11 +16,7 @@ class DealForm(forms.Form):
         label=_("Amount"), required=False, min_value=0, max_digits=16, decimal_places=2
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, initial="JPY")
-    expected_close_date = forms.DateField(
-        label=_("Expected close date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    expected_close_date = DateField(label=_("Expected close date"), required=False)
     probability = forms.IntegerField(
         label=_("Probability (%)"),
         required=False,

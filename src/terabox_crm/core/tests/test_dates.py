@@ -1,0 +1,91 @@
+"""The date window of every input (``core.dates``): the screens refuse what
+the API refuses, in the user's language, and change nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import translation
+from django_scopes import scope
+
+from terabox_crm.contacts.tests.support import member_of
+from terabox_crm.core.dates import DateField, DateTimeField, in_window
+from terabox_crm.deals.models import Deal
+from terabox_crm.deals.tests.factories import make_pipeline, stage_named
+from terabox_crm.testing.auth import login
+
+
+@pytest.mark.parametrize(
+    "value",
+    [dt.date(1900, 1, 1), dt.date(2200, 12, 31), dt.datetime(2026, 4, 1, 9, 30, tzinfo=dt.UTC)],
+)
+def test_the_window_holds_its_edges_and_today(value):
+    assert in_window(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.date(1, 1, 1),
+        dt.date(1899, 12, 31),
+        dt.date(2201, 1, 1),
+        dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=9))),
+        dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-9))),
+    ],
+)
+def test_the_window_refuses_what_no_customer_record_holds(value):
+    assert not in_window(value)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00", "0391-06-27T13:23", "9999-12-31T23:59"])
+def test_a_form_date_time_outside_the_window_is_refused_in_japanese(text):
+    with translation.override("ja"):
+        with pytest.raises(ValidationError) as refused:
+            DateTimeField().clean(text)
+        messages = refused.value.messages
+    assert messages == ["1900-01-01 から 2200-12-31 までの日付を入力してください。"]
+
+
+def test_a_form_date_outside_the_window_is_refused_in_english():
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as refused:
+            DateField().clean("0001-01-01")
+        messages = refused.value.messages
+    assert messages == ["Give a date between 1900-01-01 and 2200-12-31."]
+
+
+def test_the_date_inputs_tell_the_browser_the_window():
+    html = DateTimeField().widget.render("due_at", None)
+    assert 'min="1900-01-01T00:00"' in html and 'max="2200-12-31T23:59"' in html
+
+
+def test_a_deal_closing_in_the_year_one_is_refused_and_nothing_is_saved(client, cast):
+    pipeline = make_pipeline(cast.acme, cast.owner)
+    login(client, cast.member)
+    response = client.post(
+        reverse("deals:create"),
+        {
+            "name": "Rollout",
+            "stage": str(stage_named(pipeline, "Lead").pk),
+            "currency": "JPY",
+            "owner": str(member_of(cast.acme, cast.member).pk),
+            "expected_close_date": "0001-01-01",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert "Give a date between 1900-01-01 and 2200-12-31." in response.content.decode()
+    with scope(workspace=cast.acme):
+        assert not Deal.objects.exists()
+
+
+def test_the_audit_filter_refuses_the_year_one_instead_of_failing(client, cast):
+    login(client, cast.owner)
+    response = client.get(
+        reverse("audit:trail"), {"date_from": "0001-01-01"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert "Give a date between 1900-01-01 and 2200-12-31." in response.content.decode()
