@@ -3,6 +3,7 @@ and policy actions as the deal screens."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 
@@ -80,7 +81,7 @@ class DealViewSet(
         the service decides whether the caller may link them (S6, S7)."""
         stage = Stage.objects.filter(pk=validated["stage"]).first()
         if stage is None:
-            raise exceptions.ValidationError({"stage": ["unknown stage"]})
+            raise exceptions.ValidationError({"stage": [_("Choose a stage of this workspace.")]})
         return services.DealData(
             name=validated["name"],
             stage=stage,

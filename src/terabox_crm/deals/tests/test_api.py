@@ -64,6 +64,35 @@ def test_a_stage_from_another_pipeline_is_a_problem_detail(client, cast, pipelin
     assert "stage" in response.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("en", "Choose a stage of this workspace."), ("ja", None)],
+)
+def test_another_workspaces_stage_is_refused_like_an_unknown_one_in_the_callers_language(
+    client, cast, pipeline, language, message
+):
+    foreign = make_pipeline(cast.globex, cast.outsider, name="Foreign")
+    login(client, cast.member)
+    answers = [
+        client.post(
+            "/api/v1/deals/",
+            {"name": "x", "stage": stage, "currency": "JPY"},
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        for stage in (str(stage_named(foreign, "Lead").pk), "00000000-0000-4000-8000-000000000000")
+    ]
+    assert [answer.status_code for answer in answers] == [400, 400]
+    errors = [answer.json()["errors"]["stage"] for answer in answers]
+    assert errors[0] == errors[1]
+    if message:
+        assert errors[0] == [message]
+    else:
+        assert errors[0][0] != "Choose a stage of this workspace."  # translated
+    with scope(workspace=cast.acme):
+        assert not Deal.objects.exists()
+
+
 def test_another_workspaces_deal_is_not_found(client, cast, pipeline):
     foreign_pipeline = make_pipeline(cast.globex, cast.outsider, name="Foreign")
     foreign = make_deal(cast.globex, cast.outsider, foreign_pipeline, name="Globex deal")
