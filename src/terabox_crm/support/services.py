@@ -258,3 +258,26 @@ def ticket_update(*, actor, ticket: Ticket, priority: str, assignee) -> Ticket:
         payload={"fields": sorted(changed), "priority": ticket.priority},
     )
     return ticket
+
+
+_UNCHANGED = object()
+
+
+@recorded_after_rollback
+@transaction.atomic
+def ticket_change(
+    *, actor, ticket: Ticket, priority=_UNCHANGED, assignee=_UNCHANGED, status=_UNCHANGED
+) -> Ticket:
+    """Priority, assignee and status in one transaction: a refused status
+    leaves the priority and assignee as they were (writes are atomic).
+    A value not given stays as it is."""
+    if priority is not _UNCHANGED or assignee is not _UNCHANGED:
+        ticket_update(
+            actor=actor,
+            ticket=ticket,
+            priority=ticket.priority if priority is _UNCHANGED else priority,
+            assignee=ticket.assignee if assignee is _UNCHANGED else assignee,
+        )
+    if status is not _UNCHANGED:
+        ticket_set_status(actor=actor, ticket=ticket, status=status)
+    return ticket

@@ -166,13 +166,13 @@ def ticket_change(request, ticket_id):
         return redirect("support:ticket", ticket_id=ticket.pk)
     values = form.cleaned_data
     try:
-        services.ticket_update(
+        services.ticket_change(
             actor=request.user,
             ticket=ticket,
             priority=values["priority"],
             assignee=values["assignee"].user if values["assignee"] else None,
+            status=values["status"],
         )
-        services.ticket_set_status(actor=request.user, ticket=ticket, status=values["status"])
     except services.TicketError as error:
         _refused(request, error, ticket)
         messages.error(request, error.message)

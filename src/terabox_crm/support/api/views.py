@@ -85,17 +85,8 @@ class TicketViewSet(
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         try:
-            if "priority" in values or "assignee" in values:
-                services.ticket_update(
-                    actor=request.user,
-                    ticket=ticket,
-                    priority=values.get("priority", ticket.priority),
-                    assignee=values.get("assignee", ticket.assignee),
-                )
-            if "status" in values:
-                services.ticket_set_status(
-                    actor=request.user, ticket=ticket, status=values["status"]
-                )
+            # Only the fields sent change, all of them or none.
+            services.ticket_change(actor=request.user, ticket=ticket, **values)
         except services.TicketError as error:
             raise refusal_as_api_error(error) from None
         return Response(TicketOut(ticket).data)

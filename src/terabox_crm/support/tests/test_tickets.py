@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
+from terabox_crm.audit.models import AuditEvent
 from terabox_crm.support import services, sla
 from terabox_crm.support.models import Ticket
 from terabox_crm.support.tests.factories import open_ticket
@@ -160,3 +161,30 @@ def test_another_workspaces_ticket_is_not_found(client, cast):
     login(client, cast.owner)
     assert client.get(reverse("support:ticket", args=[foreign.pk])).status_code == 404
     assert client.get(f"/api/v1/tickets/{foreign.pk}/").status_code == 404
+
+
+def test_a_refused_status_leaves_the_priority_and_assignee_as_they_were(cast):
+    ticket = open_ticket(cast.acme, cast.member, priority="low")
+    events = AuditEvent.objects.count()
+    with scope(workspace=cast.acme):
+        with pytest.raises(services.TicketError):
+            services.ticket_change(
+                actor=cast.member,
+                ticket=ticket,
+                priority="urgent",
+                assignee=cast.member,
+                status="no-such-status",
+            )
+        stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.priority, stored.assignee_id) == ("low", None)
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_change_through_the_api_sets_only_the_fields_sent(client, cast):
+    ticket = open_ticket(cast.acme, cast.member, priority="low")
+    login(client, cast.member)
+    response = client.patch(
+        f"/api/v1/tickets/{ticket.pk}/", {"status": "pending"}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["priority"]) == ("pending", "low")
