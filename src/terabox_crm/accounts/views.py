@@ -316,7 +316,7 @@ def mfa_enrol(request):
         {
             "form": form,
             # segno's output is markup we generate from our own URI: safe to inline.
-            "qr_svg": mark_safe(mfa.qr_svg(uri, _("QR code for your authenticator app"))),  # noqa: S308
+            "qr_svg": mark_safe(mfa.qr_svg(uri, _("QR code for your authenticator app"))),  # noqa: S308  # nosec B308 B703  # our own SVG
             "secret": mfa.grouped(mfa.base32_secret(device)),
             "mfa_required": user.mfa_required(),
         },

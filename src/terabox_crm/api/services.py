@@ -19,7 +19,7 @@ from terabox_crm import audit
 from terabox_crm.api.models import ApiToken, Scope
 from terabox_crm.core.selectors import membership_in
 
-TOKEN_PREFIX = "tbx_"  # noqa: S105 - a public marker, not a secret
+TOKEN_PREFIX = "tbx_"  # noqa: S105 - a public marker, not a secret  # nosec B105
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
 NAME_MAX = 100

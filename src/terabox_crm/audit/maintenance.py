@@ -38,7 +38,7 @@ def _switch(connection, on: bool) -> None:
             )
         elif connection.vendor == "sqlite":
             cursor.execute(
-                f"UPDATE {MAINTENANCE_TABLE} SET enabled = %s WHERE id = 1",  # noqa: S608 - constant name
+                f"UPDATE {MAINTENANCE_TABLE} SET enabled = %s WHERE id = 1",  # noqa: S608 - constant name  # nosec B608
                 [1 if on else 0],
             )
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported

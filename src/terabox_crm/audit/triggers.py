@@ -62,7 +62,7 @@ def _sqlite_install() -> list[str]:
                 WHEN NOT EXISTS (SELECT 1 FROM {MAINTENANCE_TABLE} WHERE id = 1 AND enabled = 1)
                 BEGIN
                     SELECT RAISE(ABORT, '{table} is append-only: {op} refused');
-                END"""  # noqa: S608 - constant table names, no input
+                END"""  # noqa: S608 - constant table names, no input  # nosec B608
             )
     return statements
 

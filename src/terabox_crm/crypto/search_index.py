@@ -258,7 +258,7 @@ def prefixes_on(workspace_id) -> bool:
     lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
     value = model._meta.pk.get_db_prep_value(workspace_id, connection)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table} WHERE {pk} = %s{lock}", [value])  # noqa: S608
+        cursor.execute(f"SELECT {column} FROM {table} WHERE {pk} = %s{lock}", [value])  # noqa: S608  # nosec B608  # quoted names from the model; the value is a parameter
         row = cursor.fetchone()
     return bool(row and row[0])
 

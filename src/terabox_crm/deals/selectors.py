@@ -239,7 +239,7 @@ def _options(stages: list[Stage], *, selected: Stage) -> str:
         "",
         '<option value="{}"{}>{}</option>',
         (
-            (stage.pk, mark_safe(" selected") if stage.pk == selected.pk else "", stage.name)
+            (stage.pk, mark_safe(" selected") if stage.pk == selected.pk else "", stage.name)  # nosec B308  # a constant attribute; the name is escaped
             for stage in stages
         ),
     )

@@ -64,7 +64,7 @@ NEW_EMAIL = "canary.newaddress.qx7@example.org"
 SESSION_IP = "203.0.113.177"
 SESSION_USER_AGENT = "CanaryBrowser/9.7 (QxzylOS; canary-agent)"
 WORKSPACE_NAME = "Canary Workspace"
-PASSWORD = "canary passphrase never stored 91"
+PASSWORD = "canary passphrase never stored 91"  # nosec B105  # a test account's password, searched for in storage
 
 
 @dataclass
@@ -176,7 +176,7 @@ def scan_postgres(dsn: str, canaries: Iterable[str]) -> tuple[list[Finding], int
         for table, column, data_type in columns:
             expression = f'"{column}"' if data_type == "bytea" else f'"{column}"::text'
             rows = connection.execute(
-                f'SELECT {expression} FROM "{table}" WHERE "{column}" IS NOT NULL'  # noqa: S608 - names from the catalog
+                f'SELECT {expression} FROM "{table}" WHERE "{column}" IS NOT NULL'  # noqa: S608 - names from the catalog  # nosec B608
             )
             for (value,) in rows:
                 values += 1
@@ -188,12 +188,12 @@ def scan_postgres(dsn: str, canaries: Iterable[str]) -> tuple[list[Finding], int
 def pg_dump(dsn: str) -> bytes | None:
     """A plain-SQL dump of the database, or None when ``pg_dump`` is not installed."""
     import shutil
-    import subprocess
+    import subprocess  # nosec B404  # pg_dump with fixed arguments, below
 
     command = shutil.which("pg_dump")
     if command is None:
         return None
-    return subprocess.run(  # noqa: S603 - pg_dump from PATH, fixed arguments
+    return subprocess.run(  # noqa: S603 - pg_dump from PATH, fixed arguments  # nosec B603
         [command, "--no-owner", "--dbname", dsn], check=True, capture_output=True, timeout=120
     ).stdout
 
@@ -272,14 +272,14 @@ def _check_written(world: World) -> dict[str, int]:
 
     with scopes_disabled():
         owner = User.objects.get(pk=world.owner.pk)
-        assert owner.email == OWNER_EMAIL and owner.display_name == OWNER_NAME_JA
+        assert owner.email == OWNER_EMAIL and owner.display_name == OWNER_NAME_JA  # nosec B101  # a test helper's check
         sessions = list(UserSession.objects.filter(user=owner))
-        assert sessions and sessions[0].ip == SESSION_IP
-        assert sessions[0].user_agent == SESSION_USER_AGENT
-        assert Invitation.objects.get(workspace=world.workspace).email == INVITEE_EMAIL
-        assert EmailChange.objects.get(user=owner).new_email == NEW_EMAIL
+        assert sessions and sessions[0].ip == SESSION_IP  # nosec B101  # a test helper's check
+        assert sessions[0].user_agent == SESSION_USER_AGENT  # nosec B101  # a test helper's check
+        assert Invitation.objects.get(workspace=world.workspace).email == INVITEE_EMAIL  # nosec B101  # a test helper's check
+        assert EmailChange.objects.get(user=owner).new_email == NEW_EMAIL  # nosec B101  # a test helper's check
         bodies = [mail.body_text for mail in OutboxEmail.objects.all()]
-        assert any(OWNER_NAME_JA in body for body in bodies), "invitation names the inviter"
+        assert any(OWNER_NAME_JA in body for body in bodies), "invitation names the inviter"  # nosec B101  # a test helper's check
         return {
             "outbox": len(bodies),
             "audit_details": AuditDetail.objects.count(),
@@ -304,7 +304,7 @@ def seed(out: Path) -> None:
             # As in a request: the workspace's scope is active (django-scopes).
             with scope(workspace=world.workspace):
                 written = list(function(world))
-            assert written, f"canary seeder {name} wrote nothing"
+            assert written, f"canary seeder {name} wrote nothing"  # nosec B101  # a test helper's check
             canaries += written
         counts = _check_written(world)
     data_dir = Path(settings.DATA_DIR)

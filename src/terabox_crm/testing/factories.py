@@ -21,7 +21,7 @@ from terabox_crm.accounts.models import User, email_index_of
 from terabox_crm.core.models import Invitation, Membership, Workspace
 from terabox_crm.core.roles import Role
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # nosec B105  # the test cast's known password
 
 
 @functools.cache

@@ -20,7 +20,7 @@ from terabox_crm.webhooks import events as registry
 from terabox_crm.webhooks import ssrf
 from terabox_crm.webhooks.models import Delivery, Endpoint
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker, not a secret
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker, not a secret  # nosec B105
 DESCRIPTION_MAX = 200
 
 
