@@ -187,9 +187,7 @@ def test_session_requests_still_work_and_keep_csrf(cast):
 def test_bearer_requests_need_no_csrf_token(cast, make_token):
     client = Client(enforce_csrf_checks=True)
     secret = make_token(cast.admin, scopes="read,write")
-    response = client.post(
-        TAGS, {}, content_type="application/json", secure=True, **bearer(secret)
-    )
+    response = client.post(TAGS, {}, content_type="application/json", secure=True, **bearer(secret))
     assert response.status_code == 400  # past authentication and CSRF: the tag has no name
 
 
