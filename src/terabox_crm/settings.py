@@ -168,7 +168,16 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # One file shared by every process of this machine (the web workers, the
+    # job worker, commands): sign-in counters and lockouts (S7) hold across
+    # them, which a per-process local-memory cache would not.
+    CACHES = {
+        "default": {
+            "BACKEND": "terabox_crm.ops.sqlite_cache.SQLiteCache",
+            "LOCATION": str(DATA_DIR / "cache.sqlite3"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 # Jobs (Huey): SQLite storage in the data dir for the embedded default, Redis
 # when several workers or machines share the queue. Payloads carry ids only.
