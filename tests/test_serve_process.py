@@ -1,6 +1,7 @@
 """``terabox-crm serve`` as a user runs it: HTTPS out of the box with a generated
 certificate, health endpoints, security headers, static files, the HTTP
-redirect, the body limit, and a clean stop of server and worker (S1, S7, S12)."""
+redirect, the body limit, one web worker process per core, and a clean stop
+of every process it started (S1, S7, S12)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import httpx
 import pytest
 from cryptography import x509
 
-from serving import WORKER, Served, alive, children, clean_env
+from serving import WORKER, Served, alive, children, clean_env, descendants, web_worker_pids
 
 pytestmark = pytest.mark.slow
 
@@ -162,6 +163,91 @@ def test_chunked_oversized_body_gets_413(running):
         answer = tls.recv(65536)
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert b"application/problem+json" in answer
+
+
+def get_on_a_new_connection(served: Served, path: str) -> httpx.Response:
+    with served.client() as client:
+        return client.get(path, headers={"Connection": "close"})
+
+
+def answered_by_each_alone(served: Served, pids: list[int]) -> dict[int, int]:
+    """Stop every web worker but one (SIGSTOP), ask on a new connection, for each in turn."""
+    statuses = {}
+    for pid in pids:
+        others = [other for other in pids if other != pid]
+        for other in others:
+            os.kill(other, signal.SIGSTOP)
+        try:
+            statuses[pid] = get_on_a_new_connection(served, "/healthz").status_code
+        finally:
+            for other in others:
+                os.kill(other, signal.SIGCONT)
+    return statuses
+
+
+def test_one_web_worker_per_available_cpu_by_default(running):
+    assert len(running.web_pids) == len(os.sched_getaffinity(0))
+    assert web_worker_pids(running.process.pid) == sorted(running.web_pids)
+
+
+def test_every_web_worker_answers_on_its_own(running):
+    assert len(running.web_pids) >= 2
+    assert answered_by_each_alone(running, running.web_pids) == dict.fromkeys(running.web_pids, 200)
+
+
+def test_ready_banner_is_printed_once(running):
+    assert running.output.count("Terabox CRM is ready") == 1
+
+
+def test_job_worker_is_started_once_beside_the_web_workers(running):
+    jobs = [pid for pid in children(running.process.pid) if pid not in running.web_pids]
+    assert jobs == [running.worker_pid]
+
+
+def test_workers_option_sets_how_many_web_workers_run(serve):
+    served = serve("--workers", "3")
+    assert len(served.web_pids) == 3
+    assert web_worker_pids(served.process.pid) == sorted(served.web_pids)
+
+
+def test_web_worker_that_dies_is_replaced_and_serves(serve):
+    served = serve("--workers", "2")
+    dead, survivor = served.web_pids
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        now = web_worker_pids(served.process.pid)
+        if len(now) == 2 and dead not in now:
+            break
+        time.sleep(0.2)
+    assert survivor in now and dead not in now and len(now) == 2
+    [replacement] = [pid for pid in now if pid != survivor]
+    # It answers once it has started: ask it alone until it does.
+    deadline = time.monotonic() + 60
+    status = None
+    while status != 200 and time.monotonic() < deadline:
+        try:
+            status = answered_by_each_alone(served, [replacement, survivor])[replacement]
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    assert status == 200
+    assert f"web worker {dead} exited" in served.output
+
+
+def test_ctrl_c_leaves_no_process_of_serve_behind(serve):
+    served = serve()
+    started = descendants(served.process.pid)
+    assert len(started) >= 1 + len(served.web_pids)
+    assert served.stop(signal.SIGINT) == 0
+    assert [pid for pid in started if not wait_gone(pid, 5)] == []
+
+
+def test_killing_serve_leaves_no_process_behind(serve):
+    served = serve()
+    started = descendants(served.process.pid)
+    os.kill(served.process.pid, signal.SIGKILL)
+    served.process.wait()
+    assert [pid for pid in started if not wait_gone(pid, 20)] == []
 
 
 def test_ctrl_c_stops_server_and_worker_leaving_no_process(serve):

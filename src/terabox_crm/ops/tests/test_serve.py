@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import ssl
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 
+from terabox_crm.env import ConfigurationError
 from terabox_crm.ops import serve
 
 
@@ -240,3 +242,106 @@ def test_running_worker_is_left_alone():
     worker.check()
     assert worker.process.pid == pid and worker.starts == 1
     worker.stop()
+
+
+# --- web workers -----------------------------------------------------------------------
+
+
+def test_web_workers_default_to_the_cpus_this_process_may_use(monkeypatch):
+    monkeypatch.delenv("CRM_WEB_WORKERS", raising=False)
+    assert serve.web_worker_count(None) == len(os.sched_getaffinity(0))
+
+
+def test_web_workers_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CRM_WEB_WORKERS", "3")
+    assert serve.web_worker_count(None) == 3
+
+
+def test_web_workers_option_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("CRM_WEB_WORKERS", "3")
+    assert serve.web_worker_count(5) == 5
+
+
+@pytest.mark.parametrize("count", [0, -1])
+def test_web_workers_below_one_are_refused(count):
+    with pytest.raises(ConfigurationError, match="at least 1"):
+        serve.web_worker_count(count)
+
+
+class FakeWebWorker(serve.WebWorkerProcess):
+    """A web worker whose program is ``code``; it finds its ready pipe in READY_FD."""
+
+    def __init__(self, code: str, listen):
+        super().__init__(listen=listen, redirect=None, host="127.0.0.1",
+                         cert_path=Path("c"), key_path=Path("k"))  # fmt: skip
+        self.code = code
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", f"READY_FD = {self._child_ready_fd}\n{self.code}"]
+
+
+@pytest.fixture
+def listen():
+    sock = serve.bind("127.0.0.1", 0)
+    yield sock
+    sock.close()
+
+
+def test_ready_when_every_web_worker_says_so(listen):
+    ready = "import os, time; os.write(READY_FD, b'ready'); time.sleep(60)"
+    workers = [FakeWebWorker(ready, listen) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        assert serve.wait_until_ready(workers, timeout=30)
+    finally:
+        serve.stop_all(workers)
+
+
+def test_not_ready_when_a_web_worker_exits_while_starting(listen):
+    workers = [
+        FakeWebWorker("import os, time; os.write(READY_FD, b'ready'); time.sleep(60)", listen),
+        FakeWebWorker("raise SystemExit(3)", listen),
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        assert not serve.wait_until_ready(workers, timeout=30)
+    finally:
+        serve.stop_all(workers)
+
+
+def test_not_ready_when_a_web_worker_never_says_so(listen):
+    worker = FakeWebWorker("import time; time.sleep(60)", listen)
+    worker.start()
+    try:
+        assert not serve.wait_until_ready([worker], timeout=0.5)
+    finally:
+        serve.stop_all([worker])
+
+
+def test_web_worker_gets_the_listening_socket(listen):
+    code = (
+        "import os, socket, sys\n"
+        f"s = socket.socket(fileno={listen.fileno()})\n"
+        "os.write(READY_FD, str(s.getsockname()[1]).encode())\n"
+    )
+    worker = FakeWebWorker(code, listen)
+    worker.start()
+    assert os.read(worker.ready_fd, 16) == str(listen.getsockname()[1]).encode()
+    assert worker.process.wait(timeout=30) == 0
+
+
+def test_stop_all_kills_a_web_worker_that_ignores_sigterm(listen, monkeypatch):
+    monkeypatch.setenv("CRM_SHUTDOWN_SECONDS", "0")
+    worker = FakeWebWorker(
+        "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "os.write(READY_FD, b'ready'); time.sleep(60)",
+        listen,
+    )
+    worker.start()
+    assert serve.wait_until_ready([worker], timeout=30)
+    began = time.monotonic()
+    serve.stop_all([worker])
+    assert worker.process.returncode == -signal.SIGKILL
+    assert time.monotonic() - began < 15
