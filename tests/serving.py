@@ -77,6 +77,25 @@ def command_line(pid: int) -> str:
         return ""
 
 
+def established_connections(pid: int, port: int) -> int:
+    """How many TCP connections to local ``port`` process ``pid`` holds open."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            established = fields[3] == "01"
+            if local_port == port and established and fields[9] in inodes:
+                count += 1
+    return count
+
+
 def web_worker_pids(serve_pid: int) -> list[int]:
     """The web worker processes ``serve`` runs now (found by their command line)."""
     return sorted(

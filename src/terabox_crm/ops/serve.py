@@ -60,6 +60,7 @@ WORKER_RESTART_WINDOW = 300.0
 WEB_READY_TIMEOUT = 120.0  # seconds for every web worker to import Django and listen
 SUPERVISE_EVERY = 0.5  # seconds between two looks at the children
 LISTEN_BACKLOG = 2048  # uvicorn's default
+STARTUP_FAILURE = 3  # a web worker's exit status when it cannot serve (uvicorn's too)
 MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 
 
@@ -282,7 +283,8 @@ class WorkerProcess:
 
 
 class WebWorkerProcess(WorkerProcess):
-    """One web worker (``ops/web_worker.py``) on the sockets ``serve`` bound.
+    """One web worker (``ops/web_worker.py``): it listens on the reserved HTTPS
+    port itself and inherits the redirect socket.
 
     Each start gets a new pipe on which the worker writes one line once it
     accepts connections (``ready_fd`` is this end of it).
@@ -290,10 +292,10 @@ class WebWorkerProcess(WorkerProcess):
 
     label = "web worker"
 
-    def __init__(self, *, listen: socket.socket, redirect: socket.socket | None, host: str,
+    def __init__(self, *, port: int, redirect: socket.socket | None, host: str,
                  cert_path: Path, key_path: Path) -> None:  # fmt: skip
         super().__init__()
-        self.listen = listen
+        self.port = port
         self.redirect = redirect
         self.host = host
         self.cert_path = cert_path
@@ -306,8 +308,8 @@ class WebWorkerProcess(WorkerProcess):
             sys.executable,
             "-m",
             "terabox_crm.ops.web_worker",
-            "--listen-fd",
-            str(self.listen.fileno()),
+            "--port",
+            str(self.port),
             "--ready-fd",
             str(self._child_ready_fd),
             "--parent-pid",
@@ -327,7 +329,7 @@ class WebWorkerProcess(WorkerProcess):
         if self.ready_fd is not None:
             os.close(self.ready_fd)
         self.ready_fd, self._child_ready_fd = os.pipe()
-        fds = [self.listen.fileno(), self._child_ready_fd]
+        fds = [self._child_ready_fd]
         if self.redirect is not None:
             fds.append(self.redirect.fileno())
         try:
@@ -357,10 +359,54 @@ def wait_until_ready(workers: list[WebWorkerProcess], timeout: float) -> bool:
     return True
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket the web workers inherit (they all accept on it)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def reserve_https_port(host: str, port: int) -> socket.socket:
+    """Hold the HTTPS port for the web workers, which each listen on it themselves.
+
+    Every web worker has a listening socket of its own on this port
+    (``SO_REUSEPORT``), so the kernel spreads new connections evenly over
+    the processes; with one shared socket, one process can accept a whole
+    burst of keep-alive connections and leave the other cores idle. The probe
+    without ``SO_REUSEPORT`` fails when anything listens on the port already,
+    another ``serve`` included, so two servers never share a port by mistake.
+    The returned socket is bound, never listening: it keeps the port (and its
+    number, with ``--port 0``) while workers come and go.
+    """
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        port = probe.getsockname()[1]
+    reserved = socket.socket(_family(host), socket.SOCK_STREAM)
+    try:
+        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        reserved.bind((host, port))
+    except OSError:
+        reserved.close()
+        raise
+    return reserved
+
+
+def listen_on_https_port(host: str, port: int) -> socket.socket:
+    """A web worker's own listening socket on the port ``serve`` reserved."""
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(LISTEN_BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def bind_redirect(host: str, port: int) -> socket.socket:
+    """The plain-HTTP socket every web worker accepts on (one redirect each, no keep-alive)."""
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -543,11 +589,12 @@ def main(argv: list[str]) -> int:
             pid = worker.start()
             print(f"Job worker started (pid {pid}).", flush=True)
         try:
-            listen = bind(args.host, args.port)
-            sockets.append(listen)
+            reserved = reserve_https_port(args.host, args.port)
+            sockets.append(reserved)
+            port = reserved.getsockname()[1]
             redirect = None
             if args.http_port is not None:
-                redirect = bind(args.host, args.http_port)
+                redirect = bind_redirect(args.host, args.http_port)
                 sockets.append(redirect)
         except OSError as exc:
             print(
@@ -558,7 +605,7 @@ def main(argv: list[str]) -> int:
             return 1
         web = [
             WebWorkerProcess(
-                listen=listen,
+                port=port,
                 redirect=redirect,
                 host=args.host,
                 cert_path=certificate.cert_path,
@@ -577,7 +624,7 @@ def main(argv: list[str]) -> int:
             )
             return 1
         on_ready(
-            listen.getsockname()[1],
+            port,
             redirect.getsockname()[1] if redirect is not None else None,
             web,
         )

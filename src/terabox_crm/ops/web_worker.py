@@ -1,10 +1,11 @@
 """One web worker process of ``terabox-crm serve`` (docs/decisions/0009-serve-processes.md).
 
-``serve`` binds the HTTPS socket (and the plain-HTTP redirect socket) once,
-then starts one of these per core with ``python -m terabox_crm.ops.web_worker``,
-passing the sockets as inherited file descriptors. Each runs uvicorn on
-Django's ASGI application over those sockets — the kernel hands every new
-connection to one of the processes — and answers the redirect listener too.
+``serve`` reserves the HTTPS port (and binds the plain-HTTP redirect socket)
+once, then starts one of these per core with ``python -m
+terabox_crm.ops.web_worker``. Each listens on the HTTPS port with a socket of
+its own (``SO_REUSEPORT``: the kernel spreads new connections evenly over the
+processes), runs uvicorn on Django's ASGI application there, and accepts on
+the inherited redirect socket too.
 
 It tells ``serve`` it is ready by writing a line to ``--ready-fd`` once both
 listeners accept connections, so the banner appears only when every worker
@@ -41,7 +42,7 @@ PARENT_CHECK_TICKS = 10  # uvicorn ticks every 0.1 s: look for the parent once a
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m terabox_crm.ops.web_worker")
-    parser.add_argument("--listen-fd", type=int, required=True)
+    parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--redirect-fd", type=int, default=None)
     parser.add_argument("--ready-fd", type=int, required=True)
     parser.add_argument("--parent-pid", type=int, required=True)
@@ -100,9 +101,13 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terabox_crm.settings")
-        from terabox_crm.ops.serve import uvicorn_config
+        from terabox_crm.ops.serve import STARTUP_FAILURE, listen_on_https_port, uvicorn_config
 
-        listen = socket.socket(fileno=args.listen_fd)
+        try:
+            listen = listen_on_https_port(args.host, args.port)
+        except OSError as exc:
+            log.error("web worker cannot listen on port %s: %s", args.port, exc)
+            return STARTUP_FAILURE
         redirect = socket.socket(fileno=args.redirect_fd) if args.redirect_fd is not None else None
         config = uvicorn_config(
             host=args.host, port=listen.getsockname()[1], cert_path=args.cert, key_path=args.key

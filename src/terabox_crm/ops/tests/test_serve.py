@@ -271,8 +271,8 @@ def test_web_workers_below_one_are_refused(count):
 class FakeWebWorker(serve.WebWorkerProcess):
     """A web worker whose program is ``code``; it finds its ready pipe in READY_FD."""
 
-    def __init__(self, code: str, listen):
-        super().__init__(listen=listen, redirect=None, host="127.0.0.1",
+    def __init__(self, code: str, port: int = 0):
+        super().__init__(port=port, redirect=None, host="127.0.0.1",
                          cert_path=Path("c"), key_path=Path("k"))  # fmt: skip
         self.code = code
 
@@ -280,16 +280,11 @@ class FakeWebWorker(serve.WebWorkerProcess):
         return [sys.executable, "-c", f"READY_FD = {self._child_ready_fd}\n{self.code}"]
 
 
-@pytest.fixture
-def listen():
-    sock = serve.bind("127.0.0.1", 0)
-    yield sock
-    sock.close()
+READY_THEN_SLEEP = "import os, time; os.write(READY_FD, b'ready'); time.sleep(60)"
 
 
-def test_ready_when_every_web_worker_says_so(listen):
-    ready = "import os, time; os.write(READY_FD, b'ready'); time.sleep(60)"
-    workers = [FakeWebWorker(ready, listen) for _ in range(2)]
+def test_ready_when_every_web_worker_says_so():
+    workers = [FakeWebWorker(READY_THEN_SLEEP) for _ in range(2)]
     for worker in workers:
         worker.start()
     try:
@@ -298,11 +293,8 @@ def test_ready_when_every_web_worker_says_so(listen):
         serve.stop_all(workers)
 
 
-def test_not_ready_when_a_web_worker_exits_while_starting(listen):
-    workers = [
-        FakeWebWorker("import os, time; os.write(READY_FD, b'ready'); time.sleep(60)", listen),
-        FakeWebWorker("raise SystemExit(3)", listen),
-    ]
+def test_not_ready_when_a_web_worker_exits_while_starting():
+    workers = [FakeWebWorker(READY_THEN_SLEEP), FakeWebWorker("raise SystemExit(3)")]
     for worker in workers:
         worker.start()
     try:
@@ -311,8 +303,8 @@ def test_not_ready_when_a_web_worker_exits_while_starting(listen):
         serve.stop_all(workers)
 
 
-def test_not_ready_when_a_web_worker_never_says_so(listen):
-    worker = FakeWebWorker("import time; time.sleep(60)", listen)
+def test_not_ready_when_a_web_worker_never_says_so():
+    worker = FakeWebWorker("import time; time.sleep(60)")
     worker.start()
     try:
         assert not serve.wait_until_ready([worker], timeout=0.5)
@@ -320,24 +312,11 @@ def test_not_ready_when_a_web_worker_never_says_so(listen):
         serve.stop_all([worker])
 
 
-def test_web_worker_gets_the_listening_socket(listen):
-    code = (
-        "import os, socket, sys\n"
-        f"s = socket.socket(fileno={listen.fileno()})\n"
-        "os.write(READY_FD, str(s.getsockname()[1]).encode())\n"
-    )
-    worker = FakeWebWorker(code, listen)
-    worker.start()
-    assert os.read(worker.ready_fd, 16) == str(listen.getsockname()[1]).encode()
-    assert worker.process.wait(timeout=30) == 0
-
-
-def test_stop_all_kills_a_web_worker_that_ignores_sigterm(listen, monkeypatch):
+def test_stop_all_kills_a_web_worker_that_ignores_sigterm(monkeypatch):
     monkeypatch.setenv("CRM_SHUTDOWN_SECONDS", "0")
     worker = FakeWebWorker(
         "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-        "os.write(READY_FD, b'ready'); time.sleep(60)",
-        listen,
+        "os.write(READY_FD, b'ready'); time.sleep(60)"
     )
     worker.start()
     assert serve.wait_until_ready([worker], timeout=30)
@@ -345,3 +324,48 @@ def test_stop_all_kills_a_web_worker_that_ignores_sigterm(listen, monkeypatch):
     serve.stop_all([worker])
     assert worker.process.returncode == -signal.SIGKILL
     assert time.monotonic() - began < 15
+
+
+@pytest.fixture
+def reserved():
+    sock = serve.reserve_https_port("127.0.0.1", 0)
+    yield sock
+    sock.close()
+
+
+def test_web_workers_each_listen_on_the_reserved_port(reserved):
+    port = reserved.getsockname()[1]
+    first = serve.listen_on_https_port("127.0.0.1", port)
+    second = serve.listen_on_https_port("127.0.0.1", port)
+    try:
+        assert first.getsockname()[1] == second.getsockname()[1] == port
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_port_where_serve_listens_cannot_be_reserved_again(reserved):
+    port = reserved.getsockname()[1]
+    worker = serve.listen_on_https_port("127.0.0.1", port)
+    try:
+        with pytest.raises(OSError):
+            serve.reserve_https_port("127.0.0.1", port)
+    finally:
+        worker.close()
+
+
+def test_a_port_another_program_listens_on_cannot_be_reserved():
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        with pytest.raises(OSError):
+            serve.reserve_https_port("127.0.0.1", other.getsockname()[1])
+
+
+def test_another_program_cannot_take_the_reserved_port(reserved):
+    import socket
+
+    with socket.socket() as other, pytest.raises(OSError):
+        other.bind(reserved.getsockname())
