@@ -288,6 +288,37 @@ def test_killing_serve_leaves_no_process_behind(serve):
     assert [pid for pid in started if not wait_gone(pid, 20)] == []
 
 
+def test_second_api_read_within_a_minute_commits_nothing(serve, tmp_path):
+    # From outside: SQLite's data_version moves when another connection
+    # commits, so a read that wrote anything (a session, a token's last use,
+    # a transaction) would show. No job worker: its periodic jobs may write.
+    import sqlite3
+    import subprocess
+
+    from serving import COMMAND
+
+    env = clean_env(tmp_path, CRM_PASSWORD="a long owner passphrase 2026")
+    for args in (
+        ["createowner", "--email", "owner@example.com", "--workspace", "Acme"],
+        ["token", "--email", "owner@example.com", "--workspace", "Acme", "--scopes", "read"],
+    ):
+        done = subprocess.run([COMMAND, *args], env=env, capture_output=True, text=True,
+                              timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    served = serve("--no-worker", data_dir=tmp_path)
+    database = sqlite3.connect(tmp_path / "db.sqlite3")
+    bearer = {"Authorization": f"Bearer {token}"}
+    with served.client() as client:
+        assert client.get("/api/v1/contacts/", headers=bearer).status_code == 200
+        before = database.execute("PRAGMA data_version").fetchone()[0]
+        for _ in range(3):
+            assert client.get("/api/v1/contacts/", headers=bearer).status_code == 200
+        after = database.execute("PRAGMA data_version").fetchone()[0]
+    database.close()
+    assert after == before
+
+
 def test_ctrl_c_stops_server_and_worker_leaving_no_process(serve):
     served = serve()
     assert served.worker_pid and alive(served.worker_pid)
