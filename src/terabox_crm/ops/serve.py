@@ -375,11 +375,11 @@ def reserve_https_port(host: str, port: int) -> socket.socket:
     The returned socket is bound, never listening: it keeps the port (and its
     number, with ``--port 0``) while workers come and go.
     """
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
         port = probe.getsockname()[1]
-    reserved = socket.socket(_family(host), socket.SOCK_STREAM)
+    reserved = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -391,11 +391,18 @@ def reserve_https_port(host: str, port: int) -> socket.socket:
 
 
 def listen_on_https_port(host: str, port: int) -> socket.socket:
-    """A web worker's own listening socket on the port ``serve`` reserved."""
-    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    """A web worker's own listening socket on the port ``serve`` reserved.
+
+    Created as ``IPPROTO_TCP`` explicitly: asyncio turns Nagle's algorithm
+    off (``TCP_NODELAY``) only on sockets that say so, and with it on, a
+    response's last segment waited for the client's delayed ACK — 40 ms
+    added to every request.
+    """
+    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
         sock.listen(LISTEN_BACKLOG)
     except OSError:
@@ -406,7 +413,7 @@ def listen_on_https_port(host: str, port: int) -> socket.socket:
 
 def bind_redirect(host: str, port: int) -> socket.socket:
     """The plain-HTTP socket every web worker accepts on (one redirect each, no keep-alive)."""
-    sock = socket.socket(_family(host), socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

@@ -369,3 +369,30 @@ def test_another_program_cannot_take_the_reserved_port(reserved):
 
     with socket.socket() as other, pytest.raises(OSError):
         other.bind(reserved.getsockname())
+
+
+def test_connections_a_web_worker_accepts_do_not_wait_for_delayed_acks(reserved):
+    """TCP_NODELAY on every accepted connection: with Nagle's algorithm on, the
+    last segment of each response waited ~40 ms for the client's ACK."""
+    import socket
+
+    listener = serve.listen_on_https_port("127.0.0.1", reserved.getsockname()[1])
+
+    async def accept_one() -> int:
+        accepted = asyncio.get_running_loop().create_future()
+
+        class Capture(asyncio.Protocol):
+            def connection_made(self, transport):
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Capture, sock=listener)
+        _reader, writer = await asyncio.open_connection(*listener.getsockname())
+        try:
+            return await asyncio.wait_for(accepted, 10)
+        finally:
+            writer.close()
+            server.close()
+
+    assert asyncio.run(accept_one()) != 0
