@@ -205,6 +205,49 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def web_workers(serve_pid: int) -> list[int]:
+    return [
+        pid
+        for pid in children(serve_pid)
+        if b"terabox_crm.ops.web_worker" in _read(f"/proc/{pid}/cmdline", b"")
+    ]
+
+
+def _read(path: str, default: bytes) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return default
+
+
+def connections_held(pids: list[int], port: int) -> list[int]:
+    """How many connections to ``port`` each of ``pids`` holds: the kernel spreads
+    new connections over the web workers by a hash, so a few keep-alive
+    clients can land unevenly, which shows in the latencies."""
+    held = []
+    for pid in pids:
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        count = 0
+        for table in ("tcp", "tcp6"):
+            for line in _read(f"/proc/{pid}/net/{table}", b"").decode().splitlines()[1:]:
+                fields = line.split()
+                if (
+                    int(fields[1].rsplit(":", 1)[1], 16) == port
+                    and fields[3] == "01"
+                    and fields[9] in inodes
+                ):
+                    count += 1
+        held.append(count)
+    return sorted(held, reverse=True)
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU of ``pids`` so far (processes that ended are left out)."""
     total = 0
@@ -251,10 +294,12 @@ def parse(output: str) -> dict:
 class Load:
     """Runs wrk processes against one server and accounts for the CPU on both sides."""
 
-    def __init__(self, url: str, token: str, server_pids, scripts: dict[str, Path]) -> None:
+    def __init__(self, url: str, token: str, server_pids, scripts: dict[str, Path],
+                 worker_pids=lambda: []) -> None:  # fmt: skip
         self.url = url
         self.env = {**os.environ, "TBX_TOKEN": token}
         self.server_pids = server_pids
+        self.worker_pids = worker_pids
         self.scripts = scripts
 
     def run(self, jobs: list[tuple[str, str, int]], seconds: float) -> tuple[list[dict], dict]:
@@ -273,6 +318,8 @@ class Load:
             )
             for script, path, clients in jobs
         ]
+        time.sleep(min(2.0, seconds / 2))
+        split = connections_held(self.worker_pids(), int(self.url.rsplit(":", 1)[1]))
         outputs = [process.communicate()[0] for process in processes]
         wall = time.monotonic() - began
         clients_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -281,6 +328,7 @@ class Load:
             clients_after.ru_stime - clients_before.ru_stime
         )
         cpu = {
+            "connections_per_worker": split,
             "server_cores": round(server_cpu / wall, 2),
             "client_cores": round(client_cpu / wall, 2),
         }
@@ -336,12 +384,16 @@ def verdict(results: dict) -> list[tuple[str, bool, str]]:
 
 
 def table(results: dict) -> str:
-    head = "| clients | req/s | mean ms | p50 ms | p99 ms | errors | server cores | wrk cores |"
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    head = (
+        "| clients | req/s | mean ms | p50 ms | p99 ms | errors | server cores | wrk cores "
+        "| connections per worker |"
+    )
+    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
     for clients, r in results["levels"].items():
+        split = "/".join(str(n) for n in r["connections_per_worker"]) or "–"
         lines.append(
             f"| {clients} | {r['rps']} | {r['mean_ms']} | {r['p50_ms']} | {r['p99_ms']} "
-            f"| {r['errors']} | {r['server_cores']} | {r['client_cores']} |"
+            f"| {r['errors']} | {r['server_cores']} | {r['client_cores']} | {split} |"
         )
     m = results["mixed"]
     lines += ["", "| mixed load | req/s | mean ms | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|"]  # fmt: skip
@@ -409,7 +461,13 @@ def main(argv=None) -> int:
         if server is not None:
             server.start()
             url, token = server.url, server.token
-        load = Load(url, token, server_pids, scripts)
+        load = Load(
+            url,
+            token,
+            server_pids,
+            scripts,
+            worker_pids=lambda: web_workers(server.process.pid) if server is not None else [],
+        )
         results = measure(
             load, seconds=args.seconds, readers=args.readers, locked_count=locked_count
         )
