@@ -221,9 +221,10 @@ def _read(path: str, default: bytes) -> bytes:
 
 
 def connections_held(pids: list[int], port: int) -> list[int]:
-    """How many connections to ``port`` each of ``pids`` holds: the kernel spreads
-    new connections over the web workers by a hash, so a few keep-alive
-    clients can land unevenly, which shows in the latencies."""
+    """How many connections to ``port`` each of ``pids`` holds: keep-alive
+    clients stay on the worker that accepted them, so an uneven spread shows
+    in the latencies (serve gives a new connection to the worker holding the
+    fewest)."""
     held = []
     for pid in pids:
         inodes = set()

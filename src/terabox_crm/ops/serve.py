@@ -39,11 +39,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import mmap
 import os
 import select
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import time
@@ -60,7 +62,6 @@ WORKER_RESTART_WINDOW = 300.0
 WEB_READY_TIMEOUT = 120.0  # seconds for every web worker to import Django and listen
 SUPERVISE_EVERY = 0.5  # seconds between two looks at the children
 LISTEN_BACKLOG = 2048  # uvicorn's default
-STARTUP_FAILURE = 3  # a web worker's exit status when it cannot serve (uvicorn's too)
 MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 
 
@@ -282,9 +283,47 @@ class WorkerProcess:
         self.wait(time.monotonic() + grace)
 
 
+class ConnectionCounts:
+    """How many connections each web worker holds, in memory they all share.
+
+    ``serve`` creates it (a memfd, one slot per worker) and passes it to
+    every web worker; a worker's accept thread takes the next connection only
+    when its worker holds no more than the others (ops/web_worker.py,
+    ``Acceptor``), so keep-alive clients end up spread evenly. A slot reads
+    ``GONE`` while its worker is not accepting (starting, stopping, dead), so
+    nobody waits for it.
+    """
+
+    GONE = 2**31 - 1
+    SLOT = struct.Struct("i")
+
+    def __init__(self, fd: int, slots: int) -> None:
+        self.fd = fd
+        self.slots = slots
+        self.memory = mmap.mmap(fd, self.SLOT.size * slots)
+
+    @classmethod
+    def create(cls, slots: int) -> ConnectionCounts:
+        fd = os.memfd_create("terabox-crm-connections", 0)
+        os.ftruncate(fd, cls.SLOT.size * slots)
+        counts = cls(fd, slots)
+        for slot in range(slots):
+            counts.set(slot, cls.GONE)
+        return counts
+
+    def set(self, slot: int, held: int) -> None:
+        self.SLOT.pack_into(self.memory, self.SLOT.size * slot, held)
+
+    def get(self, slot: int) -> int:
+        return self.SLOT.unpack_from(self.memory, self.SLOT.size * slot)[0]
+
+    def fewest_elsewhere(self, slot: int) -> int:
+        return min((self.get(other) for other in range(self.slots) if other != slot),
+                   default=self.GONE)  # fmt: skip
+
+
 class WebWorkerProcess(WorkerProcess):
-    """One web worker (``ops/web_worker.py``): it listens on the reserved HTTPS
-    port itself and inherits the redirect socket.
+    """One web worker (``ops/web_worker.py``) on the sockets ``serve`` bound.
 
     Each start gets a new pipe on which the worker writes one line once it
     accepts connections (``ready_fd`` is this end of it).
@@ -292,11 +331,14 @@ class WebWorkerProcess(WorkerProcess):
 
     label = "web worker"
 
-    def __init__(self, *, port: int, redirect: socket.socket | None, host: str,
-                 cert_path: Path, key_path: Path) -> None:  # fmt: skip
+    def __init__(self, *, listen: socket.socket, redirect: socket.socket | None, host: str,
+                 cert_path: Path, key_path: Path, counts: ConnectionCounts,
+                 slot: int) -> None:  # fmt: skip
         super().__init__()
-        self.port = port
+        self.listen = listen
         self.redirect = redirect
+        self.counts = counts
+        self.slot = slot
         self.host = host
         self.cert_path = cert_path
         self.key_path = key_path
@@ -308,8 +350,8 @@ class WebWorkerProcess(WorkerProcess):
             sys.executable,
             "-m",
             "terabox_crm.ops.web_worker",
-            "--port",
-            str(self.port),
+            "--listen-fd",
+            str(self.listen.fileno()),
             "--ready-fd",
             str(self._child_ready_fd),
             "--parent-pid",
@@ -320,6 +362,12 @@ class WebWorkerProcess(WorkerProcess):
             str(self.cert_path),
             "--key",
             str(self.key_path),
+            "--counts-fd",
+            str(self.counts.fd),
+            "--slots",
+            str(self.counts.slots),
+            "--slot",
+            str(self.slot),
         ]
         if self.redirect is not None:
             command += ["--redirect-fd", str(self.redirect.fileno())]
@@ -329,7 +377,8 @@ class WebWorkerProcess(WorkerProcess):
         if self.ready_fd is not None:
             os.close(self.ready_fd)
         self.ready_fd, self._child_ready_fd = os.pipe()
-        fds = [self._child_ready_fd]
+        self.counts.set(self.slot, ConnectionCounts.GONE)  # until it accepts
+        fds = [self.listen.fileno(), self._child_ready_fd, self.counts.fd]
         if self.redirect is not None:
             fds.append(self.redirect.fileno())
         try:
@@ -339,6 +388,11 @@ class WebWorkerProcess(WorkerProcess):
         finally:
             os.close(self._child_ready_fd)
         return self.process.pid
+
+    def check(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            self.counts.set(self.slot, ConnectionCounts.GONE)  # nobody waits for it
+        super().check()
 
 
 def wait_until_ready(workers: list[WebWorkerProcess], timeout: float) -> bool:
@@ -359,63 +413,19 @@ def wait_until_ready(workers: list[WebWorkerProcess], timeout: float) -> bool:
     return True
 
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket the web workers inherit and all accept on.
 
-
-def reserve_https_port(host: str, port: int) -> socket.socket:
-    """Hold the HTTPS port for the web workers, which each listen on it themselves.
-
-    Every web worker has a listening socket of its own on this port
-    (``SO_REUSEPORT``), so the kernel spreads new connections evenly over
-    the processes; with one shared socket, one process can accept a whole
-    burst of keep-alive connections and leave the other cores idle. The probe
-    without ``SO_REUSEPORT`` fails when anything listens on the port already,
-    another ``serve`` included, so two servers never share a port by mistake.
-    The returned socket is bound, never listening: it keeps the port (and its
-    number, with ``--port 0``) while workers come and go.
+    Created as ``IPPROTO_TCP`` with ``TCP_NODELAY``, which accepted
+    connections inherit: with Nagle's algorithm on, a response's last segment
+    waited for the client's delayed ACK, 40 ms more per request (asyncio turns
+    it off only on sockets that say they are TCP).
     """
-    with socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
-        port = probe.getsockname()[1]
-    reserved = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        reserved.bind((host, port))
-    except OSError:
-        reserved.close()
-        raise
-    return reserved
-
-
-def listen_on_https_port(host: str, port: int) -> socket.socket:
-    """A web worker's own listening socket on the port ``serve`` reserved.
-
-    Created as ``IPPROTO_TCP`` explicitly: asyncio turns Nagle's algorithm
-    off (``TCP_NODELAY``) only on sockets that say so, and with it on, a
-    response's last segment waited for the client's delayed ACK — 40 ms
-    added to every request.
-    """
-    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind((host, port))
-        sock.listen(LISTEN_BACKLOG)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def bind_redirect(host: str, port: int) -> socket.socket:
-    """The plain-HTTP socket every web worker accepts on (one redirect each, no keep-alive)."""
-    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(LISTEN_BACKLOG)
     except OSError:
@@ -596,12 +606,12 @@ def main(argv: list[str]) -> int:
             pid = worker.start()
             print(f"Job worker started (pid {pid}).", flush=True)
         try:
-            reserved = reserve_https_port(args.host, args.port)
-            sockets.append(reserved)
-            port = reserved.getsockname()[1]
+            listen = bind(args.host, args.port)
+            sockets.append(listen)
+            port = listen.getsockname()[1]
             redirect = None
             if args.http_port is not None:
-                redirect = bind_redirect(args.host, args.http_port)
+                redirect = bind(args.host, args.http_port)
                 sockets.append(redirect)
         except OSError as exc:
             print(
@@ -610,15 +620,18 @@ def main(argv: list[str]) -> int:
                 flush=True,
             )
             return 1
+        counts = ConnectionCounts.create(workers)
         web = [
             WebWorkerProcess(
-                port=port,
+                listen=listen,
                 redirect=redirect,
                 host=args.host,
                 cert_path=certificate.cert_path,
                 key_path=certificate.key_path,
+                counts=counts,
+                slot=slot,
             )
-            for _ in range(workers)
+            for slot in range(workers)
         ]
         for process in web:
             process.start()

@@ -271,9 +271,10 @@ def test_web_workers_below_one_are_refused(count):
 class FakeWebWorker(serve.WebWorkerProcess):
     """A web worker whose program is ``code``; it finds its ready pipe in READY_FD."""
 
-    def __init__(self, code: str, port: int = 0):
-        super().__init__(port=port, redirect=None, host="127.0.0.1",
-                         cert_path=Path("c"), key_path=Path("k"))  # fmt: skip
+    def __init__(self, code: str, listen):
+        super().__init__(listen=listen, redirect=None, host="127.0.0.1",
+                         cert_path=Path("c"), key_path=Path("k"),
+                         counts=serve.ConnectionCounts.create(1), slot=0)  # fmt: skip
         self.code = code
 
     def command(self) -> list[str]:
@@ -283,8 +284,15 @@ class FakeWebWorker(serve.WebWorkerProcess):
 READY_THEN_SLEEP = "import os, time; os.write(READY_FD, b'ready'); time.sleep(60)"
 
 
-def test_ready_when_every_web_worker_says_so():
-    workers = [FakeWebWorker(READY_THEN_SLEEP) for _ in range(2)]
+@pytest.fixture
+def listen():
+    sock = serve.bind("127.0.0.1", 0)
+    yield sock
+    sock.close()
+
+
+def test_ready_when_every_web_worker_says_so(listen):
+    workers = [FakeWebWorker(READY_THEN_SLEEP, listen) for _ in range(2)]
     for worker in workers:
         worker.start()
     try:
@@ -293,8 +301,11 @@ def test_ready_when_every_web_worker_says_so():
         serve.stop_all(workers)
 
 
-def test_not_ready_when_a_web_worker_exits_while_starting():
-    workers = [FakeWebWorker(READY_THEN_SLEEP), FakeWebWorker("raise SystemExit(3)")]
+def test_not_ready_when_a_web_worker_exits_while_starting(listen):
+    workers = [
+        FakeWebWorker(READY_THEN_SLEEP, listen),
+        FakeWebWorker("raise SystemExit(3)", listen),
+    ]
     for worker in workers:
         worker.start()
     try:
@@ -303,8 +314,8 @@ def test_not_ready_when_a_web_worker_exits_while_starting():
         serve.stop_all(workers)
 
 
-def test_not_ready_when_a_web_worker_never_says_so():
-    worker = FakeWebWorker("import time; time.sleep(60)")
+def test_not_ready_when_a_web_worker_never_says_so(listen):
+    worker = FakeWebWorker("import time; time.sleep(60)", listen)
     worker.start()
     try:
         assert not serve.wait_until_ready([worker], timeout=0.5)
@@ -312,11 +323,24 @@ def test_not_ready_when_a_web_worker_never_says_so():
         serve.stop_all([worker])
 
 
-def test_stop_all_kills_a_web_worker_that_ignores_sigterm(monkeypatch):
+def test_web_worker_inherits_the_listening_socket(listen):
+    code = (
+        "import os, socket\n"
+        f"s = socket.socket(fileno={listen.fileno()})\n"
+        "os.write(READY_FD, str(s.getsockname()[1]).encode())\n"
+    )
+    worker = FakeWebWorker(code, listen)
+    worker.start()
+    assert os.read(worker.ready_fd, 16) == str(listen.getsockname()[1]).encode()
+    assert worker.process.wait(timeout=30) == 0
+
+
+def test_stop_all_kills_a_web_worker_that_ignores_sigterm(listen, monkeypatch):
     monkeypatch.setenv("CRM_SHUTDOWN_SECONDS", "0")
     worker = FakeWebWorker(
         "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-        "os.write(READY_FD, b'ready'); time.sleep(60)"
+        "os.write(READY_FD, b'ready'); time.sleep(60)",
+        listen,
     )
     worker.start()
     assert serve.wait_until_ready([worker], timeout=30)
@@ -326,73 +350,119 @@ def test_stop_all_kills_a_web_worker_that_ignores_sigterm(monkeypatch):
     assert time.monotonic() - began < 15
 
 
-@pytest.fixture
-def reserved():
-    sock = serve.reserve_https_port("127.0.0.1", 0)
-    yield sock
-    sock.close()
-
-
-def test_web_workers_each_listen_on_the_reserved_port(reserved):
-    port = reserved.getsockname()[1]
-    first = serve.listen_on_https_port("127.0.0.1", port)
-    second = serve.listen_on_https_port("127.0.0.1", port)
-    try:
-        assert first.getsockname()[1] == second.getsockname()[1] == port
-    finally:
-        first.close()
-        second.close()
-
-
-def test_a_port_where_serve_listens_cannot_be_reserved_again(reserved):
-    port = reserved.getsockname()[1]
-    worker = serve.listen_on_https_port("127.0.0.1", port)
-    try:
-        with pytest.raises(OSError):
-            serve.reserve_https_port("127.0.0.1", port)
-    finally:
-        worker.close()
-
-
-def test_a_port_another_program_listens_on_cannot_be_reserved():
+def test_a_port_another_program_listens_on_is_refused():
     import socket
 
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()
         with pytest.raises(OSError):
-            serve.reserve_https_port("127.0.0.1", other.getsockname()[1])
+            serve.bind("127.0.0.1", other.getsockname()[1])
 
 
-def test_another_program_cannot_take_the_reserved_port(reserved):
-    import socket
-
-    with socket.socket() as other, pytest.raises(OSError):
-        other.bind(reserved.getsockname())
-
-
-def test_connections_a_web_worker_accepts_do_not_wait_for_delayed_acks(reserved):
+def test_accepted_connections_do_not_wait_for_delayed_acks(listen):
     """TCP_NODELAY on every accepted connection: with Nagle's algorithm on, the
     last segment of each response waited ~40 ms for the client's ACK."""
     import socket
 
-    listener = serve.listen_on_https_port("127.0.0.1", reserved.getsockname()[1])
+    with socket.create_connection(listen.getsockname(), timeout=10):
+        accepted, _ = listen.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            assert accepted.proto == socket.IPPROTO_TCP  # asyncio sets it again only then
 
-    async def accept_one() -> int:
-        accepted = asyncio.get_running_loop().create_future()
 
-        class Capture(asyncio.Protocol):
-            def connection_made(self, transport):
-                sock = transport.get_extra_info("socket")
-                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-                transport.close()
+# --- the web worker's accept thread ------------------------------------------------------
 
-        server = await asyncio.get_running_loop().create_server(Capture, sock=listener)
-        _reader, writer = await asyncio.open_connection(*listener.getsockname())
-        try:
-            return await asyncio.wait_for(accepted, 10)
-        finally:
-            writer.close()
-            server.close()
 
-    assert asyncio.run(accept_one()) != 0
+def _acceptors(listen, count: int):
+    """``count`` Acceptors on one socket and one set of counts, as ``count``
+    workers would have; the connections each took are collected per acceptor."""
+    import asyncio
+
+    from terabox_crm.ops.web_worker import Acceptor
+
+    loop = asyncio.new_event_loop()
+    counts = serve.ConnectionCounts.create(count)
+    taken: list[list] = [[] for _ in range(count)]
+    acceptors = [
+        Acceptor(listen, loop, taken[i].append, lambda: None, counts=counts, slot=i)
+        for i in range(count)
+    ]
+    return loop, counts, taken, acceptors
+
+
+def _take_burst(listen, acceptors, taken, loop, total: int) -> list[int]:
+    import asyncio
+    import socket
+
+    for acceptor in acceptors:
+        acceptor.start()
+    clients = []
+    try:
+        time.sleep(0.2)  # every acceptor waits in accept()
+        burst = [socket.socket() for _ in range(total)]
+        for client in burst:  # all connections arrive within a millisecond or so
+            client.setblocking(False)
+            client.connect_ex(listen.getsockname())
+        clients += burst
+        deadline = time.monotonic() + 10
+        while sum(len(t) for t in taken) < total and time.monotonic() < deadline:
+            loop.run_until_complete(asyncio.sleep(0.05))
+    finally:
+        for acceptor in acceptors:
+            acceptor.stop()
+        for acceptor in acceptors:
+            acceptor.thread.join(5)  # before the socket closes under them
+        for client in clients:
+            client.close()
+    for connection in [c for t in taken for c in t]:
+        connection.close()
+    loop.close()
+    return sorted(len(t) for t in taken)
+
+
+def test_a_burst_of_connections_is_shared_evenly_by_the_accepting_workers(listen):
+    loop, _counts, taken, acceptors = _acceptors(listen, 2)
+    fewer, more = _take_burst(listen, acceptors, taken, loop, 16)
+    # 8/8 on a quiet machine; a thread kept off the CPU past its turn may cost one.
+    assert fewer + more == 16 and more - fewer <= 2, (fewer, more)
+
+
+def test_a_worker_holding_more_connections_lets_the_other_take_the_next(listen):
+    loop, counts, taken, acceptors = _acceptors(listen, 2)
+    counts_before_start = acceptors[0].start
+    # The first worker already holds five connections (its count is set once it starts).
+    acceptors[0].start = lambda: (counts_before_start(), counts.set(0, 5))
+    fewer, more = _take_burst(listen, acceptors, taken, loop, 11)
+    assert (len(taken[0]), len(taken[1])) == (fewer, more)  # the one holding five took fewer
+    assert more >= 7, (fewer, more)  # five to catch up, then in turn (8 on a quiet machine)
+
+
+def test_a_worker_that_does_not_accept_does_not_hold_the_others_up(listen):
+    loop, counts, taken, acceptors = _acceptors(listen, 2)
+    counts.set(1, 0)  # a peer that claims no connection but never accepts (stuck)
+    began = time.monotonic()
+    assert _take_burst(listen, acceptors[:1], taken, loop, 10) == [0, 10]
+    assert time.monotonic() - began < 5
+
+
+def test_acceptor_stops_within_its_wake_interval(listen):
+    from terabox_crm.ops.web_worker import ACCEPT_WAKE_SECONDS
+
+    loop, counts, _taken, [acceptor] = _acceptors(listen, 1)
+    acceptor.start()
+    acceptor.stop()
+    acceptor.thread.join(ACCEPT_WAKE_SECONDS * 4)
+    assert not acceptor.thread.is_alive()
+    assert counts.get(0) == serve.ConnectionCounts.GONE  # nobody waits for it any more
+    loop.close()
+
+
+def test_connection_counts_are_shared_through_the_descriptor():
+    counts = serve.ConnectionCounts.create(3)
+    other = serve.ConnectionCounts(counts.fd, 3)  # what a web worker maps
+    other.set(1, 4)
+    counts.set(2, 7)
+    assert counts.get(1) == 4
+    assert other.fewest_elsewhere(1) == 7  # slot 0 has not started: GONE
