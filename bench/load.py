@@ -305,6 +305,7 @@ class Load:
 
     def run(self, jobs: list[tuple[str, str, int]], seconds: float) -> tuple[list[dict], dict]:
         """Run each (script, path, clients) at once for ``seconds``; their results and CPU."""
+        time.sleep(1)  # the previous run's connections are closed and no longer counted
         pids = self.server_pids()
         server_before = cpu_seconds(pids)
         clients_before = resource.getrusage(resource.RUSAGE_CHILDREN)

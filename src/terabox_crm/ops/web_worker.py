@@ -52,7 +52,7 @@ from pathlib import Path  # noqa: E402
 log = logging.getLogger("terabox_crm.serve")
 
 PARENT_CHECK_TICKS = 10  # uvicorn ticks every 0.1 s: look for the parent once a second
-TURN_WAIT_SECONDS = 0.005  # longest a worker holding more lets the others take a connection
+TURN_WAIT_SECONDS = 0.02  # longest a worker holding more lets the others take a connection
 ACCEPT_WAKE_SECONDS = 0.5  # how often a blocked accept wakes to see whether to stop
 # Out of descriptors or memory: wait before accepting again (asyncio does the same).
 ACCEPT_RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
