@@ -20,11 +20,16 @@ from terabox_crm.testing.auth import login
 pytestmark = pytest.mark.django_db
 
 
+WRITING = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "TRUNCATE", "SAVEPOINT", "BEGIN",
+           "RELEASE", "COMMIT", "CREATE", "DROP", "ALTER")  # fmt: skip
+
+
 def statements_that_write(client, url: str, **headers) -> list[str]:
-    """Every statement but a SELECT that one GET of ``url`` ran.
+    """Every statement one GET of ``url`` ran that writes, locks or opens a transaction.
 
     The test runs inside a transaction, so an ``atomic()`` block shows up as a
     SAVEPOINT here — outside a test it would be ``BEGIN IMMEDIATE`` on SQLite.
+    (A PostgreSQL ``DECLARE … CURSOR FOR SELECT`` is a read.)
     """
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, **headers)
@@ -32,7 +37,7 @@ def statements_that_write(client, url: str, **headers) -> list[str]:
     return [
         q["sql"]
         for q in captured.captured_queries
-        if not q["sql"].lstrip().upper().startswith("SELECT")
+        if q["sql"].lstrip().upper().startswith(WRITING) or "FOR UPDATE" in q["sql"].upper()
     ]
 
 
