@@ -4,6 +4,7 @@ says otherwise, HTTPS verified against the certificate the server generated."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -21,6 +22,7 @@ COMMAND = str(Path(sys.executable).with_name("terabox-crm"))
 READY = re.compile(r"Terabox CRM is ready: (https://\S+)")
 WORKER = re.compile(r"Job worker started \(pid (\d+)\)")
 BANNER_END = re.compile(r"Press Ctrl-C to stop\.")
+WEB_WORKERS = re.compile(r"web workers: (\d+) \(pids ([\d, ]+)\)")
 HTTP_PORT = re.compile(r"http://…:(\d+)/ redirects to HTTPS")
 
 
@@ -61,6 +63,48 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    found = []
+    for child in children(pid):
+        found += [child, *descendants(child)]
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return ""
+
+
+def established_connections(pid: int, port: int) -> int:
+    """How many TCP connections to local ``port`` process ``pid`` holds open."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            established = fields[3] == "01"
+            if local_port == port and established and fields[9] in inodes:
+                count += 1
+    return count
+
+
+def web_worker_pids(serve_pid: int) -> list[int]:
+    """The web worker processes ``serve`` runs now (found by their command line)."""
+    return sorted(
+        pid
+        for pid in children(serve_pid)
+        if "terabox_crm.ops.web_worker" in command_line(pid) and alive(pid)
+    )
+
+
 class Served:
     """One ``terabox-crm serve`` process and what it printed."""
 
@@ -79,7 +123,9 @@ class Served:
         threading.Thread(target=self._read, daemon=True).start()
         self.url = ""
         self.worker_pid: int | None = None
+        self.web_pids: list[int] = []
         self.http_port: int | None = None
+        self.seen: set[int] = set()  # every child seen, for kill()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -106,7 +152,9 @@ class Served:
 
     def wait_ready(self) -> Served:
         self.url = self.wait_for(READY).group(1).rstrip("/")
+        self.web_pids = [int(p) for p in self.wait_for(WEB_WORKERS).group(2).split(", ")]
         self.wait_for(BANNER_END)
+        self.seen.update(descendants(self.process.pid))
         if match := next((WORKER.search(line) for line in self.lines if WORKER.search(line)), None):
             self.worker_pid = int(match.group(1))
         if match := next(
@@ -148,7 +196,15 @@ class Served:
 
     def kill(self) -> None:
         if self.process.poll() is None:
+            self.seen.update(descendants(self.process.pid))
             self.process.kill()
             self.process.wait()
-        if self.worker_pid and alive(self.worker_pid):
-            os.kill(self.worker_pid, signal.SIGKILL)
+        for pid in {*self.seen, *self.web_pids, self.worker_pid}:
+            # Only a child of this serve (its command line names the parent):
+            # a pid seen earlier may belong to another process by now.
+            if pid and alive(pid) and self.is_child(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def is_child(self, pid: int) -> bool:
+        return f"--parent-pid {self.process.pid} " in command_line(pid) + " "

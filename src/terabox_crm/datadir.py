@@ -2,6 +2,7 @@
 embedded default generates into it on first use.
 
 Layout: ``db.sqlite3`` (embedded database), ``jobs.sqlite3`` (job queue),
+``cache.sqlite3`` (the cache every process shares, without Redis),
 ``keys/`` (secret key, master key, audit signing key; mode 0700/0600),
 ``tls/`` (self-signed certificate), ``mail/`` (outgoing mail without SMTP),
 ``backups/``. In production the secrets come from the environment instead and

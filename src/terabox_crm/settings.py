@@ -181,7 +181,16 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # One file shared by every process of this machine (the web workers, the
+    # job worker, commands): sign-in counters and lockouts (S7) hold across
+    # them, which a per-process local-memory cache would not.
+    CACHES = {
+        "default": {
+            "BACKEND": "terabox_crm.ops.sqlite_cache.SQLiteCache",
+            "LOCATION": str(DATA_DIR / "cache.sqlite3"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 # Jobs (Huey): SQLite storage in the data dir for the embedded default, Redis
 # when several workers or machines share the queue. Payloads carry ids only.
@@ -228,8 +237,11 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 30 * 60  # idle timeout; refreshed on each request
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = 30 * 60  # idle timeout (S14); the stored expiry and the cookie's Max-Age
+# Reads must not write: a session is saved when it changes, or when its idle
+# deadline is SESSION_IDLE_REFRESH_SECONDS old (accounts/tracking.py, touch).
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_IDLE_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 SESSION_ABSOLUTE_SECONDS = 12 * 3600
 STEP_UP_SECONDS = 5 * 60

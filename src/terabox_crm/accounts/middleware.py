@@ -5,7 +5,9 @@ signed-in session only while it is listed (``UserSession``: revocation deletes
 the row) and younger than ``SESSION_ABSOLUTE_SECONDS`` (12 h); anything else
 is signed out and the request goes on as anonymous, so pages send it to the
 sign-in screen. The idle limit (30 min) is the session's own expiry,
-``SESSION_COOKIE_AGE`` renewed by ``SESSION_SAVE_EVERY_REQUEST``.
+``SESSION_COOKIE_AGE`` after its last save; ``tracking.touch`` has the session
+saved again when that deadline is a minute old, so a read within a minute of
+the last one writes nothing (S14).
 
 ``MFAEnforcementMiddleware`` (after ``core``'s ``WorkspaceMiddleware``) makes
 sure nobody uses a workspace that requires two-factor without it.

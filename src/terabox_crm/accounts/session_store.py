@@ -25,7 +25,14 @@ def hash_session_key(session_key: str) -> str:
 
 
 class SessionStore(db.SessionStore):
-    """Django's database store with every lookup and write keyed by the hash."""
+    """Django's database store with every lookup and write keyed by the hash.
+
+    It also remembers the expiry the stored row had when it was loaded
+    (``stored_expire_date``): ``tracking.touch`` pushes the idle deadline
+    back only when it is more than a minute old, so that reads do not write.
+    """
+
+    stored_expire_date = None  # set when the session is loaded from the database
 
     def _stored_key(self) -> str:
         return hash_session_key(self.session_key)
@@ -37,12 +44,14 @@ class SessionStore(db.SessionStore):
         from django.utils import timezone
 
         try:
-            return self.model.objects.get(
+            stored = self.model.objects.get(
                 session_key=self._stored_key(), expire_date__gt=timezone.now()
             )
         except self.model.DoesNotExist:
             self._session_key = None
             return None
+        self.stored_expire_date = stored.expire_date
+        return stored
 
     async def _aget_session_from_db(self):
         if not self.session_key:
@@ -51,12 +60,14 @@ class SessionStore(db.SessionStore):
         from django.utils import timezone
 
         try:
-            return await self.model.objects.aget(
+            stored = await self.model.objects.aget(
                 session_key=self._stored_key(), expire_date__gt=timezone.now()
             )
         except self.model.DoesNotExist:
             self._session_key = None
             return None
+        self.stored_expire_date = stored.expire_date
+        return stored
 
     def exists(self, session_key):
         return self.model.objects.filter(session_key=hash_session_key(session_key)).exists()

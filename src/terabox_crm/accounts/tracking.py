@@ -138,8 +138,16 @@ def session_row(request) -> UserSession | None:
 
 
 def touch(request, row: UserSession) -> None:
-    """Refresh "last seen" (and the address, which moves with networks) at most once a minute."""
+    """Note activity on a signed-in session, writing at most once a minute (S14).
+
+    Reads must not write: on SQLite every write takes the database's single
+    write lock, so a page view that wrote would queue behind every other
+    writer. Activity therefore moves the idle deadline and "last seen" only
+    when they are a minute old; a session ends between 29 and 30 minutes
+    after its last request, never later.
+    """
     moment = timezone.now()
+    refresh_idle_deadline(request.session, moment)
     if (moment - row.last_seen_at).total_seconds() < LAST_SEEN_EVERY:
         return
     row.last_seen_at = moment
@@ -149,6 +157,22 @@ def touch(request, row: UserSession) -> None:
         row.ip = ip  # encrypted on save
         fields.append("ip")
     row.save(update_fields=fields)
+
+
+def refresh_idle_deadline(session, moment) -> None:
+    """Have the session saved (new expiry, new cookie Max-Age) if its deadline is a minute old.
+
+    The idle limit is the stored session's own expiry, ``SESSION_COOKIE_AGE``
+    after its last save; Django's session middleware saves a modified session
+    and re-sends the cookie with the same age. A session loaded from
+    elsewhere than our store (no ``stored_expire_date``) is left alone.
+    """
+    stored = getattr(session, "stored_expire_date", None)
+    if stored is None or session.modified:
+        return
+    refreshed_ago = settings.SESSION_COOKIE_AGE - (stored - moment).total_seconds()
+    if refreshed_ago >= settings.SESSION_IDLE_REFRESH_SECONDS:
+        session.modified = True
 
 
 def follow_key(row: UserSession, request) -> None:

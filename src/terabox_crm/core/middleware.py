@@ -96,7 +96,11 @@ class WorkspaceMiddleware:
             if membership is not None:
                 request.membership = membership
                 request.workspace = membership.workspace
-                request.session[self.SESSION_KEY] = str(membership.workspace_id)
+                chosen = str(membership.workspace_id)
+                # Assigning marks the session modified, and a modified session
+                # is written: only a change of workspace may do that.
+                if request.session.get(self.SESSION_KEY) != chosen:
+                    request.session[self.SESSION_KEY] = chosen
         if request.workspace is None:
             return self.get_response(request)
         with scope(workspace=request.workspace):

@@ -1,8 +1,10 @@
-"""``terabox-crm serve``: the product on HTTPS, with an embedded job worker.
+"""``terabox-crm serve``: the product on HTTPS, one web process per core, with
+an embedded job worker (docs/decisions/0009-serve-processes.md).
 
 What a start does, in order:
 
-1. migrate the database (``prepare``), so an upgrade needs no hand work;
+1. migrate the database (``prepare``), so an upgrade needs no hand work —
+   once, here, before any worker process exists;
 2. make sure the keys exist (the secret key, master key and audit signing key
    are generated into the data dir when the environment does not provide
    them; production refuses to start without them) and that every
@@ -12,13 +14,20 @@ What a start does, in order:
    or a self-signed one generated on first run (``ops/tls.py``);
 4. print a warning for everything that is fine for a trial but not for
    production; ``--demo`` seeds the demo workspace (``ops/demo.py``);
-5. start the job worker as a child process (``terabox-crm worker``) and run
-   uvicorn on the ASGI app; ``--http-port`` adds a listener that only
-   redirects to HTTPS.
+5. start the job worker as a child process (``terabox-crm worker``), bind the
+   HTTPS socket (and, with ``--http-port``, a plain-HTTP socket that only
+   redirects to HTTPS), and start the web workers on them
+   (``ops/web_worker.py``): ``--workers N``, else ``CRM_WEB_WORKERS``, else
+   one per CPU this process may run on. Django's views are synchronous: one
+   process answers one request at a time, so the processes are what use the
+   cores. The banner is printed once every web worker accepts connections.
 
-Ctrl-C or SIGTERM stops the server, then the worker (SIGTERM, then SIGKILL
-if it has not stopped in time), and exits 0. The worker also watches for its
-parent's disappearance, so even ``kill -9`` of ``serve`` leaves no orphan.
+This process then only supervises: a web or job worker that dies is started
+again (unless it keeps dying). Ctrl-C or SIGTERM stops the web workers and
+the job worker (SIGTERM, then SIGKILL if one has not stopped in time) and
+exits 0; a second Ctrl-C kills them at once. Every child also watches for
+its parent's disappearance, so even ``kill -9`` of ``serve`` leaves no
+orphan.
 
 No access log: it would put client addresses and URLs (which may hold search
 terms) in clear in the logs; sign-ins and sensitive actions are in the audit
@@ -30,9 +39,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import mmap
 import os
+import select
 import signal
+import socket
 import ssl
+import struct
 import subprocess
 import sys
 import time
@@ -46,6 +59,9 @@ log = logging.getLogger("terabox_crm.serve")
 WORKER_STOP_GRACE = 15.0  # seconds after SIGTERM before the worker is killed
 WORKER_RESTARTS_PER_WINDOW = 5
 WORKER_RESTART_WINDOW = 300.0
+WEB_READY_TIMEOUT = 120.0  # seconds for every web worker to import Django and listen
+SUPERVISE_EVERY = 0.5  # seconds between two looks at the children
+LISTEN_BACKLOG = 2048  # uvicorn's default
 MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 
 
@@ -75,7 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not start the embedded job worker (run `terabox-crm worker` separately)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="web worker processes (default: CRM_WEB_WORKERS, else one per CPU available)",
+    )
     return parser
+
+
+def web_worker_count(requested: int | None) -> int:
+    """``--workers``, else ``CRM_WEB_WORKERS``, else the CPUs this process may run on."""
+    count = requested if requested is not None else env_int("CRM_WEB_WORKERS", 0)
+    if requested is None and not count:
+        count = len(os.sched_getaffinity(0))
+    if count < 1:
+        raise ConfigurationError("--workers (CRM_WEB_WORKERS) must be at least 1")
+    return count
 
 
 @dataclass
@@ -177,6 +209,8 @@ def display_url(host: str, port: int, path: str = "/") -> str:
 class WorkerProcess:
     """The ``terabox-crm worker`` child: started, watched, restarted, stopped."""
 
+    label = "job worker"
+
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
         self._restarts: list[float] = []
@@ -206,27 +240,199 @@ class WorkerProcess:
         self._restarts = [t for t in self._restarts if now - t < WORKER_RESTART_WINDOW]
         if len(self._restarts) >= WORKER_RESTARTS_PER_WINDOW:
             log.error(
-                "job worker exited %s times in %s s; not restarting it (see its log above)",
+                "%s exited %s times in %s s; not restarting it (see its log above)",
+                self.label,
                 len(self._restarts),
                 int(WORKER_RESTART_WINDOW),
             )
             self.given_up = True
             return
-        log.warning("job worker exited with %s; restarting it", self.process.returncode)
+        log.warning(
+            "%s %s exited with %s; restarting it",
+            self.label,
+            self.process.pid,
+            self.process.returncode,
+        )
         self._restarts.append(now)
         self.start()
 
-    def stop(self, grace: float = WORKER_STOP_GRACE) -> None:
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM: let running work finish); ``wait`` reaps it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, deadline: float) -> None:
+        """Wait until ``deadline`` (monotonic) for it to stop, then kill it."""
         process = self.process
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=grace)
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            log.warning("job worker did not stop within %s s; killing it", grace)
+            log.warning("%s %s did not stop in time; killing it", self.label, process.pid)
             process.kill()
             process.wait()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self, grace: float = WORKER_STOP_GRACE) -> None:
+        self.terminate()
+        self.wait(time.monotonic() + grace)
+
+
+class ConnectionCounts:
+    """How many connections each web worker holds, in memory they all share.
+
+    ``serve`` creates it (a memfd, one slot per worker) and passes it to
+    every web worker; a worker's accept thread takes the next connection only
+    when its worker holds no more than the others (ops/web_worker.py,
+    ``Acceptor``), so keep-alive clients end up spread evenly. A slot reads
+    ``GONE`` while its worker is not accepting (starting, stopping, dead), so
+    nobody waits for it.
+    """
+
+    GONE = 2**31 - 1
+    SLOT = struct.Struct("i")
+
+    def __init__(self, fd: int, slots: int) -> None:
+        self.fd = fd
+        self.slots = slots
+        self.memory = mmap.mmap(fd, self.SLOT.size * slots)
+
+    @classmethod
+    def create(cls, slots: int) -> ConnectionCounts:
+        fd = os.memfd_create("terabox-crm-connections", 0)
+        os.ftruncate(fd, cls.SLOT.size * slots)
+        counts = cls(fd, slots)
+        for slot in range(slots):
+            counts.set(slot, cls.GONE)
+        return counts
+
+    def set(self, slot: int, held: int) -> None:
+        self.SLOT.pack_into(self.memory, self.SLOT.size * slot, held)
+
+    def get(self, slot: int) -> int:
+        return self.SLOT.unpack_from(self.memory, self.SLOT.size * slot)[0]
+
+    def fewest_elsewhere(self, slot: int) -> int:
+        return min((self.get(other) for other in range(self.slots) if other != slot),
+                   default=self.GONE)  # fmt: skip
+
+
+class WebWorkerProcess(WorkerProcess):
+    """One web worker (``ops/web_worker.py``) on the sockets ``serve`` bound.
+
+    Each start gets a new pipe on which the worker writes one line once it
+    accepts connections (``ready_fd`` is this end of it).
+    """
+
+    label = "web worker"
+
+    def __init__(self, *, listen: socket.socket, redirect: socket.socket | None, host: str,
+                 cert_path: Path, key_path: Path, counts: ConnectionCounts,
+                 slot: int) -> None:  # fmt: skip
+        super().__init__()
+        self.listen = listen
+        self.redirect = redirect
+        self.counts = counts
+        self.slot = slot
+        self.host = host
+        self.cert_path = cert_path
+        self.key_path = key_path
+        self.ready_fd: int | None = None
+        self._child_ready_fd: int | None = None
+
+    def command(self) -> list[str]:
+        command = [
+            sys.executable,
+            "-m",
+            "terabox_crm.ops.web_worker",
+            "--listen-fd",
+            str(self.listen.fileno()),
+            "--ready-fd",
+            str(self._child_ready_fd),
+            "--parent-pid",
+            str(os.getpid()),
+            "--host",
+            self.host,
+            "--cert",
+            str(self.cert_path),
+            "--key",
+            str(self.key_path),
+            "--counts-fd",
+            str(self.counts.fd),
+            "--slots",
+            str(self.counts.slots),
+            "--slot",
+            str(self.slot),
+        ]
+        if self.redirect is not None:
+            command += ["--redirect-fd", str(self.redirect.fileno())]
+        return command
+
+    def start(self) -> int:
+        if self.ready_fd is not None:
+            os.close(self.ready_fd)
+        self.ready_fd, self._child_ready_fd = os.pipe()
+        self.counts.set(self.slot, ConnectionCounts.GONE)  # until it accepts
+        fds = [self.listen.fileno(), self._child_ready_fd, self.counts.fd]
+        if self.redirect is not None:
+            fds.append(self.redirect.fileno())
+        try:
+            self.process = subprocess.Popen(  # noqa: S603
+                self.command(), start_new_session=True, pass_fds=fds
+            )
+        finally:
+            os.close(self._child_ready_fd)
+        return self.process.pid
+
+    def check(self) -> None:
+        if self.process is not None and self.process.poll() is not None:
+            self.counts.set(self.slot, ConnectionCounts.GONE)  # nobody waits for it
+        super().check()
+
+
+def wait_until_ready(workers: list[WebWorkerProcess], timeout: float) -> bool:
+    """True once every worker has said it accepts connections; False if one exits first."""
+    waiting = {worker.ready_fd: worker for worker in workers}
+    deadline = time.monotonic() + timeout
+    while waiting:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            log.error("web workers did not start within %s s", int(timeout))
+            return False
+        readable, _, _ = select.select(list(waiting), [], [], remaining)
+        for fd in readable:
+            worker = waiting.pop(fd)
+            if not os.read(fd, 64):  # end of file: it exited without being ready
+                log.error("web worker %s exited while starting", worker.process.pid)
+                return False
+    return True
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket the web workers inherit and all accept on.
+
+    Created as ``IPPROTO_TCP`` with ``TCP_NODELAY``, which accepted
+    connections inherit: with Nagle's algorithm on, a response's last segment
+    waited for the client's delayed ACK, 40 ms more per request (asyncio turns
+    it off only on sockets that say they are TCP).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+        sock.listen(LISTEN_BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 # --- plain HTTP → HTTPS ------------------------------------------------------------------
@@ -287,55 +493,6 @@ async def _answer_redirect(reader, writer, *, https_port: int) -> None:
         writer.close()
 
 
-def _server_class():
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        """uvicorn's server plus the ready banner, the redirect listener and the worker watch."""
-
-        def __init__(self, config, *, on_ready, http_port, worker: WorkerProcess | None):
-            super().__init__(config)
-            self.on_ready = on_ready
-            self.http_port = http_port
-            self.worker = worker
-            self.redirect_server = None
-            self.failed = False
-
-        async def startup(self, sockets=None) -> None:
-            await super().startup(sockets)
-            if not self.started:  # pragma: no cover - uvicorn exits on failure
-                return
-            port = self.servers[0].sockets[0].getsockname()[1]
-            http_port = None
-            if self.http_port is not None:
-
-                async def handle(reader, writer):
-                    await _answer_redirect(reader, writer, https_port=port)
-
-                try:
-                    self.redirect_server = await asyncio.start_server(
-                        handle, host=self.config.host, port=self.http_port, limit=16 * 1024
-                    )
-                except OSError as exc:
-                    log.error("cannot listen for HTTP on port %s: %s", self.http_port, exc)
-                    self.failed = self.should_exit = True
-                    return
-                http_port = self.redirect_server.sockets[0].getsockname()[1]
-            self.on_ready(port, http_port)
-
-        async def on_tick(self, counter: int) -> bool:
-            if self.worker is not None and counter % 10 == 0:
-                self.worker.check()
-            return await super().on_tick(counter)
-
-        async def shutdown(self, sockets=None) -> None:
-            if self.redirect_server is not None:
-                self.redirect_server.close()
-            await super().shutdown(sockets)
-
-    return Server
-
-
 def ssl_context_factory(config, default_factory) -> ssl.SSLContext:
     """uvicorn's context, held to TLS 1.2+ and forward-secret AEAD ciphers."""
     context = default_factory()
@@ -378,6 +535,7 @@ def main(argv: list[str]) -> int:
     from terabox_crm.crypto import keyring
 
     try:
+        workers = web_worker_count(args.workers)
         from terabox_crm.ops.bootstrap import prepare
 
         # Migrations may already read encrypted data: a wrong master key can
@@ -424,12 +582,14 @@ def main(argv: list[str]) -> int:
         demo = seed_demo()
     connections.close_all()  # the server's threads open their own
 
-    def on_ready(port: int, http_port: int | None) -> None:
+    def on_ready(port: int, http_port: int | None, web: list[WebWorkerProcess]) -> None:
         lines = [f"Terabox CRM is ready: {display_url(args.host, port)}"]
         if certificate.self_signed:
             lines.append(f"  certificate SHA-256 {tls.fingerprint(certificate.cert_path)}")
         if http_port is not None:
             lines.append(f"  http://…:{http_port}/ redirects to HTTPS")
+        pids = ", ".join(str(w.process.pid) for w in web)
+        lines.append(f"  web workers: {len(web)} (pids {pids})")
         if demo is not None:
             lines += demo_banner(demo, display_url(args.host, port, "/accounts/login/"))
         lines.append("Press Ctrl-C to stop.")
@@ -445,36 +605,96 @@ def main(argv: list[str]) -> int:
     else:
         worker = WorkerProcess()
 
+    web: list[WebWorkerProcess] = []
+    sockets: list[socket.socket] = []
     previous_term = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         if worker is not None:
             pid = worker.start()
             print(f"Job worker started (pid {pid}).", flush=True)
-        config = uvicorn_config(
-            host=args.host,
-            port=args.port,
-            cert_path=certificate.cert_path,
-            key_path=certificate.key_path,
+        try:
+            listen = bind(args.host, args.port)
+            sockets.append(listen)
+            port = listen.getsockname()[1]
+            redirect = None
+            if args.http_port is not None:
+                redirect = bind(args.host, args.http_port)
+                sockets.append(redirect)
+        except OSError as exc:
+            print(
+                f"terabox-crm serve: could not start on {args.host}:{args.port}: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
+        counts = ConnectionCounts.create(workers)
+        web = [
+            WebWorkerProcess(
+                listen=listen,
+                redirect=redirect,
+                host=args.host,
+                cert_path=certificate.cert_path,
+                key_path=certificate.key_path,
+                counts=counts,
+                slot=slot,
+            )
+            for slot in range(workers)
+        ]
+        for process in web:
+            process.start()
+        if not wait_until_ready(web, WEB_READY_TIMEOUT):
+            print(
+                f"terabox-crm serve: could not start on {args.host}:{args.port} "
+                "(see the error above)",
+                file=sys.stderr,
+                flush=True,
+            )
+            return 1
+        on_ready(
+            port,
+            redirect.getsockname()[1] if redirect is not None else None,
+            web,
         )
-        server = _server_class()(config, on_ready=on_ready, http_port=args.http_port, worker=worker)
-        server.run()
-        return 1 if server.failed else 0
+        return supervise(web, worker)
     except (KeyboardInterrupt, Stopped):
         return 0
-    except SystemExit:  # uvicorn's own exit when it cannot start (port taken, bad key)
-        print(
-            f"terabox-crm serve: could not start on {args.host}:{args.port} (see the error above)",
-            file=sys.stderr,
-            flush=True,
-        )
-        return 1
     finally:
-        # A second SIGTERM must not cut the worker's stop short.
+        # A second SIGTERM must not cut the stop short; a second Ctrl-C kills at once.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if worker is not None:
-            worker.stop()
+        children = [*web, *([worker] if worker is not None else [])]
+        try:
+            stop_all(children)
+        except KeyboardInterrupt:
+            for child in children:
+                child.kill()
+        for sock in sockets:
+            sock.close()
         signal.signal(signal.SIGTERM, previous_term)
         print("Terabox CRM stopped.", flush=True)
+
+
+def supervise(web: list[WebWorkerProcess], worker: WorkerProcess | None) -> int:
+    """Keep the workers running until a signal ends ``serve`` (or no web worker stays up)."""
+    while True:
+        time.sleep(SUPERVISE_EVERY)
+        for process in web:
+            process.check()
+        if all(process.given_up for process in web):
+            log.error("no web worker stays up; stopping")
+            return 1
+        if worker is not None:
+            worker.check()
+
+
+def stop_all(children: list[WorkerProcess]) -> None:
+    """SIGTERM to every child at once, then wait for each within its grace period."""
+    for child in children:
+        child.terminate()
+    began = time.monotonic()
+    web_grace = env_int("CRM_SHUTDOWN_SECONDS", 10) + 5.0  # uvicorn's own grace, and exit
+    for child in children:
+        grace = web_grace if isinstance(child, WebWorkerProcess) else WORKER_STOP_GRACE
+        child.wait(began + grace)
 
 
 def demo_banner(demo, login_url: str) -> list[str]:

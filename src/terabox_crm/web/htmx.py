@@ -48,8 +48,8 @@ def passive(view):
     Such a request must not count as user activity: a tab left open must
     still reach the 30-minute idle timeout (S14) although it polls every
     minute. The idle limit is the stored session's expiry, which
-    ``SESSION_SAVE_EVERY_REQUEST`` pushes back on every save, so for this
-    request the session is not saved at all. (Django still re-sends the
+    ``accounts.tracking.touch`` has pushed back by saving the session, so for
+    this request the session is not saved at all. (Django still re-sends the
     cookie; the browser's copy may outlive the stored session, which is what
     counts: past its expiry the key finds nothing and the user is signed out.)
     """

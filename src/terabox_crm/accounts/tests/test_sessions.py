@@ -245,3 +245,57 @@ def test_housekeeping_removes_rows_of_ended_sessions(two_browsers, relaxed):
     )
     assert purge_ended_sessions() == 1
     assert UserSession.objects.filter(user=relaxed.member).count() == 1
+
+
+def _stored_expiry(client):
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return Session.objects.get(session_key=hash_session_key(key)).expire_date
+
+
+def test_read_after_a_minute_moves_the_idle_deadline_to_thirty_minutes_from_now(client, cast):
+    login(client, cast.member)
+    later = timezone.now() + timedelta(minutes=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        response = client.get(reverse("accounts:security"))
+    assert response.status_code == 200
+    assert _stored_expiry(client) == later + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    assert int(response.cookies[settings.SESSION_COOKIE_NAME]["max-age"]) == 30 * 60
+
+
+def test_read_within_a_minute_leaves_the_idle_deadline_where_it_was(client, cast):
+    login(client, cast.member)
+    client.get(reverse("accounts:security"))
+    deadline = _stored_expiry(client)
+    later = timezone.now() + timedelta(seconds=50)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert client.get(reverse("accounts:security")).status_code == 200
+    assert _stored_expiry(client) == deadline
+
+
+def test_session_ends_thirty_minutes_after_its_deadline_last_moved_however_it_was_read(
+    client, cast
+):
+    # Reads inside the minute do not move the deadline, so the limit is never
+    # longer than 30 minutes after the last request (at most one minute shorter).
+    login(client, cast.member)
+    start = timezone.now()
+    client.get(reverse("accounts:security"))  # the first read notes the workspace in use
+    with mock.patch("django.utils.timezone.now", return_value=start + timedelta(seconds=50)):
+        assert client.get(reverse("accounts:security")).status_code == 200
+    past = start + timedelta(minutes=30, seconds=1)
+    with mock.patch("django.utils.timezone.now", return_value=past):
+        response = client.get(reverse("accounts:security"))
+    assert response.status_code == 302
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client, cast):
+    login(client, cast.member)
+    row = UserSession.objects.get(user=cast.member)
+    start = row.last_seen_at
+    with mock.patch("django.utils.timezone.now", return_value=start + timedelta(seconds=30)):
+        client.get(reverse("accounts:security"))
+    assert UserSession.objects.get(pk=row.pk).last_seen_at == start
+    later = start + timedelta(seconds=90)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        client.get(reverse("accounts:security"))
+    assert UserSession.objects.get(pk=row.pk).last_seen_at == later

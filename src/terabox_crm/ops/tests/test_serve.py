@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import ssl
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 
+from terabox_crm.env import ConfigurationError
 from terabox_crm.ops import serve
 
 
@@ -247,3 +249,227 @@ def test_running_worker_is_left_alone():
     worker.check()
     assert worker.process.pid == pid and worker.starts == 1
     worker.stop()
+
+
+# --- web workers -----------------------------------------------------------------------
+
+
+def test_web_workers_default_to_the_cpus_this_process_may_use(monkeypatch):
+    monkeypatch.delenv("CRM_WEB_WORKERS", raising=False)
+    assert serve.web_worker_count(None) == len(os.sched_getaffinity(0))
+
+
+def test_web_workers_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CRM_WEB_WORKERS", "3")
+    assert serve.web_worker_count(None) == 3
+
+
+def test_web_workers_option_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("CRM_WEB_WORKERS", "3")
+    assert serve.web_worker_count(5) == 5
+
+
+@pytest.mark.parametrize("count", [0, -1])
+def test_web_workers_below_one_are_refused(count):
+    with pytest.raises(ConfigurationError, match="at least 1"):
+        serve.web_worker_count(count)
+
+
+class FakeWebWorker(serve.WebWorkerProcess):
+    """A web worker whose program is ``code``; it finds its ready pipe in READY_FD."""
+
+    def __init__(self, code: str, listen):
+        super().__init__(listen=listen, redirect=None, host="127.0.0.1",
+                         cert_path=Path("c"), key_path=Path("k"),
+                         counts=serve.ConnectionCounts.create(1), slot=0)  # fmt: skip
+        self.code = code
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-c", f"READY_FD = {self._child_ready_fd}\n{self.code}"]
+
+
+READY_THEN_SLEEP = "import os, time; os.write(READY_FD, b'ready'); time.sleep(60)"
+
+
+@pytest.fixture
+def listen():
+    sock = serve.bind("127.0.0.1", 0)
+    yield sock
+    sock.close()
+
+
+def test_ready_when_every_web_worker_says_so(listen):
+    workers = [FakeWebWorker(READY_THEN_SLEEP, listen) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        assert serve.wait_until_ready(workers, timeout=30)
+    finally:
+        serve.stop_all(workers)
+
+
+def test_not_ready_when_a_web_worker_exits_while_starting(listen):
+    workers = [
+        FakeWebWorker(READY_THEN_SLEEP, listen),
+        FakeWebWorker("raise SystemExit(3)", listen),
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        assert not serve.wait_until_ready(workers, timeout=30)
+    finally:
+        serve.stop_all(workers)
+
+
+def test_not_ready_when_a_web_worker_never_says_so(listen):
+    worker = FakeWebWorker("import time; time.sleep(60)", listen)
+    worker.start()
+    try:
+        assert not serve.wait_until_ready([worker], timeout=0.5)
+    finally:
+        serve.stop_all([worker])
+
+
+def test_web_worker_inherits_the_listening_socket(listen):
+    code = (
+        "import os, socket\n"
+        f"s = socket.socket(fileno={listen.fileno()})\n"
+        "os.write(READY_FD, str(s.getsockname()[1]).encode())\n"
+    )
+    worker = FakeWebWorker(code, listen)
+    worker.start()
+    assert os.read(worker.ready_fd, 16) == str(listen.getsockname()[1]).encode()
+    assert worker.process.wait(timeout=30) == 0
+
+
+def test_stop_all_kills_a_web_worker_that_ignores_sigterm(listen, monkeypatch):
+    monkeypatch.setenv("CRM_SHUTDOWN_SECONDS", "0")
+    worker = FakeWebWorker(
+        "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "os.write(READY_FD, b'ready'); time.sleep(60)",
+        listen,
+    )
+    worker.start()
+    assert serve.wait_until_ready([worker], timeout=30)
+    began = time.monotonic()
+    serve.stop_all([worker])
+    assert worker.process.returncode == -signal.SIGKILL
+    assert time.monotonic() - began < 15
+
+
+def test_a_port_another_program_listens_on_is_refused():
+    import socket
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        with pytest.raises(OSError):
+            serve.bind("127.0.0.1", other.getsockname()[1])
+
+
+def test_accepted_connections_do_not_wait_for_delayed_acks(listen):
+    """TCP_NODELAY on every accepted connection: with Nagle's algorithm on, the
+    last segment of each response waited ~40 ms for the client's ACK."""
+    import socket
+
+    with socket.create_connection(listen.getsockname(), timeout=10):
+        accepted, _ = listen.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            assert accepted.proto == socket.IPPROTO_TCP  # asyncio sets it again only then
+
+
+# --- the web worker's accept thread ------------------------------------------------------
+
+
+def _acceptors(listen, count: int):
+    """``count`` Acceptors on one socket and one set of counts, as ``count``
+    workers would have; the connections each took are collected per acceptor."""
+    import asyncio
+
+    from terabox_crm.ops.web_worker import Acceptor
+
+    loop = asyncio.new_event_loop()
+    counts = serve.ConnectionCounts.create(count)
+    taken: list[list] = [[] for _ in range(count)]
+    acceptors = [
+        Acceptor(listen, loop, taken[i].append, lambda: None, counts=counts, slot=i)
+        for i in range(count)
+    ]
+    return loop, counts, taken, acceptors
+
+
+def _take_burst(listen, acceptors, taken, loop, total: int) -> list[int]:
+    import asyncio
+    import socket
+
+    for acceptor in acceptors:
+        acceptor.start()
+    clients = []
+    try:
+        time.sleep(0.2)  # every acceptor waits in accept()
+        burst = [socket.socket() for _ in range(total)]
+        for client in burst:  # all connections arrive within a millisecond or so
+            client.setblocking(False)
+            client.connect_ex(listen.getsockname())
+        clients += burst
+        deadline = time.monotonic() + 10
+        while sum(len(t) for t in taken) < total and time.monotonic() < deadline:
+            loop.run_until_complete(asyncio.sleep(0.05))
+    finally:
+        for acceptor in acceptors:
+            acceptor.stop()
+        for acceptor in acceptors:
+            acceptor.thread.join(5)  # before the socket closes under them
+        for client in clients:
+            client.close()
+    for connection in [c for t in taken for c in t]:
+        connection.close()
+    loop.close()
+    return sorted(len(t) for t in taken)
+
+
+def test_a_burst_of_connections_is_shared_evenly_by_the_accepting_workers(listen):
+    loop, _counts, taken, acceptors = _acceptors(listen, 2)
+    fewer, more = _take_burst(listen, acceptors, taken, loop, 16)
+    # 8/8 on a quiet machine; a thread kept off the CPU past its turn may cost one.
+    assert fewer + more == 16 and more - fewer <= 2, (fewer, more)
+
+
+def test_a_worker_holding_more_connections_lets_the_other_take_the_next(listen):
+    loop, counts, taken, acceptors = _acceptors(listen, 2)
+    counts_before_start = acceptors[0].start
+    # The first worker already holds five connections (its count is set once it starts).
+    acceptors[0].start = lambda: (counts_before_start(), counts.set(0, 5))
+    fewer, more = _take_burst(listen, acceptors, taken, loop, 11)
+    assert (len(taken[0]), len(taken[1])) == (fewer, more)  # the one holding five took fewer
+    assert more >= 7, (fewer, more)  # five to catch up, then in turn (8 on a quiet machine)
+
+
+def test_a_worker_that_does_not_accept_does_not_hold_the_others_up(listen):
+    loop, counts, taken, acceptors = _acceptors(listen, 2)
+    counts.set(1, 0)  # a peer that claims no connection but never accepts (stuck)
+    began = time.monotonic()
+    assert _take_burst(listen, acceptors[:1], taken, loop, 10) == [0, 10]
+    assert time.monotonic() - began < 5
+
+
+def test_acceptor_stops_within_its_wake_interval(listen):
+    from terabox_crm.ops.web_worker import ACCEPT_WAKE_SECONDS
+
+    loop, counts, _taken, [acceptor] = _acceptors(listen, 1)
+    acceptor.start()
+    acceptor.stop()
+    acceptor.thread.join(ACCEPT_WAKE_SECONDS * 4)
+    assert not acceptor.thread.is_alive()
+    assert counts.get(0) == serve.ConnectionCounts.GONE  # nobody waits for it any more
+    loop.close()
+
+
+def test_connection_counts_are_shared_through_the_descriptor():
+    counts = serve.ConnectionCounts.create(3)
+    other = serve.ConnectionCounts(counts.fd, 3)  # what a web worker maps
+    other.set(1, 4)
+    counts.set(2, 7)
+    assert counts.get(1) == 4
+    assert other.fewest_elsewhere(1) == 7  # slot 0 has not started: GONE

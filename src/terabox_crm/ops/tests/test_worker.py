@@ -53,3 +53,96 @@ def test_worker_schedules_periodic_jobs_unless_told_not_to(queued_mode):
     assert worker.build_consumer().periodic is True
     assert worker.build_consumer(periodic=False).periodic is False
     assert worker.build_parser().parse_args(["--no-periodic"]).no_periodic
+
+
+# --- stopping: no window, no thread left behind ------------------------------------------
+
+
+@pytest.fixture
+def own_signal_handlers():
+    """Whatever a test installs for SIGINT/SIGTERM is undone afterwards."""
+    import signal
+
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+def _refuse_to_exit(code):
+    raise AssertionError(f"the worker would have ended the process ({code})")
+
+
+def _signal_at_the_start_line(monkeypatch, signum):
+    """Deliver ``signum`` to this process exactly when "job worker started" is logged."""
+    import os
+
+    real_info = worker.log.info
+
+    def info(message, *args, **kwargs):
+        real_info(message, *args, **kwargs)
+        if message.startswith("job worker started"):
+            os.kill(os.getpid(), signum)
+
+    monkeypatch.setattr(worker.log, "info", info)
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_stop_request_at_the_start_line_stops_every_job_thread(
+    queued_mode, monkeypatch, own_signal_handlers, signal_name
+):
+    import signal
+
+    consumer = worker.build_consumer(periodic=False)
+    _signal_at_the_start_line(monkeypatch, getattr(signal, signal_name))
+    assert worker.run_consumer(consumer, exit_now=_refuse_to_exit) == 0
+    assert not worker._threads_alive(consumer)
+
+
+def test_stop_request_noted_while_starting_is_handed_to_the_consumer(
+    queued_mode, own_signal_handlers
+):
+    import os
+    import signal
+
+    consumer = worker.build_consumer(periodic=False)
+    deferred = worker.DeferredStop().install()
+    os.kill(os.getpid(), signal.SIGTERM)  # noted, not raised
+    assert deferred.signals == [signal.SIGTERM]
+    assert worker.run_consumer(consumer, deferred=deferred, exit_now=_refuse_to_exit) == 0
+    assert not worker._threads_alive(consumer)
+
+
+class _Consumer:
+    """Just what ``leave`` looks at: the job threads and the scheduler."""
+
+    def __init__(self, *threads):
+        self.worker_threads = [(None, thread) for thread in threads[:-1]]
+        self.scheduler = threads[-1]
+
+
+def _thread(target):
+    import threading
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_leave_returns_when_every_job_thread_has_ended():
+    consumer = _Consumer(_thread(lambda: None), _thread(lambda: None))
+    assert worker.leave(consumer, exit_now=_refuse_to_exit) == 0
+
+
+def test_job_thread_that_does_not_stop_does_not_keep_the_process(capfd):
+    import threading
+
+    release = threading.Event()
+    consumer = _Consumer(_thread(release.wait), _thread(lambda: None))
+    exits = []
+    try:
+        worker.leave(consumer, exit_now=exits.append, wait=0.2)
+    finally:
+        release.set()
+    assert exits == [0]
+    assert "did not stop; exiting without them" in capfd.readouterr().err
