@@ -46,7 +46,7 @@ import signal
 import socket
 import ssl
 import struct
-import subprocess
+import subprocess  # nosec B404  # starts only this program's own commands, with fixed argv
 import sys
 import time
 from dataclasses import dataclass
@@ -194,7 +194,7 @@ def warnings_text(startup: Startup) -> str:
 
 
 def display_url(host: str, port: int, path: str = "/") -> str:
-    if host in {"", "0.0.0.0"}:  # noqa: S104 - naming the wildcard, not binding to it
+    if host in {"", "0.0.0.0"}:  # noqa: S104 - naming the wildcard, not binding to it  # nosec B104
         host = "127.0.0.1"
     elif host == "::":
         host = "::1"
@@ -229,7 +229,7 @@ class WorkerProcess:
     def start(self) -> int:
         # A session of its own: Ctrl-C in the terminal reaches serve only, and
         # serve decides how the worker stops (gracefully, with SIGTERM).
-        self.process = subprocess.Popen(self.command(), start_new_session=True)  # noqa: S603
+        self.process = subprocess.Popen(self.command(), start_new_session=True)  # noqa: S603  # nosec B603  # our own interpreter and module, no shell, no outside input
         return self.process.pid
 
     def check(self) -> None:
@@ -382,7 +382,7 @@ class WebWorkerProcess(WorkerProcess):
         if self.redirect is not None:
             fds.append(self.redirect.fileno())
         try:
-            self.process = subprocess.Popen(  # noqa: S603
+            self.process = subprocess.Popen(  # noqa: S603  # nosec B603  # our own interpreter and module, no shell, no outside input
                 self.command(), start_new_session=True, pass_fds=fds
             )
         finally:

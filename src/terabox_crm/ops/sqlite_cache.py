@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
+import pickle  # nosec B403  # only this backend writes the 0600 file it reads (as Django's file cache)
 import sqlite3
 import threading
 import time
@@ -122,7 +122,7 @@ class SQLiteCache(BaseCache):
         if isinstance(stored, int):
             return stored
         # Our own 0600 file, written only by _dump above.
-        return pickle.loads(stored)  # noqa: S301  # nosec B301
+        return pickle.loads(stored)  # noqa: S301  # nosec B301  # written only by _dump
 
     # --- the cache API ------------------------------------------------------------------
 
