@@ -7,23 +7,13 @@ explicitly and narrowly; everything else reads inside the workspace scope.
 
 from __future__ import annotations
 
-import uuid
-
 from django.db.models import Count
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.core.models import Invitation, Membership, Team, Workspace
+from terabox_crm.core.records import as_uuid
 from terabox_crm.core.roles import RANK, Role
-
-
-def _as_uuid(value) -> uuid.UUID | None:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def memberships_of(user) -> list[Membership]:
@@ -41,7 +31,7 @@ def membership_for(user, workspace_id) -> Membership | None:
     """
     with scopes_disabled():
         qs = Membership.objects.filter(user=user).select_related("workspace")
-        wanted = _as_uuid(workspace_id) if workspace_id else None
+        wanted = as_uuid(workspace_id) if workspace_id else None
         if wanted is not None:
             found = qs.filter(workspace_id=wanted).first()
             if found is not None:
