@@ -3,30 +3,13 @@ nothing, and every date-time leaves in UTC with ``Z`` (``api.serializers``)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django_scopes import scopes_disabled
 
 from terabox_crm.activities.models import Task
-from terabox_crm.api.tests.conftest import bearer
+from terabox_crm.api.tests.conftest import UTC_FORM, bearer, date_times
 from terabox_crm.deals.tests.factories import make_pipeline, stage_named
 from terabox_crm.support.models import Ticket
-
-UTC_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
-LOOKS_LIKE_A_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T")
-
-
-def date_times(value):
-    """Every string in ``value`` that looks like a date-time."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from date_times(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from date_times(item)
-    elif isinstance(value, str) and LOOKS_LIKE_A_TIME.match(value):
-        yield value
 
 
 @pytest.fixture

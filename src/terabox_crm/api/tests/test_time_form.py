@@ -12,25 +12,11 @@ from django.test import override_settings
 from django_scopes import scopes_disabled
 from drf_spectacular.generators import SchemaGenerator
 
-from terabox_crm.api.tests.conftest import bearer
+from terabox_crm.api.tests.conftest import UTC_FORM, bearer, date_times
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.deals.tests.factories import make_pipeline, stage_named
 from terabox_crm.webhooks import events, services
 from terabox_crm.webhooks.models import Delivery
-
-UTC_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
-LOOKS_LIKE_A_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T")
-
-
-def date_times(value):
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from date_times(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from date_times(item)
-    elif isinstance(value, str) and LOOKS_LIKE_A_TIME.match(value):
-        yield value
 
 
 @pytest.fixture
