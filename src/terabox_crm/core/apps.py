@@ -28,7 +28,7 @@ class CoreConfig(AppConfig):
         events.register("core.team.deleted", _("Team deleted"))
         events.register("core.workspace.record_visibility_changed", _("Record visibility changed"))
         # Security events (S7). core owns the policy, so it owns the denial event
-        # every app records through core.decorators / core.services.
+        # every app records through core.decorators / core.acting.
         events.register("security.permission.denied", _("Permission denied"))
         events.register(
             "security.request.method_refused",

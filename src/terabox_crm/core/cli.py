@@ -64,9 +64,9 @@ def main(argv: list[str]) -> int:
     from django.utils import translation
     from django.utils.translation import gettext as _
 
-    from terabox_crm.core import services
     from terabox_crm.core.context import system_context
     from terabox_crm.core.errors import PolicyError
+    from terabox_crm.ops import owners
 
     with translation.override(_terminal_language()):
         password = _read_password()
@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
             return 1
         try:
             with system_context("cli"):
-                created = services.owner_create(
+                created = owners.owner_create(
                     email=args.email, workspace_name=args.workspace, password=password
                 )
         except PolicyError as exc:

@@ -12,13 +12,10 @@ from django.contrib.auth.password_validation import (
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.core import members
+from terabox_crm.core.invitations import DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.roles import Role
-from terabox_crm.core.services import (
-    DISPLAY_NAME_MAX_LENGTH,
-    EMAIL_MAX_LENGTH,
-    TEAM_NAME_MAX_LENGTH,
-)
+from terabox_crm.core.teams import TEAM_NAME_MAX_LENGTH
 
 NAME_MAX_LENGTH = Workspace._meta.get_field("name").max_length
 

@@ -13,18 +13,37 @@ per actor in the cache, and once ``PROBE_LIMIT`` of them fall within
 ``PROBE_WINDOW`` seconds the refusal carries a
 ``security.request.foreign_user_id`` event (ids and a count only), recorded
 once per actor and window so a loop cannot flood the audit chain.
+
+Changes to memberships — a member's role, capabilities and removal — are
+services here too (S6): keyword-only, they take the acting user, check the
+policy (``core.acting``) and record their audit event in one transaction.
+Rank rules, in one place (``core.policy``): a role grants only roles below its
+own, owners may also make owners; nobody changes a member at or above their own
+rank unless they are an owner; the last owner can never be demoted or removed,
+not even by themselves.
 """
 
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
-from terabox_crm.core import refusals
+from terabox_crm import audit
+from terabox_crm.accounts.models import User
+from terabox_crm.core import policy, refusals
+from terabox_crm.core.acting import (
+    INVALID_REQUEST,
+    _acting_membership,
+    _refusal,
+    _require,
+)
 from terabox_crm.core.errors import ServiceRefusal
-from terabox_crm.core.models import Membership
+from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.records import as_uuid, pk_of
+from terabox_crm.core.refusals import recorded_after_rollback as _refusals_recorded
+from terabox_crm.core.roles import Capability, Role
 
 NOT_A_MEMBER = _("Choose a member of this workspace.")
 FOREIGN_USER_ID = "security.request.foreign_user_id"
@@ -93,3 +112,190 @@ def note_non_member(*, workspace, actor, field: str, value) -> list[dict]:
             window_seconds=PROBE_WINDOW,
         )
     ]
+
+
+def _lock_owners(workspace: Workspace) -> list:
+    """Lock the workspace's owner rows (PostgreSQL; SQLite's IMMEDIATE transaction
+    already serialises writers) so two owners demoting each other at the same
+    moment cannot leave the workspace without one."""
+    with scope(workspace=workspace):
+        return list(
+            Membership.objects.select_for_update(of=("self",))
+            .filter(role=Role.OWNER)
+            .values_list("pk", flat=True)
+        )
+
+
+# --- Memberships ----------------------------------------------------------------------
+
+
+def _locked_target(membership: Membership) -> Membership:
+    with scope(workspace=membership.workspace):
+        return (
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("workspace", "user")
+            .get(pk=membership.pk)
+        )
+
+
+def _require_change_rights(actor_membership: Membership, target: Membership, *, attempted: str):
+    _require(actor_membership, "members.manage", target, attempted=attempted)
+    if not policy.can_change_member(actor_membership, target):
+        raise _refusal(
+            _("You cannot change a member whose role is the same as or higher than yours."),
+            code="member_at_or_above_own",
+            status=403,
+            actor=actor_membership.user_id,
+            workspace=target.workspace,
+            obj=target,
+            attempted=attempted,
+            target_role=target.role,
+            own_role=actor_membership.role,
+        )
+
+
+def _refuse_if_last_owner(target: Membership, *, actor, attempted: str) -> None:
+    if target.role != Role.OWNER:
+        return
+    if len(_lock_owners(target.workspace)) <= 1:
+        raise _refusal(
+            _("The workspace must keep at least one owner. Make someone else an owner first."),
+            code="last_owner",
+            status=409,
+            actor=actor,
+            workspace=target.workspace,
+            obj=target,
+            attempted=attempted,
+        )
+
+
+@_refusals_recorded
+@transaction.atomic
+def member_change_role(*, actor: User, membership: Membership, role: str) -> Membership:
+    """Give a member another role (the view asks for step-up first).
+
+    A role grants only roles below its own (owners may also make owners);
+    nobody changes a member at or above their own rank unless they are an
+    owner; the last owner can never be demoted.
+    """
+    attempted = "core.member.change_role"
+    actor_membership = _acting_membership(actor, membership.workspace, attempted=attempted)
+    target = _locked_target(membership)
+    if role not in Role.values:
+        raise _refusal(
+            _("Choose one of the offered roles."),
+            code="invalid_role",
+            status=400,
+            event=INVALID_REQUEST,
+            actor=actor,
+            workspace=target.workspace,
+            obj=target,
+            attempted=attempted,
+        )
+    _require_change_rights(actor_membership, target, attempted=attempted)
+    if not policy.can_grant_role(actor_membership, role):
+        raise _refusal(
+            _("You can only grant roles below your own."),
+            code="role_above_own",
+            status=403,
+            actor=actor,
+            workspace=target.workspace,
+            obj=target,
+            attempted=attempted,
+            role=role,
+            own_role=actor_membership.role,
+        )
+    if role == target.role:
+        return target
+    if role != Role.OWNER:
+        _refuse_if_last_owner(target, actor=actor, attempted=attempted)
+    before = target.role
+    target.role = role
+    target.save(update_fields=["role"])
+    audit.record(
+        "core.member.role_changed",
+        actor=actor,
+        workspace=target.workspace,
+        obj=target,
+        payload={"user": str(target.user_id), "before": before, "after": role},
+    )
+    return target
+
+
+@_refusals_recorded
+@transaction.atomic
+def member_set_capabilities(
+    *, actor: User, membership: Membership, privacy_officer: bool, auditor: bool
+) -> Membership:
+    """Give or take the privacy-officer and auditor capabilities (step-up in the view).
+
+    Both make two-factor mandatory for the member (S14), whatever the
+    workspace setting.
+    """
+    attempted = "core.member.set_capabilities"
+    actor_membership = _acting_membership(actor, membership.workspace, attempted=attempted)
+    target = _locked_target(membership)
+    _require_change_rights(actor_membership, target, attempted=attempted)
+    wanted = {
+        Capability.PRIVACY_OFFICER: ("is_privacy_officer", bool(privacy_officer)),
+        Capability.AUDITOR: ("is_auditor", bool(auditor)),
+    }
+    changes = {}
+    for capability, (field, value) in wanted.items():
+        if getattr(target, field) == value:
+            continue
+        if not policy.can_grant_capability(actor_membership, capability):
+            raise _refusal(
+                _("You cannot grant or take away this capability."),
+                code="capability_not_grantable",
+                status=403,
+                actor=actor,
+                workspace=target.workspace,
+                obj=target,
+                attempted=attempted,
+                capability=str(capability),
+            )
+        changes[field] = {"before": getattr(target, field), "after": value}
+        setattr(target, field, value)
+    if not changes:
+        return target
+    target.save(update_fields=list(changes))
+    audit.record(
+        "core.member.capabilities_changed",
+        actor=actor,
+        workspace=target.workspace,
+        obj=target,
+        payload={"user": str(target.user_id), **changes},
+    )
+    return target
+
+
+@_refusals_recorded
+@transaction.atomic
+def member_remove(*, actor: User, membership: Membership) -> None:
+    """Remove a member, or leave when ``membership`` is the actor's own.
+
+    Anyone may leave unless they are the last owner. Removing someone else
+    needs ``members.manage`` and a rank above theirs (or being an owner); the
+    last owner can never be removed. The person's account stays: only their
+    access to this workspace ends.
+    """
+    leaving = membership.user_id == actor.pk
+    attempted = "core.member.leave" if leaving else "core.member.remove"
+    actor_membership = _acting_membership(actor, membership.workspace, attempted=attempted)
+    target = _locked_target(membership)
+    if leaving:
+        _require(actor_membership, "workspace.leave", target, attempted=attempted)
+    else:
+        _require_change_rights(actor_membership, target, attempted=attempted)
+    _refuse_if_last_owner(target, actor=actor, attempted=attempted)
+    event_kwargs = {
+        "actor": actor,
+        "workspace": target.workspace,
+        "object_type": target._meta.label_lower,
+        "object_id": str(target.pk),
+        "payload": {"user": str(target.user_id), "role": target.role},
+    }
+    with scope(workspace=target.workspace):
+        target.delete()
+    audit.record("core.member.left" if leaving else "core.member.removed", **event_kwargs)

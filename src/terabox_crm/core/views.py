@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from terabox_crm.accounts import signin, tracking
 from terabox_crm.accounts.models import User, email_index_of
 from terabox_crm.accounts.stepup import step_up_required
-from terabox_crm.core import policy, selectors, services
+from terabox_crm.core import invitations, members, policy, selectors, teams, workspaces
 from terabox_crm.core.decorators import permission_required
 from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.forms import (
@@ -63,7 +63,7 @@ def workspace_create(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                workspace = services.workspace_create(
+                workspace = workspaces.workspace_create(
                     actor=request.user, name=form.cleaned_data["name"]
                 )
             except PolicyError as exc:
@@ -131,7 +131,7 @@ def _settings_context(workspace, form) -> dict:
 
 def _save_settings(request, form):
     try:
-        services.workspace_update_settings(
+        workspaces.workspace_update_settings(
             actor=request.user,
             workspace=request.workspace,
             name=form.cleaned_data["name"],
@@ -233,7 +233,7 @@ def member_invite(request):
     if not form.is_valid():
         return _members_page(request, invite_form=form, status=400)
     try:
-        services.member_invite(
+        invitations.member_invite(
             actor=request.user,
             workspace=request.workspace,
             email=form.cleaned_data["email"],
@@ -260,7 +260,7 @@ def member_invite(request):
 def invitation_revoke(request, invitation_id):
     invitation = get_object_or_404(Invitation.objects.select_related("workspace"), pk=invitation_id)
     try:
-        services.invitation_revoke(actor=request.user, invitation=invitation)
+        invitations.invitation_revoke(actor=request.user, invitation=invitation)
     except PolicyError as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Invitation withdrawn. Its link no longer works."))
@@ -272,7 +272,7 @@ def invitation_revoke(request, invitation_id):
 def invitation_resend(request, invitation_id):
     invitation = get_object_or_404(Invitation.objects.select_related("workspace"), pk=invitation_id)
     try:
-        services.invitation_resend(actor=request.user, invitation=invitation)
+        invitations.invitation_resend(actor=request.user, invitation=invitation)
     except PolicyError as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(
@@ -294,7 +294,7 @@ def _target_member(membership_id) -> Membership:
 def member_change_role(request, membership_id):
     target = _target_member(membership_id)
     try:
-        services.member_change_role(
+        members.member_change_role(
             actor=request.user, membership=target, role=request.POST.get("role", "")
         )
     except PolicyError as exc:
@@ -311,7 +311,7 @@ def member_set_capabilities(request, membership_id):
     form = CapabilitiesForm(request.POST)
     form.is_valid()  # two checkboxes: absent means off, so a form is never invalid
     try:
-        services.member_set_capabilities(
+        members.member_set_capabilities(
             actor=request.user,
             membership=target,
             privacy_officer=form.cleaned_data.get("privacy_officer", False),
@@ -332,7 +332,7 @@ def member_remove(request, membership_id):
         # Leaving has its own button and rules; this one removes other people.
         raise Http404
     try:
-        services.member_remove(actor=request.user, membership=target)
+        members.member_remove(actor=request.user, membership=target)
     except PolicyError as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Member removed. Their account still exists."))
@@ -349,9 +349,7 @@ def member_set_team(request, membership_id):
         error = PolicyError(form.errors["team"][0], code="invalid_team", status=400)
         return _members_page(request, error=error, status=400)
     try:
-        services.member_set_team(
-            actor=request.user, membership=target, team=form.cleaned_data["team"]
-        )
+        teams.member_set_team(actor=request.user, membership=target, team=form.cleaned_data["team"])
     except PolicyError as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Team saved."))
@@ -362,7 +360,7 @@ def member_set_team(request, membership_id):
 @require_POST
 def workspace_leave(request):
     try:
-        services.member_remove(actor=request.user, membership=request.membership)
+        members.member_remove(actor=request.user, membership=request.membership)
     except PolicyError as exc:
         return _members_page(request, error=exc, status=exc.status)
     request.session.pop(WorkspaceMiddleware.SESSION_KEY, None)
@@ -406,7 +404,7 @@ def _teams_page(request, *, create_form=None, error: PolicyError | None = None, 
         "teams": selectors.teams_of(workspace),
         "manage": manage,
         "create_form": create_form or (TeamForm() if manage else None),
-        "max_teams": services.MAX_TEAMS,
+        "max_teams": teams.MAX_TEAMS,
         "error": error,
         "visibility_options": _visibility_options(workspace.record_visibility),
         "change_visibility": policy.can(me, "workspace.record_visibility"),
@@ -431,7 +429,7 @@ def team_create(request):
     if not form.is_valid():
         return _teams_page(request, create_form=form, status=400)
     try:
-        team = services.team_create(
+        team = teams.team_create(
             actor=request.user, workspace=request.workspace, name=form.cleaned_data["name"]
         )
     except PolicyError as exc:
@@ -453,7 +451,7 @@ def team_rename(request, team_id):
         error = PolicyError(form.errors["name"][0], code="invalid_name", status=400)
         return _teams_page(request, error=error, status=400)
     try:
-        services.team_rename(actor=request.user, team=team, name=form.cleaned_data["name"])
+        teams.team_rename(actor=request.user, team=team, name=form.cleaned_data["name"])
     except PolicyError as exc:
         return _teams_page(request, error=exc, status=exc.status)
     messages.success(request, _("Team renamed."))
@@ -473,7 +471,7 @@ def team_delete(request, team_id):
         }
         return render(request, "core/team_delete.html", context)
     try:
-        members = services.team_delete(actor=request.user, team=team)
+        members = teams.team_delete(actor=request.user, team=team)
     except PolicyError as exc:
         return _teams_page(request, error=exc, status=exc.status)
     messages.success(
@@ -494,7 +492,7 @@ def team_delete(request, team_id):
 def record_visibility(request):
     # The raw value goes to the service, which refuses (and records) a tampered one.
     try:
-        services.workspace_set_record_visibility(
+        teams.workspace_set_record_visibility(
             actor=request.user,
             workspace=request.workspace,
             visibility=request.POST.get("record_visibility", ""),
@@ -544,7 +542,7 @@ def _invite_page(request, token, invitation, *, form=None, error=None, status=20
 
 
 def _sign_up_form(invitation, data=None) -> SignUpForm:
-    subject = services.password_subject_for(
+    subject = invitations.password_subject_for(
         User(email=invitation.email), invitation.workspace, invitation.role
     )
     return SignUpForm(data, password_subject=subject)
@@ -558,7 +556,7 @@ def invite_accept(request, token):
         return _invite_page(request, token, invitation)
     if request.user.is_authenticated:
         try:
-            membership = services.invitation_accept(user=request.user, token=token)
+            membership = invitations.invitation_accept(user=request.user, token=token)
         except PolicyError as exc:
             return _invite_page(request, token, invitation, error=exc, status=exc.status)
         _open_workspace(request, membership.workspace)
@@ -568,14 +566,14 @@ def invite_accept(request, token):
         return redirect("web:home")
     try:
         # Refuses (and records) unknown, expired, revoked and used links.
-        invitation = services.invitation_check(token=token)
+        invitation = invitations.invitation_check(token=token)
     except PolicyError as exc:
         return _invite_page(request, token, invitation, error=exc, status=exc.status)
     form = _sign_up_form(invitation, request.POST)
     if not form.is_valid():
         return _invite_page(request, token, invitation, form=form, status=400)
     try:
-        membership = services.invitation_sign_up(
+        membership = invitations.invitation_sign_up(
             token=token,
             display_name=form.cleaned_data["display_name"],
             password=form.cleaned_data["password1"],

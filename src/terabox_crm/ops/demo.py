@@ -2,7 +2,7 @@
 living product instead of an empty sign-in page.
 
 Idempotent: the workspace and its owner are made once, through the same
-service as ``terabox-crm createowner`` (``core.services.owner_create``), and
+service as ``terabox-crm createowner`` (``ops.owners.owner_create``), and
 found again on later starts by the owner's membership; missing colleagues are
 added on every start.
 
@@ -97,7 +97,7 @@ def demo_workspace(owner):
 def seed_demo() -> DemoSignIn:
     """Create (once) the demo workspace and people; give the owner a new password."""
     from terabox_crm.accounts.models import User
-    from terabox_crm.core import services
+    from terabox_crm.ops import owners
 
     with system_context("cli"), transaction.atomic():
         owner = User.objects.find_by_email(OWNER_EMAIL)
@@ -109,7 +109,7 @@ def seed_demo() -> DemoSignIn:
         if created:
             # With an existing account, owner_create checks the password it
             # is given against it: the one just set.
-            made = services.owner_create(
+            made = owners.owner_create(
                 email=OWNER_EMAIL, workspace_name=WORKSPACE_NAME, password=password
             )
             owner, workspace = made.user, made.workspace

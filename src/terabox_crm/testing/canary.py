@@ -224,13 +224,13 @@ def _seed_foundation() -> tuple[World, list[str]]:
     from django.test import Client
 
     from terabox_crm.accounts import services as accounts
-    from terabox_crm.core import context
-    from terabox_crm.core import services as core
+    from terabox_crm.core import context, invitations
+    from terabox_crm.ops import owners
     from terabox_crm.testing.auth import login
 
     browser = context.RequestContext(ip=SESSION_IP, user_agent=SESSION_USER_AGENT, channel="web")
     with context.activate(browser):
-        created = core.owner_create(
+        created = owners.owner_create(
             email=OWNER_EMAIL, workspace_name=WORKSPACE_NAME, password=PASSWORD
         )
         owner = created.user
@@ -238,7 +238,7 @@ def _seed_foundation() -> tuple[World, list[str]]:
         login(Client(), owner)
         accounts.update_profile(actor=owner, display_name=OWNER_NAME, language="ja")
         accounts.update_profile(actor=owner, display_name=OWNER_NAME_JA, language="ja")
-        core.member_invite(
+        invitations.member_invite(
             actor=owner, workspace=created.workspace, email=INVITEE_EMAIL, role="member"
         )
         accounts.request_email_change(actor=owner, new_email=NEW_EMAIL)

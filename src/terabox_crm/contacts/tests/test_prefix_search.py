@@ -14,7 +14,7 @@ from terabox_crm.audit.models import AuditEvent
 from terabox_crm.contacts import search
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.contacts.tests.support import make_company, make_contact, member_of
-from terabox_crm.core import services as core_services
+from terabox_crm.core import workspaces
 from terabox_crm.core.models import Workspace
 from terabox_crm.crypto import search_index
 from terabox_crm.crypto.models import SearchTerm
@@ -35,7 +35,7 @@ def prefix_terms(workspace, object_id=None) -> int:
 def set_prefix_search(owner, on: bool, capture) -> Workspace:
     workspace = Workspace.objects.get(pk=owner.workspace_id)
     with capture(execute=True):
-        core_services.workspace_update_settings(
+        workspaces.workspace_update_settings(
             actor=owner.user,
             workspace=workspace,
             name=workspace.name,

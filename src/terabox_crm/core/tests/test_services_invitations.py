@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 
 from terabox_crm.accounts.models import User
 from terabox_crm.communications.models import OutboxEmail
-from terabox_crm.core import services
+from terabox_crm.core import invitations, members
 from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Invitation, Membership
 from terabox_crm.core.roles import Role
@@ -27,7 +27,7 @@ def _invitation(pk) -> Invitation:
 
 
 def _invite(cast, *, actor=None, email=NEW, role=Role.MEMBER, language="en"):
-    return services.member_invite(
+    return invitations.member_invite(
         actor=actor or cast.owner, workspace=cast.acme, email=email, role=role, language=language
     )
 
@@ -156,7 +156,7 @@ def test_new_invite_replaces_the_pending_one_for_the_same_address(cast):
     assert _invitation(second.invitation.pk).is_pending
     assert events("core.invitation.created")[1].payload["replaced"] == [str(first.invitation.pk)]
     with pytest.raises(PolicyError) as caught:
-        services.invitation_accept(user=factories.make_user(NEW), token=first.token)
+        invitations.invitation_accept(user=factories.make_user(NEW), token=first.token)
     assert caught.value.code == "invitation_revoked"
 
 
@@ -165,16 +165,16 @@ def test_new_invite_replaces_the_pending_one_for_the_same_address(cast):
 
 def test_revoke_stops_the_link(cast):
     sent = _invite(cast)
-    services.invitation_revoke(actor=cast.admin, invitation=sent.invitation)
+    invitations.invitation_revoke(actor=cast.admin, invitation=sent.invitation)
     assert _invitation(sent.invitation.pk).revoked_at is not None
     assert len(events("core.invitation.revoked")) == 1
 
 
 def test_revoking_twice_is_refused(cast):
     sent = _invite(cast)
-    services.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
+    invitations.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
     with pytest.raises(PolicyError) as caught:
-        services.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
+        invitations.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
     assert caught.value.code == "not_pending"
     assert caught.value.status == 409
 
@@ -183,7 +183,7 @@ def test_admin_cannot_revoke_an_admin_invitation(cast):
     sent = _invite(cast, role=Role.ADMIN)
     before = core_state()
     with pytest.raises(PolicyError) as caught:
-        services.invitation_revoke(actor=cast.admin, invitation=sent.invitation)
+        invitations.invitation_revoke(actor=cast.admin, invitation=sent.invitation)
     assert caught.value.code == "role_above_own"
     assert core_state() == before
     assert len(events("security.permission.denied")) == 1
@@ -191,15 +191,15 @@ def test_admin_cannot_revoke_an_admin_invitation(cast):
 
 def test_resend_issues_a_new_link_and_expiry(cast):
     invitation, old_token = factories.make_invitation(cast.acme, NEW, expires_in=timedelta(days=-1))
-    sent = services.invitation_resend(actor=cast.owner, invitation=invitation)
+    sent = invitations.invitation_resend(actor=cast.owner, invitation=invitation)
     assert sent.token != old_token
     assert sent.invitation.expires_at > timezone.now() + timedelta(days=6)
     assert OutboxEmail.objects.filter(kind="core/email/invitation").count() == 1
     assert len(events("core.invitation.resent")) == 1
     user = factories.make_user(NEW)
     with pytest.raises(PolicyError):
-        services.invitation_accept(user=user, token=old_token)
-    services.invitation_accept(user=user, token=sent.token)
+        invitations.invitation_accept(user=user, token=old_token)
+    invitations.invitation_accept(user=user, token=sent.token)
 
 
 # --- Accepting -------------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_resend_issues_a_new_link_and_expiry(cast):
 def test_accept_creates_the_membership_with_the_invited_role(cast):
     sent = _invite(cast, role=Role.MANAGER)
     user = factories.make_user("New.Person@Example.JP")  # same address, other spelling
-    membership = services.invitation_accept(user=user, token=sent.token)
+    membership = invitations.invitation_accept(user=user, token=sent.token)
     assert membership.role == Role.MANAGER
     assert membership.workspace == cast.acme
     stored = _invitation(sent.invitation.pk)
@@ -221,7 +221,7 @@ def test_accept_creates_the_membership_with_the_invited_role(cast):
 
 def test_member_of_another_workspace_accepts_and_belongs_to_both(cast):
     sent = _invite(cast, email="outsider@globex.example")
-    services.invitation_accept(user=cast.outsider, token=sent.token)
+    invitations.invitation_accept(user=cast.outsider, token=sent.token)
     with scopes_disabled():
         assert Membership.objects.filter(user=cast.outsider).count() == 2
 
@@ -229,7 +229,7 @@ def test_member_of_another_workspace_accepts_and_belongs_to_both(cast):
 def _refused_accept(user, token) -> PolicyError:
     before = core_state()
     with pytest.raises(PolicyError) as caught:
-        services.invitation_accept(user=user, token=token)
+        invitations.invitation_accept(user=user, token=token)
     assert core_state() == before
     return caught.value
 
@@ -247,7 +247,7 @@ def test_expired_invitation_is_refused(cast):
 
 def test_revoked_invitation_is_refused(cast):
     sent = _invite(cast)
-    services.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
+    invitations.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
     error = _refused_accept(factories.make_user(NEW), sent.token)
     assert (error.code, error.status) == ("invitation_revoked", 410)
     assert len(events("security.invitation.refused")) == 1
@@ -255,7 +255,7 @@ def test_revoked_invitation_is_refused(cast):
 
 def test_used_invitation_is_refused(cast):
     sent = _invite(cast)
-    services.invitation_accept(user=factories.make_user(NEW), token=sent.token)
+    invitations.invitation_accept(user=factories.make_user(NEW), token=sent.token)
     error = _refused_accept(cast.outsider, sent.token)
     assert (error.code, error.status) == ("invitation_used", 410)
 
@@ -278,9 +278,7 @@ def test_unknown_token_is_refused_on_the_system_chain(cast):
 
 def test_invitation_dies_with_its_senders_right_to_grant(cast):
     sent = _invite(cast, actor=cast.admin, role=Role.MANAGER)
-    services.member_change_role(
-        actor=cast.owner, membership=cast.admin_membership, role=Role.MEMBER
-    )
+    members.member_change_role(actor=cast.owner, membership=cast.admin_membership, role=Role.MEMBER)
     error = _refused_accept(factories.make_user(NEW), sent.token)
     assert (error.code, error.status) == ("invitation_inviter_lost_rights", 410)
 
@@ -296,7 +294,7 @@ def test_expired_message_is_translated(cast):
     user = factories.make_user(NEW)
     for language, text in (("en", "has expired"), ("ja", "有効期限")):
         with translation.override(language), pytest.raises(PolicyError) as caught:
-            services.invitation_accept(user=user, token=token)
+            invitations.invitation_accept(user=user, token=token)
         with translation.override(language):
             assert text in caught.value.text
 
@@ -306,7 +304,7 @@ def test_expired_message_is_translated(cast):
 
 def test_sign_up_creates_the_account_and_the_membership(cast):
     sent = _invite(cast, role=Role.VIEWER, language="ja")
-    membership = services.invitation_sign_up(
+    membership = invitations.invitation_sign_up(
         token=sent.token, display_name=" 新井  花子 ", password="a long enough passphrase"
     )
     user = User.objects.get_by_email(NEW)
@@ -321,10 +319,10 @@ def test_sign_up_needs_12_characters_where_two_factor_is_required(cast):
     sent = _invite(cast)
     before = core_state()
     with pytest.raises(ValidationError):
-        services.invitation_sign_up(token=sent.token, display_name="N", password="short pass1")
+        invitations.invitation_sign_up(token=sent.token, display_name="N", password="short pass1")
     assert core_state() == before
     assert User.objects.find_by_email(NEW) is None
-    services.invitation_sign_up(token=sent.token, display_name="N", password="twelve chars")
+    invitations.invitation_sign_up(token=sent.token, display_name="N", password="twelve chars")
 
 
 def test_sign_up_needs_15_characters_without_two_factor(cast):
@@ -332,16 +330,16 @@ def test_sign_up_needs_15_characters_without_two_factor(cast):
     cast.acme.save()
     sent = _invite(cast, role=Role.MEMBER)
     with pytest.raises(ValidationError):
-        services.invitation_sign_up(token=sent.token, display_name="N", password="twelve chars")
+        invitations.invitation_sign_up(token=sent.token, display_name="N", password="twelve chars")
     assert User.objects.find_by_email(NEW) is None
-    services.invitation_sign_up(token=sent.token, display_name="N", password="fifteen chars!!")
+    invitations.invitation_sign_up(token=sent.token, display_name="N", password="fifteen chars!!")
 
 
 def test_sign_up_for_an_admin_role_needs_only_12_even_when_relaxed(cast):
     cast.acme.mfa_required_for_all = False
     cast.acme.save()
     sent = _invite(cast, role=Role.ADMIN)
-    services.invitation_sign_up(token=sent.token, display_name="N", password="twelve chars")
+    invitations.invitation_sign_up(token=sent.token, display_name="N", password="twelve chars")
 
 
 def test_sign_up_refuses_passwords_built_on_the_workspace_name(cast):
@@ -349,7 +347,9 @@ def test_sign_up_refuses_passwords_built_on_the_workspace_name(cast):
     cast.acme.save()
     sent = _invite(cast)
     with pytest.raises(ValidationError):
-        services.invitation_sign_up(token=sent.token, display_name="N", password="Initech-Japan!")
+        invitations.invitation_sign_up(
+            token=sent.token, display_name="N", password="Initech-Japan!"
+        )
 
 
 def test_sign_up_is_refused_when_the_account_exists(cast):
@@ -357,7 +357,7 @@ def test_sign_up_is_refused_when_the_account_exists(cast):
     factories.make_user(NEW)
     before = core_state()
     with pytest.raises(PolicyError) as caught:
-        services.invitation_sign_up(token=sent.token, display_name="N", password="x" * 20)
+        invitations.invitation_sign_up(token=sent.token, display_name="N", password="x" * 20)
     assert caught.value.code == "account_exists"
     assert core_state() == before
 
@@ -365,7 +365,7 @@ def test_sign_up_is_refused_when_the_account_exists(cast):
 def test_sign_up_with_an_expired_link_creates_no_account(cast):
     _row, token = factories.make_invitation(cast.acme, NEW, expires_in=timedelta(seconds=-1))
     with pytest.raises(PolicyError) as caught:
-        services.invitation_sign_up(token=token, display_name="N", password="x" * 20)
+        invitations.invitation_sign_up(token=token, display_name="N", password="x" * 20)
     assert caught.value.code == "invitation_expired"
     assert User.objects.find_by_email(NEW) is None
     assert len(events("security.invitation.refused")) == 1

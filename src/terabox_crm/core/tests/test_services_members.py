@@ -4,7 +4,7 @@ import pytest
 from django.utils import translation
 from django_scopes import scopes_disabled
 
-from terabox_crm.core import services
+from terabox_crm.core import members
 from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Membership
 from terabox_crm.core.roles import Role
@@ -24,7 +24,7 @@ def _refused(call, **kwargs) -> PolicyError:
 
 
 def test_owner_promotes_a_member_to_admin(cast):
-    services.member_change_role(actor=cast.owner, membership=cast.member_membership, role="admin")
+    members.member_change_role(actor=cast.owner, membership=cast.member_membership, role="admin")
     assert role_of(cast.member_membership) == Role.ADMIN
     [event] = events("core.member.role_changed")
     assert event.payload == {"user": str(cast.member.pk), "before": "member", "after": "admin"}
@@ -32,12 +32,12 @@ def test_owner_promotes_a_member_to_admin(cast):
 
 
 def test_owner_may_make_another_owner(cast):
-    services.member_change_role(actor=cast.owner, membership=cast.admin_membership, role="owner")
+    members.member_change_role(actor=cast.owner, membership=cast.admin_membership, role="owner")
     assert role_of(cast.admin_membership) == Role.OWNER
 
 
 def test_admin_changes_roles_below_own(cast):
-    services.member_change_role(
+    members.member_change_role(
         actor=cast.admin, membership=cast.viewer_membership, role=Role.MANAGER
     )
     assert role_of(cast.viewer_membership) == Role.MANAGER
@@ -46,7 +46,7 @@ def test_admin_changes_roles_below_own(cast):
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.OWNER])
 def test_admin_cannot_grant_at_or_above_own_role(cast, role):
     error = _refused(
-        services.member_change_role, actor=cast.admin, membership=cast.member_membership, role=role
+        members.member_change_role, actor=cast.admin, membership=cast.member_membership, role=role
     )
     assert (error.code, error.status) == ("role_above_own", 403)
     [event] = events("security.permission.denied")
@@ -57,7 +57,7 @@ def test_admin_cannot_grant_at_or_above_own_role(cast, role):
 
 def test_admin_cannot_change_an_owner(cast):
     error = _refused(
-        services.member_change_role,
+        members.member_change_role,
         actor=cast.admin,
         membership=cast.owner_membership,
         role=Role.VIEWER,
@@ -69,14 +69,14 @@ def test_admin_cannot_change_an_owner(cast):
 def test_admin_cannot_change_another_admin(cast):
     other = factories.add_member(cast.acme, factories.make_user("a2@acme.example"), Role.ADMIN)
     error = _refused(
-        services.member_change_role, actor=cast.admin, membership=other, role=Role.VIEWER
+        members.member_change_role, actor=cast.admin, membership=other, role=Role.VIEWER
     )
     assert error.code == "member_at_or_above_own"
 
 
 def test_admin_cannot_change_their_own_role(cast):
     error = _refused(
-        services.member_change_role,
+        members.member_change_role,
         actor=cast.admin,
         membership=cast.admin_membership,
         role=Role.MANAGER,
@@ -87,7 +87,7 @@ def test_admin_cannot_change_their_own_role(cast):
 @pytest.mark.parametrize("actor", ["manager", "member", "viewer"])
 def test_below_admin_nobody_changes_roles(cast, actor):
     error = _refused(
-        services.member_change_role,
+        members.member_change_role,
         actor=getattr(cast, actor),
         membership=cast.viewer_membership,
         role=Role.VIEWER,
@@ -98,7 +98,7 @@ def test_below_admin_nobody_changes_roles(cast, actor):
 
 def test_last_owner_cannot_demote_themselves(cast):
     error = _refused(
-        services.member_change_role,
+        members.member_change_role,
         actor=cast.owner,
         membership=cast.owner_membership,
         role=Role.ADMIN,
@@ -108,14 +108,14 @@ def test_last_owner_cannot_demote_themselves(cast):
 
 
 def test_an_owner_may_step_down_when_another_owner_remains(cast):
-    services.member_change_role(actor=cast.owner, membership=cast.admin_membership, role="owner")
-    services.member_change_role(actor=cast.owner, membership=cast.owner_membership, role="admin")
+    members.member_change_role(actor=cast.owner, membership=cast.admin_membership, role="owner")
+    members.member_change_role(actor=cast.owner, membership=cast.owner_membership, role="admin")
     assert role_of(cast.owner_membership) == Role.ADMIN
 
 
 def test_unknown_role_is_refused_as_tampering(cast):
     error = _refused(
-        services.member_change_role,
+        members.member_change_role,
         actor=cast.owner,
         membership=cast.member_membership,
         role="root",
@@ -125,7 +125,7 @@ def test_unknown_role_is_refused_as_tampering(cast):
 
 
 def test_same_role_changes_nothing_and_records_nothing(cast):
-    services.member_change_role(
+    members.member_change_role(
         actor=cast.owner, membership=cast.member_membership, role=Role.MEMBER
     )
     assert events("core.member.role_changed") == []
@@ -133,7 +133,7 @@ def test_same_role_changes_nothing_and_records_nothing(cast):
 
 def test_outsider_cannot_change_a_member_of_another_workspace(cast):
     error = _refused(
-        services.member_change_role,
+        members.member_change_role,
         actor=cast.outsider,
         membership=cast.member_membership,
         role=Role.VIEWER,
@@ -144,7 +144,7 @@ def test_outsider_cannot_change_a_member_of_another_workspace(cast):
 def test_role_refusal_is_translated(cast):
     for language, text in (("en", "same as or higher"), ("ja", "同じか上")):
         with translation.override(language), pytest.raises(PolicyError) as caught:
-            services.member_change_role(
+            members.member_change_role(
                 actor=cast.admin, membership=cast.owner_membership, role=Role.VIEWER
             )
         with translation.override(language):
@@ -155,7 +155,7 @@ def test_role_refusal_is_translated(cast):
 
 
 def test_admin_gives_a_member_the_auditor_capability(cast):
-    services.member_set_capabilities(
+    members.member_set_capabilities(
         actor=cast.admin, membership=cast.member_membership, privacy_officer=False, auditor=True
     )
     with scopes_disabled():
@@ -169,7 +169,7 @@ def test_admin_gives_a_member_the_auditor_capability(cast):
 def test_capability_makes_two_factor_mandatory_even_when_relaxed(cast):
     cast.acme.mfa_required_for_all = False
     cast.acme.save()
-    membership = services.member_set_capabilities(
+    membership = members.member_set_capabilities(
         actor=cast.owner, membership=cast.viewer_membership, privacy_officer=True, auditor=False
     )
     assert cast.acme.requires_mfa_for(membership)
@@ -178,7 +178,7 @@ def test_capability_makes_two_factor_mandatory_even_when_relaxed(cast):
 
 def test_manager_cannot_grant_capabilities(cast):
     error = _refused(
-        services.member_set_capabilities,
+        members.member_set_capabilities,
         actor=cast.manager,
         membership=cast.viewer_membership,
         privacy_officer=True,
@@ -190,7 +190,7 @@ def test_manager_cannot_grant_capabilities(cast):
 
 def test_admin_cannot_give_themselves_a_capability(cast):
     error = _refused(
-        services.member_set_capabilities,
+        members.member_set_capabilities,
         actor=cast.admin,
         membership=cast.admin_membership,
         privacy_officer=True,
@@ -203,7 +203,7 @@ def test_admin_cannot_give_themselves_a_capability(cast):
 
 
 def test_admin_removes_a_member(cast):
-    services.member_remove(actor=cast.admin, membership=cast.member_membership)
+    members.member_remove(actor=cast.admin, membership=cast.member_membership)
     assert not membership_exists(cast.member_membership)
     [event] = events("core.member.removed")
     assert event.object_id == str(cast.member_membership.pk)
@@ -211,30 +211,30 @@ def test_admin_removes_a_member(cast):
 
 
 def test_admin_cannot_remove_an_owner(cast):
-    error = _refused(services.member_remove, actor=cast.admin, membership=cast.owner_membership)
+    error = _refused(members.member_remove, actor=cast.admin, membership=cast.owner_membership)
     assert (error.code, error.status) == ("member_at_or_above_own", 403)
     assert len(events("security.permission.denied")) == 1
 
 
 def test_member_cannot_remove_anyone(cast):
-    error = _refused(services.member_remove, actor=cast.member, membership=cast.viewer_membership)
+    error = _refused(members.member_remove, actor=cast.member, membership=cast.viewer_membership)
     assert error.code == "permission_denied"
 
 
 def test_last_owner_can_never_be_removed(cast):
-    error = _refused(services.member_remove, actor=cast.owner, membership=cast.owner_membership)
+    error = _refused(members.member_remove, actor=cast.owner, membership=cast.owner_membership)
     assert (error.code, error.status) == ("last_owner", 409)
     assert len(events("security.permission.denied")) == 1
 
 
 def test_one_of_two_owners_may_remove_the_other(cast):
-    services.member_change_role(actor=cast.owner, membership=cast.admin_membership, role="owner")
-    services.member_remove(actor=cast.admin, membership=cast.owner_membership)
+    members.member_change_role(actor=cast.owner, membership=cast.admin_membership, role="owner")
+    members.member_remove(actor=cast.admin, membership=cast.owner_membership)
     assert not membership_exists(cast.owner_membership)
 
 
 def test_a_viewer_may_leave(cast):
-    services.member_remove(actor=cast.viewer, membership=cast.viewer_membership)
+    members.member_remove(actor=cast.viewer, membership=cast.viewer_membership)
     assert not membership_exists(cast.viewer_membership)
     [event] = events("core.member.left")
     assert event.actor_id == cast.viewer.pk
@@ -242,7 +242,7 @@ def test_a_viewer_may_leave(cast):
 
 def test_last_owner_cannot_leave(cast):
     error = _refused(
-        services.member_remove, actor=cast.outsider, membership=cast.outsider_membership
+        members.member_remove, actor=cast.outsider, membership=cast.outsider_membership
     )
     assert error.code == "last_owner"
 
@@ -250,6 +250,6 @@ def test_last_owner_cannot_leave(cast):
 def test_last_owner_message_is_translated(cast):
     for language, text in (("en", "at least one owner"), ("ja", "オーナー")):
         with translation.override(language), pytest.raises(PolicyError) as caught:
-            services.member_remove(actor=cast.owner, membership=cast.owner_membership)
+            members.member_remove(actor=cast.owner, membership=cast.owner_membership)
         with translation.override(language):
             assert text in caught.value.text

@@ -8,7 +8,7 @@ from django_scopes import scope, scopes_disabled
 
 from terabox_crm.contacts.models import Contact
 from terabox_crm.contacts.tests.support import make_contact, member_of
-from terabox_crm.core import services
+from terabox_crm.core import teams
 from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Membership, RecordVisibility, Team, Workspace
 from terabox_crm.core.roles import Role
@@ -38,7 +38,7 @@ def _visibility(workspace) -> str:
 
 
 def test_admin_creates_a_team_and_it_is_audited(cast):
-    team = services.team_create(actor=cast.admin, workspace=cast.acme, name="  Sales   East ")
+    team = teams.team_create(actor=cast.admin, workspace=cast.acme, name="  Sales   East ")
     assert team.name == "Sales East"
     assert _teams(cast.acme) == ["Sales East"]
     [event] = events("core.team.created")
@@ -54,7 +54,7 @@ def test_team_names_are_unique_in_a_workspace_without_case(cast, language, text)
     _team(cast.acme, "Sales")
     before = core_state()
     with pytest.raises(PolicyError) as refused, translation.override(language):
-        services.team_create(actor=cast.owner, workspace=cast.acme, name="sales")
+        teams.team_create(actor=cast.owner, workspace=cast.acme, name="sales")
     assert refused.value.code == "team_name_taken"
     assert refused.value.status == 409
     with translation.override(language):
@@ -65,7 +65,7 @@ def test_team_names_are_unique_in_a_workspace_without_case(cast, language, text)
 
 def test_the_same_team_name_may_exist_in_another_workspace(cast):
     _team(cast.globex, "Sales")
-    services.team_create(actor=cast.owner, workspace=cast.acme, name="Sales")
+    teams.team_create(actor=cast.owner, workspace=cast.acme, name="Sales")
     assert _teams(cast.acme) == ["Sales"]
 
 
@@ -74,17 +74,17 @@ def test_the_same_team_name_may_exist_in_another_workspace(cast):
 )
 def test_blank_or_long_team_names_are_refused(cast, name, code):
     with pytest.raises(PolicyError) as refused:
-        services.team_create(actor=cast.owner, workspace=cast.acme, name=name)
+        teams.team_create(actor=cast.owner, workspace=cast.acme, name=name)
     assert refused.value.code == code
     assert _teams(cast.acme) == []
 
 
 def test_a_workspace_has_at_most_max_teams(cast, monkeypatch):
-    monkeypatch.setattr(services, "MAX_TEAMS", 2)
-    services.team_create(actor=cast.owner, workspace=cast.acme, name="A")
-    services.team_create(actor=cast.owner, workspace=cast.acme, name="B")
+    monkeypatch.setattr(teams, "MAX_TEAMS", 2)
+    teams.team_create(actor=cast.owner, workspace=cast.acme, name="A")
+    teams.team_create(actor=cast.owner, workspace=cast.acme, name="B")
     with pytest.raises(PolicyError) as refused:
-        services.team_create(actor=cast.owner, workspace=cast.acme, name="C")
+        teams.team_create(actor=cast.owner, workspace=cast.acme, name="C")
     assert refused.value.code == "too_many_teams"
     assert _teams(cast.acme) == ["A", "B"]
 
@@ -92,7 +92,7 @@ def test_a_workspace_has_at_most_max_teams(cast, monkeypatch):
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.MEMBER, Role.VIEWER])
 def test_below_admin_cannot_create_teams_and_the_attempt_is_recorded(cast, role):
     with pytest.raises(PolicyError) as refused:
-        services.team_create(actor=getattr(cast, role), workspace=cast.acme, name="Sales")
+        teams.team_create(actor=getattr(cast, role), workspace=cast.acme, name="Sales")
     assert refused.value.status == 403
     assert _teams(cast.acme) == []
     [event] = events("security.permission.denied")
@@ -101,14 +101,14 @@ def test_below_admin_cannot_create_teams_and_the_attempt_is_recorded(cast, role)
 
 def test_outsider_cannot_create_a_team_in_acme(cast):
     with pytest.raises(PolicyError) as refused:
-        services.team_create(actor=cast.outsider, workspace=cast.acme, name="Sales")
+        teams.team_create(actor=cast.outsider, workspace=cast.acme, name="Sales")
     assert refused.value.status == 404
     assert _teams(cast.acme) == []
 
 
 def test_rename_a_team(cast):
     team = _team(cast.acme, "Sales")
-    services.team_rename(actor=cast.admin, team=team, name="Field sales")
+    teams.team_rename(actor=cast.admin, team=team, name="Field sales")
     assert _teams(cast.acme) == ["Field sales"]
     [event] = events("core.team.renamed")
     assert event.payload == {"before": "Sales", "after": "Field sales"}
@@ -118,34 +118,34 @@ def test_renaming_to_another_teams_name_is_refused(cast):
     _team(cast.acme, "Sales")
     support = _team(cast.acme, "Support")
     with pytest.raises(PolicyError) as refused:
-        services.team_rename(actor=cast.owner, team=support, name="SALES")
+        teams.team_rename(actor=cast.owner, team=support, name="SALES")
     assert refused.value.code == "team_name_taken"
     assert sorted(_teams(cast.acme)) == ["Sales", "Support"]
 
 
 def test_changing_only_the_case_of_a_teams_own_name_is_allowed(cast):
     team = _team(cast.acme, "sales")
-    services.team_rename(actor=cast.owner, team=team, name="Sales")
+    teams.team_rename(actor=cast.owner, team=team, name="Sales")
     assert _teams(cast.acme) == ["Sales"]
 
 
 def test_renaming_to_the_same_name_records_nothing(cast):
     team = _team(cast.acme, "Sales")
-    services.team_rename(actor=cast.owner, team=team, name="Sales")
+    teams.team_rename(actor=cast.owner, team=team, name="Sales")
     assert events("core.team.renamed") == []
 
 
 def test_member_cannot_rename(cast):
     team = _team(cast.acme, "Sales")
     with pytest.raises(PolicyError):
-        services.team_rename(actor=cast.member, team=team, name="Mine")
+        teams.team_rename(actor=cast.member, team=team, name="Mine")
     assert _teams(cast.acme) == ["Sales"]
 
 
 def test_owner_of_another_workspace_cannot_rename_acmes_team(cast):
     team = _team(cast.acme, "Sales")
     with pytest.raises(PolicyError) as refused:
-        services.team_rename(actor=cast.outsider, team=team, name="Taken over")
+        teams.team_rename(actor=cast.outsider, team=team, name="Taken over")
     assert refused.value.status == 404
     assert _teams(cast.acme) == ["Sales"]
 
@@ -156,9 +156,9 @@ def test_a_team_deleted_meanwhile_is_a_404(cast, service):
     with scopes_disabled():
         Team.objects.filter(pk=team.pk).delete()
     calls = {
-        "rename": lambda: services.team_rename(actor=cast.owner, team=team, name="Other"),
-        "delete": lambda: services.team_delete(actor=cast.owner, team=team),
-        "assign": lambda: services.member_set_team(
+        "rename": lambda: teams.team_rename(actor=cast.owner, team=team, name="Other"),
+        "delete": lambda: teams.team_delete(actor=cast.owner, team=team),
+        "assign": lambda: teams.member_set_team(
             actor=cast.owner, membership=cast.member_membership, team=team
         ),
     }
@@ -180,7 +180,7 @@ def test_deleting_a_team_keeps_its_members_and_records_without_a_team(cast):
         ).update(team=team)
     owner = member_of(cast.acme, cast.owner)
     contact = make_contact(owner, family="Team", owner_id=cast.admin.pk, team_id=team.pk)
-    assert services.team_delete(actor=cast.admin, team=team) == 2
+    assert teams.team_delete(actor=cast.admin, team=team) == 2
     assert _teams(cast.acme) == []
     assert _team_of(cast.manager_membership) is None
     assert _team_of(cast.member_membership) is None
@@ -199,7 +199,7 @@ def test_deleting_a_team_does_not_load_its_records(cast):
     for family in ("A", "B", "C"):
         make_contact(owner, family=family, team_id=team.pk)
     with CaptureQueriesContext(connection) as queries:
-        services.team_delete(actor=cast.owner, team=team)
+        teams.team_delete(actor=cast.owner, team=team)
     contact_table = Contact._meta.db_table
     touching = [q["sql"] for q in queries if contact_table in q["sql"]]
     assert touching, "the records' team is cleared"
@@ -209,7 +209,7 @@ def test_deleting_a_team_does_not_load_its_records(cast):
 def test_manager_cannot_delete_a_team(cast):
     team = _team(cast.acme, "Sales")
     with pytest.raises(PolicyError) as refused:
-        services.team_delete(actor=cast.manager, team=team)
+        teams.team_delete(actor=cast.manager, team=team)
     assert refused.value.status == 403
     assert _teams(cast.acme) == ["Sales"]
 
@@ -219,9 +219,9 @@ def test_manager_cannot_delete_a_team(cast):
 
 def test_admin_puts_a_member_into_a_team_and_out_again(cast):
     team = _team(cast.acme, "Sales")
-    services.member_set_team(actor=cast.admin, membership=cast.member_membership, team=team)
+    teams.member_set_team(actor=cast.admin, membership=cast.member_membership, team=team)
     assert _team_of(cast.member_membership) == team.pk
-    services.member_set_team(actor=cast.admin, membership=cast.member_membership, team=None)
+    teams.member_set_team(actor=cast.admin, membership=cast.member_membership, team=None)
     assert _team_of(cast.member_membership) is None
     first, second = events("core.member.team_changed")
     assert first.payload == {"user": str(cast.member.pk), "before": None, "after": str(team.pk)}
@@ -230,8 +230,8 @@ def test_admin_puts_a_member_into_a_team_and_out_again(cast):
 
 def test_setting_the_same_team_again_records_nothing(cast):
     team = _team(cast.acme, "Sales")
-    services.member_set_team(actor=cast.owner, membership=cast.member_membership, team=team)
-    services.member_set_team(actor=cast.owner, membership=cast.member_membership, team=team)
+    teams.member_set_team(actor=cast.owner, membership=cast.member_membership, team=team)
+    teams.member_set_team(actor=cast.owner, membership=cast.member_membership, team=team)
     assert len(events("core.member.team_changed")) == 1
 
 
@@ -239,7 +239,7 @@ def test_a_team_of_another_workspace_cannot_be_assigned(cast):
     foreign = _team(cast.globex, "Globex team")
     before = core_state()
     with pytest.raises(PolicyError) as refused:
-        services.member_set_team(actor=cast.owner, membership=cast.member_membership, team=foreign)
+        teams.member_set_team(actor=cast.owner, membership=cast.member_membership, team=foreign)
     assert refused.value.status == 404
     assert refused.value.code == "team_unknown"
     assert core_state() == before
@@ -250,7 +250,7 @@ def test_a_team_of_another_workspace_cannot_be_assigned(cast):
 def test_a_member_of_another_workspace_cannot_be_put_into_a_team(cast):
     team = _team(cast.acme, "Sales")
     with pytest.raises(PolicyError) as refused:
-        services.member_set_team(actor=cast.owner, membership=cast.outsider_membership, team=team)
+        teams.member_set_team(actor=cast.owner, membership=cast.outsider_membership, team=team)
     assert refused.value.status == 404
     assert _team_of(cast.outsider_membership) is None
 
@@ -258,7 +258,7 @@ def test_a_member_of_another_workspace_cannot_be_put_into_a_team(cast):
 def test_admin_cannot_change_the_team_of_an_owner(cast):
     team = _team(cast.acme, "Sales")
     with pytest.raises(PolicyError) as refused:
-        services.member_set_team(actor=cast.admin, membership=cast.owner_membership, team=team)
+        teams.member_set_team(actor=cast.admin, membership=cast.owner_membership, team=team)
     assert refused.value.code == "member_at_or_above_own"
     assert _team_of(cast.owner_membership) is None
 
@@ -267,7 +267,7 @@ def test_admin_cannot_change_the_team_of_an_owner(cast):
 def test_below_admin_cannot_put_anyone_into_a_team(cast, role):
     team = _team(cast.acme, "Sales")
     with pytest.raises(PolicyError) as refused:
-        services.member_set_team(
+        teams.member_set_team(
             actor=getattr(cast, role), membership=cast.viewer_membership, team=team
         )
     assert refused.value.status == 403
@@ -278,7 +278,7 @@ def test_below_admin_cannot_put_anyone_into_a_team(cast, role):
 
 
 def test_owner_sets_team_visibility_and_it_is_audited(cast):
-    services.workspace_set_record_visibility(
+    teams.workspace_set_record_visibility(
         actor=cast.owner, workspace=cast.acme, visibility=RecordVisibility.TEAM
     )
     assert _visibility(cast.acme) == "team"
@@ -287,7 +287,7 @@ def test_owner_sets_team_visibility_and_it_is_audited(cast):
 
 
 def test_setting_the_same_visibility_records_nothing(cast):
-    services.workspace_set_record_visibility(
+    teams.workspace_set_record_visibility(
         actor=cast.owner, workspace=cast.acme, visibility=RecordVisibility.WORKSPACE
     )
     assert events("core.workspace.record_visibility_changed") == []
@@ -296,7 +296,7 @@ def test_setting_the_same_visibility_records_nothing(cast):
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.VIEWER])
 def test_only_owners_set_the_visibility(cast, role):
     with pytest.raises(PolicyError) as refused:
-        services.workspace_set_record_visibility(
+        teams.workspace_set_record_visibility(
             actor=getattr(cast, role), workspace=cast.acme, visibility=RecordVisibility.TEAM
         )
     assert refused.value.status == 403
@@ -305,7 +305,7 @@ def test_only_owners_set_the_visibility(cast, role):
 
 def test_outsider_cannot_set_acmes_visibility(cast):
     with pytest.raises(PolicyError) as refused:
-        services.workspace_set_record_visibility(
+        teams.workspace_set_record_visibility(
             actor=cast.outsider, workspace=cast.acme, visibility=RecordVisibility.TEAM
         )
     assert refused.value.status == 404
@@ -314,7 +314,7 @@ def test_outsider_cannot_set_acmes_visibility(cast):
 
 def test_an_unknown_visibility_is_refused_and_recorded(cast):
     with pytest.raises(PolicyError) as refused:
-        services.workspace_set_record_visibility(
+        teams.workspace_set_record_visibility(
             actor=cast.owner, workspace=cast.acme, visibility="everyone-and-their-dog"
         )
     assert refused.value.status == 400

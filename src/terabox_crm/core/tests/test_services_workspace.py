@@ -3,7 +3,7 @@
 import pytest
 from django_scopes import scopes_disabled
 
-from terabox_crm.core import services
+from terabox_crm.core import workspaces
 from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.roles import Role
@@ -11,7 +11,7 @@ from terabox_crm.core.tests.support import core_state, events
 
 
 def test_creator_becomes_the_owner(cast):
-    workspace = services.workspace_create(actor=cast.member, name="  Initech   KK ")
+    workspace = workspaces.workspace_create(actor=cast.member, name="  Initech   KK ")
     assert workspace.name == "Initech KK"
     with scopes_disabled():
         membership = Membership.objects.get(workspace=workspace, user=cast.member)
@@ -19,7 +19,7 @@ def test_creator_becomes_the_owner(cast):
 
 
 def test_creation_is_audited_on_the_new_workspace_chain(cast):
-    workspace = services.workspace_create(actor=cast.member, name="Initech")
+    workspace = workspaces.workspace_create(actor=cast.member, name="Initech")
     [event] = events("core.workspace.created")
     assert event.chain == str(workspace.pk)
     assert event.actor_id == cast.member.pk
@@ -27,14 +27,14 @@ def test_creation_is_audited_on_the_new_workspace_chain(cast):
 
 
 def test_same_name_gets_a_distinct_slug(cast):
-    first = services.workspace_create(actor=cast.member, name="Acme")  # cast already has "acme"
-    second = services.workspace_create(actor=cast.member, name="Acme")
+    first = workspaces.workspace_create(actor=cast.member, name="Acme")  # cast already has "acme"
+    second = workspaces.workspace_create(actor=cast.member, name="Acme")
     assert len({first.slug, second.slug, cast.acme.slug}) == 3
     assert first.slug.startswith("acme-")
 
 
 def test_japanese_name_gets_an_ascii_slug(cast):
-    workspace = services.workspace_create(actor=cast.member, name="株式会社テラボックス")
+    workspace = workspaces.workspace_create(actor=cast.member, name="株式会社テラボックス")
     assert workspace.name == "株式会社テラボックス"
     assert workspace.slug.isascii()
     assert workspace.slug
@@ -44,14 +44,14 @@ def test_japanese_name_gets_an_ascii_slug(cast):
 def test_bad_name_is_refused_and_nothing_is_created(cast, name, code):
     before = core_state()
     with pytest.raises(PolicyError) as caught:
-        services.workspace_create(actor=cast.member, name=name)
+        workspaces.workspace_create(actor=cast.member, name=name)
     assert caught.value.code == code
     assert caught.value.status == 400
     assert core_state() == before
 
 
 def test_owner_relaxes_two_factor_and_it_is_recorded(cast):
-    services.workspace_update_settings(
+    workspaces.workspace_update_settings(
         actor=cast.owner, workspace=cast.acme, name="Acme", mfa_required_for_all=False
     )
     assert Workspace.objects.get(pk=cast.acme.pk).mfa_required_for_all is False
@@ -63,7 +63,7 @@ def test_owner_relaxes_two_factor_and_it_is_recorded(cast):
 
 
 def test_rename_records_the_field_not_the_names(cast):
-    services.workspace_update_settings(
+    workspaces.workspace_update_settings(
         actor=cast.owner, workspace=cast.acme, name="Acme Japan", mfa_required_for_all=True
     )
     [event] = events("core.workspace.settings_changed")
@@ -72,7 +72,7 @@ def test_rename_records_the_field_not_the_names(cast):
 
 
 def test_saving_unchanged_settings_records_nothing(cast):
-    services.workspace_update_settings(
+    workspaces.workspace_update_settings(
         actor=cast.owner, workspace=cast.acme, name="Acme", mfa_required_for_all=True
     )
     assert events("core.workspace.settings_changed") == []
@@ -81,7 +81,7 @@ def test_saving_unchanged_settings_records_nothing(cast):
 def test_admin_cannot_change_settings_and_the_attempt_is_recorded(cast):
     before = core_state()
     with pytest.raises(PolicyError) as caught:
-        services.workspace_update_settings(
+        workspaces.workspace_update_settings(
             actor=cast.admin, workspace=cast.acme, name="Hijacked", mfa_required_for_all=False
         )
     assert caught.value.status == 403
@@ -95,7 +95,7 @@ def test_admin_cannot_change_settings_and_the_attempt_is_recorded(cast):
 def test_outsider_cannot_change_another_workspaces_settings(cast):
     before = core_state()
     with pytest.raises(PolicyError) as caught:
-        services.workspace_update_settings(
+        workspaces.workspace_update_settings(
             actor=cast.outsider, workspace=cast.acme, name="Mine", mfa_required_for_all=False
         )
     assert caught.value.code == "not_a_member"
