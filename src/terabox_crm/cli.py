@@ -1,14 +1,15 @@
 """The ``terabox-crm`` command: one entry point, one module per subcommand.
 
-Each subcommand lives beside the app it belongs to and exposes
-``main(argv) -> int``; this module only sets Django up and dispatches, so
-adding a command never means editing another app's code.
+Every subcommand is a module of the command-line layer (``ops``) exposing
+``main(argv) -> int``: it parses its arguments, runs the prologue
+(``ops.bootstrap.prepare``: private umask, Django, migrations) and then calls
+the engines' and apps' own functions, so no engine imports the command line
+(docs/architecture.md). This module only dispatches.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 
 from terabox_crm.env import ConfigurationError
@@ -17,19 +18,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module, one-line help)
     "serve": ("terabox_crm.ops.serve", "run the HTTPS server and an embedded job worker"),
     "worker": ("terabox_crm.ops.worker", "run a job worker (for Redis-backed deployments)"),
-    "createowner": ("terabox_crm.core.cli", "create a workspace and its first owner"),
-    "audit": ("terabox_crm.audit.cli", "audit log tools: verify"),
-    "keys": ("terabox_crm.crypto.cli", "data-key tools: rotate (re-encrypt), status"),
-    "token": ("terabox_crm.api.cli", "print a new personal API token for a member"),
+    "createowner": ("terabox_crm.ops.createowner", "create a workspace and its first owner"),
+    "audit": ("terabox_crm.ops.auditlog", "audit log tools: verify"),
+    "keys": ("terabox_crm.ops.keys", "data-key tools: rotate (re-encrypt), status"),
+    "token": ("terabox_crm.ops.apitoken", "print a new personal API token for a member"),
     "manage": ("terabox_crm.ops.manage", "run a Django management command"),
 }
-
-
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terabox_crm.settings")
-    import django
-
-    django.setup()
 
 
 def usage() -> str:

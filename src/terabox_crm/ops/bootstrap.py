@@ -14,9 +14,24 @@ from __future__ import annotations
 
 import os
 
-from terabox_crm.cli import setup_django
-
 PRIVATE_UMASK = 0o077
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terabox_crm.settings")
+    import django
+
+    django.setup()
+
+
+def terminal_language() -> str:
+    """The language of the terminal's messages: ``LC_ALL``/``LC_MESSAGES``/``LANG``
+    starting with ``ja`` → Japanese, else English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
 
 
 def prepare(*, verbosity: int = 0) -> None:

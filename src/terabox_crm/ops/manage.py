@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from terabox_crm.cli import setup_django
+from terabox_crm.ops.bootstrap import setup_django
 
 
 def main(argv: list[str]) -> int:

@@ -19,13 +19,7 @@ import getpass
 import os
 import sys
 
-
-def _terminal_language() -> str:
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
-        if value:
-            return "ja" if value.lower().startswith("ja") else "en"
-    return "en"
+from terabox_crm.ops.bootstrap import prepare, terminal_language
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,8 +50,6 @@ def _read_password() -> str | None:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)  # exits with status 2 on a usage error
 
-    from terabox_crm.ops.bootstrap import prepare
-
     prepare()
 
     from django.core.exceptions import ValidationError
@@ -68,7 +60,7 @@ def main(argv: list[str]) -> int:
     from terabox_crm.core.errors import PolicyError
     from terabox_crm.ops import owners
 
-    with translation.override(_terminal_language()):
+    with translation.override(terminal_language()):
         password = _read_password()
         if not password:
             if password is not None:

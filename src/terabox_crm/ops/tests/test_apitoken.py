@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django_scopes import scopes_disabled
 
-from terabox_crm.api import cli
 from terabox_crm.api.models import ApiToken
 from terabox_crm.api.tests.conftest import bearer
+from terabox_crm.ops import apitoken as cli
 
 
 @pytest.fixture(autouse=True)

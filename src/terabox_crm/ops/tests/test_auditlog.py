@@ -7,9 +7,15 @@ import sys
 import pytest
 
 from terabox_crm import audit
-from terabox_crm.audit import cli
 from terabox_crm.audit.models import AuditEvent, Checkpoint
-from terabox_crm.audit.tests.conftest import PLAIN_EVENT, chain_of, record_many, tamper
+from terabox_crm.audit.tests.conftest import (  # _fresh_signer: autouse, as in audit's tests
+    PLAIN_EVENT,
+    _fresh_signer,  # noqa: F401
+    chain_of,
+    record_many,
+    tamper,
+)
+from terabox_crm.ops import auditlog as cli
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from django_scopes import scopes_disabled
 
 from terabox_crm import cli as top_level
 from terabox_crm.accounts.models import User
-from terabox_crm.core import cli
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.roles import Role
 from terabox_crm.core.tests.support import core_state, events
+from terabox_crm.ops import createowner as cli
 from terabox_crm.testing import factories
 
 GOOD = "a long and fine passphrase"

@@ -26,6 +26,8 @@ import sys
 import time
 from typing import TextIO
 
+from terabox_crm.ops.bootstrap import prepare
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="terabox-crm keys", description="Data-key tools.")
@@ -197,8 +199,6 @@ def _status(args) -> int:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    from terabox_crm.ops.bootstrap import prepare
-
     prepare()
     from terabox_crm.core.context import system_context
     from terabox_crm.env import ConfigurationError

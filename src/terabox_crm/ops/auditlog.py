@@ -19,6 +19,8 @@ import argparse
 import logging
 import sys
 
+from terabox_crm.ops.bootstrap import prepare
+
 log = logging.getLogger(__name__)
 
 
@@ -103,8 +105,6 @@ def _checkpoint(args) -> int:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    from terabox_crm.ops.bootstrap import prepare
-
     prepare()
     from terabox_crm.core.context import system_context
     from terabox_crm.env import ConfigurationError

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from terabox_crm.ops.bootstrap import prepare, terminal_language
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -32,8 +34,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)  # exits with status 2 on a usage error
 
-    from terabox_crm.ops.bootstrap import prepare
-
     prepare()
 
     from django.core.exceptions import ValidationError
@@ -44,11 +44,10 @@ def main(argv: list[str]) -> int:
 
     from terabox_crm.accounts.models import User, email_index_of
     from terabox_crm.api import services
-    from terabox_crm.core.cli import _terminal_language
     from terabox_crm.core.context import system_context
     from terabox_crm.core.models import Workspace
 
-    with translation.override(_terminal_language()):
+    with translation.override(terminal_language()):
 
         def refuse(message: str) -> int:
             print(_("Error: %(reason)s") % {"reason": message}, file=sys.stderr)
