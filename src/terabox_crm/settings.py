@@ -262,6 +262,11 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "terabox_crm.web.views.csrf_failure"
+# The error pages core's middleware answers with (413, 405): handed to it by
+# name, as Django hands it the CSRF page, so core never imports the web surface
+# (docs/architecture.md).
+REQUEST_TOO_LARGE_VIEW = "terabox_crm.web.errors.request_too_large"
+ERROR_RESPONSE = "terabox_crm.web.errors.render_error"
 
 # --- Transport security headers (S1) ------------------------------------------------
 SECURE_HSTS_SECONDS = 31_536_000

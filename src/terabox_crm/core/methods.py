@@ -20,7 +20,7 @@ forget. A view that serves GET serves HEAD too, as Django's class-based views
 and DRF do.
 
 The 405 is the translated error page, or problem details under ``/api/``
-(``web.errors``); a bare 405 produced further in (a view's own decorator,
+(``settings.ERROR_RESPONSE``, the web surface's); a bare 405 produced further in (a view's own decorator,
 WhiteNoise for a static file) is turned into the same page on the way out.
 """
 
@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import Resolver404, resolve
 from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
 
 from terabox_crm import audit
 from terabox_crm.core import context
@@ -136,8 +138,7 @@ def record_refusal(request: HttpRequest) -> None:
 
 
 def method_not_allowed(request: HttpRequest, methods: frozenset[str]) -> HttpResponse:
-    from terabox_crm.web.errors import render_error
-
+    render_error = import_string(settings.ERROR_RESPONSE)
     return render_error(request, 405, headers={"Allow": allow_header(methods)})
 
 

@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.core import context
@@ -65,9 +66,7 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_REQUEST_BODY_BYTES:
-            from terabox_crm.web.errors import request_too_large
-
-            return request_too_large(request)
+            return import_string(settings.REQUEST_TOO_LARGE_VIEW)(request)
         return self.get_response(request)
 
 
