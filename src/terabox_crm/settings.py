@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "terabox_crm.inventory",
     "terabox_crm.core",
     "terabox_crm.crypto",
     "terabox_crm.audit",

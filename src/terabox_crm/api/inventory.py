@@ -1,6 +1,6 @@
 """Personal-data inventory of API tokens (P1)."""
 
-from terabox_crm.privacy.inventory import non_personal
+from terabox_crm.inventory import non_personal
 
 non_personal(
     "api.ApiToken",

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.privacy.inventory import Category, Purpose, non_personal, personal
+from terabox_crm.inventory import Category, Purpose, non_personal, personal
 
 personal(
     "core.Invitation",

@@ -1,6 +1,6 @@
 """The key ring stores wrapped keys, never personal data."""
 
-from terabox_crm.privacy.inventory import non_personal
+from terabox_crm.inventory import non_personal
 
 non_personal(
     "crypto.DataKey",

@@ -9,7 +9,7 @@ from django.apps import apps
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
-from terabox_crm.privacy import inventory
+from terabox_crm import inventory
 
 
 def _label(name) -> str:

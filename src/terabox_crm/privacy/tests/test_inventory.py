@@ -3,8 +3,8 @@
 from django.apps import apps
 from django.db import models
 
+from terabox_crm import inventory
 from terabox_crm.crypto.fields import EncryptedTextField
-from terabox_crm.privacy import inventory
 
 TEXT_LIKE = (models.CharField, models.TextField, models.JSONField, models.BinaryField)
 

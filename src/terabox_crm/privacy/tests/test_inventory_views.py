@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from terabox_crm.privacy import inventory
+from terabox_crm import inventory
 from terabox_crm.testing.auth import login
 
 PAGE = "/privacy/inventory/"

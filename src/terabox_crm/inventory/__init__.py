@@ -5,7 +5,10 @@ model has a text-like field that is neither, so the inventory (and the policy
 page generated from it) cannot drift from the schema.
 
 Apps declare in ``<app>/inventory.py``; the privacy app imports those
-modules at start-up. The engine knows nothing of the CRM's models.
+modules at start-up and reads the registry (its pages, exports, erasure).
+The registry sits below every engine (docs/architecture.md): core, audit,
+accounts and the domain apps register here without importing privacy, and it
+knows nothing of the CRM's models.
 """
 
 from __future__ import annotations
@@ -106,7 +109,3 @@ def personal_fields() -> list[PersonalField]:
 
 def is_declared(model: str, field: str) -> bool:
     return (model, field) in _personal or (model, field) in _non_personal
-
-
-def is_personal(model: str, field: str) -> bool:
-    return (model, field) in _personal
