@@ -7,7 +7,7 @@ urlpatterns = [
     path("healthz", ops_views.healthz, name="healthz"),
     path("readyz", ops_views.readyz, name="readyz"),
     path("accounts/", include("terabox_crm.accounts.urls")),
-    path("api/", include("terabox_crm.api.urls")),
+    path("api/", include("terabox_crm.api_urls")),
     path("api-tokens/", include("terabox_crm.api.token_urls")),
     path("webhooks/", include("terabox_crm.webhooks.urls")),
     path("audit/", include("terabox_crm.audit.urls")),

@@ -17,8 +17,8 @@ from terabox_crm.activities.forms import ActivityForm, TaskForm
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import permission_required, record_denial
+from terabox_crm.core.htmx import is_partial
 from terabox_crm.deals.models import Deal
-from terabox_crm.web.htmx import is_partial
 
 LINKS = {"contact": Contact, "company": Company, "deal": Deal}
 

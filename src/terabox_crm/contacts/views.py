@@ -35,8 +35,8 @@ from terabox_crm.contacts.models import Company, Contact, SavedView, Source, Sta
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required, record_denial
 from terabox_crm.core.errors import PolicyError
+from terabox_crm.core.htmx import is_partial
 from terabox_crm.core.models import Membership
-from terabox_crm.web.htmx import is_partial
 
 
 def _contact(request, contact_id) -> Contact:

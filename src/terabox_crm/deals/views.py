@@ -16,11 +16,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import permission_required, record_denial
+from terabox_crm.core.htmx import is_partial, render_page_or_partial, toast
 from terabox_crm.deals import selectors, services
 from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.forms import DealForm
 from terabox_crm.deals.models import Deal, Pipeline, Stage
-from terabox_crm.web.htmx import is_partial, render_page_or_partial, toast
 
 PAGE_SIZE = 50
 

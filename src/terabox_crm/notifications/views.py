@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
+from terabox_crm.core import htmx
 from terabox_crm.notifications import kinds, selectors, services
 from terabox_crm.notifications.models import Notification
-from terabox_crm.web import htmx
 
 PAGE_SIZE = 20
 CHANGED = "notifications-changed"  # the bell listens for this event

@@ -17,12 +17,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required
+from terabox_crm.core.htmx import is_partial
 from terabox_crm.deals import selectors as deal_selectors
 from terabox_crm.notifications import selectors as notification_selectors
 from terabox_crm.notifications.views import entry as notification_entry
 from terabox_crm.web import selectors
 from terabox_crm.web.errors import csrf_failure  # noqa: F401  (settings.CSRF_FAILURE_VIEW)
-from terabox_crm.web.htmx import is_partial
 
 RECENT_NOTIFICATIONS = 5
 

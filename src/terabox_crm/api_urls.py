@@ -1,6 +1,8 @@
 """The REST API: ``/api/schema/`` and ``/api/docs/``, and version 1 under
-``/api/v1/``. Each app's viewsets live in ``<app>/api/views.py``; this module
-only routes them."""
+``/api/v1/``. Each app's viewsets live in ``<app>/api/views.py``, built on the
+API base (``terabox_crm.api``: authentication, permissions, pagination); this
+module, at the top with the project's other URLs, only routes them, so the API
+base never imports the apps (docs/architecture.md)."""
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter

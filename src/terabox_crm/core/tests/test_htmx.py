@@ -12,8 +12,8 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from terabox_crm.core import htmx
 from terabox_crm.testing.auth import login
-from terabox_crm.web import htmx
 
 pytestmark = pytest.mark.django_db
 
