@@ -4,7 +4,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from terabox_crm.accounts import housekeeping, services
-from terabox_crm.core.context import system_context
+from terabox_crm.context import system_context
 
 
 @db_periodic_task(crontab(minute="17"))

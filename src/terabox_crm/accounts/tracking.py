@@ -26,10 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ua_parser import parse
 
+from terabox_crm import context
 from terabox_crm.accounts import session_keys
 from terabox_crm.accounts.models import Device, UserSession
 from terabox_crm.accounts.session_store import delete_by_hash, hash_session_key
-from terabox_crm.core import context
 
 DEVICE_COOKIE = "__Host-device"
 DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600

@@ -22,11 +22,11 @@ from cryptography.exceptions import InvalidTag
 from django.db import transaction
 from django.utils import timezone
 
+from terabox_crm import context
 from terabox_crm.audit import checkpoints, events
 from terabox_crm.audit.hashing import GENESIS, canonical_json, compute_hash, detail_digest, iso
 from terabox_crm.audit.hashing import body as _body
 from terabox_crm.audit.models import AuditDetail, AuditEvent, ChainHead
-from terabox_crm.core import context
 
 __all__ = [
     "GENESIS",

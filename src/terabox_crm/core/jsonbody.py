@@ -33,8 +33,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 
-from terabox_crm import audit
-from terabox_crm.core import context
+from terabox_crm import audit, context
 
 MAX_DEPTH = 32
 TOO_DEEP_EVENT = "security.request.too_deep"

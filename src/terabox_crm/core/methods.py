@@ -36,8 +36,7 @@ from django.urls import Resolver404, resolve
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
-from terabox_crm import audit
-from terabox_crm.core import context
+from terabox_crm import audit, context
 
 STANDARD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # Outside the URL patterns only static files are served (WhiteNoise: GET, HEAD).

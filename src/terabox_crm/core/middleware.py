@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from django_scopes import scope, scopes_disabled
 
-from terabox_crm.core import context
+from terabox_crm import context
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from terabox_crm.core.context import system_context
+from terabox_crm.context import system_context
 from terabox_crm.crypto import rotation, search_index
 from terabox_crm.crypto.models import RotationJob
 

@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
 
     from terabox_crm.accounts.models import User, email_index_of
     from terabox_crm.api import services
-    from terabox_crm.core.context import system_context
+    from terabox_crm.context import system_context
     from terabox_crm.core.models import Workspace
 
     with translation.override(terminal_language()):

@@ -106,7 +106,7 @@ def _checkpoint(args) -> int:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     prepare()
-    from terabox_crm.core.context import system_context
+    from terabox_crm.context import system_context
     from terabox_crm.env import ConfigurationError
 
     try:

@@ -56,7 +56,7 @@ def main(argv: list[str]) -> int:
     from django.utils import translation
     from django.utils.translation import gettext as _
 
-    from terabox_crm.core.context import system_context
+    from terabox_crm.context import system_context
     from terabox_crm.core.errors import PolicyError
     from terabox_crm.ops import owners
 

@@ -30,7 +30,7 @@ from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.audit import chain
-from terabox_crm.core.context import system_context
+from terabox_crm.context import system_context
 from terabox_crm.core.roles import Role
 
 WORKSPACE_NAME = "Terabox デモ"

@@ -223,8 +223,9 @@ def _seed_foundation() -> tuple[World, list[str]]:
     """Write the foundation's personal data through its services, as a browser would."""
     from django.test import Client
 
+    from terabox_crm import context
     from terabox_crm.accounts import services as accounts
-    from terabox_crm.core import context, invitations
+    from terabox_crm.core import invitations
     from terabox_crm.ops import owners
     from terabox_crm.testing.auth import login
 
@@ -295,7 +296,7 @@ def seed(out: Path) -> None:
     from django.conf import settings
     from django_scopes import scope
 
-    from terabox_crm.core.context import system_context
+    from terabox_crm.context import system_context
 
     _discover_seeders()
     with system_context("cli"):

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from terabox_crm import audit
+from terabox_crm import audit, context
 from terabox_crm.audit import signing
 from terabox_crm.audit.maintenance import maintenance_window
-from terabox_crm.core import context
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
