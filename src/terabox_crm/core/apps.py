@@ -27,6 +27,16 @@ class CoreConfig(AppConfig):
         events.register("core.team.renamed", _("Team renamed"))
         events.register("core.team.deleted", _("Team deleted"))
         events.register("core.workspace.record_visibility_changed", _("Record visibility changed"))
+        # Key operations are operator actions (S4), run from core (core.rotation) and
+        # the prefix-search job: on the workspace's chain for a workspace scope, on
+        # the system chain for the system scope.
+        events.register("crypto.keys.rotated", _("Data encryption key rotated"))
+        events.register(
+            "crypto.keys.reencrypted", _("Data re-encrypted under the new encryption key")
+        )
+        events.register("crypto.keys.destroyed", _("Unused old encryption key destroyed"))
+        events.register("crypto.search.prefixes_built", _("Prefix search terms of names built"))
+        events.register("crypto.search.prefixes_deleted", _("Prefix search terms of names deleted"))
         # Security events (S7). core owns the policy, so it owns the denial event
         # every app records through core.decorators / core.acting.
         events.register("security.permission.denied", _("Permission denied"))

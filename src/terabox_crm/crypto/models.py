@@ -65,7 +65,7 @@ class RotationJob(models.Model):
 
     ``progress`` maps each model label to ``{"cursor": last pk done, "done":
     bool}``, so a rerun or a restarted worker continues after the last
-    committed batch instead of starting again (crypto/rotation.py).
+    committed batch instead of starting again (core/rotation.py).
     """
 
     class State(models.TextChoices):

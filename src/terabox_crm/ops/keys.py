@@ -113,7 +113,8 @@ class ProgressBar:
 
 
 def _scopes(args) -> list[str]:
-    from terabox_crm.crypto import keyring, rotation
+    from terabox_crm.core import rotation
+    from terabox_crm.crypto import keyring
 
     chosen: list[str] = []
     if args.system:
@@ -125,7 +126,7 @@ def _scopes(args) -> list[str]:
 
 
 def _rotate(args) -> int:
-    from terabox_crm.crypto import rotation
+    from terabox_crm.core import rotation
     from terabox_crm.crypto.models import RotationJob
 
     if args.batch < 1:
@@ -171,7 +172,7 @@ def _rotate(args) -> int:
 def _destroy(scopes: list[str], older_than: int) -> int:
     from datetime import timedelta
 
-    from terabox_crm.crypto import rotation
+    from terabox_crm.core import rotation
 
     for scope in scopes:
         destroyed, kept = rotation.destroy_unused_keys(

@@ -27,6 +27,9 @@ that nobody advanced for ``STALLED_AFTER`` (its worker restarted).
 
 Blind-index (``index``) keys and subject scopes are not rotated:
 docs/decisions/0005-blind-index-leakage.md.
+
+Rotation lives in core, above the crypto engine and the audit trail it
+records to (docs/architecture.md): crypto keeps the keys and the fields.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from terabox_crm import audit
+from terabox_crm.audit.models import AuditDetail
+from terabox_crm.core.models import Workspace
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.fields import PREFIX, DecryptionError, EncryptedTextField, key_id_of
 from terabox_crm.crypto.models import DataKey, RotationJob
@@ -130,8 +135,6 @@ def old_key_ids(scope: str) -> list[str]:
 
 
 def _workspace_of(scope: str):
-    from terabox_crm.core.models import Workspace
-
     if scope == keyring.SYSTEM_SCOPE:
         return None
     return Workspace.objects.filter(pk=scope).first()
@@ -144,8 +147,6 @@ def resolve_scope(name: str) -> str:
     trail's sealed details name those keys and cannot be rewritten without
     breaking the hash chain (docs/decisions/0005-blind-index-leakage.md).
     """
-    from terabox_crm.core.models import Workspace
-
     if name == keyring.SYSTEM_SCOPE:
         return name
     if name.startswith("subject:"):
@@ -162,8 +163,6 @@ def resolve_scope(name: str) -> str:
 
 
 def all_workspace_scopes() -> list[str]:
-    from terabox_crm.core.models import Workspace
-
     return [str(pk) for pk in Workspace.objects.order_by("pk").values_list("pk", flat=True)]
 
 
@@ -377,7 +376,7 @@ def resume_stalled(*, batch_size: int = DEFAULT_BATCH) -> int:
 def rotate_in_background(*, actor=None, scope: str, batch_size: int = DEFAULT_BATCH) -> RotationJob:
     """Start (or find the unfinished) rotation of ``scope`` and hand the
     re-encryption to the job worker once the new key is committed."""
-    from terabox_crm.crypto import tasks
+    from terabox_crm.core import tasks  # tasks imports this module
 
     with transaction.atomic():
         job = start_rotation(actor=actor, scope=scope)
@@ -404,8 +403,6 @@ def rotate(
 
 def _named_elsewhere(key_id: str) -> bool:
     """Sealed audit details carry their key id in a column of their own."""
-    from terabox_crm.audit.models import AuditDetail
-
     return AuditDetail.objects.filter(key_id=key_id).exists()
 
 

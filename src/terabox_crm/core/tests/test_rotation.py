@@ -12,8 +12,9 @@ from django_scopes import scopes_disabled
 
 from terabox_crm.accounts.models import User
 from terabox_crm.audit.models import AuditEvent
+from terabox_crm.core import rotation, tasks
 from terabox_crm.core.models import Invitation
-from terabox_crm.crypto import keyring, rotation, tasks
+from terabox_crm.crypto import keyring
 from terabox_crm.crypto.fields import PREFIX, DecryptionError
 from terabox_crm.crypto.models import DataKey, RotationJob
 from terabox_crm.testing import factories
