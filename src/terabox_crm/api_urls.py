@@ -9,7 +9,7 @@ from rest_framework.routers import SimpleRouter
 
 from terabox_crm.activities.api import views as activities_api
 from terabox_crm.api.docs import DocsView, SchemaView
-from terabox_crm.audit.api import views as audit_api
+from terabox_crm.auditlog.api import views as audit_api
 from terabox_crm.contacts.api import views as contacts_api
 from terabox_crm.deals.api import views as deals_api
 from terabox_crm.privacy.api import views as privacy_api

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "terabox_crm.core",
     "terabox_crm.crypto",
     "terabox_crm.audit",
+    "terabox_crm.auditlog",  # before accounts: its catalog wins for shared msgids
     "terabox_crm.accounts",
     "terabox_crm.communications",
     "terabox_crm.ops",

@@ -10,7 +10,7 @@ urlpatterns = [
     path("api/", include("terabox_crm.api_urls")),
     path("api-tokens/", include("terabox_crm.api.token_urls")),
     path("webhooks/", include("terabox_crm.webhooks.urls")),
-    path("audit/", include("terabox_crm.audit.urls")),
+    path("audit/", include("terabox_crm.auditlog.urls")),
     path("deals/", include("terabox_crm.deals.urls")),
     path("", include("terabox_crm.activities.urls")),
     path("tickets/", include("terabox_crm.support.urls")),

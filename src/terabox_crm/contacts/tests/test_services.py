@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.audit.models import AuditEvent
-from terabox_crm.audit.selectors import present
+from terabox_crm.auditlog.selectors import present
 from terabox_crm.contacts import events, services
 from terabox_crm.contacts.models import Contact, ContactEmail, Tag
 from terabox_crm.contacts.services import ContactData, EmailIn, PhoneIn

@@ -7,9 +7,10 @@ from django.urls import reverse
 
 from terabox_crm import audit
 from terabox_crm.audit.models import AuditEvent
-from terabox_crm.audit.tests.conftest import (
+from terabox_crm.audit.tests.conftest import (  # _fresh_signer: autouse, as in audit's tests
     PLAIN_EVENT,
     SECURITY_EVENT,
+    _fresh_signer,  # noqa: F401
     chain_of,
     record_from,
 )

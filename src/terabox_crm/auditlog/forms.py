@@ -7,7 +7,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.audit import selectors
+from terabox_crm.auditlog import selectors
 from terabox_crm.core.dates import DateField
 
 

@@ -14,8 +14,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from terabox_crm.audit import selectors
-from terabox_crm.audit.forms import TrailFilterForm
+from terabox_crm.auditlog import selectors
+from terabox_crm.auditlog.forms import TrailFilterForm
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required, record_denial
 

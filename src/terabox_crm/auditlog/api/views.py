@@ -11,14 +11,14 @@ from rest_framework.response import Response
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.query import QueryParamsMixin
-from terabox_crm.audit import selectors
-from terabox_crm.audit.api.serializers import (
+from terabox_crm.audit.models import AuditEvent
+from terabox_crm.auditlog import selectors
+from terabox_crm.auditlog.api.serializers import (
     AuditEventDetailOut,
     AuditEventListParams,
     AuditEventOut,
     SecurityEventListParams,
 )
-from terabox_crm.audit.models import AuditEvent
 
 
 @extend_schema_view(retrieve=extend_schema(responses=AuditEventDetailOut))

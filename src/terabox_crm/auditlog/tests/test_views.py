@@ -9,16 +9,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from terabox_crm import audit
-from terabox_crm.audit import chain, selectors
+from terabox_crm.audit import chain
 from terabox_crm.audit.models import AuditEvent
-from terabox_crm.audit.tests.conftest import (
+from terabox_crm.audit.tests.conftest import (  # _fresh_signer: autouse, as in audit's tests
     IPHONE,
     PLAIN_EVENT,
     SECURITY_EVENT,
+    _fresh_signer,  # noqa: F401
     chain_of,
     record_from,
     tamper,
 )
+from terabox_crm.auditlog import selectors
 from terabox_crm.core.roles import Role
 from terabox_crm.crypto import keyring
 from terabox_crm.testing import factories

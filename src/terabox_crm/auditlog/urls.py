@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from terabox_crm.audit import views
+from terabox_crm.auditlog import views
 
 app_name = "audit"
 
