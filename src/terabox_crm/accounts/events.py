@@ -62,7 +62,7 @@ def workspace_for(user, request=None):
     workspace = getattr(request, "workspace", None) if request is not None else None
     if workspace is not None and getattr(request, "user", None) == user:
         return workspace
-    from terabox_crm.core.selectors import membership_for
+    from terabox_crm.accounts.selectors import membership_for  # selectors -> models -> events
 
     membership = membership_for(
         user, str(user.last_workspace_id) if user.last_workspace_id else None

@@ -21,6 +21,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 
 from terabox_crm.crypto import blind_index
 from terabox_crm.crypto.fields import EncryptedTextField
@@ -109,12 +110,8 @@ class User(AbstractBaseUser):
         """True when some workspace of the user requires two-factor for them (S14)."""
         if self._state.adding:
             return False
-        from django_scopes import scopes_disabled
-
-        from terabox_crm.core.models import Membership
-
         with scopes_disabled():
-            memberships = Membership.objects.filter(user=self).select_related("workspace")
+            memberships = self.memberships.select_related("workspace")
             return any(m.workspace.requires_mfa_for(m) for m in memberships)
 
     @property
@@ -139,14 +136,8 @@ class User(AbstractBaseUser):
         """Words a password must not be built on besides the email: names around the user."""
         words = [part for part in self.display_name.split() if len(part) >= 4]
         if not self._state.adding:
-            from django_scopes import scopes_disabled
-
-            from terabox_crm.core.models import Membership
-
             with scopes_disabled():
-                names = Membership.objects.filter(user=self).values_list(
-                    "workspace__name", "workspace__slug"
-                )
+                names = self.memberships.values_list("workspace__name", "workspace__slug")
                 for name, slug in names:
                     words.extend(w for w in (name, slug) if w and len(w) >= 4)
         return words

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from terabox_crm.accounts import tracking
 from terabox_crm.accounts.models import UserSession
@@ -51,3 +53,22 @@ def session_list(user, request) -> list[SessionView]:
         )
         for row in live_sessions(user)
     ]
+
+
+def membership_for(user, workspace_id):
+    """The user's membership in ``workspace_id``, or in their first workspace.
+
+    Read through the user's ``memberships`` (``core.Membership`` points at the
+    user), so accounts, below core, need not import it. A malformed id (a
+    tampered session or form) counts as no choice.
+    """
+    with scopes_disabled():
+        memberships = user.memberships.select_related("workspace")
+        if workspace_id:
+            try:
+                found = memberships.filter(workspace_id=workspace_id).first()
+            except (ValidationError, ValueError):
+                found = None
+            if found is not None:
+                return found
+        return memberships.order_by("created_at").first()

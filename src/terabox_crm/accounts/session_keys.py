@@ -26,4 +26,8 @@ STEP_UP_AT = "step_up_at"  # epoch seconds of the last step-up re-authentication
 # "hash": session auth hash, "next": url}. Valid for PENDING_SECONDS; nobody is
 # signed in until the second factor is checked.
 LOGIN_PENDING = "login_pending"
+
+# The workspace the session works in (core.middleware.WorkspaceMiddleware reads
+# it; a complete sign-in sets it to the user's last workspace).
+WORKSPACE = "workspace_id"
 PENDING_SECONDS = 5 * 60

@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 
 from terabox_crm.accounts import events, mfa, session_keys, throttle, tracking
 from terabox_crm.accounts.models import User
+from terabox_crm.accounts.selectors import membership_for
 from terabox_crm.communications.outbox import queue_email
 
 BACKEND = "terabox_crm.accounts.backends.EmailBackend"
@@ -157,9 +158,6 @@ def second_factor(request, *, code: str) -> Outcome:
 
 def complete(request, user: User, *, method: str, next_url: str) -> Outcome:
     """Sign ``user`` in for real: every factor has passed."""
-    from terabox_crm.core.middleware import WorkspaceMiddleware
-    from terabox_crm.core.selectors import membership_for
-
     request.session.pop(session_keys.LOGIN_PENDING, None)
     login(request, user, backend=BACKEND)  # rotates the session key
     moment = now()
@@ -172,7 +170,7 @@ def complete(request, user: User, *, method: str, next_url: str) -> Outcome:
         user, str(user.last_workspace_id) if user.last_workspace_id else None
     )
     if membership is not None:
-        request.session[WorkspaceMiddleware.SESSION_KEY] = str(membership.workspace_id)
+        request.session[session_keys.WORKSPACE] = str(membership.workspace_id)
     throttle.default().success(email=user.email)
 
     with transaction.atomic():

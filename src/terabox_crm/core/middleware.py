@@ -11,6 +11,8 @@ from django.utils.module_loading import import_string
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm import context
+from terabox_crm.accounts import session_keys
+from terabox_crm.accounts.selectors import membership_for
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -78,14 +80,12 @@ class WorkspaceMiddleware:
     (django-scopes) unless the code opts out explicitly.
     """
 
-    SESSION_KEY = "workspace_id"
+    SESSION_KEY = session_keys.WORKSPACE
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from terabox_crm.core.selectors import membership_for
-
         request.workspace = None
         request.membership = None
         user = getattr(request, "user", None)

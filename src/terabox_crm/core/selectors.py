@@ -12,7 +12,6 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.core.models import Invitation, Membership, Team, Workspace
-from terabox_crm.core.records import as_uuid
 from terabox_crm.core.roles import RANK, Role
 
 
@@ -22,21 +21,6 @@ def memberships_of(user) -> list[Membership]:
         return list(
             Membership.objects.filter(user=user).select_related("workspace").order_by("created_at")
         )
-
-
-def membership_for(user, workspace_id) -> Membership | None:
-    """The user's membership in ``workspace_id``, or in their first workspace.
-
-    A malformed id (a tampered session or form) counts as no choice.
-    """
-    with scopes_disabled():
-        qs = Membership.objects.filter(user=user).select_related("workspace")
-        wanted = as_uuid(workspace_id) if workspace_id else None
-        if wanted is not None:
-            found = qs.filter(workspace_id=wanted).first()
-            if found is not None:
-                return found
-        return qs.order_by("created_at").first()
 
 
 def membership_in(workspace: Workspace, user) -> Membership | None:

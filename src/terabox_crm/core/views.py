@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from terabox_crm.accounts import selectors as account_selectors
 from terabox_crm.accounts import signin, tracking
 from terabox_crm.accounts.models import User, email_index_of
 from terabox_crm.accounts.stepup import step_up_required
@@ -84,7 +85,7 @@ def workspace_create(request):
 @require_POST
 def workspace_switch(request):
     wanted = request.POST.get("workspace", "")
-    membership = selectors.membership_for(request.user, wanted)
+    membership = account_selectors.membership_for(request.user, wanted)
     if membership is None or str(membership.workspace_id) != wanted:
         raise Http404
     _open_workspace(request, membership.workspace)
