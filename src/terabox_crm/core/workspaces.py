@@ -18,6 +18,7 @@ from django_scopes import scope
 
 from terabox_crm import audit
 from terabox_crm.accounts.models import User
+from terabox_crm.core import tasks
 from terabox_crm.core.acting import (
     _acting_membership,
     _require,
@@ -149,6 +150,4 @@ def workspace_update_settings(
 
 def _sync_name_prefixes(workspace_id: str) -> None:
     # The job worker builds (on) or deletes (off) the prefix terms in batches.
-    from terabox_crm.crypto import tasks
-
     tasks.sync_name_prefixes(workspace_id)

@@ -14,7 +14,7 @@ from terabox_crm.audit.models import AuditEvent
 from terabox_crm.contacts import search
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.contacts.tests.support import make_company, make_contact, member_of
-from terabox_crm.core import workspaces
+from terabox_crm.core import prefix_search, workspaces
 from terabox_crm.core.models import Workspace
 from terabox_crm.crypto import search_index
 from terabox_crm.crypto.models import SearchTerm
@@ -156,7 +156,7 @@ def test_the_job_resumes_after_the_last_committed_batch(world):
     Workspace.objects.filter(pk=owner.workspace_id).update(
         name_prefix_search=True, name_prefix_progress={"done": False}
     )
-    assert search_index.sync_prefixes(owner.workspace_id, batch_size=2, max_batches=2) is False
+    assert prefix_search.sync_prefixes(owner.workspace_id, batch_size=2, max_batches=2) is False
     progress = Workspace.objects.get(pk=owner.workspace_id).name_prefix_progress
     assert progress["done"] is False
     assert progress["sources"]["contacts.company"]["done"] is True
@@ -164,7 +164,7 @@ def test_the_job_resumes_after_the_last_committed_batch(world):
     with_terms = {row.pk for row in [yamada, smith, *more] if prefix_terms(owner.workspace, row.pk)}
     assert len(with_terms) == 2
     # A second run (the periodic task, a restarted worker) finishes the rest.
-    assert search_index.sync_prefixes(owner.workspace_id, batch_size=2) is True
+    assert prefix_search.sync_prefixes(owner.workspace_id, batch_size=2) is True
     progress = Workspace.objects.get(pk=owner.workspace_id).name_prefix_progress
     assert progress["rows"] == 7
     for row in [yamada, smith, company, *more]:
@@ -172,7 +172,7 @@ def test_the_job_resumes_after_the_last_committed_batch(world):
     # Idempotent: running again writes nothing twice.
     before = prefix_terms(owner.workspace)
     Workspace.objects.filter(pk=owner.workspace_id).update(name_prefix_progress={"done": False})
-    assert search_index.sync_prefixes(owner.workspace_id) is True
+    assert prefix_search.sync_prefixes(owner.workspace_id) is True
     assert prefix_terms(owner.workspace) == before
 
 
@@ -188,9 +188,9 @@ def test_a_stalled_job_is_picked_up_by_the_periodic_task(world):
         name_prefix_progress={"done": False, "at": long_ago.isoformat()},
         name_prefix_changed_at=long_ago,
     )
-    assert search_index.resume_stalled() == 1
+    assert prefix_search.resume_stalled() == 1
     assert prefix_terms(owner.workspace, yamada.pk) > 0
-    assert search_index.resume_stalled() == 0
+    assert prefix_search.resume_stalled() == 0
 
 
 def test_a_batch_whose_setting_changed_meanwhile_is_not_kept(world, monkeypatch):
@@ -198,7 +198,7 @@ def test_a_batch_whose_setting_changed_meanwhile_is_not_kept(world, monkeypatch)
     Workspace.objects.filter(pk=owner.workspace_id).update(
         name_prefix_search=True, name_prefix_progress={"done": False}
     )
-    real = search_index._build_batch
+    real = prefix_search._build_batch
 
     def setting_changes_during_the_batch(workspace_id, progress, batch_size):
         more = real(workspace_id, progress, batch_size)
@@ -208,8 +208,8 @@ def test_a_batch_whose_setting_changed_meanwhile_is_not_kept(world, monkeypatch)
         )
         return more
 
-    monkeypatch.setattr(search_index, "_build_batch", setting_changes_during_the_batch)
-    assert search_index.sync_prefixes(owner.workspace_id) is False
+    monkeypatch.setattr(prefix_search, "_build_batch", setting_changes_during_the_batch)
+    assert prefix_search.sync_prefixes(owner.workspace_id) is False
     # The batch's terms and progress went with the rolled-back transaction.
     assert prefix_terms(owner.workspace) == 0
     assert Workspace.objects.get(pk=owner.workspace_id).name_prefix_progress == {"done": False}
@@ -222,7 +222,7 @@ def test_false_positives_of_truncated_terms_never_match(world, monkeypatch, cast
     Workspace.objects.filter(pk=owner.workspace_id).update(
         name_prefix_search=True, name_prefix_progress={"done": False}
     )
-    assert search_index.sync_prefixes(owner.workspace_id) is True
+    assert prefix_search.sync_prefixes(owner.workspace_id) is True
     assert find(owner, "smi") == ({smith.pk}, set())
     assert find(owner, "やま") == ({yamada.pk}, set())
     assert find(owner, "てら") == (set(), {company.pk})

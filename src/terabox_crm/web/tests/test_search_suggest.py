@@ -9,8 +9,8 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from terabox_crm.contacts.tests.support import make_company, make_contact, member_of
+from terabox_crm.core import prefix_search
 from terabox_crm.core.models import Membership, RecordVisibility, Team, Workspace
-from terabox_crm.crypto import search_index
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline
 from terabox_crm.testing.auth import login
 from terabox_crm.web.tests.html import csp_violations, parse
@@ -42,7 +42,7 @@ def turn_on_prefix_search(workspace) -> None:
     Workspace.objects.filter(pk=workspace.pk).update(
         name_prefix_search=True, name_prefix_progress={"done": False}
     )
-    assert search_index.sync_prefixes(workspace.pk) is True
+    assert prefix_search.sync_prefixes(workspace.pk) is True
 
 
 @pytest.fixture
