@@ -25,6 +25,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.accounts.selectors import membership_for
+from terabox_crm.audit import events
+from terabox_crm.audit.chain import record as audit_record
+
 EVENT_TYPES = {
     "accounts.login.succeeded": _("Signed in"),
     "accounts.logout": _("Signed out"),
@@ -49,8 +53,6 @@ EVENT_TYPES = {
 
 
 def register_all() -> None:
-    from terabox_crm.audit import events
-
     for action, label in EVENT_TYPES.items():
         events.register(action, label)
 
@@ -62,7 +64,6 @@ def workspace_for(user, request=None):
     workspace = getattr(request, "workspace", None) if request is not None else None
     if workspace is not None and getattr(request, "user", None) == user:
         return workspace
-    from terabox_crm.accounts.selectors import membership_for  # selectors -> models -> events
 
     membership = membership_for(
         user, str(user.last_workspace_id) if user.last_workspace_id else None
@@ -77,7 +78,6 @@ def record(action: str, *, user=None, request=None, actor="user", **kwargs):
     user's own doing, or an attempt on their account); pass ``None`` for
     events nobody identifiable caused.
     """
-    from terabox_crm.audit.chain import record as audit_record
 
     actor_obj = user if actor == "user" else actor
     kwargs.setdefault("subject_id", getattr(user, "pk", None))

@@ -7,6 +7,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.crypto.blind_index import normalise_email
+
 # Long enough for any password the policy accepts (128) and then some, short
 # enough that nobody makes the server hash megabytes.
 PASSWORD_INPUT_MAX = 1024
@@ -120,8 +122,6 @@ class EmailChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_email(self):
-        from terabox_crm.crypto.blind_index import normalise_email
-
         email = normalise_email(self.cleaned_data["email"])
         if email == normalise_email(self.user.email):
             raise forms.ValidationError(_("This is already your email address."), code="unchanged")

@@ -22,7 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from terabox_crm.accounts import events, mfa, throttle, tracking
+from terabox_crm.accounts import events, mfa, tasks, throttle, tracking
 from terabox_crm.accounts.models import EmailChange, RecoveryCode, TOTPDevice, User, UserSession
 from terabox_crm.communications.outbox import queue_email
 from terabox_crm.crypto.blind_index import normalise_email
@@ -188,8 +188,6 @@ def request_password_reset(*, email: str) -> bool:
 
 
 def _enqueue_reset(user_id: str) -> None:
-    from terabox_crm.accounts import tasks
-
     tasks.send_password_reset(user_id)
 
 

@@ -26,12 +26,14 @@ from django_scopes import scopes_disabled
 
 from terabox_crm import audit
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
+from terabox_crm.communications.outbox import queue_email
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, records
 from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
 from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.deals.models import Deal
+from terabox_crm.notifications.services import notify
 
 REMINDER_BATCH = 500
 
@@ -237,8 +239,6 @@ def task_set_done(*, actor, task: Task, done: bool = True) -> Task:
 
 def send_due_reminders(*, now: datetime | None = None) -> int:
     """Remind assignees of open tasks whose reminder time has come (job)."""
-    from terabox_crm.communications.outbox import queue_email
-    from terabox_crm.notifications.services import notify
 
     now = now or timezone.now()
     sent = 0

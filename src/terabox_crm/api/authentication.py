@@ -36,6 +36,7 @@ from rest_framework.authentication import BaseAuthentication
 from terabox_crm import audit
 from terabox_crm.api.models import ApiToken
 from terabox_crm.api.services import TOKEN_PREFIX
+from terabox_crm.core.models import Membership
 
 KEYWORD = "Bearer"
 # last_used_at is a hint for the user, not an audit record: at most one write a minute.
@@ -79,7 +80,6 @@ def _record_revoked_use(token: ApiToken) -> None:
 
 def resolve(secret: str) -> Resolved:
     """Check ``secret`` against the stored hashes; never raises."""
-    from terabox_crm.core.models import Membership
 
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 128:
         return Resolved(None, None, INVALID)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.audit import events
+from terabox_crm.core import policy
+from terabox_crm.core.roles import Role
+
 EVENT_TYPES = {
     "api.token.created": _("API token created"),
     "api.token.revoked": _("API token revoked"),
@@ -12,10 +16,6 @@ EVENT_TYPES = {
 
 
 def register_all() -> None:
-    from terabox_crm.audit import events
-    from terabox_crm.core import policy
-    from terabox_crm.core.roles import Role
-
     for action, label in EVENT_TYPES.items():
         events.register(action, label)
     # Own tokens only: a token never grants more than its owner's role allows,

@@ -21,7 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from terabox_crm.api.authentication import token_scopes
 from terabox_crm.core import policy
+from terabox_crm.core.decorators import record_denial
 
 # Reads that carry no body and change nothing ask for the GET action.
 _READ_ALIASES = {"HEAD": "GET", "OPTIONS": "GET"}
@@ -76,8 +78,6 @@ class PolicyPermission(BasePermission):
         return allowed
 
     def _check_scope(self, request, view, action: str | None) -> None:
-        from terabox_crm.api.authentication import token_scopes
-
         scopes = token_scopes(request)
         if scopes is None:  # a session request: the role alone decides
             return
@@ -89,6 +89,5 @@ class PolicyPermission(BasePermission):
     @staticmethod
     def _record(request, action: str, obj=None) -> None:
         # Refusals are security events (S7), as for the web views.
-        from terabox_crm.core.decorators import record_denial
 
         record_denial(request, action, obj)

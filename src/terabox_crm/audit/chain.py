@@ -27,6 +27,7 @@ from terabox_crm.audit import checkpoints, events
 from terabox_crm.audit.hashing import GENESIS, canonical_json, compute_hash, detail_digest, iso
 from terabox_crm.audit.hashing import body as _body
 from terabox_crm.audit.models import AuditDetail, AuditEvent, ChainHead
+from terabox_crm.crypto import keyring
 
 __all__ = [
     "GENESIS",
@@ -82,8 +83,6 @@ def _detail_aad(chain: str, seq: int) -> bytes:
 
 
 def _seal_detail(subject: str, detail: dict, chain: str, seq: int) -> tuple[str, str, str]:
-    from terabox_crm.crypto import keyring
-
     key = keyring.active_key(subject)
     nonce = os.urandom(12)
     sealed = key.aead.encrypt(nonce, canonical_json(detail), _detail_aad(chain, seq))
@@ -98,7 +97,6 @@ def open_detail(detail: AuditDetail, *, event: AuditEvent | None = None) -> dict
     ``DetailUnreadable`` when the ciphertext was altered or moved to another
     event.
     """
-    from terabox_crm.crypto import keyring
 
     try:
         key = keyring.get_key(detail.key_id)

@@ -36,6 +36,7 @@ from django.db import connection
 from django.db.models import Max, Min
 
 from terabox_crm.audit import signing
+from terabox_crm.audit.chain import event_body
 from terabox_crm.audit.hashing import GENESIS, canonical_json, compute_hash
 from terabox_crm.audit.models import AuditEvent, ChainHead, Checkpoint
 
@@ -181,7 +182,6 @@ _LEAF = (
 
 def _hash_by_orm(chain: str, seq: int) -> str | None:
     """Recompute one event's hash through the model, exactly as ``record()`` did."""
-    from terabox_crm.audit.chain import event_body
 
     event = AuditEvent.objects.filter(chain=chain, seq=seq).first()
     if event is None:

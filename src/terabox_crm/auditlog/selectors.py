@@ -19,9 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ua_parser import parse as parse_user_agent
 
+from terabox_crm.accounts.models import User
 from terabox_crm.audit import events
 from terabox_crm.audit.chain import DetailUnreadable, open_detail
 from terabox_crm.audit.models import AuditEvent, Checkpoint
+from terabox_crm.core.models import Membership
+from terabox_crm.crypto import keyring
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -136,7 +139,6 @@ def covering_checkpoint(event: AuditEvent) -> Checkpoint | None:
 
 def actor_labels(actor_ids) -> dict:
     """Display labels of users by id, in one query (decrypted in memory)."""
-    from terabox_crm.accounts.models import User
 
     ids = {actor_id for actor_id in actor_ids if actor_id}
     if not ids:
@@ -212,7 +214,6 @@ def _open(entry: TrailEntry, event: AuditEvent) -> None:
 
 def present(rows: list[AuditEvent], *, decrypt: bool = True) -> list[TrailEntry]:
     """Turn events (fetched with ``select_related("detail")``) into trail entries."""
-    from terabox_crm.crypto import keyring
 
     labels = actor_labels(event.actor_id for event in rows)
     if decrypt:
@@ -251,8 +252,6 @@ def event_type_choices() -> list[tuple[str, str]]:
 def member_choices(workspace) -> list[tuple[str, str]]:
     """The workspace's members as ``(user id, label)`` for the actor filter."""
     from django_scopes import scopes_disabled
-
-    from terabox_crm.core.models import Membership
 
     # Explicitly filtered to ``workspace``; the scope is lifted so that the API
     # and jobs, which may run without an active scope, read the same list.

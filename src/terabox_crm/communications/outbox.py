@@ -19,6 +19,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from terabox_crm.communications import tasks
 from terabox_crm.communications.models import OutboxEmail
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,6 @@ def queue_email(
 
 
 def _enqueue(email_id) -> None:
-    from terabox_crm.communications import tasks
-
     tasks.deliver_email(str(email_id))
 
 

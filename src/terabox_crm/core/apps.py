@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.audit import events
+from terabox_crm.core import policy  # noqa: F401  (registers the foundation's actions)
+
 
 class CoreConfig(AppConfig):
     name = "terabox_crm.core"
@@ -8,9 +11,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Workspaces and members")
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
-        from terabox_crm.core import policy  # noqa: F401  (registers the foundation's actions)
-
         events.register("core.workspace.created", _("Workspace created"))
         events.register("core.workspace.settings_changed", _("Workspace settings changed"))
         events.register("core.owner.created", _("Workspace owner created from the command line"))

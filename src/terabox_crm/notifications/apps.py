@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.audit import events
+from terabox_crm.notifications import builtin_kinds
+
 
 class NotificationsConfig(AppConfig):
     name = "terabox_crm.notifications"
@@ -8,9 +11,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
-        from terabox_crm.notifications import builtin_kinds
-
         builtin_kinds.register_all()
         events.register(
             "notifications.retention.purged", _("Old notifications deleted by the retention rule")

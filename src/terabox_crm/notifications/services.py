@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from terabox_crm.audit.chain import record
 from terabox_crm.core.models import Membership
 from terabox_crm.notifications import kinds
 from terabox_crm.notifications.models import Notification
@@ -99,7 +100,6 @@ def purge_expired(*, now: datetime | None = None) -> int:
     resumed simply by running it again. One audit event per run records the
     count (no ids, no personal data).
     """
-    from terabox_crm.audit.chain import record
 
     now = now or timezone.now()
     still_member = Membership.objects.with_scopes_disabled().filter(

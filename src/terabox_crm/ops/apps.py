@@ -1,13 +1,13 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.audit import events
+
 
 class OpsConfig(AppConfig):
     name = "terabox_crm.ops"
     label = "ops"
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
-
         events.register("ops.demo.seeded", _("Demo workspace created"))
         events.register("ops.demo.password_reset", _("Demo owner password reset at start"))

@@ -29,9 +29,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
+from terabox_crm.accounts import throttle, tracking
+from terabox_crm.accounts.models import User
 from terabox_crm.audit import chain
 from terabox_crm.context import system_context
+from terabox_crm.core.models import Membership
 from terabox_crm.core.roles import Role
+from terabox_crm.ops import demo_crm, owners
 
 WORKSPACE_NAME = "Terabox デモ"
 OWNER_EMAIL = "demo@example.com"
@@ -82,7 +86,6 @@ def generate_password(user=None) -> str:
 
 def demo_workspace(owner):
     """The workspace named like the demo that ``owner`` owns, or None."""
-    from terabox_crm.core.models import Membership
 
     with scopes_disabled():
         membership = (
@@ -96,8 +99,6 @@ def demo_workspace(owner):
 
 def seed_demo() -> DemoSignIn:
     """Create (once) the demo workspace and people; give the owner a new password."""
-    from terabox_crm.accounts.models import User
-    from terabox_crm.ops import owners
 
     with system_context("cli"), transaction.atomic():
         owner = User.objects.find_by_email(OWNER_EMAIL)
@@ -118,8 +119,6 @@ def seed_demo() -> DemoSignIn:
                 owner.save(update_fields=["display_name"])
         added = _ensure_colleagues(workspace)
         if created:
-            from terabox_crm.ops import demo_crm
-
             demo_crm.seed(workspace, owner)
         if created or added:
             chain.record(
@@ -129,8 +128,6 @@ def seed_demo() -> DemoSignIn:
 
 
 def _reset_owner_password(owner, password: str) -> None:
-    from terabox_crm.accounts import throttle, tracking
-
     owner.set_password(password)
     owner.save(update_fields=["password", "password_changed_at"])
     ended = tracking.end_sessions(owner)
@@ -145,8 +142,6 @@ def _reset_owner_password(owner, password: str) -> None:
 
 def _ensure_colleagues(workspace) -> int:
     """Add the colleagues missing from ``workspace``; return how many were added."""
-    from terabox_crm.accounts.models import User
-    from terabox_crm.core.models import Membership
 
     added = 0
     with scope(workspace=workspace):

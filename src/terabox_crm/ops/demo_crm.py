@@ -17,6 +17,12 @@ from decimal import Decimal
 from django.utils import timezone, translation
 from django_scopes import scope
 
+from terabox_crm.activities import services as activity_services
+from terabox_crm.contacts import services as contact_services
+from terabox_crm.core.models import Membership
+from terabox_crm.deals import services as deal_services
+from terabox_crm.support import services as support_services
+
 COMPANIES = (
     # name, kana, industry, city, phone
     ("株式会社さくら物流", "サクラブツリュウ", "物流", "東京都港区", "03-0000-1001"),
@@ -150,11 +156,6 @@ DEMO_TAGS = ["重要顧客", "展示会2026", "ニュースレター", "Partner"
 
 def seed(workspace, owner) -> Seeded:
     """Fill a freshly created demo workspace (call once, inside its transaction)."""
-    from terabox_crm.activities import services as activity_services
-    from terabox_crm.contacts import services as contact_services
-    from terabox_crm.core.models import Membership
-    from terabox_crm.deals import services as deal_services
-    from terabox_crm.support import services as support_services
 
     result = Seeded()
     now = timezone.now()

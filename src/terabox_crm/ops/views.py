@@ -19,7 +19,9 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from terabox_crm.audit import signing
 from terabox_crm.crypto import keyring
+from terabox_crm.crypto.models import DataKey
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,6 @@ def check_keys() -> str:
     people has many subject keys): one query for keys under another master
     key instead of unwrapping them all; ``serve`` unwraps them all at start.
     """
-    from terabox_crm.crypto.models import DataKey
 
     kek_id, _kek = keyring.kek()
     live = DataKey.objects.exclude(status=DataKey.Status.DESTROYED)
@@ -63,7 +64,6 @@ def check_keys() -> str:
 
 def check_signing() -> str:
     """The audit checkpoint key loads: every 1,000th event signs one in its transaction."""
-    from terabox_crm.audit import signing
 
     problems = signing.check()
     if problems:

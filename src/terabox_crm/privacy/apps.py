@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.core import policy
+from terabox_crm.core.roles import Role
+
 
 class PrivacyConfig(AppConfig):
     name = "terabox_crm.privacy"
@@ -14,9 +17,6 @@ class PrivacyConfig(AppConfig):
         from importlib.util import find_spec
 
         from django.apps import apps
-
-        from terabox_crm.core import policy
-        from terabox_crm.core.roles import Role
 
         for config in apps.get_app_configs():
             if config.name.startswith("terabox_crm.") and find_spec(f"{config.name}.inventory"):

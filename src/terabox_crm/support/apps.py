@@ -1,6 +1,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.audit import events
+from terabox_crm.core import policy, records
+from terabox_crm.core.roles import Role
+
 
 class SupportConfig(AppConfig):
     name = "terabox_crm.support"
@@ -8,10 +12,6 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
-        from terabox_crm.core import policy, records
-        from terabox_crm.core.roles import Role
-
         policy.register(
             "tickets.view",
             records.read_rule,

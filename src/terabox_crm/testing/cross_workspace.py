@@ -47,6 +47,8 @@ from django.conf import settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
+from terabox_crm.testing.auth import login
+
 METHODS = ("get", "post", "put", "patch", "delete")
 ALLOWED_STATUSES = {401, 403, 404, 405}
 
@@ -321,7 +323,6 @@ def check_all(client, *, user, foreign: Foreign, sign_in: Callable | None = None
     ``user`` is signed in again before every request (with a fresh step-up),
     so a view that signs people out cannot hide the URLs after it.
     """
-    from terabox_crm.testing.auth import login
 
     discover()
     sign_in = sign_in or (lambda: login(client, user, step_up=True))

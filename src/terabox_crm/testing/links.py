@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pytest
 from django_scopes import scopes_disabled
 
+from terabox_crm.audit.models import AuditEvent
 from terabox_crm.contacts.tests.support import make_company, make_contact, member_of
 from terabox_crm.core.models import RecordVisibility
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline
@@ -78,7 +79,6 @@ def team_world(cast) -> TeamWorld:
 
 def refusals_recorded(reason: str = "unreadable_link") -> list:
     """The link refusals on the audit chain, oldest first."""
-    from terabox_crm.audit.models import AuditEvent
 
     with scopes_disabled():
         return [

@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.activities import selectors as activity_selectors
+from terabox_crm.activities.models import Task
+from terabox_crm.contacts import selectors as contact_selectors
+from terabox_crm.contacts.models import Contact
 from terabox_crm.core import policy, records
+from terabox_crm.crypto import fields, keyring, normalise, search_index
+from terabox_crm.deals import selectors as deal_selectors
+from terabox_crm.deals.services import NAME_DOMAIN
+from terabox_crm.support import selectors as ticket_selectors
+from terabox_crm.support import sla
 
 
 def two_factor_enabled(user) -> bool | None:
@@ -83,7 +92,6 @@ def _contacts_and_companies(membership, query: str, *, prefix: bool) -> tuple[li
     """Contacts and companies for ``query``: the search page's own search
     (``contacts.selectors.global_search``), by prefix where the workspace
     turned prefix search on, so the dropdown and the page always agree."""
-    from terabox_crm.contacts import selectors as contact_selectors
 
     results = contact_selectors.global_search(membership, query, limit=SUGGEST_LIMIT, prefix=prefix)
     return results.contacts, results.companies
@@ -92,9 +100,6 @@ def _contacts_and_companies(membership, query: str, *, prefix: bool) -> tuple[li
 def _deals(membership, query: str) -> list:
     """Deals whose name holds every whole token of ``query`` (deal names have
     no prefix terms), visible to ``membership``, compared after decryption."""
-    from terabox_crm.crypto import normalise, search_index
-    from terabox_crm.deals import selectors as deal_selectors
-    from terabox_crm.deals.services import NAME_DOMAIN
 
     tokens = normalise.name_tokens(query)
     if not tokens:
@@ -187,10 +192,6 @@ def home_tasks(membership, *, now=None) -> HomeTasks:
 
     from django.utils import timezone
 
-    from terabox_crm.activities import selectors as activity_selectors
-    from terabox_crm.activities.models import Task
-    from terabox_crm.crypto import fields, keyring
-
     now = now or timezone.now()
     local = timezone.localtime(now)
     horizon = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
@@ -221,9 +222,6 @@ def home_tickets(membership, *, now=None) -> tuple[list, bool]:
     deadline first, each with its SLA clock: ``([(ticket, clock)], more)``."""
     from django.utils import timezone
 
-    from terabox_crm.support import selectors as ticket_selectors
-    from terabox_crm.support import sla
-
     now = now or timezone.now()
     rows, more = ticket_selectors.queue(membership, mine=True, limit=HOME_TICKETS)
     return [(ticket, sla.clock(ticket, now=now)) for ticket in rows], more
@@ -231,8 +229,6 @@ def home_tickets(membership, *, now=None) -> tuple[list, bool]:
 
 def home_contacts(membership) -> list:
     """The contacts ``membership`` may read, most recently updated first."""
-    from terabox_crm.contacts import selectors as contact_selectors
-    from terabox_crm.contacts.models import Contact
 
     rows = list(
         Contact.objects.visible_to(membership)
