@@ -6,6 +6,6 @@ class ApiConfig(AppConfig):
     label = "api"
 
     def ready(self) -> None:
-        from terabox_crm.api import events
+        from terabox_crm.api import audit
 
-        events.register_all()
+        audit.register_all()

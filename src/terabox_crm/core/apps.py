@@ -8,39 +8,39 @@ class CoreConfig(AppConfig):
     verbose_name = _("Workspaces and members")
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
+        from terabox_crm.audit import actions
         from terabox_crm.core import policy  # noqa: F401  (registers the foundation's actions)
 
-        events.register("core.workspace.created", _("Workspace created"))
-        events.register("core.workspace.settings_changed", _("Workspace settings changed"))
-        events.register("core.owner.created", _("Workspace owner created from the command line"))
-        events.register("core.invitation.created", _("Member invited"))
-        events.register("core.invitation.revoked", _("Invitation revoked"))
-        events.register("core.invitation.resent", _("Invitation sent again"))
-        events.register("core.invitation.accepted", _("Invitation accepted"))
-        events.register("core.member.role_changed", _("Member role changed"))
-        events.register("core.member.capabilities_changed", _("Member capabilities changed"))
-        events.register("core.member.removed", _("Member removed"))
-        events.register("core.member.left", _("Member left the workspace"))
-        events.register("core.member.team_changed", _("Member moved to another team"))
-        events.register("core.team.created", _("Team created"))
-        events.register("core.team.renamed", _("Team renamed"))
-        events.register("core.team.deleted", _("Team deleted"))
-        events.register("core.workspace.record_visibility_changed", _("Record visibility changed"))
+        actions.register("core.workspace.created", _("Workspace created"))
+        actions.register("core.workspace.settings_changed", _("Workspace settings changed"))
+        actions.register("core.owner.created", _("Workspace owner created from the command line"))
+        actions.register("core.invitation.created", _("Member invited"))
+        actions.register("core.invitation.revoked", _("Invitation revoked"))
+        actions.register("core.invitation.resent", _("Invitation sent again"))
+        actions.register("core.invitation.accepted", _("Invitation accepted"))
+        actions.register("core.member.role_changed", _("Member role changed"))
+        actions.register("core.member.capabilities_changed", _("Member capabilities changed"))
+        actions.register("core.member.removed", _("Member removed"))
+        actions.register("core.member.left", _("Member left the workspace"))
+        actions.register("core.member.team_changed", _("Member moved to another team"))
+        actions.register("core.team.created", _("Team created"))
+        actions.register("core.team.renamed", _("Team renamed"))
+        actions.register("core.team.deleted", _("Team deleted"))
+        actions.register("core.workspace.record_visibility_changed", _("Record visibility changed"))
         # Security events (S7). core owns the policy, so it owns the denial event
         # every app records through core.decorators / core.services.
-        events.register("security.permission.denied", _("Permission denied"))
-        events.register(
+        actions.register("security.permission.denied", _("Permission denied"))
+        actions.register(
             "security.request.method_refused",
             _("Request with a method outside HTTP's standard ones refused"),
         )
-        events.register(
+        actions.register(
             "security.invitation.refused",
             _("Invitation refused (expired, revoked, already used or for another address)"),
         )
-        events.register("security.request.invalid", _("Tampered or malformed request refused"))
-        events.register(
+        actions.register("security.request.invalid", _("Tampered or malformed request refused"))
+        actions.register(
             "security.request.foreign_user_id",
             _("Repeated user ids that are not members of the workspace (probing)"),
         )
-        events.register("security.request.too_deep", _("Request body nested too deeply refused"))
+        actions.register("security.request.too_deep", _("Request body nested too deeply refused"))

@@ -8,10 +8,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
+        from terabox_crm.audit import actions
         from terabox_crm.notifications import builtin_kinds
 
         builtin_kinds.register_all()
-        events.register(
+        actions.register(
             "notifications.retention.purged", _("Old notifications deleted by the retention rule")
         )

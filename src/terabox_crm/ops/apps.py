@@ -7,7 +7,7 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
+        from terabox_crm.audit import actions
 
-        events.register("ops.demo.seeded", _("Demo workspace created"))
-        events.register("ops.demo.password_reset", _("Demo owner password reset at start"))
+        actions.register("ops.demo.seeded", _("Demo workspace created"))
+        actions.register("ops.demo.password_reset", _("Demo owner password reset at start"))

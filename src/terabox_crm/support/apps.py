@@ -8,7 +8,7 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
+        from terabox_crm.audit import actions
         from terabox_crm.core import policy, records
         from terabox_crm.core.roles import Role
 
@@ -31,4 +31,4 @@ class SupportConfig(AppConfig):
             ("support.ticket.status_changed", _("Ticket status changed")),
             ("support.ticket.updated", _("Ticket priority or assignee changed")),
         ):
-            events.register(action, label)
+            actions.register(action, label)

@@ -22,12 +22,12 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from importlib.util import find_spec
 
-        from terabox_crm.audit import events
+        from terabox_crm.audit import actions
         from terabox_crm.core import policy
         from terabox_crm.core.roles import Role
 
         for action, label in AUDIT_EVENTS.items():
-            events.register(action, label)
+            actions.register(action, label)
         policy.register(
             "webhooks.manage",
             policy.at_least(Role.ADMIN),

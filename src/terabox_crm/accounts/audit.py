@@ -49,10 +49,10 @@ EVENT_TYPES = {
 
 
 def register_all() -> None:
-    from terabox_crm.audit import events
+    from terabox_crm.audit import actions
 
     for action, label in EVENT_TYPES.items():
-        events.register(action, label)
+        actions.register(action, label)
 
 
 def workspace_for(user, request=None):
