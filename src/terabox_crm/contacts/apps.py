@@ -9,8 +9,8 @@ class ContactsConfig(AppConfig):
 
     def ready(self) -> None:
         from terabox_crm.audit import actions
-        from terabox_crm.contacts import rules, search
-        from terabox_crm.core import policy
+        from terabox_crm.contacts import events, rules, search
+        from terabox_crm.core import bus, policy
         from terabox_crm.crypto import search_index
 
         texts = {
@@ -48,6 +48,7 @@ class ContactsConfig(AppConfig):
         actions.register("contacts.company.created", _("Company created"))
         actions.register("contacts.company.updated", _("Company updated"))
         actions.register("contacts.company.deleted", _("Company deleted"))
+        bus.declare(events.DECLARED)
 
         # Blind-index lengths from the expected rows of one workspace (S3).
         for domain in search.CONTACT_DOMAINS:

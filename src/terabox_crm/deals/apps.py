@@ -9,9 +9,10 @@ class DealsConfig(AppConfig):
 
     def ready(self) -> None:
         from terabox_crm.audit import actions
-        from terabox_crm.core import policy, records
+        from terabox_crm.core import bus, policy, records
         from terabox_crm.core.roles import Role
         from terabox_crm.crypto import search_index
+        from terabox_crm.deals import events
 
         policy.register(
             "deals.view",
@@ -42,4 +43,5 @@ class DealsConfig(AppConfig):
         actions.register("deals.deal.updated", _("Deal changed"))
         actions.register("deals.deal.stage_changed", _("Deal moved to another stage"))
         actions.register("deals.deal.deleted", _("Deal deleted"))
+        bus.declare(events.DECLARED)
         search_index.register("deals.deal.name", expected_rows=200_000)
