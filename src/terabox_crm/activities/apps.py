@@ -8,8 +8,9 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities and tasks")
 
     def ready(self) -> None:
+        from terabox_crm.activities import events
         from terabox_crm.audit import actions
-        from terabox_crm.core import policy
+        from terabox_crm.core import bus, policy
         from terabox_crm.core.roles import Role
         from terabox_crm.notifications import kinds
 
@@ -35,6 +36,7 @@ class ActivitiesConfig(AppConfig):
             ("activities.task.reopened", _("Task reopened")),
         ):
             actions.register(action, label)
+        bus.declare(events.DECLARED)
         kinds.register(
             "activities.task_reminder",
             message=_("Reminder: “%(title)s” is due %(due)s."),

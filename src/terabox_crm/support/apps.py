@@ -9,8 +9,9 @@ class SupportConfig(AppConfig):
 
     def ready(self) -> None:
         from terabox_crm.audit import actions
-        from terabox_crm.core import policy, records
+        from terabox_crm.core import bus, policy, records
         from terabox_crm.core.roles import Role
+        from terabox_crm.support import events
 
         policy.register(
             "tickets.view",
@@ -32,3 +33,4 @@ class SupportConfig(AppConfig):
             ("support.ticket.updated", _("Ticket priority or assignee changed")),
         ):
             actions.register(action, label)
+        bus.declare(events.DECLARED)
