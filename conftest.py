@@ -31,6 +31,23 @@ def _fresh_keyring():
 
 
 @pytest.fixture
+def published():
+    """The domain events (core/bus.py) delivered to subscribers during the test,
+    as ``(name, object_id)``; with ``django_capture_on_commit_callbacks`` to
+    see them commit."""
+    from terabox_crm.core import bus
+
+    seen: list[tuple[str, str]] = []
+
+    def listener(name, workspace_id, object_id):
+        seen.append((name, object_id))
+
+    bus.subscribe(listener)
+    yield seen
+    bus.unsubscribe(listener)
+
+
+@pytest.fixture
 def cast(db):
     from terabox_crm.core.roles import Role
 

@@ -8,8 +8,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from terabox_crm.accounts import events, tracking
+        from terabox_crm.accounts import audit, tracking
 
-        events.register_all()
+        audit.register_all()
         user_logged_in.connect(tracking.on_login, dispatch_uid="accounts.track_login")
         user_logged_out.connect(tracking.on_logout, dispatch_uid="accounts.track_logout")

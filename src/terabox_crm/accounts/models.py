@@ -74,7 +74,7 @@ class User(AbstractBaseUser):
     date_joined = models.DateTimeField(default=timezone.now)
     password_changed_at = models.DateTimeField(null=True, blank=True)
     # The workspace the user last worked in: the next sign-in opens it, and
-    # sign-in events are recorded in its audit chain (accounts/events.py).
+    # sign-in events are recorded in its audit chain (accounts/audit.py).
     last_workspace_id = models.UUIDField(null=True, blank=True)
 
     USERNAME_FIELD = "email_index"

@@ -1,7 +1,7 @@
 """Writes on accounts: two-factor, password, email, profile, sessions.
 
 Each service validates, saves and records its audit event in one transaction
-(the chain it goes to is decided in ``events.py``), and queues its emails
+(the chain it goes to is decided in ``audit.py``), and queues its emails
 through the outbox in that same transaction so they leave only if it commits.
 Services that touch the current browser session take the ``request``.
 """
@@ -22,7 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from terabox_crm.accounts import events, mfa, tasks, throttle, tracking
+from terabox_crm.accounts import audit, mfa, tasks, throttle, tracking
 from terabox_crm.accounts.models import EmailChange, RecoveryCode, TOTPDevice, User, UserSession
 from terabox_crm.communications.outbox import queue_email
 from terabox_crm.crypto.blind_index import normalise_email
@@ -85,7 +85,7 @@ def confirm_totp_enrolment(*, actor: User, code: str, request=None) -> list[str]
     device.confirmed_at = timezone.now()
     device.save(update_fields=["confirmed", "confirmed_at"])
     codes = mfa.replace_recovery_codes(actor)
-    events.record("accounts.mfa.enrolled", user=actor, request=request)
+    audit.record("accounts.mfa.enrolled", user=actor, request=request)
     return codes
 
 
@@ -95,7 +95,7 @@ def regenerate_recovery_codes(*, actor: User, request=None) -> list[str]:
     if mfa.confirmed_device(actor) is None:
         raise AccountError(_("Turn on two-factor authentication first."))
     codes = mfa.replace_recovery_codes(actor)
-    events.record("accounts.mfa.recovery_codes_regenerated", user=actor, request=request)
+    audit.record("accounts.mfa.recovery_codes_regenerated", user=actor, request=request)
     return codes
 
 
@@ -113,7 +113,7 @@ def disable_totp(*, actor: User, request=None) -> None:
     if not deleted:
         raise AccountError(_("Two-factor authentication is not on."))
     RecoveryCode.objects.filter(user=actor).delete()
-    events.record("accounts.mfa.disabled", user=actor, request=request)
+    audit.record("accounts.mfa.disabled", user=actor, request=request)
 
 
 # --- Password --------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def change_password(*, actor: User, new_password: str, request) -> int:
     new_hash = tracking.current_key_hash(request)
     UserSession.objects.filter(user=actor, key_hash=old_hash).update(key_hash=new_hash)
     ended = tracking.end_sessions(actor, keep_key_hash=new_hash)
-    events.record(
+    audit.record(
         "accounts.password.changed",
         user=actor,
         request=request,
@@ -176,7 +176,7 @@ def request_password_reset(*, email: str) -> bool:
     user = User.objects.find_by_email(email)
     eligible = user is not None and user.is_active and sent <= RESET_EMAILS_PER_HOUR
     with transaction.atomic():
-        events.record(
+        audit.record(
             "accounts.password.reset_requested",
             user=user,
             actor=None,
@@ -221,7 +221,7 @@ def reset_password(*, user: User, new_password: str) -> int:
     ended = tracking.end_sessions(user)
     # Whoever holds the mailbox is the owner: lift a cool-off an attacker may have caused.
     throttle.default().clear_account(email=user.email)
-    events.record("accounts.password.reset", user=user, payload={"sessions_ended": ended})
+    audit.record("accounts.password.reset", user=user, payload={"sessions_ended": ended})
     _notify_password_changed(user)
     return ended
 
@@ -266,7 +266,7 @@ def request_email_change(*, actor: User, new_email: str, request=None) -> None:
             language=language,
             subject_id=actor.pk,
         )
-    events.record(
+    audit.record(
         "accounts.email.change_requested",
         user=actor,
         request=request,
@@ -310,7 +310,7 @@ def confirm_email_change(*, token: str) -> User:
     user.save(update_fields=["email", "email_index"])
     change.used_at = timezone.now()
     change.save(update_fields=["used_at"])
-    events.record(
+    audit.record(
         "accounts.email.changed",
         user=user,
         personal={"before": old_email, "after": new_email},
@@ -343,7 +343,7 @@ def update_profile(*, actor: User, display_name: str, language: str, request=Non
     if not changed:
         return changed
     actor.save(update_fields=changed)
-    events.record(
+    audit.record(
         "accounts.profile.changed",
         user=actor,
         request=request,
@@ -360,7 +360,7 @@ def update_profile(*, actor: User, display_name: str, language: str, request=Non
 def revoke_session(*, actor: User, session: UserSession, request) -> bool:
     """End one of the actor's sessions; True when it was the current one (now signed out)."""
     is_current = session.key_hash == tracking.current_key_hash(request)
-    events.record(
+    audit.record(
         "accounts.session.revoked",
         user=actor,
         request=request,
@@ -378,7 +378,7 @@ def revoke_session(*, actor: User, session: UserSession, request) -> bool:
 def sign_out_everywhere(*, actor: User, request) -> int:
     """End every session of the actor, this one included."""
     count = UserSession.objects.filter(user=actor).count()
-    events.record(
+    audit.record(
         "accounts.sessions.revoked_all", user=actor, request=request, payload={"sessions": count}
     )
     tracking.end_sessions(actor)
@@ -388,5 +388,5 @@ def sign_out_everywhere(*, actor: User, request) -> int:
 
 @transaction.atomic
 def record_sign_out(*, actor: User, request) -> None:
-    events.record("accounts.logout", user=actor, request=request)
+    audit.record("accounts.logout", user=actor, request=request)
     logout(request)

@@ -25,7 +25,7 @@ from django.contrib.auth import authenticate, login
 from django.db import transaction
 from django.utils import timezone, translation
 
-from terabox_crm.accounts import events, mfa, session_keys, throttle, tracking
+from terabox_crm.accounts import audit, mfa, session_keys, throttle, tracking
 from terabox_crm.accounts.models import User
 from terabox_crm.accounts.selectors import membership_for
 from terabox_crm.communications.outbox import queue_email
@@ -59,10 +59,10 @@ def _record_trips(refusals: list[throttle.Refusal], *, user: User | None) -> Non
     for refusal in refusals:
         payload = {"scope": refusal.scope, "reason": refusal.reason, "seconds": refusal.retry_after}
         if refusal.scope == "account":
-            events.record("security.login.throttled", user=user, payload=payload)
+            audit.record("security.login.throttled", user=user, payload=payload)
         else:
             # An address, not an account: the system chain, no actor.
-            events.record("security.login.throttled", user=None, actor=None, payload=payload)
+            audit.record("security.login.throttled", user=None, actor=None, payload=payload)
 
 
 def _refused(refusals: list[throttle.Refusal], user: User | None = None) -> Outcome:
@@ -97,7 +97,7 @@ def first_factor(request, *, email: str, password: str, next_url: str) -> Outcom
     if user is None:
         # The account the attempt was aimed at, if any: the audit actor and chain.
         target = User.objects.find_by_email(email)
-        events.record(
+        audit.record(
             "security.login.failed",
             user=target,
             actor="user" if target is not None else None,
@@ -148,7 +148,7 @@ def second_factor(request, *, code: str) -> Outcome:
 
     method = mfa.verify_second_factor(user, code)
     if method is None:
-        events.record("security.login.failed", user=user, payload={"step": "second_factor"})
+        audit.record("security.login.failed", user=user, payload={"step": "second_factor"})
         started = _count_failure(ip=ip, email=user.email, user=user)
         if any(r.scope == "account" for r in started):
             request.session.pop(session_keys.LOGIN_PENDING, None)
@@ -176,19 +176,19 @@ def complete(request, user: User, *, method: str, next_url: str) -> Outcome:
     with transaction.atomic():
         sighting = tracking.sight_device(request, user)
         tracking.attach_device(request, sighting.device)
-        events.record(
+        audit.record(
             "accounts.login.succeeded",
             user=user,
             payload={"method": method, "new_device": sighting.is_new},
         )
         if method == "recovery_code":
-            events.record(
+            audit.record(
                 "accounts.mfa.recovery_code_used",
                 user=user,
                 payload={"remaining": mfa.remaining_recovery_codes(user)},
             )
         if sighting.is_new:
-            events.record("security.login.new_device", user=user, obj=sighting.device)
+            audit.record("security.login.new_device", user=user, obj=sighting.device)
             _alert_new_device(request, user)
     return Outcome(
         "signed_in",
@@ -233,7 +233,7 @@ def step_up(request, *, password: str, code: str | None) -> Outcome:
         method = mfa.verify_second_factor(user, code or "")
         ok = method is not None
     if not ok:
-        events.record("security.step_up.failed", user=user, request=request)
+        audit.record("security.step_up.failed", user=user, request=request)
         started = _count_failure(ip=ip, email=user.email, user=user)
         return _refused(started, user) if started else Outcome("failed", user=user)
 
@@ -241,11 +241,11 @@ def step_up(request, *, password: str, code: str | None) -> Outcome:
     request.session[session_keys.STEP_UP_AT] = moment
     if method != "password":
         request.session[session_keys.MFA_VERIFIED_AT] = moment
-    events.record(
+    audit.record(
         "accounts.step_up.succeeded", user=user, request=request, payload={"method": method}
     )
     if method == "recovery_code":
-        events.record(
+        audit.record(
             "accounts.mfa.recovery_code_used",
             user=user,
             request=request,

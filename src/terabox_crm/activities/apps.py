@@ -8,8 +8,9 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities and tasks")
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
-        from terabox_crm.core import policy
+        from terabox_crm.activities import events
+        from terabox_crm.audit import actions
+        from terabox_crm.core import bus, policy
         from terabox_crm.core.roles import Role
         from terabox_crm.notifications import kinds
 
@@ -34,7 +35,8 @@ class ActivitiesConfig(AppConfig):
             ("activities.task.completed", _("Task completed")),
             ("activities.task.reopened", _("Task reopened")),
         ):
-            events.register(action, label)
+            actions.register(action, label)
+        bus.declare(events.DECLARED)
         kinds.register(
             "activities.task_reminder",
             message=_("Reminder: “%(title)s” is due %(due)s."),

@@ -29,6 +29,7 @@ from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Act
 from terabox_crm.communications.outbox import queue_email
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, records
+from terabox_crm.core.bus import publish
 from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
 from terabox_crm.core.refusals import recorded_after_rollback
@@ -147,6 +148,7 @@ def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
         payload={"kind": activity.kind},
         subject_id=links.subject_id(),
     )
+    publish("activity.created", workspace_id=workspace.pk, object_id=activity.pk)
     return activity
 
 
@@ -164,6 +166,7 @@ def activity_delete(*, actor, activity: Activity) -> None:
         object_type="activities.activity",
         object_id=str(activity_id),
     )
+    publish("activity.deleted", workspace_id=workspace.pk, object_id=activity_id)
 
 
 @recorded_after_rollback
@@ -213,6 +216,7 @@ def task_create(*, actor, workspace, data: TaskData) -> Task:
         payload={"assignee": str(assignee.pk)},
         subject_id=links.subject_id(),
     )
+    publish("task.created", workspace_id=workspace.pk, object_id=task.pk)
     return task
 
 
@@ -233,6 +237,11 @@ def task_set_done(*, actor, task: Task, done: bool = True) -> Task:
         actor=actor,
         workspace=task.workspace,
         obj=task,
+    )
+    publish(
+        "task.completed" if done else "task.reopened",
+        workspace_id=task.workspace_id,
+        object_id=task.pk,
     )
     return task
 

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from terabox_crm.api import events
+from terabox_crm.api import audit
 
 
 class ApiConfig(AppConfig):
@@ -8,4 +8,4 @@ class ApiConfig(AppConfig):
     label = "api"
 
     def ready(self) -> None:
-        events.register_all()
+        audit.register_all()

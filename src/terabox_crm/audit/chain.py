@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from terabox_crm import context
-from terabox_crm.audit import checkpoints, events
+from terabox_crm.audit import actions, checkpoints
 from terabox_crm.audit.hashing import GENESIS, canonical_json, compute_hash, detail_digest, iso
 from terabox_crm.audit.hashing import body as _body
 from terabox_crm.audit.models import AuditDetail, AuditEvent, ChainHead
@@ -130,7 +130,7 @@ def record(
     personal fields) is encrypted together with the client IP and user agent
     under the key of ``subject_id`` (default: the actor), which erasure destroys.
     """
-    events.get(action)  # unknown names fail loudly
+    actions.get(action)  # unknown names fail loudly
     ctx = context.current()
     workspace_id = getattr(workspace, "pk", workspace)
     chain = str(workspace_id) if workspace_id else SYSTEM_CHAIN

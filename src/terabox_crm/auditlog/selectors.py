@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from ua_parser import parse as parse_user_agent
 
 from terabox_crm.accounts.models import User
-from terabox_crm.audit import events
+from terabox_crm.audit import actions
 from terabox_crm.audit.chain import DetailUnreadable, open_detail
 from terabox_crm.audit.models import AuditEvent, Checkpoint
 from terabox_crm.core.models import Membership
@@ -220,7 +220,7 @@ def present(rows: list[AuditEvent], *, decrypt: bool = True) -> list[TrailEntry]
         keyring.preload(event.detail.key_id for event in rows if _has_detail(event))
     entries = []
     for event in rows:
-        event_type = events.all_types().get(event.action)
+        event_type = actions.all_types().get(event.action)
         entry = TrailEntry(
             event=event,
             label=str(event_type.label) if event_type else event.action,
@@ -244,7 +244,7 @@ def _has_detail(event: AuditEvent) -> bool:
 def event_type_choices() -> list[tuple[str, str]]:
     """Every registered event type as ``(action, translated label)``, by label."""
     return sorted(
-        ((action, str(event_type.label)) for action, event_type in events.all_types().items()),
+        ((action, str(event_type.label)) for action, event_type in actions.all_types().items()),
         key=lambda pair: pair[1],
     )
 

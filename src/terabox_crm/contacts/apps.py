@@ -8,9 +8,9 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Companies and contacts")
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
-        from terabox_crm.contacts import rules, search
-        from terabox_crm.core import policy
+        from terabox_crm.audit import actions
+        from terabox_crm.contacts import events, rules, search
+        from terabox_crm.core import bus, policy
         from terabox_crm.crypto import search_index
 
         texts = {
@@ -41,13 +41,14 @@ class ContactsConfig(AppConfig):
             exposes_personal_data=True,
         )
 
-        events.register("contacts.contact.created", _("Contact created"))
-        events.register("contacts.contact.updated", _("Contact updated"))
-        events.register("contacts.contact.deleted", _("Contact deleted"))
-        events.register("contacts.contact.merged", _("Contacts merged"))
-        events.register("contacts.company.created", _("Company created"))
-        events.register("contacts.company.updated", _("Company updated"))
-        events.register("contacts.company.deleted", _("Company deleted"))
+        actions.register("contacts.contact.created", _("Contact created"))
+        actions.register("contacts.contact.updated", _("Contact updated"))
+        actions.register("contacts.contact.deleted", _("Contact deleted"))
+        actions.register("contacts.contact.merged", _("Contacts merged"))
+        actions.register("contacts.company.created", _("Company created"))
+        actions.register("contacts.company.updated", _("Company updated"))
+        actions.register("contacts.company.deleted", _("Company deleted"))
+        bus.declare(events.DECLARED)
 
         # Blind-index lengths from the expected rows of one workspace (S3).
         for domain in search.CONTACT_DOMAINS:

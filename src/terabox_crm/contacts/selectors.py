@@ -18,7 +18,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch, Q
 
-from terabox_crm.audit import events as audit_events
+from terabox_crm.audit import actions as audit_actions
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.contacts import search
 from terabox_crm.contacts.models import (
@@ -438,7 +438,7 @@ def timeline(record: Contact | Company, *, limit: int = 50) -> list[dict]:
         {
             "at": event.created_at,
             "action": event.action,
-            "label": audit_events.label(event.action),
+            "label": audit_actions.label(event.action),
             "fields": [_field_label(type(record), name) for name in _fields_of(event)],
         }
         for event in rows

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from terabox_crm import audit
-from terabox_crm.contacts import events, search
+from terabox_crm.contacts import search
 from terabox_crm.contacts.models import (
     NOTES_MAX_LENGTH,
     Company,
@@ -39,6 +39,7 @@ from terabox_crm.contacts.models import (
     Tag,
 )
 from terabox_crm.core import members, policy, records
+from terabox_crm.core.bus import publish
 from terabox_crm.core.errors import PolicyError, ServiceRefusal
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.core.refusals import recorded_after_rollback
@@ -417,7 +418,7 @@ def contact_create(*, membership: Membership, data: ContactData) -> Contact:
         personal=personal,
         subject_id=contact.pk,
     )
-    events.emit("contact.created", workspace_id=contact.workspace_id, object_id=contact.pk)
+    publish("contact.created", workspace_id=contact.workspace_id, object_id=contact.pk)
     return contact
 
 
@@ -461,7 +462,7 @@ def contact_update(*, membership: Membership, contact: Contact, data: ContactDat
         personal=changed_personal or None,
         subject_id=contact.pk,
     )
-    events.emit("contact.updated", workspace_id=contact.workspace_id, object_id=contact.pk)
+    publish("contact.updated", workspace_id=contact.workspace_id, object_id=contact.pk)
     return contact
 
 
@@ -484,7 +485,7 @@ def contact_delete(*, membership: Membership, contact: Contact) -> None:
 
     search_index.forget(workspace_id, contact_id)
     contact.delete()
-    events.emit("contact.deleted", workspace_id=workspace_id, object_id=contact_id)
+    publish("contact.deleted", workspace_id=workspace_id, object_id=contact_id)
 
 
 @recorded_after_rollback
@@ -560,8 +561,8 @@ def contact_merge(*, membership: Membership, keep: Contact, merge_away) -> Conta
     away_id = merge_away.pk
     search_index.forget(membership.workspace_id, away_id)
     merge_away.delete()
-    events.emit("contact.merged", workspace_id=keep.workspace_id, object_id=keep.pk)
-    events.emit("contact.deleted", workspace_id=keep.workspace_id, object_id=away_id)
+    publish("contact.merged", workspace_id=keep.workspace_id, object_id=keep.pk)
+    publish("contact.deleted", workspace_id=keep.workspace_id, object_id=away_id)
     return keep
 
 
@@ -605,7 +606,7 @@ def company_create(*, membership: Membership, data: CompanyData) -> Company:
         personal=personal,
         subject_id=company.pk,
     )
-    events.emit("company.created", workspace_id=company.workspace_id, object_id=company.pk)
+    publish("company.created", workspace_id=company.workspace_id, object_id=company.pk)
     return company
 
 
@@ -636,7 +637,7 @@ def company_update(*, membership: Membership, company: Company, data: CompanyDat
         personal=changed or None,
         subject_id=company.pk,
     )
-    events.emit("company.updated", workspace_id=company.workspace_id, object_id=company.pk)
+    publish("company.updated", workspace_id=company.workspace_id, object_id=company.pk)
     return company
 
 
@@ -659,7 +660,7 @@ def company_delete(*, membership: Membership, company: Company) -> None:
 
     search_index.forget(workspace_id, company_id)
     company.delete()
-    events.emit("company.deleted", workspace_id=workspace_id, object_id=company_id)
+    publish("company.deleted", workspace_id=workspace_id, object_id=company_id)
 
 
 # --- Tags and saved views (no personal data, not audited beyond the row) -------------------

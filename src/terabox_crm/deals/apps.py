@@ -8,10 +8,11 @@ class DealsConfig(AppConfig):
     verbose_name = _("Deals")
 
     def ready(self) -> None:
-        from terabox_crm.audit import events
-        from terabox_crm.core import policy, records
+        from terabox_crm.audit import actions
+        from terabox_crm.core import bus, policy, records
         from terabox_crm.core.roles import Role
         from terabox_crm.crypto import search_index
+        from terabox_crm.deals import events
 
         policy.register(
             "deals.view",
@@ -31,15 +32,16 @@ class DealsConfig(AppConfig):
             policy.at_least(Role.ADMIN),
             _("Create and change pipelines and stages"),
         )
-        events.register("deals.pipeline.created", _("Pipeline created"))
-        events.register("deals.pipeline.renamed", _("Pipeline renamed"))
-        events.register("deals.pipeline.deleted", _("Pipeline deleted"))
-        events.register("deals.stage.created", _("Stage added"))
-        events.register("deals.stage.updated", _("Stage changed"))
-        events.register("deals.stage.moved", _("Stage reordered"))
-        events.register("deals.stage.deleted", _("Stage deleted"))
-        events.register("deals.deal.created", _("Deal created"))
-        events.register("deals.deal.updated", _("Deal changed"))
-        events.register("deals.deal.stage_changed", _("Deal moved to another stage"))
-        events.register("deals.deal.deleted", _("Deal deleted"))
+        actions.register("deals.pipeline.created", _("Pipeline created"))
+        actions.register("deals.pipeline.renamed", _("Pipeline renamed"))
+        actions.register("deals.pipeline.deleted", _("Pipeline deleted"))
+        actions.register("deals.stage.created", _("Stage added"))
+        actions.register("deals.stage.updated", _("Stage changed"))
+        actions.register("deals.stage.moved", _("Stage reordered"))
+        actions.register("deals.stage.deleted", _("Stage deleted"))
+        actions.register("deals.deal.created", _("Deal created"))
+        actions.register("deals.deal.updated", _("Deal changed"))
+        actions.register("deals.deal.stage_changed", _("Deal moved to another stage"))
+        actions.register("deals.deal.deleted", _("Deal deleted"))
+        bus.declare(events.DECLARED)
         search_index.register("deals.deal.name", expected_rows=200_000)

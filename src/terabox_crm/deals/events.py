@@ -1,25 +1,19 @@
-"""Domain events of deals, published after commit to whoever subscribed
-(webhooks). Subscribers get ``(event_name, workspace_id, object_id)`` — ids
-only, so no personal data travels through queues."""
+"""The domain events of deals (declared on the bus in ``apps.py``;
+``core/bus.py`` says how they travel). Webhooks offer them by these names and
+labels; a delivery carries the deal's id only (P1)."""
 
-from __future__ import annotations
+from django.utils.translation import pgettext_lazy
 
-from collections.abc import Callable
+from terabox_crm.core.bus import Event
 
-from django.db import transaction
-
-Subscriber = Callable[[str, str, str], None]
-_subscribers: list[Subscriber] = []
-
-
-def subscribe(callback: Subscriber) -> None:
-    if callback not in _subscribers:
-        _subscribers.append(callback)
-
-
-def publish_on_commit(event: str, *, workspace_id, object_id) -> None:
-    def deliver() -> None:
-        for callback in list(_subscribers):
-            callback(event, str(workspace_id), str(object_id))
-
-    transaction.on_commit(deliver)
+DECLARED = (
+    Event("deal.created", pgettext_lazy("webhook event", "Deal created"), "deals.deal"),
+    # Any change, a stage change included (which also publishes deal.stage_changed).
+    Event("deal.updated", pgettext_lazy("webhook event", "Deal updated"), "deals.deal"),
+    Event("deal.deleted", pgettext_lazy("webhook event", "Deal deleted"), "deals.deal"),
+    Event(
+        "deal.stage_changed",
+        pgettext_lazy("webhook event", "Deal moved to another stage"),
+        "deals.deal",
+    ),
+)

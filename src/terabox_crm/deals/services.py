@@ -30,10 +30,10 @@ from django.utils.translation import gettext_lazy
 from terabox_crm import audit
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, policy, records
+from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.crypto import normalise, search_index
-from terabox_crm.deals import events
 from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
 
@@ -222,7 +222,7 @@ def deal_create(*, actor, workspace, data: DealData) -> Deal:
         personal={"after": {"name": deal.name}},
         subject_id=deal.pk,
     )
-    events.publish_on_commit("deal.created", workspace_id=workspace.pk, object_id=deal.pk)
+    publish("deal.created", workspace_id=workspace.pk, object_id=deal.pk)
     return deal
 
 
@@ -272,11 +272,9 @@ def deal_update(*, actor, deal: Deal, data: DealData) -> Deal:
         else None,
         subject_id=deal.pk,
     )
-    events.publish_on_commit("deal.updated", workspace_id=deal.workspace_id, object_id=deal.pk)
+    publish("deal.updated", workspace_id=deal.workspace_id, object_id=deal.pk)
     if data.stage.pk != previous_stage:
-        events.publish_on_commit(
-            "deal.stage_changed", workspace_id=deal.workspace_id, object_id=deal.pk
-        )
+        publish("deal.stage_changed", workspace_id=deal.workspace_id, object_id=deal.pk)
     return deal
 
 
@@ -320,9 +318,7 @@ def deal_move(*, actor, deal: Deal, stage: Stage, before: Deal | None = None) ->
             obj=deal,
             payload={"from": str(previous_stage), "to": str(stage.pk)},
         )
-        events.publish_on_commit(
-            "deal.stage_changed", workspace_id=deal.workspace_id, object_id=deal.pk
-        )
+        publish("deal.stage_changed", workspace_id=deal.workspace_id, object_id=deal.pk)
     return deal
 
 
@@ -341,7 +337,7 @@ def deal_delete(*, actor, deal: Deal) -> None:
         object_type="deals.deal",
         object_id=str(deal_id),
     )
-    events.publish_on_commit("deal.deleted", workspace_id=workspace.pk, object_id=deal_id)
+    publish("deal.deleted", workspace_id=workspace.pk, object_id=deal_id)
 
 
 # --- Pipelines and their stages ----------------------------------------------------------

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.audit import events
+from terabox_crm.audit import actions
 from terabox_crm.notifications import builtin_kinds
 
 
@@ -12,6 +12,6 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         builtin_kinds.register_all()
-        events.register(
+        actions.register(
             "notifications.retention.purged", _("Old notifications deleted by the retention rule")
         )

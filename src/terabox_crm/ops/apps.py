@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.audit import events
+from terabox_crm.audit import actions
 
 
 class OpsConfig(AppConfig):
@@ -9,5 +9,5 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
-        events.register("ops.demo.seeded", _("Demo workspace created"))
-        events.register("ops.demo.password_reset", _("Demo owner password reset at start"))
+        actions.register("ops.demo.seeded", _("Demo workspace created"))
+        actions.register("ops.demo.password_reset", _("Demo owner password reset at start"))

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.audit import events
-from terabox_crm.core import policy, records
+from terabox_crm.audit import actions
+from terabox_crm.core import bus, policy, records
 from terabox_crm.core.roles import Role
+from terabox_crm.support import events
 
 
 class SupportConfig(AppConfig):
@@ -31,4 +32,5 @@ class SupportConfig(AppConfig):
             ("support.ticket.status_changed", _("Ticket status changed")),
             ("support.ticket.updated", _("Ticket priority or assignee changed")),
         ):
-            events.register(action, label)
+            actions.register(action, label)
+        bus.declare(events.DECLARED)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from terabox_crm import audit
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, policy, records
+from terabox_crm.core.bus import publish
 from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
 from terabox_crm.core.refusals import recorded_after_rollback
@@ -150,6 +151,7 @@ def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
         payload={"number": ticket.number, "priority": ticket.priority},
         subject_id=getattr(requester["contact"], "pk", None),
     )
+    publish("ticket.created", workspace_id=workspace.pk, object_id=ticket.pk)
     return ticket
 
 
@@ -192,6 +194,10 @@ def ticket_reply(*, actor, ticket: Ticket, body: str, internal: bool = False) ->
         obj=ticket,
         payload={"message": str(message.pk)},
     )
+    if not internal:
+        publish("ticket.replied", workspace_id=ticket.workspace_id, object_id=ticket.pk)
+    if "status" in changed:
+        publish("ticket.status_changed", workspace_id=ticket.workspace_id, object_id=ticket.pk)
     return message
 
 
@@ -225,6 +231,7 @@ def ticket_set_status(*, actor, ticket: Ticket, status: str) -> Ticket:
         obj=ticket,
         payload={"from": previous, "to": status},
     )
+    publish("ticket.status_changed", workspace_id=ticket.workspace_id, object_id=ticket.pk)
     return ticket
 
 
@@ -257,6 +264,9 @@ def ticket_update(*, actor, ticket: Ticket, priority: str, assignee) -> Ticket:
         obj=ticket,
         payload={"fields": sorted(changed), "priority": ticket.priority},
     )
+    publish("ticket.updated", workspace_id=ticket.workspace_id, object_id=ticket.pk)
+    if "assignee" in changed:
+        publish("ticket.assigned", workspace_id=ticket.workspace_id, object_id=ticket.pk)
     return ticket
 
 

@@ -1,11 +1,13 @@
-"""Outgoing webhooks (issue 3, point 6).
+"""Outgoing webhooks (SPEC §2; docs/decisions/0008-api-tokens-and-webhooks.md).
 
-The public API other apps call::
+Apps do not call this app: they declare their events on the bus
+(``core/bus.py``, their own ``events.py``) and publish them from their
+services; webhooks subscribe to the bus (``apps.py``). For tests and
+operators' tools, ``emit`` queues a delivery directly::
 
     from terabox_crm import webhooks
 
-    webhooks.register_event("invoice.paid", _("Invoice paid"))  # in AppConfig.ready()
-    webhooks.emit("invoice.paid", workspace_id=ws.pk, object_id=invoice.pk)
+    webhooks.emit("contact.created", workspace_id=ws.pk, object_id=contact.pk)
 
 ``emit`` queues one delivery per active endpoint of *that* workspace subscribed
 to the event; the HTTP requests go out through the job queue after commit.
@@ -14,13 +16,6 @@ to the event; the HTTP requests go out through the job queue after commit.
 
 def emit(event: str, *, workspace_id, object_id) -> int:
     """Queue ``event`` about ``object_id`` for ``workspace_id``'s endpoints; returns the count."""
-    from terabox_crm.webhooks import events
+    from terabox_crm.webhooks import fanout
 
-    return events.emit(event, workspace_id=workspace_id, object_id=object_id)
-
-
-def register_event(name: str, label) -> None:
-    """Declare an event type (a dotted name and its lazy ja/en label)."""
-    from terabox_crm.webhooks import events
-
-    events.register(name, label)
+    return fanout.emit(event, workspace_id=workspace_id, object_id=object_id)

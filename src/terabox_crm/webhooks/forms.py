@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.webhooks import events
+from terabox_crm.core import bus
 
 # Which form field shows a service error, by its code.
 FIELD_OF_CODE = {
@@ -17,7 +17,7 @@ FIELD_OF_CODE = {
 
 
 def event_choices() -> list[tuple[str, str]]:
-    return [(item.name, f"{item.label} ({item.name})") for item in events.all_events()]
+    return [(item.name, f"{item.label} ({item.name})") for item in bus.declared()]
 
 
 class EndpointForm(forms.Form):

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from terabox_crm import audit
-from terabox_crm.webhooks import events as registry
-from terabox_crm.webhooks import ssrf
+from terabox_crm.core import bus
+from terabox_crm.webhooks import fanout, ssrf
 from terabox_crm.webhooks.models import Delivery, Endpoint
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker, not a secret  # nosec B105
@@ -36,7 +36,7 @@ def new_secret() -> str:
 
 def _clean_events(event_names) -> list[str]:
     names = sorted({name for name in (event_names or []) if name})
-    unknown = [name for name in names if not registry.is_known(name)]
+    unknown = [name for name in names if not bus.is_declared(name)]
     if unknown:
         raise ValidationError(
             _("Unknown event: %(events)s.") % {"events": ", ".join(unknown)}, code="unknown_event"
@@ -161,13 +161,13 @@ def endpoint_ping(*, actor, endpoint: Endpoint) -> Delivery:
         ping = Delivery.objects.create(
             workspace_id=endpoint.workspace_id,
             endpoint=endpoint,
-            event=registry.PING,
+            event=fanout.PING,
             object_id=str(endpoint.pk),
             next_attempt_at=now,
         )
-        ping.payload = registry.build_payload(
+        ping.payload = fanout.build_payload(
             event_id=ping.event_id,
-            event=registry.PING,
+            event=fanout.PING,
             occurred_at=now,
             workspace_id=endpoint.workspace_id,
             object_id=endpoint.pk,
@@ -180,7 +180,7 @@ def endpoint_ping(*, actor, endpoint: Endpoint) -> Delivery:
             obj=endpoint,
             payload={"delivery": str(ping.pk)},
         )
-        transaction.on_commit(lambda: registry.enqueue(ping.pk))
+        transaction.on_commit(lambda: fanout.enqueue(ping.pk))
     return ping
 
 
@@ -211,5 +211,5 @@ def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
             obj=again,
             payload={"endpoint": str(delivery.endpoint_id), "original": str(delivery.pk)},
         )
-        transaction.on_commit(lambda: registry.enqueue(again.pk))
+        transaction.on_commit(lambda: fanout.enqueue(again.pk))
     return again

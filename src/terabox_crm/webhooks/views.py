@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from terabox_crm.accounts.stepup import step_up_required
 from terabox_crm.core.decorators import permission_required
-from terabox_crm.webhooks import events, selectors, services
+from terabox_crm.webhooks import fanout, selectors, services
 from terabox_crm.webhooks.forms import EndpointForm
 from terabox_crm.webhooks.models import Delivery, Endpoint
 
@@ -35,7 +35,7 @@ def _endpoint(request, endpoint_id) -> Endpoint:
 def endpoint_list(request):
     endpoints = list(selectors.endpoints_of(request.workspace))
     rows = [
-        {"endpoint": e, "event_labels": [events.label(name) for name in e.events]}
+        {"endpoint": e, "event_labels": [fanout.label(name) for name in e.events]}
         for e in endpoints
     ]
     return render(request, "webhooks/list.html", {"rows": rows})
@@ -107,7 +107,7 @@ def endpoint_detail(request, endpoint_id):
             "endpoint": endpoint,
             "form": form,
             "page_obj": page,
-            "deliveries": [(d, events.label(d.event)) for d in page],
+            "deliveries": [(d, fanout.label(d.event)) for d in page],
         },
         status=status,
     )

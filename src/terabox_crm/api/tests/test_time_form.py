@@ -15,7 +15,7 @@ from drf_spectacular.generators import SchemaGenerator
 from terabox_crm.api.tests.conftest import UTC_FORM, bearer, date_times
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.deals.tests.factories import make_pipeline, stage_named
-from terabox_crm.webhooks import events, services
+from terabox_crm.webhooks import fanout, services
 from terabox_crm.webhooks.models import Delivery
 
 
@@ -84,7 +84,7 @@ def workspace(client, cast, make_token):
             endpoint=endpoint,
             event="contact.created",
             object_id=contact["id"],
-            payload=events.build_payload(
+            payload=fanout.build_payload(
                 event_id=endpoint.pk,
                 event="contact.created",
                 occurred_at=endpoint.created_at,

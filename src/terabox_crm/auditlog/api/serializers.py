@@ -7,7 +7,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 
 from terabox_crm.api import serializers
-from terabox_crm.audit import events
+from terabox_crm.audit import actions
 
 
 class AuditEventOut(serializers.Serializer):
@@ -29,7 +29,7 @@ class AuditEventOut(serializers.Serializer):
         serializers.CharField(help_text="The event type in the reader's language.")
     )
     def get_label(self, event) -> str:
-        return events.label(event.action)
+        return actions.label(event.action)
 
     @extend_schema_field(serializers.BooleanField())
     def get_is_security(self, event) -> bool:
@@ -77,7 +77,7 @@ class AuditEventListParams(serializers.Serializer):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = sorted(
             name
-            for name, event_type in events.all_types().items()
+            for name, event_type in actions.all_types().items()
             if event_type.is_security or not self.security_only
         )
 

@@ -11,10 +11,11 @@ from django_scopes import scope, scopes_disabled
 
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.auditlog.selectors import present
-from terabox_crm.contacts import events, services
+from terabox_crm.contacts import services
 from terabox_crm.contacts.models import Contact, ContactEmail, Tag
 from terabox_crm.contacts.services import ContactData, EmailIn, PhoneIn
 from terabox_crm.contacts.tests.support import make_company, make_contact, member_of
+from terabox_crm.core import bus
 from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Team
 
@@ -170,7 +171,7 @@ def test_events_are_emitted_after_commit_only(cast, django_capture_on_commit_cal
     def listener(name, workspace_id, object_id):
         seen.append((name, workspace_id, object_id))
 
-    events.subscribe(listener)
+    bus.subscribe(listener)
     try:
         owner = member_of(cast.acme, cast.owner)
         with django_capture_on_commit_callbacks(execute=True):
@@ -180,7 +181,7 @@ def test_events_are_emitted_after_commit_only(cast, django_capture_on_commit_cal
             make_contact(owner, emails=["bad"])
         assert len(seen) == 1
     finally:
-        events.unsubscribe(listener)
+        bus.unsubscribe(listener)
 
 
 def test_merge_hook_is_called(cast):

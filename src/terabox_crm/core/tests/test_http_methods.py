@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, resolve, reverse
 from django.utils import translation
 from django_scopes import scopes_disabled
 
-from terabox_crm.audit import events as audit_events
+from terabox_crm.audit import actions as audit_actions
 from terabox_crm.audit.chain import open_detail
 from terabox_crm.audit.models import AuditDetail, AuditEvent
 from terabox_crm.core import methods
@@ -295,8 +295,8 @@ def test_a_standard_method_refused_is_not_a_security_event(client):
 )
 def test_the_event_has_a_label_in_both_languages(language, label):
     with translation.override(language):
-        assert audit_events.label(methods.METHOD_REFUSED) == label
+        assert audit_actions.label(methods.METHOD_REFUSED) == label
 
 
 def test_the_event_is_a_security_event():
-    assert audit_events.get(methods.METHOD_REFUSED).is_security
+    assert audit_actions.get(methods.METHOD_REFUSED).is_security

@@ -137,10 +137,10 @@ def test_an_existing_owner_account_gets_the_demo_workspace():
 def test_demo_event_label_is_translated(language, label):
     from django.utils import translation
 
-    from terabox_crm.audit import events
+    from terabox_crm.audit import actions
 
     with translation.override(language):
-        assert str(events.get("ops.demo.seeded").label) == label
+        assert str(actions.get("ops.demo.seeded").label) == label
 
 
 def test_demo_workspace_is_a_living_crm():

@@ -4,12 +4,12 @@ never part of an endpoint: it appears once, in the answer to the create call."""
 from __future__ import annotations
 
 from terabox_crm.api import serializers
-from terabox_crm.webhooks import events
+from terabox_crm.core import bus
 
 
 def event_names() -> list[str]:
     """The events an endpoint may subscribe to (registered by the apps at start-up)."""
-    return [item.name for item in events.all_events()]
+    return [item.name for item in bus.declared()]
 
 
 class EndpointOut(serializers.Serializer):

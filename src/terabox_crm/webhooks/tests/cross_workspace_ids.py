@@ -6,7 +6,7 @@ from django.test import override_settings
 from django_scopes import scopes_disabled
 
 from terabox_crm.testing.cross_workspace import ForeignId, param
-from terabox_crm.webhooks import events, services
+from terabox_crm.webhooks import fanout, services
 from terabox_crm.webhooks.models import Delivery, Endpoint
 
 FOREIGN_URL = "https://globex-receiver.example/hooks"
@@ -43,7 +43,7 @@ def foreign_delivery(foreign) -> ForeignId:
             endpoint=endpoint,
             event="contact.created",
             object_id="foreign-object-1",
-            payload=events.build_payload(
+            payload=fanout.build_payload(
                 event_id=endpoint.pk,
                 event="contact.created",
                 occurred_at=endpoint.created_at,

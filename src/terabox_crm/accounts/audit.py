@@ -26,7 +26,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.accounts.selectors import membership_for
-from terabox_crm.audit import events
+from terabox_crm.audit import actions
 from terabox_crm.audit.chain import record as audit_record
 
 EVENT_TYPES = {
@@ -54,7 +54,7 @@ EVENT_TYPES = {
 
 def register_all() -> None:
     for action, label in EVENT_TYPES.items():
-        events.register(action, label)
+        actions.register(action, label)
 
 
 def workspace_for(user, request=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.audit import events
+from terabox_crm.audit import actions
 from terabox_crm.core import policy
 from terabox_crm.core.roles import Role
 
@@ -17,7 +17,7 @@ EVENT_TYPES = {
 
 def register_all() -> None:
     for action, label in EVENT_TYPES.items():
-        events.register(action, label)
+        actions.register(action, label)
     # Own tokens only: a token never grants more than its owner's role allows,
     # so every member (viewers included) may hold one.
     policy.register(

@@ -1,0 +1,102 @@
+"""From a domain event to queued deliveries.
+
+The events an endpoint may choose are the ones the apps declare on the bus
+(``core/bus.py``, each app's ``events.py``): this app keeps no list of its
+own. ``on_domain_event`` is subscribed to the bus in ``apps.py``; ``emit``
+queues one delivery per subscribed endpoint of the event's workspace.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
+from django_scopes import scopes_disabled
+
+from terabox_crm.core import bus
+from terabox_crm.webhooks.models import Delivery, Endpoint
+
+log = logging.getLogger(__name__)
+
+
+# Sent only by the "Send test event" button, to one endpoint; not subscribable.
+PING = "webhook.ping"
+PING_LABEL = pgettext_lazy("webhook event", "Test event")
+
+
+def label(name: str) -> str:
+    """The translated label of an event name (a name no app declares: itself)."""
+    if name == PING:
+        return str(PING_LABEL)
+    return str(bus.get(name).label) if bus.is_declared(name) else name
+
+
+def build_payload(*, event_id, event: str, occurred_at, workspace_id, object_id) -> dict:
+    """The JSON body of a delivery: ids only, never field values."""
+    return {
+        "id": str(event_id),
+        "event": event,
+        "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"),
+        "workspace_id": str(workspace_id),
+        "data": {"id": str(object_id)},
+    }
+
+
+def emit(event: str, *, workspace_id, object_id) -> int:
+    """Queue one delivery per active endpoint of ``workspace_id`` subscribed to ``event``.
+
+    The rows are written now (in the caller's transaction, if any) and the
+    jobs are enqueued after commit, so a rolled-back change sends nothing.
+    Only that workspace's endpoints are looked at.
+    """
+    bus.get(event)  # an undeclared name is a mistake: ValueError
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    payload = build_payload(
+        event_id=event_id,
+        event=event,
+        occurred_at=now,
+        workspace_id=workspace_id,
+        object_id=object_id,
+    )
+    with scopes_disabled(), transaction.atomic():
+        endpoints = [
+            endpoint
+            for endpoint in Endpoint.objects.filter(workspace_id=workspace_id, active=True)
+            if event in endpoint.events
+        ]
+        deliveries = Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    workspace_id=workspace_id,
+                    endpoint=endpoint,
+                    event_id=event_id,
+                    event=event,
+                    object_id=str(object_id),
+                    payload=payload,
+                    next_attempt_at=now,
+                )
+                for endpoint in endpoints
+            ]
+        )
+        for delivery in deliveries:
+            transaction.on_commit(lambda pk=delivery.pk: enqueue(pk))
+    return len(deliveries)
+
+
+def enqueue(delivery_id) -> None:
+    from terabox_crm.webhooks import tasks
+
+    tasks.deliver_webhook(str(delivery_id))
+
+
+def on_domain_event(event_name: str, workspace_id: str, object_id: str) -> None:
+    """The bus subscriber (``apps.py``): queue ``event_name`` for the endpoints.
+
+    The change is committed already; the bus logs and counts a failure here
+    without turning the user's request into an error.
+    """
+    emit(event_name, workspace_id=workspace_id, object_id=object_id)
