@@ -93,13 +93,13 @@ def _deals(membership, query: str) -> list:
     """Deals whose name holds every whole token of ``query`` (deal names have
     no prefix terms), visible to ``membership``, compared after decryption."""
     from terabox_crm.crypto import normalise, search_index
-    from terabox_crm.deals import selectors as deal_selectors
+    from terabox_crm.deals.models import Deal
     from terabox_crm.deals.services import NAME_DOMAIN
 
     tokens = normalise.name_tokens(query)
     if not tokens:
         return []
-    deals = deal_selectors.visible(membership).select_related("stage")
+    deals = Deal.objects.visible_to(membership).select_related("stage")
     for token in tokens:
         deals = deals.filter(
             search_index.id_filter(
@@ -187,7 +187,6 @@ def home_tasks(membership, *, now=None) -> HomeTasks:
 
     from django.utils import timezone
 
-    from terabox_crm.activities import selectors as activity_selectors
     from terabox_crm.activities.models import Task
     from terabox_crm.crypto import fields, keyring
 
@@ -197,7 +196,7 @@ def home_tasks(membership, *, now=None) -> HomeTasks:
         days=HOME_TASK_DAYS + 1
     )
     mine = (
-        activity_selectors.visible_tasks(membership)
+        Task.objects.visible_to(membership)
         .filter(assignee_id=membership.user_id, status=Task.Status.OPEN)
         .only("id", "workspace_id", "title", "due_at", "status", "assignee_id")
         .order_by("due_at", "id")

@@ -8,7 +8,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from terabox_crm.activities import selectors, services
+from terabox_crm.activities import services
 from terabox_crm.activities.api.serializers import (
     ActivityIn,
     ActivityListParams,
@@ -65,7 +65,7 @@ class ActivityViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Activity.objects.none()
-        return _filter_links(selectors.visible_activities(self.request.membership), self.params)
+        return _filter_links(Activity.objects.visible_to(self.request.membership), self.params)
 
     def create(self, request, *args, **kwargs):
         incoming = ActivityIn(data=request.data)
@@ -119,7 +119,7 @@ class TaskViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
         params = self.params
-        queryset = _filter_links(selectors.visible_tasks(self.request.membership), params)
+        queryset = _filter_links(Task.objects.visible_to(self.request.membership), params)
         if "status" in params:
             queryset = queryset.filter(status=params["status"])
         if params.get("mine"):

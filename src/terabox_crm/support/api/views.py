@@ -11,7 +11,7 @@ from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.api.query import QueryParamsMixin
-from terabox_crm.support import selectors, services
+from terabox_crm.support import services
 from terabox_crm.support.api.serializers import (
     ReplyIn,
     TicketChangeIn,
@@ -49,7 +49,7 @@ class TicketViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
         params = self.params
-        queryset = selectors.visible(self.request.membership)
+        queryset = Ticket.objects.visible_to(self.request.membership)
         if "status" in params:
             queryset = queryset.filter(status=params["status"])
         if params.get("mine"):
