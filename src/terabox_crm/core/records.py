@@ -160,17 +160,30 @@ def member_write_rule(membership, obj) -> bool:
     return RANK[membership.role] >= RANK[Role.MEMBER] and write_rule(membership, obj)
 
 
-class RecordQuerySet(QuerySet):
-    """The queryset of every ``OwnedRecord``: ``visible_to(membership)`` is the
-    one spelling of "the records this member may read" (S6), the twin of
-    ``can_read``; ``editable_by`` the twin of ``can_edit``.
+class WorkspaceQuerySet(QuerySet):
+    """Tenant rows without an owner (a workspace's webhook endpoints and their
+    deliveries): ``visible_to(membership)`` is every row of the member's
+    workspace; which members reach them at all is the policy's action
+    (``webhooks.manage``), asked by the view before it reads.
 
-    Both name the workspace as well as the scope does, so a job or a command
+    It names the workspace as well as the scope does, so a job or a command
     that reads with scopes disabled still never crosses the tenant boundary.
     """
 
     def in_workspace(self, membership):
         return self.filter(workspace_id=membership.workspace_id)
+
+    def visible_to(self, membership):
+        if membership is None:
+            return self.none()
+        return self.in_workspace(membership)
+
+
+class RecordQuerySet(WorkspaceQuerySet):
+    """The queryset of every ``OwnedRecord``: ``visible_to(membership)`` is the
+    one spelling of "the records this member may read" (S6), the twin of
+    ``can_read``; ``editable_by`` the twin of ``can_edit``.
+    """
 
     def visible_to(self, membership):
         if membership is None:
