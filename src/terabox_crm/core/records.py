@@ -38,6 +38,8 @@ import uuid
 from collections.abc import Mapping
 
 from django.db.models import Model, Q, QuerySet
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
@@ -160,17 +162,41 @@ def member_write_rule(membership, obj) -> bool:
     return RANK[membership.role] >= RANK[Role.MEMBER] and write_rule(membership, obj)
 
 
+def _keeps_to_workspace(query, workspace_id) -> bool:
+    """Whether ``query`` is already limited to ``workspace_id`` by a top-level
+    ``workspace = …`` condition (what ``ScopedManager`` adds inside a scope)."""
+    where = query.where
+    if where.connector != AND or where.negated:
+        return False
+    for condition in where.children:
+        if not isinstance(condition, Exact) or getattr(condition.lhs, "target", None) is None:
+            continue
+        if (
+            condition.lhs.target.attname != "workspace_id"
+            or condition.lhs.alias != query.base_table
+        ):
+            continue
+        if str(pk_of(condition.rhs)) == str(workspace_id):
+            return True
+    return False
+
+
 class WorkspaceQuerySet(QuerySet):
     """Tenant rows without an owner (a workspace's webhook endpoints and their
     deliveries): ``visible_to(membership)`` is every row of the member's
     workspace; which members reach them at all is the policy's action
     (``webhooks.manage``), asked by the view before it reads.
 
-    It names the workspace as well as the scope does, so a job or a command
-    that reads with scopes disabled still never crosses the tenant boundary.
+    It names the workspace unless the query already does (the scope's own
+    filter), so a job or a command that reads with scopes disabled still never
+    crosses the tenant boundary, and a scoped read is not filtered twice:
+    SQLite's planner, given the workspace twice, picked the plain workspace
+    index over the ticket queue's (workspace, status, due) index.
     """
 
     def in_workspace(self, membership):
+        if _keeps_to_workspace(self.query, membership.workspace_id):
+            return self
         return self.filter(workspace_id=membership.workspace_id)
 
     def visible_to(self, membership):
