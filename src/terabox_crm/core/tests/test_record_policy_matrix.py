@@ -162,7 +162,10 @@ def world(django_db_setup, django_db_blocker):
                         made[model, actor, "assigned"] = _make(
                             model, ws, pipeline, owner=stranger, team=blue, assignee=user
                         )
-        yield {"workspace": ws, "users": users, "records": made}
+        elsewhere = factories.make_workspace("Elsewhere")
+        outsider = factories.make_user("outsider@elsewhere.example")
+        factories.add_member(elsewhere, outsider, Role.OWNER)
+        yield {"workspace": ws, "users": users, "records": made, "outsider": outsider}
         transaction.set_rollback(True)
 
 
@@ -254,3 +257,25 @@ def test_policy_and_services_agree(world, model, actor, mode, relation):
     may_delete = expected(model, actor, mode, relation, "delete")
     assert policy.can(membership, delete, record) is may_delete
     assert _service_allows(_delete, membership, record) is may_delete
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.model_name)
+def test_an_owner_of_another_workspace_reads_none_of_them_even_unscoped(world, model):
+    with scopes_disabled():
+        outsider = Membership.objects.select_related("workspace").get(user=world["outsider"])
+        assert not model.objects.visible_to(outsider).exists()
+    record = world["records"][model, "owner", "own"]
+    assert records.find_readable(outsider, model, record.pk) is None
+    assert not any(policy.can(outsider, action, record) for action in ACTIONS[model] if action)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.model_name)
+def test_a_scoped_read_names_the_workspace_once(world, model):
+    """The scope already keeps to the workspace; naming it again made SQLite
+    choose a worse index for the ticket queue."""
+    membership = _membership(world, "member", RecordVisibility.TEAM)
+    with scope(workspace=membership.workspace):
+        sql = str(model.objects.visible_to(membership).query)
+    assert sql.count(f'"{model._meta.db_table}"."workspace_id" =') == 1
