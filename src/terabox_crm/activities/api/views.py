@@ -4,6 +4,7 @@ and ``TaskListParams`` (``api.query``)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -56,6 +57,7 @@ class ActivityViewSet(
         "POST": "activities.add",
         "DELETE": "activities.change",
     }
+    object_refusals = {"activities.change": _("You cannot delete this activity.")}
     pagination_class = KeysetPagination
     cursor_ordering = "-occurred_at"
     serializer_class = ActivityOut

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -35,6 +36,7 @@ class TicketViewSet(
     lookup_url_kwarg = "ticket_id"
     permission_classes = [PolicyPermission]
     permission_action = {"GET": "tickets.view", "POST": "tickets.add", "PATCH": "tickets.change"}
+    object_refusals = {"tickets.change": _("You cannot change this ticket.")}
     pagination_class = KeysetPagination
     cursor_ordering = "-created_at"
     serializer_class = TicketOut
