@@ -10,13 +10,13 @@ class ActivitiesConfig(AppConfig):
     def ready(self) -> None:
         from terabox_crm.activities import events
         from terabox_crm.audit import actions
-        from terabox_crm.core import bus, policy
+        from terabox_crm.core import bus, policy, records
         from terabox_crm.core.roles import Role
         from terabox_crm.notifications import kinds
 
         policy.register(
             "activities.view",
-            policy.at_least(Role.VIEWER),
+            records.read_rule,
             _("See activities and tasks"),
             exposes_personal_data=True,
         )
@@ -25,7 +25,7 @@ class ActivitiesConfig(AppConfig):
         )
         policy.register(
             "activities.change",
-            policy.at_least(Role.MEMBER),
+            records.write_rule,
             _("Complete, reopen and delete one's own or the team's activities and tasks"),
         )
         for action, label in (

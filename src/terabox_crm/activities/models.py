@@ -9,22 +9,18 @@ one's own).
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
+from terabox_crm.core.models import OwnedRecord
 from terabox_crm.crypto.fields import EncryptedTextField
 
 BODY_MAX_LENGTH = 20_000
 TITLE_MAX_LENGTH = 200
 
 
-class _Linked(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
+class _Linked(OwnedRecord):
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
@@ -34,17 +30,6 @@ class _Linked(models.Model):
     deal = models.ForeignKey(
         "deals.Deal", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("owner"),
-    )
-    team = models.ForeignKey(
-        "core.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         abstract = True
@@ -62,8 +47,6 @@ class Activity(_Linked):
     body = EncryptedTextField(_("details"), blank=True, default="")
     occurred_at = models.DateTimeField(_("when"))
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
-
-    objects = ScopedManager(workspace="workspace")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -99,7 +82,8 @@ class Task(_Linked):
     )
     completed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(workspace="workspace")
+    # Someone's own tasks are always theirs to see and complete, whoever made them.
+    assignee_reads = True
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -1,26 +1,17 @@
-"""Reads of activities and tasks."""
+"""Reads of activities and tasks; which ones a member may read is
+``Activity.objects.visible_to(membership)`` / ``Task.objects.visible_to(membership)``
+(``core.records``: a task is also its assignee's)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from django.urls import reverse
 
 from terabox_crm.activities.models import Activity, Task
-from terabox_crm.core import records
+from terabox_crm.core import policy
 from terabox_crm.crypto import fields, keyring
 
 TIMELINE_LIMIT = 100
 _PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
-
-
-def visible_activities(membership) -> QuerySet[Activity]:
-    return Activity.objects.filter(records.readable_q(membership))
-
-
-def visible_tasks(membership) -> QuerySet[Task]:
-    # Someone's own tasks are always theirs to see, whoever created them.
-    readable = records.readable_q(membership)
-    return Task.objects.filter(readable) | Task.objects.filter(assignee_id=membership.user_id)
 
 
 def _preload(rows, *names: str) -> None:
@@ -36,7 +27,7 @@ def _preload(rows, *names: str) -> None:
 
 def timeline(membership, *, contact=None, company=None, deal=None) -> list[Activity]:
     """The newest activities of one record, in one query plus one for keys."""
-    qs = visible_activities(membership).select_related("owner")
+    qs = Activity.objects.visible_to(membership).select_related("owner")
     if contact is not None:
         qs = qs.filter(contact=contact)
     if company is not None:
@@ -48,7 +39,7 @@ def timeline(membership, *, contact=None, company=None, deal=None) -> list[Activ
     # One reverse() for the page, not one per row (a hundred rows render each visit).
     delete_url = reverse("activities:activity_delete", args=[_PLACEHOLDER])
     for row in rows:
-        row.deletable = records.can_edit(membership, row)
+        row.deletable = policy.can(membership, "activities.change", row)
         row.delete_url = delete_url.replace(_PLACEHOLDER, str(row.pk))
     return rows
 

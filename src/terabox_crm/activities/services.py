@@ -28,7 +28,7 @@ from terabox_crm import audit
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
 from terabox_crm.communications.outbox import queue_email
 from terabox_crm.contacts.models import Company, Contact
-from terabox_crm.core import guards, members, records
+from terabox_crm.core import guards, members, policy, records
 from terabox_crm.core.bus import publish
 from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
@@ -155,7 +155,7 @@ def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
 @transaction.atomic
 def activity_delete(*, actor, activity: Activity) -> None:
     membership = _membership(actor, activity.workspace)
-    if not records.can_edit(membership, activity):
+    if not policy.can(membership, "activities.change", activity):
         raise ActivityError(_("You cannot delete this activity."), code="forbidden", status=403)
     activity_id, workspace = activity.pk, activity.workspace
     activity.delete()
@@ -220,14 +220,12 @@ def task_create(*, actor, workspace, data: TaskData) -> Task:
     return task
 
 
-def _may_change_task(membership, task: Task) -> bool:
-    return task.assignee_id == membership.user_id or records.can_edit(membership, task)
-
-
 @transaction.atomic
 def task_set_done(*, actor, task: Task, done: bool = True) -> Task:
     membership = _membership(actor, task.workspace)
-    if not _may_change_task(membership, task):
+    # Its assignee (whatever their role) or whoever may edit it as a record:
+    # the policy's rule (``core.records``).
+    if not policy.can(membership, "activities.change", task):
         raise ActivityError(_("You cannot change this task."), code="forbidden", status=403)
     task.status = Task.Status.DONE if done else Task.Status.OPEN
     task.completed_at = timezone.now() if done else None

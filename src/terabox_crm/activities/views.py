@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from terabox_crm.activities import selectors, services
 from terabox_crm.activities.forms import ActivityForm, TaskForm
+from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import permission_required, record_denial
@@ -92,7 +93,7 @@ def activity_create(request):
 @permission_required("activities.change")
 @require_POST
 def activity_delete(request, activity_id):
-    activity = get_object_or_404(selectors.visible_activities(request.membership), pk=activity_id)
+    activity = get_object_or_404(Activity.objects.visible_to(request.membership), pk=activity_id)
     try:
         services.activity_delete(actor=request.user, activity=activity)
     except services.ActivityError as error:
@@ -149,14 +150,14 @@ def task_list(request):
 @permission_required("activities.view")
 @require_safe
 def task_detail(request, task_id):
-    task = get_object_or_404(selectors.visible_tasks(request.membership), pk=task_id)
+    task = get_object_or_404(Task.objects.visible_to(request.membership), pk=task_id)
     return render(request, "activities/task_detail.html", {"task": task})
 
 
 @permission_required("activities.view")
 @require_POST
 def task_done(request, task_id):
-    task = get_object_or_404(selectors.visible_tasks(request.membership), pk=task_id)
+    task = get_object_or_404(Task.objects.visible_to(request.membership), pk=task_id)
     done = request.POST.get("done", "1") == "1"
     try:
         services.task_set_done(actor=request.user, task=task, done=done)

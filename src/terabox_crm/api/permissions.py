@@ -75,6 +75,9 @@ class PolicyPermission(BasePermission):
         allowed = bool(action) and policy.can(getattr(request, "membership", None), action, obj)
         if not allowed:
             self._record(request, action or "", obj)
+            # A view may word the refusal of one object (``object_refusals``,
+            # by action): the words its service gave before the rule was the policy's.
+            self.message = getattr(view, "object_refusals", {}).get(action)
         return allowed
 
     def _check_scope(self, request, view, action: str | None) -> None:

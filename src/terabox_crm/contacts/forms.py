@@ -20,8 +20,6 @@ re-render the form with what was typed (``ChannelFormSet.edited``).
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
@@ -37,7 +35,7 @@ from terabox_crm.contacts.services import (
     EmailIn,
     PhoneIn,
 )
-from terabox_crm.core import members, policy
+from terabox_crm.core import members, records
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
 
@@ -59,19 +57,6 @@ def _team_choices(membership):
 
 def _tag_choices(membership):
     return [(str(t.pk), t.name) for t in Tag.objects.filter(workspace_id=membership.workspace_id)]
-
-
-def readable_company(membership, value) -> Company | None:
-    """The company with id ``value`` if it is in ``membership``'s workspace and
-    they may read it (the company list's policy), else ``None``."""
-    try:
-        pk = uuid.UUID(str(value))
-    except ValueError:
-        return None
-    company = Company.objects.visible_to(membership).filter(pk=pk).first()
-    if company is None or not policy.can(membership, "companies.view", company):
-        return None
-    return company
 
 
 class _RecordForm(forms.Form):
@@ -193,7 +178,7 @@ class ContactForm(_RecordForm):
         if not self.is_bound and self.initial.get("company"):
             # Show the name of the given company, unless it is not one the user
             # may read (``?company=`` is typed into the address bar too).
-            company = readable_company(membership, self.initial["company"])
+            company = records.find_readable(membership, Company, self.initial["company"])
             if company is None and str(self.initial["company"]) == self.kept_company:
                 self.company_unseen = True
             elif company is None:
@@ -238,7 +223,7 @@ class ContactForm(_RecordForm):
         name_sent = "company_name" in self.data
         company = None
         if chosen:
-            company = readable_company(self.membership, chosen)
+            company = records.find_readable(self.membership, Company, chosen)
             if company is None and chosen != self.kept_company:
                 # Not one to show or to compare names with: the service refuses
                 # it (even when the name was emptied) and records the attempt.

@@ -24,7 +24,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from terabox_crm.contacts.querysets import RecordQuerySet
+from terabox_crm.core.models import OwnedRecord
 from terabox_crm.crypto.fields import EncryptedTextField
 
 NOTES_MAX_LENGTH = 20_000
@@ -41,12 +41,6 @@ class Source(models.TextChoices):
     DIRECT = "direct", _("Entered directly")
     IMPORT = "import", _("Imported")
     THIRD_PARTY = "third_party", _("From a third party")
-
-
-def _scoped_records():
-    return ScopedManager(
-        workspace="workspace", _manager_class=models.Manager.from_queryset(RecordQuerySet)
-    )
 
 
 class Tag(models.Model):
@@ -66,9 +60,7 @@ class Tag(models.Model):
         return self.name
 
 
-class Company(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
+class Company(OwnedRecord):
     # A sole proprietor's trade name is a person's name: encrypted, token-indexed.
     name = EncryptedTextField(_("name"))
     name_kana = EncryptedTextField(_("name reading (kana)"), blank=True, default="")
@@ -79,6 +71,7 @@ class Company(models.Model):
     city = EncryptedTextField(_("city"), blank=True, default="")
     street = EncryptedTextField(_("street address"), blank=True, default="")
     industry = models.CharField(_("industry"), max_length=80, blank=True, default="")
+    # Unlike other records, a company or contact outlives its owner's account.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -97,13 +90,10 @@ class Company(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="companies", verbose_name=_("tags"))
     notes = EncryptedTextField(_("notes"), blank=True, default="")
-    # No index of their own: the (workspace, time, id) indexes below serve
-    # every list. A lone time index once tempted PostgreSQL to walk every
-    # workspace's newer rows to reach an older workspace's first page.
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = _scoped_records()
+    # ``created_at``/``updated_at`` (``OwnedRecord``) have no index of their
+    # own: the (workspace, time, id) indexes below serve every list. A lone
+    # time index once tempted PostgreSQL to walk every workspace's newer rows
+    # to reach an older workspace's first page.
 
     # The one answer to a link to a company that is not there for the actor
     # (none, another workspace's, unreadable): ``core.records.readable``.
@@ -130,9 +120,7 @@ def _has_cjk(text: str) -> bool:
     )
 
 
-class Contact(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
+class Contact(OwnedRecord):
     family_name = EncryptedTextField(_("family name"), blank=True, default="")
     given_name = EncryptedTextField(_("given name"), blank=True, default="")
     family_name_kana = EncryptedTextField(_("family name reading (kana)"), blank=True, default="")
@@ -149,6 +137,7 @@ class Contact(models.Model):
     stage = models.CharField(
         _("lifecycle stage"), max_length=16, choices=Stage.choices, default=Stage.LEAD
     )
+    # Unlike other records, a company or contact outlives its owner's account.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -172,13 +161,10 @@ class Contact(models.Model):
     # Free text ("referred by …") may name a person: encrypted.
     source_detail = EncryptedTextField(_("source detail"), blank=True, default="")
     notes = EncryptedTextField(_("notes"), blank=True, default="")
-    # No index of their own: the (workspace, time, id) indexes below serve
-    # every list. A lone time index once tempted PostgreSQL to walk every
-    # workspace's newer rows to reach an older workspace's first page.
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = _scoped_records()
+    # ``created_at``/``updated_at`` (``OwnedRecord``) have no index of their
+    # own: the (workspace, time, id) indexes below serve every list. A lone
+    # time index once tempted PostgreSQL to walk every workspace's newer rows
+    # to reach an older workspace's first page.
 
     link_refused_message = _("Choose a contact of this workspace.")
 

@@ -1,6 +1,6 @@
 """Object-level policy rules for companies and contacts, registered with
 ``core.policy`` in ``apps.ready()``: the shared owner/team rules of
-``core.records`` (the twin of ``querysets.RecordQuerySet``)."""
+``core.records`` (the twin of ``RecordQuerySet.visible_to``/``editable_by``)."""
 
 from __future__ import annotations
 

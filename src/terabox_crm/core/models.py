@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from terabox_crm.core.records import RecordQuerySet
 from terabox_crm.core.roles import MFA_ALWAYS_REQUIRED, Capability, Role
 from terabox_crm.crypto.fields import EncryptedTextField
 
@@ -184,3 +186,43 @@ class Invitation(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return (now or timezone.now()) >= self.expires_at
+
+
+class OwnedRecord(models.Model):
+    """The shape every CRM record shares (company, contact, deal, activity,
+    task, ticket): a workspace, an owner, an optional team, and timestamps.
+
+    Who reads and edits it is decided once, in ``core.records`` (S6): lists
+    ask ``Model.objects.visible_to(membership)``, single objects
+    ``policy.can(membership, action, record)``, links
+    ``records.readable(membership, Model, pk)``. The privacy engine, exports
+    and erasure walk these records through the same fields.
+
+    A model whose fields differ (a nullable owner, a verbose name) redefines
+    that one field; the database schema stays what each model had.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(
+        workspace="workspace", _manager_class=models.Manager.from_queryset(RecordQuerySet)
+    )
+
+    # True when the record's ``assignee`` reads and edits it besides its
+    # owner and team (tasks, tickets): see ``core.records``.
+    assignee_reads: ClassVar[bool] = False
+
+    class Meta:
+        abstract = True

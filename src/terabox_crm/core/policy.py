@@ -3,8 +3,13 @@
 ``can(membership, action, obj)`` is called by views (``core.decorators``), the
 API permission class and jobs alike. Actions are dotted names; each maps to a rule
 over the acting membership's role and capabilities. Unknown actions are denied,
-so a typo fails closed. Object-level rules (ownership, team) are added by the
-domain apps through ``register``.
+so a typo fails closed. Object-level rules (ownership, team, assignee) are added
+by the domain apps through ``register``: a rule gets the object too, and the
+owned-record rules of ``core.records`` (``read_rule``, ``write_rule``,
+``member_write_rule``) answer by role without one and by the record with one.
+Services ask ``can(membership, action, record)`` before they write, so the
+policy's answer is the one they act on; ``core/tests/test_record_policy_matrix.py``
+checks the two agree for every record type, role and visibility setting.
 
 Every registered action has a row in the expected matrix of
 ``core/tests/test_policy_matrix.py`` (an app may keep its rows in

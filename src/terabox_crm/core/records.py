@@ -1,6 +1,12 @@
 """Who reads and who edits a CRM record that has an owner and a team
-(issue 3 point 8), as query filters and as an object check, so list views,
-detail views, the API and jobs all apply the same rule.
+(S6; SPEC record visibility), as query filters and as an object check, so
+list views, detail views, the API and jobs all apply the same rule.
+
+Every such record (company, contact, deal, activity, task, ticket) derives
+from ``core.models.OwnedRecord``, whose manager has ``RecordQuerySet``: the
+one spelling of read visibility is ``Model.objects.visible_to(membership)``,
+and its object twin is ``policy.can(membership, "<app>.view", record)``
+(``read_rule``/``write_rule`` below are the rules the apps register).
 
 - Owners and admins read and edit every record of the workspace.
 - Viewers never edit.
@@ -8,6 +14,9 @@ detail views, the API and jobs all apply the same rule.
 - Reading: with ``Workspace.record_visibility == "workspace"`` (the default)
   every member reads every record; with ``"team"`` members, managers and
   viewers read only records they own or that belong to their team.
+- A record with an assignee (``OwnedRecord.assignee_reads``: tasks, tickets)
+  is also read and edited by its assignee, whatever their team; a policy
+  rule may still ask for a role on top (tickets are changed from member up).
 
 Links between records follow the same rule (S6): a service that links one
 record to another (a deal to its contact, a task to its deal, a ticket to
@@ -28,7 +37,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
@@ -64,37 +75,61 @@ def reads_everything(membership) -> bool:
     )
 
 
-def readable_q(membership) -> Q:
-    """A filter for the records ``membership`` may read (``Q(pk__in=[])`` for none)."""
+def _assignable(model) -> bool:
+    """Whether records of ``model`` (a class or an instance) are shared with their assignee."""
+    return bool(getattr(model, "assignee_reads", False))
+
+
+def _assigned_q(membership, model) -> Q | None:
+    return Q(assignee_id=membership.user_id) if _assignable(model) else None
+
+
+def readable_q(membership, model=None) -> Q:
+    """A filter for the ``model`` records ``membership`` may read (``Q(pk__in=[])``
+    for none); without ``model``, the owner/team rule alone."""
     if membership is None:
         return Q(pk__in=[])
-    if reads_everything(membership):
-        return EVERYTHING
-    return _own_or_team(membership)
+    condition = EVERYTHING if reads_everything(membership) else _own_or_team(membership)
+    assigned = _assigned_q(membership, model)
+    return condition if assigned is None else condition | assigned
 
 
-def editable_q(membership) -> Q:
-    if membership is None or membership.role == Role.VIEWER:
+def editable_q(membership, model=None) -> Q:
+    if membership is None:
         return Q(pk__in=[])
-    if RANK[membership.role] >= RANK[Role.ADMIN]:
-        return EVERYTHING
-    return _own_or_team(membership)
+    assigned = _assigned_q(membership, model)
+    if membership.role == Role.VIEWER:
+        return Q(pk__in=[]) if assigned is None else assigned
+    condition = (
+        EVERYTHING if RANK[membership.role] >= RANK[Role.ADMIN] else _own_or_team(membership)
+    )
+    return condition if assigned is None else condition | assigned
 
 
 def can_read(membership, record) -> bool:
     if membership is None or record.workspace_id != membership.workspace_id:
         return False
-    return reads_everything(membership) or _owns_or_shares(membership, record)
+    return (
+        reads_everything(membership)
+        or _owns_or_shares(membership, record)
+        or _is_assignee(membership, record)
+    )
 
 
 def can_edit(membership, record) -> bool:
     if membership is None or record.workspace_id != membership.workspace_id:
         return False
+    if _is_assignee(membership, record):
+        return True
     if membership.role == Role.VIEWER:
         return False
     if RANK[membership.role] >= RANK[Role.ADMIN]:
         return True
     return _owns_or_shares(membership, record)
+
+
+def _is_assignee(membership, record) -> bool:
+    return _assignable(record) and record.assignee_id == membership.user_id
 
 
 def _owns_or_shares(membership, record) -> bool:
@@ -114,10 +149,77 @@ def read_rule(membership, obj) -> bool:
 
 
 def write_rule(membership, obj) -> bool:
-    """Change, delete, move, merge: from member up, on records one may edit."""
+    """Change, delete, move, merge: from member up, on records one may edit
+    (an assignee edits what is assigned to them, whatever their role)."""
     if obj is None:
         return RANK[membership.role] >= RANK[Role.MEMBER]
     return can_edit(membership, obj)
+
+
+def member_write_rule(membership, obj) -> bool:
+    """``write_rule`` from member up even for an assignee (tickets: a viewer
+    may be assigned one but never answers a customer)."""
+    return RANK[membership.role] >= RANK[Role.MEMBER] and write_rule(membership, obj)
+
+
+def _keeps_to_workspace(query, workspace_id) -> bool:
+    """Whether ``query`` is already limited to ``workspace_id`` by a top-level
+    ``workspace = …`` condition (what ``ScopedManager`` adds inside a scope)."""
+    where = query.where
+    if where.connector != AND or where.negated:
+        return False
+    for condition in where.children:
+        if not isinstance(condition, Exact) or getattr(condition.lhs, "target", None) is None:
+            continue
+        if (
+            condition.lhs.target.attname != "workspace_id"
+            or condition.lhs.alias != query.base_table
+        ):
+            continue
+        if str(pk_of(condition.rhs)) == str(workspace_id):
+            return True
+    return False
+
+
+class WorkspaceQuerySet(QuerySet):
+    """Tenant rows without an owner (a workspace's webhook endpoints and their
+    deliveries): ``visible_to(membership)`` is every row of the member's
+    workspace; which members reach them at all is the policy's action
+    (``webhooks.manage``), asked by the view before it reads.
+
+    It names the workspace unless the query already does (the scope's own
+    filter), so a job or a command that reads with scopes disabled still never
+    crosses the tenant boundary, and a scoped read is not filtered twice:
+    SQLite's planner, given the workspace twice, picked the plain workspace
+    index over the ticket queue's (workspace, status, due) index.
+    """
+
+    def in_workspace(self, membership):
+        if _keeps_to_workspace(self.query, membership.workspace_id):
+            return self
+        return self.filter(workspace_id=membership.workspace_id)
+
+    def visible_to(self, membership):
+        if membership is None:
+            return self.none()
+        return self.in_workspace(membership)
+
+
+class RecordQuerySet(WorkspaceQuerySet):
+    """The queryset of every ``OwnedRecord``: ``visible_to(membership)`` is the
+    one spelling of "the records this member may read" (S6), the twin of
+    ``can_read``; ``editable_by`` the twin of ``can_edit``.
+    """
+
+    def visible_to(self, membership):
+        if membership is None:
+            return self.none()
+        return self.in_workspace(membership).filter(readable_q(membership, self.model))
+
+    def editable_by(self, membership):
+        if membership is None:
+            return self.none()
+        return self.in_workspace(membership).filter(editable_q(membership, self.model))
 
 
 # --- Links to other records ---------------------------------------------------------------
@@ -149,11 +251,7 @@ def find_readable(membership, model: type[Model], value) -> Model | None:
     if membership is None or key is None:
         return None
     with scopes_disabled():
-        return (
-            model._default_manager.filter(workspace_id=membership.workspace_id, pk=key)
-            .filter(readable_q(membership))
-            .first()
-        )
+        return model._default_manager.visible_to(membership).filter(pk=key).first()
 
 
 def link_refusal(

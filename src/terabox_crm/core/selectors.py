@@ -11,6 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from terabox_crm.accounts.models import TOTPDevice
 from terabox_crm.core.models import Invitation, Membership, Team, Workspace
 from terabox_crm.core.roles import RANK, Role
 
@@ -84,13 +85,8 @@ def invitation_state(invitation: Invitation) -> str:
     return "pending"
 
 
-def two_factor_enrolled(user_ids) -> set | None:
-    """Which of ``user_ids`` have confirmed two-factor, in one query; None when
-    the accounts app keeps no such record (the members page then hides the column)."""
-    try:
-        from terabox_crm.accounts.models import TOTPDevice
-    except ImportError:  # pragma: no cover - accounts without TOTP devices
-        return None
+def two_factor_enrolled(user_ids) -> set:
+    """Which of ``user_ids`` have confirmed two-factor, in one query."""
     return set(
         TOTPDevice.objects.filter(user_id__in=list(user_ids), confirmed=True).values_list(
             "user_id", flat=True

@@ -166,7 +166,7 @@ def _member_rows(me: Membership, members: list[Membership]) -> list[dict]:
             {
                 "membership": member,
                 "is_me": member.pk == me.pk,
-                "two_factor": None if enrolled is None else member.user_id in enrolled,
+                "two_factor": member.user_id in enrolled,
                 "can_change_role": can_change and not last_owner,
                 "role_choices": [(value, Role(value).label) for value in grantable],
                 "can_change_capabilities": can_change
@@ -206,7 +206,7 @@ def _members_page(request, *, invite_form=None, error: PolicyError | None = None
         "rows": rows,
         "teams": teams,
         "manage_teams": policy.can(me, "teams.manage"),
-        "show_two_factor": any(row["two_factor"] is not None for row in rows),
+        "show_two_factor": bool(rows),
         "manage": manage,
         "invitations": invitations,
         "invite_form": invite_form if grantable else None,

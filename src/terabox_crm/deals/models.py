@@ -12,12 +12,12 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from terabox_crm.core.models import OwnedRecord
 from terabox_crm.crypto.fields import EncryptedTextField
 
 # ISO 4217 codes offered for amounts; anything else is refused.
@@ -87,9 +87,7 @@ class Stage(models.Model):
         return self.kind != self.Kind.OPEN
 
 
-class Deal(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
+class Deal(OwnedRecord):
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
     name = EncryptedTextField(_("name"))
@@ -112,21 +110,8 @@ class Deal(models.Model):
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="deals"
     )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("owner"),
-    )
-    team = models.ForeignKey(
-        "core.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     board_position = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = ScopedManager(workspace="workspace")
 
     # The one answer to a link to a deal that is not there for the actor
     # (none, another workspace's, unreadable): ``core.records.readable``.

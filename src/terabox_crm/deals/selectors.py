@@ -1,4 +1,5 @@
-"""Reads of the deals app. Every read goes through ``visible(membership)``."""
+"""Reads of the deals app. Every read of deals goes through
+``Deal.objects.visible_to(membership)`` (``core.records``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from terabox_crm.core import records
 from terabox_crm.crypto import fields, keyring, normalise, search_index
 from terabox_crm.deals.models import Deal, Pipeline, Stage
 
@@ -20,10 +20,6 @@ from terabox_crm.deals.models import Deal, Pipeline, Stage
 BOARD_PAGE_SIZE = 30
 BOARD_ORDER = ("board_position", "created_at", "id")
 BOARD_COUNT_CAP = 10_000
-
-
-def visible(membership) -> QuerySet[Deal]:
-    return Deal.objects.filter(records.readable_q(membership))
 
 
 def pipelines() -> QuerySet[Pipeline]:
@@ -65,7 +61,7 @@ def board(membership, pipeline: Pipeline) -> list[Column]:
     each stage's count up to ``BOARD_COUNT_CAP``.
     """
     stages = list(pipeline.stages.all())
-    cards = visible(membership).filter(pipeline=pipeline)
+    cards = Deal.objects.visible_to(membership).filter(pipeline=pipeline)
     # Counted up to a cap, per stage (an index range each): a column never
     # costs an exact COUNT over a huge pipeline.
     totals = {
@@ -139,7 +135,7 @@ def pipeline_summary(membership) -> PipelineSummary | None:
     summaries = {stage.pk: StageSummary(stage=stage) for stage in stages}
     if summaries:
         ranked = (
-            visible(membership)
+            Deal.objects.visible_to(membership)
             .filter(pipeline=pipeline, stage_id__in=list(summaries))
             .annotate(
                 rank=Window(
@@ -179,7 +175,7 @@ def column_page(membership, pipeline: Pipeline, stage: Stage, after: Deal) -> Co
         | Q(board_position=after.board_position, created_at=after.created_at, id__gt=after.id)
     )
     rows = list(
-        _card_rows(visible(membership).filter(pipeline=pipeline, stage=stage))
+        _card_rows(Deal.objects.visible_to(membership).filter(pipeline=pipeline, stage=stage))
         .filter(later)
         .order_by(*BOARD_ORDER)[: BOARD_PAGE_SIZE + 1]
     )
@@ -248,7 +244,7 @@ def _options(stages: list[Stage], *, selected: Stage) -> str:
 def search(membership, query: str) -> QuerySet[Deal]:
     """Deals whose name contains every whole token of ``query``."""
     tokens = normalise.name_tokens(query)
-    qs = visible(membership)
+    qs = Deal.objects.visible_to(membership)
     if not tokens:
         return qs.none()
     for token in tokens:
@@ -261,4 +257,4 @@ def search(membership, query: str) -> QuerySet[Deal]:
     matching = [
         deal.pk for deal in qs[:500] if set(tokens) <= set(normalise.name_tokens(deal.name))
     ]
-    return visible(membership).filter(pk__in=matching)
+    return Deal.objects.visible_to(membership).filter(pk__in=matching)

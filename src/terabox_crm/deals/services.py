@@ -230,7 +230,7 @@ def deal_create(*, actor, workspace, data: DealData) -> Deal:
 @transaction.atomic
 def deal_update(*, actor, deal: Deal, data: DealData) -> Deal:
     membership = _membership(actor, deal.workspace)
-    if not records.can_edit(membership, deal):
+    if not policy.can(membership, "deals.change", deal):
         raise DealError(_("You cannot change this deal."), code="forbidden", status=403)
     data = _clean(membership, data, deal=deal)
     if data.stage.pipeline_id != deal.pipeline_id:
@@ -288,7 +288,7 @@ def _apply_stage(deal: Deal, stage: Stage) -> None:
 def deal_move(*, actor, deal: Deal, stage: Stage, before: Deal | None = None) -> Deal:
     """Move a deal to ``stage`` (a board drag), placed before ``before`` or at the end."""
     membership = _membership(actor, deal.workspace)
-    if not records.can_edit(membership, deal):
+    if not policy.can(membership, "deals.change", deal):
         raise DealError(_("You cannot change this deal."), code="forbidden", status=403)
     if stage.workspace_id != deal.workspace_id:
         raise DealError(_("Not found."), code="unknown_stage", status=404)
@@ -325,7 +325,7 @@ def deal_move(*, actor, deal: Deal, stage: Stage, before: Deal | None = None) ->
 @transaction.atomic
 def deal_delete(*, actor, deal: Deal) -> None:
     membership = _membership(actor, deal.workspace)
-    if not records.can_edit(membership, deal):
+    if not policy.can(membership, "deals.delete", deal):
         raise DealError(_("You cannot delete this deal."), code="forbidden", status=403)
     deal_id, workspace = deal.pk, deal.workspace
     search_index.forget(workspace.pk, deal_id)

@@ -27,7 +27,7 @@ PAGE_SIZE = 50
 
 def _deal(request, deal_id, action: str) -> Deal:
     deal = get_object_or_404(
-        selectors.visible(request.membership).select_related(
+        Deal.objects.visible_to(request.membership).select_related(
             "stage", "pipeline", "owner", "company", "contact"
         ),
         pk=deal_id,
@@ -88,7 +88,7 @@ def _apply_error(form: DealForm, error: DealError) -> None:
 @require_safe
 def deal_list(request):
     """Newest first, keyset-paginated on (updated_at, id); no COUNT over the table."""
-    qs = selectors.visible(request.membership).select_related("stage", "owner")
+    qs = Deal.objects.visible_to(request.membership).select_related("stage", "owner")
     query = request.GET.get("q", "").strip()
     if query:
         qs = selectors.search(request.membership, query).select_related("stage", "owner")
@@ -152,7 +152,7 @@ def _board_more(request, pipeline):
     if _is_uuid(request.GET.get("stage")) and _is_uuid(request.GET.get("after")):
         stage = Stage.objects.filter(pk=request.GET["stage"], pipeline=pipeline).first()
         after = (
-            selectors.visible(request.membership)
+            Deal.objects.visible_to(request.membership)
             .filter(pk=request.GET["after"], pipeline=pipeline, stage=stage)
             .first()
         )
@@ -273,7 +273,9 @@ def deal_move(request, deal_id):
         return _move_refused(request, deal, _("Choose a stage of this pipeline."), 400)
     before = None
     if _is_uuid(request.POST.get("before")):
-        before = selectors.visible(request.membership).filter(pk=request.POST["before"]).first()
+        before = (
+            Deal.objects.visible_to(request.membership).filter(pk=request.POST["before"]).first()
+        )
     try:
         services.deal_move(actor=request.user, deal=deal, stage=stage, before=before)
     except DealError as error:

@@ -20,7 +20,6 @@ from terabox_crm.audit.chain import record
 from terabox_crm.core.models import Membership
 from terabox_crm.notifications import kinds
 from terabox_crm.notifications.models import Notification
-from terabox_crm.notifications.selectors import visible_to
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,11 @@ def mark_read(*, user, notification: Notification) -> Notification:
 
 def mark_all_read(*, user) -> int:
     """Mark every visible unread notification of the user read; returns how many."""
-    return visible_to(user).filter(read_at__isnull=True).update(read_at=timezone.now())
+    return (
+        Notification.objects.visible_to(user)
+        .filter(read_at__isnull=True)
+        .update(read_at=timezone.now())
+    )
 
 
 def purge_expired(*, now: datetime | None = None) -> int:

@@ -1,7 +1,7 @@
 """The notifications page, the bell's unread count, and marking read.
 
 Access is by ownership, not by role: every query goes through
-``selectors.visible_to(request.user)``, so another user's notification (or
+``Notification.objects.visible_to(request.user)``, so another user's notification (or
 one from a workspace the reader has left) is a 404. There is no
 ``core.policy`` action because no role ever grants reading someone else's
 inbox, and a user without any workspace still has one (account notices).

@@ -22,7 +22,7 @@ class SupportConfig(AppConfig):
         policy.register("tickets.add", policy.at_least(Role.MEMBER), _("Open support tickets"))
         policy.register(
             "tickets.change",
-            policy.at_least(Role.MEMBER),
+            records.member_write_rule,
             _("Reply to, assign and change tickets one owns, is assigned or shares with the team"),
         )
         for action, label in (

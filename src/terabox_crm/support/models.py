@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from terabox_crm.core.models import OwnedRecord
 from terabox_crm.crypto.fields import EncryptedTextField
 
 SUBJECT_MAX_LENGTH = 200
@@ -49,9 +50,7 @@ SLA_HOURS = {
 DUE_SOON_SHARE = 0.25  # "due soon" when less than a quarter of the time is left
 
 
-class Ticket(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
+class Ticket(OwnedRecord):
     number = models.PositiveIntegerField(_("number"))
     subject = EncryptedTextField(_("subject"))
     description = EncryptedTextField(_("description"), blank=True, default="")
@@ -75,19 +74,18 @@ class Ticket(models.Model):
         related_name="+",
         verbose_name=_("assignee"),
     )
+    # Without the verbose name the other records give it (the schema stays as it was).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    team = models.ForeignKey(
-        "core.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     first_response_due_at = models.DateTimeField()
     resolution_due_at = models.DateTimeField()
     first_responded_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Set by the service (the SLA clock starts at the same instant), not on save.
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(workspace="workspace")
+    # The assignee reads and works on the ticket, whatever their team.
+    assignee_reads = True
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,23 +1,20 @@
-"""Reads of support tickets."""
+"""Reads of support tickets; which ones a member may read is
+``Ticket.objects.visible_to(membership)`` (``core.records``: a ticket is
+also its assignee's)."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from terabox_crm.core import records
 from terabox_crm.crypto import fields, keyring
 from terabox_crm.support.models import Status, Ticket
 
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
 
 
-def visible(membership) -> QuerySet[Ticket]:
-    return Ticket.objects.filter(records.readable_q(membership) | Q(assignee_id=membership.user_id))
-
-
 def queue(membership, *, status: str = "", mine: bool = False, limit: int = 50, before=None):
     """Open tickets first by resolution deadline; ``before`` is the last seen (due, id)."""
-    qs = visible(membership).select_related("assignee")
+    qs = Ticket.objects.visible_to(membership).select_related("assignee")
     qs = qs.filter(status=status) if status else qs.filter(status__in=OPEN_STATUSES)
     if mine:
         qs = qs.filter(assignee_id=membership.user_id)

@@ -155,18 +155,12 @@ def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
     return ticket
 
 
-def can_work_on(membership, ticket: Ticket) -> bool:
-    """Whether ``membership`` may reply to and change ``ticket``: its assignee,
-    or someone who may edit it as a record (owner, team, admins)."""
-    return policy.can(membership, "tickets.change") and (
-        ticket.assignee_id == membership.user_id or records.can_edit(membership, ticket)
-    )
-
-
 def _editable(actor, ticket: Ticket) -> Membership:
     membership = _membership(actor, ticket.workspace)
     _require(membership, "tickets.change")
-    if not can_work_on(membership, ticket):
+    # Its assignee, or someone who may edit it as a record (owner, team,
+    # admins), from member up: the policy's rule (``core.records``).
+    if not policy.can(membership, "tickets.change", ticket):
         raise TicketError(_("You cannot change this ticket."), code="forbidden", status=403)
     return membership
 

@@ -16,12 +16,13 @@ from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required, record_denial
 from terabox_crm.support import selectors, services, sla
 from terabox_crm.support.forms import ReplyForm, TicketChangeForm, TicketForm
-from terabox_crm.support.models import Status
+from terabox_crm.support.models import Status, Ticket
 
 
 def _ticket(request, ticket_id):
     return get_object_or_404(
-        selectors.visible(request.membership).select_related("assignee", "owner"), pk=ticket_id
+        Ticket.objects.visible_to(request.membership).select_related("assignee", "owner"),
+        pk=ticket_id,
     )
 
 
@@ -126,7 +127,7 @@ def ticket_detail(request, ticket_id):
                     "assignee": assignee,
                 },
             ),
-            "can_change": services.can_work_on(membership, ticket),
+            "can_change": policy.can(membership, "tickets.change", ticket),
         },
     )
 

@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.activities import selectors as activity_selectors
 from terabox_crm.activities.models import Task
 from terabox_crm.contacts import selectors as contact_selectors
 from terabox_crm.contacts.models import Contact
 from terabox_crm.core import policy, records
 from terabox_crm.crypto import fields, keyring, normalise, search_index
-from terabox_crm.deals import selectors as deal_selectors
+from terabox_crm.deals.models import Deal
 from terabox_crm.deals.services import NAME_DOMAIN
 from terabox_crm.support import selectors as ticket_selectors
 from terabox_crm.support import sla
@@ -104,7 +103,7 @@ def _deals(membership, query: str) -> list:
     tokens = normalise.name_tokens(query)
     if not tokens:
         return []
-    deals = deal_selectors.visible(membership).select_related("stage")
+    deals = Deal.objects.visible_to(membership).select_related("stage")
     for token in tokens:
         deals = deals.filter(
             search_index.id_filter(
@@ -198,7 +197,7 @@ def home_tasks(membership, *, now=None) -> HomeTasks:
         days=HOME_TASK_DAYS + 1
     )
     mine = (
-        activity_selectors.visible_tasks(membership)
+        Task.objects.visible_to(membership)
         .filter(assignee_id=membership.user_id, status=Task.Status.OPEN)
         .only("id", "workspace_id", "title", "due_at", "status", "assignee_id")
         .order_by("due_at", "id")

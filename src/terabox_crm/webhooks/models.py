@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from terabox_crm.core.records import WorkspaceQuerySet
 from terabox_crm.crypto.fields import EncryptedTextField
 
 
@@ -36,7 +37,9 @@ class Endpoint(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(workspace="workspace")
+    objects = ScopedManager(
+        workspace="workspace", _manager_class=models.Manager.from_queryset(WorkspaceQuerySet)
+    )
 
     class Meta:
         ordering = ["created_at"]
@@ -67,7 +70,9 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(workspace="workspace")
+    objects = ScopedManager(
+        workspace="workspace", _manager_class=models.Manager.from_queryset(WorkspaceQuerySet)
+    )
 
     class Meta:
         ordering = ["-created_at"]

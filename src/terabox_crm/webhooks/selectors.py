@@ -1,15 +1,14 @@
-"""Reads for the webhooks pages (inside the request's workspace scope)."""
+"""Reads for the webhooks pages: the member's workspace's rows
+(``visible_to(membership)``, ``core.records.WorkspaceQuerySet``)."""
 
 from __future__ import annotations
 
 from terabox_crm.webhooks.models import Delivery, Endpoint
 
 
-def endpoints_of(workspace):
-    return Endpoint.objects.filter(workspace=workspace).order_by("created_at")
+def endpoints_of(membership):
+    return Endpoint.objects.visible_to(membership).order_by("created_at")
 
 
-def deliveries_of(endpoint: Endpoint):
-    return Delivery.objects.filter(endpoint=endpoint, workspace_id=endpoint.workspace_id).order_by(
-        "-created_at"
-    )
+def deliveries_of(membership, endpoint: Endpoint):
+    return Delivery.objects.visible_to(membership).filter(endpoint=endpoint).order_by("-created_at")

@@ -27,13 +27,13 @@ PAGE_SIZE = 25
 
 
 def _endpoint(request, endpoint_id) -> Endpoint:
-    return get_object_or_404(Endpoint.objects.filter(workspace=request.workspace), pk=endpoint_id)
+    return get_object_or_404(Endpoint.objects.visible_to(request.membership), pk=endpoint_id)
 
 
 @permission_required(MANAGE)
 @require_safe
 def endpoint_list(request):
-    endpoints = list(selectors.endpoints_of(request.workspace))
+    endpoints = list(selectors.endpoints_of(request.membership))
     rows = [
         {"endpoint": e, "event_labels": [fanout.label(name) for name in e.events]}
         for e in endpoints
@@ -98,7 +98,9 @@ def endpoint_detail(request, endpoint_id):
                 "active": endpoint.active,
             }
         )
-    page = Paginator(selectors.deliveries_of(endpoint), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.deliveries_of(request.membership, endpoint), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     status = 400 if form.is_bound and form.errors else 200
     return render(
         request,
@@ -151,7 +153,7 @@ def endpoint_ping(request, endpoint_id):
 def delivery_redeliver(request, endpoint_id, delivery_id):
     endpoint = _endpoint(request, endpoint_id)
     delivery = get_object_or_404(
-        Delivery.objects.filter(endpoint=endpoint, workspace=request.workspace), pk=delivery_id
+        Delivery.objects.visible_to(request.membership).filter(endpoint=endpoint), pk=delivery_id
     )
     try:
         services.delivery_redeliver(actor=request.user, delivery=delivery)

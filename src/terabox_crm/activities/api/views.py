@@ -4,11 +4,12 @@ and ``TaskListParams`` (``api.query``)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from terabox_crm.activities import selectors, services
+from terabox_crm.activities import services
 from terabox_crm.activities.api.serializers import (
     ActivityIn,
     ActivityListParams,
@@ -56,6 +57,7 @@ class ActivityViewSet(
         "POST": "activities.add",
         "DELETE": "activities.change",
     }
+    object_refusals = {"activities.change": _("You cannot delete this activity.")}
     pagination_class = KeysetPagination
     cursor_ordering = "-occurred_at"
     serializer_class = ActivityOut
@@ -65,7 +67,7 @@ class ActivityViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Activity.objects.none()
-        return _filter_links(selectors.visible_activities(self.request.membership), self.params)
+        return _filter_links(Activity.objects.visible_to(self.request.membership), self.params)
 
     def create(self, request, *args, **kwargs):
         incoming = ActivityIn(data=request.data)
@@ -119,7 +121,7 @@ class TaskViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Task.objects.none()
         params = self.params
-        queryset = _filter_links(selectors.visible_tasks(self.request.membership), params)
+        queryset = _filter_links(Task.objects.visible_to(self.request.membership), params)
         if "status" in params:
             queryset = queryset.filter(status=params["status"])
         if params.get("mine"):

@@ -62,3 +62,25 @@ def test_viewers_cannot_create_tasks_through_the_api(client, cast):
         content_type="application/json",
     )
     assert response.status_code == 403
+
+
+def test_deleting_an_activity_one_may_only_read_is_refused_with_the_services_message(client, cast):
+    from django.utils import translation
+    from django_scopes import scope
+
+    from terabox_crm.activities.models import Activity
+
+    with scope(workspace=cast.acme):
+        activity = Activity.objects.create(
+            workspace=cast.acme,
+            subject="Owner's call",
+            occurred_at=timezone.now(),
+            owner=cast.owner,
+        )
+    login(client, cast.member)
+    response = client.delete(f"/api/v1/activities/{activity.pk}/")
+    assert response.status_code == 403
+    with translation.override(response["Content-Language"]):
+        assert response.json()["title"] == translation.gettext("You cannot delete this activity.")
+    with scope(workspace=cast.acme):
+        assert Activity.objects.filter(pk=activity.pk).exists()

@@ -69,7 +69,7 @@ class DealViewSet(
         queryset = (
             selectors.search(membership, params["q"])
             if params.get("q")
-            else selectors.visible(membership)
+            else Deal.objects.visible_to(membership)
         )
         for name in ("pipeline", "stage"):
             if name in params:

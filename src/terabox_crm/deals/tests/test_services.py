@@ -131,8 +131,8 @@ def test_team_visibility_hides_other_teams_deals(cast, pipeline):
     mine = make_deal(cast.acme, cast.member, pipeline, name="Mine")
     cast.member_membership.workspace.refresh_from_db()
     with scope(workspace=cast.acme):
-        assert list(selectors.visible(cast.member_membership)) == [mine]
-        assert selectors.visible(cast.admin_membership).count() == 2
+        assert list(Deal.objects.visible_to(cast.member_membership)) == [mine]
+        assert Deal.objects.visible_to(cast.admin_membership).count() == 2
 
 
 def test_search_matches_whole_tokens_in_either_kana(cast, pipeline):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,7 +12,7 @@ from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.api.query import QueryParamsMixin
-from terabox_crm.support import selectors, services
+from terabox_crm.support import services
 from terabox_crm.support.api.serializers import (
     ReplyIn,
     TicketChangeIn,
@@ -35,6 +36,7 @@ class TicketViewSet(
     lookup_url_kwarg = "ticket_id"
     permission_classes = [PolicyPermission]
     permission_action = {"GET": "tickets.view", "POST": "tickets.add", "PATCH": "tickets.change"}
+    object_refusals = {"tickets.change": _("You cannot change this ticket.")}
     pagination_class = KeysetPagination
     cursor_ordering = "-created_at"
     serializer_class = TicketOut
@@ -49,7 +51,7 @@ class TicketViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
         params = self.params
-        queryset = selectors.visible(self.request.membership)
+        queryset = Ticket.objects.visible_to(self.request.membership)
         if "status" in params:
             queryset = queryset.filter(status=params["status"])
         if params.get("mine"):

@@ -59,7 +59,7 @@ class EndpointViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Endpoint.objects.none()
-        return selectors.endpoints_of(self.request.workspace)
+        return selectors.endpoints_of(self.request.membership)
 
     @extend_schema(responses={201: EndpointCreatedOut})
     def create(self, request):
@@ -110,5 +110,5 @@ class EndpointViewSet(
         Newest first: each event sent or to be sent, its attempts and the last
         status code or error."""
         endpoint = self.get_object()
-        page = self.paginate_queryset(selectors.deliveries_of(endpoint))
+        page = self.paginate_queryset(selectors.deliveries_of(request.membership, endpoint))
         return self.get_paginated_response(DeliveryOut(page, many=True).data)
