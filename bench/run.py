@@ -738,7 +738,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
-        args.write_creates = 30
+        args.write_creates = 100
     if args.phase not in ("all", "write") and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
     setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
