@@ -5,6 +5,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
         .venv/bin/python bench/run.py --contacts 1000000       # PostgreSQL (empty database)
     .venv/bin/python bench/run.py --smoke                       # 2,000 rows, seconds (CI)
+    .venv/bin/python bench/run.py --phase write                 # the write path alone
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -17,7 +18,10 @@ skips only the network:
 - a contact page with 100 activities; the deal board with 500 deals;
 - the bare DRF floor: the same rows with no auth, scoping or decryption;
 - inserts per second through the service layer with and without field
-  encryption, and rows per second of the bulk seeder.
+  encryption, and rows per second of the bulk seeder;
+- the single-record write path: SQL statements and transactions per contact
+  created through the service, and creates per second beside the floor of a
+  bare Django ``save()`` of the same encrypted rows (``write_path``).
 
 Results: a JSON file (``--out``) and a table on stdout, for docs/performance.md.
 Timings are never asserted: this is a measurement, not a test.
@@ -285,6 +289,157 @@ def api_creates(client, count: int) -> dict:
         samples.append(time.perf_counter() - start)
         assert response.status_code == 201, response.content[:300]
     return summary(samples)
+
+
+# --- The single-record write path ------------------------------------------------------
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def _write_values(index: int, tag: str) -> dict:
+    """One contact's values: four name fields (two tokens each side), one
+    email, one phone: the row both the service and the floor write."""
+    return {
+        "family_name": "計測",
+        "given_name": f"太郎{index}",
+        "family_name_kana": "ケイソク",
+        "given_name_kana": "タロウ",
+        "email": f"{tag}{index}-{uuid.uuid4().hex[:6]}@bench.example.jp",
+        "phone": f"+8190{index % 10**8:08d}",
+    }
+
+
+def _service_create(membership, values: dict):
+    from terabox_crm.contacts import services
+
+    return services.contact_create(
+        membership=membership,
+        data=services.ContactData(
+            family_name=values["family_name"],
+            given_name=values["given_name"],
+            family_name_kana=values["family_name_kana"],
+            given_name_kana=values["given_name_kana"],
+            emails=[services.EmailIn(values["email"], is_primary=True)],
+            phones=[services.PhoneIn(values["phone"], is_primary=True)],
+        ),
+    )
+
+
+def _bare_save(workspace, owner, values: dict):
+    """The floor: what any Django app storing the same encrypted contact does
+    at least. One transaction, three ``save()`` INSERTs (contact, email,
+    phone) whose ``EncryptedTextField``s are sealed with AES-GCM, and the
+    same blind-index terms computed (keyed hashes of the email, the phone and
+    every name token; a bare app would keep them in the rows' own columns).
+    No validation, policy, search-term rows, audit chain, subject key or
+    events."""
+    from django.db import transaction
+
+    from terabox_crm.contacts import search
+    from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone
+    from terabox_crm.crypto import search_index
+
+    with transaction.atomic():
+        contact = Contact(
+            workspace=workspace,
+            owner=owner,
+            family_name=values["family_name"],
+            given_name=values["given_name"],
+            family_name_kana=values["family_name_kana"],
+            given_name_kana=values["given_name_kana"],
+        )
+        contact.save()
+        ContactEmail(
+            workspace=workspace, contact=contact, value=values["email"], is_primary=True
+        ).save()
+        ContactPhone(
+            workspace=workspace, contact=contact, value=values["phone"], is_primary=True
+        ).save()
+        ws = workspace.pk
+        terms = [
+            search_index.term(ws, search.CONTACT_EMAIL, values["email"]),
+            search_index.term(ws, search.CONTACT_PHONE, values["phone"]),
+            *(
+                search_index.term(ws, search.CONTACT_NAME, token)
+                for token in search.contact_name_tokens(contact)
+            ),
+        ]
+    return contact, terms
+
+
+def statements_of(call) -> dict:
+    """SQL statements ``call`` runs, transaction control apart, and the
+    transactions it commits (after-commit work such as the webhook fan-out
+    included: it runs at commit, in autocommit, as in a request)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    commits = 0
+    original = connection.commit
+
+    def counting_commit():
+        nonlocal commits
+        commits += 1
+        return original()
+
+    connection.commit = counting_commit
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            call()
+    finally:
+        del connection.commit
+    sql = [query["sql"] for query in captured.captured_queries]
+    control = [s for s in sql if s.upper().startswith(TRANSACTION_CONTROL)]
+    return {"statements": len(sql) - len(control), "transactions": commits, "sql": sql}
+
+
+def write_path(count: int) -> dict:
+    """Creating one contact (one email, one phone) through
+    ``contacts.services.contact_create`` beside the bare ``save()`` floor, in
+    a workspace of their own, the process in autocommit as a request is:
+    statements per create, then creates per second, the two measured in
+    alternating blocks so that a busy machine slows both alike."""
+    from django_scopes import scope
+
+    from terabox_crm.core.models import Membership
+
+    workspace, owner = make_workspace("Bench writes")
+    with scope(workspace=workspace):
+        membership = Membership.objects.select_related("workspace", "user").get(
+            workspace=workspace, user=owner
+        )
+        for index in range(5):  # keys, chain head, caches: the steady state is measured
+            _service_create(membership, _write_values(index, "warm"))
+            _bare_save(workspace, owner, _write_values(index, "warmbare"))
+        counted = statements_of(lambda: _service_create(membership, _write_values(0, "count")))
+        floor_counted = statements_of(
+            lambda: _bare_save(workspace, owner, _write_values(0, "countbare"))
+        )
+        service, floor = [], []
+        block = 10
+        for start in range(0, count, block):
+            for index in range(start, min(start + block, count)):
+                values = _write_values(index, "svc")
+                began = time.perf_counter()
+                _service_create(membership, values)
+                service.append(time.perf_counter() - began)
+            for index in range(start, min(start + block, count)):
+                values = _write_values(index, "bare")
+                began = time.perf_counter()
+                _bare_save(workspace, owner, values)
+                floor.append(time.perf_counter() - began)
+    service_rate = len(service) / sum(service)
+    floor_rate = len(floor) / sum(floor)
+    return {
+        "creates": count,
+        "statements_per_create": counted["statements"],
+        "transactions_per_create": counted["transactions"],
+        "statements": counted["sql"],
+        "floor_statements_per_create": floor_counted["statements"],
+        "service": {"creates_per_second": round(service_rate, 1), **summary(service)},
+        "floor_bare_save": {"creates_per_second": round(floor_rate, 1), **summary(floor)},
+        "floor_vs_service": round(floor_rate / service_rate, 2),
+    }
 
 
 def measure(workspace, owner, count: int, repeat: int) -> dict:
@@ -567,24 +722,32 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--service-inserts", type=int, default=300)
+    parser.add_argument(
+        "--write-creates", type=int, default=1000, help="contacts created per side (write path)"
+    )
     parser.add_argument("--smoke", action="store_true", help="2,000 contacts, few repeats (CI)")
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--out", default="")
     parser.add_argument(
         "--phase",
-        choices=["all", "seed", "measure"],
+        choices=["all", "seed", "measure", "write"],
         default="all",
-        help="seed once, then measure (as often as wanted) on an idle machine",
+        help="seed once, then measure (as often as wanted) on an idle machine;"
+        " write: only the single-record write path, on an empty database",
     )
     args = parser.parse_args(argv)
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
-    if args.phase != "all" and not (args.data_dir or os.environ.get("DATABASE_URL")):
+        args.write_creates = 100
+    if args.phase not in ("all", "write") and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
     setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
 
     from django.db import connection
 
+    if args.phase == "write":
+        report = {"database": connection.vendor, "write_path": write_path(args.write_creates)}
+        return _emit(report, args.out)
     plain_reference_table()
     if args.phase in ("all", "seed"):
         workspace, owner = make_workspace("Bench main")
@@ -630,10 +793,15 @@ def main(argv=None) -> int:
     report["api_create_per_contact"] = api_creates(
         _client_for(*make_workspace("Bench API creates")), args.service_inserts
     )
+    report["write_path"] = write_path(args.write_creates)
+    return _emit(report, args.out)
+
+
+def _emit(report: dict, out: str) -> int:
     text = json.dumps(report, indent=2, ensure_ascii=False)
     print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
     return 0
 
 

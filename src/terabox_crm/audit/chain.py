@@ -68,6 +68,13 @@ def event_body(event: AuditEvent) -> dict:
 
 
 def _lock_head(chain: str) -> ChainHead:
+    """The chain's head row, locked; created (genesis) on the chain's first event.
+
+    Locked first and created only when missing: one statement per append once
+    the chain exists. A batch of appends locks it once and appends them all.
+    """
+    for head in ChainHead.objects.select_for_update().filter(chain=chain)[:1]:
+        return head
     ChainHead.objects.bulk_create(
         [ChainHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True
     )
@@ -82,8 +89,13 @@ def _detail_aad(chain: str, seq: int) -> bytes:
     return f"tbx/audit/{chain}/{seq}".encode()
 
 
-def _seal_detail(subject: str, detail: dict, chain: str, seq: int) -> tuple[str, str, str]:
-    key = keyring.active_key(subject)
+def _seal_detail(
+    subject: str, detail: dict, chain: str, seq: int, *, new_subject: bool = False
+) -> tuple[str, str, str]:
+    if new_subject:
+        key = keyring.create_first_keys([subject])[subject]
+    else:
+        key = keyring.active_key(subject)
     nonce = os.urandom(12)
     sealed = key.aead.encrypt(nonce, canonical_json(detail), _detail_aad(chain, seq))
     ciphertext = base64.b64encode(nonce + sealed).decode()
@@ -122,6 +134,7 @@ def record(
     payload: dict | None = None,
     personal: dict | None = None,
     subject_id: uuid.UUID | str | None = None,
+    new_subject: bool = False,
 ) -> AuditEvent:
     """Append one event to the chain of ``workspace`` (or the system chain).
 
@@ -129,6 +142,9 @@ def record(
     ids, field names, role names, counts. ``personal`` (before/after values of
     personal fields) is encrypted together with the client IP and user agent
     under the key of ``subject_id`` (default: the actor), which erasure destroys.
+    ``new_subject``: ``subject_id`` was created in the caller's transaction
+    (a new contact), so its key is made without looking for an older one
+    (``keyring.create_first_keys``).
     """
     actions.get(action)  # unknown names fail loudly
     ctx = context.current()
@@ -163,7 +179,9 @@ def record(
             # email), the detail goes under a monthly key: destroying that key
             # after the security-event retention shreds the IPs it holds.
             scope = subject_scope(subject) if subject else f"subject:anon-{event.created_at:%Y-%m}"
-            sealed = _seal_detail(scope, detail, chain, event.seq)
+            sealed = _seal_detail(
+                scope, detail, chain, event.seq, new_subject=new_subject and bool(subject_id)
+            )
             event.detail_digest = sealed[2]
         event.prev_hash = head.hash
         event.hash = compute_hash(head.hash, event_body(event))

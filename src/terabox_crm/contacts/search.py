@@ -70,6 +70,28 @@ def index_contact(contact, *, emails: list[str], phones: list[str]) -> None:
         search_index.replace_prefixes(ws, CONTACT_NAME, {contact.pk: tokens})
 
 
+def index_new_contacts(contacts: list, *, emails: dict, phones: dict) -> None:
+    """The terms of contacts created in this transaction (one, or a batch):
+    nothing to replace, so one INSERT for all of them (``search_index.add``).
+    ``emails`` and ``phones`` map each contact's id to its normalised values."""
+    if not contacts:
+        return
+    ws = contacts[0].workspace_id
+    tokens = {contact.pk: contact_name_tokens(contact) for contact in contacts}
+    search_index.add(
+        ws,
+        {
+            contact.pk: {
+                CONTACT_EMAIL: [_safe(normalise.email, e) for e in emails.get(contact.pk, ())],
+                CONTACT_PHONE: [_safe(normalise.phone, p) for p in phones.get(contact.pk, ())],
+                CONTACT_NAME: tokens[contact.pk],
+            }
+            for contact in contacts
+        },
+        prefixes={CONTACT_NAME: tokens},
+    )
+
+
 def index_company(company) -> None:
     ws = company.workspace_id
     tokens = company_name_tokens(company)

@@ -183,6 +183,48 @@ def create_key(scope: str, purpose: str) -> LoadedKey:
     return loaded
 
 
+def create_first_keys(scopes, purpose: str = "encryption") -> dict[str, LoadedKey]:
+    """A new active key for each of ``scopes`` that has none yet, with one INSERT.
+
+    For scopes born in the caller's transaction (the subject key of a contact
+    created there): there is no older key to look up or make decrypt-only,
+    so this skips ``active_key``'s SELECT and ``create_key``'s UPDATE. Each
+    scope still gets its own random 256-bit key in its own row, wrapped under
+    the KEK, so destroying one scope (crypto-shredding) leaves the others.
+    A batch passes all its scopes at once.
+    """
+    from terabox_crm.crypto.models import DataKey
+
+    kek_id, kek_raw = kek()
+    loaded, rows = {}, []
+    for scope in scopes:
+        raw = secrets.token_bytes(32)
+        key_id = secrets.token_hex(8)
+        loaded[scope] = LoadedKey(key_id, scope, raw, AESGCM(raw))
+        rows.append(
+            DataKey(
+                key_id=key_id,
+                scope=scope,
+                purpose=purpose,
+                wrapped=aes_key_wrap(kek_raw, raw),
+                kek_id=kek_id,
+            )
+        )
+    DataKey.objects.bulk_create(rows)
+
+    def remember() -> None:
+        # Only once committed, as in ``create_key``.
+        now = time.monotonic()
+        with _lock:
+            for scope, key in loaded.items():
+                _cache[key.key_id] = key
+                _active[(scope, purpose)] = key.key_id
+                _active_read_at[(scope, purpose)] = now
+
+    transaction.on_commit(remember)
+    return loaded
+
+
 def active_key(scope: str, purpose: str = "encryption") -> LoadedKey:
     """The key new data of ``scope`` is written with, created on first use."""
     key_id = _active.get((scope, purpose))

@@ -75,6 +75,98 @@ def replace(workspace_id, domain: str, object_id, normalised_values: Iterable[st
     )
 
 
+def add(workspace_id, values: dict, *, prefixes: dict | None = None) -> None:
+    """Insert the terms of rows created in this transaction, which have none
+    to replace: ``values`` maps each row's id to ``{domain: normalised
+    values}``; ``prefixes`` maps a domain to ``{row id: name tokens}`` for
+    the prefix terms, kept when the workspace has them on.
+
+    One INSERT for every row and domain, so a batch of rows costs what one
+    row does; it reads the workspace's prefix setting itself (``_INSERT``),
+    under the same lock as ``prefixes_on`` and in the same statement, so the
+    prefix terms are decided atomically with their write.
+    """
+    rows = [
+        (domain, value, object_id, False)
+        for object_id, by_domain in values.items()
+        for domain, normalised in by_domain.items()
+        for value in sorted({term(workspace_id, domain, v) for v in normalised if v})
+    ]
+    for domain, tokens_by_object in (prefixes or {}).items():
+        rows += [
+            (row.domain, row.term, row.object_id, True)
+            for row in _prefix_rows(workspace_id, domain, tokens_by_object)
+        ]
+    if not any(prefix for *_, prefix in rows):
+        SearchTerm.objects.bulk_create(
+            SearchTerm(workspace_id=workspace_id, domain=d, term=t, object_id=o)
+            for d, t, o, _prefix in rows
+        )
+        return
+    for start in range(0, len(rows), ADD_CHUNK):
+        _insert_terms(workspace_id, rows[start : start + ADD_CHUNK])
+
+
+# Rows per INSERT of ``add``: well below SQLite's 32,766 parameters.
+ADD_CHUNK = 1000
+
+
+def _insert_terms(workspace_id, rows: list[tuple]) -> None:
+    """``INSERT … SELECT`` of ``rows`` (domain, term, object id, is prefix)
+    that keeps the prefix rows only when the workspace has prefix search on.
+    On PostgreSQL the setting is read ``FOR KEY SHARE``, as ``prefixes_on``
+    explains; SQLite's IMMEDIATE transactions are serialised already."""
+    field = SearchTerm._meta.get_field
+    table = connection.ops.quote_name(SearchTerm._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(field(name).column)
+        for name in ("workspace_id", "domain", "term", "object_id")
+    )
+    ws_model = _workspace_model()
+    ws_table = connection.ops.quote_name(ws_model._meta.db_table)
+    ws_flag = connection.ops.quote_name(ws_model._meta.get_field("name_prefix_search").column)
+    ws_pk = connection.ops.quote_name(ws_model._meta.pk.column)
+    ws_value = ws_model._meta.pk.get_db_prep_value(workspace_id, connection)
+    scope = field("workspace_id").get_db_prep_value(workspace_id, connection)
+    params: list = []
+    if connection.vendor == "postgresql":
+        tuples = []
+        for domain, value, object_id, prefix in rows:
+            tuples.append(f"(%s::uuid, %s, %s::bigint, %s::uuid, {'true' if prefix else 'false'})")
+            params += [
+                scope,
+                domain,
+                value,
+                field("object_id").get_db_prep_value(object_id, connection),
+            ]
+        sql = (
+            f"WITH flag AS (SELECT {ws_flag} AS prefix_on FROM {ws_table}"  # noqa: S608  # nosec B608  # quoted names from the models; values are parameters
+            f" WHERE {ws_pk} = %s FOR KEY SHARE)"
+            f" INSERT INTO {table} ({columns})"
+            f" SELECT v.w, v.d, v.t, v.o FROM (VALUES {', '.join(tuples)}) AS v (w, d, t, o, p)"
+            " WHERE NOT v.p OR EXISTS (SELECT 1 FROM flag WHERE flag.prefix_on)"
+        )
+        params = [ws_value, *params]
+    else:
+        tuples = []
+        for domain, value, object_id, prefix in rows:
+            tuples.append(f"(%s, %s, %s, %s, {1 if prefix else 0})")
+            params += [
+                scope,
+                domain,
+                value,
+                field("object_id").get_db_prep_value(object_id, connection),
+            ]
+        sql = (
+            f"INSERT INTO {table} ({columns})"  # noqa: S608  # nosec B608  # quoted names from the models; values are parameters
+            f" SELECT column1, column2, column3, column4 FROM (VALUES {', '.join(tuples)})"
+            f" WHERE column5 = 0 OR (SELECT {ws_flag} FROM {ws_table} WHERE {ws_pk} = %s)"
+        )
+        params.append(ws_value)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def forget(workspace_id, object_id) -> None:
     """Drop every term of a row (deletion, erasure)."""
     SearchTerm.objects.filter(workspace_id=workspace_id, object_id=object_id).delete()
