@@ -12,10 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.audit.models import AuditDetail, AuditEvent
-from terabox_crm.audit.selectors import present
 from terabox_crm.audit.verify import verify_all
-from terabox_crm.contacts import events, selectors, services
+from terabox_crm.auditlog.selectors import present
+from terabox_crm.contacts import selectors, services
 from terabox_crm.contacts.tests.support import make_contact, member_of
+from terabox_crm.core import bus
 from terabox_crm.core.models import Team
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import DataKey
@@ -41,12 +42,12 @@ def test_a_contact_with_one_email_and_one_phone_takes_at_most_10_statements(cast
     # The first write of a workspace creates its chain head and keys: the
     # steady state is what every later create costs.
     make_contact(owner, emails=["first@example.jp"], phones=["090-0000-0001"])
-    events.subscribe(listener)
+    bus.subscribe(listener)
     try:
         with CaptureQueriesContext(connection) as captured:
             contact = make_contact(owner, emails=["hanako@example.jp"], phones=["090-1234-5678"])
     finally:
-        events.unsubscribe(listener)
+        bus.unsubscribe(listener)
     statements, control = _split(captured)
     assert len(statements) <= STATEMENTS_MAX, "\n".join(statements)
     # One transaction; the after-commit webhook fan-out opens none of its own.
