@@ -25,15 +25,14 @@ from django.utils.translation import gettext as _
 from terabox_crm.accounts import events, mfa, throttle, tracking
 from terabox_crm.accounts.models import EmailChange, RecoveryCode, TOTPDevice, User, UserSession
 from terabox_crm.communications.outbox import queue_email
+from terabox_crm.core import guards
+from terabox_crm.core.errors import Refusal
+from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.crypto.blind_index import normalise_email
 
 EMAIL_CHANGE_VALID_FOR = timedelta(hours=1)
 RESET_EMAILS_PER_HOUR = 3
 UNCONFIRMED_DEVICE_REUSE = timedelta(minutes=30)
-
-
-class AccountError(Exception):
-    """A request that cannot be done; ``str(error)`` is the translated message for the user."""
 
 
 def _language_of(user) -> str:
@@ -60,7 +59,7 @@ def start_totp_enrolment(*, actor: User) -> TOTPDevice:
     """
     existing = TOTPDevice.objects.select_for_update().filter(user=actor).first()
     if existing is not None and existing.confirmed:
-        raise AccountError(_("Two-factor authentication is already on."))
+        raise Refusal(_("Two-factor authentication is already on."), code="mfa_already_on")
     if existing is not None and timezone.now() - existing.created_at < UNCONFIRMED_DEVICE_REUSE:
         return existing
     if existing is not None:
@@ -76,10 +75,11 @@ def confirm_totp_enrolment(*, actor: User, code: str, request=None) -> list[str]
     """
     device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=False).first()
     if device is None:
-        raise AccountError(_("Start the set-up again: this page has expired."))
+        raise Refusal(_("Start the set-up again: this page has expired."), code="enrolment_expired")
     if not mfa.verify_totp(device, code):
-        raise AccountError(
-            _("That code is not right. Check the time on your phone and enter the current code.")
+        raise Refusal(
+            _("That code is not right. Check the time on your phone and enter the current code."),
+            code="wrong_code",
         )
     device.confirmed = True
     device.confirmed_at = timezone.now()
@@ -93,25 +93,36 @@ def confirm_totp_enrolment(*, actor: User, code: str, request=None) -> list[str]
 def regenerate_recovery_codes(*, actor: User, request=None) -> list[str]:
     """Replace the recovery codes; the old ones stop working at once."""
     if mfa.confirmed_device(actor) is None:
-        raise AccountError(_("Turn on two-factor authentication first."))
+        raise Refusal(_("Turn on two-factor authentication first."), code="mfa_not_on")
     codes = mfa.replace_recovery_codes(actor)
     events.record("accounts.mfa.recovery_codes_regenerated", user=actor, request=request)
     return codes
 
 
+@recorded_after_rollback
 @transaction.atomic
 def disable_totp(*, actor: User, request=None) -> None:
-    """Turn two-factor off — only where no workspace of the user requires it."""
+    """Turn two-factor off — only where no workspace of the user requires it.
+
+    The refusal is a security event (S5): someone tried to weaken a control
+    a workspace requires; it goes to the chain ``events.workspace_for`` picks.
+    """
     if actor.mfa_required():
-        raise AccountError(
-            _(
+        raise guards.refusal(
+            None,
+            "accounts.mfa.disable",
+            message=_(
                 "A workspace you belong to requires two-factor authentication, "
                 "so it cannot be turned off."
-            )
+            ),
+            code="mfa_required",
+            status=400,
+            actor=actor,
+            workspace=events.workspace_for(actor, request),
         )
     deleted, _detail = TOTPDevice.objects.filter(user=actor).delete()
     if not deleted:
-        raise AccountError(_("Two-factor authentication is not on."))
+        raise Refusal(_("Two-factor authentication is not on."), code="mfa_not_on")
     RecoveryCode.objects.filter(user=actor).delete()
     events.record("accounts.mfa.disabled", user=actor, request=request)
 
@@ -302,11 +313,11 @@ def confirm_email_change(*, token: str) -> User:
         .first()
     )
     if change is None:
-        raise AccountError(_("This link has expired or has already been used."))
+        raise Refusal(_("This link has expired or has already been used."), code="link_expired")
     user = User.objects.select_for_update().get(pk=change.user_id)
     new_email = change.new_email
     if User.objects.find_by_email(new_email) is not None:
-        raise AccountError(_("This email address is now used by another account."))
+        raise Refusal(_("This email address is now used by another account."), code="email_taken")
     old_email = user.email
     user.set_email(new_email)
     user.save(update_fields=["email", "email_index"])

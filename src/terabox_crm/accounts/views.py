@@ -49,6 +49,7 @@ from terabox_crm.accounts.forms import (
 )
 from terabox_crm.accounts.models import UserSession
 from terabox_crm.accounts.stepup import step_up_required
+from terabox_crm.core.errors import Refusal
 
 
 def _safe_next(request, default: str | None = None) -> str:
@@ -297,7 +298,7 @@ def mfa_enrol(request):
                 codes = services.confirm_totp_enrolment(
                     actor=user, code=form.cleaned_data["code"], request=request
                 )
-            except services.AccountError as error:
+            except Refusal as error:
                 form.add_error("code", str(error))
             else:
                 # The code just typed proves the second factor for this session.
@@ -331,7 +332,7 @@ def mfa_enrol(request):
 def mfa_recovery_codes(request):
     try:
         codes = services.regenerate_recovery_codes(actor=request.user, request=request)
-    except services.AccountError as error:
+    except Refusal as error:
         messages.error(request, str(error))
         return redirect("accounts:security")
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
@@ -343,7 +344,7 @@ def mfa_recovery_codes(request):
 def mfa_disable(request):
     try:
         services.disable_totp(actor=request.user, request=request)
-    except services.AccountError as error:
+    except Refusal as error:
         # The security page again, with the refusal, as a 400: nothing changed.
         messages.error(request, str(error))
         return _security_page(request, status=400)
@@ -408,7 +409,7 @@ def confirm_email(request, token):
     if request.method == "POST":
         try:
             services.confirm_email_change(token=token)
-        except services.AccountError as error:
+        except Refusal as error:
             return render(request, "accounts/email_confirm.html", {"error": str(error)}, status=400)
         messages.success(request, _("Your email address has been changed."))
         return redirect("accounts:security" if request.user.is_authenticated else "accounts:login")

@@ -28,16 +28,12 @@ from terabox_crm import audit
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, records
-from terabox_crm.core.errors import ServiceRefusal
+from terabox_crm.core.errors import Refusal
 from terabox_crm.core.models import Membership
 from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.deals.models import Deal
 
 REMINDER_BATCH = 500
-
-
-class ActivityError(ServiceRefusal):
-    pass
 
 
 @dataclass
@@ -72,16 +68,14 @@ class TaskData:
     links: Links = field(default_factory=Links)
 
 
-def _membership(actor, workspace) -> Membership:
-    return guards.membership_of(actor, workspace, error=ActivityError)
+def _membership(actor, workspace, action: str) -> Membership:
+    return guards.membership_of(actor, workspace, action=action)
 
 
 def _check_links(membership, links: Links, *, required: bool) -> Links:
     """The linked records, each one ``membership`` may read."""
     if required and all(value in (None, "") for value in vars(links).values()):
-        raise ActivityError(
-            _("Link the activity to a contact, a company or a deal."), code="unlinked"
-        )
+        raise Refusal(_("Link the activity to a contact, a company or a deal."), code="unlinked")
     found = records.readable_many(
         membership,
         {
@@ -89,7 +83,6 @@ def _check_links(membership, links: Links, *, required: bool) -> Links:
             "company": (Company, links.company),
             "deal": (Deal, links.deal),
         },
-        error=ActivityError,
     )
     return Links(**found)
 
@@ -97,7 +90,7 @@ def _check_links(membership, links: Links, *, required: bool) -> Links:
 def _check_text(value: str, *, limit: int, field_name: str) -> str:
     value = (value or "").strip()
     if len(value) > limit:
-        raise ActivityError(
+        raise Refusal(
             _("This text is too long (at most %(max)d characters).") % {"max": limit},
             code="too_long",
             field=field_name,
@@ -109,20 +102,19 @@ def _check_text(value: str, *, limit: int, field_name: str) -> str:
 @transaction.atomic
 def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
     """Log a note, call, meeting or email on a contact, company or deal."""
-    membership = _membership(actor, workspace)
+    membership = _membership(actor, workspace, "activities.add")
     guards.require(
         membership,
         "activities.add",
         message=_("Viewers cannot log activities."),
-        error=ActivityError,
     )
     if data.kind not in Activity.Kind.values:
-        raise ActivityError(_("Choose a kind of activity."), code="invalid_kind", field="kind")
+        raise Refusal(_("Choose a kind of activity."), code="invalid_kind", field="kind")
     links = _check_links(membership, data.links, required=True)
     subject = _check_text(data.subject, limit=TITLE_MAX_LENGTH, field_name="subject")
     body = _check_text(data.body, limit=BODY_MAX_LENGTH, field_name="body")
     if not subject and not body:
-        raise ActivityError(_("Write a subject or some details."), code="empty", field="subject")
+        raise Refusal(_("Write a subject or some details."), code="empty", field="subject")
     activity = Activity(
         workspace=workspace,
         kind=data.kind,
@@ -148,11 +140,17 @@ def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
     return activity
 
 
+@recorded_after_rollback
 @transaction.atomic
 def activity_delete(*, actor, activity: Activity) -> None:
-    membership = _membership(actor, activity.workspace)
-    if not records.can_edit(membership, activity):
-        raise ActivityError(_("You cannot delete this activity."), code="forbidden", status=403)
+    membership = _membership(actor, activity.workspace, "activities.change")
+    guards.require(
+        membership,
+        "activities.change",
+        activity,
+        allowed=records.can_edit(membership, activity),
+        message=_("You cannot delete this activity."),
+    )
     activity_id, workspace = activity.pk, activity.workspace
     activity.delete()
     audit.record(
@@ -167,24 +165,21 @@ def activity_delete(*, actor, activity: Activity) -> None:
 @recorded_after_rollback
 @transaction.atomic
 def task_create(*, actor, workspace, data: TaskData) -> Task:
-    membership = _membership(actor, workspace)
-    guards.require(
-        membership, "activities.add", message=_("Viewers cannot create tasks."), error=ActivityError
-    )
+    membership = _membership(actor, workspace, "activities.add")
+    guards.require(membership, "activities.add", message=_("Viewers cannot create tasks."))
     links = _check_links(membership, data.links, required=False)
     title = _check_text(data.title, limit=TITLE_MAX_LENGTH, field_name="title")
     if not title:
-        raise ActivityError(_("Give the task a title."), code="title_required", field="title")
+        raise Refusal(_("Give the task a title."), code="title_required", field="title")
     notes = _check_text(data.notes, limit=BODY_MAX_LENGTH, field_name="notes")
     assignee = members.member_user(
         workspace=workspace,
         value=data.assignee,
         actor=actor,
         field="assignee",
-        error=ActivityError,
     )
     if data.remind_at is not None and data.remind_at > data.due_at:
-        raise ActivityError(
+        raise Refusal(
             _("The reminder must come before the due time."),
             code="late_reminder",
             field="remind_at",
@@ -218,11 +213,17 @@ def _may_change_task(membership, task: Task) -> bool:
     return task.assignee_id == membership.user_id or records.can_edit(membership, task)
 
 
+@recorded_after_rollback
 @transaction.atomic
 def task_set_done(*, actor, task: Task, done: bool = True) -> Task:
-    membership = _membership(actor, task.workspace)
-    if not _may_change_task(membership, task):
-        raise ActivityError(_("You cannot change this task."), code="forbidden", status=403)
+    membership = _membership(actor, task.workspace, "activities.change")
+    guards.require(
+        membership,
+        "activities.change",
+        task,
+        allowed=_may_change_task(membership, task),
+        message=_("You cannot change this task."),
+    )
     task.status = Task.Status.DONE if done else Task.Status.OPEN
     task.completed_at = timezone.now() if done else None
     task.save(update_fields=["status", "completed_at", "updated_at"])

@@ -32,7 +32,7 @@ class CreatedToken:
 
 
 def parse_scopes(value) -> list[str]:
-    """``"read,write"`` or a list → the known scopes in canonical order; bad → PolicyError."""
+    """``"read,write"`` or a list → the known scopes in canonical order; bad → ValidationError."""
     items = value.split(",") if isinstance(value, str) else list(value or [])
     wanted = {item.strip().lower() for item in items if item and item.strip()}
     unknown = wanted - set(Scope.values)

@@ -38,8 +38,8 @@ from terabox_crm.contacts.models import (
     Stage,
     Tag,
 )
-from terabox_crm.core import members, policy, records
-from terabox_crm.core.errors import PolicyError, ServiceRefusal
+from terabox_crm.core import guards, members, records
+from terabox_crm.core.errors import Refusal
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.crypto import normalise
@@ -142,7 +142,7 @@ class _Errors:
     def add(self, name: str, message: str) -> None:
         self.by_field.setdefault(name, []).append(message)
 
-    def refuse(self, name: str, refusal: ServiceRefusal) -> None:
+    def refuse(self, name: str, refusal: Refusal) -> None:
         """A core refusal (a link, a user id) on field ``name``, with its security events."""
         self.add(name, str(refusal.message))
         self.audit_events += refusal.audit_events
@@ -194,7 +194,7 @@ def _resolve_common(errors: _Errors, membership, data, kept=()) -> dict:
                 field="owner_id",
                 current=current,
             )
-        except ServiceRefusal as refusal:
+        except Refusal as refusal:
             errors.refuse("owner_id", refusal)
         else:
             resolved["owner_id"] = records.pk_of(owner)
@@ -282,7 +282,7 @@ def _validate_contact(membership, data: ContactData, kept=()) -> dict:
     elif company_id and str(company_id) not in linked:
         try:
             records.readable(membership, Company, company_id, field="company_id")
-        except ServiceRefusal as refusal:
+        except Refusal as refusal:
             errors.refuse("company_id", refusal)
         else:
             resolved["company_id"] = company_id
@@ -329,10 +329,8 @@ def _validate_company(membership, data: CompanyData, kept=()) -> dict:
 
 
 def _require(membership, action: str, obj=None) -> None:
-    if not policy.can(membership, action, obj):
-        raise PolicyError(
-            _("You do not have permission to do this."), code="permission_denied", status=403
-        )
+    """The guard's 403, recorded (``core.guards``)."""
+    guards.require(membership, action, obj, code="permission_denied")
 
 
 # --- Contacts -----------------------------------------------------------------------------
@@ -465,6 +463,7 @@ def contact_update(*, membership: Membership, contact: Contact, data: ContactDat
     return contact
 
 
+@recorded_after_rollback
 @transaction.atomic
 def contact_delete(*, membership: Membership, contact: Contact) -> None:
     """Delete a contact, its emails, phones and search terms."""
@@ -500,7 +499,7 @@ def contact_merge(*, membership: Membership, keep: Contact, merge_away) -> Conta
     """
     try:
         merge_away = records.readable(membership, Contact, merge_away, field="merge_away")
-    except ServiceRefusal as refusal:
+    except Refusal as refusal:
         errors = _Errors()
         errors.refuse("merge_away", refusal)
         errors.raise_if_any()
@@ -640,6 +639,7 @@ def company_update(*, membership: Membership, company: Company, data: CompanyDat
     return company
 
 
+@recorded_after_rollback
 @transaction.atomic
 def company_delete(*, membership: Membership, company: Company) -> None:
     """Delete a company; its contacts stay, without a company."""
@@ -665,6 +665,7 @@ def company_delete(*, membership: Membership, company: Company) -> None:
 # --- Tags and saved views (no personal data, not audited beyond the row) -------------------
 
 
+@recorded_after_rollback
 @transaction.atomic
 def tag_get_or_create(*, membership: Membership, name: str) -> Tag:
     """A tag by name in the workspace, created on first use by a member who may add."""
@@ -679,6 +680,7 @@ def tag_get_or_create(*, membership: Membership, name: str) -> Tag:
 ALLOWED_VIEW_FILTERS = ("stage", "owner", "tag", "company", "source", "sort")
 
 
+@recorded_after_rollback
 @transaction.atomic
 def saved_view_create(*, membership: Membership, name: str, filters: dict) -> SavedView:
     """Save the current list filters (ids and codes only) under ``name`` for the user."""
@@ -692,8 +694,16 @@ def saved_view_create(*, membership: Membership, name: str, filters: dict) -> Sa
     )
 
 
+@recorded_after_rollback
 @transaction.atomic
 def saved_view_delete(*, membership: Membership, view: SavedView) -> None:
     if view.user_id != membership.user_id or view.workspace_id != membership.workspace_id:
-        raise PolicyError(_("This saved view is not yours."), code="not_owner", status=404)
+        raise guards.refusal(
+            membership,
+            "saved_views.delete",
+            view,
+            message=_("This saved view is not yours."),
+            code="not_owner",
+            status=404,
+        )
     view.delete()

@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
 
     from terabox_crm.core import services
     from terabox_crm.core.context import system_context
-    from terabox_crm.core.errors import PolicyError
+    from terabox_crm.core.errors import Refusal
 
     with translation.override(_terminal_language()):
         password = _read_password()
@@ -79,7 +79,7 @@ def main(argv: list[str]) -> int:
                 created = services.owner_create(
                     email=args.email, workspace_name=args.workspace, password=password
                 )
-        except PolicyError as exc:
+        except Refusal as exc:
             print(_("Error: %(reason)s") % {"reason": exc.text}, file=sys.stderr)
             return 1
         except ValidationError as exc:  # the password policy

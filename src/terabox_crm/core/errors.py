@@ -1,18 +1,23 @@
-"""The error core services raise when they refuse a request.
+"""The one error a service, a guard or a view check raises when it refuses.
 
-A refusal is a ``ValidationError`` so a form shows it like any other error,
-with a translated message and a stable ``code`` that tests and the API rely
-on. ``status`` is the HTTP status a view answers with.
+``Refusal`` carries everything every surface needs to answer the same way
+(S5, S6):
 
-A refusal that is also a security event (a grant above one's own rank, an
-attempt on a higher-ranked member or the last owner, an expired or
-wrong-address invite) carries ``audit_event``: the keyword arguments of the
-``audit.record`` call that puts it on record. The service records it *after*
-its own transaction has rolled back (``core.refusals.recorded_after_rollback``),
-so the attempt is on the audit chain although nothing changed. Domain
-refusals (``ServiceRefusal``) carry theirs in ``audit_events`` the same way:
-a link to a record the actor may not read, or a run of user ids that are not
-members of the workspace (S6, S7).
+* ``code``: a stable string that tests and the API rely on;
+* ``message``: translated, shown by forms, pages and problem details
+  (``text`` with its ``params`` filled in);
+* ``action``: the attempted action (``"deals.change"`` …), when known;
+* ``status``: the HTTP status a view answers with (400, 403, 404 …);
+* ``field``: the form field it belongs to, if any;
+* ``audit_events``: the security events it puts on record — the keyword
+  arguments of ``audit.record``. The service writes them *after* its own
+  transaction has rolled back (``core.refusals.recorded_after_rollback``), so
+  the attempt is on the audit chain although nothing changed; a refusal
+  raised outside any service (a view's own check) is recorded at once by
+  ``core.guards``.
+
+It is a ``ValidationError``, so a form shows it like any other error, and
+``api.problems.refusal_as_api_error`` turns it into problem details.
 """
 
 from __future__ import annotations
@@ -20,27 +25,34 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 
-class PolicyError(ValidationError):
-    """A core service refused the request; nothing was changed."""
+class Refusal(ValidationError):
+    """A request was refused and nothing was changed."""
 
     def __init__(
         self,
         message,
         *,
         code: str,
-        status: int = 403,
+        status: int = 400,
+        action: str = "",
+        field: str | None = None,
         params: dict | None = None,
+        audit_events: list[dict] | None = None,
         audit_event: dict | None = None,
     ) -> None:
         super().__init__(message, code=code, params=params)
         self.status = status
-        self.audit_event = audit_event
+        self.action = action
+        self.field = field
+        self.audit_events = list(audit_events or [])
+        if audit_event:
+            self.audit_events.append(audit_event)
         self.recorded = False
 
     @property
-    def audit_events(self) -> list[dict]:
-        """The security events this refusal puts on record (at most one)."""
-        return [self.audit_event] if self.audit_event else []
+    def audit_event(self) -> dict | None:
+        """The first security event this refusal puts on record, if any."""
+        return self.audit_events[0] if self.audit_events else None
 
     @property
     def text(self) -> str:
@@ -52,28 +64,8 @@ class PolicyError(ValidationError):
         return self.text
 
 
-class ServiceRefusal(ValueError):
-    """A domain service (deals, activities, support …) refused a request and
-    changed nothing: a translated ``message``, a stable ``code``, the HTTP
-    ``status`` a view answers with and, for form errors, the ``field``.
-
-    Views show ``message``; the API turns it into problem details with
-    ``api.problems.refusal_as_api_error``.
-    """
-
-    def __init__(
-        self,
-        message,
-        *,
-        code: str,
-        status: int = 400,
-        field: str | None = None,
-        audit_events: list[dict] | None = None,
-    ):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-        self.field = field
-        self.audit_events = list(audit_events or [])
-        self.recorded = False
+# Temporary aliases while ``core/services.py`` (being split into modules) and
+# ``core/records.py`` still use the old names; rename those uses to
+# ``Refusal`` and delete these two lines.
+PolicyError = Refusal
+ServiceRefusal = Refusal

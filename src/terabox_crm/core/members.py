@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from terabox_crm.core import refusals
-from terabox_crm.core.errors import ServiceRefusal
+from terabox_crm.core.errors import Refusal
 from terabox_crm.core.models import Membership
 from terabox_crm.core.records import as_uuid, pk_of
 
@@ -45,11 +45,10 @@ def member_user(
     value,
     actor,
     field: str,
-    error: type[ServiceRefusal] = ServiceRefusal,
     current=None,
 ):
     """The user named by ``value`` (a user or a user id) if they are a member of
-    ``workspace``; otherwise ``error`` with the one answer for every other id.
+    ``workspace``; otherwise a ``Refusal`` with the one answer for every other id.
 
     ``current`` is the user the field holds now (an update): keeping it is
     not re-checked, so a record whose owner has left can still be edited.
@@ -62,7 +61,7 @@ def member_user(
         membership = members(workspace).filter(user_id=key).first()
     if membership is not None:
         return membership.user
-    raise error(
+    raise Refusal(
         NOT_A_MEMBER,
         code=f"unknown_{field}",
         field=field,

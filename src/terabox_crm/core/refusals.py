@@ -25,7 +25,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from terabox_crm import audit
-from terabox_crm.core.errors import ServiceRefusal
 
 DENIED = "security.permission.denied"
 
@@ -38,8 +37,8 @@ _depth: contextvars.ContextVar[int] = contextvars.ContextVar("core_service_depth
 def recorded_after_rollback(service):
     """Record a refused request's security events outside the rolled-back transaction.
 
-    Works for every refusal that carries ``audit_events``: ``PolicyError``
-    and ``ServiceRefusal``, and the ``ValidationError`` of the contact and
+    Works for every refusal that carries ``audit_events``: a
+    ``core.errors.Refusal``, or the ``ValidationError`` of the contact and
     company services.
     """
 
@@ -48,18 +47,31 @@ def recorded_after_rollback(service):
         token = _depth.set(_depth.get() + 1)
         try:
             return service(*args, **kwargs)
-        except (ValidationError, ServiceRefusal) as exc:
-            pending = getattr(exc, "audit_events", None) or []
-            if _depth.get() == 1 and pending and not getattr(exc, "recorded", False):
-                with transaction.atomic():
-                    for event in pending:
-                        audit.record(**event)
-                exc.recorded = True
+        except ValidationError as exc:
+            if _depth.get() == 1:
+                record(exc)
             raise
         finally:
             _depth.reset(token)
 
     return wrapper
+
+
+def in_service() -> bool:
+    """True inside a service wrapped by ``recorded_after_rollback``: a refusal
+    raised now is recorded when the outermost one has rolled back."""
+    return _depth.get() > 0
+
+
+def record(refusal) -> None:
+    """Write ``refusal``'s security events now, once (in their own transaction)."""
+    pending = getattr(refusal, "audit_events", None) or []
+    if not pending or getattr(refusal, "recorded", False):
+        return
+    with transaction.atomic():
+        for event in pending:
+            audit.record(**event)
+    refusal.recorded = True
 
 
 def security_event(

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from terabox_crm import audit
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, policy, records
-from terabox_crm.core.errors import ServiceRefusal
+from terabox_crm.core.errors import Refusal
 from terabox_crm.core.models import Membership
 from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.support.models import (
@@ -36,10 +36,6 @@ from terabox_crm.support.models import (
 )
 
 
-class TicketError(ServiceRefusal):
-    pass
-
-
 @dataclass
 class TicketData:
     subject: str
@@ -50,8 +46,8 @@ class TicketData:
     assignee: object | None = None  # a user or their id
 
 
-def _membership(actor, workspace) -> Membership:
-    return guards.membership_of(actor, workspace, error=TicketError)
+def _membership(actor, workspace, action: str) -> Membership:
+    return guards.membership_of(actor, workspace, action=action)
 
 
 def _require(membership, action: str, ticket=None) -> None:
@@ -60,16 +56,15 @@ def _require(membership, action: str, ticket=None) -> None:
         action,
         ticket,
         message=_("Viewers cannot change tickets."),
-        error=TicketError,
     )
 
 
 def _text(value: str, limit: int, field: str, *, required: bool, message: str = "") -> str:
     value = (value or "").strip()
     if required and not value:
-        raise TicketError(message, code=f"{field}_required", field=field)
+        raise Refusal(message, code=f"{field}_required", field=field)
     if len(value) > limit:
-        raise TicketError(
+        raise Refusal(
             _("This text is too long (at most %(max)d characters).") % {"max": limit},
             code="too_long",
             field=field,
@@ -86,7 +81,6 @@ def _assignee(workspace, assignee, *, actor, current=None):
         value=assignee,
         actor=actor,
         field="assignee",
-        error=TicketError,
         current=current,
     )
 
@@ -105,7 +99,7 @@ def ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
 
 @transaction.atomic
 def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
-    membership = _membership(actor, workspace)
+    membership = _membership(actor, workspace, "tickets.add")
     _require(membership, "tickets.add")
     subject = _text(
         data.subject,
@@ -116,11 +110,10 @@ def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
     )
     description = _text(data.description, BODY_MAX_LENGTH, "description", required=False)
     if data.priority not in Priority.values:
-        raise TicketError(_("Choose a priority."), code="invalid_priority", field="priority")
+        raise Refusal(_("Choose a priority."), code="invalid_priority", field="priority")
     requester = records.readable_many(
         membership,
         {"contact": (Contact, data.contact), "company": (Company, data.company)},
-        error=TicketError,
     )
     assignee = _assignee(workspace, data.assignee, actor=actor)
     now = timezone.now()
@@ -162,13 +155,19 @@ def can_work_on(membership, ticket: Ticket) -> bool:
 
 
 def _editable(actor, ticket: Ticket) -> Membership:
-    membership = _membership(actor, ticket.workspace)
+    membership = _membership(actor, ticket.workspace, "tickets.change")
     _require(membership, "tickets.change")
-    if not can_work_on(membership, ticket):
-        raise TicketError(_("You cannot change this ticket."), code="forbidden", status=403)
+    guards.require(
+        membership,
+        "tickets.change",
+        ticket,
+        allowed=can_work_on(membership, ticket),
+        message=_("You cannot change this ticket."),
+    )
     return membership
 
 
+@recorded_after_rollback
 @transaction.atomic
 def ticket_reply(*, actor, ticket: Ticket, body: str, internal: bool = False) -> TicketMessage:
     """Add a reply (stops the first-response clock) or an internal note."""
@@ -195,11 +194,12 @@ def ticket_reply(*, actor, ticket: Ticket, body: str, internal: bool = False) ->
     return message
 
 
+@recorded_after_rollback
 @transaction.atomic
 def ticket_set_status(*, actor, ticket: Ticket, status: str) -> Ticket:
     _editable(actor, ticket)
     if status not in Status.values:
-        raise TicketError(_("Choose a status."), code="invalid_status", field="status")
+        raise Refusal(_("Choose a status."), code="invalid_status", field="status")
     if status == ticket.status:
         return ticket
     now = timezone.now()
@@ -235,7 +235,7 @@ def ticket_update(*, actor, ticket: Ticket, priority: str, assignee) -> Ticket:
     assignee (a user or their id; None: nobody)."""
     _editable(actor, ticket)
     if priority not in Priority.values:
-        raise TicketError(_("Choose a priority."), code="invalid_priority", field="priority")
+        raise Refusal(_("Choose a priority."), code="invalid_priority", field="priority")
     assignee = _assignee(ticket.workspace_id, assignee, actor=actor, current=ticket.assignee)
     changed = []
     if priority != ticket.priority:

@@ -7,6 +7,7 @@ from django_scopes import scope
 
 from terabox_crm.activities import services
 from terabox_crm.activities.models import Activity
+from terabox_crm.core.errors import Refusal
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline
 from terabox_crm.testing.auth import login
 
@@ -55,7 +56,7 @@ def test_the_activity_text_is_encrypted_and_its_audit_event_names_no_text(cast, 
 
 
 def test_an_activity_must_be_linked_to_something(cast):
-    with pytest.raises(services.ActivityError) as refused:
+    with pytest.raises(Refusal) as refused:
         log(cast, cast.member)
     assert refused.value.code == "unlinked"
 
@@ -63,7 +64,7 @@ def test_an_activity_must_be_linked_to_something(cast):
 def test_a_record_of_another_workspace_cannot_be_linked(cast):
     pipeline = make_pipeline(cast.globex, cast.outsider, name="Foreign")
     foreign = make_deal(cast.globex, cast.outsider, pipeline, name="Foreign deal")
-    with pytest.raises(services.ActivityError) as refused:
+    with pytest.raises(Refusal) as refused:
         log(cast, cast.member, deal=foreign)
     assert refused.value.status == 404
     with scope(workspace=cast.acme):
@@ -71,7 +72,7 @@ def test_a_record_of_another_workspace_cannot_be_linked(cast):
 
 
 def test_an_oversized_body_is_refused(cast, deal):
-    with scope(workspace=cast.acme), pytest.raises(services.ActivityError) as refused:
+    with scope(workspace=cast.acme), pytest.raises(Refusal) as refused:
         services.activity_log(
             actor=cast.member,
             workspace=cast.acme,
@@ -86,7 +87,7 @@ def test_an_oversized_body_is_refused(cast, deal):
 
 
 def test_viewers_cannot_log_activities(cast, deal):
-    with pytest.raises(services.ActivityError) as refused:
+    with pytest.raises(Refusal) as refused:
         log(cast, cast.viewer, deal=deal)
     assert refused.value.status == 403
 

@@ -13,6 +13,7 @@ from django_scopes import scope, scopes_disabled
 
 from terabox_crm.activities import services
 from terabox_crm.activities.models import Activity, Task
+from terabox_crm.core.errors import Refusal
 from terabox_crm.testing.auth import login
 from terabox_crm.testing.links import refusals_recorded
 
@@ -52,8 +53,8 @@ def _task(world, **links):
 WRITES = {"activity": _log, "task": _task}
 
 
-def _refused(write, world, **links) -> services.ActivityError:
-    with pytest.raises(services.ActivityError) as refused:
+def _refused(write, world, **links) -> Refusal:
+    with pytest.raises(Refusal) as refused:
         write(world, **links)
     return refused.value
 

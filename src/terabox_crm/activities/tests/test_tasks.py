@@ -10,6 +10,7 @@ from django_scopes import scope, scopes_disabled
 from terabox_crm.activities import services
 from terabox_crm.activities.models import Task
 from terabox_crm.communications.models import OutboxEmail
+from terabox_crm.core.errors import Refusal
 from terabox_crm.notifications.models import Notification
 from terabox_crm.testing.auth import login
 
@@ -79,13 +80,13 @@ def test_the_reminder_email_is_in_japanese_for_a_japanese_user(
 
 
 def test_a_reminder_after_the_due_time_is_refused(cast):
-    with pytest.raises(services.ActivityError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_task(cast, remind_in=timedelta(hours=2))
     assert refused.value.code == "late_reminder"
 
 
 def test_the_assignee_must_be_a_member(cast):
-    with pytest.raises(services.ActivityError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_task(cast, assignee=cast.outsider)
     assert refused.value.code == "unknown_assignee"
 

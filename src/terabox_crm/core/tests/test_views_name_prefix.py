@@ -11,7 +11,7 @@ from django.urls import reverse
 from terabox_crm.contacts import search
 from terabox_crm.contacts.tests.support import make_contact, member_of
 from terabox_crm.core import services
-from terabox_crm.core.errors import PolicyError
+from terabox_crm.core.errors import Refusal
 from terabox_crm.core.models import Workspace
 from terabox_crm.core.tests.support import core_state, events
 from terabox_crm.crypto import search_index
@@ -115,7 +115,7 @@ def test_only_owners_change_it(client, cast, role):
 
 
 def test_the_service_refuses_an_admin_and_records_it(cast):
-    with pytest.raises(PolicyError):
+    with pytest.raises(Refusal):
         services.workspace_update_settings(
             actor=cast.admin,
             workspace=cast.acme,
@@ -129,7 +129,7 @@ def test_the_service_refuses_an_admin_and_records_it(cast):
 
 
 def test_an_outsider_cannot_change_another_workspace(cast):
-    with pytest.raises(PolicyError):
+    with pytest.raises(Refusal):
         services.workspace_update_settings(
             actor=cast.outsider,
             workspace=cast.acme,

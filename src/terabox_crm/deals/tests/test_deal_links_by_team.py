@@ -10,8 +10,8 @@ from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.contacts.tests.support import member_of
+from terabox_crm.core.errors import Refusal
 from terabox_crm.deals import services
-from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import Deal
 from terabox_crm.deals.tests.factories import make_deal, stage_named
 from terabox_crm.testing.auth import login
@@ -31,13 +31,13 @@ def _create(world, **links):
         return services.deal_create(actor=world.cast.member, workspace=world.cast.acme, data=data)
 
 
-def _refused(world, **links) -> DealError:
-    with pytest.raises(DealError) as refused:
+def _refused(world, **links) -> Refusal:
+    with pytest.raises(Refusal) as refused:
         _create(world, **links)
     return refused.value
 
 
-def _answer(error: DealError) -> tuple:
+def _answer(error: Refusal) -> tuple:
     return (str(error.message), error.code, error.status, error.field)
 
 
@@ -77,7 +77,7 @@ def test_an_update_refuses_a_new_link_the_member_may_not_read(team_world, field)
     data = services.DealData(
         name="Mine", stage=deal.stage, owner=cast.member, **{field: team_world.hidden[field].pk}
     )
-    with scope(workspace=cast.acme), pytest.raises(DealError) as refused:
+    with scope(workspace=cast.acme), pytest.raises(Refusal) as refused:
         services.deal_update(actor=cast.member, deal=deal, data=data)
     assert refused.value.field == field
     deal.refresh_from_db()

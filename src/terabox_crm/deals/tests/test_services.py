@@ -5,10 +5,10 @@ from django.db import connection
 from django_scopes import scope
 
 from terabox_crm.audit.models import AuditEvent
+from terabox_crm.core.errors import Refusal
 from terabox_crm.core.models import Team
 from terabox_crm.crypto.models import SearchTerm
 from terabox_crm.deals import selectors, services
-from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import Deal
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline, stage_named
 
@@ -35,7 +35,7 @@ def test_deal_name_is_encrypted_at_rest_and_the_creation_audited(cast, pipeline)
 
 
 def test_unknown_currency_is_refused_and_nothing_is_written(cast, pipeline):
-    with pytest.raises(DealError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_deal(cast.acme, cast.member, pipeline, currency="XYZ")
     assert refused.value.code == "unknown_currency"
     with scope(workspace=cast.acme):
@@ -44,13 +44,13 @@ def test_unknown_currency_is_refused_and_nothing_is_written(cast, pipeline):
 
 @pytest.mark.parametrize("amount", ["-1", "abc", "1.001"])
 def test_malformed_amount_is_refused(cast, pipeline, amount):
-    with pytest.raises(DealError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_deal(cast.acme, cast.member, pipeline, amount=amount)
     assert refused.value.code == "invalid_amount"
 
 
 def test_an_oversized_name_is_refused(cast, pipeline):
-    with pytest.raises(DealError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_deal(cast.acme, cast.member, pipeline, name="x" * 201)
     assert refused.value.code == "name_too_long"
 
@@ -58,7 +58,7 @@ def test_an_oversized_name_is_refused(cast, pipeline):
 def test_a_stage_of_another_pipeline_is_refused_on_move(cast, pipeline):
     other = make_pipeline(cast.acme, cast.owner, name="Renewals")
     deal = make_deal(cast.acme, cast.member, pipeline)
-    with scope(workspace=cast.acme), pytest.raises(DealError) as refused:
+    with scope(workspace=cast.acme), pytest.raises(Refusal) as refused:
         services.deal_move(actor=cast.member, deal=deal, stage=stage_named(other, "Won"))
     assert refused.value.code == "foreign_stage"
     deal.refresh_from_db()
@@ -67,7 +67,7 @@ def test_a_stage_of_another_pipeline_is_refused_on_move(cast, pipeline):
 
 def test_a_stage_of_another_workspace_is_refused(cast):
     foreign = make_pipeline(cast.globex, cast.outsider, name="Foreign")
-    with pytest.raises(DealError) as refused, scope(workspace=cast.acme):
+    with pytest.raises(Refusal) as refused, scope(workspace=cast.acme):
         services.deal_create(
             actor=cast.member,
             workspace=cast.acme,
@@ -100,14 +100,14 @@ def test_dropping_above_a_card_puts_the_deal_before_it(cast, pipeline):
 
 
 def test_viewers_cannot_create_deals(cast, pipeline):
-    with pytest.raises(DealError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_deal(cast.acme, cast.viewer, pipeline)
     assert refused.value.status == 403
 
 
 def test_members_cannot_edit_a_colleagues_deal_outside_their_team(cast, pipeline):
     deal = make_deal(cast.acme, cast.admin, pipeline)
-    with scope(workspace=cast.acme), pytest.raises(DealError) as refused:
+    with scope(workspace=cast.acme), pytest.raises(Refusal) as refused:
         services.deal_move(actor=cast.member, deal=deal, stage=stage_named(pipeline, "Won"))
     assert refused.value.status == 403
 

@@ -5,8 +5,8 @@ from django.utils import translation
 from django_scopes import scope
 
 from terabox_crm.audit.models import AuditEvent
+from terabox_crm.core.errors import Refusal
 from terabox_crm.deals import services
-from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import Deal, Pipeline, Stage
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline, stage_named
 
@@ -21,8 +21,8 @@ def names(pipeline) -> list[str]:
         return list(pipeline.stages.order_by("position").values_list("name", flat=True))
 
 
-def refused(call, **kwargs) -> DealError:
-    with pytest.raises(DealError) as refusal:
+def refused(call, **kwargs) -> Refusal:
+    with pytest.raises(Refusal) as refusal:
         call(**kwargs)
     return refusal.value
 
@@ -91,7 +91,7 @@ def test_a_stage_keeps_its_own_name_when_only_the_case_changes(cast, pipeline):
 )
 def test_bad_stage_values_are_refused_and_nothing_changes(cast, pipeline, changes, code):
     stage = stage_named(pipeline, "Lead")
-    with pytest.raises(DealError) as refusal:
+    with pytest.raises(Refusal) as refusal:
         update(cast, stage, **changes)
     assert refusal.value.code == code
     stage.refresh_from_db()
@@ -102,7 +102,7 @@ def test_the_last_open_stage_cannot_become_won(cast, pipeline):
     with scope(workspace=cast.acme):
         for name in ("Lead", "Qualified", "Proposal"):
             services.stage_delete(actor=cast.admin, stage=stage_named(pipeline, name))
-    with pytest.raises(DealError) as refusal:
+    with pytest.raises(Refusal) as refusal:
         update(cast, stage_named(pipeline, "Negotiation"), kind="won")
     assert refusal.value.code == "last_open_stage"
     assert stage_named(pipeline, "Negotiation").kind == "open"
@@ -312,7 +312,7 @@ def test_only_owners_and_admins_manage_stages(cast, pipeline, who):
             lambda: services.pipeline_delete(actor=actor, pipeline=pipeline),
         ]
         for call in calls:
-            with pytest.raises(DealError) as refusal:
+            with pytest.raises(Refusal) as refusal:
                 call()
             assert refusal.value.status == 403
     assert names(pipeline)[0] == "Lead"

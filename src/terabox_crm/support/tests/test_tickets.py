@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from terabox_crm.audit.models import AuditEvent
+from terabox_crm.core.errors import Refusal
 from terabox_crm.support import services, sla
 from terabox_crm.support.models import Ticket
 from terabox_crm.support.tests.factories import open_ticket
@@ -84,7 +85,7 @@ def test_raising_the_priority_shortens_the_deadlines(cast):
 
 
 def test_an_unknown_priority_changes_nothing(cast):
-    with pytest.raises(services.TicketError) as refused:
+    with pytest.raises(Refusal) as refused:
         open_ticket(cast.acme, cast.member, priority="whenever")
     assert refused.value.code == "invalid_priority"
     with scope(workspace=cast.acme):
@@ -92,13 +93,13 @@ def test_an_unknown_priority_changes_nothing(cast):
 
 
 def test_viewers_cannot_open_tickets(cast):
-    with pytest.raises(services.TicketError) as refused:
+    with pytest.raises(Refusal) as refused:
         open_ticket(cast.acme, cast.viewer)
     assert refused.value.status == 403
 
 
 def test_an_assignee_from_another_workspace_is_refused(cast):
-    with pytest.raises(services.TicketError) as refused:
+    with pytest.raises(Refusal) as refused:
         open_ticket(cast.acme, cast.member, assignee=cast.outsider)
     assert refused.value.code == "unknown_assignee"
 
@@ -167,7 +168,7 @@ def test_a_refused_status_leaves_the_priority_and_assignee_as_they_were(cast):
     ticket = open_ticket(cast.acme, cast.member, priority="low")
     events = AuditEvent.objects.count()
     with scope(workspace=cast.acme):
-        with pytest.raises(services.TicketError):
+        with pytest.raises(Refusal):
             services.ticket_change(
                 actor=cast.member,
                 ticket=ticket,
