@@ -98,6 +98,13 @@ def require(
         raise refusal(membership, action, obj, message=message, code=code, status=status, **details)
 
 
+def in_workspace(membership: Membership | None, record, *, action: str) -> None:
+    """A 404 refusal, recorded, unless ``record`` is in ``membership``'s
+    workspace: a caller from another workspace learns nothing about it."""
+    if membership is None or str(membership.workspace_id) != str(record.workspace_id):
+        raise refusal(membership, action, message=_("Not found."), code="not_member", status=404)
+
+
 def membership_of(actor, workspace, *, action: str = "") -> Membership:
     """``actor``'s membership of ``workspace``; a 404 refusal when there is none
     (another workspace's caller learns nothing about it), recorded."""

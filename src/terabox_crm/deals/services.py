@@ -70,10 +70,6 @@ class DealData:
     team: Team | None = None
 
 
-def _membership(actor, workspace, action: str) -> Membership:
-    return guards.membership_of(actor, workspace, action=action)
-
-
 def _index_name(deal: Deal) -> None:
     search_index.replace(deal.workspace_id, NAME_DOMAIN, deal.pk, normalise.name_tokens(deal.name))
 
@@ -146,10 +142,13 @@ def _next_position(stage: Stage) -> int:
     return (top or 0) + 1
 
 
-def _pipeline_manager(actor, workspace) -> Membership:
-    membership = _membership(actor, workspace, "pipelines.manage")
+def _pipeline_manager(membership: Membership, record=None):
+    """The acting user, once ``membership`` may manage pipelines (``record``:
+    the pipeline or stage it touches, which must be in its workspace)."""
+    if record is not None:
+        guards.in_workspace(membership, record, action="pipelines.manage")
     guards.require(membership, "pipelines.manage", message=_("Only admins can manage pipelines."))
-    return membership
+    return membership.user
 
 
 def _pipeline_name(name: str) -> str:
@@ -163,9 +162,11 @@ def _pipeline_name(name: str) -> str:
 
 @recorded_after_rollback
 @transaction.atomic
-def pipeline_create(*, actor, workspace, name: str, with_default_stages: bool = True) -> Pipeline:
+def pipeline_create(
+    *, membership: Membership, name: str, with_default_stages: bool = True
+) -> Pipeline:
     """A new pipeline, by default with the usual stages (lead … won/lost)."""
-    _pipeline_manager(actor, workspace)
+    actor, workspace = _pipeline_manager(membership), membership.workspace
     name = _pipeline_name(name)
     top = Pipeline.objects.aggregate(top=Max("position"))["top"] or 0
     pipeline = Pipeline.objects.create(workspace=workspace, name=name, position=top + 1)
@@ -187,8 +188,8 @@ def pipeline_create(*, actor, workspace, name: str, with_default_stages: bool = 
 
 @recorded_after_rollback
 @transaction.atomic
-def deal_create(*, actor, workspace, data: DealData) -> Deal:
-    membership = _membership(actor, workspace, "deals.add")
+def deal_create(*, membership: Membership, data: DealData) -> Deal:
+    actor, workspace = membership.user, membership.workspace
     guards.require(membership, "deals.add", message=_("Viewers cannot create deals."))
     data = _clean(membership, data)
     deal = Deal(
@@ -224,8 +225,9 @@ def deal_create(*, actor, workspace, data: DealData) -> Deal:
 
 @recorded_after_rollback
 @transaction.atomic
-def deal_update(*, actor, deal: Deal, data: DealData) -> Deal:
-    membership = _membership(actor, deal.workspace, "deals.change")
+def deal_update(*, membership: Membership, deal: Deal, data: DealData) -> Deal:
+    guards.in_workspace(membership, deal, action="deals.change")
+    actor = membership.user
     guards.require(
         membership,
         "deals.change",
@@ -289,9 +291,12 @@ def _apply_stage(deal: Deal, stage: Stage) -> None:
 
 @recorded_after_rollback
 @transaction.atomic
-def deal_move(*, actor, deal: Deal, stage: Stage, before: Deal | None = None) -> Deal:
+def deal_move(
+    *, membership: Membership, deal: Deal, stage: Stage, before: Deal | None = None
+) -> Deal:
     """Move a deal to ``stage`` (a board drag), placed before ``before`` or at the end."""
-    membership = _membership(actor, deal.workspace, "deals.change")
+    guards.in_workspace(membership, deal, action="deals.change")
+    actor = membership.user
     guards.require(
         membership,
         "deals.change",
@@ -335,8 +340,9 @@ def deal_move(*, actor, deal: Deal, stage: Stage, before: Deal | None = None) ->
 
 @recorded_after_rollback
 @transaction.atomic
-def deal_delete(*, actor, deal: Deal) -> None:
-    membership = _membership(actor, deal.workspace, "deals.delete")
+def deal_delete(*, membership: Membership, deal: Deal) -> None:
+    guards.in_workspace(membership, deal, action="deals.delete")
+    actor = membership.user
     guards.require(
         membership,
         "deals.delete",
@@ -454,8 +460,8 @@ def _last_open_stage() -> Refusal:
 
 @recorded_after_rollback
 @transaction.atomic
-def pipeline_rename(*, actor, pipeline: Pipeline, name: str) -> Pipeline:
-    _pipeline_manager(actor, pipeline.workspace)
+def pipeline_rename(*, membership: Membership, pipeline: Pipeline, name: str) -> Pipeline:
+    actor = _pipeline_manager(membership, pipeline)
     name = _pipeline_name(name)
     if name == pipeline.name:
         return pipeline
@@ -474,9 +480,9 @@ def pipeline_rename(*, actor, pipeline: Pipeline, name: str) -> Pipeline:
 
 @recorded_after_rollback
 @transaction.atomic
-def pipeline_delete(*, actor, pipeline: Pipeline) -> None:
+def pipeline_delete(*, membership: Membership, pipeline: Pipeline) -> None:
     """Delete an empty pipeline and its stages; one that holds deals is refused."""
-    _pipeline_manager(actor, pipeline.workspace)
+    actor = _pipeline_manager(membership, pipeline)
     stages = _locked_stages(pipeline)
     not_empty = Refusal(
         _("This pipeline still holds deals: move or delete them first."),
@@ -502,10 +508,10 @@ def pipeline_delete(*, actor, pipeline: Pipeline) -> None:
 
 @recorded_after_rollback
 @transaction.atomic
-def stage_add(*, actor, pipeline: Pipeline, data: StageData) -> Stage:
+def stage_add(*, membership: Membership, pipeline: Pipeline, data: StageData) -> Stage:
     """A new stage: an open one goes after the last open stage (before won and
     lost), a won or lost one at the end."""
-    _pipeline_manager(actor, pipeline.workspace)
+    actor = _pipeline_manager(membership, pipeline)
     stages = _locked_stages(pipeline)
     if len(stages) >= MAX_STAGES_PER_PIPELINE:
         raise Refusal(
@@ -545,13 +551,13 @@ def stage_add(*, actor, pipeline: Pipeline, data: StageData) -> Stage:
 
 @recorded_after_rollback
 @transaction.atomic
-def stage_update(*, actor, stage: Stage, data: StageData) -> Stage:
+def stage_update(*, membership: Membership, stage: Stage, data: StageData) -> Stage:
     """Rename a stage, change its kind or its default probability.
 
     Turning an open stage into won or lost closes the deals in it (and the
     reverse reopens them), as moving them there would have.
     """
-    _pipeline_manager(actor, stage.workspace)
+    actor = _pipeline_manager(membership, stage)
     stages = _locked_stages(stage.pipeline)
     current = stages[_find(stages, stage)]
     data = _clean_stage(data, siblings=stages, stage=stage)
@@ -588,12 +594,12 @@ def stage_update(*, actor, stage: Stage, data: StageData) -> Stage:
 
 @recorded_after_rollback
 @transaction.atomic
-def stage_move(*, actor, stage: Stage, direction: str) -> Stage:
+def stage_move(*, membership: Membership, stage: Stage, direction: str) -> Stage:
     """Swap ``stage`` with its neighbour above (``"up"``) or below (``"down"``).
 
     At the top or bottom already, nothing changes and nothing is recorded.
     """
-    _pipeline_manager(actor, stage.workspace)
+    actor = _pipeline_manager(membership, stage)
     if direction not in ("up", "down"):
         raise Refusal(_("Move a stage up or down."), code="invalid_direction", field="direction")
     stages = _locked_stages(stage.pipeline)
@@ -616,7 +622,9 @@ def stage_move(*, actor, stage: Stage, direction: str) -> Stage:
 
 @recorded_after_rollback
 @transaction.atomic
-def stage_delete(*, actor, stage: Stage, move_deals_to: Stage | None = None) -> int:
+def stage_delete(
+    *, membership: Membership, stage: Stage, move_deals_to: Stage | None = None
+) -> int:
     """Delete ``stage``; the deals in it move to ``move_deals_to``, a stage of
     the same pipeline, behind the cards already there. Returns how many moved.
 
@@ -627,7 +635,7 @@ def stage_delete(*, actor, stage: Stage, move_deals_to: Stage | None = None) -> 
     hold hundreds of thousands, and each event writes webhook deliveries in
     this request): the audit event records how many moved and where.
     """
-    _pipeline_manager(actor, stage.workspace)
+    actor = _pipeline_manager(membership, stage)
     stages = _locked_stages(stage.pipeline)
     index = _find(stages, stage)
     remaining = stages[:index] + stages[index + 1 :]

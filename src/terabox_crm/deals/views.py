@@ -203,8 +203,7 @@ def deal_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             deal = services.deal_create(
-                actor=request.user,
-                workspace=request.workspace,
+                membership=request.membership,
                 data=_data(form, *_link_ids(form)),
             )
         except Refusal as error:
@@ -243,7 +242,9 @@ def deal_edit(request, deal_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.deal_update(actor=request.user, deal=deal, data=_data(form, *_link_ids(form)))
+            services.deal_update(
+                membership=request.membership, deal=deal, data=_data(form, *_link_ids(form))
+            )
         except Refusal as error:
             _apply_error(form, error)
         else:
@@ -272,7 +273,7 @@ def deal_move(request, deal_id):
     if _is_uuid(request.POST.get("before")):
         before = selectors.visible(request.membership).filter(pk=request.POST["before"]).first()
     try:
-        services.deal_move(actor=request.user, deal=deal, stage=stage, before=before)
+        services.deal_move(membership=request.membership, deal=deal, stage=stage, before=before)
     except Refusal as error:
         return _move_refused(request, deal, error.message, error.status)
     if is_partial(request):
@@ -320,7 +321,7 @@ def _is_uuid(value) -> bool:
 def deal_delete(request, deal_id):
     deal = _deal(request, deal_id, "deals.delete")
     try:
-        services.deal_delete(actor=request.user, deal=deal)
+        services.deal_delete(membership=request.membership, deal=deal)
     except Refusal as error:
         messages.error(request, error.message)
         return redirect("deals:detail", deal_id=deal.pk)
@@ -454,7 +455,7 @@ def pipeline_list(request):
     require_object(request, "pipelines.manage")
     try:
         pipeline = services.pipeline_create(
-            actor=request.user, workspace=request.workspace, name=request.POST.get("name", "")
+            membership=request.membership, name=request.POST.get("name", "")
         )
     except Refusal as error:
         refusal = ShownRefusal(where="create", message=error.message, values=request.POST.dict())
@@ -472,7 +473,7 @@ def pipeline_rename(request, pipeline_id):
         pipeline,
         "rename",
         lambda: services.pipeline_rename(
-            actor=request.user, pipeline=pipeline, name=request.POST.get("name", "")
+            membership=request.membership, pipeline=pipeline, name=request.POST.get("name", "")
         ),
         _("Pipeline renamed."),
     )
@@ -483,7 +484,7 @@ def pipeline_rename(request, pipeline_id):
 def pipeline_delete(request, pipeline_id):
     pipeline = _managed(request, Pipeline, pipeline_id)
     try:
-        services.pipeline_delete(actor=request.user, pipeline=pipeline)
+        services.pipeline_delete(membership=request.membership, pipeline=pipeline)
     except Refusal as error:
         refusal = ShownRefusal(where="delete", message=error.message, pipeline_id=str(pipeline.pk))
         return _pipelines_page(request, refusal=refusal, status=error.status)
@@ -501,7 +502,9 @@ def stage_add(request, pipeline_id):
         pipeline,
         "add",
         lambda: added.append(
-            services.stage_add(actor=request.user, pipeline=pipeline, data=_stage_data(request))
+            services.stage_add(
+                membership=request.membership, pipeline=pipeline, data=_stage_data(request)
+            )
         ),
         lambda: _("Stage “%(name)s” added.") % {"name": added[0].name},
     )
@@ -515,7 +518,9 @@ def stage_edit(request, stage_id):
         request,
         stage.pipeline,
         str(stage.pk),
-        lambda: services.stage_update(actor=request.user, stage=stage, data=_stage_data(request)),
+        lambda: services.stage_update(
+            membership=request.membership, stage=stage, data=_stage_data(request)
+        ),
         lambda: _("Stage “%(name)s” saved.") % {"name": stage.name},
     )
 
@@ -529,7 +534,7 @@ def stage_move(request, stage_id):
         stage.pipeline,
         str(stage.pk),
         lambda: services.stage_move(
-            actor=request.user, stage=stage, direction=request.POST.get("direction", "")
+            membership=request.membership, stage=stage, direction=request.POST.get("direction", "")
         ),
         lambda: (
             _("“%(name)s” is now stage %(position)d.")
@@ -554,6 +559,8 @@ def stage_delete(request, stage_id):
         request,
         stage.pipeline,
         str(stage.pk),
-        lambda: services.stage_delete(actor=request.user, stage=stage, move_deals_to=target),
+        lambda: services.stage_delete(
+            membership=request.membership, stage=stage, move_deals_to=target
+        ),
         lambda: _("Stage “%(name)s” deleted.") % {"name": name},
     )

@@ -208,16 +208,15 @@ def seed(workspace, owner) -> Seeded:
             )
         result.contacts = len(people)
         pipelines = [
-            deal_services.pipeline_create(actor=owner, workspace=workspace, name="新規案件"),
-            deal_services.pipeline_create(actor=owner, workspace=workspace, name="更新・保守"),
+            deal_services.pipeline_create(membership=membership, name="新規案件"),
+            deal_services.pipeline_create(membership=membership, name="更新・保守"),
         ]
         stages = [list(pipeline.stages.order_by("position")) for pipeline in pipelines]
         deals = []
         for pipeline, name, position, amount, currency, company, person in DEALS:
             deals.append(
                 deal_services.deal_create(
-                    actor=owner,
-                    workspace=workspace,
+                    membership=membership,
                     data=deal_services.DealData(
                         name=name,
                         stage=stages[pipeline][position - 1],

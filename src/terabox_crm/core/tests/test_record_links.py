@@ -128,7 +128,7 @@ def test_a_refusal_of_a_service_is_recorded_after_its_rollback(team_world):
         contact=team_world.hidden["contact"].pk,
     )
     with scope(workspace=cast.acme), pytest.raises(Refusal):
-        services.deal_create(actor=cast.member, workspace=cast.acme, data=data)
+        services.deal_create(membership=cast.member_membership, data=data)
     (event,) = refusals_recorded()
     assert event.object_id == str(team_world.hidden["contact"].pk)
 

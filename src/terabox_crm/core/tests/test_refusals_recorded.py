@@ -53,22 +53,22 @@ def _task(cast):
 def deal_create_by_a_viewer(cast):
     pipeline = make_pipeline(cast.acme, cast.owner)
     data = deals.DealData(name="Renewal", stage=stage_named(pipeline, "Lead"))
-    return lambda: deals.deal_create(actor=cast.viewer, workspace=cast.acme, data=data)
+    return lambda: deals.deal_create(membership=cast.viewer_membership, data=data)
 
 
-def deal_create_by_a_non_member(cast):
-    pipeline = make_pipeline(cast.acme, cast.owner)
-    data = deals.DealData(name="Renewal", stage=stage_named(pipeline, "Lead"))
-    return lambda: deals.deal_create(actor=cast.outsider, workspace=cast.acme, data=data)
+def deal_update_from_another_workspace(cast):
+    deal = make_deal(cast.acme, cast.member, make_pipeline(cast.acme, cast.owner))
+    data = deals.DealData(name="Renewal", stage=deal.stage)
+    return lambda: deals.deal_update(membership=cast.outsider_membership, deal=deal, data=data)
 
 
 def pipeline_create_by_a_member(cast):
-    return lambda: deals.pipeline_create(actor=cast.member, workspace=cast.acme, name="Partners")
+    return lambda: deals.pipeline_create(membership=cast.member_membership, name="Partners")
 
 
 def deal_delete_by_a_viewer(cast):
     deal = make_deal(cast.acme, cast.member, make_pipeline(cast.acme, cast.owner))
-    return lambda: deals.deal_delete(actor=cast.viewer, deal=deal)
+    return lambda: deals.deal_delete(membership=cast.viewer_membership, deal=deal)
 
 
 def task_create_by_a_viewer(cast):
@@ -107,6 +107,7 @@ class Case:
     message: str
     attempted: str
     actor: str  # the cast member who tried
+    chain: str = "acme"  # the workspace whose chain records it: the actor's
 
 
 SERVICE_CASES = {
@@ -114,8 +115,9 @@ SERVICE_CASES = {
         deal_create_by_a_viewer, 403, "forbidden", "Viewers cannot create deals.", "deals.add",
         "viewer",
     ),
-    "core.guards.membership_of": Case(
-        deal_create_by_a_non_member, 404, "not_member", "Not found.", "deals.add", "outsider"
+    "core.guards.in_workspace": Case(
+        deal_update_from_another_workspace, 404, "not_member", "Not found.", "deals.change",
+        "outsider", "globex",
     ),
     "deals pipeline manager": Case(
         pipeline_create_by_a_member, 403, "forbidden", "Only admins can manage pipelines.",
@@ -159,7 +161,7 @@ def test_a_service_refusal_keeps_its_answer_and_is_now_on_the_chain(cast, name):
         assert refused.value.text == case.message
     assert (refused.value.status, refused.value.code) == (case.status, case.code)
     [event] = denials()[before:]
-    assert event.chain == str(cast.acme.pk)
+    assert event.chain == str(getattr(cast, case.chain).pk)
     assert str(event.actor_id) == str(getattr(cast, case.actor).pk)
     assert event.payload["attempted"] == case.attempted
     assert event.payload["reason"] == case.code

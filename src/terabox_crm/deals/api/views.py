@@ -97,8 +97,7 @@ class DealViewSet(
         incoming = DealIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         deal = services.deal_create(
-            actor=request.user,
-            workspace=request.workspace,
+            membership=request.membership,
             data=self._data(incoming.validated_data),
         )
         return Response(DealOut(deal).data, status=status.HTTP_201_CREATED)
@@ -123,11 +122,13 @@ class DealViewSet(
         incoming = DealIn(data={**current, **request.data} if merge else request.data)
         incoming.is_valid(raise_exception=True)
         deal = services.deal_update(
-            actor=request.user, deal=deal, data=self._data(incoming.validated_data, deal=deal)
+            membership=request.membership,
+            deal=deal,
+            data=self._data(incoming.validated_data, deal=deal),
         )
         return Response(DealOut(deal).data)
 
     def destroy(self, request, *args, **kwargs):
         deal = self.get_object()
-        services.deal_delete(actor=request.user, deal=deal)
+        services.deal_delete(membership=request.membership, deal=deal)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -13,10 +13,9 @@ from terabox_crm.testing.canary import World, seeder
 @seeder
 def deals_activities_tickets(world: World) -> list[str]:
     actor, workspace = world.owner, world.workspace
-    pipeline = deal_services.pipeline_create(actor=actor, workspace=workspace, name="Pipeline")
+    pipeline = deal_services.pipeline_create(membership=world.membership, name="Pipeline")
     deal = deal_services.deal_create(
-        actor=actor,
-        workspace=workspace,
+        membership=world.membership,
         data=deal_services.DealData(
             name="Zqvwex Canary Merger 合併案件", stage=pipeline.stages.order_by("position").first()
         ),
