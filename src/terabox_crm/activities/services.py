@@ -68,10 +68,6 @@ class TaskData:
     links: Links = field(default_factory=Links)
 
 
-def _membership(actor, workspace, action: str) -> Membership:
-    return guards.membership_of(actor, workspace, action=action)
-
-
 def _check_links(membership, links: Links, *, required: bool) -> Links:
     """The linked records, each one ``membership`` may read."""
     if required and all(value in (None, "") for value in vars(links).values()):
@@ -100,9 +96,9 @@ def _check_text(value: str, *, limit: int, field_name: str) -> str:
 
 @recorded_after_rollback
 @transaction.atomic
-def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
+def activity_log(*, membership: Membership, data: ActivityData) -> Activity:
     """Log a note, call, meeting or email on a contact, company or deal."""
-    membership = _membership(actor, workspace, "activities.add")
+    actor, workspace = membership.user, membership.workspace
     guards.require(
         membership,
         "activities.add",
@@ -142,8 +138,9 @@ def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
 
 @recorded_after_rollback
 @transaction.atomic
-def activity_delete(*, actor, activity: Activity) -> None:
-    membership = _membership(actor, activity.workspace, "activities.change")
+def activity_delete(*, membership: Membership, activity: Activity) -> None:
+    guards.in_workspace(membership, activity, action="activities.change")
+    actor = membership.user
     guards.require(
         membership,
         "activities.change",
@@ -164,8 +161,8 @@ def activity_delete(*, actor, activity: Activity) -> None:
 
 @recorded_after_rollback
 @transaction.atomic
-def task_create(*, actor, workspace, data: TaskData) -> Task:
-    membership = _membership(actor, workspace, "activities.add")
+def task_create(*, membership: Membership, data: TaskData) -> Task:
+    actor, workspace = membership.user, membership.workspace
     guards.require(membership, "activities.add", message=_("Viewers cannot create tasks."))
     links = _check_links(membership, data.links, required=False)
     title = _check_text(data.title, limit=TITLE_MAX_LENGTH, field_name="title")
@@ -215,8 +212,9 @@ def _may_change_task(membership, task: Task) -> bool:
 
 @recorded_after_rollback
 @transaction.atomic
-def task_set_done(*, actor, task: Task, done: bool = True) -> Task:
-    membership = _membership(actor, task.workspace, "activities.change")
+def task_set_done(*, membership: Membership, task: Task, done: bool = True) -> Task:
+    guards.in_workspace(membership, task, action="activities.change")
+    actor = membership.user
     guards.require(
         membership,
         "activities.change",

@@ -65,8 +65,7 @@ def activity_create(request):
         values = form.cleaned_data
         try:
             services.activity_log(
-                actor=request.user,
-                workspace=request.workspace,
+                membership=request.membership,
                 data=services.ActivityData(
                     kind=values["kind"],
                     occurred_at=values["occurred_at"],
@@ -94,7 +93,7 @@ def activity_create(request):
 @refusals_answered
 def activity_delete(request, activity_id):
     activity = get_object_or_404(selectors.visible_activities(request.membership), pk=activity_id)
-    services.activity_delete(actor=request.user, activity=activity)
+    services.activity_delete(membership=request.membership, activity=activity)
     messages.success(request, _("Activity deleted."))
     links = services.Links(contact=activity.contact, company=activity.company, deal=activity.deal)
     return redirect(_back(request, links))
@@ -115,8 +114,7 @@ def task_list(request):
             values = form.cleaned_data
             try:
                 services.task_create(
-                    actor=request.user,
-                    workspace=request.workspace,
+                    membership=request.membership,
                     data=services.TaskData(
                         title=values["title"],
                         due_at=values["due_at"],
@@ -152,7 +150,7 @@ def task_detail(request, task_id):
 def task_done(request, task_id):
     task = get_object_or_404(selectors.visible_tasks(request.membership), pk=task_id)
     done = request.POST.get("done", "1") == "1"
-    services.task_set_done(actor=request.user, task=task, done=done)
+    services.task_set_done(membership=request.membership, task=task, done=done)
     if is_partial(request):
         return render(request, "activities/partials/_task_row.html", {"task": task})
     messages.success(request, _("Task completed.") if done else _("Task reopened."))

@@ -256,8 +256,7 @@ def seed(workspace, owner) -> Seeded:
         )
         for kind, subject, body, person, deal in notes:
             activity_services.activity_log(
-                actor=owner,
-                workspace=workspace,
+                membership=membership,
                 data=activity_services.ActivityData(
                     kind=kind,
                     occurred_at=now - timedelta(days=len(subject) % 5 + 1),
@@ -268,8 +267,7 @@ def seed(workspace, owner) -> Seeded:
                 ),
             )
         activity_services.task_create(
-            actor=owner,
-            workspace=workspace,
+            membership=membership,
             data=activity_services.TaskData(
                 title="さくら物流に見積書を送付",
                 due_at=now + timedelta(days=1),
@@ -279,8 +277,7 @@ def seed(workspace, owner) -> Seeded:
             ),
         )
         activity_services.task_create(
-            actor=owner,
-            workspace=workspace,
+            membership=membership,
             data=activity_services.TaskData(
                 title="Follow up with Oliver on the renewal",
                 due_at=now + timedelta(days=3),

@@ -71,8 +71,7 @@ class ActivityViewSet(
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         activity = services.activity_log(
-            actor=request.user,
-            workspace=request.workspace,
+            membership=request.membership,
             data=services.ActivityData(
                 kind=values["kind"],
                 occurred_at=values["occurred_at"],
@@ -85,7 +84,7 @@ class ActivityViewSet(
         return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
-        services.activity_delete(actor=request.user, activity=self.get_object())
+        services.activity_delete(membership=request.membership, activity=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -126,8 +125,7 @@ class TaskViewSet(
         # Any other id is the service's to refuse, among this workspace's members.
         assignee = values.get("assignee") or request.user
         task = services.task_create(
-            actor=request.user,
-            workspace=request.workspace,
+            membership=request.membership,
             data=services.TaskData(
                 title=values["title"],
                 notes=values.get("notes", ""),
@@ -144,5 +142,7 @@ class TaskViewSet(
         """Mark a task done
 
         Its assignee may, and whoever may edit it; the completion is audited."""
-        task = services.task_set_done(actor=request.user, task=self.get_object(), done=True)
+        task = services.task_set_done(
+            membership=request.membership, task=self.get_object(), done=True
+        )
         return Response(TaskOut(task).data)

@@ -8,6 +8,7 @@ from django_scopes import scope
 from terabox_crm.activities import services
 from terabox_crm.activities.models import Activity
 from terabox_crm.core.errors import Refusal
+from terabox_crm.core.selectors import membership_in
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline
 from terabox_crm.testing.auth import login
 
@@ -21,8 +22,7 @@ def deal(cast):
 def log(cast, user, **links):
     with scope(workspace=cast.acme):
         return services.activity_log(
-            actor=user,
-            workspace=cast.acme,
+            membership=membership_in(cast.acme, user),
             data=services.ActivityData(
                 kind="call",
                 occurred_at=timezone.now(),
@@ -74,8 +74,7 @@ def test_a_record_of_another_workspace_cannot_be_linked(cast):
 def test_an_oversized_body_is_refused(cast, deal):
     with scope(workspace=cast.acme), pytest.raises(Refusal) as refused:
         services.activity_log(
-            actor=cast.member,
-            workspace=cast.acme,
+            membership=cast.member_membership,
             data=services.ActivityData(
                 kind="note",
                 occurred_at=timezone.now(),
@@ -122,8 +121,7 @@ def test_timeline_has_a_fixed_query_count(client, cast, deal, django_assert_max_
     for index in range(25):
         with scope(workspace=cast.acme):
             services.activity_log(
-                actor=cast.member,
-                workspace=cast.acme,
+                membership=cast.member_membership,
                 data=services.ActivityData(
                     kind="note",
                     occurred_at=timezone.now() - timedelta(minutes=index),

@@ -19,8 +19,7 @@ def make_task(cast, *, remind_in=timedelta(minutes=-1), assignee=None, **extra):
     now = timezone.now()
     with scope(workspace=cast.acme):
         return services.task_create(
-            actor=cast.member,
-            workspace=cast.acme,
+            membership=cast.member_membership,
             data=services.TaskData(
                 title="Send the quote to 山田様",
                 due_at=now + timedelta(hours=1),
@@ -107,8 +106,7 @@ def test_the_task_inbox_lists_my_open_tasks_and_marks_them_done_with_htmx(client
 def test_another_workspaces_task_is_not_found(client, cast):
     with scope(workspace=cast.globex):
         foreign = services.task_create(
-            actor=cast.outsider,
-            workspace=cast.globex,
+            membership=cast.outsider_membership,
             data=services.TaskData(title="Foreign", due_at=timezone.now(), assignee=cast.outsider),
         )
     login(client, cast.owner)

@@ -111,8 +111,7 @@ def test_a_service_records_the_probing_event_after_its_rollback(cast):
         for _attempt in range(members.PROBE_LIMIT):
             with pytest.raises(Refusal):
                 services.task_create(
-                    actor=cast.member,
-                    workspace=cast.acme,
+                    membership=cast.member_membership,
                     data=services.TaskData(
                         title="Call", due_at=cast.acme.created_at, assignee=uuid.uuid4()
                     ),

@@ -42,8 +42,7 @@ def denials() -> list[AuditEvent]:
 def _task(cast):
     with scope(workspace=cast.acme):
         return activities.task_create(
-            actor=cast.member,
-            workspace=cast.acme,
+            membership=cast.member_membership,
             data=activities.TaskData(
                 title="Call back", due_at=timezone.now() + timedelta(days=1), assignee=cast.member
             ),
@@ -73,12 +72,12 @@ def deal_delete_by_a_viewer(cast):
 
 def task_create_by_a_viewer(cast):
     data = activities.TaskData(title="Call back", due_at=timezone.now(), assignee=cast.viewer)
-    return lambda: activities.task_create(actor=cast.viewer, workspace=cast.acme, data=data)
+    return lambda: activities.task_create(membership=cast.viewer_membership, data=data)
 
 
 def task_done_by_a_viewer(cast):
     task = _task(cast)
-    return lambda: activities.task_set_done(actor=cast.viewer, task=task)
+    return lambda: activities.task_set_done(membership=cast.viewer_membership, task=task)
 
 
 def ticket_open_by_a_viewer(cast):

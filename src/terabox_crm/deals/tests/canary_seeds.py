@@ -21,8 +21,7 @@ def deals_activities_tickets(world: World) -> list[str]:
         ),
     )
     activity_services.activity_log(
-        actor=actor,
-        workspace=workspace,
+        membership=world.membership,
         data=activity_services.ActivityData(
             kind="call",
             occurred_at=timezone.now(),
@@ -32,8 +31,7 @@ def deals_activities_tickets(world: World) -> list[str]:
         ),
     )
     activity_services.task_create(
-        actor=actor,
-        workspace=workspace,
+        membership=world.membership,
         data=activity_services.TaskData(
             title="Zqvwex canary task title",
             notes="Zqvwex canary task notes",
