@@ -103,20 +103,3 @@ def in_workspace(membership: Membership | None, record, *, action: str) -> None:
     workspace: a caller from another workspace learns nothing about it."""
     if membership is None or str(membership.workspace_id) != str(record.workspace_id):
         raise refusal(membership, action, message=_("Not found."), code="not_member", status=404)
-
-
-def membership_of(actor, workspace, *, action: str = "") -> Membership:
-    """``actor``'s membership of ``workspace``; a 404 refusal when there is none
-    (another workspace's caller learns nothing about it), recorded."""
-    membership = Membership.objects.filter(user=actor, workspace=workspace).first()
-    if membership is None:
-        raise refusal(
-            None,
-            action,
-            message=_("Not found."),
-            code="not_member",
-            status=404,
-            actor=actor,
-            workspace=workspace,
-        )
-    return membership

@@ -291,8 +291,7 @@ def seed(workspace, owner) -> Seeded:
             ("Cannot export the monthly report", "high", 4),
         ):
             support_services.ticket_open(
-                actor=owner,
-                workspace=workspace,
+                membership=membership,
                 data=support_services.TicketData(
                     subject=subject,
                     priority=priority,

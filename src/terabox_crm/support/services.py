@@ -46,10 +46,6 @@ class TicketData:
     assignee: object | None = None  # a user or their id
 
 
-def _membership(actor, workspace, action: str) -> Membership:
-    return guards.membership_of(actor, workspace, action=action)
-
-
 def _require(membership, action: str, ticket=None) -> None:
     guards.require(
         membership,
@@ -86,11 +82,11 @@ def _assignee(workspace, assignee, *, actor, current=None):
 
 
 @recorded_after_rollback
-def ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
+def ticket_open(*, membership: Membership, data: TicketData) -> Ticket:
     """Open a ticket; its SLA deadlines start now. Retries once on a number race."""
     for attempt in range(2):
         try:
-            return _ticket_open(actor=actor, workspace=workspace, data=data)
+            return _ticket_open(membership=membership, data=data)
         except IntegrityError:
             if attempt:
                 raise
@@ -98,8 +94,8 @@ def ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
 
 
 @transaction.atomic
-def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
-    membership = _membership(actor, workspace, "tickets.add")
+def _ticket_open(*, membership: Membership, data: TicketData) -> Ticket:
+    actor, workspace = membership.user, membership.workspace
     _require(membership, "tickets.add")
     subject = _text(
         data.subject,
@@ -154,8 +150,9 @@ def can_work_on(membership, ticket: Ticket) -> bool:
     )
 
 
-def _editable(actor, ticket: Ticket) -> Membership:
-    membership = _membership(actor, ticket.workspace, "tickets.change")
+def _editable(membership: Membership, ticket: Ticket):
+    """The acting user, once ``membership`` may work on ``ticket``."""
+    guards.in_workspace(membership, ticket, action="tickets.change")
     _require(membership, "tickets.change")
     guards.require(
         membership,
@@ -164,14 +161,16 @@ def _editable(actor, ticket: Ticket) -> Membership:
         allowed=can_work_on(membership, ticket),
         message=_("You cannot change this ticket."),
     )
-    return membership
+    return membership.user
 
 
 @recorded_after_rollback
 @transaction.atomic
-def ticket_reply(*, actor, ticket: Ticket, body: str, internal: bool = False) -> TicketMessage:
+def ticket_reply(
+    *, membership: Membership, ticket: Ticket, body: str, internal: bool = False
+) -> TicketMessage:
     """Add a reply (stops the first-response clock) or an internal note."""
-    _editable(actor, ticket)
+    actor = _editable(membership, ticket)
     text = _text(body, BODY_MAX_LENGTH, "body", required=True, message=_("Write a message."))
     message = TicketMessage.objects.create(
         workspace=ticket.workspace, ticket=ticket, author=actor, body=text, internal=internal
@@ -196,8 +195,8 @@ def ticket_reply(*, actor, ticket: Ticket, body: str, internal: bool = False) ->
 
 @recorded_after_rollback
 @transaction.atomic
-def ticket_set_status(*, actor, ticket: Ticket, status: str) -> Ticket:
-    _editable(actor, ticket)
+def ticket_set_status(*, membership: Membership, ticket: Ticket, status: str) -> Ticket:
+    actor = _editable(membership, ticket)
     if status not in Status.values:
         raise Refusal(_("Choose a status."), code="invalid_status", field="status")
     if status == ticket.status:
@@ -230,10 +229,10 @@ def ticket_set_status(*, actor, ticket: Ticket, status: str) -> Ticket:
 
 @recorded_after_rollback
 @transaction.atomic
-def ticket_update(*, actor, ticket: Ticket, priority: str, assignee) -> Ticket:
+def ticket_update(*, membership: Membership, ticket: Ticket, priority: str, assignee) -> Ticket:
     """Change priority (deadlines are recomputed from the opening time) and
     assignee (a user or their id; None: nobody)."""
-    _editable(actor, ticket)
+    actor = _editable(membership, ticket)
     if priority not in Priority.values:
         raise Refusal(_("Choose a priority."), code="invalid_priority", field="priority")
     assignee = _assignee(ticket.workspace_id, assignee, actor=actor, current=ticket.assignee)
@@ -266,18 +265,23 @@ _UNCHANGED = object()
 @recorded_after_rollback
 @transaction.atomic
 def ticket_change(
-    *, actor, ticket: Ticket, priority=_UNCHANGED, assignee=_UNCHANGED, status=_UNCHANGED
+    *,
+    membership: Membership,
+    ticket: Ticket,
+    priority=_UNCHANGED,
+    assignee=_UNCHANGED,
+    status=_UNCHANGED,
 ) -> Ticket:
     """Priority, assignee and status in one transaction: a refused status
     leaves the priority and assignee as they were (writes are atomic).
     A value not given stays as it is."""
     if priority is not _UNCHANGED or assignee is not _UNCHANGED:
         ticket_update(
-            actor=actor,
+            membership=membership,
             ticket=ticket,
             priority=ticket.priority if priority is _UNCHANGED else priority,
             assignee=ticket.assignee if assignee is _UNCHANGED else assignee,
         )
     if status is not _UNCHANGED:
-        ticket_set_status(actor=actor, ticket=ticket, status=status)
+        ticket_set_status(membership=membership, ticket=ticket, status=status)
     return ticket

@@ -71,8 +71,7 @@ def ticket_create(request):
         values = form.cleaned_data
         try:
             ticket = services.ticket_open(
-                actor=request.user,
-                workspace=request.workspace,
+                membership=request.membership,
                 data=services.TicketData(
                     subject=values["subject"],
                     description=values["description"],
@@ -133,7 +132,7 @@ def ticket_reply(request, ticket_id):
         return redirect("support:ticket", ticket_id=ticket.pk)
     try:
         services.ticket_reply(
-            actor=request.user,
+            membership=request.membership,
             ticket=ticket,
             body=form.cleaned_data["body"],
             internal=form.cleaned_data["internal"],
@@ -159,7 +158,7 @@ def ticket_change(request, ticket_id):
     values = form.cleaned_data
     try:
         services.ticket_change(
-            actor=request.user,
+            membership=request.membership,
             ticket=ticket,
             priority=values["priority"],
             assignee=values["assignee"].user if values["assignee"] else None,

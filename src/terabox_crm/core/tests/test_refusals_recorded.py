@@ -82,7 +82,7 @@ def task_done_by_a_viewer(cast):
 
 def ticket_open_by_a_viewer(cast):
     data = support.TicketData(subject="Cannot sign in")
-    return lambda: support.ticket_open(actor=cast.viewer, workspace=cast.acme, data=data)
+    return lambda: support.ticket_open(membership=cast.viewer_membership, data=data)
 
 
 def contact_create_by_a_viewer(cast):

@@ -12,7 +12,7 @@ from terabox_crm.testing.canary import World, seeder
 
 @seeder
 def deals_activities_tickets(world: World) -> list[str]:
-    actor, workspace = world.owner, world.workspace
+    actor = world.owner
     pipeline = deal_services.pipeline_create(membership=world.membership, name="Pipeline")
     deal = deal_services.deal_create(
         membership=world.membership,
@@ -40,13 +40,14 @@ def deals_activities_tickets(world: World) -> list[str]:
         ),
     )
     ticket = support_services.ticket_open(
-        actor=actor,
-        workspace=workspace,
+        membership=world.membership,
         data=support_services.TicketData(
             subject="Zqvwex canary ticket subject", description="Zqvwex canary ticket description"
         ),
     )
-    support_services.ticket_reply(actor=actor, ticket=ticket, body="Zqvwex canary ticket reply")
+    support_services.ticket_reply(
+        membership=world.membership, ticket=ticket, body="Zqvwex canary ticket reply"
+    )
     return [
         "Zqvwex Canary Merger",
         "合併案件",

@@ -62,8 +62,7 @@ class TicketViewSet(
         # Ids as sent: the service resolves the requester among the records the
         # caller may read and the assignee among the workspace's members.
         ticket = services.ticket_open(
-            actor=request.user,
-            workspace=request.workspace,
+            membership=request.membership,
             data=services.TicketData(
                 subject=values["subject"],
                 description=values.get("description", ""),
@@ -81,7 +80,7 @@ class TicketViewSet(
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         # Only the fields sent change, all of them or none.
-        services.ticket_change(actor=request.user, ticket=ticket, **values)
+        services.ticket_change(membership=request.membership, ticket=ticket, **values)
         return Response(TicketOut(ticket).data)
 
     @extend_schema(responses={201: TicketOut})
@@ -94,6 +93,8 @@ class TicketViewSet(
         ticket = self.get_object()
         incoming = ReplyIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        services.ticket_reply(actor=request.user, ticket=ticket, **incoming.validated_data)
+        services.ticket_reply(
+            membership=request.membership, ticket=ticket, **incoming.validated_data
+        )
         ticket.refresh_from_db()
         return Response(TicketOut(ticket).data, status=status.HTTP_201_CREATED)

@@ -48,7 +48,9 @@ def test_the_clock_goes_from_on_track_to_due_soon_to_breached(cast):
 def test_a_reply_stops_the_response_clock_and_opens_the_ticket(cast):
     ticket = open_ticket(cast.acme, cast.member, priority="urgent")
     with scope(workspace=cast.acme):
-        services.ticket_reply(actor=cast.member, ticket=ticket, body="We are looking into it.")
+        services.ticket_reply(
+            membership=cast.member_membership, ticket=ticket, body="We are looking into it."
+        )
     ticket.refresh_from_db()
     assert ticket.first_responded_at is not None
     assert ticket.status == "open"
@@ -58,7 +60,9 @@ def test_a_reply_stops_the_response_clock_and_opens_the_ticket(cast):
 def test_an_internal_note_does_not_count_as_a_response(cast):
     ticket = open_ticket(cast.acme, cast.member)
     with scope(workspace=cast.acme):
-        services.ticket_reply(actor=cast.member, ticket=ticket, body="Check logs", internal=True)
+        services.ticket_reply(
+            membership=cast.member_membership, ticket=ticket, body="Check logs", internal=True
+        )
     ticket.refresh_from_db()
     assert ticket.first_responded_at is None
 
@@ -69,18 +73,24 @@ def test_time_waiting_on_the_customer_pauses_the_resolution_clock(cast):
     start = timezone.now()
     with scope(workspace=cast.acme):
         with mock.patch("terabox_crm.support.services.timezone.now", return_value=start):
-            services.ticket_set_status(actor=cast.member, ticket=ticket, status="pending")
+            services.ticket_set_status(
+                membership=cast.member_membership, ticket=ticket, status="pending"
+            )
         assert sla.clock(ticket).state == "paused"
         later = start + timedelta(hours=5)
         with mock.patch("terabox_crm.support.services.timezone.now", return_value=later):
-            services.ticket_set_status(actor=cast.member, ticket=ticket, status="open")
+            services.ticket_set_status(
+                membership=cast.member_membership, ticket=ticket, status="open"
+            )
     assert ticket.resolution_due_at - due == timedelta(hours=5)
 
 
 def test_raising_the_priority_shortens_the_deadlines(cast):
     ticket = open_ticket(cast.acme, cast.member, priority="low")
     with scope(workspace=cast.acme):
-        services.ticket_update(actor=cast.member, ticket=ticket, priority="urgent", assignee=None)
+        services.ticket_update(
+            membership=cast.member_membership, ticket=ticket, priority="urgent", assignee=None
+        )
     assert ticket.resolution_due_at - ticket.created_at == timedelta(hours=4)
 
 
@@ -170,7 +180,7 @@ def test_a_refused_status_leaves_the_priority_and_assignee_as_they_were(cast):
     with scope(workspace=cast.acme):
         with pytest.raises(Refusal):
             services.ticket_change(
-                actor=cast.member,
+                membership=cast.member_membership,
                 ticket=ticket,
                 priority="urgent",
                 assignee=cast.member,
