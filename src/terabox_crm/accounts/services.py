@@ -51,7 +51,7 @@ def _token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def start_totp_enrolment(*, actor: User) -> TOTPDevice:
+def totp_enrolment_start(*, actor: User) -> TOTPDevice:
     """The device to show in the enrolment screen: a new secret, or the one shown a moment ago.
 
     Reusing a recent unconfirmed secret means reloading the page does not
@@ -68,7 +68,7 @@ def start_totp_enrolment(*, actor: User) -> TOTPDevice:
 
 
 @transaction.atomic
-def confirm_totp_enrolment(*, actor: User, code: str, request=None) -> list[str]:
+def totp_enrolment_confirm(*, actor: User, code: str, request=None) -> list[str]:
     """Turn two-factor on once the user proves their app shows the right code.
 
     Returns the ten recovery codes in clear: the only time they exist so.
@@ -90,7 +90,7 @@ def confirm_totp_enrolment(*, actor: User, code: str, request=None) -> list[str]
 
 
 @transaction.atomic
-def regenerate_recovery_codes(*, actor: User, request=None) -> list[str]:
+def recovery_codes_regenerate(*, actor: User, request=None) -> list[str]:
     """Replace the recovery codes; the old ones stop working at once."""
     if mfa.confirmed_device(actor) is None:
         raise Refusal(_("Turn on two-factor authentication first."), code="mfa_not_on")
@@ -101,7 +101,7 @@ def regenerate_recovery_codes(*, actor: User, request=None) -> list[str]:
 
 @recorded_after_rollback
 @transaction.atomic
-def disable_totp(*, actor: User, request=None) -> None:
+def totp_disable(*, actor: User, request=None) -> None:
     """Turn two-factor off — only where no workspace of the user requires it.
 
     The refusal is a security event (S5): someone tried to weaken a control
@@ -141,7 +141,7 @@ def _notify_password_changed(user: User) -> None:
 
 
 @transaction.atomic
-def change_password(*, actor: User, new_password: str, request) -> int:
+def password_change(*, actor: User, new_password: str, request) -> int:
     """Set a new password (already validated); every other session of the user ends.
 
     Returns how many other sessions were ended.
@@ -165,12 +165,12 @@ def change_password(*, actor: User, new_password: str, request) -> int:
     return ended
 
 
-def request_password_reset(*, email: str) -> bool:
+def password_reset_request(*, email: str) -> bool:
     """Start a password reset for ``email``; the caller answers the same either way.
 
     Known and unknown addresses do the same work here — one lookup, one audit
     event, one job queued after commit — so neither the answer nor its timing
-    tells whether an account exists; the job (``send_password_reset_link``)
+    tells whether an account exists; the job (``password_reset_link_send``)
     builds and queues the email only for an eligible account, and its payload
     is the user id or nothing. At most three links an hour per address,
     silently, so the form cannot flood someone's mailbox.
@@ -205,8 +205,8 @@ def _enqueue_reset(user_id: str) -> None:
 
 
 @transaction.atomic
-def send_password_reset_link(*, user_id: str) -> bool:
-    """Queue the reset email for ``user_id`` (the job behind ``request_password_reset``)."""
+def password_reset_link_send(*, user_id: str) -> bool:
+    """Queue the reset email for ``user_id`` (the job behind ``password_reset_request``)."""
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         return False
@@ -226,7 +226,7 @@ def send_password_reset_link(*, user_id: str) -> bool:
 
 
 @transaction.atomic
-def reset_password(*, user: User, new_password: str) -> int:
+def password_reset(*, user: User, new_password: str) -> int:
     """Set a new password from a reset link; every session of the user ends."""
     user.set_password(new_password)
     user.password_changed_at = timezone.now()
@@ -243,7 +243,7 @@ def reset_password(*, user: User, new_password: str) -> int:
 
 
 @transaction.atomic
-def request_email_change(*, actor: User, new_email: str, request=None) -> None:
+def email_change_request(*, actor: User, new_email: str, request=None) -> None:
     """Send a confirmation link to the new address; nothing changes until it is clicked.
 
     If the address already belongs to another account, that address is told so
@@ -287,7 +287,7 @@ def request_email_change(*, actor: User, new_email: str, request=None) -> None:
     )
 
 
-def pending_email_change(token: str) -> EmailChange | None:
+def email_change_pending(token: str) -> EmailChange | None:
     """The still valid change a confirmation link names, or None."""
     return (
         EmailChange.objects.select_related("user")
@@ -301,7 +301,7 @@ def pending_email_change(token: str) -> EmailChange | None:
 
 
 @transaction.atomic
-def confirm_email_change(*, token: str) -> User:
+def email_change_confirm(*, token: str) -> User:
     """Apply the change a confirmation link names, and tell the old address."""
     change = (
         EmailChange.objects.select_for_update()
@@ -342,7 +342,7 @@ def confirm_email_change(*, token: str) -> User:
 
 
 @transaction.atomic
-def update_profile(*, actor: User, display_name: str, language: str, request=None) -> list[str]:
+def profile_update(*, actor: User, display_name: str, language: str, request=None) -> list[str]:
     """Change the display name and language (no step-up: neither is a credential)."""
     changed = []
     personal = {}
@@ -370,7 +370,7 @@ def update_profile(*, actor: User, display_name: str, language: str, request=Non
 
 
 @transaction.atomic
-def revoke_session(*, actor: User, session: UserSession, request) -> bool:
+def session_revoke(*, actor: User, session: UserSession, request) -> bool:
     """End one of the actor's sessions; True when it was the current one (now signed out)."""
     is_current = session.key_hash == tracking.current_key_hash(request)
     events.record(
@@ -388,7 +388,7 @@ def revoke_session(*, actor: User, session: UserSession, request) -> bool:
 
 
 @transaction.atomic
-def sign_out_everywhere(*, actor: User, request) -> int:
+def session_revoke_all(*, actor: User, request) -> int:
     """End every session of the actor, this one included."""
     count = UserSession.objects.filter(user=actor).count()
     events.record(
@@ -400,6 +400,6 @@ def sign_out_everywhere(*, actor: User, request) -> int:
 
 
 @transaction.atomic
-def record_sign_out(*, actor: User, request) -> None:
+def sign_out_record(*, actor: User, request) -> None:
     events.record("accounts.logout", user=actor, request=request)
     logout(request)
