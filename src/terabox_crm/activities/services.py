@@ -237,7 +237,7 @@ def task_set_done(*, membership: Membership, task: Task, done: bool = True) -> T
 def send_due_reminders(*, now: datetime | None = None) -> int:
     """Remind assignees of open tasks whose reminder time has come (job)."""
     from terabox_crm.communications.outbox import queue_email
-    from terabox_crm.notifications.services import notify
+    from terabox_crm.notifications.services import notification_send
 
     now = now or timezone.now()
     sent = 0
@@ -259,7 +259,7 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
                 task.save(update_fields=["reminded_at"])
                 if not still_member or not task.assignee.is_active:
                     continue
-                notify(
+                notification_send(
                     user=task.assignee,
                     kind="activities.task_reminder",
                     workspace=task.workspace,
