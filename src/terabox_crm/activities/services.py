@@ -2,7 +2,7 @@
 
 Each service validates, writes, audits in the same transaction (personal
 text only in ``personal=``, encrypted under the linked person's key when
-there is one). Reminders: ``send_due_reminders`` runs every minute from the
+there is one). Reminders: ``task_reminders_send`` runs every minute from the
 job queue; it claims due tasks in batches by setting ``reminded_at`` in the
 same transaction that queues the email and the in-app notification, so a
 reminder is sent once even with several workers.
@@ -234,7 +234,7 @@ def task_set_done(*, membership: Membership, task: Task, done: bool = True) -> T
     return task
 
 
-def send_due_reminders(*, now: datetime | None = None) -> int:
+def task_reminders_send(*, now: datetime | None = None) -> int:
     """Remind assignees of open tasks whose reminder time has come (job)."""
     from terabox_crm.communications.outbox import queue_email
     from terabox_crm.notifications.services import notification_send

@@ -35,8 +35,8 @@ def test_a_due_reminder_notifies_in_app_and_queues_an_email_once(
 ):
     make_task(cast)
     with django_capture_on_commit_callbacks():
-        assert services.send_due_reminders() == 1
-    assert services.send_due_reminders() == 0
+        assert services.task_reminders_send() == 1
+    assert services.task_reminders_send() == 0
     with scopes_disabled():
         notification = Notification.objects.get(user=cast.member)
     assert notification.kind == "activities.task_reminder"
@@ -46,7 +46,7 @@ def test_a_due_reminder_notifies_in_app_and_queues_an_email_once(
 
 def test_a_reminder_not_yet_due_waits(cast):
     make_task(cast, remind_in=timedelta(minutes=30))
-    assert services.send_due_reminders() == 0
+    assert services.task_reminders_send() == 0
 
 
 def test_the_reminder_email_reaches_a_real_smtp_server(
@@ -56,7 +56,7 @@ def test_the_reminder_email_reaches_a_real_smtp_server(
     cast.member.save(update_fields=["language"])
     make_task(cast)
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_due_reminders()
+        services.task_reminders_send()
     assert smtp_server.event.wait(10)
     envelope = smtp_server.messages[0]
     assert envelope.rcpt_tos == ["member@acme.example"]
@@ -72,7 +72,7 @@ def test_the_reminder_email_is_in_japanese_for_a_japanese_user(
     cast.member.save(update_fields=["language"])
     make_task(cast)
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_due_reminders()
+        services.task_reminders_send()
     assert smtp_server.event.wait(10)
     message = email.message_from_bytes(smtp_server.messages[0].content, policy=policy.default)
     assert "リマインダー" in str(message["Subject"])
