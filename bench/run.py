@@ -602,7 +602,7 @@ def measure(workspace, owner, count: int, repeat: int) -> dict:
     with scope(workspace=workspace):
         pipeline = Pipeline.objects.filter(name="Bench").first()
         if pipeline is None:
-            pipeline = deal_services.pipeline_create(actor=owner, workspace=workspace, name="Bench")
+            pipeline = deal_services.pipeline_create(membership=membership, name="Bench")
             stages = list(pipeline.stages.all())
             Deal.objects.bulk_create(
                 Deal(

@@ -52,11 +52,9 @@ mine = make_contact(member_of(acme, member), family="Visible", given="Person")
 stage = stage_named(make_pipeline(acme, acme_owner), "Lead")
 with scope(workspace=acme):
     member_token = tokens.token_create(
-        actor=member, workspace=acme, name="outside", scopes="read,write"
+        membership=member_of(acme, member), name="outside", scopes="read,write"
     ).secret
-    owner_token = tokens.token_create(
-        actor=acme_owner, workspace=acme, name="outside", scopes="read"
-    ).secret
+    owner_token = tokens.token_create(membership=owner, name="outside", scopes="read").secret
 print("SEEDED:" + json.dumps({
     "member_token": member_token,
     "owner_token": owner_token,

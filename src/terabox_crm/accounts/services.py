@@ -26,14 +26,11 @@ from terabox_crm.accounts import audit, mfa, tasks, throttle, tracking
 from terabox_crm.accounts.models import EmailChange, RecoveryCode, TOTPDevice, User, UserSession
 from terabox_crm.communications.outbox import queue_email
 from terabox_crm.crypto.blind_index import normalise_email
+from terabox_crm.refusals import Refusal, denial, recorded_after_rollback
 
 EMAIL_CHANGE_VALID_FOR = timedelta(hours=1)
 RESET_EMAILS_PER_HOUR = 3
 UNCONFIRMED_DEVICE_REUSE = timedelta(minutes=30)
-
-
-class AccountError(Exception):
-    """A request that cannot be done; ``str(error)`` is the translated message for the user."""
 
 
 def _language_of(user) -> str:
@@ -52,7 +49,7 @@ def _token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def start_totp_enrolment(*, actor: User) -> TOTPDevice:
+def totp_enrolment_start(*, actor: User) -> TOTPDevice:
     """The device to show in the enrolment screen: a new secret, or the one shown a moment ago.
 
     Reusing a recent unconfirmed secret means reloading the page does not
@@ -60,7 +57,7 @@ def start_totp_enrolment(*, actor: User) -> TOTPDevice:
     """
     existing = TOTPDevice.objects.select_for_update().filter(user=actor).first()
     if existing is not None and existing.confirmed:
-        raise AccountError(_("Two-factor authentication is already on."))
+        raise Refusal(_("Two-factor authentication is already on."), code="mfa_already_on")
     if existing is not None and timezone.now() - existing.created_at < UNCONFIRMED_DEVICE_REUSE:
         return existing
     if existing is not None:
@@ -69,17 +66,18 @@ def start_totp_enrolment(*, actor: User) -> TOTPDevice:
 
 
 @transaction.atomic
-def confirm_totp_enrolment(*, actor: User, code: str, request=None) -> list[str]:
+def totp_enrolment_confirm(*, actor: User, code: str, request=None) -> list[str]:
     """Turn two-factor on once the user proves their app shows the right code.
 
     Returns the ten recovery codes in clear: the only time they exist so.
     """
     device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=False).first()
     if device is None:
-        raise AccountError(_("Start the set-up again: this page has expired."))
+        raise Refusal(_("Start the set-up again: this page has expired."), code="enrolment_expired")
     if not mfa.verify_totp(device, code):
-        raise AccountError(
-            _("That code is not right. Check the time on your phone and enter the current code.")
+        raise Refusal(
+            _("That code is not right. Check the time on your phone and enter the current code."),
+            code="wrong_code",
         )
     device.confirmed = True
     device.confirmed_at = timezone.now()
@@ -90,28 +88,38 @@ def confirm_totp_enrolment(*, actor: User, code: str, request=None) -> list[str]
 
 
 @transaction.atomic
-def regenerate_recovery_codes(*, actor: User, request=None) -> list[str]:
+def recovery_codes_regenerate(*, actor: User, request=None) -> list[str]:
     """Replace the recovery codes; the old ones stop working at once."""
     if mfa.confirmed_device(actor) is None:
-        raise AccountError(_("Turn on two-factor authentication first."))
+        raise Refusal(_("Turn on two-factor authentication first."), code="mfa_not_on")
     codes = mfa.replace_recovery_codes(actor)
     audit.record("accounts.mfa.recovery_codes_regenerated", user=actor, request=request)
     return codes
 
 
+@recorded_after_rollback
 @transaction.atomic
-def disable_totp(*, actor: User, request=None) -> None:
-    """Turn two-factor off — only where no workspace of the user requires it."""
+def totp_disable(*, actor: User, request=None) -> None:
+    """Turn two-factor off — only where no workspace of the user requires it.
+
+    The refusal is a security event (S5): someone tried to weaken a control
+    a workspace requires; it goes to the chain ``events.workspace_for`` picks.
+    """
     if actor.mfa_required():
-        raise AccountError(
-            _(
+        raise denial(
+            "accounts.mfa.disable",
+            message=_(
                 "A workspace you belong to requires two-factor authentication, "
                 "so it cannot be turned off."
-            )
+            ),
+            code="mfa_required",
+            status=400,
+            actor=actor,
+            workspace=audit.workspace_for(actor, request),
         )
     deleted, _detail = TOTPDevice.objects.filter(user=actor).delete()
     if not deleted:
-        raise AccountError(_("Two-factor authentication is not on."))
+        raise Refusal(_("Two-factor authentication is not on."), code="mfa_not_on")
     RecoveryCode.objects.filter(user=actor).delete()
     audit.record("accounts.mfa.disabled", user=actor, request=request)
 
@@ -130,7 +138,7 @@ def _notify_password_changed(user: User) -> None:
 
 
 @transaction.atomic
-def change_password(*, actor: User, new_password: str, request) -> int:
+def password_change(*, actor: User, new_password: str, request) -> int:
     """Set a new password (already validated); every other session of the user ends.
 
     Returns how many other sessions were ended.
@@ -154,12 +162,12 @@ def change_password(*, actor: User, new_password: str, request) -> int:
     return ended
 
 
-def request_password_reset(*, email: str) -> bool:
+def password_reset_request(*, email: str) -> bool:
     """Start a password reset for ``email``; the caller answers the same either way.
 
     Known and unknown addresses do the same work here — one lookup, one audit
     event, one job queued after commit — so neither the answer nor its timing
-    tells whether an account exists; the job (``send_password_reset_link``)
+    tells whether an account exists; the job (``password_reset_link_send``)
     builds and queues the email only for an eligible account, and its payload
     is the user id or nothing. At most three links an hour per address,
     silently, so the form cannot flood someone's mailbox.
@@ -192,8 +200,8 @@ def _enqueue_reset(user_id: str) -> None:
 
 
 @transaction.atomic
-def send_password_reset_link(*, user_id: str) -> bool:
-    """Queue the reset email for ``user_id`` (the job behind ``request_password_reset``)."""
+def password_reset_link_send(*, user_id: str) -> bool:
+    """Queue the reset email for ``user_id`` (the job behind ``password_reset_request``)."""
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         return False
@@ -213,7 +221,7 @@ def send_password_reset_link(*, user_id: str) -> bool:
 
 
 @transaction.atomic
-def reset_password(*, user: User, new_password: str) -> int:
+def password_reset(*, user: User, new_password: str) -> int:
     """Set a new password from a reset link; every session of the user ends."""
     user.set_password(new_password)
     user.password_changed_at = timezone.now()
@@ -230,7 +238,7 @@ def reset_password(*, user: User, new_password: str) -> int:
 
 
 @transaction.atomic
-def request_email_change(*, actor: User, new_email: str, request=None) -> None:
+def email_change_request(*, actor: User, new_email: str, request=None) -> None:
     """Send a confirmation link to the new address; nothing changes until it is clicked.
 
     If the address already belongs to another account, that address is told so
@@ -274,7 +282,7 @@ def request_email_change(*, actor: User, new_email: str, request=None) -> None:
     )
 
 
-def pending_email_change(token: str) -> EmailChange | None:
+def email_change_pending(token: str) -> EmailChange | None:
     """The still valid change a confirmation link names, or None."""
     return (
         EmailChange.objects.select_related("user")
@@ -288,7 +296,7 @@ def pending_email_change(token: str) -> EmailChange | None:
 
 
 @transaction.atomic
-def confirm_email_change(*, token: str) -> User:
+def email_change_confirm(*, token: str) -> User:
     """Apply the change a confirmation link names, and tell the old address."""
     change = (
         EmailChange.objects.select_for_update()
@@ -300,11 +308,11 @@ def confirm_email_change(*, token: str) -> User:
         .first()
     )
     if change is None:
-        raise AccountError(_("This link has expired or has already been used."))
+        raise Refusal(_("This link has expired or has already been used."), code="link_expired")
     user = User.objects.select_for_update().get(pk=change.user_id)
     new_email = change.new_email
     if User.objects.find_by_email(new_email) is not None:
-        raise AccountError(_("This email address is now used by another account."))
+        raise Refusal(_("This email address is now used by another account."), code="email_taken")
     old_email = user.email
     user.set_email(new_email)
     user.save(update_fields=["email", "email_index"])
@@ -329,7 +337,7 @@ def confirm_email_change(*, token: str) -> User:
 
 
 @transaction.atomic
-def update_profile(*, actor: User, display_name: str, language: str, request=None) -> list[str]:
+def profile_update(*, actor: User, display_name: str, language: str, request=None) -> list[str]:
     """Change the display name and language (no step-up: neither is a credential)."""
     changed = []
     personal = {}
@@ -357,7 +365,7 @@ def update_profile(*, actor: User, display_name: str, language: str, request=Non
 
 
 @transaction.atomic
-def revoke_session(*, actor: User, session: UserSession, request) -> bool:
+def session_revoke(*, actor: User, session: UserSession, request) -> bool:
     """End one of the actor's sessions; True when it was the current one (now signed out)."""
     is_current = session.key_hash == tracking.current_key_hash(request)
     audit.record(
@@ -375,7 +383,7 @@ def revoke_session(*, actor: User, session: UserSession, request) -> bool:
 
 
 @transaction.atomic
-def sign_out_everywhere(*, actor: User, request) -> int:
+def session_revoke_all(*, actor: User, request) -> int:
     """End every session of the actor, this one included."""
     count = UserSession.objects.filter(user=actor).count()
     audit.record(
@@ -387,6 +395,6 @@ def sign_out_everywhere(*, actor: User, request) -> int:
 
 
 @transaction.atomic
-def record_sign_out(*, actor: User, request) -> None:
+def sign_out_record(*, actor: User, request) -> None:
     audit.record("accounts.logout", user=actor, request=request)
     logout(request)

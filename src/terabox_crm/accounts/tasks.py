@@ -16,4 +16,4 @@ def purge_ended_sessions() -> int:
 @db_task(retries=2, retry_delay=30)
 def send_password_reset(user_id: str) -> bool:
     with system_context("job"):
-        return services.send_password_reset_link(user_id=user_id)
+        return services.password_reset_link_send(user_id=user_id)

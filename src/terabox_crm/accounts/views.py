@@ -49,6 +49,7 @@ from terabox_crm.accounts.forms import (
 )
 from terabox_crm.accounts.models import UserSession
 from terabox_crm.accounts.stepup import step_up_required
+from terabox_crm.refusals import Refusal
 
 
 def _safe_next(request, default: str | None = None) -> str:
@@ -164,7 +165,7 @@ def login_verify(request):
 @require_POST
 def logout_view(request):
     if request.user.is_authenticated:
-        services.record_sign_out(actor=request.user, request=request)
+        services.sign_out_record(actor=request.user, request=request)
     else:
         logout(request)  # whatever the session still held (a pending sign-in) goes too
     return signout.signed_out_response(request, notice="signed_out")
@@ -261,7 +262,7 @@ def _security_page(request, *, status: int = 200):
 @require_POST
 def session_revoke(request, session_id):
     session = get_object_or_404(UserSession, pk=session_id, user=request.user)
-    was_current = services.revoke_session(actor=request.user, session=session, request=request)
+    was_current = services.session_revoke(actor=request.user, session=session, request=request)
     if was_current:
         return signout.signed_out_response(request, notice="signed_out")
     messages.success(request, _("The session has been ended."))
@@ -271,7 +272,7 @@ def session_revoke(request, session_id):
 @login_required
 @require_POST
 def sign_out_everywhere(request):
-    services.sign_out_everywhere(actor=request.user, request=request)
+    services.session_revoke_all(actor=request.user, request=request)
     return signout.signed_out_response(request, notice="everywhere")
 
 
@@ -294,10 +295,10 @@ def mfa_enrol(request):
         status = 400
         if form.is_valid():
             try:
-                codes = services.confirm_totp_enrolment(
+                codes = services.totp_enrolment_confirm(
                     actor=user, code=form.cleaned_data["code"], request=request
                 )
-            except services.AccountError as error:
+            except Refusal as error:
                 form.add_error("code", str(error))
             else:
                 # The code just typed proves the second factor for this session.
@@ -308,7 +309,7 @@ def mfa_enrol(request):
                     "accounts/recovery_codes.html",
                     {"codes": codes, "after_enrolment": True},
                 )
-    device = services.start_totp_enrolment(actor=user)
+    device = services.totp_enrolment_start(actor=user)
     uri = mfa.provisioning_uri(device, user.email)
     return render(
         request,
@@ -330,8 +331,8 @@ def mfa_enrol(request):
 @never_cache
 def mfa_recovery_codes(request):
     try:
-        codes = services.regenerate_recovery_codes(actor=request.user, request=request)
-    except services.AccountError as error:
+        codes = services.recovery_codes_regenerate(actor=request.user, request=request)
+    except Refusal as error:
         messages.error(request, str(error))
         return redirect("accounts:security")
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
@@ -342,8 +343,8 @@ def mfa_recovery_codes(request):
 @step_up_required
 def mfa_disable(request):
     try:
-        services.disable_totp(actor=request.user, request=request)
-    except services.AccountError as error:
+        services.totp_disable(actor=request.user, request=request)
+    except Refusal as error:
         # The security page again, with the refusal, as a 400: nothing changed.
         messages.error(request, str(error))
         return _security_page(request, status=400)
@@ -366,7 +367,7 @@ def change_password(request):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            ended = services.change_password(
+            ended = services.password_change(
                 actor=request.user, new_password=form.cleaned_data["new_password1"], request=request
             )
             messages.success(
@@ -392,7 +393,7 @@ def change_email(request):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            services.request_email_change(
+            services.email_change_request(
                 actor=request.user, new_email=form.cleaned_data["email"], request=request
             )
             return render(
@@ -404,11 +405,11 @@ def change_email(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def confirm_email(request, token):
-    change = services.pending_email_change(token)
+    change = services.email_change_pending(token)
     if request.method == "POST":
         try:
-            services.confirm_email_change(token=token)
-        except services.AccountError as error:
+            services.email_change_confirm(token=token)
+        except Refusal as error:
             return render(request, "accounts/email_confirm.html", {"error": str(error)}, status=400)
         messages.success(request, _("Your email address has been changed."))
         return redirect("accounts:security" if request.user.is_authenticated else "accounts:login")
@@ -433,7 +434,7 @@ def profile(request):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            services.update_profile(
+            services.profile_update(
                 actor=user,
                 display_name=form.cleaned_data["display_name"],
                 language=form.cleaned_data["language"],
@@ -465,7 +466,7 @@ def password_reset(request):
             refusal = limiter.check(ip=ip) or limiter.attempt(ip=ip)
             if refusal is not None:
                 return _throttled(request, refusal)
-            services.request_password_reset(email=form.cleaned_data["email"])
+            services.password_reset_request(email=form.cleaned_data["email"])
             return redirect("accounts:password_reset_sent")
     return render(request, "accounts/password_reset.html", {"form": form}, status=status)
 
@@ -486,7 +487,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
-        services.reset_password(user=self.user, new_password=form.cleaned_data["new_password1"])
+        services.password_reset(user=self.user, new_password=form.cleaned_data["new_password1"])
         messages.success(
             self.request,
             _(

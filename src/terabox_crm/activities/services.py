@@ -2,7 +2,7 @@
 
 Each service validates, writes, audits in the same transaction (personal
 text only in ``personal=``, encrypted under the linked person's key when
-there is one). Reminders: ``send_due_reminders`` runs every minute from the
+there is one). Reminders: ``task_reminders_send`` runs every minute from the
 job queue; it claims due tasks in batches by setting ``reminded_at`` in the
 same transaction that queues the email and the in-app notification, so a
 reminder is sent once even with several workers.
@@ -11,7 +11,7 @@ Links (contact, company, deal) are given as records or ids and resolved
 here, each one a record the actor may read (``core.records.readable_many``);
 an assignee is a member of the workspace (``core.members``). Both refusals
 give the answer a missing record gets and are recorded as security events
-after the rollback (``core.refusals``).
+after the rollback (``refusals``).
 """
 
 from __future__ import annotations
@@ -28,19 +28,14 @@ from terabox_crm import audit
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
 from terabox_crm.communications.outbox import queue_email
 from terabox_crm.contacts.models import Company, Contact
-from terabox_crm.core import guards, members, policy, records
+from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
-from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
-from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.deals.models import Deal
-from terabox_crm.notifications.services import notify
+from terabox_crm.notifications.services import notification_send
+from terabox_crm.refusals import Refusal, recorded_after_rollback
 
 REMINDER_BATCH = 500
-
-
-class ActivityError(ServiceRefusal):
-    pass
 
 
 @dataclass
@@ -75,16 +70,10 @@ class TaskData:
     links: Links = field(default_factory=Links)
 
 
-def _membership(actor, workspace) -> Membership:
-    return guards.membership_of(actor, workspace, error=ActivityError)
-
-
 def _check_links(membership, links: Links, *, required: bool) -> Links:
     """The linked records, each one ``membership`` may read."""
     if required and all(value in (None, "") for value in vars(links).values()):
-        raise ActivityError(
-            _("Link the activity to a contact, a company or a deal."), code="unlinked"
-        )
+        raise Refusal(_("Link the activity to a contact, a company or a deal."), code="unlinked")
     found = records.readable_many(
         membership,
         {
@@ -92,7 +81,6 @@ def _check_links(membership, links: Links, *, required: bool) -> Links:
             "company": (Company, links.company),
             "deal": (Deal, links.deal),
         },
-        error=ActivityError,
     )
     return Links(**found)
 
@@ -100,7 +88,7 @@ def _check_links(membership, links: Links, *, required: bool) -> Links:
 def _check_text(value: str, *, limit: int, field_name: str) -> str:
     value = (value or "").strip()
     if len(value) > limit:
-        raise ActivityError(
+        raise Refusal(
             _("This text is too long (at most %(max)d characters).") % {"max": limit},
             code="too_long",
             field=field_name,
@@ -110,22 +98,21 @@ def _check_text(value: str, *, limit: int, field_name: str) -> str:
 
 @recorded_after_rollback
 @transaction.atomic
-def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
+def activity_log(*, membership: Membership, data: ActivityData) -> Activity:
     """Log a note, call, meeting or email on a contact, company or deal."""
-    membership = _membership(actor, workspace)
+    actor, workspace = membership.user, membership.workspace
     guards.require(
         membership,
         "activities.add",
         message=_("Viewers cannot log activities."),
-        error=ActivityError,
     )
     if data.kind not in Activity.Kind.values:
-        raise ActivityError(_("Choose a kind of activity."), code="invalid_kind", field="kind")
+        raise Refusal(_("Choose a kind of activity."), code="invalid_kind", field="kind")
     links = _check_links(membership, data.links, required=True)
     subject = _check_text(data.subject, limit=TITLE_MAX_LENGTH, field_name="subject")
     body = _check_text(data.body, limit=BODY_MAX_LENGTH, field_name="body")
     if not subject and not body:
-        raise ActivityError(_("Write a subject or some details."), code="empty", field="subject")
+        raise Refusal(_("Write a subject or some details."), code="empty", field="subject")
     activity = Activity(
         workspace=workspace,
         kind=data.kind,
@@ -152,11 +139,14 @@ def activity_log(*, actor, workspace, data: ActivityData) -> Activity:
     return activity
 
 
+@recorded_after_rollback
 @transaction.atomic
-def activity_delete(*, actor, activity: Activity) -> None:
-    membership = _membership(actor, activity.workspace)
-    if not policy.can(membership, "activities.change", activity):
-        raise ActivityError(_("You cannot delete this activity."), code="forbidden", status=403)
+def activity_delete(*, membership: Membership, activity: Activity) -> None:
+    guards.in_workspace(membership, activity, action="activities.change")
+    actor = membership.user
+    guards.require(
+        membership, "activities.change", activity, message=_("You cannot delete this activity.")
+    )
     activity_id, workspace = activity.pk, activity.workspace
     activity.delete()
     audit.record(
@@ -171,25 +161,22 @@ def activity_delete(*, actor, activity: Activity) -> None:
 
 @recorded_after_rollback
 @transaction.atomic
-def task_create(*, actor, workspace, data: TaskData) -> Task:
-    membership = _membership(actor, workspace)
-    guards.require(
-        membership, "activities.add", message=_("Viewers cannot create tasks."), error=ActivityError
-    )
+def task_create(*, membership: Membership, data: TaskData) -> Task:
+    actor, workspace = membership.user, membership.workspace
+    guards.require(membership, "activities.add", message=_("Viewers cannot create tasks."))
     links = _check_links(membership, data.links, required=False)
     title = _check_text(data.title, limit=TITLE_MAX_LENGTH, field_name="title")
     if not title:
-        raise ActivityError(_("Give the task a title."), code="title_required", field="title")
+        raise Refusal(_("Give the task a title."), code="title_required", field="title")
     notes = _check_text(data.notes, limit=BODY_MAX_LENGTH, field_name="notes")
     assignee = members.member_user(
         workspace=workspace,
         value=data.assignee,
         actor=actor,
         field="assignee",
-        error=ActivityError,
     )
     if data.remind_at is not None and data.remind_at > data.due_at:
-        raise ActivityError(
+        raise Refusal(
             _("The reminder must come before the due time."),
             code="late_reminder",
             field="remind_at",
@@ -220,13 +207,14 @@ def task_create(*, actor, workspace, data: TaskData) -> Task:
     return task
 
 
+@recorded_after_rollback
 @transaction.atomic
-def task_set_done(*, actor, task: Task, done: bool = True) -> Task:
-    membership = _membership(actor, task.workspace)
+def task_set_done(*, membership: Membership, task: Task, done: bool = True) -> Task:
+    guards.in_workspace(membership, task, action="activities.change")
+    actor = membership.user
     # Its assignee (whatever their role) or whoever may edit it as a record:
     # the policy's rule (``core.records``).
-    if not policy.can(membership, "activities.change", task):
-        raise ActivityError(_("You cannot change this task."), code="forbidden", status=403)
+    guards.require(membership, "activities.change", task, message=_("You cannot change this task."))
     task.status = Task.Status.DONE if done else Task.Status.OPEN
     task.completed_at = timezone.now() if done else None
     task.save(update_fields=["status", "completed_at", "updated_at"])
@@ -244,7 +232,7 @@ def task_set_done(*, actor, task: Task, done: bool = True) -> Task:
     return task
 
 
-def send_due_reminders(*, now: datetime | None = None) -> int:
+def task_reminders_send(*, now: datetime | None = None) -> int:
     """Remind assignees of open tasks whose reminder time has come (job)."""
 
     now = now or timezone.now()
@@ -267,7 +255,7 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
                 task.save(update_fields=["reminded_at"])
                 if not still_member or not task.assignee.is_active:
                     continue
-                notify(
+                notification_send(
                     user=task.assignee,
                     kind="activities.task_reminder",
                     workspace=task.workspace,

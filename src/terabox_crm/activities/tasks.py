@@ -10,4 +10,4 @@ from terabox_crm.context import system_context
 @db_periodic_task(crontab(minute="*"))
 def send_task_reminders() -> int:
     with system_context("job"):
-        return services.send_due_reminders()
+        return services.task_reminders_send()

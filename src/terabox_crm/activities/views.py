@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,9 +16,10 @@ from terabox_crm.activities.forms import ActivityForm, TaskForm
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import policy, records
-from terabox_crm.core.decorators import permission_required, record_denial
+from terabox_crm.core.decorators import permission_required, refusals_answered, require_object
 from terabox_crm.core.htmx import is_partial
 from terabox_crm.deals.models import Deal
+from terabox_crm.refusals import Refusal
 
 LINKS = {"contact": Contact, "company": Company, "deal": Deal}
 
@@ -66,8 +66,7 @@ def activity_create(request):
         values = form.cleaned_data
         try:
             services.activity_log(
-                actor=request.user,
-                workspace=request.workspace,
+                membership=request.membership,
                 data=services.ActivityData(
                     kind=values["kind"],
                     occurred_at=values["occurred_at"],
@@ -77,7 +76,7 @@ def activity_create(request):
                     links=links,
                 ),
             )
-        except services.ActivityError as error:
+        except Refusal as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, _("Activity logged."))
@@ -92,15 +91,10 @@ def activity_create(request):
 
 @permission_required("activities.change")
 @require_POST
+@refusals_answered
 def activity_delete(request, activity_id):
     activity = get_object_or_404(Activity.objects.visible_to(request.membership), pk=activity_id)
-    try:
-        services.activity_delete(actor=request.user, activity=activity)
-    except services.ActivityError as error:
-        if error.status == 403:
-            record_denial(request, "activities.change", activity)
-            raise PermissionDenied from None
-        raise
+    services.activity_delete(membership=request.membership, activity=activity)
     messages.success(request, _("Activity deleted."))
     links = services.Links(contact=activity.contact, company=activity.company, deal=activity.deal)
     return redirect(_back(request, links))
@@ -116,15 +110,12 @@ def task_list(request):
         initial={"assignee": request.membership},
     )
     if request.method == "POST":
-        if not can_add:
-            record_denial(request, "activities.add")
-            raise PermissionDenied
+        require_object(request, "activities.add", allowed=can_add)
         if form.is_valid():
             values = form.cleaned_data
             try:
                 services.task_create(
-                    actor=request.user,
-                    workspace=request.workspace,
+                    membership=request.membership,
                     data=services.TaskData(
                         title=values["title"],
                         due_at=values["due_at"],
@@ -134,7 +125,7 @@ def task_list(request):
                         links=_links(request),
                     ),
                 )
-            except services.ActivityError as error:
+            except Refusal as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 messages.success(request, _("Task created."))
@@ -156,14 +147,11 @@ def task_detail(request, task_id):
 
 @permission_required("activities.view")
 @require_POST
+@refusals_answered
 def task_done(request, task_id):
     task = get_object_or_404(Task.objects.visible_to(request.membership), pk=task_id)
     done = request.POST.get("done", "1") == "1"
-    try:
-        services.task_set_done(actor=request.user, task=task, done=done)
-    except services.ActivityError as error:
-        record_denial(request, "activities.change", task)
-        raise PermissionDenied from error
+    services.task_set_done(membership=request.membership, task=task, done=done)
     if is_partial(request):
         return render(request, "activities/partials/_task_row.html", {"task": task})
     messages.success(request, _("Task completed.") if done else _("Task reopened."))

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from terabox_crm.refusals import Refusal
+
 TYPE_BASE = "https://terabox-crm.dev/problems/"
 CONTENT_TYPE = "application/problem+json"
 
@@ -62,6 +64,8 @@ def _flatten(detail) -> dict | list | str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, Refusal):
+        exc = refusal_as_api_error(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -91,12 +95,14 @@ def exception_handler(exc, context):
     return problem_response(exc.status_code, type_name, str(detail), headers=headers or None)
 
 
-def refusal_as_api_error(error) -> exceptions.APIException:
-    """A ``core.errors.ServiceRefusal`` as the DRF error that becomes its problem
+def refusal_as_api_error(error: Refusal) -> exceptions.APIException:
+    """A ``refusals.Refusal`` as the DRF error that becomes its problem
     details: 403 forbidden, 404 not found (when no field is named), otherwise a
-    validation error on the named field."""
+    validation error on the named field. A refusal an API view lets through
+    is answered so by ``exception_handler``; its guard has already recorded
+    it."""
     if error.status == 403:
-        return exceptions.PermissionDenied(error.message)
+        return exceptions.PermissionDenied(error.text)
     if error.status == 404 and not error.field:
         return exceptions.NotFound()
-    return exceptions.ValidationError({error.field or "non_field_errors": [error.message]})
+    return exceptions.ValidationError({error.field or "non_field_errors": [error.text]})

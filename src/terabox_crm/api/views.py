@@ -49,8 +49,7 @@ def token_create(request):
     if form.is_valid():
         try:
             created = services.token_create(
-                actor=request.user,
-                workspace=request.workspace,
+                membership=request.membership,
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
                 days=form.cleaned_data["days"],
@@ -66,7 +65,7 @@ def token_create(request):
 @require_POST
 def token_revoke(request, token_id):
     token = get_object_or_404(selectors.tokens_of(request.user, request.workspace), pk=token_id)
-    services.token_revoke(actor=request.user, token=token)
+    services.token_revoke(membership=request.membership, token=token)
     messages.success(
         request, _("The token was revoked. Requests using it are refused from now on.")
     )

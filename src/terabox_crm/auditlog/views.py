@@ -9,7 +9,6 @@ another workspace's chain, never the system chain: every read goes through
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_safe
 from terabox_crm.auditlog import selectors
 from terabox_crm.auditlog.forms import TrailFilterForm
 from terabox_crm.core import policy
-from terabox_crm.core.decorators import permission_required, record_denial
+from terabox_crm.core.decorators import permission_required, require_object
 
 
 def _trail(request, *, security_view: bool):
@@ -75,9 +74,7 @@ def event_detail(request, event_hash: str):
         and event.action.startswith("security.")
         and policy.can(membership, "security.view")
     )
-    if not may_read:
-        record_denial(request, "audit.view")
-        raise PermissionDenied
+    require_object(request, "audit.view", allowed=may_read)
     if event is None:
         raise Http404
     entry = selectors.present([event])[0]

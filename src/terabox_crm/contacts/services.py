@@ -6,7 +6,7 @@ formats, sizes — and raises one ``ValidationError`` holding every field's
 translated messages, so bad input changes nothing. A company must be one the
 actor may read (``core.records``) and an owner a member of the workspace
 (``core.members``), each answered like a record that does not exist; those
-refusals are security events, recorded after the rollback (``core.refusals``).
+refusals are security events, recorded after the rollback (``refusals``).
 Links a record already had (an update, a merge) are kept without a check.
 Then, in one transaction:
 the row, its emails/phones/tags, its blind-index terms, an audit event (field
@@ -38,12 +38,11 @@ from terabox_crm.contacts.models import (
     Stage,
     Tag,
 )
-from terabox_crm.core import members, policy, records
+from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
-from terabox_crm.core.errors import PolicyError, ServiceRefusal
 from terabox_crm.core.models import Membership, Team
-from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.crypto import normalise
+from terabox_crm.refusals import Refusal, recorded_after_rollback
 
 TEXT_MAX_LENGTH = 200
 CHANNELS_MAX = 20  # emails, and phones, of one contact
@@ -143,7 +142,7 @@ class _Errors:
     def add(self, name: str, message: str) -> None:
         self.by_field.setdefault(name, []).append(message)
 
-    def refuse(self, name: str, refusal: ServiceRefusal) -> None:
+    def refuse(self, name: str, refusal: Refusal) -> None:
         """A core refusal (a link, a user id) on field ``name``, with its security events."""
         self.add(name, str(refusal.message))
         self.audit_events += refusal.audit_events
@@ -197,7 +196,7 @@ class Lookups:
 
     def owner_id(self, value, *, current=None):
         """The user id ``value`` names if a member (``members.member_user``);
-        else raises its ``ServiceRefusal``. The actor is a member: the
+        else raises its ``Refusal``. The actor is a member: the
         membership acting is the answer, without a query."""
         membership = self.membership
         if str(records.pk_of(value)) == str(membership.user_id):
@@ -212,12 +211,12 @@ class Lookups:
                     field="owner_id",
                     current=current,
                 )
-            except ServiceRefusal as refusal:
+            except Refusal as refusal:
                 self._owners[key] = refusal
             else:
                 self._owners[key] = records.pk_of(owner)
         answer = self._owners[key]
-        if isinstance(answer, ServiceRefusal):
+        if isinstance(answer, Refusal):
             raise answer
         return answer
 
@@ -244,16 +243,16 @@ class Lookups:
 
     def company_id(self, company_id: uuid.UUID):
         """``company_id`` if the actor may read it (``records.readable``);
-        else raises its ``ServiceRefusal``."""
+        else raises its ``Refusal``."""
         if company_id not in self._companies:
             try:
                 records.readable(self.membership, Company, company_id, field="company_id")
-            except ServiceRefusal as refusal:
+            except Refusal as refusal:
                 self._companies[company_id] = refusal
             else:
                 self._companies[company_id] = company_id
         answer = self._companies[company_id]
-        if isinstance(answer, ServiceRefusal):
+        if isinstance(answer, Refusal):
             raise answer
         return answer
 
@@ -270,7 +269,7 @@ def _resolve_common(errors: _Errors, membership, data, kept=(), lookups=None) ->
         current = next((r.owner_id for r in kept if str(r.owner_id) == str(data.owner_id)), None)
         try:
             resolved["owner_id"] = lookups.owner_id(data.owner_id, current=current)
-        except ServiceRefusal as refusal:
+        except Refusal as refusal:
             errors.refuse("owner_id", refusal)
     team_id = _as_uuid(data.team_id)
     if team_id is False or (team_id and not lookups.is_team(team_id)):
@@ -354,7 +353,7 @@ def _validate_contact(membership, data: ContactData, kept=(), lookups=None) -> d
     elif company_id and str(company_id) not in linked:
         try:
             resolved["company_id"] = lookups.company_id(company_id)
-        except ServiceRefusal as refusal:
+        except Refusal as refusal:
             errors.refuse("company_id", refusal)
     else:
         resolved["company_id"] = company_id
@@ -399,10 +398,8 @@ def _validate_company(membership, data: CompanyData, kept=()) -> dict:
 
 
 def _require(membership, action: str, obj=None) -> None:
-    if not policy.can(membership, action, obj):
-        raise PolicyError(
-            _("You do not have permission to do this."), code="permission_denied", status=403
-        )
+    """The guard's 403, recorded (``core.guards``)."""
+    guards.require(membership, action, obj, code="permission_denied")
 
 
 # --- Contacts -----------------------------------------------------------------------------
@@ -593,6 +590,7 @@ def contact_update(*, membership: Membership, contact: Contact, data: ContactDat
     return contact
 
 
+@recorded_after_rollback
 @transaction.atomic
 def contact_delete(*, membership: Membership, contact: Contact) -> None:
     """Delete a contact, its emails, phones and search terms."""
@@ -628,7 +626,7 @@ def contact_merge(*, membership: Membership, keep: Contact, merge_away) -> Conta
     """
     try:
         merge_away = records.readable(membership, Contact, merge_away, field="merge_away")
-    except ServiceRefusal as refusal:
+    except Refusal as refusal:
         errors = _Errors()
         errors.refuse("merge_away", refusal)
         errors.raise_if_any()
@@ -768,6 +766,7 @@ def company_update(*, membership: Membership, company: Company, data: CompanyDat
     return company
 
 
+@recorded_after_rollback
 @transaction.atomic
 def company_delete(*, membership: Membership, company: Company) -> None:
     """Delete a company; its contacts stay, without a company."""
@@ -793,6 +792,7 @@ def company_delete(*, membership: Membership, company: Company) -> None:
 # --- Tags and saved views (no personal data, not audited beyond the row) -------------------
 
 
+@recorded_after_rollback
 @transaction.atomic
 def tag_get_or_create(*, membership: Membership, name: str) -> Tag:
     """A tag by name in the workspace, created on first use by a member who may add."""
@@ -807,6 +807,7 @@ def tag_get_or_create(*, membership: Membership, name: str) -> Tag:
 ALLOWED_VIEW_FILTERS = ("stage", "owner", "tag", "company", "source", "sort")
 
 
+@recorded_after_rollback
 @transaction.atomic
 def saved_view_create(*, membership: Membership, name: str, filters: dict) -> SavedView:
     """Save the current list filters (ids and codes only) under ``name`` for the user."""
@@ -820,8 +821,16 @@ def saved_view_create(*, membership: Membership, name: str, filters: dict) -> Sa
     )
 
 
+@recorded_after_rollback
 @transaction.atomic
 def saved_view_delete(*, membership: Membership, view: SavedView) -> None:
     if view.user_id != membership.user_id or view.workspace_id != membership.workspace_id:
-        raise PolicyError(_("This saved view is not yours."), code="not_owner", status=404)
+        raise guards.refusal(
+            membership,
+            "saved_views.delete",
+            view,
+            message=_("This saved view is not yours."),
+            code="not_owner",
+            status=404,
+        )
     view.delete()

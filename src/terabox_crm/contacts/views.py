@@ -12,7 +12,7 @@ messages and status 400; nothing was changed.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,10 +33,10 @@ from terabox_crm.contacts.forms import (
 )
 from terabox_crm.contacts.models import Company, Contact, SavedView, Source, Stage, Tag
 from terabox_crm.core import policy
-from terabox_crm.core.decorators import permission_required, record_denial
-from terabox_crm.core.errors import PolicyError
+from terabox_crm.core.decorators import answer, permission_required, require_object
 from terabox_crm.core.htmx import is_partial
 from terabox_crm.core.models import Membership
+from terabox_crm.refusals import Refusal
 
 
 def _contact(request, contact_id) -> Contact:
@@ -45,12 +45,6 @@ def _contact(request, contact_id) -> Contact:
 
 def _company(request, company_id) -> Company:
     return get_object_or_404(selectors.companies_for_list(request.membership), pk=company_id)
-
-
-def _require_object(request, action: str, obj) -> None:
-    if not policy.can(request.membership, action, obj):
-        record_denial(request, action, obj)
-        raise PermissionDenied
 
 
 def _tag_ids(request, form) -> list:
@@ -329,7 +323,7 @@ def contact_create(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def contact_edit(request, contact_id):
     contact = _contact(request, contact_id)
-    _require_object(request, "contacts.change", contact)
+    require_object(request, "contacts.change", contact)
     return _contact_form_page(request, contact=contact)
 
 
@@ -337,7 +331,7 @@ def contact_edit(request, contact_id):
 @require_http_methods(["GET", "HEAD", "POST"])
 def contact_delete(request, contact_id):
     contact = _contact(request, contact_id)
-    _require_object(request, "contacts.delete", contact)
+    require_object(request, "contacts.delete", contact)
     if request.method == "POST":
         services.contact_delete(membership=request.membership, contact=contact)
         messages.success(request, _("Contact deleted."))
@@ -368,7 +362,7 @@ def contact_duplicates(request, contact_id):
 @require_http_methods(["GET", "HEAD", "POST"])
 def contact_merge(request, contact_id):
     keep = _contact(request, contact_id)
-    _require_object(request, "contacts.merge", keep)
+    require_object(request, "contacts.merge", keep)
     form = MergeForm(request.POST or None, initial={"other": request.GET.get("other", "")})
     other = None
     status = 200
@@ -380,7 +374,7 @@ def contact_merge(request, contact_id):
         )
         if other is None:
             raise Http404
-        _require_object(request, "contacts.merge", other)
+        require_object(request, "contacts.merge", other)
         if request.POST.get("confirm"):
             try:
                 services.contact_merge(membership=request.membership, keep=keep, merge_away=other)
@@ -544,7 +538,7 @@ def company_create(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def company_edit(request, company_id):
     company = _company(request, company_id)
-    _require_object(request, "companies.change", company)
+    require_object(request, "companies.change", company)
     return _company_form_page(request, company=company)
 
 
@@ -552,12 +546,13 @@ def company_edit(request, company_id):
 @require_http_methods(["GET", "HEAD", "POST"])
 def company_delete(request, company_id):
     company = _company(request, company_id)
-    _require_object(request, "companies.delete", company)
+    require_object(request, "companies.delete", company)
     if request.method == "POST":
         try:
             services.company_delete(membership=request.membership, company=company)
-        except PolicyError as exc:
-            raise PermissionDenied from exc
+        except Refusal as refusal:
+            answer(refusal)
+            raise
         messages.success(request, _("Company deleted."))
         return redirect("companies:list")
     return render(

@@ -1,9 +1,9 @@
 """Who is acting, and may they: the refusal machinery core's services share (S5, S6).
 
-A refusal raises ``PolicyError`` and changes nothing. Refusals that are
+A refusal raises ``Refusal`` and changes nothing. Refusals that are
 security events (a grant above one's own rank, an attempt on a higher-ranked
 member or on the last owner, an expired, revoked or wrong-address invite) are
-recorded by ``_refusals_recorded`` (``core.refusals``) *after* the service's
+recorded by ``_refusals_recorded`` (``refusals``) *after* the service's
 transaction has rolled back, so the attempt is on the audit chain although the
 change is not. Callers therefore call services outside any transaction of
 their own (views do; ``ATOMIC_REQUESTS`` stays off), or the refusal's record
@@ -15,9 +15,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.core import policy
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.selectors import membership_in
+from terabox_crm.refusals import Refusal
 
 DENIED = "security.permission.denied"
 INVITE_REFUSED = "security.invitation.refused"
@@ -37,8 +37,8 @@ def _refusal(
     object_type: str = "",
     object_id: str = "",
     **payload,
-) -> PolicyError:
-    """A ``PolicyError`` that, when ``event`` is set, goes on the audit chain."""
+) -> Refusal:
+    """A ``Refusal`` that, when ``event`` is set, goes on the audit chain."""
     audit_event = None
     if event is not None:
         audit_event = {
@@ -50,7 +50,7 @@ def _refusal(
             "object_id": object_id,
             "payload": {"attempted": attempted, "reason": code, **payload},
         }
-    return PolicyError(message, code=code, status=status, audit_event=audit_event)
+    return Refusal(message, code=code, status=status, audit_event=audit_event)
 
 
 def _acting_membership(actor, workspace: Workspace, *, attempted: str) -> Membership:

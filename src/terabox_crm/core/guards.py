@@ -1,5 +1,18 @@
-"""The two checks a domain service starts with: the actor's membership of
-the workspace, and the permission policy's answer for the action.
+"""The one guard: may this membership do this action (on this object)?
+
+Every surface refuses the same way (S5, S6, AC-5): a service, a web view and
+an API view all ask ``require`` (or build the refusal with ``refusal`` when
+the answer comes from a rule of their own), and the ``refusals.Refusal``
+it raises carries a ``security.permission.denied`` event with the attempted
+action and the reason. Inside a service (``refusals.recorded_after_rollback``)
+the event is written once the service's transaction has rolled back, so it
+survives the rollback; raised anywhere else (a view's own check, which runs
+outside any transaction) it is written at once. Either way, exactly once.
+
+A flood of refused requests must not flood the chain: at most
+``DENIALS_RECORDED`` denials per actor are recorded in ``DENIAL_WINDOW``
+seconds (``refusals.within_budget``); the refusal itself is answered the
+same either way.
 
 Services check again what their views and API endpoints already checked,
 so that a job, a command or a future caller cannot skip the policy; both
@@ -8,30 +21,72 @@ layers ask the same ``core.policy`` rules, never role names.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.core import policy
-from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
+from terabox_crm.refusals import NO_PERMISSION, Refusal, denial
 
 
-def membership_of(actor, workspace, *, error: type[ServiceRefusal] = ServiceRefusal) -> Membership:
-    """``actor``'s membership of ``workspace``; a 404 refusal when there is none
-    (another workspace's caller learns nothing about it)."""
-    membership = Membership.objects.filter(user=actor, workspace=workspace).first()
-    if membership is None:
-        raise error(_("Not found."), code="not_member", status=404)
-    return membership
-
-
-def require(
-    membership: Membership,
+def refusal(
+    membership: Membership | None,
     action: str,
     obj=None,
     *,
-    message: str,
-    error: type[ServiceRefusal] = ServiceRefusal,
+    message=NO_PERMISSION,
+    code: str = "forbidden",
+    status: int = 403,
+    field: str | None = None,
+    reason: str = "",
+    actor=None,
+    workspace=None,
+    **payload,
+) -> Refusal:
+    """The refusal of ``action`` (on ``obj``) with its recorded denial
+    (``refusals.denial``); ``actor`` and ``workspace`` default to the
+    membership's."""
+    if actor is None and membership is not None:
+        actor = membership.user_id
+    if workspace is None and membership is not None:
+        workspace = membership.workspace_id
+    return denial(
+        action,
+        obj,
+        actor=actor,
+        workspace=workspace,
+        message=message,
+        code=code,
+        status=status,
+        field=field,
+        reason=reason,
+        **payload,
+    )
+
+
+def require(
+    membership: Membership | None,
+    action: str,
+    obj=None,
+    *,
+    allowed: bool | None = None,
+    message=NO_PERMISSION,
+    code: str = "forbidden",
+    status: int = 403,
+    **details,
 ) -> None:
-    """Refuse with ``message`` (403) unless the policy allows ``action``."""
-    if not policy.can(membership, action, obj):
-        raise error(message, code="forbidden", status=403)
+    """Refuse (403 by default, recorded) unless ``membership`` may do ``action``.
+
+    The policy decides (``core.policy.can``) unless the caller passes the
+    answer of a rule of its own as ``allowed``.
+    """
+    if allowed is None:
+        allowed = membership is not None and policy.can(membership, action, obj)
+    if not allowed:
+        raise refusal(membership, action, obj, message=message, code=code, status=status, **details)
+
+
+def in_workspace(membership: Membership | None, record, *, action: str) -> None:
+    """A 404 refusal, recorded, unless ``record`` is in ``membership``'s
+    workspace: a caller from another workspace learns nothing about it."""
+    if membership is None or str(membership.workspace_id) != str(record.workspace_id):
+        raise refusal(membership, action, message=_("Not found."), code="not_member", status=404)

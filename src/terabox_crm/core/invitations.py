@@ -32,12 +32,12 @@ from terabox_crm.core.acting import (
     _refusal,
     _require,
 )
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Invitation, Membership, Workspace
-from terabox_crm.core.refusals import recorded_after_rollback as _refusals_recorded
 from terabox_crm.core.roles import Role
 from terabox_crm.core.selectors import invitation_by_token, invitation_state, membership_in
 from terabox_crm.crypto import blind_index
+from terabox_crm.refusals import Refusal
+from terabox_crm.refusals import recorded_after_rollback as _refusals_recorded
 
 EMAIL_MAX_LENGTH = 254
 DISPLAY_NAME_MAX_LENGTH = 120
@@ -46,13 +46,11 @@ DISPLAY_NAME_MAX_LENGTH = 120
 def _clean_email(email: str) -> str:
     cleaned = blind_index.normalise_email(email or "")
     if len(cleaned) > EMAIL_MAX_LENGTH:
-        raise PolicyError(_("This email address is too long."), code="email_too_long", status=400)
+        raise Refusal(_("This email address is too long."), code="email_too_long", status=400)
     try:
         validate_email(cleaned)
     except ValidationError:
-        raise PolicyError(
-            _("Enter a valid email address."), code="email_invalid", status=400
-        ) from None
+        raise Refusal(_("Enter a valid email address."), code="email_invalid", status=400) from None
     return cleaned
 
 
@@ -111,7 +109,7 @@ def _send_invitation_email(invitation: Invitation, token: str, *, inviter: User)
 def _refuse_existing_member(workspace: Workspace, email_index: str) -> None:
     existing = User.objects.filter(email_index=email_index).first()
     if existing is not None and membership_in(workspace, existing) is not None:
-        raise PolicyError(
+        raise Refusal(
             _("This person is already a member of the workspace."),
             code="already_member",
             status=409,
@@ -228,7 +226,7 @@ def _locked_pending(invitation: Invitation) -> Invitation:
             .get(pk=invitation.pk)
         )
     if not locked.is_pending:
-        raise PolicyError(
+        raise Refusal(
             _("This invitation has already been accepted or revoked."),
             code="not_pending",
             status=409,
@@ -380,7 +378,7 @@ def _accept(*, user: User, token: str, new_account: bool) -> Membership:
             attempted="core.invitation.accept",
         )
     if membership_in(workspace, user) is not None:
-        raise PolicyError(
+        raise Refusal(
             _("You are already a member of this workspace."), code="already_member", status=409
         )
     with scope(workspace=workspace):
@@ -439,14 +437,14 @@ def invitation_sign_up(
     """
     invitation = _usable_invitation(token, for_update=True)
     if User.objects.filter(email_index=invitation.email_index).exists():
-        raise PolicyError(
+        raise Refusal(
             _("An account with this email address already exists. Sign in to accept."),
             code="account_exists",
             status=409,
         )
     display_name = " ".join((display_name or "").split())
     if len(display_name) > DISPLAY_NAME_MAX_LENGTH:
-        raise PolicyError(
+        raise Refusal(
             _("Use at most %(max)d characters for your name."),
             code="display_name_too_long",
             status=400,

@@ -30,20 +30,20 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scope, scopes_disabled
 
-from terabox_crm import audit
+from terabox_crm import audit, refusals
 from terabox_crm.accounts.models import User
-from terabox_crm.core import policy, refusals
+from terabox_crm.core import policy
 from terabox_crm.core.acting import (
     INVALID_REQUEST,
     _acting_membership,
     _refusal,
     _require,
 )
-from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.records import as_uuid, pk_of
-from terabox_crm.core.refusals import recorded_after_rollback as _refusals_recorded
 from terabox_crm.core.roles import Capability, Role
+from terabox_crm.refusals import Refusal
+from terabox_crm.refusals import recorded_after_rollback as _refusals_recorded
 
 NOT_A_MEMBER = _("Choose a member of this workspace.")
 FOREIGN_USER_ID = "security.request.foreign_user_id"
@@ -64,11 +64,10 @@ def member_user(
     value,
     actor,
     field: str,
-    error: type[ServiceRefusal] = ServiceRefusal,
     current=None,
 ):
     """The user named by ``value`` (a user or a user id) if they are a member of
-    ``workspace``; otherwise ``error`` with the one answer for every other id.
+    ``workspace``; otherwise a ``Refusal`` with the one answer for every other id.
 
     ``current`` is the user the field holds now (an update): keeping it is
     not re-checked, so a record whose owner has left can still be edited.
@@ -81,7 +80,7 @@ def member_user(
         membership = members(workspace).filter(user_id=key).first()
     if membership is not None:
         return membership.user
-    raise error(
+    raise Refusal(
         NOT_A_MEMBER,
         code=f"unknown_{field}",
         field=field,

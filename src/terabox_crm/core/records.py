@@ -26,7 +26,7 @@ refuse a link to a record the actor may not read — with the very answer a
 record that does not exist gets, so the refusal tells nothing about what
 exists. The refusal is a security event (``security.permission.denied``,
 reason ``unreadable_link`` or ``other_workspace_link``), recorded after the service's transaction has
-rolled back (``core.refusals``) and at most ``LINK_REFUSALS_RECORDED`` times
+rolled back (``refusals``) and at most ``LINK_REFUSALS_RECORDED`` times
 per actor in ``LINK_REFUSAL_WINDOW`` seconds. Pages that show a linked
 record's name ask ``can_read`` first (``{% load records %}``), for links made
 before this rule or by someone with wider rights.
@@ -43,9 +43,9 @@ from django.db.models.sql.where import AND
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from terabox_crm.core import refusals
-from terabox_crm.core.errors import ServiceRefusal
+from terabox_crm import refusals
 from terabox_crm.core.roles import RANK, Role
+from terabox_crm.refusals import Refusal
 
 # Recorded link refusals per actor and window: above the S7 threshold of 20
 # object-level denials in 10 minutes, so a detector still sees a burst, while
@@ -260,8 +260,7 @@ def link_refusal(
     value,
     *,
     field: str,
-    error: type[ServiceRefusal] = ServiceRefusal,
-) -> ServiceRefusal:
+) -> Refusal:
     """The refusal of a link to ``value``: the model's "choose a … of this
     workspace" message on ``field``, whether the record does not exist, is
     another workspace's, or is one the actor may not read.
@@ -270,7 +269,7 @@ def link_refusal(
     may be a typo, and recording it would let anyone fill the chain.
     """
     message = getattr(model, "link_refused_message", None) or _("Not found.")
-    refusal = error(message, code=f"unknown_{field}", status=404, field=field)
+    refusal = Refusal(message, code=f"unknown_{field}", status=404, field=field)
     key = as_uuid(pk_of(value))
     if membership is None or key is None:
         return refusal
@@ -302,14 +301,13 @@ def readable(
     value,
     *,
     field: str,
-    error: type[ServiceRefusal] = ServiceRefusal,
 ) -> Model:
     """The ``model`` record given by ``value`` (the record or its id), re-read
     and checked: in ``membership``'s workspace and readable by them. Otherwise
-    ``error`` (a ``ServiceRefusal``), as for a record that does not exist."""
+    a ``Refusal``, as for a record that does not exist."""
     record = find_readable(membership, model, value)
     if record is None:
-        raise link_refusal(membership, model, value, field=field, error=error)
+        raise link_refusal(membership, model, value, field=field)
     return record
 
 
@@ -317,7 +315,6 @@ def readable_many(
     membership,
     links: Mapping[str, tuple[type[Model], object]],
     *,
-    error: type[ServiceRefusal] = ServiceRefusal,
     unchanged: Mapping[str, object] | None = None,
 ) -> dict:
     """Every link of a write at once: ``{field: (model, record or id or None)}``
@@ -338,5 +335,5 @@ def readable_many(
         elif current is not None and str(pk_of(current)) == str(pk_of(value)):
             found[field] = current
         else:
-            found[field] = readable(membership, model, value, field=field, error=error)
+            found[field] = readable(membership, model, value, field=field)
     return found

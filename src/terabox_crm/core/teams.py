@@ -21,10 +21,10 @@ from terabox_crm.core.acting import (
     _refusal,
     _require,
 )
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.members import _locked_target
 from terabox_crm.core.models import Membership, RecordVisibility, Team, Workspace
-from terabox_crm.core.refusals import recorded_after_rollback as _refusals_recorded
+from terabox_crm.refusals import Refusal
+from terabox_crm.refusals import recorded_after_rollback as _refusals_recorded
 
 # --- Teams and record visibility ------------------------------------------------------
 #
@@ -44,9 +44,9 @@ MAX_TEAMS = 100
 def _clean_team_name(name: str) -> str:
     cleaned = " ".join((name or "").split())
     if not cleaned:
-        raise PolicyError(_("Enter a name for the team."), code="team_name_required", status=400)
+        raise Refusal(_("Enter a name for the team."), code="team_name_required", status=400)
     if len(cleaned) > TEAM_NAME_MAX_LENGTH:
-        raise PolicyError(
+        raise Refusal(
             _("Use at most %(max)d characters for the name."),
             code="team_name_too_long",
             status=400,
@@ -55,8 +55,8 @@ def _clean_team_name(name: str) -> str:
     return cleaned
 
 
-def _team_name_taken() -> PolicyError:
-    return PolicyError(
+def _team_name_taken() -> Refusal:
+    return Refusal(
         _("A team with this name already exists in this workspace."),
         code="team_name_taken",
         status=409,
@@ -69,7 +69,7 @@ def _lock_workspace(workspace: Workspace) -> Workspace:
     return Workspace.objects.select_for_update(of=("self",)).get(pk=workspace.pk)
 
 
-def _team_unknown(*, actor, workspace, attempted: str, obj=None) -> PolicyError:
+def _team_unknown(*, actor, workspace, attempted: str, obj=None) -> Refusal:
     return _refusal(
         _("This team does not exist."),
         code="team_unknown",
@@ -116,7 +116,7 @@ def team_create(*, actor: User, workspace: Workspace, name: str) -> Team:
     workspace = _lock_workspace(workspace)
     with scope(workspace=workspace):
         if Team.objects.count() >= MAX_TEAMS:
-            raise PolicyError(
+            raise Refusal(
                 _("A workspace can have at most %(max)d teams."),
                 code="too_many_teams",
                 status=409,

@@ -34,7 +34,6 @@ from terabox_crm.accounts.models import User, email_index_of
 from terabox_crm.accounts.stepup import step_up_required
 from terabox_crm.core import invitations, members, policy, selectors, teams, workspaces
 from terabox_crm.core.decorators import permission_required
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.forms import (
     CapabilitiesForm,
     InviteForm,
@@ -47,6 +46,7 @@ from terabox_crm.core.forms import (
 from terabox_crm.core.middleware import WorkspaceMiddleware
 from terabox_crm.core.models import Invitation, Membership, RecordVisibility, Team
 from terabox_crm.core.roles import Capability, Role
+from terabox_crm.refusals import Refusal
 
 
 def _open_workspace(request, workspace) -> None:
@@ -67,7 +67,7 @@ def workspace_create(request):
                 workspace = workspaces.workspace_create(
                     actor=request.user, name=form.cleaned_data["name"]
                 )
-            except PolicyError as exc:
+            except Refusal as exc:
                 form.add_error("name", exc)
                 status = exc.status
             else:
@@ -139,7 +139,7 @@ def _save_settings(request, form):
             mfa_required_for_all=form.cleaned_data["mfa_required_for_all"],
             name_prefix_search=form.cleaned_data["name_prefix_search"],
         )
-    except PolicyError as exc:
+    except Refusal as exc:
         form.add_error(None, exc)
         return render(
             request,
@@ -179,7 +179,7 @@ def _member_rows(me: Membership, members: list[Membership]) -> list[dict]:
     return rows
 
 
-def _members_page(request, *, invite_form=None, error: PolicyError | None = None, status=200):
+def _members_page(request, *, invite_form=None, error: Refusal | None = None, status=200):
     me = request.membership
     workspace = request.workspace
     members = selectors.members_of(workspace)
@@ -241,7 +241,7 @@ def member_invite(request):
             role=form.cleaned_data["role"],
             language=form.cleaned_data["language"],
         )
-    except PolicyError as exc:
+    except Refusal as exc:
         return _members_page(request, invite_form=form, error=exc, status=exc.status)
     days = settings.INVITE_VALID_FOR.days
     messages.success(
@@ -262,7 +262,7 @@ def invitation_revoke(request, invitation_id):
     invitation = get_object_or_404(Invitation.objects.select_related("workspace"), pk=invitation_id)
     try:
         invitations.invitation_revoke(actor=request.user, invitation=invitation)
-    except PolicyError as exc:
+    except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Invitation withdrawn. Its link no longer works."))
     return redirect("core:members")
@@ -274,7 +274,7 @@ def invitation_resend(request, invitation_id):
     invitation = get_object_or_404(Invitation.objects.select_related("workspace"), pk=invitation_id)
     try:
         invitations.invitation_resend(actor=request.user, invitation=invitation)
-    except PolicyError as exc:
+    except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(
         request,
@@ -298,7 +298,7 @@ def member_change_role(request, membership_id):
         members.member_change_role(
             actor=request.user, membership=target, role=request.POST.get("role", "")
         )
-    except PolicyError as exc:
+    except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Role changed."))
     return redirect("core:members")
@@ -318,7 +318,7 @@ def member_set_capabilities(request, membership_id):
             privacy_officer=form.cleaned_data.get("privacy_officer", False),
             auditor=form.cleaned_data.get("auditor", False),
         )
-    except PolicyError as exc:
+    except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Capabilities saved."))
     return redirect("core:members")
@@ -334,7 +334,7 @@ def member_remove(request, membership_id):
         raise Http404
     try:
         members.member_remove(actor=request.user, membership=target)
-    except PolicyError as exc:
+    except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Member removed. Their account still exists."))
     return redirect("core:members")
@@ -347,11 +347,11 @@ def member_set_team(request, membership_id):
     target = _target_member(membership_id)
     form = MemberTeamForm(request.POST, teams=selectors.teams_of(request.workspace))
     if not form.is_valid():
-        error = PolicyError(form.errors["team"][0], code="invalid_team", status=400)
+        error = Refusal(form.errors["team"][0], code="invalid_team", status=400)
         return _members_page(request, error=error, status=400)
     try:
         teams.member_set_team(actor=request.user, membership=target, team=form.cleaned_data["team"])
-    except PolicyError as exc:
+    except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Team saved."))
     return redirect("core:members")
@@ -362,7 +362,7 @@ def member_set_team(request, membership_id):
 def workspace_leave(request):
     try:
         members.member_remove(actor=request.user, membership=request.membership)
-    except PolicyError as exc:
+    except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     request.session.pop(WorkspaceMiddleware.SESSION_KEY, None)
     messages.success(request, _("You have left the workspace."))
@@ -397,7 +397,7 @@ def _visibility_options(current: str) -> list[dict]:
     ]
 
 
-def _teams_page(request, *, create_form=None, error: PolicyError | None = None, status=200):
+def _teams_page(request, *, create_form=None, error: Refusal | None = None, status=200):
     me = request.membership
     workspace = request.workspace
     manage = policy.can(me, "teams.manage")
@@ -433,7 +433,7 @@ def team_create(request):
         team = teams.team_create(
             actor=request.user, workspace=request.workspace, name=form.cleaned_data["name"]
         )
-    except PolicyError as exc:
+    except Refusal as exc:
         form.add_error("name", exc)
         return _teams_page(request, create_form=form, status=exc.status)
     messages.success(
@@ -449,11 +449,11 @@ def team_rename(request, team_id):
     team = _target_team(team_id)
     form = TeamForm(request.POST)
     if not form.is_valid():
-        error = PolicyError(form.errors["name"][0], code="invalid_name", status=400)
+        error = Refusal(form.errors["name"][0], code="invalid_name", status=400)
         return _teams_page(request, error=error, status=400)
     try:
         teams.team_rename(actor=request.user, team=team, name=form.cleaned_data["name"])
-    except PolicyError as exc:
+    except Refusal as exc:
         return _teams_page(request, error=exc, status=exc.status)
     messages.success(request, _("Team renamed."))
     return redirect("core:teams")
@@ -473,7 +473,7 @@ def team_delete(request, team_id):
         return render(request, "core/team_delete.html", context)
     try:
         members = teams.team_delete(actor=request.user, team=team)
-    except PolicyError as exc:
+    except Refusal as exc:
         return _teams_page(request, error=exc, status=exc.status)
     messages.success(
         request,
@@ -498,7 +498,7 @@ def record_visibility(request):
             workspace=request.workspace,
             visibility=request.POST.get("record_visibility", ""),
         )
-    except PolicyError as exc:
+    except Refusal as exc:
         return _teams_page(request, error=exc, status=exc.status)
     messages.success(request, _("Record visibility saved."))
     return redirect("core:teams")
@@ -558,7 +558,7 @@ def invite_accept(request, token):
     if request.user.is_authenticated:
         try:
             membership = invitations.invitation_accept(user=request.user, token=token)
-        except PolicyError as exc:
+        except Refusal as exc:
             return _invite_page(request, token, invitation, error=exc, status=exc.status)
         _open_workspace(request, membership.workspace)
         messages.success(
@@ -568,7 +568,7 @@ def invite_accept(request, token):
     try:
         # Refuses (and records) unknown, expired, revoked and used links.
         invitation = invitations.invitation_check(token=token)
-    except PolicyError as exc:
+    except Refusal as exc:
         return _invite_page(request, token, invitation, error=exc, status=exc.status)
     form = _sign_up_form(invitation, request.POST)
     if not form.is_valid():
@@ -580,7 +580,7 @@ def invite_accept(request, token):
             password=form.cleaned_data["password1"],
             language=request.LANGUAGE_CODE,
         )
-    except PolicyError as exc:
+    except Refusal as exc:
         return _invite_page(request, token, invitation, form=form, error=exc, status=exc.status)
     except ValidationError as exc:
         form.add_error("password1", exc)

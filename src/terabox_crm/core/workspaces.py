@@ -23,10 +23,10 @@ from terabox_crm.core.acting import (
     _acting_membership,
     _require,
 )
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Membership, Workspace
-from terabox_crm.core.refusals import recorded_after_rollback as _refusals_recorded
 from terabox_crm.core.roles import Role
+from terabox_crm.refusals import Refusal
+from terabox_crm.refusals import recorded_after_rollback as _refusals_recorded
 
 NAME_MAX_LENGTH = Workspace._meta.get_field("name").max_length
 
@@ -34,9 +34,9 @@ NAME_MAX_LENGTH = Workspace._meta.get_field("name").max_length
 def _clean_workspace_name(name: str) -> str:
     cleaned = " ".join((name or "").split())
     if not cleaned:
-        raise PolicyError(_("Enter a name for the workspace."), code="name_required", status=400)
+        raise Refusal(_("Enter a name for the workspace."), code="name_required", status=400)
     if len(cleaned) > NAME_MAX_LENGTH:
-        raise PolicyError(
+        raise Refusal(
             _("Use at most %(max)d characters for the name."),
             code="name_too_long",
             status=400,

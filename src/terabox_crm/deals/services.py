@@ -2,14 +2,14 @@
 
 Every service validates, writes, records its audit event in the same
 transaction and publishes its domain event after commit. A refusal raises
-``DealError`` before anything is written.
+``Refusal`` before anything is written.
 
 A deal links a company, a contact and an owner, given as records or ids:
 the company and contact must be ones the actor may read
 (``core.records.readable_many``), the owner a member of the workspace
 (``core.members``), each with the one answer a missing record gets. Those
 refusals are security events, recorded after the rollback
-(``core.refusals.recorded_after_rollback``).
+(``refusals.recorded_after_rollback``).
 """
 
 from __future__ import annotations
@@ -29,13 +29,12 @@ from django.utils.translation import gettext_lazy
 
 from terabox_crm import audit
 from terabox_crm.contacts.models import Company, Contact
-from terabox_crm.core import guards, members, policy, records
+from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership, Team
-from terabox_crm.core.refusals import recorded_after_rollback
 from terabox_crm.crypto import normalise, search_index
-from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
+from terabox_crm.refusals import Refusal, recorded_after_rollback
 
 NAME_DOMAIN = "deals.deal.name"
 PIPELINE_NAME_MAX_LENGTH = 120
@@ -70,10 +69,6 @@ class DealData:
     team: Team | None = None
 
 
-def _membership(actor, workspace) -> Membership:
-    return guards.membership_of(actor, workspace, error=DealError)
-
-
 def _index_name(deal: Deal) -> None:
     search_index.replace(deal.workspace_id, NAME_DOMAIN, deal.pk, normalise.name_tokens(deal.name))
 
@@ -84,18 +79,18 @@ def _clean(membership, data: DealData, *, deal: Deal | None = None) -> DealData:
     workspace_id = membership.workspace_id
     name = (data.name or "").strip()
     if not name:
-        raise DealError(_("Give the deal a name."), code="name_required", field="name")
+        raise Refusal(_("Give the deal a name."), code="name_required", field="name")
     if len(name) > NAME_MAX_LENGTH:
-        raise DealError(
+        raise Refusal(
             _("The name is too long (at most %(max)d characters).") % {"max": NAME_MAX_LENGTH},
             code="name_too_long",
             field="name",
         )
     data.name = name
     if data.stage is None or data.stage.workspace_id != workspace_id:
-        raise DealError(_("Choose a stage of this workspace."), code="unknown_stage", field="stage")
+        raise Refusal(_("Choose a stage of this workspace."), code="unknown_stage", field="stage")
     if data.currency not in CURRENCY_CODES:
-        raise DealError(
+        raise Refusal(
             _("“%(code)s” is not a currency we support.") % {"code": data.currency},
             code="unknown_currency",
             field="currency",
@@ -106,28 +101,27 @@ def _clean(membership, data: DealData, *, deal: Deal | None = None) -> DealData:
         try:
             amount = Decimal(str(data.amount))
         except InvalidOperation:
-            raise DealError(
+            raise Refusal(
                 _("Enter the amount as a number."), code="invalid_amount", field="amount"
             ) from None
         if amount < 0 or amount >= Decimal("1e14") or amount != amount.quantize(Decimal("0.01")):
-            raise DealError(
+            raise Refusal(
                 _("Enter an amount from 0 with at most two decimals."),
                 code="invalid_amount",
                 field="amount",
             )
         data.amount = amount
     if data.probability is not None and not 0 <= int(data.probability) <= 100:
-        raise DealError(
+        raise Refusal(
             _("Probability is a percentage from 0 to 100."),
             code="invalid_probability",
             field="probability",
         )
     if data.team is not None and data.team.workspace_id != workspace_id:
-        raise DealError(_("Not found."), code="unknown_team", status=404, field="team")
+        raise Refusal(_("Not found."), code="unknown_team", status=404, field="team")
     links = records.readable_many(
         membership,
         {"company": (Company, data.company), "contact": (Contact, data.contact)},
-        error=DealError,
         unchanged={"company": deal.company, "contact": deal.contact} if deal else None,
     )
     data.company, data.contact = links["company"], links["contact"]
@@ -137,7 +131,6 @@ def _clean(membership, data: DealData, *, deal: Deal | None = None) -> DealData:
             value=data.owner,
             actor=membership.user_id,
             field="owner",
-            error=DealError,
             current=deal.owner if deal else None,
         )
     return data
@@ -148,26 +141,31 @@ def _next_position(stage: Stage) -> int:
     return (top or 0) + 1
 
 
-def _pipeline_manager(actor, workspace) -> Membership:
-    membership = _membership(actor, workspace)
-    if not policy.can(membership, "pipelines.manage"):
-        raise DealError(_("Only admins can manage pipelines."), code="forbidden", status=403)
-    return membership
+def _pipeline_manager(membership: Membership, record=None):
+    """The acting user, once ``membership`` may manage pipelines (``record``:
+    the pipeline or stage it touches, which must be in its workspace)."""
+    if record is not None:
+        guards.in_workspace(membership, record, action="pipelines.manage")
+    guards.require(membership, "pipelines.manage", message=_("Only admins can manage pipelines."))
+    return membership.user
 
 
 def _pipeline_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > PIPELINE_NAME_MAX_LENGTH:
-        raise DealError(
+        raise Refusal(
             _("Give the pipeline a name (at most 120 characters)."), code="name", field="name"
         )
     return name
 
 
+@recorded_after_rollback
 @transaction.atomic
-def pipeline_create(*, actor, workspace, name: str, with_default_stages: bool = True) -> Pipeline:
+def pipeline_create(
+    *, membership: Membership, name: str, with_default_stages: bool = True
+) -> Pipeline:
     """A new pipeline, by default with the usual stages (lead … won/lost)."""
-    _pipeline_manager(actor, workspace)
+    actor, workspace = _pipeline_manager(membership), membership.workspace
     name = _pipeline_name(name)
     top = Pipeline.objects.aggregate(top=Max("position"))["top"] or 0
     pipeline = Pipeline.objects.create(workspace=workspace, name=name, position=top + 1)
@@ -189,11 +187,9 @@ def pipeline_create(*, actor, workspace, name: str, with_default_stages: bool = 
 
 @recorded_after_rollback
 @transaction.atomic
-def deal_create(*, actor, workspace, data: DealData) -> Deal:
-    membership = _membership(actor, workspace)
-    guards.require(
-        membership, "deals.add", message=_("Viewers cannot create deals."), error=DealError
-    )
+def deal_create(*, membership: Membership, data: DealData) -> Deal:
+    actor, workspace = membership.user, membership.workspace
+    guards.require(membership, "deals.add", message=_("Viewers cannot create deals."))
     data = _clean(membership, data)
     deal = Deal(
         workspace=workspace,
@@ -228,13 +224,18 @@ def deal_create(*, actor, workspace, data: DealData) -> Deal:
 
 @recorded_after_rollback
 @transaction.atomic
-def deal_update(*, actor, deal: Deal, data: DealData) -> Deal:
-    membership = _membership(actor, deal.workspace)
-    if not policy.can(membership, "deals.change", deal):
-        raise DealError(_("You cannot change this deal."), code="forbidden", status=403)
+def deal_update(*, membership: Membership, deal: Deal, data: DealData) -> Deal:
+    guards.in_workspace(membership, deal, action="deals.change")
+    actor = membership.user
+    guards.require(
+        membership,
+        "deals.change",
+        deal,
+        message=_("You cannot change this deal."),
+    )
     data = _clean(membership, data, deal=deal)
     if data.stage.pipeline_id != deal.pipeline_id:
-        raise DealError(
+        raise Refusal(
             _("That stage belongs to another pipeline."), code="foreign_stage", field="stage"
         )
     before_name = deal.name
@@ -284,16 +285,24 @@ def _apply_stage(deal: Deal, stage: Stage) -> None:
     deal.closed_at = timezone.now() if stage.is_closed else None
 
 
+@recorded_after_rollback
 @transaction.atomic
-def deal_move(*, actor, deal: Deal, stage: Stage, before: Deal | None = None) -> Deal:
+def deal_move(
+    *, membership: Membership, deal: Deal, stage: Stage, before: Deal | None = None
+) -> Deal:
     """Move a deal to ``stage`` (a board drag), placed before ``before`` or at the end."""
-    membership = _membership(actor, deal.workspace)
-    if not policy.can(membership, "deals.change", deal):
-        raise DealError(_("You cannot change this deal."), code="forbidden", status=403)
+    guards.in_workspace(membership, deal, action="deals.change")
+    actor = membership.user
+    guards.require(
+        membership,
+        "deals.change",
+        deal,
+        message=_("You cannot change this deal."),
+    )
     if stage.workspace_id != deal.workspace_id:
-        raise DealError(_("Not found."), code="unknown_stage", status=404)
+        raise Refusal(_("Not found."), code="unknown_stage", status=404)
     if stage.pipeline_id != deal.pipeline_id:
-        raise DealError(_("That stage belongs to another pipeline."), code="foreign_stage")
+        raise Refusal(_("That stage belongs to another pipeline."), code="foreign_stage")
     if before is not None and (before.stage_id != stage.pk or before.pk == deal.pk):
         before = None
     previous_stage = deal.stage_id
@@ -322,11 +331,17 @@ def deal_move(*, actor, deal: Deal, stage: Stage, before: Deal | None = None) ->
     return deal
 
 
+@recorded_after_rollback
 @transaction.atomic
-def deal_delete(*, actor, deal: Deal) -> None:
-    membership = _membership(actor, deal.workspace)
-    if not policy.can(membership, "deals.delete", deal):
-        raise DealError(_("You cannot delete this deal."), code="forbidden", status=403)
+def deal_delete(*, membership: Membership, deal: Deal) -> None:
+    guards.in_workspace(membership, deal, action="deals.delete")
+    actor = membership.user
+    guards.require(
+        membership,
+        "deals.delete",
+        deal,
+        message=_("You cannot delete this deal."),
+    )
     deal_id, workspace = deal.pk, deal.workspace
     search_index.forget(workspace.pk, deal_id)
     deal.delete()
@@ -376,7 +391,7 @@ def _find(stages: list[Stage], stage: Stage) -> int:
     for index, candidate in enumerate(stages):
         if candidate.pk == stage.pk:
             return index
-    raise DealError(_("Not found."), code="unknown_stage", status=404)
+    raise Refusal(_("Not found."), code="unknown_stage", status=404)
 
 
 def _renumber(stages: list[Stage]) -> None:
@@ -395,9 +410,9 @@ def _clean_stage(
 ) -> StageData:
     name = (data.name or "").strip()
     if not name:
-        raise DealError(_("Give the stage a name."), code="name_required", field="name")
+        raise Refusal(_("Give the stage a name."), code="name_required", field="name")
     if len(name) > STAGE_NAME_MAX_LENGTH:
-        raise DealError(
+        raise Refusal(
             _("The stage name is too long (at most %(max)d characters).")
             % {"max": STAGE_NAME_MAX_LENGTH},
             code="name_too_long",
@@ -407,13 +422,13 @@ def _clean_stage(
     if any(
         _stage_key(other.name) == key for other in siblings if stage is None or other.pk != stage.pk
     ):
-        raise DealError(
+        raise Refusal(
             _("This pipeline already has a stage named “%(name)s”.") % {"name": name},
             code="duplicate_name",
             field="name",
         )
     if data.kind not in Stage.Kind.values:
-        raise DealError(
+        raise Refusal(
             _("Choose whether the stage is open, won or lost."), code="invalid_kind", field="kind"
         )
     try:
@@ -421,7 +436,7 @@ def _clean_stage(
     except ValueError:
         probability = -1
     if not 0 <= probability <= 100:
-        raise DealError(
+        raise Refusal(
             _("Probability is a percentage from 0 to 100."),
             code="invalid_probability",
             field="probability",
@@ -429,15 +444,16 @@ def _clean_stage(
     return StageData(name=name, kind=data.kind, probability=probability)
 
 
-def _last_open_stage() -> DealError:
-    return DealError(
+def _last_open_stage() -> Refusal:
+    return Refusal(
         _("A pipeline needs at least one open stage."), code="last_open_stage", field="kind"
     )
 
 
+@recorded_after_rollback
 @transaction.atomic
-def pipeline_rename(*, actor, pipeline: Pipeline, name: str) -> Pipeline:
-    _pipeline_manager(actor, pipeline.workspace)
+def pipeline_rename(*, membership: Membership, pipeline: Pipeline, name: str) -> Pipeline:
+    actor = _pipeline_manager(membership, pipeline)
     name = _pipeline_name(name)
     if name == pipeline.name:
         return pipeline
@@ -454,12 +470,13 @@ def pipeline_rename(*, actor, pipeline: Pipeline, name: str) -> Pipeline:
     return pipeline
 
 
+@recorded_after_rollback
 @transaction.atomic
-def pipeline_delete(*, actor, pipeline: Pipeline) -> None:
+def pipeline_delete(*, membership: Membership, pipeline: Pipeline) -> None:
     """Delete an empty pipeline and its stages; one that holds deals is refused."""
-    _pipeline_manager(actor, pipeline.workspace)
+    actor = _pipeline_manager(membership, pipeline)
     stages = _locked_stages(pipeline)
-    not_empty = DealError(
+    not_empty = Refusal(
         _("This pipeline still holds deals: move or delete them first."),
         code="pipeline_not_empty",
         status=409,
@@ -481,14 +498,15 @@ def pipeline_delete(*, actor, pipeline: Pipeline) -> None:
     )
 
 
+@recorded_after_rollback
 @transaction.atomic
-def stage_add(*, actor, pipeline: Pipeline, data: StageData) -> Stage:
+def stage_add(*, membership: Membership, pipeline: Pipeline, data: StageData) -> Stage:
     """A new stage: an open one goes after the last open stage (before won and
     lost), a won or lost one at the end."""
-    _pipeline_manager(actor, pipeline.workspace)
+    actor = _pipeline_manager(membership, pipeline)
     stages = _locked_stages(pipeline)
     if len(stages) >= MAX_STAGES_PER_PIPELINE:
-        raise DealError(
+        raise Refusal(
             _("A pipeline has at most %(max)d stages.") % {"max": MAX_STAGES_PER_PIPELINE},
             code="too_many_stages",
         )
@@ -523,14 +541,15 @@ def stage_add(*, actor, pipeline: Pipeline, data: StageData) -> Stage:
     return stage
 
 
+@recorded_after_rollback
 @transaction.atomic
-def stage_update(*, actor, stage: Stage, data: StageData) -> Stage:
+def stage_update(*, membership: Membership, stage: Stage, data: StageData) -> Stage:
     """Rename a stage, change its kind or its default probability.
 
     Turning an open stage into won or lost closes the deals in it (and the
     reverse reopens them), as moving them there would have.
     """
-    _pipeline_manager(actor, stage.workspace)
+    actor = _pipeline_manager(membership, stage)
     stages = _locked_stages(stage.pipeline)
     current = stages[_find(stages, stage)]
     data = _clean_stage(data, siblings=stages, stage=stage)
@@ -565,15 +584,16 @@ def stage_update(*, actor, stage: Stage, data: StageData) -> Stage:
     return stage
 
 
+@recorded_after_rollback
 @transaction.atomic
-def stage_move(*, actor, stage: Stage, direction: str) -> Stage:
+def stage_move(*, membership: Membership, stage: Stage, direction: str) -> Stage:
     """Swap ``stage`` with its neighbour above (``"up"``) or below (``"down"``).
 
     At the top or bottom already, nothing changes and nothing is recorded.
     """
-    _pipeline_manager(actor, stage.workspace)
+    actor = _pipeline_manager(membership, stage)
     if direction not in ("up", "down"):
-        raise DealError(_("Move a stage up or down."), code="invalid_direction", field="direction")
+        raise Refusal(_("Move a stage up or down."), code="invalid_direction", field="direction")
     stages = _locked_stages(stage.pipeline)
     index = _find(stages, stage)
     target = index - 1 if direction == "up" else index + 1
@@ -592,8 +612,11 @@ def stage_move(*, actor, stage: Stage, direction: str) -> Stage:
     return stage
 
 
+@recorded_after_rollback
 @transaction.atomic
-def stage_delete(*, actor, stage: Stage, move_deals_to: Stage | None = None) -> int:
+def stage_delete(
+    *, membership: Membership, stage: Stage, move_deals_to: Stage | None = None
+) -> int:
     """Delete ``stage``; the deals in it move to ``move_deals_to``, a stage of
     the same pipeline, behind the cards already there. Returns how many moved.
 
@@ -604,7 +627,7 @@ def stage_delete(*, actor, stage: Stage, move_deals_to: Stage | None = None) -> 
     hold hundreds of thousands, and each event writes webhook deliveries in
     this request): the audit event records how many moved and where.
     """
-    _pipeline_manager(actor, stage.workspace)
+    actor = _pipeline_manager(membership, stage)
     stages = _locked_stages(stage.pipeline)
     index = _find(stages, stage)
     remaining = stages[:index] + stages[index + 1 :]
@@ -613,13 +636,13 @@ def stage_delete(*, actor, stage: Stage, move_deals_to: Stage | None = None) -> 
     target = None
     if move_deals_to is not None:
         if move_deals_to.workspace_id != stage.workspace_id:
-            raise DealError(_("Not found."), code="unknown_stage", status=404, field="target")
+            raise Refusal(_("Not found."), code="unknown_stage", status=404, field="target")
         if move_deals_to.pk == stage.pk:
-            raise DealError(
+            raise Refusal(
                 _("Choose another stage to move the deals to."), code="same_stage", field="target"
             )
         if move_deals_to.pipeline_id != stage.pipeline_id:
-            raise DealError(
+            raise Refusal(
                 _("That stage belongs to another pipeline."), code="foreign_stage", field="target"
             )
         target = remaining[_find(remaining, move_deals_to)]
@@ -627,7 +650,7 @@ def stage_delete(*, actor, stage: Stage, move_deals_to: Stage | None = None) -> 
     moved = 0
     if deals.exists():
         if target is None:
-            raise DealError(
+            raise Refusal(
                 _("This stage still holds deals: choose the stage to move them to."),
                 code="target_required",
                 field="target",
@@ -645,7 +668,7 @@ def stage_delete(*, actor, stage: Stage, move_deals_to: Stage | None = None) -> 
     try:
         stage.delete()
     except ProtectedError:  # a deal arrived in the stage since the move
-        raise DealError(
+        raise Refusal(
             _("This stage still holds deals: choose the stage to move them to."),
             code="target_required",
             field="target",

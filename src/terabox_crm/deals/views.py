@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.core import policy, records
-from terabox_crm.core.decorators import permission_required, record_denial
+from terabox_crm.core.decorators import permission_required, require_object
 from terabox_crm.core.htmx import is_partial, render_page_or_partial, toast
 from terabox_crm.deals import selectors, services
-from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.forms import DealForm
 from terabox_crm.deals.models import Deal, Pipeline, Stage
+from terabox_crm.refusals import Refusal
 
 PAGE_SIZE = 50
 
@@ -32,9 +31,7 @@ def _deal(request, deal_id, action: str) -> Deal:
         ),
         pk=deal_id,
     )
-    if not policy.can(request.membership, action, deal):
-        record_denial(request, action, deal)
-        raise PermissionDenied
+    require_object(request, action, deal)
     return deal
 
 
@@ -77,7 +74,7 @@ def _data(form: DealForm, company=None, contact=None) -> services.DealData:
     )
 
 
-def _apply_error(form: DealForm, error: DealError) -> None:
+def _apply_error(form: DealForm, error: Refusal) -> None:
     # The company and contact are hidden ids: their errors show above the form.
     field = form.fields.get(error.field or "")
     visible = field is not None and not field.widget.is_hidden
@@ -206,11 +203,10 @@ def deal_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             deal = services.deal_create(
-                actor=request.user,
-                workspace=request.workspace,
+                membership=request.membership,
                 data=_data(form, *_link_ids(form)),
             )
-        except DealError as error:
+        except Refusal as error:
             _apply_error(form, error)
         else:
             messages.success(request, _("Deal created."))
@@ -246,8 +242,10 @@ def deal_edit(request, deal_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.deal_update(actor=request.user, deal=deal, data=_data(form, *_link_ids(form)))
-        except DealError as error:
+            services.deal_update(
+                membership=request.membership, deal=deal, data=_data(form, *_link_ids(form))
+            )
+        except Refusal as error:
             _apply_error(form, error)
         else:
             messages.success(request, _("Deal saved."))
@@ -277,8 +275,8 @@ def deal_move(request, deal_id):
             Deal.objects.visible_to(request.membership).filter(pk=request.POST["before"]).first()
         )
     try:
-        services.deal_move(actor=request.user, deal=deal, stage=stage, before=before)
-    except DealError as error:
+        services.deal_move(membership=request.membership, deal=deal, stage=stage, before=before)
+    except Refusal as error:
         return _move_refused(request, deal, error.message, error.status)
     if is_partial(request):
         response = render(
@@ -325,8 +323,8 @@ def _is_uuid(value) -> bool:
 def deal_delete(request, deal_id):
     deal = _deal(request, deal_id, "deals.delete")
     try:
-        services.deal_delete(actor=request.user, deal=deal)
-    except DealError as error:
+        services.deal_delete(membership=request.membership, deal=deal)
+    except Refusal as error:
         messages.error(request, error.message)
         return redirect("deals:detail", deal_id=deal.pk)
     messages.success(request, _("Deal deleted."))
@@ -343,7 +341,7 @@ def deal_delete(request, deal_id):
 
 
 @dataclass
-class Refusal:
+class ShownRefusal:
     """A refused change, shown beside the form that asked for it."""
 
     where: str  # "create", "rename", "delete", "add" or the id of a stage
@@ -352,7 +350,7 @@ class Refusal:
     pipeline_id: str = ""
 
 
-def _stage_rows(stages: list[Stage], refusal: Refusal | None) -> list[dict]:
+def _stage_rows(stages: list[Stage], refusal: ShownRefusal | None) -> list[dict]:
     rows = []
     for index, stage in enumerate(stages):
         mine = refusal is not None and refusal.where == str(stage.pk)
@@ -373,7 +371,7 @@ def _stage_rows(stages: list[Stage], refusal: Refusal | None) -> list[dict]:
     return rows
 
 
-def _card(pipeline: Pipeline, refusal: Refusal | None = None) -> dict:
+def _card(pipeline: Pipeline, refusal: ShownRefusal | None = None) -> dict:
     if refusal is not None and refusal.pipeline_id != str(pipeline.pk):
         refusal = None
 
@@ -392,7 +390,7 @@ def _card(pipeline: Pipeline, refusal: Refusal | None = None) -> dict:
     }
 
 
-def _pipelines_page(request, *, refusal: Refusal | None = None, status: int = 200):
+def _pipelines_page(request, *, refusal: ShownRefusal | None = None, status: int = 200):
     can_manage = policy.can(request.membership, "pipelines.manage")
     context = {
         "cards": [_card(pipeline, refusal) for pipeline in selectors.pipeline_overview()],
@@ -406,7 +404,7 @@ def _pipelines_page(request, *, refusal: Refusal | None = None, status: int = 20
     return render(request, "deals/pipelines.html", context, status=status)
 
 
-def _card_response(request, pipeline_id, *, refusal: Refusal | None = None, status: int = 200):
+def _card_response(request, pipeline_id, *, refusal: ShownRefusal | None = None, status: int = 200):
     pipeline = get_object_or_404(selectors.pipeline_overview(), pk=pipeline_id)
     context = {"card": _card(pipeline, refusal), "can_manage": True, "kinds": Stage.Kind.choices}
     return render(request, "deals/partials/_pipeline.html", context, status=status)
@@ -415,9 +413,7 @@ def _card_response(request, pipeline_id, *, refusal: Refusal | None = None, stat
 def _managed(request, model, object_id):
     queryset = model.objects.select_related("pipeline") if model is Stage else model.objects.all()
     obj = get_object_or_404(queryset, pk=object_id)
-    if not policy.can(request.membership, "pipelines.manage", obj):
-        record_denial(request, "pipelines.manage", obj)
-        raise PermissionDenied
+    require_object(request, "pipelines.manage", obj)
     return obj
 
 
@@ -426,8 +422,8 @@ def _change(request, pipeline: Pipeline, where: str, change, done):
     refusal beside the form ``where`` it came from."""
     try:
         change()
-    except DealError as error:
-        refusal = Refusal(
+    except Refusal as error:
+        refusal = ShownRefusal(
             where=where,
             message=error.message,
             values=request.POST.dict(),
@@ -458,15 +454,13 @@ def _stage_data(request) -> services.StageData:
 def pipeline_list(request):
     if request.method != "POST":
         return _pipelines_page(request)
-    if not policy.can(request.membership, "pipelines.manage"):
-        record_denial(request, "pipelines.manage")
-        raise PermissionDenied
+    require_object(request, "pipelines.manage")
     try:
         pipeline = services.pipeline_create(
-            actor=request.user, workspace=request.workspace, name=request.POST.get("name", "")
+            membership=request.membership, name=request.POST.get("name", "")
         )
-    except DealError as error:
-        refusal = Refusal(where="create", message=error.message, values=request.POST.dict())
+    except Refusal as error:
+        refusal = ShownRefusal(where="create", message=error.message, values=request.POST.dict())
         return _pipelines_page(request, refusal=refusal, status=error.status)
     messages.success(request, _("Pipeline created with the usual stages."))
     return redirect(f"{reverse('deals:pipelines')}#pipeline-{pipeline.pk}")
@@ -481,7 +475,7 @@ def pipeline_rename(request, pipeline_id):
         pipeline,
         "rename",
         lambda: services.pipeline_rename(
-            actor=request.user, pipeline=pipeline, name=request.POST.get("name", "")
+            membership=request.membership, pipeline=pipeline, name=request.POST.get("name", "")
         ),
         _("Pipeline renamed."),
     )
@@ -492,9 +486,9 @@ def pipeline_rename(request, pipeline_id):
 def pipeline_delete(request, pipeline_id):
     pipeline = _managed(request, Pipeline, pipeline_id)
     try:
-        services.pipeline_delete(actor=request.user, pipeline=pipeline)
-    except DealError as error:
-        refusal = Refusal(where="delete", message=error.message, pipeline_id=str(pipeline.pk))
+        services.pipeline_delete(membership=request.membership, pipeline=pipeline)
+    except Refusal as error:
+        refusal = ShownRefusal(where="delete", message=error.message, pipeline_id=str(pipeline.pk))
         return _pipelines_page(request, refusal=refusal, status=error.status)
     messages.success(request, _("Pipeline deleted."))
     return redirect("deals:pipelines")
@@ -510,7 +504,9 @@ def stage_add(request, pipeline_id):
         pipeline,
         "add",
         lambda: added.append(
-            services.stage_add(actor=request.user, pipeline=pipeline, data=_stage_data(request))
+            services.stage_add(
+                membership=request.membership, pipeline=pipeline, data=_stage_data(request)
+            )
         ),
         lambda: _("Stage “%(name)s” added.") % {"name": added[0].name},
     )
@@ -524,7 +520,9 @@ def stage_edit(request, stage_id):
         request,
         stage.pipeline,
         str(stage.pk),
-        lambda: services.stage_update(actor=request.user, stage=stage, data=_stage_data(request)),
+        lambda: services.stage_update(
+            membership=request.membership, stage=stage, data=_stage_data(request)
+        ),
         lambda: _("Stage “%(name)s” saved.") % {"name": stage.name},
     )
 
@@ -538,7 +536,7 @@ def stage_move(request, stage_id):
         stage.pipeline,
         str(stage.pk),
         lambda: services.stage_move(
-            actor=request.user, stage=stage, direction=request.POST.get("direction", "")
+            membership=request.membership, stage=stage, direction=request.POST.get("direction", "")
         ),
         lambda: (
             _("“%(name)s” is now stage %(position)d.")
@@ -563,6 +561,8 @@ def stage_delete(request, stage_id):
         request,
         stage.pipeline,
         str(stage.pk),
-        lambda: services.stage_delete(actor=request.user, stage=stage, move_deals_to=target),
+        lambda: services.stage_delete(
+            membership=request.membership, stage=stage, move_deals_to=target
+        ),
         lambda: _("Stage “%(name)s” deleted.") % {"name": name},
     )

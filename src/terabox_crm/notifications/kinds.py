@@ -6,12 +6,12 @@ the notification is *read* so that it appears in the reader's language.
 Values come from three places, in this order:
 
 - ``workspace``: the name of the notification's workspace, if it has one;
-- the stored ``params`` (ids and non-personal values only — ``notify`` refuses
+- the stored ``params`` (ids and non-personal values only — ``notification_send`` refuses
   any key the kind did not declare);
 - ``context(notification)``: values looked up at read time, which is how a
   message names a person without a name ever being stored in the row.
 
-``notify`` refuses unknown kinds, so a typo fails in tests. A row whose kind is
+``notification_send`` refuses unknown kinds, so a typo fails in tests. A row whose kind is
 no longer registered (an app was removed) still renders, with a generic text.
 """
 
@@ -40,7 +40,7 @@ class Kind:
     params: frozenset[str]
     link: Linker | None = None
     context: Resolver | None = None
-    about_workspace: bool = False  # notify() then requires a workspace
+    about_workspace: bool = False  # notification_send() then requires a workspace
 
 
 _kinds: dict[str, Kind] = {}

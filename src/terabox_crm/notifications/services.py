@@ -1,6 +1,6 @@
 """Writes to inboxes: sending a notification, marking read, and retention.
 
-``notify`` is the one way other apps reach a user's inbox. Call it inside the
+``notification_send`` is the one way other apps reach a user's inbox. Call it inside the
 transaction of the change it reports: if that change rolls back, so does the
 notification.
 """
@@ -49,7 +49,7 @@ def _clean_params(kind: kinds.Kind, params: Mapping[str, object] | None) -> dict
     return clean
 
 
-def notify(
+def notification_send(
     *, user, kind: str, workspace=None, params: Mapping[str, object] | None = None
 ) -> Notification:
     """Put a notification of ``kind`` in ``user``'s inbox.
@@ -73,7 +73,7 @@ def notify(
     return Notification.objects.create(user=user, workspace=workspace, kind=kind, params=clean)
 
 
-def mark_read(*, user, notification: Notification) -> Notification:
+def notification_mark_read(*, user, notification: Notification) -> Notification:
     """Mark one of the user's own notifications read (idempotent)."""
     if notification.user_id != user.pk:
         raise ValueError("a user can only mark their own notifications")
@@ -83,7 +83,7 @@ def mark_read(*, user, notification: Notification) -> Notification:
     return notification
 
 
-def mark_all_read(*, user) -> int:
+def notification_mark_all_read(*, user) -> int:
     """Mark every visible unread notification of the user read; returns how many."""
     return (
         Notification.objects.visible_to(user)
@@ -92,7 +92,7 @@ def mark_all_read(*, user) -> int:
     )
 
 
-def purge_expired(*, now: datetime | None = None) -> int:
+def notification_purge_expired(*, now: datetime | None = None) -> int:
     """Apply the retention rule; returns how many notifications were deleted.
 
     Deleted: read more than ``KEEP_READ`` ago; unread and created more than

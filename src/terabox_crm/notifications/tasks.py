@@ -10,4 +10,4 @@ from terabox_crm.notifications import services
 @db_periodic_task(crontab(hour="3", minute="40"))
 def purge_expired_notifications() -> int:
     with system_context("job"):
-        return services.purge_expired()
+        return services.notification_purge_expired()

@@ -87,7 +87,7 @@ def unread_badge(request):
 def notification_open(request, notification_id):
     """Follow a notification's link, marking it read on the way."""
     notification = selectors.get_visible(request.user, notification_id)
-    services.mark_read(user=request.user, notification=notification)
+    services.notification_mark_read(user=request.user, notification=notification)
     return redirect(kinds.link(notification) or "notifications:list")
 
 
@@ -95,7 +95,7 @@ def notification_open(request, notification_id):
 @require_POST
 def notification_read(request, notification_id):
     notification = selectors.get_visible(request.user, notification_id)
-    services.mark_read(user=request.user, notification=notification)
+    services.notification_mark_read(user=request.user, notification=notification)
     if htmx.is_partial(request):
         response = render(
             request, "notifications/partials/_item.html", {"entry": entry(notification)}
@@ -107,7 +107,7 @@ def notification_read(request, notification_id):
 @login_required
 @require_POST
 def notification_read_all(request):
-    count = services.mark_all_read(user=request.user)
+    count = services.notification_mark_all_read(user=request.user)
     if count:
         message = ngettext(
             "%(count)d notification marked as read.",

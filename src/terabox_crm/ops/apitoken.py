@@ -46,6 +46,7 @@ def main(argv: list[str]) -> int:
     from terabox_crm.api import services
     from terabox_crm.context import system_context
     from terabox_crm.core.models import Workspace
+    from terabox_crm.core.selectors import membership_in
 
     with translation.override(terminal_language()):
 
@@ -64,18 +65,18 @@ def main(argv: list[str]) -> int:
             return refuse(_("No workspace has this name."))
         if len(found) > 1:
             return refuse(_("Several workspaces have this name; give the workspace's slug."))
+        membership = membership_in(found[0], user)
+        if membership is None:
+            return refuse(_("This account is not a member of the workspace."))
         try:
             with system_context("cli"):
                 created = services.token_create(
-                    actor=user,
-                    workspace=found[0],
+                    membership=membership,
                     name=args.name,
                     scopes=args.scopes,
                     days=args.days,
                 )
         except ValidationError as exc:
-            if exc.error_list[0].code == "not_member":
-                return refuse(_("This account is not a member of the workspace."))
             for message in exc.messages:
                 refuse(message)
             return 1

@@ -57,8 +57,8 @@ def main(argv: list[str]) -> int:
     from django.utils.translation import gettext as _
 
     from terabox_crm.context import system_context
-    from terabox_crm.core.errors import PolicyError
     from terabox_crm.ops import owners
+    from terabox_crm.refusals import Refusal
 
     with translation.override(terminal_language()):
         password = _read_password()
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
                 created = owners.owner_create(
                     email=args.email, workspace_name=args.workspace, password=password
                 )
-        except PolicyError as exc:
+        except Refusal as exc:
             print(_("Error: %(reason)s") % {"reason": exc.text}, file=sys.stderr)
             return 1
         except ValidationError as exc:  # the password policy

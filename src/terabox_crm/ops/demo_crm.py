@@ -209,16 +209,15 @@ def seed(workspace, owner) -> Seeded:
             )
         result.contacts = len(people)
         pipelines = [
-            deal_services.pipeline_create(actor=owner, workspace=workspace, name="新規案件"),
-            deal_services.pipeline_create(actor=owner, workspace=workspace, name="更新・保守"),
+            deal_services.pipeline_create(membership=membership, name="新規案件"),
+            deal_services.pipeline_create(membership=membership, name="更新・保守"),
         ]
         stages = [list(pipeline.stages.order_by("position")) for pipeline in pipelines]
         deals = []
         for pipeline, name, position, amount, currency, company, person in DEALS:
             deals.append(
                 deal_services.deal_create(
-                    actor=owner,
-                    workspace=workspace,
+                    membership=membership,
                     data=deal_services.DealData(
                         name=name,
                         stage=stages[pipeline][position - 1],
@@ -258,8 +257,7 @@ def seed(workspace, owner) -> Seeded:
         )
         for kind, subject, body, person, deal in notes:
             activity_services.activity_log(
-                actor=owner,
-                workspace=workspace,
+                membership=membership,
                 data=activity_services.ActivityData(
                     kind=kind,
                     occurred_at=now - timedelta(days=len(subject) % 5 + 1),
@@ -270,8 +268,7 @@ def seed(workspace, owner) -> Seeded:
                 ),
             )
         activity_services.task_create(
-            actor=owner,
-            workspace=workspace,
+            membership=membership,
             data=activity_services.TaskData(
                 title="さくら物流に見積書を送付",
                 due_at=now + timedelta(days=1),
@@ -281,8 +278,7 @@ def seed(workspace, owner) -> Seeded:
             ),
         )
         activity_services.task_create(
-            actor=owner,
-            workspace=workspace,
+            membership=membership,
             data=activity_services.TaskData(
                 title="Follow up with Oliver on the renewal",
                 due_at=now + timedelta(days=3),
@@ -296,8 +292,7 @@ def seed(workspace, owner) -> Seeded:
             ("Cannot export the monthly report", "high", 4),
         ):
             support_services.ticket_open(
-                actor=owner,
-                workspace=workspace,
+                membership=membership,
                 data=support_services.TicketData(
                     subject=subject,
                     priority=priority,

@@ -15,12 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 from terabox_crm import audit
 from terabox_crm.accounts.models import User, email_index_of
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.invitations import _clean_email, password_subject_for
 from terabox_crm.core.models import Workspace
-from terabox_crm.core.refusals import recorded_after_rollback as _refusals_recorded
 from terabox_crm.core.roles import Role
 from terabox_crm.core.workspaces import _clean_workspace_name, workspace_create
+from terabox_crm.refusals import Refusal
+from terabox_crm.refusals import recorded_after_rollback as _refusals_recorded
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def owner_create(*, email: str, workspace_name: str, password: str) -> OwnerCrea
         user.password_changed_at = timezone.now()
         user.save(force_insert=True)
     elif not user.check_password(password):
-        raise PolicyError(
+        raise Refusal(
             _(
                 "An account with this email address already exists and the password does not "
                 "match it."
@@ -63,7 +63,7 @@ def owner_create(*, email: str, workspace_name: str, password: str) -> OwnerCrea
             status=403,
         )
     elif not user.is_active:
-        raise PolicyError(_("This account is disabled."), code="account_disabled", status=403)
+        raise Refusal(_("This account is disabled."), code="account_disabled", status=403)
     workspace = workspace_create(actor=user, name=name)
     audit.record(
         "core.owner.created",

@@ -8,7 +8,7 @@ The requester (a contact and/or a company) is given as records or ids and
 must be readable by the actor (``core.records.readable_many``); an assignee
 must be a member of the workspace (``core.members``). Both refusals give the
 answer a missing record gets and are recorded as security events after the
-rollback (``core.refusals``).
+rollback (``refusals``).
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from django.utils.translation import gettext as _
 
 from terabox_crm import audit
 from terabox_crm.contacts.models import Company, Contact
-from terabox_crm.core import guards, members, policy, records
+from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
-from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.models import Membership
-from terabox_crm.core.refusals import recorded_after_rollback
+from terabox_crm.refusals import Refusal, recorded_after_rollback
 from terabox_crm.support.models import (
     BODY_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
@@ -35,10 +34,6 @@ from terabox_crm.support.models import (
     Ticket,
     TicketMessage,
 )
-
-
-class TicketError(ServiceRefusal):
-    pass
 
 
 @dataclass
@@ -51,26 +46,21 @@ class TicketData:
     assignee: object | None = None  # a user or their id
 
 
-def _membership(actor, workspace) -> Membership:
-    return guards.membership_of(actor, workspace, error=TicketError)
-
-
 def _require(membership, action: str, ticket=None) -> None:
     guards.require(
         membership,
         action,
         ticket,
         message=_("Viewers cannot change tickets."),
-        error=TicketError,
     )
 
 
 def _text(value: str, limit: int, field: str, *, required: bool, message: str = "") -> str:
     value = (value or "").strip()
     if required and not value:
-        raise TicketError(message, code=f"{field}_required", field=field)
+        raise Refusal(message, code=f"{field}_required", field=field)
     if len(value) > limit:
-        raise TicketError(
+        raise Refusal(
             _("This text is too long (at most %(max)d characters).") % {"max": limit},
             code="too_long",
             field=field,
@@ -87,17 +77,16 @@ def _assignee(workspace, assignee, *, actor, current=None):
         value=assignee,
         actor=actor,
         field="assignee",
-        error=TicketError,
         current=current,
     )
 
 
 @recorded_after_rollback
-def ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
+def ticket_open(*, membership: Membership, data: TicketData) -> Ticket:
     """Open a ticket; its SLA deadlines start now. Retries once on a number race."""
     for attempt in range(2):
         try:
-            return _ticket_open(actor=actor, workspace=workspace, data=data)
+            return _ticket_open(membership=membership, data=data)
         except IntegrityError:
             if attempt:
                 raise
@@ -105,8 +94,8 @@ def ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
 
 
 @transaction.atomic
-def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
-    membership = _membership(actor, workspace)
+def _ticket_open(*, membership: Membership, data: TicketData) -> Ticket:
+    actor, workspace = membership.user, membership.workspace
     _require(membership, "tickets.add")
     subject = _text(
         data.subject,
@@ -117,11 +106,10 @@ def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
     )
     description = _text(data.description, BODY_MAX_LENGTH, "description", required=False)
     if data.priority not in Priority.values:
-        raise TicketError(_("Choose a priority."), code="invalid_priority", field="priority")
+        raise Refusal(_("Choose a priority."), code="invalid_priority", field="priority")
     requester = records.readable_many(
         membership,
         {"contact": (Contact, data.contact), "company": (Company, data.company)},
-        error=TicketError,
     )
     assignee = _assignee(workspace, data.assignee, actor=actor)
     now = timezone.now()
@@ -155,20 +143,25 @@ def _ticket_open(*, actor, workspace, data: TicketData) -> Ticket:
     return ticket
 
 
-def _editable(actor, ticket: Ticket) -> Membership:
-    membership = _membership(actor, ticket.workspace)
+def _editable(membership: Membership, ticket: Ticket):
+    """The acting user, once ``membership`` may work on ``ticket``: its
+    assignee, or someone who may edit it as a record (owner, team, admins),
+    from member up — the policy's rule (``core.records``)."""
+    guards.in_workspace(membership, ticket, action="tickets.change")
     _require(membership, "tickets.change")
-    # Its assignee, or someone who may edit it as a record (owner, team,
-    # admins), from member up: the policy's rule (``core.records``).
-    if not policy.can(membership, "tickets.change", ticket):
-        raise TicketError(_("You cannot change this ticket."), code="forbidden", status=403)
-    return membership
+    guards.require(
+        membership, "tickets.change", ticket, message=_("You cannot change this ticket.")
+    )
+    return membership.user
 
 
+@recorded_after_rollback
 @transaction.atomic
-def ticket_reply(*, actor, ticket: Ticket, body: str, internal: bool = False) -> TicketMessage:
+def ticket_reply(
+    *, membership: Membership, ticket: Ticket, body: str, internal: bool = False
+) -> TicketMessage:
     """Add a reply (stops the first-response clock) or an internal note."""
-    _editable(actor, ticket)
+    actor = _editable(membership, ticket)
     text = _text(body, BODY_MAX_LENGTH, "body", required=True, message=_("Write a message."))
     message = TicketMessage.objects.create(
         workspace=ticket.workspace, ticket=ticket, author=actor, body=text, internal=internal
@@ -195,11 +188,12 @@ def ticket_reply(*, actor, ticket: Ticket, body: str, internal: bool = False) ->
     return message
 
 
+@recorded_after_rollback
 @transaction.atomic
-def ticket_set_status(*, actor, ticket: Ticket, status: str) -> Ticket:
-    _editable(actor, ticket)
+def ticket_set_status(*, membership: Membership, ticket: Ticket, status: str) -> Ticket:
+    actor = _editable(membership, ticket)
     if status not in Status.values:
-        raise TicketError(_("Choose a status."), code="invalid_status", field="status")
+        raise Refusal(_("Choose a status."), code="invalid_status", field="status")
     if status == ticket.status:
         return ticket
     now = timezone.now()
@@ -231,12 +225,12 @@ def ticket_set_status(*, actor, ticket: Ticket, status: str) -> Ticket:
 
 @recorded_after_rollback
 @transaction.atomic
-def ticket_update(*, actor, ticket: Ticket, priority: str, assignee) -> Ticket:
+def ticket_update(*, membership: Membership, ticket: Ticket, priority: str, assignee) -> Ticket:
     """Change priority (deadlines are recomputed from the opening time) and
     assignee (a user or their id; None: nobody)."""
-    _editable(actor, ticket)
+    actor = _editable(membership, ticket)
     if priority not in Priority.values:
-        raise TicketError(_("Choose a priority."), code="invalid_priority", field="priority")
+        raise Refusal(_("Choose a priority."), code="invalid_priority", field="priority")
     assignee = _assignee(ticket.workspace_id, assignee, actor=actor, current=ticket.assignee)
     changed = []
     if priority != ticket.priority:
@@ -270,18 +264,23 @@ _UNCHANGED = object()
 @recorded_after_rollback
 @transaction.atomic
 def ticket_change(
-    *, actor, ticket: Ticket, priority=_UNCHANGED, assignee=_UNCHANGED, status=_UNCHANGED
+    *,
+    membership: Membership,
+    ticket: Ticket,
+    priority=_UNCHANGED,
+    assignee=_UNCHANGED,
+    status=_UNCHANGED,
 ) -> Ticket:
     """Priority, assignee and status in one transaction: a refused status
     leaves the priority and assignee as they were (writes are atomic).
     A value not given stays as it is."""
     if priority is not _UNCHANGED or assignee is not _UNCHANGED:
         ticket_update(
-            actor=actor,
+            membership=membership,
             ticket=ticket,
             priority=ticket.priority if priority is _UNCHANGED else priority,
             assignee=ticket.assignee if assignee is _UNCHANGED else assignee,
         )
     if status is not _UNCHANGED:
-        ticket_set_status(actor=actor, ticket=ticket, status=status)
+        ticket_set_status(membership=membership, ticket=ticket, status=status)
     return ticket

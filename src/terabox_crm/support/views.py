@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
@@ -13,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.core import policy
-from terabox_crm.core.decorators import permission_required, record_denial
+from terabox_crm.core.decorators import answer, permission_required
+from terabox_crm.refusals import Refusal
 from terabox_crm.support import selectors, services, sla
 from terabox_crm.support.forms import ReplyForm, TicketChangeForm, TicketForm
 from terabox_crm.support.models import Status, Ticket
@@ -24,14 +24,6 @@ def _ticket(request, ticket_id):
         Ticket.objects.visible_to(request.membership).select_related("assignee", "owner"),
         pk=ticket_id,
     )
-
-
-def _refused(request, error: services.TicketError, ticket=None):
-    if error.status == 403:
-        record_denial(request, "tickets.change", ticket)
-        raise PermissionDenied
-    if error.status == 404:
-        raise Http404
 
 
 @permission_required("tickets.view")
@@ -80,8 +72,7 @@ def ticket_create(request):
         values = form.cleaned_data
         try:
             ticket = services.ticket_open(
-                actor=request.user,
-                workspace=request.workspace,
+                membership=request.membership,
                 data=services.TicketData(
                     subject=values["subject"],
                     description=values["description"],
@@ -89,8 +80,8 @@ def ticket_create(request):
                     assignee=values["assignee"].user if values["assignee"] else None,
                 ),
             )
-        except services.TicketError as error:
-            _refused(request, error)
+        except Refusal as error:
+            answer(error)
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, _("Ticket #%(number)d opened.") % {"number": ticket.number})
@@ -142,13 +133,13 @@ def ticket_reply(request, ticket_id):
         return redirect("support:ticket", ticket_id=ticket.pk)
     try:
         services.ticket_reply(
-            actor=request.user,
+            membership=request.membership,
             ticket=ticket,
             body=form.cleaned_data["body"],
             internal=form.cleaned_data["internal"],
         )
-    except services.TicketError as error:
-        _refused(request, error, ticket)
+    except Refusal as error:
+        answer(error)
         messages.error(request, error.message)
     else:
         messages.success(
@@ -168,14 +159,14 @@ def ticket_change(request, ticket_id):
     values = form.cleaned_data
     try:
         services.ticket_change(
-            actor=request.user,
+            membership=request.membership,
             ticket=ticket,
             priority=values["priority"],
             assignee=values["assignee"].user if values["assignee"] else None,
             status=values["status"],
         )
-    except services.TicketError as error:
-        _refused(request, error, ticket)
+    except Refusal as error:
+        answer(error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("Ticket updated."))

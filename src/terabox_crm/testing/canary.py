@@ -237,12 +237,12 @@ def _seed_foundation() -> tuple[World, list[str]]:
         owner = created.user
         # A signed-in session: UserSession and Device rows with IP and user agent.
         login(Client(), owner)
-        accounts.update_profile(actor=owner, display_name=OWNER_NAME, language="ja")
-        accounts.update_profile(actor=owner, display_name=OWNER_NAME_JA, language="ja")
+        accounts.profile_update(actor=owner, display_name=OWNER_NAME, language="ja")
+        accounts.profile_update(actor=owner, display_name=OWNER_NAME_JA, language="ja")
         invitations.member_invite(
             actor=owner, workspace=created.workspace, email=INVITEE_EMAIL, role="member"
         )
-        accounts.request_email_change(actor=owner, new_email=NEW_EMAIL)
+        accounts.email_change_request(actor=owner, new_email=NEW_EMAIL)
     canaries = [
         OWNER_EMAIL,
         OWNER_NAME,

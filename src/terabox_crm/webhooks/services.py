@@ -16,12 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from terabox_crm import audit
-from terabox_crm.core import bus
+from terabox_crm.core import bus, guards
+from terabox_crm.core.models import Membership
 from terabox_crm.webhooks import fanout, ssrf
 from terabox_crm.webhooks.models import Delivery, Endpoint
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker, not a secret  # nosec B105
 DESCRIPTION_MAX = 200
+MANAGE = "webhooks.manage"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,17 @@ class WithSecret:
 
 def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def _manager(membership: Membership, record=None):
+    """The acting user, once ``membership`` may manage webhooks (``record``:
+    the endpoint or delivery it touches, which must be in its workspace).
+    Views and the API ask the same policy first; a job or a command cannot
+    skip it."""
+    if record is not None:
+        guards.in_workspace(membership, record, action=MANAGE)
+    guards.require(membership, MANAGE)
+    return membership.user
 
 
 def _clean_events(event_names) -> list[str]:
@@ -58,9 +71,10 @@ def _clean_description(description: str) -> str:
 
 
 def endpoint_create(
-    *, actor, workspace, url: str, description: str = "", event_names, active: bool = True
+    *, membership: Membership, url: str, description: str = "", event_names, active: bool = True
 ) -> WithSecret:
     """Register ``url`` for ``event_names``; refused for private addresses (SSRF)."""
+    actor, workspace = _manager(membership), membership.workspace
     url = (url or "").strip()
     ssrf.check(url)
     names = _clean_events(event_names)
@@ -87,9 +101,16 @@ def endpoint_create(
 
 
 def endpoint_update(
-    *, actor, endpoint: Endpoint, url: str, description: str, event_names, active: bool
+    *,
+    membership: Membership,
+    endpoint: Endpoint,
+    url: str,
+    description: str,
+    event_names,
+    active: bool,
 ) -> Endpoint:
     """Change an endpoint's URL, description, events or active flag."""
+    actor = _manager(membership, endpoint)
     url = (url or "").strip()
     if url != endpoint.url:
         ssrf.check(url)
@@ -125,8 +146,9 @@ def endpoint_update(
     return endpoint
 
 
-def endpoint_rotate_secret(*, actor, endpoint: Endpoint) -> WithSecret:
+def endpoint_rotate_secret(*, membership: Membership, endpoint: Endpoint) -> WithSecret:
     """A new signing secret; the old one stops working at once."""
+    actor = _manager(membership, endpoint)
     secret = new_secret()
     with transaction.atomic():
         endpoint.secret = secret
@@ -141,8 +163,9 @@ def endpoint_rotate_secret(*, actor, endpoint: Endpoint) -> WithSecret:
     return WithSecret(endpoint, secret)
 
 
-def endpoint_delete(*, actor, endpoint: Endpoint) -> None:
+def endpoint_delete(*, membership: Membership, endpoint: Endpoint) -> None:
     """Delete the endpoint and its delivery history."""
+    actor = _manager(membership, endpoint)
     with transaction.atomic():
         audit.record(
             "webhooks.endpoint.deleted",
@@ -154,8 +177,9 @@ def endpoint_delete(*, actor, endpoint: Endpoint) -> None:
         endpoint.delete()
 
 
-def endpoint_ping(*, actor, endpoint: Endpoint) -> Delivery:
+def endpoint_ping(*, membership: Membership, endpoint: Endpoint) -> Delivery:
     """Queue a test delivery (event ``webhook.ping``, the endpoint's id as object)."""
+    actor = _manager(membership, endpoint)
     now = timezone.now()
     with transaction.atomic():
         ping = Delivery.objects.create(
@@ -184,11 +208,12 @@ def endpoint_ping(*, actor, endpoint: Endpoint) -> Delivery:
     return ping
 
 
-def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
+def delivery_redeliver(*, membership: Membership, delivery: Delivery) -> Delivery:
     """Send a finished delivery again as a new delivery with the same event id.
 
     A pending one is still being retried: sending a copy would only double it.
     """
+    actor = _manager(membership, delivery)
     if delivery.status == Delivery.Status.PENDING:
         raise ValidationError(
             _("This delivery is still being retried; wait until it succeeds or fails."),

@@ -49,8 +49,7 @@ def endpoint_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             created = services.endpoint_create(
-                actor=request.user,
-                workspace=request.workspace,
+                membership=request.membership,
                 url=form.cleaned_data["url"],
                 description=form.cleaned_data["description"],
                 event_names=form.cleaned_data["events"],
@@ -77,7 +76,7 @@ def endpoint_detail(request, endpoint_id):
         if form.is_valid():
             try:
                 services.endpoint_update(
-                    actor=request.user,
+                    membership=request.membership,
                     endpoint=endpoint,
                     url=form.cleaned_data["url"],
                     description=form.cleaned_data["description"],
@@ -120,7 +119,7 @@ def endpoint_detail(request, endpoint_id):
 @require_POST
 def endpoint_rotate(request, endpoint_id):
     endpoint = _endpoint(request, endpoint_id)
-    rotated = services.endpoint_rotate_secret(actor=request.user, endpoint=endpoint)
+    rotated = services.endpoint_rotate_secret(membership=request.membership, endpoint=endpoint)
     return render(
         request,
         "webhooks/secret.html",
@@ -132,7 +131,7 @@ def endpoint_rotate(request, endpoint_id):
 @require_POST
 def endpoint_delete(request, endpoint_id):
     endpoint = _endpoint(request, endpoint_id)
-    services.endpoint_delete(actor=request.user, endpoint=endpoint)
+    services.endpoint_delete(membership=request.membership, endpoint=endpoint)
     messages.success(request, _("The webhook endpoint was deleted."))
     return redirect("webhooks:list")
 
@@ -141,7 +140,7 @@ def endpoint_delete(request, endpoint_id):
 @require_POST
 def endpoint_ping(request, endpoint_id):
     endpoint = _endpoint(request, endpoint_id)
-    services.endpoint_ping(actor=request.user, endpoint=endpoint)
+    services.endpoint_ping(membership=request.membership, endpoint=endpoint)
     messages.success(
         request, _("A test event was queued; its result appears in the delivery history.")
     )
@@ -156,7 +155,7 @@ def delivery_redeliver(request, endpoint_id, delivery_id):
         Delivery.objects.visible_to(request.membership).filter(endpoint=endpoint), pk=delivery_id
     )
     try:
-        services.delivery_redeliver(actor=request.user, delivery=delivery)
+        services.delivery_redeliver(membership=request.membership, delivery=delivery)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:

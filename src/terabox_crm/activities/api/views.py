@@ -21,7 +21,6 @@ from terabox_crm.activities.api.serializers import (
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
-from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.api.query import QueryParamsMixin
 
 LINKS = {"contact": "contacts.Contact", "company": "contacts.Company", "deal": "deals.Deal"}
@@ -73,28 +72,21 @@ class ActivityViewSet(
         incoming = ActivityIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
-        try:
-            activity = services.activity_log(
-                actor=request.user,
-                workspace=request.workspace,
-                data=services.ActivityData(
-                    kind=values["kind"],
-                    occurred_at=values["occurred_at"],
-                    subject=values.get("subject", ""),
-                    body=values.get("body", ""),
-                    duration_minutes=values.get("duration_minutes"),
-                    links=_links(values),
-                ),
-            )
-        except services.ActivityError as error:
-            raise refusal_as_api_error(error) from None
+        activity = services.activity_log(
+            membership=request.membership,
+            data=services.ActivityData(
+                kind=values["kind"],
+                occurred_at=values["occurred_at"],
+                subject=values.get("subject", ""),
+                body=values.get("body", ""),
+                duration_minutes=values.get("duration_minutes"),
+                links=_links(values),
+            ),
+        )
         return Response(ActivityOut(activity).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
-        try:
-            services.activity_delete(actor=request.user, activity=self.get_object())
-        except services.ActivityError as error:
-            raise refusal_as_api_error(error) from None
+        services.activity_delete(membership=request.membership, activity=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -134,21 +126,17 @@ class TaskViewSet(
         values = incoming.validated_data
         # Any other id is the service's to refuse, among this workspace's members.
         assignee = values.get("assignee") or request.user
-        try:
-            task = services.task_create(
-                actor=request.user,
-                workspace=request.workspace,
-                data=services.TaskData(
-                    title=values["title"],
-                    notes=values.get("notes", ""),
-                    due_at=values["due_at"],
-                    remind_at=values.get("remind_at"),
-                    assignee=assignee,
-                    links=_links(values),
-                ),
-            )
-        except services.ActivityError as error:
-            raise refusal_as_api_error(error) from None
+        task = services.task_create(
+            membership=request.membership,
+            data=services.TaskData(
+                title=values["title"],
+                notes=values.get("notes", ""),
+                due_at=values["due_at"],
+                remind_at=values.get("remind_at"),
+                assignee=assignee,
+                links=_links(values),
+            ),
+        )
         return Response(TaskOut(task).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"], permission_action={"POST": "activities.view"})
@@ -156,8 +144,7 @@ class TaskViewSet(
         """Mark a task done
 
         Its assignee may, and whoever may edit it; the completion is audited."""
-        try:
-            task = services.task_set_done(actor=request.user, task=self.get_object(), done=True)
-        except services.ActivityError as error:
-            raise refusal_as_api_error(error) from None
+        task = services.task_set_done(
+            membership=request.membership, task=self.get_object(), done=True
+        )
         return Response(TaskOut(task).data)

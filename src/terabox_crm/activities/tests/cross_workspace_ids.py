@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from terabox_crm.activities import services
+from terabox_crm.core.selectors import membership_in
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline
 from terabox_crm.testing.cross_workspace import ForeignId, param
 
@@ -14,8 +15,7 @@ from terabox_crm.testing.cross_workspace import ForeignId, param
 def foreign_task(foreign) -> ForeignId:
     with scope(workspace=foreign.workspace):
         task = services.task_create(
-            actor=foreign.owner,
-            workspace=foreign.workspace,
+            membership=membership_in(foreign.workspace, foreign.owner),
             data=services.TaskData(
                 title="Globex confidential task", due_at=timezone.now(), assignee=foreign.owner
             ),
@@ -29,8 +29,7 @@ def foreign_activity(foreign) -> ForeignId:
     deal = make_deal(foreign.workspace, foreign.owner, pipeline, name="Foreign deal")
     with scope(workspace=foreign.workspace):
         activity = services.activity_log(
-            actor=foreign.owner,
-            workspace=foreign.workspace,
+            membership=membership_in(foreign.workspace, foreign.owner),
             data=services.ActivityData(
                 kind="note",
                 occurred_at=timezone.now(),

@@ -10,6 +10,7 @@ from terabox_crm.activities import services
 from terabox_crm.activities.tests.test_activities import log
 from terabox_crm.activities.tests.test_tasks import make_task
 from terabox_crm.contacts.tests.support import make_contact, member_of
+from terabox_crm.refusals import Refusal
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def test_logging_and_deleting_an_activity_publish(
         activity = log(cast, cast.member, contact=contact)
     activity_id = str(activity.pk)
     with django_capture_on_commit_callbacks(execute=True), scope(workspace=cast.acme):
-        services.activity_delete(actor=cast.member, activity=activity)
+        services.activity_delete(membership=cast.member_membership, activity=activity)
     assert published[-2:] == [("activity.created", activity_id), ("activity.deleted", activity_id)]
 
 
@@ -34,8 +35,8 @@ def test_creating_completing_and_reopening_a_task_publish(
     with django_capture_on_commit_callbacks(execute=True):
         task = make_task(cast)
     with django_capture_on_commit_callbacks(execute=True), scope(workspace=cast.acme):
-        services.task_set_done(actor=cast.member, task=task)
-        services.task_set_done(actor=cast.member, task=task, done=False)
+        services.task_set_done(membership=cast.member_membership, task=task)
+        services.task_set_done(membership=cast.member_membership, task=task, done=False)
     task_id = str(task.pk)
     assert published == [
         ("task.created", task_id),
@@ -48,8 +49,8 @@ def test_a_refused_write_publishes_nothing(
     cast, contact, published, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(services.ActivityError):
+        with pytest.raises(Refusal):
             log(cast, cast.viewer, contact=contact)
-        with pytest.raises(services.ActivityError):
+        with pytest.raises(Refusal):
             log(cast, cast.member)  # linked to nothing: refused after the permission check
     assert published == []

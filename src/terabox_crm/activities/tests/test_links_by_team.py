@@ -13,6 +13,7 @@ from django_scopes import scope, scopes_disabled
 
 from terabox_crm.activities import services
 from terabox_crm.activities.models import Activity, Task
+from terabox_crm.refusals import Refusal
 from terabox_crm.testing.auth import login
 from terabox_crm.testing.links import refusals_recorded
 
@@ -35,7 +36,7 @@ def _log(world, **links):
         links=services.Links(**links),
     )
     with scope(workspace=world.cast.acme):
-        return services.activity_log(actor=world.cast.member, workspace=world.cast.acme, data=data)
+        return services.activity_log(membership=world.cast.member_membership, data=data)
 
 
 def _task(world, **links):
@@ -46,14 +47,14 @@ def _task(world, **links):
         links=services.Links(**links),
     )
     with scope(workspace=world.cast.acme):
-        return services.task_create(actor=world.cast.member, workspace=world.cast.acme, data=data)
+        return services.task_create(membership=world.cast.member_membership, data=data)
 
 
 WRITES = {"activity": _log, "task": _task}
 
 
-def _refused(write, world, **links) -> services.ActivityError:
-    with pytest.raises(services.ActivityError) as refused:
+def _refused(write, world, **links) -> Refusal:
+    with pytest.raises(Refusal) as refused:
         write(world, **links)
     return refused.value
 
@@ -247,7 +248,7 @@ def test_the_task_page_does_not_point_at_a_deal_the_viewer_may_not_read(client, 
         links=services.Links(deal=team_world.hidden["deal"]),
     )
     with scope(workspace=cast.acme):
-        task = services.task_create(actor=cast.owner, workspace=cast.acme, data=data)
+        task = services.task_create(membership=cast.owner_membership, data=data)
     login(client, cast.member)
     page = client.get(reverse("activities:task", args=[task.pk]), HTTP_ACCEPT_LANGUAGE="en")
     body = page.content.decode()

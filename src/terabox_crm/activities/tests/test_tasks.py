@@ -11,6 +11,7 @@ from terabox_crm.activities import services
 from terabox_crm.activities.models import Task
 from terabox_crm.communications.models import OutboxEmail
 from terabox_crm.notifications.models import Notification
+from terabox_crm.refusals import Refusal
 from terabox_crm.testing.auth import login
 
 
@@ -18,8 +19,7 @@ def make_task(cast, *, remind_in=timedelta(minutes=-1), assignee=None, **extra):
     now = timezone.now()
     with scope(workspace=cast.acme):
         return services.task_create(
-            actor=cast.member,
-            workspace=cast.acme,
+            membership=cast.member_membership,
             data=services.TaskData(
                 title="Send the quote to 山田様",
                 due_at=now + timedelta(hours=1),
@@ -35,8 +35,8 @@ def test_a_due_reminder_notifies_in_app_and_queues_an_email_once(
 ):
     make_task(cast)
     with django_capture_on_commit_callbacks():
-        assert services.send_due_reminders() == 1
-    assert services.send_due_reminders() == 0
+        assert services.task_reminders_send() == 1
+    assert services.task_reminders_send() == 0
     with scopes_disabled():
         notification = Notification.objects.get(user=cast.member)
     assert notification.kind == "activities.task_reminder"
@@ -46,7 +46,7 @@ def test_a_due_reminder_notifies_in_app_and_queues_an_email_once(
 
 def test_a_reminder_not_yet_due_waits(cast):
     make_task(cast, remind_in=timedelta(minutes=30))
-    assert services.send_due_reminders() == 0
+    assert services.task_reminders_send() == 0
 
 
 def test_the_reminder_email_reaches_a_real_smtp_server(
@@ -56,7 +56,7 @@ def test_the_reminder_email_reaches_a_real_smtp_server(
     cast.member.save(update_fields=["language"])
     make_task(cast)
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_due_reminders()
+        services.task_reminders_send()
     assert smtp_server.event.wait(10)
     envelope = smtp_server.messages[0]
     assert envelope.rcpt_tos == ["member@acme.example"]
@@ -72,20 +72,20 @@ def test_the_reminder_email_is_in_japanese_for_a_japanese_user(
     cast.member.save(update_fields=["language"])
     make_task(cast)
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_due_reminders()
+        services.task_reminders_send()
     assert smtp_server.event.wait(10)
     message = email.message_from_bytes(smtp_server.messages[0].content, policy=policy.default)
     assert "リマインダー" in str(message["Subject"])
 
 
 def test_a_reminder_after_the_due_time_is_refused(cast):
-    with pytest.raises(services.ActivityError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_task(cast, remind_in=timedelta(hours=2))
     assert refused.value.code == "late_reminder"
 
 
 def test_the_assignee_must_be_a_member(cast):
-    with pytest.raises(services.ActivityError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_task(cast, assignee=cast.outsider)
     assert refused.value.code == "unknown_assignee"
 
@@ -106,8 +106,7 @@ def test_the_task_inbox_lists_my_open_tasks_and_marks_them_done_with_htmx(client
 def test_another_workspaces_task_is_not_found(client, cast):
     with scope(workspace=cast.globex):
         foreign = services.task_create(
-            actor=cast.outsider,
-            workspace=cast.globex,
+            membership=cast.outsider_membership,
             data=services.TaskData(title="Foreign", due_at=timezone.now(), assignee=cast.outsider),
         )
     login(client, cast.owner)

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from terabox_crm.api import services
+from terabox_crm.core.selectors import membership_in
 
 
 @pytest.fixture
@@ -13,7 +14,10 @@ def make_token(cast):
 
     def make(user, workspace=None, scopes="read,write,export", days=90, name="test"):
         created = services.token_create(
-            actor=user, workspace=workspace or cast.acme, name=name, scopes=scopes, days=days
+            membership=membership_in(workspace or cast.acme, user),
+            name=name,
+            scopes=scopes,
+            days=days,
         )
         return created.secret
 

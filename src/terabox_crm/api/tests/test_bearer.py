@@ -77,7 +77,7 @@ def test_a_revoked_token_is_401_and_a_security_event(client, cast, make_token):
     from terabox_crm.api import services
 
     secret = make_token(cast.admin)
-    services.token_revoke(actor=cast.admin, token=_token(secret))
+    services.token_revoke(membership=cast.admin_membership, token=_token(secret))
     response = api_get(client, EVENTS, **bearer(secret), HTTP_ACCEPT_LANGUAGE="ja")
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")

@@ -73,8 +73,7 @@ def workspace(client, cast, make_token):
     )  # fmt: skip  (a security event)
     with override_settings(WEBHOOK_ALLOW_PRIVATE=True), scopes_disabled():
         endpoint = services.endpoint_create(
-            actor=cast.owner,
-            workspace=cast.acme,
+            membership=cast.owner_membership,
             url="https://127.0.0.1:9/hooks",
             event_names=["contact.created"],
             active=False,

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.api.query import QueryParamsMixin
 from terabox_crm.contacts import search, selectors, services
 from terabox_crm.contacts.api.serializers import (
@@ -35,17 +36,15 @@ from terabox_crm.contacts.api.serializers import (
     TagOut,
 )
 from terabox_crm.contacts.models import Company, Contact, Tag
-from terabox_crm.core.errors import PolicyError
+from terabox_crm.refusals import Refusal
 
 
 def _call(service, **kwargs):
     """Run a service; its refusals become problem details (nothing changed)."""
     try:
         return service(**kwargs)
-    except PolicyError as exc:
-        if exc.status == 404:
-            raise exceptions.NotFound() from None
-        raise exceptions.PermissionDenied(exc.text) from None
+    except Refusal as exc:
+        raise refusal_as_api_error(exc) from None
     except DjangoValidationError as exc:
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

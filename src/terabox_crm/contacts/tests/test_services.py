@@ -16,8 +16,8 @@ from terabox_crm.contacts.models import Contact, ContactEmail, Tag
 from terabox_crm.contacts.services import ContactData, EmailIn, PhoneIn
 from terabox_crm.contacts.tests.support import make_company, make_contact, member_of
 from terabox_crm.core import bus
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Team
+from terabox_crm.refusals import Refusal
 
 
 def _count(cast):
@@ -129,7 +129,7 @@ def test_member_cannot_change_someone_elses_record(cast):
     owner = member_of(cast.acme, cast.owner)
     contact = make_contact(owner)
     member = member_of(cast.acme, cast.member)
-    with scope(workspace=cast.acme), pytest.raises(PolicyError):
+    with scope(workspace=cast.acme), pytest.raises(Refusal):
         services.contact_update(
             membership=member, contact=contact, data=services.contact_data_of(contact)
         )

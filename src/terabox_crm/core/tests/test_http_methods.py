@@ -214,7 +214,7 @@ def test_the_api_refuses_unsupported_methods_for_a_token_holder_too(client, cast
 
     with scopes_disabled():
         created = token_create(
-            actor=cast.owner, workspace=cast.acme, name="methods", scopes=["read", "write"]
+            membership=cast.owner_membership, name="methods", scopes=["read", "write"]
         )
     response = client.put(
         "/api/v1/pipelines/", secure=True, HTTP_AUTHORIZATION=f"Bearer {created.secret}"

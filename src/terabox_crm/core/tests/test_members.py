@@ -13,20 +13,20 @@ from django_scopes import scopes_disabled
 
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.core import members
-from terabox_crm.core.errors import ServiceRefusal
 from terabox_crm.core.forms import MemberChoiceField
 from terabox_crm.core.models import Membership
+from terabox_crm.refusals import Refusal
 
 
-def _refusal(cast, value, *, actor=None) -> ServiceRefusal:
-    with pytest.raises(ServiceRefusal) as refused:
+def _refusal(cast, value, *, actor=None) -> Refusal:
+    with pytest.raises(Refusal) as refused:
         members.member_user(
             workspace=cast.acme, value=value, actor=actor or cast.member, field="owner"
         )
     return refused.value
 
 
-def _answer(refusal: ServiceRefusal) -> tuple:
+def _answer(refusal: Refusal) -> tuple:
     return (str(refusal.message), refusal.code, refusal.status, refusal.field)
 
 
@@ -109,10 +109,9 @@ def test_a_service_records_the_probing_event_after_its_rollback(cast):
 
     with scope(workspace=cast.acme):
         for _attempt in range(members.PROBE_LIMIT):
-            with pytest.raises(services.ActivityError):
+            with pytest.raises(Refusal):
                 services.task_create(
-                    actor=cast.member,
-                    workspace=cast.acme,
+                    membership=cast.member_membership,
                     data=services.TaskData(
                         title="Call", due_at=cast.acme.created_at, assignee=uuid.uuid4()
                     ),

@@ -12,17 +12,17 @@ from django_scopes import scope
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.contacts.tests.support import member_of
 from terabox_crm.core import records
-from terabox_crm.core.errors import ServiceRefusal
+from terabox_crm.refusals import Refusal
 from terabox_crm.testing.links import HIDDEN_COMPANY, refusals_recorded
 
 
-def _refusal(membership, model, value, field="company") -> ServiceRefusal:
-    with pytest.raises(ServiceRefusal) as refused:
+def _refusal(membership, model, value, field="company") -> Refusal:
+    with pytest.raises(Refusal) as refused:
         records.readable(membership, model, value, field=field)
     return refused.value
 
 
-def _answer(refusal: ServiceRefusal) -> tuple:
+def _answer(refusal: Refusal) -> tuple:
     return (str(refusal.message), refusal.code, refusal.status, refusal.field)
 
 
@@ -99,7 +99,7 @@ def test_readable_many_refuses_on_the_first_unreadable_link(team_world):
         "company": (Company, team_world.mine["company"].pk),
         "contact": (Contact, team_world.hidden["contact"].pk),
     }
-    with pytest.raises(ServiceRefusal) as refused:
+    with pytest.raises(Refusal) as refused:
         records.readable_many(member, links)
     assert refused.value.field == "contact"
 
@@ -116,10 +116,10 @@ def test_readable_many_keeps_a_link_that_did_not_change_without_a_check(team_wor
 
 
 def test_a_refusal_of_a_service_is_recorded_after_its_rollback(team_world):
-    """The event survives the transaction the refusal rolled back (core.refusals)."""
+    """The event survives the transaction the refusal rolled back (terabox_crm.refusals)."""
     from terabox_crm.deals import services
-    from terabox_crm.deals.errors import DealError
     from terabox_crm.deals.tests.factories import stage_named
+    from terabox_crm.refusals import Refusal
 
     cast = team_world.cast
     data = services.DealData(
@@ -127,8 +127,8 @@ def test_a_refusal_of_a_service_is_recorded_after_its_rollback(team_world):
         stage=stage_named(team_world.pipeline, "Lead"),
         contact=team_world.hidden["contact"].pk,
     )
-    with scope(workspace=cast.acme), pytest.raises(DealError):
-        services.deal_create(actor=cast.member, workspace=cast.acme, data=data)
+    with scope(workspace=cast.acme), pytest.raises(Refusal):
+        services.deal_create(membership=cast.member_membership, data=data)
     (event,) = refusals_recorded()
     assert event.object_id == str(team_world.hidden["contact"].pk)
 

@@ -27,12 +27,12 @@ from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts import services as contact_services
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import policy, records
-from terabox_crm.core.errors import PolicyError, ServiceRefusal
 from terabox_crm.core.models import Membership, OwnedRecord, RecordVisibility, Team
 from terabox_crm.core.roles import Role
 from terabox_crm.deals import services as deal_services
 from terabox_crm.deals.models import Deal
 from terabox_crm.deals.tests.factories import make_pipeline
+from terabox_crm.refusals import Refusal
 from terabox_crm.support import services as support_services
 from terabox_crm.support.models import Status, Ticket
 from terabox_crm.testing import factories
@@ -184,7 +184,6 @@ def _fresh(record):
 
 
 def _change(membership, record) -> None:
-    actor = membership.user
     if isinstance(record, Company):
         data = contact_services.company_data_of(record)
         contact_services.company_update(membership=membership, company=record, data=data)
@@ -192,25 +191,24 @@ def _change(membership, record) -> None:
         data = contact_services.contact_data_of(record)
         contact_services.contact_update(membership=membership, contact=record, data=data)
     elif isinstance(record, Deal):
-        deal_services.deal_move(actor=actor, deal=record, stage=record.stage)
+        deal_services.deal_move(membership=membership, deal=record, stage=record.stage)
     elif isinstance(record, Activity):
-        activity_services.activity_delete(actor=actor, activity=record)
+        activity_services.activity_delete(membership=membership, activity=record)
     elif isinstance(record, Task):
-        activity_services.task_set_done(actor=actor, task=record, done=True)
+        activity_services.task_set_done(membership=membership, task=record, done=True)
     else:
-        support_services.ticket_set_status(actor=actor, ticket=record, status=Status.OPEN)
+        support_services.ticket_set_status(membership=membership, ticket=record, status=Status.OPEN)
 
 
 def _delete(membership, record) -> None:
-    actor = membership.user
     if isinstance(record, Company):
         contact_services.company_delete(membership=membership, company=record)
     elif isinstance(record, Contact):
         contact_services.contact_delete(membership=membership, contact=record)
     elif isinstance(record, Deal):
-        deal_services.deal_delete(actor=actor, deal=record)
+        deal_services.deal_delete(membership=membership, deal=record)
     else:
-        activity_services.activity_delete(actor=actor, activity=record)
+        activity_services.activity_delete(membership=membership, activity=record)
 
 
 def _service_allows(write, membership, record) -> bool:
@@ -219,7 +217,7 @@ def _service_allows(write, membership, record) -> bool:
         with transaction.atomic(), scope(workspace=membership.workspace):
             write(membership, _fresh(record))
             transaction.set_rollback(True)  # the next verb sees the record as it was
-    except (PolicyError, ServiceRefusal) as refusal:
+    except Refusal as refusal:
         assert refusal.status == 403, (refusal.code, refusal.status)
         return False
     return True

@@ -12,10 +12,10 @@ from django_scopes import scopes_disabled
 from terabox_crm.accounts.models import User
 from terabox_crm.communications.models import OutboxEmail
 from terabox_crm.core import invitations, members
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Invitation, Membership
 from terabox_crm.core.roles import Role
 from terabox_crm.core.tests.support import core_state, events
+from terabox_crm.refusals import Refusal
 from terabox_crm.testing import factories
 
 NEW = "new.person@example.jp"
@@ -89,7 +89,7 @@ def test_admin_may_invite_below_own_role(cast):
 @pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN])
 def test_admin_cannot_invite_at_or_above_own_role(cast, role):
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         _invite(cast, actor=cast.admin, role=role)
     assert caught.value.code == "role_above_own"
     assert caught.value.status == 403
@@ -102,7 +102,7 @@ def test_admin_cannot_invite_at_or_above_own_role(cast, role):
 
 def test_refusal_message_is_translated(cast):
     for language, text in (("en", "below your own"), ("ja", "自分より下")):
-        with translation.override(language), pytest.raises(PolicyError) as caught:
+        with translation.override(language), pytest.raises(Refusal) as caught:
             _invite(cast, actor=cast.admin, role=Role.OWNER)
         with translation.override(language):
             assert text in caught.value.text
@@ -110,7 +110,7 @@ def test_refusal_message_is_translated(cast):
 
 def test_manager_cannot_invite_anyone(cast):
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         _invite(cast, actor=cast.manager, role=Role.VIEWER)
     assert caught.value.code == "permission_denied"
     assert core_state() == before
@@ -119,7 +119,7 @@ def test_manager_cannot_invite_anyone(cast):
 
 def test_unknown_role_is_a_tampered_request(cast):
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         _invite(cast, role="superuser")
     assert caught.value.status == 400
     assert core_state() == before
@@ -129,7 +129,7 @@ def test_unknown_role_is_a_tampered_request(cast):
 @pytest.mark.parametrize("email", ["not-an-email", "a@b", "x" * 250 + "@example.jp"])
 def test_malformed_email_is_refused(cast, email):
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         _invite(cast, email=email)
     assert caught.value.status == 400
     assert core_state() == before
@@ -137,7 +137,7 @@ def test_malformed_email_is_refused(cast, email):
 
 def test_existing_members_email_is_refused(cast):
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         _invite(cast, email="MEMBER@acme.example")
     assert caught.value.code == "already_member"
     assert caught.value.status == 409
@@ -155,7 +155,7 @@ def test_new_invite_replaces_the_pending_one_for_the_same_address(cast):
     assert _invitation(first.invitation.pk).revoked_at is not None
     assert _invitation(second.invitation.pk).is_pending
     assert events("core.invitation.created")[1].payload["replaced"] == [str(first.invitation.pk)]
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         invitations.invitation_accept(user=factories.make_user(NEW), token=first.token)
     assert caught.value.code == "invitation_revoked"
 
@@ -173,7 +173,7 @@ def test_revoke_stops_the_link(cast):
 def test_revoking_twice_is_refused(cast):
     sent = _invite(cast)
     invitations.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         invitations.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
     assert caught.value.code == "not_pending"
     assert caught.value.status == 409
@@ -182,7 +182,7 @@ def test_revoking_twice_is_refused(cast):
 def test_admin_cannot_revoke_an_admin_invitation(cast):
     sent = _invite(cast, role=Role.ADMIN)
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         invitations.invitation_revoke(actor=cast.admin, invitation=sent.invitation)
     assert caught.value.code == "role_above_own"
     assert core_state() == before
@@ -197,7 +197,7 @@ def test_resend_issues_a_new_link_and_expiry(cast):
     assert OutboxEmail.objects.filter(kind="core/email/invitation").count() == 1
     assert len(events("core.invitation.resent")) == 1
     user = factories.make_user(NEW)
-    with pytest.raises(PolicyError):
+    with pytest.raises(Refusal):
         invitations.invitation_accept(user=user, token=old_token)
     invitations.invitation_accept(user=user, token=sent.token)
 
@@ -226,9 +226,9 @@ def test_member_of_another_workspace_accepts_and_belongs_to_both(cast):
         assert Membership.objects.filter(user=cast.outsider).count() == 2
 
 
-def _refused_accept(user, token) -> PolicyError:
+def _refused_accept(user, token) -> Refusal:
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         invitations.invitation_accept(user=user, token=token)
     assert core_state() == before
     return caught.value
@@ -293,7 +293,7 @@ def test_expired_message_is_translated(cast):
     _row, token = factories.make_invitation(cast.acme, NEW, expires_in=timedelta(seconds=-1))
     user = factories.make_user(NEW)
     for language, text in (("en", "has expired"), ("ja", "有効期限")):
-        with translation.override(language), pytest.raises(PolicyError) as caught:
+        with translation.override(language), pytest.raises(Refusal) as caught:
             invitations.invitation_accept(user=user, token=token)
         with translation.override(language):
             assert text in caught.value.text
@@ -356,7 +356,7 @@ def test_sign_up_is_refused_when_the_account_exists(cast):
     sent = _invite(cast)
     factories.make_user(NEW)
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         invitations.invitation_sign_up(token=sent.token, display_name="N", password="x" * 20)
     assert caught.value.code == "account_exists"
     assert core_state() == before
@@ -364,7 +364,7 @@ def test_sign_up_is_refused_when_the_account_exists(cast):
 
 def test_sign_up_with_an_expired_link_creates_no_account(cast):
     _row, token = factories.make_invitation(cast.acme, NEW, expires_in=timedelta(seconds=-1))
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         invitations.invitation_sign_up(token=token, display_name="N", password="x" * 20)
     assert caught.value.code == "invitation_expired"
     assert User.objects.find_by_email(NEW) is None

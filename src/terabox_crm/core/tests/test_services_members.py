@@ -5,16 +5,16 @@ from django.utils import translation
 from django_scopes import scopes_disabled
 
 from terabox_crm.core import members
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Membership
 from terabox_crm.core.roles import Role
 from terabox_crm.core.tests.support import core_state, events, membership_exists, role_of
+from terabox_crm.refusals import Refusal
 from terabox_crm.testing import factories
 
 
-def _refused(call, **kwargs) -> PolicyError:
+def _refused(call, **kwargs) -> Refusal:
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         call(**kwargs)
     assert core_state() == before, "a refused request must change nothing"
     return caught.value
@@ -143,7 +143,7 @@ def test_outsider_cannot_change_a_member_of_another_workspace(cast):
 
 def test_role_refusal_is_translated(cast):
     for language, text in (("en", "same as or higher"), ("ja", "同じか上")):
-        with translation.override(language), pytest.raises(PolicyError) as caught:
+        with translation.override(language), pytest.raises(Refusal) as caught:
             members.member_change_role(
                 actor=cast.admin, membership=cast.owner_membership, role=Role.VIEWER
             )
@@ -249,7 +249,7 @@ def test_last_owner_cannot_leave(cast):
 
 def test_last_owner_message_is_translated(cast):
     for language, text in (("en", "at least one owner"), ("ja", "オーナー")):
-        with translation.override(language), pytest.raises(PolicyError) as caught:
+        with translation.override(language), pytest.raises(Refusal) as caught:
             members.member_remove(actor=cast.owner, membership=cast.owner_membership)
         with translation.override(language):
             assert text in caught.value.text

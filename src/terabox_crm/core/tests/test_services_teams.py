@@ -9,10 +9,10 @@ from django_scopes import scope, scopes_disabled
 from terabox_crm.contacts.models import Contact
 from terabox_crm.contacts.tests.support import make_contact, member_of
 from terabox_crm.core import teams
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Membership, RecordVisibility, Team, Workspace
 from terabox_crm.core.roles import Role
 from terabox_crm.core.tests.support import core_state, events
+from terabox_crm.refusals import Refusal
 
 
 def _team(workspace, name) -> Team:
@@ -53,7 +53,7 @@ def test_admin_creates_a_team_and_it_is_audited(cast):
 def test_team_names_are_unique_in_a_workspace_without_case(cast, language, text):
     _team(cast.acme, "Sales")
     before = core_state()
-    with pytest.raises(PolicyError) as refused, translation.override(language):
+    with pytest.raises(Refusal) as refused, translation.override(language):
         teams.team_create(actor=cast.owner, workspace=cast.acme, name="sales")
     assert refused.value.code == "team_name_taken"
     assert refused.value.status == 409
@@ -73,7 +73,7 @@ def test_the_same_team_name_may_exist_in_another_workspace(cast):
     ("name", "code"), [("   ", "team_name_required"), ("x" * 121, "team_name_too_long")]
 )
 def test_blank_or_long_team_names_are_refused(cast, name, code):
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.team_create(actor=cast.owner, workspace=cast.acme, name=name)
     assert refused.value.code == code
     assert _teams(cast.acme) == []
@@ -83,7 +83,7 @@ def test_a_workspace_has_at_most_max_teams(cast, monkeypatch):
     monkeypatch.setattr(teams, "MAX_TEAMS", 2)
     teams.team_create(actor=cast.owner, workspace=cast.acme, name="A")
     teams.team_create(actor=cast.owner, workspace=cast.acme, name="B")
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.team_create(actor=cast.owner, workspace=cast.acme, name="C")
     assert refused.value.code == "too_many_teams"
     assert _teams(cast.acme) == ["A", "B"]
@@ -91,7 +91,7 @@ def test_a_workspace_has_at_most_max_teams(cast, monkeypatch):
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.MEMBER, Role.VIEWER])
 def test_below_admin_cannot_create_teams_and_the_attempt_is_recorded(cast, role):
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.team_create(actor=getattr(cast, role), workspace=cast.acme, name="Sales")
     assert refused.value.status == 403
     assert _teams(cast.acme) == []
@@ -100,7 +100,7 @@ def test_below_admin_cannot_create_teams_and_the_attempt_is_recorded(cast, role)
 
 
 def test_outsider_cannot_create_a_team_in_acme(cast):
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.team_create(actor=cast.outsider, workspace=cast.acme, name="Sales")
     assert refused.value.status == 404
     assert _teams(cast.acme) == []
@@ -117,7 +117,7 @@ def test_rename_a_team(cast):
 def test_renaming_to_another_teams_name_is_refused(cast):
     _team(cast.acme, "Sales")
     support = _team(cast.acme, "Support")
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.team_rename(actor=cast.owner, team=support, name="SALES")
     assert refused.value.code == "team_name_taken"
     assert sorted(_teams(cast.acme)) == ["Sales", "Support"]
@@ -137,14 +137,14 @@ def test_renaming_to_the_same_name_records_nothing(cast):
 
 def test_member_cannot_rename(cast):
     team = _team(cast.acme, "Sales")
-    with pytest.raises(PolicyError):
+    with pytest.raises(Refusal):
         teams.team_rename(actor=cast.member, team=team, name="Mine")
     assert _teams(cast.acme) == ["Sales"]
 
 
 def test_owner_of_another_workspace_cannot_rename_acmes_team(cast):
     team = _team(cast.acme, "Sales")
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.team_rename(actor=cast.outsider, team=team, name="Taken over")
     assert refused.value.status == 404
     assert _teams(cast.acme) == ["Sales"]
@@ -162,7 +162,7 @@ def test_a_team_deleted_meanwhile_is_a_404(cast, service):
             actor=cast.owner, membership=cast.member_membership, team=team
         ),
     }
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         calls[service]()
     assert refused.value.code == "team_unknown"
     assert refused.value.status == 404
@@ -208,7 +208,7 @@ def test_deleting_a_team_does_not_load_its_records(cast):
 
 def test_manager_cannot_delete_a_team(cast):
     team = _team(cast.acme, "Sales")
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.team_delete(actor=cast.manager, team=team)
     assert refused.value.status == 403
     assert _teams(cast.acme) == ["Sales"]
@@ -238,7 +238,7 @@ def test_setting_the_same_team_again_records_nothing(cast):
 def test_a_team_of_another_workspace_cannot_be_assigned(cast):
     foreign = _team(cast.globex, "Globex team")
     before = core_state()
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.member_set_team(actor=cast.owner, membership=cast.member_membership, team=foreign)
     assert refused.value.status == 404
     assert refused.value.code == "team_unknown"
@@ -249,7 +249,7 @@ def test_a_team_of_another_workspace_cannot_be_assigned(cast):
 
 def test_a_member_of_another_workspace_cannot_be_put_into_a_team(cast):
     team = _team(cast.acme, "Sales")
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.member_set_team(actor=cast.owner, membership=cast.outsider_membership, team=team)
     assert refused.value.status == 404
     assert _team_of(cast.outsider_membership) is None
@@ -257,7 +257,7 @@ def test_a_member_of_another_workspace_cannot_be_put_into_a_team(cast):
 
 def test_admin_cannot_change_the_team_of_an_owner(cast):
     team = _team(cast.acme, "Sales")
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.member_set_team(actor=cast.admin, membership=cast.owner_membership, team=team)
     assert refused.value.code == "member_at_or_above_own"
     assert _team_of(cast.owner_membership) is None
@@ -266,7 +266,7 @@ def test_admin_cannot_change_the_team_of_an_owner(cast):
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.MEMBER, Role.VIEWER])
 def test_below_admin_cannot_put_anyone_into_a_team(cast, role):
     team = _team(cast.acme, "Sales")
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.member_set_team(
             actor=getattr(cast, role), membership=cast.viewer_membership, team=team
         )
@@ -295,7 +295,7 @@ def test_setting_the_same_visibility_records_nothing(cast):
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.VIEWER])
 def test_only_owners_set_the_visibility(cast, role):
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.workspace_set_record_visibility(
             actor=getattr(cast, role), workspace=cast.acme, visibility=RecordVisibility.TEAM
         )
@@ -304,7 +304,7 @@ def test_only_owners_set_the_visibility(cast, role):
 
 
 def test_outsider_cannot_set_acmes_visibility(cast):
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.workspace_set_record_visibility(
             actor=cast.outsider, workspace=cast.acme, visibility=RecordVisibility.TEAM
         )
@@ -313,7 +313,7 @@ def test_outsider_cannot_set_acmes_visibility(cast):
 
 
 def test_an_unknown_visibility_is_refused_and_recorded(cast):
-    with pytest.raises(PolicyError) as refused:
+    with pytest.raises(Refusal) as refused:
         teams.workspace_set_record_visibility(
             actor=cast.owner, workspace=cast.acme, visibility="everyone-and-their-dog"
         )

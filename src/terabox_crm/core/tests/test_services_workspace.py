@@ -4,10 +4,10 @@ import pytest
 from django_scopes import scopes_disabled
 
 from terabox_crm.core import workspaces
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.roles import Role
 from terabox_crm.core.tests.support import core_state, events
+from terabox_crm.refusals import Refusal
 
 
 def test_creator_becomes_the_owner(cast):
@@ -43,7 +43,7 @@ def test_japanese_name_gets_an_ascii_slug(cast):
 @pytest.mark.parametrize(("name", "code"), [("   ", "name_required"), ("x" * 121, "name_too_long")])
 def test_bad_name_is_refused_and_nothing_is_created(cast, name, code):
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         workspaces.workspace_create(actor=cast.member, name=name)
     assert caught.value.code == code
     assert caught.value.status == 400
@@ -80,7 +80,7 @@ def test_saving_unchanged_settings_records_nothing(cast):
 
 def test_admin_cannot_change_settings_and_the_attempt_is_recorded(cast):
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         workspaces.workspace_update_settings(
             actor=cast.admin, workspace=cast.acme, name="Hijacked", mfa_required_for_all=False
         )
@@ -94,7 +94,7 @@ def test_admin_cannot_change_settings_and_the_attempt_is_recorded(cast):
 
 def test_outsider_cannot_change_another_workspaces_settings(cast):
     before = core_state()
-    with pytest.raises(PolicyError) as caught:
+    with pytest.raises(Refusal) as caught:
         workspaces.workspace_update_settings(
             actor=cast.outsider, workspace=cast.acme, name="Mine", mfa_required_for_all=False
         )

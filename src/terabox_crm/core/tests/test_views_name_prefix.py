@@ -11,11 +11,11 @@ from django.urls import reverse
 from terabox_crm.contacts import search
 from terabox_crm.contacts.tests.support import make_contact, member_of
 from terabox_crm.core import workspaces
-from terabox_crm.core.errors import PolicyError
 from terabox_crm.core.models import Workspace
 from terabox_crm.core.tests.support import core_state, events
 from terabox_crm.crypto import search_index
 from terabox_crm.crypto.models import SearchTerm
+from terabox_crm.refusals import Refusal
 from terabox_crm.testing.auth import login
 
 SETTINGS = reverse("core:settings")
@@ -115,7 +115,7 @@ def test_only_owners_change_it(client, cast, role):
 
 
 def test_the_service_refuses_an_admin_and_records_it(cast):
-    with pytest.raises(PolicyError):
+    with pytest.raises(Refusal):
         workspaces.workspace_update_settings(
             actor=cast.admin,
             workspace=cast.acme,
@@ -129,7 +129,7 @@ def test_the_service_refuses_an_admin_and_records_it(cast):
 
 
 def test_an_outsider_cannot_change_another_workspace(cast):
-    with pytest.raises(PolicyError):
+    with pytest.raises(Refusal):
         workspaces.workspace_update_settings(
             actor=cast.outsider,
             workspace=cast.acme,

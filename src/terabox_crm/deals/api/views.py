@@ -9,11 +9,9 @@ from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
-from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.api.query import QueryParamsMixin
 from terabox_crm.deals import selectors, services
 from terabox_crm.deals.api.serializers import DealIn, DealListParams, DealOut, PipelineOut
-from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import Deal, Pipeline, Stage
 
 
@@ -98,14 +96,10 @@ class DealViewSet(
     def create(self, request, *args, **kwargs):
         incoming = DealIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        try:
-            deal = services.deal_create(
-                actor=request.user,
-                workspace=request.workspace,
-                data=self._data(incoming.validated_data),
-            )
-        except DealError as error:
-            raise refusal_as_api_error(error) from None
+        deal = services.deal_create(
+            membership=request.membership,
+            data=self._data(incoming.validated_data),
+        )
         return Response(DealOut(deal).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -127,18 +121,14 @@ class DealViewSet(
         merge = partial and isinstance(request.data, dict)  # else DealIn refuses the body
         incoming = DealIn(data={**current, **request.data} if merge else request.data)
         incoming.is_valid(raise_exception=True)
-        try:
-            deal = services.deal_update(
-                actor=request.user, deal=deal, data=self._data(incoming.validated_data, deal=deal)
-            )
-        except DealError as error:
-            raise refusal_as_api_error(error) from None
+        deal = services.deal_update(
+            membership=request.membership,
+            deal=deal,
+            data=self._data(incoming.validated_data, deal=deal),
+        )
         return Response(DealOut(deal).data)
 
     def destroy(self, request, *args, **kwargs):
         deal = self.get_object()
-        try:
-            services.deal_delete(actor=request.user, deal=deal)
-        except DealError as error:
-            raise refusal_as_api_error(error) from None
+        services.deal_delete(membership=request.membership, deal=deal)
         return Response(status=status.HTTP_204_NO_CONTENT)

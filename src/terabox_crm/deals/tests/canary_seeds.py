@@ -12,18 +12,16 @@ from terabox_crm.testing.canary import World, seeder
 
 @seeder
 def deals_activities_tickets(world: World) -> list[str]:
-    actor, workspace = world.owner, world.workspace
-    pipeline = deal_services.pipeline_create(actor=actor, workspace=workspace, name="Pipeline")
+    actor = world.owner
+    pipeline = deal_services.pipeline_create(membership=world.membership, name="Pipeline")
     deal = deal_services.deal_create(
-        actor=actor,
-        workspace=workspace,
+        membership=world.membership,
         data=deal_services.DealData(
             name="Zqvwex Canary Merger 合併案件", stage=pipeline.stages.order_by("position").first()
         ),
     )
     activity_services.activity_log(
-        actor=actor,
-        workspace=workspace,
+        membership=world.membership,
         data=activity_services.ActivityData(
             kind="call",
             occurred_at=timezone.now(),
@@ -33,8 +31,7 @@ def deals_activities_tickets(world: World) -> list[str]:
         ),
     )
     activity_services.task_create(
-        actor=actor,
-        workspace=workspace,
+        membership=world.membership,
         data=activity_services.TaskData(
             title="Zqvwex canary task title",
             notes="Zqvwex canary task notes",
@@ -43,13 +40,14 @@ def deals_activities_tickets(world: World) -> list[str]:
         ),
     )
     ticket = support_services.ticket_open(
-        actor=actor,
-        workspace=workspace,
+        membership=world.membership,
         data=support_services.TicketData(
             subject="Zqvwex canary ticket subject", description="Zqvwex canary ticket description"
         ),
     )
-    support_services.ticket_reply(actor=actor, ticket=ticket, body="Zqvwex canary ticket reply")
+    support_services.ticket_reply(
+        membership=world.membership, ticket=ticket, body="Zqvwex canary ticket reply"
+    )
     return [
         "Zqvwex Canary Merger",
         "合併案件",

@@ -11,9 +11,9 @@ from django_scopes import scope, scopes_disabled
 
 from terabox_crm.contacts.tests.support import member_of
 from terabox_crm.deals import services
-from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import Deal
 from terabox_crm.deals.tests.factories import make_deal, stage_named
+from terabox_crm.refusals import Refusal
 from terabox_crm.testing.auth import login
 from terabox_crm.testing.links import HIDDEN_COMPANY, HIDDEN_FAMILY, refusals_recorded
 
@@ -28,16 +28,16 @@ def _deal_count(world) -> int:
 def _create(world, **links):
     data = services.DealData(name="Linked", stage=stage_named(world.pipeline, "Lead"), **links)
     with scope(workspace=world.cast.acme):
-        return services.deal_create(actor=world.cast.member, workspace=world.cast.acme, data=data)
+        return services.deal_create(membership=world.cast.member_membership, data=data)
 
 
-def _refused(world, **links) -> DealError:
-    with pytest.raises(DealError) as refused:
+def _refused(world, **links) -> Refusal:
+    with pytest.raises(Refusal) as refused:
         _create(world, **links)
     return refused.value
 
 
-def _answer(error: DealError) -> tuple:
+def _answer(error: Refusal) -> tuple:
     return (str(error.message), error.code, error.status, error.field)
 
 
@@ -77,8 +77,8 @@ def test_an_update_refuses_a_new_link_the_member_may_not_read(team_world, field)
     data = services.DealData(
         name="Mine", stage=deal.stage, owner=cast.member, **{field: team_world.hidden[field].pk}
     )
-    with scope(workspace=cast.acme), pytest.raises(DealError) as refused:
-        services.deal_update(actor=cast.member, deal=deal, data=data)
+    with scope(workspace=cast.acme), pytest.raises(Refusal) as refused:
+        services.deal_update(membership=cast.member_membership, deal=deal, data=data)
     assert refused.value.field == field
     deal.refresh_from_db()
     assert getattr(deal, f"{field}_id") is None
@@ -96,7 +96,7 @@ def test_an_update_keeps_a_link_a_colleague_made_to_a_record_the_member_may_not_
         company=hidden["company"].pk, contact=hidden["contact"].pk,
     )  # fmt: skip
     with scope(workspace=cast.acme):
-        services.deal_update(actor=cast.member, deal=deal, data=data)
+        services.deal_update(membership=cast.member_membership, deal=deal, data=data)
     deal.refresh_from_db()
     assert (deal.name, deal.company_id, deal.contact_id) == (
         "Renamed",

@@ -8,9 +8,9 @@ from terabox_crm.audit.models import AuditEvent
 from terabox_crm.core.models import Team
 from terabox_crm.crypto.models import SearchTerm
 from terabox_crm.deals import selectors, services
-from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import Deal
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline, stage_named
+from terabox_crm.refusals import Refusal
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_deal_name_is_encrypted_at_rest_and_the_creation_audited(cast, pipeline)
 
 
 def test_unknown_currency_is_refused_and_nothing_is_written(cast, pipeline):
-    with pytest.raises(DealError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_deal(cast.acme, cast.member, pipeline, currency="XYZ")
     assert refused.value.code == "unknown_currency"
     with scope(workspace=cast.acme):
@@ -44,13 +44,13 @@ def test_unknown_currency_is_refused_and_nothing_is_written(cast, pipeline):
 
 @pytest.mark.parametrize("amount", ["-1", "abc", "1.001"])
 def test_malformed_amount_is_refused(cast, pipeline, amount):
-    with pytest.raises(DealError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_deal(cast.acme, cast.member, pipeline, amount=amount)
     assert refused.value.code == "invalid_amount"
 
 
 def test_an_oversized_name_is_refused(cast, pipeline):
-    with pytest.raises(DealError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_deal(cast.acme, cast.member, pipeline, name="x" * 201)
     assert refused.value.code == "name_too_long"
 
@@ -58,8 +58,10 @@ def test_an_oversized_name_is_refused(cast, pipeline):
 def test_a_stage_of_another_pipeline_is_refused_on_move(cast, pipeline):
     other = make_pipeline(cast.acme, cast.owner, name="Renewals")
     deal = make_deal(cast.acme, cast.member, pipeline)
-    with scope(workspace=cast.acme), pytest.raises(DealError) as refused:
-        services.deal_move(actor=cast.member, deal=deal, stage=stage_named(other, "Won"))
+    with scope(workspace=cast.acme), pytest.raises(Refusal) as refused:
+        services.deal_move(
+            membership=cast.member_membership, deal=deal, stage=stage_named(other, "Won")
+        )
     assert refused.value.code == "foreign_stage"
     deal.refresh_from_db()
     assert deal.stage.name == "Lead"
@@ -67,10 +69,9 @@ def test_a_stage_of_another_pipeline_is_refused_on_move(cast, pipeline):
 
 def test_a_stage_of_another_workspace_is_refused(cast):
     foreign = make_pipeline(cast.globex, cast.outsider, name="Foreign")
-    with pytest.raises(DealError) as refused, scope(workspace=cast.acme):
+    with pytest.raises(Refusal) as refused, scope(workspace=cast.acme):
         services.deal_create(
-            actor=cast.member,
-            workspace=cast.acme,
+            membership=cast.member_membership,
             data=services.DealData(name="x", stage=stage_named(foreign, "Lead")),
         )
     assert refused.value.code == "unknown_stage"
@@ -79,7 +80,9 @@ def test_a_stage_of_another_workspace_is_refused(cast):
 def test_moving_to_won_closes_the_deal_and_is_audited(cast, pipeline):
     deal = make_deal(cast.acme, cast.member, pipeline, amount=Decimal("1200000"))
     with scope(workspace=cast.acme):
-        services.deal_move(actor=cast.member, deal=deal, stage=stage_named(pipeline, "Won"))
+        services.deal_move(
+            membership=cast.member_membership, deal=deal, stage=stage_named(pipeline, "Won")
+        )
     deal.refresh_from_db()
     assert deal.closed_at is not None
     event = AuditEvent.objects.get(action="deals.deal.stage_changed", object_id=str(deal.pk))
@@ -92,7 +95,10 @@ def test_dropping_above_a_card_puts_the_deal_before_it(cast, pipeline):
     moving = make_deal(cast.acme, cast.member, pipeline, name="Moving")
     with scope(workspace=cast.acme):
         services.deal_move(
-            actor=cast.member, deal=moving, stage=stage_named(pipeline, "Proposal"), before=second
+            membership=cast.member_membership,
+            deal=moving,
+            stage=stage_named(pipeline, "Proposal"),
+            before=second,
         )
         column = selectors.board(cast.member_membership, pipeline)[2]
     assert [deal.name for deal in column.deals] == ["First", "Moving", "Second"]
@@ -100,15 +106,17 @@ def test_dropping_above_a_card_puts_the_deal_before_it(cast, pipeline):
 
 
 def test_viewers_cannot_create_deals(cast, pipeline):
-    with pytest.raises(DealError) as refused:
+    with pytest.raises(Refusal) as refused:
         make_deal(cast.acme, cast.viewer, pipeline)
     assert refused.value.status == 403
 
 
 def test_members_cannot_edit_a_colleagues_deal_outside_their_team(cast, pipeline):
     deal = make_deal(cast.acme, cast.admin, pipeline)
-    with scope(workspace=cast.acme), pytest.raises(DealError) as refused:
-        services.deal_move(actor=cast.member, deal=deal, stage=stage_named(pipeline, "Won"))
+    with scope(workspace=cast.acme), pytest.raises(Refusal) as refused:
+        services.deal_move(
+            membership=cast.member_membership, deal=deal, stage=stage_named(pipeline, "Won")
+        )
     assert refused.value.status == 403
 
 
@@ -121,7 +129,9 @@ def test_team_members_edit_each_others_deals(cast, pipeline):
     deal = make_deal(cast.acme, cast.manager, pipeline)
     assert deal.team_id == team.pk
     with scope(workspace=cast.acme):
-        services.deal_move(actor=cast.member, deal=deal, stage=stage_named(pipeline, "Won"))
+        services.deal_move(
+            membership=cast.member_membership, deal=deal, stage=stage_named(pipeline, "Won")
+        )
 
 
 def test_team_visibility_hides_other_teams_deals(cast, pipeline):
@@ -147,5 +157,5 @@ def test_search_matches_whole_tokens_in_either_kana(cast, pipeline):
 def test_deleting_a_deal_forgets_its_search_terms(cast, pipeline):
     deal = make_deal(cast.acme, cast.member, pipeline, name="Short lived")
     with scope(workspace=cast.acme):
-        services.deal_delete(actor=cast.member, deal=deal)
+        services.deal_delete(membership=cast.member_membership, deal=deal)
     assert not SearchTerm.objects.filter(object_id=deal.pk).exists()

@@ -6,9 +6,9 @@ from django_scopes import scope
 
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.deals import services
-from terabox_crm.deals.errors import DealError
 from terabox_crm.deals.models import Deal, Pipeline, Stage
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline, stage_named
+from terabox_crm.refusals import Refusal
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def names(pipeline) -> list[str]:
         return list(pipeline.stages.order_by("position").values_list("name", flat=True))
 
 
-def refused(call, **kwargs) -> DealError:
-    with pytest.raises(DealError) as refusal:
+def refused(call, **kwargs) -> Refusal:
+    with pytest.raises(Refusal) as refusal:
         call(**kwargs)
     return refusal.value
 
@@ -32,7 +32,7 @@ def update(cast, stage, **changes):
     for key, value in changes.items():
         setattr(data, key, value)
     with scope(workspace=cast.acme):
-        return services.stage_update(actor=cast.admin, stage=stage, data=data)
+        return services.stage_update(membership=cast.admin_membership, stage=stage, data=data)
 
 
 def test_renaming_a_stage_and_setting_its_probability_is_audited(cast, pipeline):
@@ -54,7 +54,7 @@ def test_stage_names_are_unique_within_the_pipeline(cast, pipeline, name):
     with scope(workspace=cast.acme):
         refusal = refused(
             services.stage_add,
-            actor=cast.admin,
+            membership=cast.admin_membership,
             pipeline=pipeline,
             data=services.StageData(name=name),
         )
@@ -67,7 +67,9 @@ def test_the_same_stage_name_is_fine_in_another_pipeline(cast, pipeline):
     update(cast, stage_named(pipeline, "Lead"), name="Discovery")
     with scope(workspace=cast.acme):
         services.stage_add(
-            actor=cast.admin, pipeline=other, data=services.StageData(name="Discovery")
+            membership=cast.admin_membership,
+            pipeline=other,
+            data=services.StageData(name="Discovery"),
         )
     assert "Discovery" in names(other) and "Discovery" in names(pipeline)
 
@@ -91,7 +93,7 @@ def test_a_stage_keeps_its_own_name_when_only_the_case_changes(cast, pipeline):
 )
 def test_bad_stage_values_are_refused_and_nothing_changes(cast, pipeline, changes, code):
     stage = stage_named(pipeline, "Lead")
-    with pytest.raises(DealError) as refusal:
+    with pytest.raises(Refusal) as refusal:
         update(cast, stage, **changes)
     assert refusal.value.code == code
     stage.refresh_from_db()
@@ -101,8 +103,10 @@ def test_bad_stage_values_are_refused_and_nothing_changes(cast, pipeline, change
 def test_the_last_open_stage_cannot_become_won(cast, pipeline):
     with scope(workspace=cast.acme):
         for name in ("Lead", "Qualified", "Proposal"):
-            services.stage_delete(actor=cast.admin, stage=stage_named(pipeline, name))
-    with pytest.raises(DealError) as refusal:
+            services.stage_delete(
+                membership=cast.admin_membership, stage=stage_named(pipeline, name)
+            )
+    with pytest.raises(Refusal) as refusal:
         update(cast, stage_named(pipeline, "Negotiation"), kind="won")
     assert refusal.value.code == "last_open_stage"
     assert stage_named(pipeline, "Negotiation").kind == "open"
@@ -111,9 +115,13 @@ def test_the_last_open_stage_cannot_become_won(cast, pipeline):
 def test_the_last_open_stage_cannot_be_deleted(cast, pipeline):
     with scope(workspace=cast.acme):
         for name in ("Lead", "Qualified", "Proposal"):
-            services.stage_delete(actor=cast.admin, stage=stage_named(pipeline, name))
+            services.stage_delete(
+                membership=cast.admin_membership, stage=stage_named(pipeline, name)
+            )
         refusal = refused(
-            services.stage_delete, actor=cast.admin, stage=stage_named(pipeline, "Negotiation")
+            services.stage_delete,
+            membership=cast.admin_membership,
+            stage=stage_named(pipeline, "Negotiation"),
         )
     assert refusal.code == "last_open_stage"
     assert names(pipeline) == ["Negotiation", "Won", "Lost"]
@@ -134,7 +142,7 @@ def test_turning_a_stage_won_closes_its_deals_and_open_again_reopens_them(cast, 
 def test_an_open_stage_is_added_after_the_last_open_one_and_audited(cast, pipeline):
     with scope(workspace=cast.acme):
         stage = services.stage_add(
-            actor=cast.admin,
+            membership=cast.admin_membership,
             pipeline=pipeline,
             data=services.StageData(name="Contract", probability="90"),
         )
@@ -148,7 +156,7 @@ def test_an_open_stage_is_added_after_the_last_open_one_and_audited(cast, pipeli
 def test_a_closed_stage_is_added_at_the_end(cast, pipeline):
     with scope(workspace=cast.acme):
         services.stage_add(
-            actor=cast.admin,
+            membership=cast.admin_membership,
             pipeline=pipeline,
             data=services.StageData(name="No budget", kind="lost", probability=0),
         )
@@ -159,11 +167,13 @@ def test_a_pipeline_has_at_most_thirty_stages(cast, pipeline):
     with scope(workspace=cast.acme):
         for index in range(services.MAX_STAGES_PER_PIPELINE - 6):
             services.stage_add(
-                actor=cast.admin, pipeline=pipeline, data=services.StageData(name=f"Step {index}")
+                membership=cast.admin_membership,
+                pipeline=pipeline,
+                data=services.StageData(name=f"Step {index}"),
             )
         refusal = refused(
             services.stage_add,
-            actor=cast.admin,
+            membership=cast.admin_membership,
             pipeline=pipeline,
             data=services.StageData(name="One too many"),
         )
@@ -173,10 +183,14 @@ def test_a_pipeline_has_at_most_thirty_stages(cast, pipeline):
 def test_moving_a_stage_up_and_down_swaps_it_with_its_neighbour(cast, pipeline):
     with scope(workspace=cast.acme):
         services.stage_move(
-            actor=cast.admin, stage=stage_named(pipeline, "Proposal"), direction="up"
+            membership=cast.admin_membership,
+            stage=stage_named(pipeline, "Proposal"),
+            direction="up",
         )
         assert names(pipeline)[:3] == ["Lead", "Proposal", "Qualified"]
-        services.stage_move(actor=cast.admin, stage=stage_named(pipeline, "Lead"), direction="down")
+        services.stage_move(
+            membership=cast.admin_membership, stage=stage_named(pipeline, "Lead"), direction="down"
+        )
     assert names(pipeline)[:3] == ["Proposal", "Lead", "Qualified"]
     with scope(workspace=cast.acme):
         positions = list(pipeline.stages.order_by("position").values_list("position", flat=True))
@@ -187,7 +201,9 @@ def test_moving_a_stage_up_and_down_swaps_it_with_its_neighbour(cast, pipeline):
 
 def test_moving_the_top_stage_up_changes_nothing(cast, pipeline):
     with scope(workspace=cast.acme):
-        services.stage_move(actor=cast.admin, stage=stage_named(pipeline, "Lead"), direction="up")
+        services.stage_move(
+            membership=cast.admin_membership, stage=stage_named(pipeline, "Lead"), direction="up"
+        )
     assert names(pipeline)[0] == "Lead"
     assert not AuditEvent.objects.filter(action="deals.stage.moved").exists()
 
@@ -196,7 +212,7 @@ def test_an_unknown_direction_is_refused(cast, pipeline):
     with scope(workspace=cast.acme):
         refusal = refused(
             services.stage_move,
-            actor=cast.admin,
+            membership=cast.admin_membership,
             stage=stage_named(pipeline, "Lead"),
             direction="sideways",
         )
@@ -207,7 +223,7 @@ def test_deleting_an_empty_stage_renumbers_the_rest_and_is_audited(cast, pipelin
     stage = stage_named(pipeline, "Qualified")
     stage_id = stage.pk
     with scope(workspace=cast.acme):
-        moved = services.stage_delete(actor=cast.admin, stage=stage)
+        moved = services.stage_delete(membership=cast.admin_membership, stage=stage)
         positions = list(pipeline.stages.order_by("position").values_list("position", flat=True))
     assert moved == 0
     assert names(pipeline) == ["Lead", "Proposal", "Negotiation", "Won", "Lost"]
@@ -220,7 +236,9 @@ def test_a_stage_with_deals_needs_a_target_stage(cast, pipeline):
     make_deal(cast.acme, cast.member, pipeline, stage="Qualified")
     with scope(workspace=cast.acme):
         refusal = refused(
-            services.stage_delete, actor=cast.admin, stage=stage_named(pipeline, "Qualified")
+            services.stage_delete,
+            membership=cast.admin_membership,
+            stage=stage_named(pipeline, "Qualified"),
         )
     assert (refusal.code, refusal.field) == ("target_required", "target")
     assert "Qualified" in names(pipeline)
@@ -233,7 +251,9 @@ def test_deleting_a_stage_moves_its_deals_behind_the_targets_cards(cast, pipelin
     target = stage_named(pipeline, "Proposal")
     stage_id = stage.pk
     with scope(workspace=cast.acme):
-        moved = services.stage_delete(actor=cast.admin, stage=stage, move_deals_to=target)
+        moved = services.stage_delete(
+            membership=cast.admin_membership, stage=stage, move_deals_to=target
+        )
         order = list(
             Deal.objects.filter(stage=target)
             .order_by("board_position")
@@ -249,7 +269,7 @@ def test_deals_moved_to_a_won_stage_are_closed(cast, pipeline):
     deal = make_deal(cast.acme, cast.member, pipeline, stage="Negotiation")
     with scope(workspace=cast.acme):
         services.stage_delete(
-            actor=cast.admin,
+            membership=cast.admin_membership,
             stage=stage_named(pipeline, "Negotiation"),
             move_deals_to=stage_named(pipeline, "Won"),
         )
@@ -263,7 +283,7 @@ def test_a_target_stage_in_another_pipeline_is_refused(cast, pipeline):
     with scope(workspace=cast.acme):
         refusal = refused(
             services.stage_delete,
-            actor=cast.admin,
+            membership=cast.admin_membership,
             stage=stage_named(pipeline, "Qualified"),
             move_deals_to=stage_named(other, "Lead"),
         )
@@ -279,7 +299,7 @@ def test_a_target_stage_in_another_workspace_is_not_found(cast, pipeline):
     with scope(workspace=cast.acme):
         refusal = refused(
             services.stage_delete,
-            actor=cast.admin,
+            membership=cast.admin_membership,
             stage=stage_named(pipeline, "Qualified"),
             move_deals_to=stage_named(foreign, "Lead"),
         )
@@ -290,29 +310,34 @@ def test_the_stage_itself_is_not_a_target(cast, pipeline):
     make_deal(cast.acme, cast.member, pipeline, stage="Qualified")
     stage = stage_named(pipeline, "Qualified")
     with scope(workspace=cast.acme):
-        refusal = refused(services.stage_delete, actor=cast.admin, stage=stage, move_deals_to=stage)
+        refusal = refused(
+            services.stage_delete,
+            membership=cast.admin_membership,
+            stage=stage,
+            move_deals_to=stage,
+        )
     assert refusal.code == "same_stage"
 
 
 @pytest.mark.parametrize("who", ["manager", "member", "viewer"])
 def test_only_owners_and_admins_manage_stages(cast, pipeline, who):
-    actor = getattr(cast, who)
+    membership = getattr(cast, f"{who}_membership")
     stage = stage_named(pipeline, "Lead")
     with scope(workspace=cast.acme):
         calls = [
             lambda: services.stage_add(
-                actor=actor, pipeline=pipeline, data=services.StageData(name="X")
+                membership=membership, pipeline=pipeline, data=services.StageData(name="X")
             ),
             lambda: services.stage_update(
-                actor=actor, stage=stage, data=services.StageData(name="Y")
+                membership=membership, stage=stage, data=services.StageData(name="Y")
             ),
-            lambda: services.stage_move(actor=actor, stage=stage, direction="down"),
-            lambda: services.stage_delete(actor=actor, stage=stage),
-            lambda: services.pipeline_rename(actor=actor, pipeline=pipeline, name="Z"),
-            lambda: services.pipeline_delete(actor=actor, pipeline=pipeline),
+            lambda: services.stage_move(membership=membership, stage=stage, direction="down"),
+            lambda: services.stage_delete(membership=membership, stage=stage),
+            lambda: services.pipeline_rename(membership=membership, pipeline=pipeline, name="Z"),
+            lambda: services.pipeline_delete(membership=membership, pipeline=pipeline),
         ]
         for call in calls:
-            with pytest.raises(DealError) as refusal:
+            with pytest.raises(Refusal) as refusal:
                 call()
             assert refusal.value.status == 403
     assert names(pipeline)[0] == "Lead"
@@ -320,7 +345,9 @@ def test_only_owners_and_admins_manage_stages(cast, pipeline, who):
 
 def test_renaming_a_pipeline_is_audited(cast, pipeline):
     with scope(workspace=cast.acme):
-        services.pipeline_rename(actor=cast.owner, pipeline=pipeline, name="  New logos ")
+        services.pipeline_rename(
+            membership=cast.owner_membership, pipeline=pipeline, name="  New logos "
+        )
     pipeline.refresh_from_db()
     assert pipeline.name == "New logos"
     event = AuditEvent.objects.get(action="deals.pipeline.renamed")
@@ -330,7 +357,7 @@ def test_renaming_a_pipeline_is_audited(cast, pipeline):
 def test_an_empty_pipeline_is_deleted_with_its_stages(cast, pipeline):
     pipeline_id = pipeline.pk
     with scope(workspace=cast.acme):
-        services.pipeline_delete(actor=cast.admin, pipeline=pipeline)
+        services.pipeline_delete(membership=cast.admin_membership, pipeline=pipeline)
         assert not Pipeline.objects.exists() and not Stage.objects.exists()
     event = AuditEvent.objects.get(action="deals.pipeline.deleted")
     assert event.object_id == str(pipeline_id) and event.payload["stages"] == 6
@@ -339,7 +366,9 @@ def test_an_empty_pipeline_is_deleted_with_its_stages(cast, pipeline):
 def test_a_pipeline_with_deals_is_not_deleted(cast, pipeline):
     make_deal(cast.acme, cast.member, pipeline)
     with scope(workspace=cast.acme):
-        refusal = refused(services.pipeline_delete, actor=cast.admin, pipeline=pipeline)
+        refusal = refused(
+            services.pipeline_delete, membership=cast.admin_membership, pipeline=pipeline
+        )
         assert Pipeline.objects.filter(pk=pipeline.pk).exists()
     assert refusal.code == "pipeline_not_empty"
 
@@ -354,9 +383,13 @@ def test_a_pipeline_with_deals_is_not_deleted(cast, pipeline):
 def test_refusals_speak_the_users_language(cast, pipeline, language, text):
     with scope(workspace=cast.acme):
         for name in ("Lead", "Qualified", "Proposal"):
-            services.stage_delete(actor=cast.admin, stage=stage_named(pipeline, name))
+            services.stage_delete(
+                membership=cast.admin_membership, stage=stage_named(pipeline, name)
+            )
         with translation.override(language):
             refusal = refused(
-                services.stage_delete, actor=cast.admin, stage=stage_named(pipeline, "Negotiation")
+                services.stage_delete,
+                membership=cast.admin_membership,
+                stage=stage_named(pipeline, "Negotiation"),
             )
     assert refusal.message == text

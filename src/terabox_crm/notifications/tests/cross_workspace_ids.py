@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from terabox_crm.notifications.services import notify
+from terabox_crm.notifications.services import notification_send
 from terabox_crm.testing.cross_workspace import ForeignId, param
 
 
@@ -10,7 +10,7 @@ from terabox_crm.testing.cross_workspace import ForeignId, param
 def foreign_notification(foreign) -> ForeignId:
     # Someone else's notification about the foreign workspace: opening or
     # marking it must be a 404 and must not mark it read.
-    notification = notify(
+    notification = notification_send(
         user=foreign.owner,
         kind="workspace.role_changed",
         workspace=foreign.workspace,

@@ -21,7 +21,7 @@ def test_kind_names_are_dotted():
 
 
 def test_text_follows_the_readers_language(cast):
-    n = services.notify(
+    n = services.notification_send(
         user=cast.member,
         kind="workspace.role_changed",
         workspace=cast.acme,
@@ -36,7 +36,7 @@ def test_text_follows_the_readers_language(cast):
 
 
 def test_names_are_looked_up_when_read(cast):
-    n = services.notify(
+    n = services.notification_send(
         user=cast.owner,
         kind="workspace.member_joined",
         workspace=cast.acme,
@@ -53,7 +53,7 @@ def test_names_are_looked_up_when_read(cast):
 
 
 def test_a_row_of_a_removed_kind_still_renders(cast):
-    n = services.notify(user=cast.member, kind="account.password_changed")
+    n = services.notification_send(user=cast.member, kind="account.password_changed")
     n.kind = "removed.app_event"
     with translation.override("en"):
         assert kinds.render(n) == "You have a notification."
@@ -63,7 +63,7 @@ def test_a_row_of_a_removed_kind_still_renders(cast):
 def test_a_template_that_lost_its_param_still_renders(cast):
     kinds.register("tests.broken", message="%(missing)s happened")
     try:
-        n = services.notify(user=cast.member, kind="tests.broken")
+        n = services.notification_send(user=cast.member, kind="tests.broken")
         with translation.override("en"):
             assert kinds.render(n) == "You have a notification."
     finally:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_notify_stores_kind_and_ids_only(cast):
-    n = services.notify(
+    n = services.notification_send(
         user=cast.owner,
         kind="workspace.member_joined",
         workspace=cast.acme,
@@ -31,21 +31,21 @@ def test_notify_stores_kind_and_ids_only(cast):
 
 def test_notify_refuses_unknown_kinds(cast):
     with pytest.raises(ValueError, match="unknown notification kind"):
-        services.notify(user=cast.owner, kind="nope.never")
+        services.notification_send(user=cast.owner, kind="nope.never")
     assert not Notification.objects.exists()
 
 
 def test_notify_refuses_undeclared_params(cast):
     # An undeclared key is how a name or an email would sneak into the row.
     with pytest.raises(ValueError, match="takes no parameter 'email'"):
-        services.notify(
+        services.notification_send(
             user=cast.owner, kind="account.password_changed", params={"email": "a@b.example"}
         )
 
 
 def test_notify_refuses_structured_values(cast):
     with pytest.raises(ValueError, match="plain value"):
-        services.notify(
+        services.notification_send(
             user=cast.owner,
             kind="workspace.role_changed",
             workspace=cast.acme,
@@ -55,17 +55,21 @@ def test_notify_refuses_structured_values(cast):
 
 def test_notify_refuses_missing_params(cast):
     with pytest.raises(ValueError, match="needs"):
-        services.notify(user=cast.owner, kind="workspace.role_changed", workspace=cast.acme)
+        services.notification_send(
+            user=cast.owner, kind="workspace.role_changed", workspace=cast.acme
+        )
 
 
 def test_workspace_kind_needs_a_workspace(cast):
     with pytest.raises(ValueError, match="must be sent with a workspace"):
-        services.notify(user=cast.owner, kind="workspace.role_changed", params={"role": "admin"})
+        services.notification_send(
+            user=cast.owner, kind="workspace.role_changed", params={"role": "admin"}
+        )
 
 
 def test_workspace_notification_goes_only_to_members(cast):
     with pytest.raises(ValueError, match="only to its members"):
-        services.notify(
+        services.notification_send(
             user=cast.outsider,
             kind="workspace.role_changed",
             workspace=cast.acme,
@@ -75,25 +79,25 @@ def test_workspace_notification_goes_only_to_members(cast):
 
 
 def test_mark_read_is_idempotent(cast):
-    n = services.notify(user=cast.member, kind="account.password_changed")
-    services.mark_read(user=cast.member, notification=n)
+    n = services.notification_send(user=cast.member, kind="account.password_changed")
+    services.notification_mark_read(user=cast.member, notification=n)
     first = n.read_at
-    services.mark_read(user=cast.member, notification=n)
+    services.notification_mark_read(user=cast.member, notification=n)
     assert n.read_at == first is not None
 
 
 def test_mark_read_refuses_someone_elses(cast):
-    n = services.notify(user=cast.member, kind="account.password_changed")
+    n = services.notification_send(user=cast.member, kind="account.password_changed")
     with pytest.raises(ValueError):
-        services.mark_read(user=cast.viewer, notification=n)
+        services.notification_mark_read(user=cast.viewer, notification=n)
     n.refresh_from_db()
     assert n.read_at is None
 
 
 def test_mark_all_read_touches_only_the_users_visible_ones(cast):
-    mine = services.notify(user=cast.member, kind="account.password_changed")
-    theirs = services.notify(user=cast.viewer, kind="account.password_changed")
-    assert services.mark_all_read(user=cast.member) == 1
+    mine = services.notification_send(user=cast.member, kind="account.password_changed")
+    theirs = services.notification_send(user=cast.viewer, kind="account.password_changed")
+    assert services.notification_mark_all_read(user=cast.member) == 1
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert mine.read_at is not None
@@ -109,42 +113,42 @@ def _aged(n: Notification, *, created_days: int, read_days: int | None = None) -
 
 def test_retention_deletes_old_read_and_very_old_unread(cast):
     def make():
-        return services.notify(user=cast.member, kind="account.password_changed")
+        return services.notification_send(user=cast.member, kind="account.password_changed")
 
     old_read, recent_read, old_unread, recent_unread = make(), make(), make(), make()
     _aged(old_read, created_days=200, read_days=91)
     _aged(recent_read, created_days=200, read_days=10)
     _aged(old_unread, created_days=366)
     _aged(recent_unread, created_days=300)
-    assert services.purge_expired() == 2
+    assert services.notification_purge_expired() == 2
     left = set(Notification.objects.values_list("pk", flat=True))
     assert left == {recent_read.pk, recent_unread.pk}
 
 
 def test_retention_deletes_notifications_of_a_workspace_the_user_left(cast):
-    n = services.notify(
+    n = services.notification_send(
         user=cast.member,
         kind="workspace.role_changed",
         workspace=cast.acme,
         params={"role": "member"},
     )
-    personal = services.notify(user=cast.member, kind="account.password_changed")
+    personal = services.notification_send(user=cast.member, kind="account.password_changed")
     with scopes_disabled():
         Membership.objects.filter(pk=cast.member_membership.pk).delete()
-    assert services.purge_expired() == 1
+    assert services.notification_purge_expired() == 1
     assert not Notification.objects.filter(pk=n.pk).exists()
     assert Notification.objects.filter(pk=personal.pk).exists()
 
 
 def test_retention_is_recorded_without_ids(cast):
-    n = services.notify(user=cast.member, kind="account.password_changed")
+    n = services.notification_send(user=cast.member, kind="account.password_changed")
     _aged(n, created_days=400)
-    services.purge_expired()
+    services.notification_purge_expired()
     event = AuditEvent.objects.get(action="notifications.retention.purged")
     assert event.payload == {"deleted": 1}
 
 
 def test_retention_with_nothing_to_do_records_nothing(cast):
-    services.notify(user=cast.member, kind="account.password_changed")
-    assert services.purge_expired() == 0
+    services.notification_send(user=cast.member, kind="account.password_changed")
+    assert services.notification_purge_expired() == 0
     assert not AuditEvent.objects.filter(action="notifications.retention.purged").exists()

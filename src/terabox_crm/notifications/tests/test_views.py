@@ -23,14 +23,14 @@ READ_ALL = reverse("notifications:read_all")
 
 
 def _role_changed(user, workspace, role="member") -> Notification:
-    return services.notify(
+    return services.notification_send(
         user=user, kind="workspace.role_changed", workspace=workspace, params={"role": role}
     )
 
 
 def test_list_shows_only_the_readers_notifications(client, cast):
-    mine = services.notify(user=cast.member, kind="account.password_changed")
-    services.notify(user=cast.viewer, kind="account.two_factor_enabled")
+    mine = services.notification_send(user=cast.member, kind="account.password_changed")
+    services.notification_send(user=cast.viewer, kind="account.two_factor_enabled")
     login(client, cast.member)
     content = client.get(LIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"notification-{mine.pk}" in content
@@ -40,7 +40,7 @@ def test_list_shows_only_the_readers_notifications(client, cast):
 
 @pytest.mark.parametrize("name", ["notifications:read", "notifications:open"])
 def test_another_users_notification_is_not_found(client, cast, name):
-    theirs = services.notify(user=cast.outsider, kind="account.password_changed")
+    theirs = services.notification_send(user=cast.outsider, kind="account.password_changed")
     login(client, cast.member)
     url = reverse(name, args=[theirs.pk])
     response = client.post(url) if name.endswith("read") else client.get(url)
@@ -61,7 +61,7 @@ def test_notifications_of_every_workspace_of_the_reader_are_shown(client, cast):
 
 def test_notifications_of_a_workspace_left_disappear(client, cast):
     n = _role_changed(cast.member, cast.acme)
-    personal = services.notify(user=cast.member, kind="account.password_changed")
+    personal = services.notification_send(user=cast.member, kind="account.password_changed")
     with scopes_disabled():
         Membership.objects.filter(pk=cast.member_membership.pk).delete()
     login(client, cast.member)
@@ -75,8 +75,8 @@ def test_notifications_of_a_workspace_left_disappear(client, cast):
 
 def test_unread_count_partial(client, cast):
     for _ in range(3):
-        services.notify(user=cast.member, kind="account.password_changed")
-    services.notify(user=cast.viewer, kind="account.password_changed")
+        services.notification_send(user=cast.member, kind="account.password_changed")
+    services.notification_send(user=cast.viewer, kind="account.password_changed")
     login(client, cast.member)
     response = client.get(UNREAD, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="en")
     content = response.content.decode()
@@ -96,7 +96,7 @@ def test_unread_count_caps_at_99(client, cast):
 
 
 def test_bell_in_the_top_bar_shows_the_count(client, cast):
-    services.notify(user=cast.member, kind="account.password_changed")
+    services.notification_send(user=cast.member, kind="account.password_changed")
     login(client, cast.member)
     content = client.get("/").content.decode()
     assert 'id="notification-bell"' in content
@@ -110,7 +110,7 @@ def test_polling_after_sign_out_stops_without_swapping(client):
 
 
 def test_mark_read_with_htmx_returns_the_item_and_updates_the_bell(client, cast):
-    n = services.notify(user=cast.member, kind="account.password_changed")
+    n = services.notification_send(user=cast.member, kind="account.password_changed")
     login(client, cast.member)
     response = client.post(reverse("notifications:read", args=[n.pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -123,7 +123,7 @@ def test_mark_read_with_htmx_returns_the_item_and_updates_the_bell(client, cast)
 
 
 def test_mark_read_without_javascript_redirects_back(client, cast):
-    n = services.notify(user=cast.member, kind="account.password_changed")
+    n = services.notification_send(user=cast.member, kind="account.password_changed")
     login(client, cast.member)
     response = client.post(reverse("notifications:read", args=[n.pk]))
     assert response.status_code == 302
@@ -135,8 +135,8 @@ def test_mark_read_without_javascript_redirects_back(client, cast):
     [("en", "2 notifications marked as read."), ("ja", "2件の通知を既読にしました。")],
 )
 def test_mark_all_read_with_htmx_toasts_in_the_readers_language(client, cast, language, text):
-    services.notify(user=cast.member, kind="account.password_changed")
-    services.notify(user=cast.member, kind="account.two_factor_enabled")
+    services.notification_send(user=cast.member, kind="account.password_changed")
+    services.notification_send(user=cast.member, kind="account.two_factor_enabled")
     login(client, cast.member)
     response = client.post(READ_ALL, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE=language)
     trigger = json.loads(response["HX-Trigger"])
@@ -147,7 +147,7 @@ def test_mark_all_read_with_htmx_toasts_in_the_readers_language(client, cast, la
 
 
 def test_open_marks_read_and_follows_the_link(client, cast):
-    n = services.notify(user=cast.member, kind="account.password_changed")
+    n = services.notification_send(user=cast.member, kind="account.password_changed")
     login(client, cast.member)
     response = client.get(reverse("notifications:open", args=[n.pk]))
     assert response.status_code == 302
@@ -157,9 +157,9 @@ def test_open_marks_read_and_follows_the_link(client, cast):
 
 
 def test_unread_filter(client, cast):
-    read = services.notify(user=cast.member, kind="account.password_changed")
-    services.mark_read(user=cast.member, notification=read)
-    unread = services.notify(user=cast.member, kind="account.two_factor_enabled")
+    read = services.notification_send(user=cast.member, kind="account.password_changed")
+    services.notification_mark_read(user=cast.member, notification=read)
+    unread = services.notification_send(user=cast.member, kind="account.two_factor_enabled")
     login(client, cast.member)
     content = client.get(LIST + "?show=unread").content.decode()
     assert f"notification-{unread.pk}" in content

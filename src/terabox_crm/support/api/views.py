@@ -10,7 +10,6 @@ from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
-from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.api.query import QueryParamsMixin
 from terabox_crm.support import services
 from terabox_crm.support.api.serializers import (
@@ -64,21 +63,17 @@ class TicketViewSet(
         values = incoming.validated_data
         # Ids as sent: the service resolves the requester among the records the
         # caller may read and the assignee among the workspace's members.
-        try:
-            ticket = services.ticket_open(
-                actor=request.user,
-                workspace=request.workspace,
-                data=services.TicketData(
-                    subject=values["subject"],
-                    description=values.get("description", ""),
-                    priority=values["priority"],
-                    assignee=values.get("assignee"),
-                    contact=values.get("contact"),
-                    company=values.get("company"),
-                ),
-            )
-        except services.TicketError as error:
-            raise refusal_as_api_error(error) from None
+        ticket = services.ticket_open(
+            membership=request.membership,
+            data=services.TicketData(
+                subject=values["subject"],
+                description=values.get("description", ""),
+                priority=values["priority"],
+                assignee=values.get("assignee"),
+                contact=values.get("contact"),
+                company=values.get("company"),
+            ),
+        )
         return Response(TicketOut(ticket).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -86,11 +81,8 @@ class TicketViewSet(
         incoming = TicketChangeIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
-        try:
-            # Only the fields sent change, all of them or none.
-            services.ticket_change(actor=request.user, ticket=ticket, **values)
-        except services.TicketError as error:
-            raise refusal_as_api_error(error) from None
+        # Only the fields sent change, all of them or none.
+        services.ticket_change(membership=request.membership, ticket=ticket, **values)
         return Response(TicketOut(ticket).data)
 
     @extend_schema(responses={201: TicketOut})
@@ -103,9 +95,8 @@ class TicketViewSet(
         ticket = self.get_object()
         incoming = ReplyIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        try:
-            services.ticket_reply(actor=request.user, ticket=ticket, **incoming.validated_data)
-        except services.TicketError as error:
-            raise refusal_as_api_error(error) from None
+        services.ticket_reply(
+            membership=request.membership, ticket=ticket, **incoming.validated_data
+        )
         ticket.refresh_from_db()
         return Response(TicketOut(ticket).data, status=status.HTTP_201_CREATED)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django_scopes import scope
 
+from terabox_crm.refusals import Refusal
 from terabox_crm.support import services
 from terabox_crm.support.tests.factories import open_ticket
 
@@ -14,13 +15,21 @@ def test_a_ticket_publishes_what_happens_to_it(cast, published, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         ticket = open_ticket(cast.acme, cast.member)
     with django_capture_on_commit_callbacks(execute=True), scope(workspace=cast.acme):
-        services.ticket_reply(actor=cast.member, ticket=ticket, body="Checking", internal=True)
-        services.ticket_reply(actor=cast.member, ticket=ticket, body="We are on it.")
-        services.ticket_reply(actor=cast.member, ticket=ticket, body="Still on it.")
-        services.ticket_change(actor=cast.member, ticket=ticket, priority="urgent")
-        services.ticket_change(actor=cast.member, ticket=ticket, assignee=cast.admin)
-        services.ticket_change(actor=cast.member, ticket=ticket, status="resolved")
-        services.ticket_change(actor=cast.member, ticket=ticket, status="resolved")  # no change
+        services.ticket_reply(
+            membership=cast.member_membership, ticket=ticket, body="Checking", internal=True
+        )
+        services.ticket_reply(
+            membership=cast.member_membership, ticket=ticket, body="We are on it."
+        )
+        services.ticket_reply(membership=cast.member_membership, ticket=ticket, body="Still on it.")
+        services.ticket_change(membership=cast.member_membership, ticket=ticket, priority="urgent")
+        services.ticket_change(
+            membership=cast.member_membership, ticket=ticket, assignee=cast.admin
+        )
+        services.ticket_change(membership=cast.member_membership, ticket=ticket, status="resolved")
+        services.ticket_change(
+            membership=cast.member_membership, ticket=ticket, status="resolved"
+        )  # no change
     assert [name for name, object_id in published] == [
         "ticket.created",
         "ticket.replied",
@@ -41,9 +50,9 @@ def test_a_change_refused_halfway_publishes_nothing(
     with (
         django_capture_on_commit_callbacks(execute=True),
         scope(workspace=cast.acme),
-        pytest.raises(services.TicketError),
+        pytest.raises(Refusal),
     ):
         services.ticket_change(
-            actor=cast.member, ticket=ticket, assignee=cast.admin, status="exploded"
+            membership=cast.member_membership, ticket=ticket, assignee=cast.admin, status="exploded"
         )
     assert published == []

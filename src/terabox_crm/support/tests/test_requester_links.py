@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django_scopes import scopes_disabled
 
-from terabox_crm.support import services
+from terabox_crm.refusals import Refusal
 from terabox_crm.support.models import Ticket
 from terabox_crm.support.tests.factories import open_ticket
 from terabox_crm.testing.auth import login
@@ -22,8 +22,8 @@ def _count(world) -> int:
         return Ticket.objects.filter(workspace=world.cast.acme).count()
 
 
-def _refused(world, **links) -> services.TicketError:
-    with pytest.raises(services.TicketError) as refused:
+def _refused(world, **links) -> Refusal:
+    with pytest.raises(Refusal) as refused:
         open_ticket(world.cast.acme, world.cast.member, **links)
     return refused.value
 

@@ -13,6 +13,7 @@ from django_scopes import scope
 from terabox_crm.activities import services as activity_services
 from terabox_crm.contacts.tests.support import make_contact, member_of
 from terabox_crm.core.roles import Role
+from terabox_crm.core.selectors import membership_in
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline
 from terabox_crm.support.tests.factories import open_ticket
 from terabox_crm.testing.auth import login
@@ -26,8 +27,7 @@ def _task(cast, title: str, due_in: timedelta, *, workspace=None, actor=None, as
     actor = actor or cast.member
     with scope(workspace=workspace):
         return activity_services.task_create(
-            actor=actor,
-            workspace=workspace,
+            membership=membership_in(workspace, actor),
             data=activity_services.TaskData(
                 title=title, due_at=timezone.now() + due_in, assignee=assignee or actor
             ),
@@ -72,7 +72,7 @@ def test_my_tasks_overdue_and_coming_up_with_a_done_action(client, cast):
     _task(cast, "Someone else's", timedelta(hours=2), actor=cast.manager)
     with scope(workspace=cast.acme):
         done = _task(cast, "Already done", timedelta(hours=1))
-        activity_services.task_set_done(actor=cast.member, task=done, done=True)
+        activity_services.task_set_done(membership=cast.member_membership, task=done, done=True)
     content = _home(client, cast.member)
     tasks = _section(content, "home-tasks")
     text = tasks.text()

@@ -73,7 +73,7 @@ def test_second_signed_in_read_within_a_minute_writes_nothing(client, cast, reco
 
 def test_second_bearer_token_read_within_a_minute_writes_nothing(cast, records):
     secret = api_services.token_create(
-        actor=cast.member, workspace=cast.acme, name="reader", scopes="read"
+        membership=cast.member_membership, name="reader", scopes="read"
     ).secret
     client = Client()
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}

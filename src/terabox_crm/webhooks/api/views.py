@@ -69,8 +69,7 @@ class EndpointViewSet(
         data.is_valid(raise_exception=True)
         try:
             created = services.endpoint_create(
-                actor=request.user,
-                workspace=request.workspace,
+                membership=request.membership,
                 url=data.validated_data["url"],
                 description=data.validated_data.get("description", ""),
                 event_names=data.validated_data["events"],
@@ -88,7 +87,7 @@ class EndpointViewSet(
         values = data.validated_data
         try:
             services.endpoint_update(
-                actor=request.user,
+                membership=request.membership,
                 endpoint=endpoint,
                 url=values.get("url", endpoint.url),
                 description=values.get("description", endpoint.description),
@@ -100,7 +99,7 @@ class EndpointViewSet(
         return Response(EndpointOut(endpoint).data)
 
     def perform_destroy(self, instance):
-        services.endpoint_delete(actor=self.request.user, endpoint=instance)
+        services.endpoint_delete(membership=self.request.membership, endpoint=instance)
 
     @extend_schema(responses=DeliveryOut(many=True))
     @action(detail=True, methods=["get"])

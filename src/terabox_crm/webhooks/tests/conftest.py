@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django_scopes import scopes_disabled
 
+from terabox_crm.core.selectors import membership_in
 from terabox_crm.webhooks import services
 
 
@@ -99,8 +100,7 @@ def make_endpoint(cast):
     def make(url, workspace=None, events=("contact.created",), actor=None):
         with scopes_disabled():
             return services.endpoint_create(
-                actor=actor or cast.admin,
-                workspace=workspace or cast.acme,
+                membership=membership_in(workspace or cast.acme, actor or cast.admin),
                 url=url,
                 description="CRM sync",
                 event_names=list(events),

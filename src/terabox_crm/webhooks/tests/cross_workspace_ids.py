@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.test import override_settings
 from django_scopes import scopes_disabled
 
+from terabox_crm.core.selectors import membership_in
 from terabox_crm.testing.cross_workspace import ForeignId, param
 from terabox_crm.webhooks import fanout, services
 from terabox_crm.webhooks.models import Delivery, Endpoint
@@ -20,8 +21,7 @@ def _foreign_endpoint(foreign) -> Endpoint:
         # Registered without DNS: the SSRF guard is not what this walk tests.
         with override_settings(WEBHOOK_ALLOW_PRIVATE=True):
             return services.endpoint_create(
-                actor=foreign.owner,
-                workspace=foreign.workspace,
+                membership=membership_in(foreign.workspace, foreign.owner),
                 url=FOREIGN_URL.replace("globex-receiver.example", "127.0.0.1"),
                 description="Globex secret sync",
                 event_names=["contact.created"],

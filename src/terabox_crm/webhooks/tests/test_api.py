@@ -8,6 +8,7 @@ from django_scopes import scopes_disabled
 
 from terabox_crm import webhooks
 from terabox_crm.api import services as token_services
+from terabox_crm.core.selectors import membership_in
 from terabox_crm.testing.auth import login
 from terabox_crm.webhooks.models import Endpoint
 
@@ -20,7 +21,7 @@ def detail(endpoint) -> str:
 
 def bearer(user, workspace, scopes="read,write"):
     secret = token_services.token_create(
-        actor=user, workspace=workspace, name="t", scopes=scopes
+        membership=membership_in(workspace, user), name="t", scopes=scopes
     ).secret
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 

@@ -96,8 +96,12 @@ def test_a_ticket_flow_reaches_the_endpoint(
     with django_capture_on_commit_callbacks(execute=True):
         ticket = open_ticket(cast.acme, cast.member)
     with django_capture_on_commit_callbacks(execute=True), scope(workspace=cast.acme):
-        services.ticket_reply(actor=cast.member, ticket=ticket, body="Looking into it.")
-        services.ticket_change(actor=cast.member, ticket=ticket, assignee=cast.admin)
+        services.ticket_reply(
+            membership=cast.member_membership, ticket=ticket, body="Looking into it."
+        )
+        services.ticket_change(
+            membership=cast.member_membership, ticket=ticket, assignee=cast.admin
+        )
     with scopes_disabled():
         events = sorted(Delivery.objects.values_list("event", flat=True))
     assert events == [

@@ -99,8 +99,7 @@ def test_the_operator_may_allow_private_addresses(settings):
 def test_registration_refuses_and_changes_nothing(cast):
     with pytest.raises(ValidationError):
         services.endpoint_create(
-            actor=cast.admin,
-            workspace=cast.acme,
+            membership=cast.admin_membership,
             url="https://169.254.169.254/",
             event_names=["contact.created"],
         )
