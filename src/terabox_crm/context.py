@@ -8,7 +8,7 @@ import contextlib
 import contextvars
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,3 @@ def activate(ctx: RequestContext) -> Iterator[RequestContext]:
 def system_context(channel: str) -> contextlib.AbstractContextManager[RequestContext]:
     """Context for work no browser started: ``cli`` or ``job``."""
     return activate(RequestContext(channel=channel))
-
-
-def with_channel(channel: str) -> contextlib.AbstractContextManager[RequestContext]:
-    return activate(replace(current(), channel=channel))

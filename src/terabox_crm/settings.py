@@ -123,6 +123,8 @@ ROOT_URLCONF = "terabox_crm.urls"
 ASGI_APPLICATION = "terabox_crm.asgi.application"
 WSGI_APPLICATION = "terabox_crm.wsgi.application"
 
+FORM_RENDERER = "terabox_crm.web.forms.Renderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -91,10 +91,6 @@ class InviteForm(forms.Form):
             self.fields["role"].initial = Role.MEMBER
 
 
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-
-
 class CapabilitiesForm(forms.Form):
     privacy_officer = forms.BooleanField(label=_("Privacy officer"), required=False)
     auditor = forms.BooleanField(label=_("Auditor"), required=False)

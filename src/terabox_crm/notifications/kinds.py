@@ -81,10 +81,6 @@ def get(name: str) -> Kind:
         raise ValueError(f"unknown notification kind {name!r}") from None
 
 
-def all_kinds() -> dict[str, Kind]:
-    return dict(_kinds)
-
-
 def render(notification: Notification) -> str:
     """The message in the active language; never raises for a bad row."""
     kind = _kinds.get(notification.kind)

@@ -339,7 +339,12 @@ def test_sign_up_for_an_admin_role_needs_only_12_even_when_relaxed(cast):
     cast.acme.mfa_required_for_all = False
     cast.acme.save()
     sent = _invite(cast, role=Role.ADMIN)
-    invitations.invitation_sign_up(token=sent.token, display_name="N", password="twelve chars")
+    membership = invitations.invitation_sign_up(
+        token=sent.token, display_name="N", password="twelve chars"
+    )
+    assert membership.role == Role.ADMIN
+    assert membership.workspace == cast.acme
+    assert membership.user.check_password("twelve chars")
 
 
 def test_sign_up_refuses_passwords_built_on_the_workspace_name(cast):

@@ -1,3 +1,4 @@
+import pytest
 from django.db import connection
 
 from terabox_crm.accounts.models import User
@@ -34,8 +35,5 @@ def test_equal_plaintexts_give_different_ciphertexts(db):
 
 def test_ciphertext_moved_to_another_row_fails(db):
     token = fields.encrypt("secret", scope="system", table="t", column="c", row_id="1")
-    try:
+    with pytest.raises(fields.DecryptionError):
         fields.decrypt(token, scope="system", table="t", column="c", row_id="2")
-    except fields.DecryptionError:
-        return
-    raise AssertionError("a ciphertext decrypted under another row id")

@@ -40,9 +40,15 @@ def test_personal_fields_said_to_be_encrypted_are_encrypted_columns():
 
 
 def test_declarations_name_real_fields():
-    by_label = {model._meta.label: model for model in apps.get_models()}
-    for item in inventory.personal_fields():
-        by_label[item.model]._meta.get_field(item.field)
+    real = {
+        (model._meta.label, field.name)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+    }
+    declared = list(inventory.personal_fields())
+    assert declared, "the inventory declares no personal field"
+    unknown = [f"{i.model}.{i.field}" for i in declared if (i.model, i.field) not in real]
+    assert unknown == [], f"the inventory names fields that do not exist: {unknown}"
 
 
 def test_unencrypted_personal_fields_are_only_one_way_hashes():
