@@ -1,8 +1,8 @@
 """The benchmark's URLs: the product's, plus bare DRF lists of the same rows
 each product figure reads, with no authentication, no scoping and no
-decryption — the floors every product figure is compared with (issue 3
-performance bullet: "each figure's ratio to a bare DRF list of the same rows
-without auth, scoping or decryption").
+decryption — the floors every product figure is compared with (SPEC §5:
+each figure's ratio to a bare DRF list of the same rows, without auth,
+scoping or decryption).
 
 A floor serialises the same fields as the product's output, with encrypted
 columns passed through as the stored ciphertext.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Turn ``bench/run.py`` results into the tables of docs/performance.md,
-each figure checked against its target (the read figures: issue 3's; the
+each figure checked against its target (the read figures: SPEC §5; the
 write path: at most 10 statements per contact created and within 3× of a
 bare ``save()``).
 

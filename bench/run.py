@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Terabox CRM benchmark (issue 3): contacts at scale, encrypted and audited.
+"""Terabox CRM benchmark (SPEC §5): contacts at scale, encrypted and audited.
 
     .venv/bin/python bench/run.py --contacts 100000            # SQLite in a temp data dir
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\

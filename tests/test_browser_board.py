@@ -1,4 +1,4 @@
-"""The deal board in a real browser (issue 3 point 2): a card dragged to
+"""The deal board in a real browser (SPEC §2): a card dragged to
 another column moves without a page reload, and the per-card "Move to" form
 does the same from the keyboard. Runs against ``serve --demo`` (its seeded
 pipelines and deals) in headless Chromium."""

@@ -1,5 +1,5 @@
-"""Companies, contacts, search and duplicates in a real browser (issue 3
-points 1, 3, 4 and 5), against ``serve --demo`` in headless Chromium:
+"""Companies, contacts, search and duplicates in a real browser
+(SPEC §2), against ``serve --demo`` in headless Chromium:
 
 1. a company, then a contact at it chosen through the company picker;
 3. a call logged on the contact appears on its timeline;

@@ -1,4 +1,4 @@
-"""The top bar's live search dropdown in a real browser (issue 3): suggestions
+"""The top bar's live search dropdown in a real browser (SPEC §2): suggestions
 as one types, keyboard navigation (arrows, Enter, Escape), Enter alone going to
 the search page, and prefix typeahead once the owner turned it on (step-up).
 Runs against ``serve --demo`` in headless Chromium; screenshots in ja and en."""

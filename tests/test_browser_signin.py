@@ -1,4 +1,4 @@
-"""The browser journey of issue 2: a new owner signs in, is made to enrol
+"""The sign-in journey in a real browser (S2, S14): a new owner signs in, is made to enrol
 two-factor (QR code + key), saves recovery codes, signs out, and signs in
 again with password + code — in headless Chromium against the real HTTPS
 server. Screenshots go to out/screenshots/ (a CI artifact, ignored by git)."""

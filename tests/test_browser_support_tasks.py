@@ -1,4 +1,4 @@
-"""Tickets and tasks in a real browser (issue 3 point 3), against
+"""Tickets and tasks in a real browser (SPEC §2), against
 ``serve --demo`` in headless Chromium:
 
 - a support agent answers a demo ticket, puts it on hold for the customer

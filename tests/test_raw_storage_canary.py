@@ -1,4 +1,4 @@
-"""No plaintext personal data in raw storage (S3, issue 3): canary values
+"""No plaintext personal data in raw storage (S3): canary values
 written through the real services are searched for in the raw SQLite files
 (with -wal/-shm), the raw PostgreSQL rows and a pg_dump, every other file of
 the data dir, and the log output. See terabox_crm/testing/canary.py."""

@@ -1,5 +1,5 @@
 """``terabox-crm token`` as a real process on a fresh data dir, and the token it
-prints opens the API of the server started afterwards (issue 3, point 6)."""
+prints opens the API of the server started afterwards (SPEC §2, §4)."""
 
 from __future__ import annotations
 

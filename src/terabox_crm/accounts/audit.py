@@ -4,7 +4,7 @@ The chain rule
 --------------
 An account is not part of any one workspace, but each workspace's audit
 trail must show what its members do with their accounts: sign-ins and failed
-sign-ins, step-ups, two-factor and password changes (issue 2, point 6). So:
+sign-ins, step-ups, two-factor and password changes (S5, S7). So:
 
 * An event about a known user who belongs to at least one workspace goes to
   the chain of the user's *current* workspace — the one the request has open

@@ -1,5 +1,5 @@
 """Activities (notes, calls, meetings, emails) and tasks, on contacts,
-companies and deals (issue 3 point 3).
+companies and deals (SPEC §2).
 
 Subjects, bodies and task titles are free text about people: encrypted.
 An activity or task belongs to at most one contact, company and deal each;

@@ -1,4 +1,4 @@
-"""Personal access tokens for the REST API (issue 3, point 6).
+"""Personal access tokens for the REST API (SPEC §2, §4).
 
 A token belongs to one user in one workspace and carries scopes (read, write,
 export). Only the SHA-256 of the secret is stored: the token carries 256

@@ -1,4 +1,4 @@
-"""The audit trail of the current workspace (S5, issue 2 point 6).
+"""The audit trail of the current workspace (S5).
 
 Admins, owners and auditors (``audit.view``) read every event of their
 workspace's chain; ``security.view`` opens the security-events page. Never

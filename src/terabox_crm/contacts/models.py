@@ -1,4 +1,4 @@
-"""Companies and contacts (issue 3), their emails, phones and tags, and each
+"""Companies and contacts (SPEC §2), their emails, phones and tags, and each
 user's saved list views.
 
 Every personal value is an ``EncryptedTextField``: the column holds only

@@ -1,4 +1,4 @@
-"""Blind-index terms of companies and contacts, and searching them (issue 3 point 4).
+"""Blind-index terms of companies and contacts, and searching them (S3).
 
 Domains (one per searchable field family, object id = the contact or company):
 

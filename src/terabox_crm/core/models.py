@@ -23,7 +23,7 @@ from terabox_crm.crypto.fields import EncryptedTextField
 
 
 class RecordVisibility(models.TextChoices):
-    """Who reads CRM records (issue 3 point 8): everybody in the workspace, or
+    """Who reads CRM records (S6): everybody in the workspace, or
     below admin only the records one owns or that belong to one's team."""
 
     WORKSPACE = "workspace", _("Every member reads every record")
@@ -45,7 +45,7 @@ class Workspace(models.Model):
         choices=RecordVisibility.choices,
         default=RecordVisibility.WORKSPACE,
     )
-    # Typeahead on names (issue 3): prefix terms beside the whole-token ones.
+    # Typeahead on names (S3, ADR 0005): prefix terms beside the whole-token ones.
     # Off by default, it leaks more (docs/decisions/0005-blind-index-leakage.md).
     name_prefix_search = models.BooleanField(_("prefix search on names"), default=False)
     # The job that makes the prefix terms match the setting (built when on,
@@ -98,7 +98,7 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     is_privacy_officer = models.BooleanField(_("privacy officer"), default=False)
     is_auditor = models.BooleanField(_("auditor"), default=False)
-    # The member's team (issue 3): managers and members edit their team's records.
+    # The member's team (S6): managers and members edit their team's records.
     team = models.ForeignKey(
         Team,
         on_delete=models.SET_NULL,

@@ -1,4 +1,4 @@
-"""Deals in pipelines of ordered stages (issue 3 point 2).
+"""Deals in pipelines of ordered stages (SPEC §2).
 
 A pipeline is a sales process (new business, renewals); its stages are
 ordered columns of the board, each ``open``, ``won`` or ``lost``. A deal sits

@@ -1,4 +1,4 @@
-"""The living CRM of the demo workspace (issue 3 point 7): Japanese and
+"""The living CRM of the demo workspace (SPEC §2, the demo): Japanese and
 English companies and people with kana readings, deals across two
 pipelines, activities, tasks and support tickets.
 

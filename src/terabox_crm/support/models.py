@@ -1,4 +1,4 @@
-"""Support tickets with an SLA clock (issue 3 point 3; the "support" purpose).
+"""Support tickets with an SLA clock (SPEC §2; the "support" purpose).
 
 Each ticket has two deadlines set from its priority when it is opened: the
 first response and the resolution. Time spent waiting on the customer

@@ -1,4 +1,4 @@
-"""Try every URL of the project with another workspace's ids (issue 2, S6).
+"""Try every URL of the project with another workspace's ids (S6).
 
 ``assert_no_cross_workspace_access(client, user=..., foreign=...)`` walks every
 URL pattern (``get_resolver()``, recursively through includes), fills each

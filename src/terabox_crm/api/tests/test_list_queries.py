@@ -1,5 +1,5 @@
 """Every API list page costs a fixed, small number of SQL queries whatever
-its size (issue 3: at most 8 per list page, no N+1): authentication, the
+its size (SPEC §5: at most 8 per list page, no N+1): authentication, the
 membership, the workspace's keys, the rows and their prefetched children."""
 
 from __future__ import annotations

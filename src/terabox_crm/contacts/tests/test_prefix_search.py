@@ -1,4 +1,4 @@
-"""Prefix typeahead on names: a workspace option, off by default (issue 3).
+"""Prefix typeahead on names: a workspace option, off by default (S3, ADR 0005).
 
 Turning it on builds prefix terms for existing contacts and companies with a
 resumable batched job; turning it off deletes them. Candidates are compared

@@ -1,4 +1,4 @@
-"""Exact email/phone and whole-token name search over blind indexes (issue 3 point 4)."""
+"""Exact email/phone and whole-token name search over blind indexes (S3)."""
 
 from __future__ import annotations
 

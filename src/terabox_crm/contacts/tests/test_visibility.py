@@ -1,4 +1,4 @@
-"""Who sees and who edits which record (issue 3 point 8), for every role and
+"""Who sees and who edits which record (S6), for every role and
 both record-visibility settings; the querysets and the policy rules agree."""
 
 from __future__ import annotations

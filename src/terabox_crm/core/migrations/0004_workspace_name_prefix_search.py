@@ -1,4 +1,4 @@
-# Prefix typeahead on names: a workspace option, off by default (issue 3).
+# Prefix typeahead on names: a workspace option, off by default (S3, ADR 0005).
 
 from django.db import migrations, models
 

@@ -1,4 +1,4 @@
-"""The SSRF guard: private, local and reserved addresses are refused (issue 3)."""
+"""The SSRF guard: private, local and reserved addresses are refused (SPEC §4, webhooks)."""
 
 from __future__ import annotations
 
