@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.crypto.blind_index import normalise_email
+from terabox_crm.crypto import normalise
 
 # Long enough for any password the policy accepts (128) and then some, short
 # enough that nobody makes the server hash megabytes.
@@ -122,8 +122,8 @@ class EmailChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_email(self):
-        email = normalise_email(self.cleaned_data["email"])
-        if email == normalise_email(self.user.email):
+        email = normalise.email(self.cleaned_data["email"], check=False)
+        if email == normalise.email(self.user.email, check=False):
             raise forms.ValidationError(_("This is already your email address."), code="unchanged")
         return email
 

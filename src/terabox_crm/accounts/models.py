@@ -23,14 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
-from terabox_crm.crypto import blind_index
+from terabox_crm.crypto import blind_index, normalise
 from terabox_crm.crypto.fields import EncryptedTextField
 from terabox_crm.crypto.keyring import SYSTEM_SCOPE
 
 
 def email_index_of(email: str) -> str:
     return blind_index.full(
-        blind_index.normalise_email(email), scope=SYSTEM_SCOPE, domain="accounts.user.email"
+        normalise.email(email, check=False), scope=SYSTEM_SCOPE, domain="accounts.user.email"
     )
 
 
@@ -90,7 +90,7 @@ class User(AbstractBaseUser):
         return f"user {self.pk}"
 
     def set_email(self, email: str) -> None:
-        self.email = blind_index.normalise_email(email)
+        self.email = normalise.email(email, check=False)
         self.email_index = email_index_of(email)
 
     @property

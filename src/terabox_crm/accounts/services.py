@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from terabox_crm.accounts import audit, mfa, tasks, throttle, tracking
 from terabox_crm.accounts.models import EmailChange, RecoveryCode, TOTPDevice, User, UserSession
 from terabox_crm.communications.outbox import queue_email
-from terabox_crm.crypto.blind_index import normalise_email
+from terabox_crm.crypto import normalise
 from terabox_crm.refusals import Refusal, denial, recorded_after_rollback
 
 EMAIL_CHANGE_VALID_FOR = timedelta(hours=1)
@@ -244,7 +244,7 @@ def email_change_request(*, actor: User, new_email: str, request=None) -> None:
     If the address already belongs to another account, that address is told so
     instead, and the person asking sees the same answer (no account probing).
     """
-    new_email = normalise_email(new_email)
+    new_email = normalise.email(new_email, check=False)
     EmailChange.objects.filter(user=actor, used_at__isnull=True).delete()
     taken = User.objects.find_by_email(new_email) is not None
     language = _language_of(actor)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from django.core.cache import caches
 from django.utils.crypto import salted_hmac
 
-from terabox_crm.crypto.blind_index import normalise_email
+from terabox_crm.crypto import normalise
 
 ACCOUNT_FAILURE_LIMIT = 5
 ACCOUNT_FAILURE_WINDOW = 5 * 60
@@ -64,7 +64,7 @@ class Refusal:
 
 def account_id(email: str) -> str:
     """The cache identity of an account: an HMAC of the normalised email."""
-    return salted_hmac("tbx.throttle.account", normalise_email(email)).hexdigest()[:32]
+    return salted_hmac("tbx.throttle.account", normalise.email(email, check=False)).hexdigest()[:32]
 
 
 def ip_id(ip: str) -> str:

@@ -35,7 +35,7 @@ from terabox_crm.core.acting import (
 from terabox_crm.core.models import Invitation, Membership, Workspace
 from terabox_crm.core.roles import Role
 from terabox_crm.core.selectors import invitation_by_token, invitation_state, membership_in
-from terabox_crm.crypto import blind_index
+from terabox_crm.crypto import normalise
 from terabox_crm.refusals import Refusal
 from terabox_crm.refusals import recorded_after_rollback as _refusals_recorded
 
@@ -44,7 +44,7 @@ DISPLAY_NAME_MAX_LENGTH = 120
 
 
 def _clean_email(email: str) -> str:
-    cleaned = blind_index.normalise_email(email or "")
+    cleaned = normalise.email(email or "", check=False)
     if len(cleaned) > EMAIL_MAX_LENGTH:
         raise Refusal(_("This email address is too long."), code="email_too_long", status=400)
     try:

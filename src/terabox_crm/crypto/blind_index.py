@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import unicodedata
 
 from terabox_crm.crypto import keyring
 
 _subkeys: dict[tuple[str, str], bytes] = {}
-
-
-def normalise_email(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip().lower()
 
 
 def _subkey(scope: str, domain: str) -> bytes:
