@@ -48,14 +48,14 @@ class Outcome:
     """
 
     status: str
-    refusal: throttle.Refusal | None = None
+    refusal: throttle.Block | None = None
     user: User | None = None
     next_url: str = ""
     device_cookie: str = ""
     extra: dict = field(default_factory=dict)
 
 
-def _record_trips(refusals: list[throttle.Refusal], *, user: User | None) -> None:
+def _record_trips(refusals: list[throttle.Block], *, user: User | None) -> None:
     for refusal in refusals:
         payload = {"scope": refusal.scope, "reason": refusal.reason, "seconds": refusal.retry_after}
         if refusal.scope == "account":
@@ -65,18 +65,18 @@ def _record_trips(refusals: list[throttle.Refusal], *, user: User | None) -> Non
             audit.record("security.login.throttled", user=None, actor=None, payload=payload)
 
 
-def _refused(refusals: list[throttle.Refusal], user: User | None = None) -> Outcome:
+def _refused(refusals: list[throttle.Block], user: User | None = None) -> Outcome:
     longest = max(refusals, key=lambda r: r.retry_after)
     return Outcome("refused", refusal=longest, user=user)
 
 
-def _count_failure(*, ip: str, email: str, user: User | None) -> list[throttle.Refusal]:
+def _count_failure(*, ip: str, email: str, user: User | None) -> list[throttle.Block]:
     started = throttle.default().failure(ip=ip, email=email)
     _record_trips(started, user=user)
     return started
 
 
-def _gate(ip: str, email: str) -> throttle.Refusal | None:
+def _gate(ip: str, email: str) -> throttle.Block | None:
     """Refuse when the account or address is cooling off; else count the attempt."""
     limiter = throttle.default()
     refusal = limiter.check(ip=ip, email=email)

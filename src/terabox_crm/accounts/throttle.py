@@ -53,7 +53,7 @@ def now() -> float:
 
 
 @dataclass(frozen=True)
-class Refusal:
+class Block:
     """Why a sign-in is refused right now, and for how long."""
 
     scope: str  # "account" or "ip"
@@ -115,28 +115,28 @@ class LoginThrottle:
 
     # --- the rules ------------------------------------------------------------------------
 
-    def check(self, *, ip: str, email: str | None = None) -> Refusal | None:
+    def check(self, *, ip: str, email: str | None = None) -> Block | None:
         """Is a sign-in from ``ip`` (for ``email``) refused right now? Counts nothing."""
         ip_name = f"ip:{ip_id(ip)}"
         seconds = self._blocked_for(ip_name)
         if seconds:
-            return Refusal("ip", "blocked", seconds)
+            return Block("ip", "blocked", seconds)
         if email:
             seconds = self._blocked_for(f"acct:{account_id(email)}")
             if seconds:
-                return Refusal("account", "cool_off", seconds)
+                return Block("account", "cool_off", seconds)
         return None
 
-    def attempt(self, *, ip: str) -> Refusal | None:
+    def attempt(self, *, ip: str) -> Block | None:
         """Count one sign-in attempt from ``ip``; refuse past 30 a minute."""
         name = f"ip:{ip_id(ip)}"
         total = self._bump(f"{name}:attempts", IP_BUCKET, IP_WINDOW)
         if total > IP_ATTEMPT_LIMIT:
             self._block(name, IP_BLOCK)
-            return Refusal("ip", "attempts", IP_BLOCK, tripped=True)
+            return Block("ip", "attempts", IP_BLOCK, tripped=True)
         return None
 
-    def failure(self, *, ip: str, email: str | None) -> list[Refusal]:
+    def failure(self, *, ip: str, email: str | None) -> list[Block]:
         """Count one failed sign-in; return the blocks it started (usually none)."""
         started = []
         if email:
@@ -145,13 +145,13 @@ class LoginThrottle:
             if total >= ACCOUNT_FAILURE_LIMIT and not self._blocked_for(name):
                 self._block(name, ACCOUNT_COOL_OFF)
                 self._reset(f"{name}:failures", ACCOUNT_BUCKET, ACCOUNT_FAILURE_WINDOW)
-                started.append(Refusal("account", "failures", ACCOUNT_COOL_OFF, tripped=True))
+                started.append(Block("account", "failures", ACCOUNT_COOL_OFF, tripped=True))
         name = f"ip:{ip_id(ip)}"
         total = self._bump(f"{name}:failures", IP_BUCKET, IP_WINDOW)
         if total >= IP_FAILURE_LIMIT and not self._blocked_for(name):
             self._block(name, IP_BLOCK)
             self._reset(f"{name}:failures", IP_BUCKET, IP_WINDOW)
-            started.append(Refusal("ip", "failures", IP_BLOCK, tripped=True))
+            started.append(Block("ip", "failures", IP_BLOCK, tripped=True))
         return started
 
     def success(self, *, email: str) -> None:

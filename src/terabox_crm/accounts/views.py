@@ -61,7 +61,7 @@ def _safe_next(request, default: str | None = None) -> str:
     return default if default is not None else reverse("web:home")
 
 
-def _throttled(request, refusal: throttle.Refusal):
+def _throttled(request, refusal: throttle.Block):
     """429 with Retry-After, and words that say when to try again — nothing else."""
     if refusal.scope == "account":
         minutes = max(1, math.ceil(refusal.retry_after / 60))
