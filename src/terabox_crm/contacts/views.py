@@ -151,20 +151,6 @@ def global_search(request):
 # --- One contact --------------------------------------------------------------------------
 
 
-def _activities(request, **record) -> dict:
-    """The activities of the record and where to log a new one (activities app)."""
-    from terabox_crm.activities import selectors as activity_selectors
-
-    ((name, obj),) = record.items()
-    log_url = ""
-    if policy.can(request.membership, "activities.add"):
-        log_url = f"{reverse('activities:activity_create')}?{name}={obj.pk}&next={request.path}"
-    return {
-        "activities": activity_selectors.timeline(request.membership, **record),
-        "log_url": log_url,
-    }
-
-
 @permission_required("contacts.view")
 @require_safe
 def contact_detail(request, contact_id):
@@ -176,7 +162,6 @@ def contact_detail(request, contact_id):
         {
             "contact": contact,
             "timeline": selectors.timeline(contact),
-            **_activities(request, contact=contact),
             "can_change": policy.can(membership, "contacts.change", contact),
             "can_delete": policy.can(membership, "contacts.delete", contact),
             "can_merge": policy.can(membership, "contacts.merge", contact),
@@ -480,7 +465,6 @@ def company_detail(request, company_id):
             "company": company,
             "contacts": contacts,
             "timeline": selectors.timeline(company),
-            **_activities(request, company=company),
             "can_change": policy.can(membership, "companies.change", company),
             "can_delete": policy.can(membership, "companies.delete", company),
             "can_add_contact": policy.can(membership, "contacts.add"),

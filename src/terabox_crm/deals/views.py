@@ -166,19 +166,12 @@ def _board_more(request, pipeline):
 @permission_required("deals.view")
 @require_safe
 def deal_detail(request, deal_id):
-    from terabox_crm.activities import selectors as activity_selectors
-
     deal = _deal(request, deal_id, "deals.view")
-    log_url = ""
-    if policy.can(request.membership, "activities.add"):
-        log_url = f"{reverse('activities:activity_create')}?deal={deal.pk}"
     return render(
         request,
         "deals/detail.html",
         {
             "deal": deal,
-            "activities": activity_selectors.timeline(request.membership, deal=deal),
-            "log_url": log_url,
             "can_change": policy.can(request.membership, "deals.change", deal),
         },
     )
