@@ -17,6 +17,12 @@ same either way.
 Services check again what their views and API endpoints already checked,
 so that a job, a command or a future caller cannot skip the policy; both
 layers ask the same ``core.policy`` rules, never role names.
+
+Core's own services (workspace settings, invitations, members, teams) use the
+same guard: ``acting_member`` reads the acting membership as it is now (a 404
+for one that has ended or is of another workspace), and ``invalid`` refuses a
+value no page offers as ``security.request.invalid`` — a security event, not a
+denial, so outside the budget.
 """
 
 from __future__ import annotations
