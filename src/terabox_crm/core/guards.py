@@ -33,7 +33,6 @@ from django_scopes import scope
 from terabox_crm.core import policy
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.refusals import (
-    NO_PERMISSION,
     Refusal,
     denial,
     in_service,
@@ -42,6 +41,10 @@ from terabox_crm.refusals import (
 )
 
 INVALID_REQUEST = "security.request.invalid"
+# The answer to every denial: the msgid of ``refusals.NO_PERMISSION``, written
+# here so that core's catalog, which translates it for every app, keeps it
+# (``refusals`` is a module without a catalog of its own).
+NO_PERMISSION = _("You do not have permission to do this.")
 
 
 def refusal(
