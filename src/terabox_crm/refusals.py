@@ -149,12 +149,13 @@ def security_event(
     workspace,
     attempted: str,
     reason: str,
+    obj=None,
     object_type: str = "",
     object_id: str = "",
     **payload,
 ) -> dict:
     """The ``audit.record`` arguments of a refusal (ids, codes and counts only)."""
-    return {
+    event = {
         "action": action,
         "actor": actor,
         "workspace": workspace,
@@ -162,6 +163,9 @@ def security_event(
         "object_id": object_id,
         "payload": {"attempted": attempted, "reason": reason, **payload},
     }
+    if obj is not None:
+        event["obj"] = obj
+    return event
 
 
 def count(key: str, *, window: int) -> int:
@@ -220,10 +224,9 @@ def denial(
             workspace=_pk(workspace) if workspace is not None else None,
             attempted=action,
             reason=reason or code,
+            obj=obj,
             **payload,
         )
-        if obj is not None:
-            event["obj"] = obj
         error.audit_events.append(event)
     if not in_service():
         record(error)

@@ -40,7 +40,7 @@ class CoreConfig(AppConfig):
             "crypto.search.prefixes_deleted", _("Prefix search terms of names deleted")
         )
         # Security events (S7). core owns the policy, so it owns the denial event
-        # every app records through core.decorators / core.acting.
+        # every app records through the one guard (core.guards).
         actions.register("security.permission.denied", _("Permission denied"))
         actions.register(
             "security.request.method_refused",

@@ -17,15 +17,34 @@ same either way.
 Services check again what their views and API endpoints already checked,
 so that a job, a command or a future caller cannot skip the policy; both
 layers ask the same ``core.policy`` rules, never role names.
+
+Core's own services (workspace settings, invitations, members, teams) use the
+same guard: ``acting_member`` reads the acting membership as it is now (a 404
+for one that has ended or is of another workspace), and ``invalid`` refuses a
+value no page offers as ``security.request.invalid`` — a security event, not a
+denial, so outside the budget.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scope
 
 from terabox_crm.core import policy
-from terabox_crm.core.models import Membership
-from terabox_crm.refusals import NO_PERMISSION, Refusal, denial
+from terabox_crm.core.models import Membership, Workspace
+from terabox_crm.refusals import (
+    Refusal,
+    denial,
+    in_service,
+    record,
+    security_event,
+)
+
+INVALID_REQUEST = "security.request.invalid"
+# The answer to every denial: the msgid of ``refusals.NO_PERMISSION``, written
+# here so that core's catalog, which translates it for every app, keeps it
+# (``refusals`` is a module without a catalog of its own).
+NO_PERMISSION = _("You do not have permission to do this.")
 
 
 def refusal(
@@ -69,6 +88,7 @@ def require(
     obj=None,
     *,
     allowed: bool | None = None,
+    permission: str = "",
     message=NO_PERMISSION,
     code: str = "forbidden",
     status: int = 403,
@@ -77,10 +97,15 @@ def require(
     """Refuse (403 by default, recorded) unless ``membership`` may do ``action``.
 
     The policy decides (``core.policy.can``) unless the caller passes the
-    answer of a rule of its own as ``allowed``.
+    answer of a rule of its own as ``allowed``. When ``action`` names the
+    attempt rather than a policy action (core's services record
+    ``"core.team.create"``), ``permission`` is the policy action asked, and
+    it goes on record beside the attempt.
     """
+    if permission:
+        details["permission"] = permission
     if allowed is None:
-        allowed = membership is not None and policy.can(membership, action, obj)
+        allowed = membership is not None and policy.can(membership, permission or action, obj)
     if not allowed:
         raise refusal(membership, action, obj, message=message, code=code, status=status, **details)
 
@@ -90,3 +115,60 @@ def in_workspace(membership: Membership | None, record, *, action: str) -> None:
     workspace: a caller from another workspace learns nothing about it."""
     if membership is None or str(membership.workspace_id) != str(record.workspace_id):
         raise refusal(membership, action, message=_("Not found."), code="not_member", status=404)
+
+
+def acting_member(
+    membership: Membership | None, workspace: Workspace, *, action: str
+) -> Membership:
+    """``membership`` as it is now, if it is a membership of ``workspace``;
+    otherwise a 404 refusal, recorded (S6).
+
+    Core's services act on the workspace itself — its members, teams,
+    invitations and settings — and their rank rules (``core.policy``) depend
+    on the actor's role: they read it again, so a role changed or a
+    membership ended since the caller loaded it counts.
+    """
+    current = None
+    if membership is not None and str(membership.workspace_id) == str(workspace.pk):
+        with scope(workspace=workspace):
+            current = (
+                Membership.objects.select_related("workspace", "user")
+                .filter(pk=membership.pk)
+                .first()
+            )
+    if current is None:
+        raise refusal(
+            membership,
+            action,
+            message=_("You are not a member of this workspace."),
+            code="not_a_member",
+            status=404,
+            # On the actor's own chain, like ``in_workspace``; without a
+            # membership, on the chain of the workspace they tried.
+            workspace=None if membership is not None else workspace.pk,
+        )
+    return current
+
+
+def invalid(membership: Membership, action: str, obj=None, *, message, code: str) -> Refusal:
+    """The 400 refusal of a value no page offers (a tampered or malformed
+    request), carrying its ``security.request.invalid`` event (S7): not a
+    denial, so it keeps its own action and stays outside the denial budget.
+    Recorded like a denial: at once outside a service, after its rollback inside."""
+    error = Refusal(
+        message,
+        code=code,
+        status=400,
+        action=action,
+        audit_event=security_event(
+            INVALID_REQUEST,
+            actor=membership.user_id,
+            workspace=membership.workspace_id,
+            attempted=action,
+            reason=code,
+            obj=obj,
+        ),
+    )
+    if not in_service():
+        record(error)
+    return error

@@ -1,9 +1,13 @@
 """Writes about invitations and their email: invite, revoke, resend, accept, sign up (S6).
 
-Every service is keyword-only and takes the acting user. It checks the
-permission policy itself — views check too, but the API, the CLI and jobs call
-the same functions — then changes the database and records its audit event in
-one transaction (``@transaction.atomic``). Refusals: ``core.acting``.
+Every service is keyword-only. Inviting, revoking and resending take the
+acting ``membership`` and check the permission policy through the one guard
+(``core.guards``) — views check too, but the API, the CLI and jobs call the
+same functions. Checking, accepting and signing up come before any
+membership: they take the acting user (``actor``), if any, and the token is
+the credential; their refusals are ``security.invitation.refused`` events.
+Each changes the database and records its audit event in one transaction
+(``@transaction.atomic``).
 """
 
 from __future__ import annotations
@@ -24,20 +28,15 @@ from django_scopes import scope
 from terabox_crm import audit
 from terabox_crm.accounts.models import User, email_index_of
 from terabox_crm.communications.outbox import queue_email
-from terabox_crm.core import policy
-from terabox_crm.core.acting import (
-    INVALID_REQUEST,
-    INVITE_REFUSED,
-    _acting_membership,
-    _refusal,
-    _require,
-)
+from terabox_crm.core import guards, policy
 from terabox_crm.core.models import Invitation, Membership, Workspace
 from terabox_crm.core.roles import Role
 from terabox_crm.core.selectors import invitation_by_token, invitation_state, membership_in
 from terabox_crm.crypto import normalise
-from terabox_crm.refusals import Refusal
+from terabox_crm.refusals import Refusal, security_event
 from terabox_crm.refusals import recorded_after_rollback as _refusals_recorded
+
+INVITE_REFUSED = "security.invitation.refused"
 
 EMAIL_MAX_LENGTH = 254
 DISPLAY_NAME_MAX_LENGTH = 120
@@ -119,10 +118,10 @@ def _refuse_existing_member(workspace: Workspace, email_index: str) -> None:
 @_refusals_recorded
 @transaction.atomic
 def member_invite(
-    *, actor: User, workspace: Workspace, email: str, role: str, language: str = ""
+    *, membership: Membership, email: str, role: str, language: str = ""
 ) -> SentInvitation:
-    """Invite ``email`` to ``workspace`` with ``role``; the link expires after
-    ``settings.INVITE_VALID_FOR``.
+    """Invite ``email`` to the acting member's workspace with ``role``; the
+    link expires after ``settings.INVITE_VALID_FOR``.
 
     Only roles the actor may grant (``policy.can_grant_role``). An address that
     already belongs to a member is refused; a pending invitation for the same
@@ -131,29 +130,25 @@ def member_invite(
     invitee's own language if they have an account, else the inviter's).
     """
     attempted = "core.member.invite"
-    membership = _acting_membership(actor, workspace, attempted=attempted)
-    _require(membership, "members.manage", attempted=attempted)
+    membership = guards.acting_member(membership, membership.workspace, action=attempted)
+    workspace, actor = membership.workspace, membership.user
+    guards.require(membership, attempted, permission="members.manage", code="permission_denied")
     if role not in Role.values:
-        raise _refusal(
-            _("Choose one of the offered roles."),
+        raise guards.invalid(
+            membership,
+            attempted,
+            message=_("Choose one of the offered roles."),
             code="invalid_role",
-            status=400,
-            event=INVALID_REQUEST,
-            actor=actor,
-            workspace=workspace,
-            attempted=attempted,
         )
-    if not policy.can_grant_role(membership, role):
-        raise _refusal(
-            _("You can only invite people with a role below your own."),
-            code="role_above_own",
-            status=403,
-            actor=actor,
-            workspace=workspace,
-            attempted=attempted,
-            role=role,
-            own_role=membership.role,
-        )
+    guards.require(
+        membership,
+        attempted,
+        allowed=policy.can_grant_role(membership, role),
+        message=_("You can only invite people with a role below your own."),
+        code="role_above_own",
+        role=role,
+        own_role=membership.role,
+    )
     email = _clean_email(email)
     index = email_index_of(email)
     _refuse_existing_member(workspace, index)
@@ -198,23 +193,25 @@ def member_invite(
     return SentInvitation(invitation=invitation, token=token, link=link)
 
 
-def _managed_invitation(actor: User, invitation: Invitation, *, attempted: str) -> Membership:
-    """Check that ``actor`` may act on ``invitation``: they manage members and
-    could have granted its role themselves."""
-    membership = _acting_membership(actor, invitation.workspace, attempted=attempted)
-    _require(membership, "members.manage", invitation, attempted=attempted)
-    if not policy.can_grant_role(membership, invitation.role):
-        raise _refusal(
-            _("Only someone who may grant this role can change this invitation."),
-            code="role_above_own",
-            status=403,
-            actor=actor,
-            workspace=invitation.workspace,
-            obj=invitation,
-            attempted=attempted,
-            role=invitation.role,
-            own_role=membership.role,
-        )
+def _managed_invitation(
+    membership: Membership, invitation: Invitation, *, attempted: str
+) -> Membership:
+    """The acting membership as it is now, if it may act on ``invitation``: it
+    manages members and could have granted the invitation's role itself."""
+    membership = guards.acting_member(membership, invitation.workspace, action=attempted)
+    guards.require(
+        membership, attempted, invitation, permission="members.manage", code="permission_denied"
+    )
+    guards.require(
+        membership,
+        attempted,
+        invitation,
+        allowed=policy.can_grant_role(membership, invitation.role),
+        message=_("Only someone who may grant this role can change this invitation."),
+        code="role_above_own",
+        role=invitation.role,
+        own_role=membership.role,
+    )
     return membership
 
 
@@ -236,15 +233,15 @@ def _locked_pending(invitation: Invitation) -> Invitation:
 
 @_refusals_recorded
 @transaction.atomic
-def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+def invitation_revoke(*, membership: Membership, invitation: Invitation) -> Invitation:
     """Withdraw a pending invitation: its link stops working at once."""
-    _managed_invitation(actor, invitation, attempted="core.invitation.revoke")
+    membership = _managed_invitation(membership, invitation, attempted="core.invitation.revoke")
     invitation = _locked_pending(invitation)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     audit.record(
         "core.invitation.revoked",
-        actor=actor,
+        actor=membership.user_id,
         workspace=invitation.workspace,
         obj=invitation,
         payload={"role": invitation.role},
@@ -254,18 +251,18 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
 
 @_refusals_recorded
 @transaction.atomic
-def invitation_resend(*, actor: User, invitation: Invitation) -> SentInvitation:
+def invitation_resend(*, membership: Membership, invitation: Invitation) -> SentInvitation:
     """Send a pending (possibly expired) invitation again with a new link and a
     new expiry; the previous link stops working (only one token hash is kept)."""
-    _managed_invitation(actor, invitation, attempted="core.invitation.resend")
+    membership = _managed_invitation(membership, invitation, attempted="core.invitation.resend")
     invitation = _locked_pending(invitation)
     _refuse_existing_member(invitation.workspace, invitation.email_index)
     token = _issue_token(invitation)
     invitation.save(update_fields=["token_hash", "expires_at"])
-    link = _send_invitation_email(invitation, token, inviter=actor)
+    link = _send_invitation_email(invitation, token, inviter=membership.user)
     audit.record(
         "core.invitation.resent",
-        actor=actor,
+        actor=membership.user_id,
         workspace=invitation.workspace,
         obj=invitation,
         payload={"role": invitation.role, "expires_at": invitation.expires_at.isoformat()},
@@ -283,22 +280,39 @@ _INVITE_STATE_MESSAGES = {
 }
 
 
-def _usable_invitation(token: str, *, user=None, for_update: bool = False) -> Invitation:
+def _invitation_refused(message, *, code: str, status: int, actor, invitation=None) -> Refusal:
+    """A refused invitation link, carrying its ``security.invitation.refused``
+    event: on the invitation's workspace chain when the token names one, on
+    the system chain otherwise. Not a permission denial: its own action."""
+    return Refusal(
+        message,
+        code=code,
+        status=status,
+        action="core.invitation.accept",
+        audit_event=security_event(
+            INVITE_REFUSED,
+            actor=actor,
+            workspace=invitation.workspace if invitation is not None else None,
+            attempted="core.invitation.accept",
+            reason=code,
+            obj=invitation,
+        ),
+    )
+
+
+def _usable_invitation(token: str, *, actor=None, for_update: bool = False) -> Invitation:
     """The pending, unexpired invitation behind ``token``, or a refusal.
 
     Refusals are security events: on the invitation's workspace chain when the
     token names one, on the system chain otherwise.
     """
-    attempted = "core.invitation.accept"
     invitation = invitation_by_token(token)
     if invitation is None:
-        raise _refusal(
+        raise _invitation_refused(
             _("This invitation link is not valid. Check that you copied all of it."),
             code="invitation_unknown",
             status=404,
-            event=INVITE_REFUSED,
-            actor=user,
-            attempted=attempted,
+            actor=actor,
         )
     if for_update:
         with scope(workspace=invitation.workspace):
@@ -310,15 +324,8 @@ def _usable_invitation(token: str, *, user=None, for_update: bool = False) -> In
     state = invitation_state(invitation)
     if state != "pending":
         message, code = _INVITE_STATE_MESSAGES[state]
-        raise _refusal(
-            message,
-            code=code,
-            status=410,
-            event=INVITE_REFUSED,
-            actor=user,
-            workspace=invitation.workspace,
-            obj=invitation,
-            attempted=attempted,
+        raise _invitation_refused(
+            message, code=code, status=410, actor=actor, invitation=invitation
         )
     # The inviter may have been demoted or removed since: an invitation is only
     # as good as its sender's right to grant that role today.
@@ -328,54 +335,52 @@ def _usable_invitation(token: str, *, user=None, for_update: bool = False) -> In
         else None
     )
     if inviter is None or not policy.can_grant_role(inviter, invitation.role):
-        raise _refusal(
+        raise _invitation_refused(
             _("This invitation is no longer valid. Ask for a new one."),
             code="invitation_inviter_lost_rights",
             status=410,
-            event=INVITE_REFUSED,
-            actor=user,
-            workspace=invitation.workspace,
-            obj=invitation,
-            attempted=attempted,
+            actor=actor,
+            invitation=invitation,
         )
     return invitation
 
 
 @_refusals_recorded
-def invitation_check(*, token: str, user: User | None = None) -> Invitation:
+def invitation_check(*, token: str, actor: User | None = None) -> Invitation:
     """The invitation behind ``token`` if it can still be accepted; otherwise
-    the refusal, recorded as a security event. Changes nothing."""
-    return _usable_invitation(token, user=user)
+    the refusal, recorded as a security event. Changes nothing.
+
+    Takes the acting user (``actor``, if signed in), not a membership: the
+    invitation is for a workspace they are not a member of yet."""
+    return _usable_invitation(token, actor=actor)
 
 
 @_refusals_recorded
 @transaction.atomic
-def invitation_accept(*, user: User, token: str) -> Membership:
+def invitation_accept(*, actor: User, token: str) -> Membership:
     """Join the workspace an invitation is for, with the invited role.
 
+    Takes the acting user, not a membership: they become a member here.
     The signed-in user's email must be the invited one (compared through the
     blind index, never in clear). Expired, revoked and used invitations are
     refused with a message that says which.
     """
-    return _accept(user=user, token=token, new_account=False)
+    return _accept(user=actor, token=token, new_account=False)
 
 
 def _accept(*, user: User, token: str, new_account: bool) -> Membership:
-    invitation = _usable_invitation(token, user=user, for_update=True)
+    invitation = _usable_invitation(token, actor=user, for_update=True)
     workspace = invitation.workspace
     if email_index_of(user.email) != invitation.email_index:
-        raise _refusal(
+        raise _invitation_refused(
             _(
                 "This invitation was sent to another email address. Sign in with the "
                 "address it was sent to."
             ),
             code="invitation_wrong_email",
             status=403,
-            event=INVITE_REFUSED,
             actor=user,
-            workspace=workspace,
-            obj=invitation,
-            attempted="core.invitation.accept",
+            invitation=invitation,
         )
     if membership_in(workspace, user) is not None:
         raise Refusal(
@@ -428,6 +433,8 @@ def invitation_sign_up(
     *, token: str, display_name: str, password: str, language: str = ""
 ) -> Membership:
     """Create an account for an invited address and accept the invitation.
+
+    No actor argument: the person has no account yet; the token is the credential.
 
     The account is created only together with the membership (one
     transaction). The password follows the product's policy for this person:

@@ -15,8 +15,9 @@ per actor in the cache, and once ``PROBE_LIMIT`` of them fall within
 once per actor and window so a loop cannot flood the audit chain.
 
 Changes to memberships — a member's role, capabilities and removal — are
-services here too (S6): keyword-only, they take the acting user, check the
-policy (``core.acting``) and record their audit event in one transaction.
+services here too (S6): keyword-only, they take the acting ``membership`` and
+the ``target`` member, check the policy through the one guard
+(``core.guards``) and record their audit event in one transaction.
 Rank rules, in one place (``core.policy``): a role grants only roles below its
 own, owners may also make owners; nobody changes a member at or above their own
 rank unless they are an owner; the last owner can never be demoted or removed,
@@ -31,14 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm import audit, refusals
-from terabox_crm.accounts.models import User
-from terabox_crm.core import policy
-from terabox_crm.core.acting import (
-    INVALID_REQUEST,
-    _acting_membership,
-    _refusal,
-    _require,
-)
+from terabox_crm.core import guards, policy
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.records import as_uuid, pk_of
 from terabox_crm.core.roles import Capability, Role
@@ -128,92 +122,88 @@ def _lock_owners(workspace: Workspace) -> list:
 # --- Memberships ----------------------------------------------------------------------
 
 
-def _locked_target(membership: Membership) -> Membership:
-    with scope(workspace=membership.workspace):
+def _locked_target(target: Membership) -> Membership:
+    with scope(workspace=target.workspace):
         return (
             Membership.objects.select_for_update(of=("self",))
             .select_related("workspace", "user")
-            .get(pk=membership.pk)
+            .get(pk=target.pk)
         )
 
 
-def _require_change_rights(actor_membership: Membership, target: Membership, *, attempted: str):
-    _require(actor_membership, "members.manage", target, attempted=attempted)
-    if not policy.can_change_member(actor_membership, target):
-        raise _refusal(
-            _("You cannot change a member whose role is the same as or higher than yours."),
-            code="member_at_or_above_own",
-            status=403,
-            actor=actor_membership.user_id,
-            workspace=target.workspace,
-            obj=target,
-            attempted=attempted,
-            target_role=target.role,
-            own_role=actor_membership.role,
-        )
+def _require_change_rights(membership: Membership, target: Membership, *, attempted: str):
+    guards.require(
+        membership, attempted, target, permission="members.manage", code="permission_denied"
+    )
+    guards.require(
+        membership,
+        attempted,
+        target,
+        allowed=policy.can_change_member(membership, target),
+        message=_("You cannot change a member whose role is the same as or higher than yours."),
+        code="member_at_or_above_own",
+        target_role=target.role,
+        own_role=membership.role,
+    )
 
 
-def _refuse_if_last_owner(target: Membership, *, actor, attempted: str) -> None:
+def _refuse_if_last_owner(membership: Membership, target: Membership, *, attempted: str) -> None:
     if target.role != Role.OWNER:
         return
     if len(_lock_owners(target.workspace)) <= 1:
-        raise _refusal(
-            _("The workspace must keep at least one owner. Make someone else an owner first."),
+        raise guards.refusal(
+            membership,
+            attempted,
+            target,
+            message=_(
+                "The workspace must keep at least one owner. Make someone else an owner first."
+            ),
             code="last_owner",
             status=409,
-            actor=actor,
-            workspace=target.workspace,
-            obj=target,
-            attempted=attempted,
         )
 
 
 @_refusals_recorded
 @transaction.atomic
-def member_change_role(*, actor: User, membership: Membership, role: str) -> Membership:
-    """Give a member another role (the view asks for step-up first).
+def member_change_role(*, membership: Membership, target: Membership, role: str) -> Membership:
+    """Give the ``target`` member another role (the view asks for step-up first).
 
     A role grants only roles below its own (owners may also make owners);
     nobody changes a member at or above their own rank unless they are an
     owner; the last owner can never be demoted.
     """
     attempted = "core.member.change_role"
-    actor_membership = _acting_membership(actor, membership.workspace, attempted=attempted)
-    target = _locked_target(membership)
+    membership = guards.acting_member(membership, target.workspace, action=attempted)
+    target = _locked_target(target)
     if role not in Role.values:
-        raise _refusal(
-            _("Choose one of the offered roles."),
+        raise guards.invalid(
+            membership,
+            attempted,
+            target,
+            message=_("Choose one of the offered roles."),
             code="invalid_role",
-            status=400,
-            event=INVALID_REQUEST,
-            actor=actor,
-            workspace=target.workspace,
-            obj=target,
-            attempted=attempted,
         )
-    _require_change_rights(actor_membership, target, attempted=attempted)
-    if not policy.can_grant_role(actor_membership, role):
-        raise _refusal(
-            _("You can only grant roles below your own."),
-            code="role_above_own",
-            status=403,
-            actor=actor,
-            workspace=target.workspace,
-            obj=target,
-            attempted=attempted,
-            role=role,
-            own_role=actor_membership.role,
-        )
+    _require_change_rights(membership, target, attempted=attempted)
+    guards.require(
+        membership,
+        attempted,
+        target,
+        allowed=policy.can_grant_role(membership, role),
+        message=_("You can only grant roles below your own."),
+        code="role_above_own",
+        role=role,
+        own_role=membership.role,
+    )
     if role == target.role:
         return target
     if role != Role.OWNER:
-        _refuse_if_last_owner(target, actor=actor, attempted=attempted)
+        _refuse_if_last_owner(membership, target, attempted=attempted)
     before = target.role
     target.role = role
     target.save(update_fields=["role"])
     audit.record(
         "core.member.role_changed",
-        actor=actor,
+        actor=membership.user_id,
         workspace=target.workspace,
         obj=target,
         payload={"user": str(target.user_id), "before": before, "after": role},
@@ -224,17 +214,18 @@ def member_change_role(*, actor: User, membership: Membership, role: str) -> Mem
 @_refusals_recorded
 @transaction.atomic
 def member_set_capabilities(
-    *, actor: User, membership: Membership, privacy_officer: bool, auditor: bool
+    *, membership: Membership, target: Membership, privacy_officer: bool, auditor: bool
 ) -> Membership:
-    """Give or take the privacy-officer and auditor capabilities (step-up in the view).
+    """Give the ``target`` member or take from them the privacy-officer and
+    auditor capabilities (step-up in the view).
 
     Both make two-factor mandatory for the member (S14), whatever the
     workspace setting.
     """
     attempted = "core.member.set_capabilities"
-    actor_membership = _acting_membership(actor, membership.workspace, attempted=attempted)
-    target = _locked_target(membership)
-    _require_change_rights(actor_membership, target, attempted=attempted)
+    membership = guards.acting_member(membership, target.workspace, action=attempted)
+    target = _locked_target(target)
+    _require_change_rights(membership, target, attempted=attempted)
     wanted = {
         Capability.PRIVACY_OFFICER: ("is_privacy_officer", bool(privacy_officer)),
         Capability.AUDITOR: ("is_auditor", bool(auditor)),
@@ -243,17 +234,15 @@ def member_set_capabilities(
     for capability, (field, value) in wanted.items():
         if getattr(target, field) == value:
             continue
-        if not policy.can_grant_capability(actor_membership, capability):
-            raise _refusal(
-                _("You cannot grant or take away this capability."),
-                code="capability_not_grantable",
-                status=403,
-                actor=actor,
-                workspace=target.workspace,
-                obj=target,
-                attempted=attempted,
-                capability=str(capability),
-            )
+        guards.require(
+            membership,
+            attempted,
+            target,
+            allowed=policy.can_grant_capability(membership, capability),
+            message=_("You cannot grant or take away this capability."),
+            code="capability_not_grantable",
+            capability=str(capability),
+        )
         changes[field] = {"before": getattr(target, field), "after": value}
         setattr(target, field, value)
     if not changes:
@@ -261,7 +250,7 @@ def member_set_capabilities(
     target.save(update_fields=list(changes))
     audit.record(
         "core.member.capabilities_changed",
-        actor=actor,
+        actor=membership.user_id,
         workspace=target.workspace,
         obj=target,
         payload={"user": str(target.user_id), **changes},
@@ -271,25 +260,27 @@ def member_set_capabilities(
 
 @_refusals_recorded
 @transaction.atomic
-def member_remove(*, actor: User, membership: Membership) -> None:
-    """Remove a member, or leave when ``membership`` is the actor's own.
+def member_remove(*, membership: Membership, target: Membership) -> None:
+    """Remove the ``target`` member, or leave when ``target`` is ``membership``.
 
     Anyone may leave unless they are the last owner. Removing someone else
     needs ``members.manage`` and a rank above theirs (or being an owner); the
     last owner can never be removed. The person's account stays: only their
     access to this workspace ends.
     """
-    leaving = membership.user_id == actor.pk
+    leaving = membership is not None and target.pk == membership.pk
     attempted = "core.member.leave" if leaving else "core.member.remove"
-    actor_membership = _acting_membership(actor, membership.workspace, attempted=attempted)
-    target = _locked_target(membership)
+    membership = guards.acting_member(membership, target.workspace, action=attempted)
+    target = _locked_target(target)
     if leaving:
-        _require(actor_membership, "workspace.leave", target, attempted=attempted)
+        guards.require(
+            membership, attempted, target, permission="workspace.leave", code="permission_denied"
+        )
     else:
-        _require_change_rights(actor_membership, target, attempted=attempted)
-    _refuse_if_last_owner(target, actor=actor, attempted=attempted)
+        _require_change_rights(membership, target, attempted=attempted)
+    _refuse_if_last_owner(membership, target, attempted=attempted)
     event_kwargs = {
-        "actor": actor,
+        "actor": membership.user_id,
         "workspace": target.workspace,
         "object_type": target._meta.label_lower,
         "object_id": str(target.pk),

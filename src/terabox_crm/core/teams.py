@@ -1,9 +1,10 @@
 """Writes about teams and the workspace's record visibility (S6).
 
-Every service is keyword-only and takes the acting user. It checks the
-permission policy itself — views check too, but the API, the CLI and jobs call
-the same functions — then changes the database and records its audit event in
-one transaction (``@transaction.atomic``). Refusals: ``core.acting``.
+Every service is keyword-only and takes the acting ``membership`` (and, to
+move a member, the ``target`` member). It checks the permission policy itself
+through the one guard (``core.guards``) — views check too, but the API, the
+CLI and jobs call the same functions — then changes the database and records
+its audit event in one transaction (``@transaction.atomic``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import scope
 
 from terabox_crm import audit
-from terabox_crm.accounts.models import User
-from terabox_crm.core import policy
-from terabox_crm.core.acting import (
-    INVALID_REQUEST,
-    _acting_membership,
-    _refusal,
-    _require,
-)
+from terabox_crm.core import guards, policy
 from terabox_crm.core.members import _locked_target
 from terabox_crm.core.models import Membership, RecordVisibility, Team, Workspace
 from terabox_crm.refusals import Refusal
@@ -69,19 +63,18 @@ def _lock_workspace(workspace: Workspace) -> Workspace:
     return Workspace.objects.select_for_update(of=("self",)).get(pk=workspace.pk)
 
 
-def _team_unknown(*, actor, workspace, attempted: str, obj=None) -> Refusal:
-    return _refusal(
-        _("This team does not exist."),
+def _team_unknown(membership: Membership, *, attempted: str, obj=None) -> Refusal:
+    return guards.refusal(
+        membership,
+        attempted,
+        obj,
+        message=_("This team does not exist."),
         code="team_unknown",
         status=404,
-        actor=actor,
-        workspace=workspace,
-        obj=obj,
-        attempted=attempted,
     )
 
 
-def _locked_team(team: Team, *, actor, attempted: str) -> Team:
+def _locked_team(team: Team, *, membership: Membership, attempted: str) -> Team:
     """The team, locked, as it is now: a team deleted meanwhile is a 404."""
     with scope(workspace=team.workspace):
         found = (
@@ -91,8 +84,12 @@ def _locked_team(team: Team, *, actor, attempted: str) -> Team:
             .first()
         )
     if found is None:
-        raise _team_unknown(actor=actor, workspace=team.workspace, attempted=attempted)
+        raise _team_unknown(membership, attempted=attempted)
     return found
+
+
+def _require_teams_manage(membership: Membership, obj, *, attempted: str) -> None:
+    guards.require(membership, attempted, obj, permission="teams.manage", code="permission_denied")
 
 
 def _save_team(team: Team, **kwargs) -> None:
@@ -107,11 +104,13 @@ def _save_team(team: Team, **kwargs) -> None:
 
 @_refusals_recorded
 @transaction.atomic
-def team_create(*, actor: User, workspace: Workspace, name: str) -> Team:
-    """Create a team. Names are unique in the workspace, compared without case."""
+def team_create(*, membership: Membership, name: str) -> Team:
+    """Create a team in the acting member's workspace. Names are unique in the
+    workspace, compared without case."""
     attempted = "core.team.create"
-    membership = _acting_membership(actor, workspace, attempted=attempted)
-    _require(membership, "teams.manage", workspace, attempted=attempted)
+    membership = guards.acting_member(membership, membership.workspace, action=attempted)
+    workspace = membership.workspace
+    _require_teams_manage(membership, workspace, attempted=attempted)
     name = _clean_team_name(name)
     workspace = _lock_workspace(workspace)
     with scope(workspace=workspace):
@@ -127,21 +126,25 @@ def team_create(*, actor: User, workspace: Workspace, name: str) -> Team:
         team = Team(workspace=workspace, name=name)
         _save_team(team, force_insert=True)
     audit.record(
-        "core.team.created", actor=actor, workspace=workspace, obj=team, payload={"name": name}
+        "core.team.created",
+        actor=membership.user_id,
+        workspace=workspace,
+        obj=team,
+        payload={"name": name},
     )
     return team
 
 
 @_refusals_recorded
 @transaction.atomic
-def team_rename(*, actor: User, team: Team, name: str) -> Team:
+def team_rename(*, membership: Membership, team: Team, name: str) -> Team:
     """Give a team another name (unique in the workspace, compared without case)."""
     attempted = "core.team.rename"
-    membership = _acting_membership(actor, team.workspace, attempted=attempted)
-    _require(membership, "teams.manage", team, attempted=attempted)
+    membership = guards.acting_member(membership, team.workspace, action=attempted)
+    _require_teams_manage(membership, team, attempted=attempted)
     name = _clean_team_name(name)
     _lock_workspace(team.workspace)
-    team = _locked_team(team, actor=actor, attempted=attempted)
+    team = _locked_team(team, membership=membership, attempted=attempted)
     with scope(workspace=team.workspace):
         if team.name == name:
             return team
@@ -152,7 +155,7 @@ def team_rename(*, actor: User, team: Team, name: str) -> Team:
         _save_team(team, update_fields=["name"])
     audit.record(
         "core.team.renamed",
-        actor=actor,
+        actor=membership.user_id,
         workspace=team.workspace,
         obj=team,
         payload={"before": before, "after": name},
@@ -162,7 +165,7 @@ def team_rename(*, actor: User, team: Team, name: str) -> Team:
 
 @_refusals_recorded
 @transaction.atomic
-def team_delete(*, actor: User, team: Team) -> int:
+def team_delete(*, membership: Membership, team: Team) -> int:
     """Delete a team; returns how many members it had.
 
     What is never deleted: members and records. Every ``team`` foreign key
@@ -173,14 +176,14 @@ def team_delete(*, actor: User, team: Team) -> int:
     stop reading them; owners and admins still read and edit everything.
     """
     attempted = "core.team.delete"
-    membership = _acting_membership(actor, team.workspace, attempted=attempted)
-    _require(membership, "teams.manage", team, attempted=attempted)
+    membership = guards.acting_member(membership, team.workspace, action=attempted)
+    _require_teams_manage(membership, team, attempted=attempted)
     _lock_workspace(team.workspace)
-    team = _locked_team(team, actor=actor, attempted=attempted)
+    team = _locked_team(team, membership=membership, attempted=attempted)
     with scope(workspace=team.workspace):
         members = Membership.objects.filter(team=team).count()
         event_kwargs = {
-            "actor": actor,
+            "actor": membership.user_id,
             "workspace": team.workspace,
             "object_type": team._meta.label_lower,
             "object_id": str(team.pk),
@@ -193,37 +196,34 @@ def team_delete(*, actor: User, team: Team) -> int:
 
 @_refusals_recorded
 @transaction.atomic
-def member_set_team(*, actor: User, membership: Membership, team: Team | None) -> Membership:
-    """Put a member into ``team``, or into none (the view asks for step-up first).
+def member_set_team(*, membership: Membership, target: Membership, team: Team | None) -> Membership:
+    """Put the ``target`` member into ``team``, or into none (the view asks for
+    step-up first).
 
     The team must be of the member's workspace; the rank rule of every member
     change applies (``policy.can_assign_team``).
     """
     attempted = "core.member.set_team"
-    actor_membership = _acting_membership(actor, membership.workspace, attempted=attempted)
-    target = _locked_target(membership)
-    _require(actor_membership, "teams.manage", target, attempted=attempted)
-    if not policy.can_assign_team(actor_membership, target):
-        raise _refusal(
-            _("You cannot change a member whose role is the same as or higher than yours."),
-            code="member_at_or_above_own",
-            status=403,
-            actor=actor,
-            workspace=target.workspace,
-            obj=target,
-            attempted=attempted,
-            target_role=target.role,
-            own_role=actor_membership.role,
-        )
+    membership = guards.acting_member(membership, target.workspace, action=attempted)
+    target = _locked_target(target)
+    _require_teams_manage(membership, target, attempted=attempted)
+    guards.require(
+        membership,
+        attempted,
+        target,
+        allowed=policy.can_assign_team(membership, target),
+        message=_("You cannot change a member whose role is the same as or higher than yours."),
+        code="member_at_or_above_own",
+        target_role=target.role,
+        own_role=membership.role,
+    )
     if team is not None:
         # Another workspace's team (its existence is none of the caller's
         # business) or one deleted meanwhile; locked so it cannot go before commit.
         with scope(workspace=target.workspace):
             team = Team.objects.select_for_update(of=("self",)).filter(pk=team.pk).first()
         if team is None:
-            raise _team_unknown(
-                actor=actor, workspace=target.workspace, attempted=attempted, obj=target
-            )
+            raise _team_unknown(membership, attempted=attempted, obj=target)
     after = team.pk if team is not None else None
     if target.team_id == after:
         return target
@@ -232,7 +232,7 @@ def member_set_team(*, actor: User, membership: Membership, team: Team | None) -
     target.save(update_fields=["team"])
     audit.record(
         "core.member.team_changed",
-        actor=actor,
+        actor=membership.user_id,
         workspace=target.workspace,
         obj=target,
         payload={
@@ -246,24 +246,27 @@ def member_set_team(*, actor: User, membership: Membership, team: Team | None) -
 
 @_refusals_recorded
 @transaction.atomic
-def workspace_set_record_visibility(
-    *, actor: User, workspace: Workspace, visibility: str
-) -> Workspace:
-    """Choose who reads CRM records (owners; the view asks for step-up first):
-    ``"workspace"`` — every member reads every record; ``"team"`` — below admin,
-    members read only the records they own and those of their team."""
+def workspace_set_record_visibility(*, membership: Membership, visibility: str) -> Workspace:
+    """Choose who reads CRM records in the acting member's workspace (owners;
+    the view asks for step-up first): ``"workspace"`` — every member reads
+    every record; ``"team"`` — below admin, members read only the records
+    they own and those of their team."""
     attempted = "core.workspace.record_visibility"
-    membership = _acting_membership(actor, workspace, attempted=attempted)
-    _require(membership, "workspace.record_visibility", workspace, attempted=attempted)
+    membership = guards.acting_member(membership, membership.workspace, action=attempted)
+    workspace = membership.workspace
+    guards.require(
+        membership,
+        attempted,
+        workspace,
+        permission="workspace.record_visibility",
+        code="permission_denied",
+    )
     if visibility not in RecordVisibility.values:
-        raise _refusal(
-            _("Choose one of the offered options."),
+        raise guards.invalid(
+            membership,
+            attempted,
+            message=_("Choose one of the offered options."),
             code="invalid_visibility",
-            status=400,
-            event=INVALID_REQUEST,
-            actor=actor,
-            workspace=workspace,
-            attempted=attempted,
         )
     workspace = _lock_workspace(workspace)
     before = workspace.record_visibility
@@ -273,7 +276,7 @@ def workspace_set_record_visibility(
     workspace.save(update_fields=["record_visibility"])
     audit.record(
         "core.workspace.record_visibility_changed",
-        actor=actor,
+        actor=membership.user_id,
         workspace=workspace,
         obj=workspace,
         payload={"before": before, "after": visibility},

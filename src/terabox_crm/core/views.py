@@ -133,8 +133,7 @@ def _settings_context(workspace, form) -> dict:
 def _save_settings(request, form):
     try:
         workspaces.workspace_update_settings(
-            actor=request.user,
-            workspace=request.workspace,
+            membership=request.membership,
             name=form.cleaned_data["name"],
             mfa_required_for_all=form.cleaned_data["mfa_required_for_all"],
             name_prefix_search=form.cleaned_data["name_prefix_search"],
@@ -235,8 +234,7 @@ def member_invite(request):
         return _members_page(request, invite_form=form, status=400)
     try:
         invitations.member_invite(
-            actor=request.user,
-            workspace=request.workspace,
+            membership=request.membership,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             language=form.cleaned_data["language"],
@@ -261,7 +259,7 @@ def member_invite(request):
 def invitation_revoke(request, invitation_id):
     invitation = get_object_or_404(Invitation.objects.select_related("workspace"), pk=invitation_id)
     try:
-        invitations.invitation_revoke(actor=request.user, invitation=invitation)
+        invitations.invitation_revoke(membership=request.membership, invitation=invitation)
     except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Invitation withdrawn. Its link no longer works."))
@@ -273,7 +271,7 @@ def invitation_revoke(request, invitation_id):
 def invitation_resend(request, invitation_id):
     invitation = get_object_or_404(Invitation.objects.select_related("workspace"), pk=invitation_id)
     try:
-        invitations.invitation_resend(actor=request.user, invitation=invitation)
+        invitations.invitation_resend(membership=request.membership, invitation=invitation)
     except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(
@@ -296,7 +294,7 @@ def member_change_role(request, membership_id):
     target = _target_member(membership_id)
     try:
         members.member_change_role(
-            actor=request.user, membership=target, role=request.POST.get("role", "")
+            membership=request.membership, target=target, role=request.POST.get("role", "")
         )
     except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
@@ -313,8 +311,8 @@ def member_set_capabilities(request, membership_id):
     form.is_valid()  # two checkboxes: absent means off, so a form is never invalid
     try:
         members.member_set_capabilities(
-            actor=request.user,
-            membership=target,
+            membership=request.membership,
+            target=target,
             privacy_officer=form.cleaned_data.get("privacy_officer", False),
             auditor=form.cleaned_data.get("auditor", False),
         )
@@ -333,7 +331,7 @@ def member_remove(request, membership_id):
         # Leaving has its own button and rules; this one removes other people.
         raise Http404
     try:
-        members.member_remove(actor=request.user, membership=target)
+        members.member_remove(membership=request.membership, target=target)
     except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Member removed. Their account still exists."))
@@ -350,7 +348,9 @@ def member_set_team(request, membership_id):
         error = Refusal(form.errors["team"][0], code="invalid_team", status=400)
         return _members_page(request, error=error, status=400)
     try:
-        teams.member_set_team(actor=request.user, membership=target, team=form.cleaned_data["team"])
+        teams.member_set_team(
+            membership=request.membership, target=target, team=form.cleaned_data["team"]
+        )
     except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     messages.success(request, _("Team saved."))
@@ -361,7 +361,7 @@ def member_set_team(request, membership_id):
 @require_POST
 def workspace_leave(request):
     try:
-        members.member_remove(actor=request.user, membership=request.membership)
+        members.member_remove(membership=request.membership, target=request.membership)
     except Refusal as exc:
         return _members_page(request, error=exc, status=exc.status)
     request.session.pop(WorkspaceMiddleware.SESSION_KEY, None)
@@ -430,9 +430,7 @@ def team_create(request):
     if not form.is_valid():
         return _teams_page(request, create_form=form, status=400)
     try:
-        team = teams.team_create(
-            actor=request.user, workspace=request.workspace, name=form.cleaned_data["name"]
-        )
+        team = teams.team_create(membership=request.membership, name=form.cleaned_data["name"])
     except Refusal as exc:
         form.add_error("name", exc)
         return _teams_page(request, create_form=form, status=exc.status)
@@ -452,7 +450,7 @@ def team_rename(request, team_id):
         error = Refusal(form.errors["name"][0], code="invalid_name", status=400)
         return _teams_page(request, error=error, status=400)
     try:
-        teams.team_rename(actor=request.user, team=team, name=form.cleaned_data["name"])
+        teams.team_rename(membership=request.membership, team=team, name=form.cleaned_data["name"])
     except Refusal as exc:
         return _teams_page(request, error=exc, status=exc.status)
     messages.success(request, _("Team renamed."))
@@ -472,7 +470,7 @@ def team_delete(request, team_id):
         }
         return render(request, "core/team_delete.html", context)
     try:
-        members = teams.team_delete(actor=request.user, team=team)
+        members = teams.team_delete(membership=request.membership, team=team)
     except Refusal as exc:
         return _teams_page(request, error=exc, status=exc.status)
     messages.success(
@@ -494,8 +492,7 @@ def record_visibility(request):
     # The raw value goes to the service, which refuses (and records) a tampered one.
     try:
         teams.workspace_set_record_visibility(
-            actor=request.user,
-            workspace=request.workspace,
+            membership=request.membership,
             visibility=request.POST.get("record_visibility", ""),
         )
     except Refusal as exc:
@@ -557,7 +554,7 @@ def invite_accept(request, token):
         return _invite_page(request, token, invitation)
     if request.user.is_authenticated:
         try:
-            membership = invitations.invitation_accept(user=request.user, token=token)
+            membership = invitations.invitation_accept(actor=request.user, token=token)
         except Refusal as exc:
             return _invite_page(request, token, invitation, error=exc, status=exc.status)
         _open_workspace(request, membership.workspace)

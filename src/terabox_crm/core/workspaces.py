@@ -1,9 +1,11 @@
 """Writes about workspaces: creation and settings (S6, S14).
 
-Every service is keyword-only and takes the acting user. It checks the
-permission policy itself — views check too, but the API, the CLI and jobs call
-the same functions — then changes the database and records its audit event in
-one transaction (``@transaction.atomic``). Refusals: ``core.acting``.
+Every service is keyword-only and takes the acting ``membership`` — except
+``workspace_create``, whose actor (a user) is a member of nothing yet. It
+checks the permission policy itself through the one guard (``core.guards``)
+— views check too, but the API, the CLI and jobs call the same functions —
+then changes the database and records its audit event in one transaction
+(``@transaction.atomic``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,7 @@ from django_scopes import scope
 
 from terabox_crm import audit
 from terabox_crm.accounts.models import User
-from terabox_crm.core import tasks
-from terabox_crm.core.acting import (
-    _acting_membership,
-    _require,
-)
+from terabox_crm.core import guards, tasks
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.roles import Role
 from terabox_crm.refusals import Refusal
@@ -60,6 +58,8 @@ def _unique_slug_candidates(name: str):
 def workspace_create(*, actor: User, name: str) -> Workspace:
     """Create a workspace; ``actor`` becomes its first owner.
 
+    Takes the acting user, not a membership: they have none in it yet.
+
     Names need not be unique (two companies may share one); the slug is, so a
     taken slug gets a random suffix. Any signed-in user may create a workspace:
     it is a new tenant, not an action inside one.
@@ -91,8 +91,7 @@ def workspace_create(*, actor: User, name: str) -> Workspace:
 @transaction.atomic
 def workspace_update_settings(
     *,
-    actor: User,
-    workspace: Workspace,
+    membership: Membership,
     name: str,
     mfa_required_for_all: bool,
     name_prefix_search: bool | None = None,
@@ -110,8 +109,11 @@ def workspace_update_settings(
     terms once the change is committed (``None`` leaves it as it is).
     """
     attempted = "core.workspace.settings"
-    membership = _acting_membership(actor, workspace, attempted=attempted)
-    _require(membership, "workspace.settings", workspace, attempted=attempted)
+    membership = guards.acting_member(membership, membership.workspace, action=attempted)
+    workspace = membership.workspace
+    guards.require(
+        membership, attempted, workspace, permission="workspace.settings", code="permission_denied"
+    )
     name = _clean_workspace_name(name)
     workspace = Workspace.objects.select_for_update(of=("self",)).get(pk=workspace.pk)
     before = {
@@ -140,7 +142,7 @@ def workspace_update_settings(
             payload[field] = {"before": before[field], "after": getattr(workspace, field)}
     audit.record(
         "core.workspace.settings_changed",
-        actor=actor,
+        actor=membership.user_id,
         workspace=workspace,
         obj=workspace,
         payload=payload,

@@ -35,6 +35,9 @@ class OwnerCreated:
 def owner_create(*, email: str, workspace_name: str, password: str) -> OwnerCreated:
     """Create a workspace and its first owner (``terabox-crm createowner``).
 
+    No actor argument: the command line acts for nobody; the account it
+    creates or checks becomes the actor of ``workspace_create``.
+
     A new account gets ``password`` after the product's password policy
     (owners always use two-factor: 12+ characters). An existing account is
     attached as owner only when ``password`` is its password, so the command

@@ -226,6 +226,7 @@ def _seed_foundation() -> tuple[World, list[str]]:
     from terabox_crm import context
     from terabox_crm.accounts import services as accounts
     from terabox_crm.core import invitations
+    from terabox_crm.core.selectors import membership_in
     from terabox_crm.ops import owners
     from terabox_crm.testing.auth import login
 
@@ -240,7 +241,7 @@ def _seed_foundation() -> tuple[World, list[str]]:
         accounts.profile_update(actor=owner, display_name=OWNER_NAME, language="ja")
         accounts.profile_update(actor=owner, display_name=OWNER_NAME_JA, language="ja")
         invitations.member_invite(
-            actor=owner, workspace=created.workspace, email=INVITEE_EMAIL, role="member"
+            membership=membership_in(created.workspace, owner), email=INVITEE_EMAIL, role="member"
         )
         accounts.email_change_request(actor=owner, new_email=NEW_EMAIL)
     canaries = [

@@ -36,8 +36,7 @@ def set_prefix_search(owner, on: bool, capture) -> Workspace:
     workspace = Workspace.objects.get(pk=owner.workspace_id)
     with capture(execute=True):
         workspaces.workspace_update_settings(
-            actor=owner.user,
-            workspace=workspace,
+            membership=owner,
             name=workspace.name,
             mfa_required_for_all=workspace.mfa_required_for_all,
             name_prefix_search=on,

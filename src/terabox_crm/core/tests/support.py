@@ -29,6 +29,14 @@ def role_of(membership: Membership) -> str:
         return Membership.objects.get(pk=membership.pk).role
 
 
+def ended(membership: Membership) -> Membership:
+    """``membership`` after it has ended (the member left or was removed): the
+    object a caller may still hold, its row gone."""
+    with scopes_disabled():
+        Membership.objects.filter(pk=membership.pk).delete()
+    return membership
+
+
 def membership_exists(membership: Membership) -> bool:
     with scopes_disabled():
         return Membership.objects.filter(pk=membership.pk).exists()

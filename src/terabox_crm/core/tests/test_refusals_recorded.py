@@ -227,3 +227,28 @@ def test_a_flood_of_denials_stays_within_the_budget(cast, monkeypatch):
             call()
         assert refused.value.status == 403
     assert len(denials()) == 3
+
+
+def test_core_services_deny_through_the_one_guard_and_its_budget(cast, monkeypatch):
+    """Workspace, member and team services refuse like the domain services:
+    the same recorded denial, within the same budget per actor."""
+    from terabox_crm.core import members, teams
+
+    monkeypatch.setattr(refusals, "DENIALS_RECORDED", 3)
+    calls = [
+        lambda: teams.team_create(membership=cast.viewer_membership, name="Sales"),
+        lambda: members.member_remove(
+            membership=cast.viewer_membership, target=cast.member_membership
+        ),
+    ] * 3
+    for call in calls:
+        with pytest.raises(Refusal) as refused:
+            call()
+        assert (refused.value.status, refused.value.code) == (403, "permission_denied")
+    recorded = denials()
+    assert [event.payload["attempted"] for event in recorded] == [
+        "core.team.create",
+        "core.member.remove",
+        "core.team.create",
+    ]
+    assert {event.actor_id for event in recorded} == {cast.viewer.pk}

@@ -1,4 +1,4 @@
-"""Every domain service takes the acting membership, never a user and a
+"""Every domain and workspace service takes the acting membership, never a user and a
 workspace that might not belong together (the policy and the guard ask
 about a membership, ``core.guards``)."""
 
@@ -41,3 +41,43 @@ def test_domain_services_take_the_membership_not_an_actor_and_a_workspace(module
     assert taking_actor == []
     acting = [name for name, params in services.items() if "membership" in params]
     assert acting, "each domain app has services that act for a member"
+
+
+CORE_SERVICES = [
+    "terabox_crm.core.workspaces",
+    "terabox_crm.core.invitations",
+    "terabox_crm.core.members",
+    "terabox_crm.core.teams",
+]
+# Before any membership exists the actor is a user (or nobody): creating a
+# workspace, checking, accepting or signing up through an invitation.
+BEFORE_MEMBERSHIP = {
+    "workspace_create": {"actor"},
+    "invitation_check": {"actor"},
+    "invitation_accept": {"actor"},
+    "invitation_sign_up": set(),
+}
+# Not services acting for someone: they resolve a user id for the domain
+# services (``core.members``), in the workspace of the record being written.
+RESOLVERS = {"member_user", "note_non_member"}
+
+
+@pytest.mark.parametrize("module_name", CORE_SERVICES)
+def test_core_services_take_the_acting_membership_as_domain_services_do(module_name):
+    services = {
+        name: set(params) for name, params in _services(module_name) if name not in RESOLVERS
+    }
+    assert services
+    for name, params in services.items():
+        if name in BEFORE_MEMBERSHIP:
+            assert params & {"actor", "membership"} == BEFORE_MEMBERSHIP[name], name
+        else:
+            assert "membership" in params, name
+            assert not params & {"actor", "workspace", "user"}, name
+
+
+def test_the_command_line_owner_takes_no_actor():
+    from terabox_crm.ops import owners
+
+    params = inspect.signature(owners.owner_create).parameters
+    assert not set(params) & {"actor", "membership", "user"}

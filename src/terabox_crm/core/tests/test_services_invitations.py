@@ -26,9 +26,9 @@ def _invitation(pk) -> Invitation:
         return Invitation.objects.get(pk=pk)
 
 
-def _invite(cast, *, actor=None, email=NEW, role=Role.MEMBER, language="en"):
+def _invite(cast, *, membership=None, email=NEW, role=Role.MEMBER, language="en"):
     return invitations.member_invite(
-        actor=actor or cast.owner, workspace=cast.acme, email=email, role=role, language=language
+        membership=membership or cast.owner_membership, email=email, role=role, language=language
     )
 
 
@@ -82,7 +82,7 @@ def test_invite_is_audited_without_the_email_in_the_chained_part(cast):
 
 
 def test_admin_may_invite_below_own_role(cast):
-    sent = _invite(cast, actor=cast.admin, role=Role.MANAGER)
+    sent = _invite(cast, membership=cast.admin_membership, role=Role.MANAGER)
     assert sent.invitation.role == Role.MANAGER
 
 
@@ -90,7 +90,7 @@ def test_admin_may_invite_below_own_role(cast):
 def test_admin_cannot_invite_at_or_above_own_role(cast, role):
     before = core_state()
     with pytest.raises(Refusal) as caught:
-        _invite(cast, actor=cast.admin, role=role)
+        _invite(cast, membership=cast.admin_membership, role=role)
     assert caught.value.code == "role_above_own"
     assert caught.value.status == 403
     assert core_state() == before
@@ -103,7 +103,7 @@ def test_admin_cannot_invite_at_or_above_own_role(cast, role):
 def test_refusal_message_is_translated(cast):
     for language, text in (("en", "below your own"), ("ja", "自分より下")):
         with translation.override(language), pytest.raises(Refusal) as caught:
-            _invite(cast, actor=cast.admin, role=Role.OWNER)
+            _invite(cast, membership=cast.admin_membership, role=Role.OWNER)
         with translation.override(language):
             assert text in caught.value.text
 
@@ -111,7 +111,7 @@ def test_refusal_message_is_translated(cast):
 def test_manager_cannot_invite_anyone(cast):
     before = core_state()
     with pytest.raises(Refusal) as caught:
-        _invite(cast, actor=cast.manager, role=Role.VIEWER)
+        _invite(cast, membership=cast.manager_membership, role=Role.VIEWER)
     assert caught.value.code == "permission_denied"
     assert core_state() == before
     assert len(events("security.permission.denied")) == 1
@@ -156,7 +156,7 @@ def test_new_invite_replaces_the_pending_one_for_the_same_address(cast):
     assert _invitation(second.invitation.pk).is_pending
     assert events("core.invitation.created")[1].payload["replaced"] == [str(first.invitation.pk)]
     with pytest.raises(Refusal) as caught:
-        invitations.invitation_accept(user=factories.make_user(NEW), token=first.token)
+        invitations.invitation_accept(actor=factories.make_user(NEW), token=first.token)
     assert caught.value.code == "invitation_revoked"
 
 
@@ -165,16 +165,16 @@ def test_new_invite_replaces_the_pending_one_for_the_same_address(cast):
 
 def test_revoke_stops_the_link(cast):
     sent = _invite(cast)
-    invitations.invitation_revoke(actor=cast.admin, invitation=sent.invitation)
+    invitations.invitation_revoke(membership=cast.admin_membership, invitation=sent.invitation)
     assert _invitation(sent.invitation.pk).revoked_at is not None
     assert len(events("core.invitation.revoked")) == 1
 
 
 def test_revoking_twice_is_refused(cast):
     sent = _invite(cast)
-    invitations.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
+    invitations.invitation_revoke(membership=cast.owner_membership, invitation=sent.invitation)
     with pytest.raises(Refusal) as caught:
-        invitations.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
+        invitations.invitation_revoke(membership=cast.owner_membership, invitation=sent.invitation)
     assert caught.value.code == "not_pending"
     assert caught.value.status == 409
 
@@ -183,7 +183,7 @@ def test_admin_cannot_revoke_an_admin_invitation(cast):
     sent = _invite(cast, role=Role.ADMIN)
     before = core_state()
     with pytest.raises(Refusal) as caught:
-        invitations.invitation_revoke(actor=cast.admin, invitation=sent.invitation)
+        invitations.invitation_revoke(membership=cast.admin_membership, invitation=sent.invitation)
     assert caught.value.code == "role_above_own"
     assert core_state() == before
     assert len(events("security.permission.denied")) == 1
@@ -191,15 +191,15 @@ def test_admin_cannot_revoke_an_admin_invitation(cast):
 
 def test_resend_issues_a_new_link_and_expiry(cast):
     invitation, old_token = factories.make_invitation(cast.acme, NEW, expires_in=timedelta(days=-1))
-    sent = invitations.invitation_resend(actor=cast.owner, invitation=invitation)
+    sent = invitations.invitation_resend(membership=cast.owner_membership, invitation=invitation)
     assert sent.token != old_token
     assert sent.invitation.expires_at > timezone.now() + timedelta(days=6)
     assert OutboxEmail.objects.filter(kind="core/email/invitation").count() == 1
     assert len(events("core.invitation.resent")) == 1
     user = factories.make_user(NEW)
     with pytest.raises(Refusal):
-        invitations.invitation_accept(user=user, token=old_token)
-    invitations.invitation_accept(user=user, token=sent.token)
+        invitations.invitation_accept(actor=user, token=old_token)
+    invitations.invitation_accept(actor=user, token=sent.token)
 
 
 # --- Accepting -------------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_resend_issues_a_new_link_and_expiry(cast):
 def test_accept_creates_the_membership_with_the_invited_role(cast):
     sent = _invite(cast, role=Role.MANAGER)
     user = factories.make_user("New.Person@Example.JP")  # same address, other spelling
-    membership = invitations.invitation_accept(user=user, token=sent.token)
+    membership = invitations.invitation_accept(actor=user, token=sent.token)
     assert membership.role == Role.MANAGER
     assert membership.workspace == cast.acme
     stored = _invitation(sent.invitation.pk)
@@ -221,7 +221,7 @@ def test_accept_creates_the_membership_with_the_invited_role(cast):
 
 def test_member_of_another_workspace_accepts_and_belongs_to_both(cast):
     sent = _invite(cast, email="outsider@globex.example")
-    invitations.invitation_accept(user=cast.outsider, token=sent.token)
+    invitations.invitation_accept(actor=cast.outsider, token=sent.token)
     with scopes_disabled():
         assert Membership.objects.filter(user=cast.outsider).count() == 2
 
@@ -229,7 +229,7 @@ def test_member_of_another_workspace_accepts_and_belongs_to_both(cast):
 def _refused_accept(user, token) -> Refusal:
     before = core_state()
     with pytest.raises(Refusal) as caught:
-        invitations.invitation_accept(user=user, token=token)
+        invitations.invitation_accept(actor=user, token=token)
     assert core_state() == before
     return caught.value
 
@@ -247,7 +247,7 @@ def test_expired_invitation_is_refused(cast):
 
 def test_revoked_invitation_is_refused(cast):
     sent = _invite(cast)
-    invitations.invitation_revoke(actor=cast.owner, invitation=sent.invitation)
+    invitations.invitation_revoke(membership=cast.owner_membership, invitation=sent.invitation)
     error = _refused_accept(factories.make_user(NEW), sent.token)
     assert (error.code, error.status) == ("invitation_revoked", 410)
     assert len(events("security.invitation.refused")) == 1
@@ -255,7 +255,7 @@ def test_revoked_invitation_is_refused(cast):
 
 def test_used_invitation_is_refused(cast):
     sent = _invite(cast)
-    invitations.invitation_accept(user=factories.make_user(NEW), token=sent.token)
+    invitations.invitation_accept(actor=factories.make_user(NEW), token=sent.token)
     error = _refused_accept(cast.outsider, sent.token)
     assert (error.code, error.status) == ("invitation_used", 410)
 
@@ -277,8 +277,10 @@ def test_unknown_token_is_refused_on_the_system_chain(cast):
 
 
 def test_invitation_dies_with_its_senders_right_to_grant(cast):
-    sent = _invite(cast, actor=cast.admin, role=Role.MANAGER)
-    members.member_change_role(actor=cast.owner, membership=cast.admin_membership, role=Role.MEMBER)
+    sent = _invite(cast, membership=cast.admin_membership, role=Role.MANAGER)
+    members.member_change_role(
+        membership=cast.owner_membership, target=cast.admin_membership, role=Role.MEMBER
+    )
     error = _refused_accept(factories.make_user(NEW), sent.token)
     assert (error.code, error.status) == ("invitation_inviter_lost_rights", 410)
 
@@ -294,7 +296,7 @@ def test_expired_message_is_translated(cast):
     user = factories.make_user(NEW)
     for language, text in (("en", "has expired"), ("ja", "有効期限")):
         with translation.override(language), pytest.raises(Refusal) as caught:
-            invitations.invitation_accept(user=user, token=token)
+            invitations.invitation_accept(actor=user, token=token)
         with translation.override(language):
             assert text in caught.value.text
 

@@ -24,7 +24,9 @@ def _refused(call, **kwargs) -> Refusal:
 
 
 def test_owner_promotes_a_member_to_admin(cast):
-    members.member_change_role(actor=cast.owner, membership=cast.member_membership, role="admin")
+    members.member_change_role(
+        membership=cast.owner_membership, target=cast.member_membership, role="admin"
+    )
     assert role_of(cast.member_membership) == Role.ADMIN
     [event] = events("core.member.role_changed")
     assert event.payload == {"user": str(cast.member.pk), "before": "member", "after": "admin"}
@@ -32,13 +34,15 @@ def test_owner_promotes_a_member_to_admin(cast):
 
 
 def test_owner_may_make_another_owner(cast):
-    members.member_change_role(actor=cast.owner, membership=cast.admin_membership, role="owner")
+    members.member_change_role(
+        membership=cast.owner_membership, target=cast.admin_membership, role="owner"
+    )
     assert role_of(cast.admin_membership) == Role.OWNER
 
 
 def test_admin_changes_roles_below_own(cast):
     members.member_change_role(
-        actor=cast.admin, membership=cast.viewer_membership, role=Role.MANAGER
+        membership=cast.admin_membership, target=cast.viewer_membership, role=Role.MANAGER
     )
     assert role_of(cast.viewer_membership) == Role.MANAGER
 
@@ -46,7 +50,10 @@ def test_admin_changes_roles_below_own(cast):
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.OWNER])
 def test_admin_cannot_grant_at_or_above_own_role(cast, role):
     error = _refused(
-        members.member_change_role, actor=cast.admin, membership=cast.member_membership, role=role
+        members.member_change_role,
+        membership=cast.admin_membership,
+        target=cast.member_membership,
+        role=role,
     )
     assert (error.code, error.status) == ("role_above_own", 403)
     [event] = events("security.permission.denied")
@@ -58,8 +65,8 @@ def test_admin_cannot_grant_at_or_above_own_role(cast, role):
 def test_admin_cannot_change_an_owner(cast):
     error = _refused(
         members.member_change_role,
-        actor=cast.admin,
-        membership=cast.owner_membership,
+        membership=cast.admin_membership,
+        target=cast.owner_membership,
         role=Role.VIEWER,
     )
     assert (error.code, error.status) == ("member_at_or_above_own", 403)
@@ -69,7 +76,7 @@ def test_admin_cannot_change_an_owner(cast):
 def test_admin_cannot_change_another_admin(cast):
     other = factories.add_member(cast.acme, factories.make_user("a2@acme.example"), Role.ADMIN)
     error = _refused(
-        members.member_change_role, actor=cast.admin, membership=other, role=Role.VIEWER
+        members.member_change_role, membership=cast.admin_membership, target=other, role=Role.VIEWER
     )
     assert error.code == "member_at_or_above_own"
 
@@ -77,8 +84,8 @@ def test_admin_cannot_change_another_admin(cast):
 def test_admin_cannot_change_their_own_role(cast):
     error = _refused(
         members.member_change_role,
-        actor=cast.admin,
         membership=cast.admin_membership,
+        target=cast.admin_membership,
         role=Role.MANAGER,
     )
     assert error.code == "member_at_or_above_own"
@@ -88,8 +95,8 @@ def test_admin_cannot_change_their_own_role(cast):
 def test_below_admin_nobody_changes_roles(cast, actor):
     error = _refused(
         members.member_change_role,
-        actor=getattr(cast, actor),
-        membership=cast.viewer_membership,
+        membership=getattr(cast, f"{actor}_membership"),
+        target=cast.viewer_membership,
         role=Role.VIEWER,
     )
     assert (error.code, error.status) == ("permission_denied", 403)
@@ -99,8 +106,8 @@ def test_below_admin_nobody_changes_roles(cast, actor):
 def test_last_owner_cannot_demote_themselves(cast):
     error = _refused(
         members.member_change_role,
-        actor=cast.owner,
         membership=cast.owner_membership,
+        target=cast.owner_membership,
         role=Role.ADMIN,
     )
     assert (error.code, error.status) == ("last_owner", 409)
@@ -108,16 +115,20 @@ def test_last_owner_cannot_demote_themselves(cast):
 
 
 def test_an_owner_may_step_down_when_another_owner_remains(cast):
-    members.member_change_role(actor=cast.owner, membership=cast.admin_membership, role="owner")
-    members.member_change_role(actor=cast.owner, membership=cast.owner_membership, role="admin")
+    members.member_change_role(
+        membership=cast.owner_membership, target=cast.admin_membership, role="owner"
+    )
+    members.member_change_role(
+        membership=cast.owner_membership, target=cast.owner_membership, role="admin"
+    )
     assert role_of(cast.owner_membership) == Role.ADMIN
 
 
 def test_unknown_role_is_refused_as_tampering(cast):
     error = _refused(
         members.member_change_role,
-        actor=cast.owner,
-        membership=cast.member_membership,
+        membership=cast.owner_membership,
+        target=cast.member_membership,
         role="root",
     )
     assert error.status == 400
@@ -126,7 +137,7 @@ def test_unknown_role_is_refused_as_tampering(cast):
 
 def test_same_role_changes_nothing_and_records_nothing(cast):
     members.member_change_role(
-        actor=cast.owner, membership=cast.member_membership, role=Role.MEMBER
+        membership=cast.owner_membership, target=cast.member_membership, role=Role.MEMBER
     )
     assert events("core.member.role_changed") == []
 
@@ -134,8 +145,8 @@ def test_same_role_changes_nothing_and_records_nothing(cast):
 def test_outsider_cannot_change_a_member_of_another_workspace(cast):
     error = _refused(
         members.member_change_role,
-        actor=cast.outsider,
-        membership=cast.member_membership,
+        membership=cast.outsider_membership,
+        target=cast.member_membership,
         role=Role.VIEWER,
     )
     assert (error.code, error.status) == ("not_a_member", 404)
@@ -145,7 +156,7 @@ def test_role_refusal_is_translated(cast):
     for language, text in (("en", "same as or higher"), ("ja", "同じか上")):
         with translation.override(language), pytest.raises(Refusal) as caught:
             members.member_change_role(
-                actor=cast.admin, membership=cast.owner_membership, role=Role.VIEWER
+                membership=cast.admin_membership, target=cast.owner_membership, role=Role.VIEWER
             )
         with translation.override(language):
             assert text in caught.value.text
@@ -156,7 +167,10 @@ def test_role_refusal_is_translated(cast):
 
 def test_admin_gives_a_member_the_auditor_capability(cast):
     members.member_set_capabilities(
-        actor=cast.admin, membership=cast.member_membership, privacy_officer=False, auditor=True
+        membership=cast.admin_membership,
+        target=cast.member_membership,
+        privacy_officer=False,
+        auditor=True,
     )
     with scopes_disabled():
         stored = Membership.objects.get(pk=cast.member_membership.pk)
@@ -170,7 +184,10 @@ def test_capability_makes_two_factor_mandatory_even_when_relaxed(cast):
     cast.acme.mfa_required_for_all = False
     cast.acme.save()
     membership = members.member_set_capabilities(
-        actor=cast.owner, membership=cast.viewer_membership, privacy_officer=True, auditor=False
+        membership=cast.owner_membership,
+        target=cast.viewer_membership,
+        privacy_officer=True,
+        auditor=False,
     )
     assert cast.acme.requires_mfa_for(membership)
     assert not cast.acme.requires_mfa_for(cast.member_membership)
@@ -179,8 +196,8 @@ def test_capability_makes_two_factor_mandatory_even_when_relaxed(cast):
 def test_manager_cannot_grant_capabilities(cast):
     error = _refused(
         members.member_set_capabilities,
-        actor=cast.manager,
-        membership=cast.viewer_membership,
+        membership=cast.manager_membership,
+        target=cast.viewer_membership,
         privacy_officer=True,
         auditor=True,
     )
@@ -191,8 +208,8 @@ def test_manager_cannot_grant_capabilities(cast):
 def test_admin_cannot_give_themselves_a_capability(cast):
     error = _refused(
         members.member_set_capabilities,
-        actor=cast.admin,
         membership=cast.admin_membership,
+        target=cast.admin_membership,
         privacy_officer=True,
         auditor=False,
     )
@@ -203,7 +220,7 @@ def test_admin_cannot_give_themselves_a_capability(cast):
 
 
 def test_admin_removes_a_member(cast):
-    members.member_remove(actor=cast.admin, membership=cast.member_membership)
+    members.member_remove(membership=cast.admin_membership, target=cast.member_membership)
     assert not membership_exists(cast.member_membership)
     [event] = events("core.member.removed")
     assert event.object_id == str(cast.member_membership.pk)
@@ -211,30 +228,38 @@ def test_admin_removes_a_member(cast):
 
 
 def test_admin_cannot_remove_an_owner(cast):
-    error = _refused(members.member_remove, actor=cast.admin, membership=cast.owner_membership)
+    error = _refused(
+        members.member_remove, membership=cast.admin_membership, target=cast.owner_membership
+    )
     assert (error.code, error.status) == ("member_at_or_above_own", 403)
     assert len(events("security.permission.denied")) == 1
 
 
 def test_member_cannot_remove_anyone(cast):
-    error = _refused(members.member_remove, actor=cast.member, membership=cast.viewer_membership)
+    error = _refused(
+        members.member_remove, membership=cast.member_membership, target=cast.viewer_membership
+    )
     assert error.code == "permission_denied"
 
 
 def test_last_owner_can_never_be_removed(cast):
-    error = _refused(members.member_remove, actor=cast.owner, membership=cast.owner_membership)
+    error = _refused(
+        members.member_remove, membership=cast.owner_membership, target=cast.owner_membership
+    )
     assert (error.code, error.status) == ("last_owner", 409)
     assert len(events("security.permission.denied")) == 1
 
 
 def test_one_of_two_owners_may_remove_the_other(cast):
-    members.member_change_role(actor=cast.owner, membership=cast.admin_membership, role="owner")
-    members.member_remove(actor=cast.admin, membership=cast.owner_membership)
+    members.member_change_role(
+        membership=cast.owner_membership, target=cast.admin_membership, role="owner"
+    )
+    members.member_remove(membership=cast.admin_membership, target=cast.owner_membership)
     assert not membership_exists(cast.owner_membership)
 
 
 def test_a_viewer_may_leave(cast):
-    members.member_remove(actor=cast.viewer, membership=cast.viewer_membership)
+    members.member_remove(membership=cast.viewer_membership, target=cast.viewer_membership)
     assert not membership_exists(cast.viewer_membership)
     [event] = events("core.member.left")
     assert event.actor_id == cast.viewer.pk
@@ -242,7 +267,7 @@ def test_a_viewer_may_leave(cast):
 
 def test_last_owner_cannot_leave(cast):
     error = _refused(
-        members.member_remove, actor=cast.outsider, membership=cast.outsider_membership
+        members.member_remove, membership=cast.outsider_membership, target=cast.outsider_membership
     )
     assert error.code == "last_owner"
 
@@ -250,6 +275,6 @@ def test_last_owner_cannot_leave(cast):
 def test_last_owner_message_is_translated(cast):
     for language, text in (("en", "at least one owner"), ("ja", "オーナー")):
         with translation.override(language), pytest.raises(Refusal) as caught:
-            members.member_remove(actor=cast.owner, membership=cast.owner_membership)
+            members.member_remove(membership=cast.owner_membership, target=cast.owner_membership)
         with translation.override(language):
             assert text in caught.value.text

@@ -6,7 +6,7 @@ from django_scopes import scopes_disabled
 from terabox_crm.core import workspaces
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.roles import Role
-from terabox_crm.core.tests.support import core_state, events
+from terabox_crm.core.tests.support import core_state, ended, events
 from terabox_crm.refusals import Refusal
 
 
@@ -52,7 +52,7 @@ def test_bad_name_is_refused_and_nothing_is_created(cast, name, code):
 
 def test_owner_relaxes_two_factor_and_it_is_recorded(cast):
     workspaces.workspace_update_settings(
-        actor=cast.owner, workspace=cast.acme, name="Acme", mfa_required_for_all=False
+        membership=cast.owner_membership, name="Acme", mfa_required_for_all=False
     )
     assert Workspace.objects.get(pk=cast.acme.pk).mfa_required_for_all is False
     [event] = events("core.workspace.settings_changed")
@@ -64,7 +64,7 @@ def test_owner_relaxes_two_factor_and_it_is_recorded(cast):
 
 def test_rename_records_the_field_not_the_names(cast):
     workspaces.workspace_update_settings(
-        actor=cast.owner, workspace=cast.acme, name="Acme Japan", mfa_required_for_all=True
+        membership=cast.owner_membership, name="Acme Japan", mfa_required_for_all=True
     )
     [event] = events("core.workspace.settings_changed")
     assert event.payload == {"changed": ["name"]}
@@ -73,7 +73,7 @@ def test_rename_records_the_field_not_the_names(cast):
 
 def test_saving_unchanged_settings_records_nothing(cast):
     workspaces.workspace_update_settings(
-        actor=cast.owner, workspace=cast.acme, name="Acme", mfa_required_for_all=True
+        membership=cast.owner_membership, name="Acme", mfa_required_for_all=True
     )
     assert events("core.workspace.settings_changed") == []
 
@@ -82,7 +82,7 @@ def test_admin_cannot_change_settings_and_the_attempt_is_recorded(cast):
     before = core_state()
     with pytest.raises(Refusal) as caught:
         workspaces.workspace_update_settings(
-            actor=cast.admin, workspace=cast.acme, name="Hijacked", mfa_required_for_all=False
+            membership=cast.admin_membership, name="Hijacked", mfa_required_for_all=False
         )
     assert caught.value.status == 403
     assert core_state() == before
@@ -92,11 +92,30 @@ def test_admin_cannot_change_settings_and_the_attempt_is_recorded(cast):
     assert event.payload["attempted"] == "core.workspace.settings"
 
 
-def test_outsider_cannot_change_another_workspaces_settings(cast):
+def test_a_member_who_has_left_cannot_change_the_settings(cast):
+    gone = ended(cast.owner_membership)
     before = core_state()
     with pytest.raises(Refusal) as caught:
         workspaces.workspace_update_settings(
-            actor=cast.outsider, workspace=cast.acme, name="Mine", mfa_required_for_all=False
+            membership=gone, name="Mine", mfa_required_for_all=False
         )
-    assert caught.value.code == "not_a_member"
+    assert (caught.value.code, caught.value.status) == ("not_a_member", 404)
     assert core_state() == before
+    [event] = events("security.permission.denied")
+    assert (event.chain, event.payload["attempted"]) == (
+        str(cast.acme.pk),
+        "core.workspace.settings",
+    )
+
+
+def test_the_settings_service_reads_the_actors_role_as_it_is_now(cast):
+    """A membership loaded before its owner was demoted acts with the new role."""
+    stale = cast.owner_membership
+    with scopes_disabled():
+        Membership.objects.filter(pk=stale.pk).update(role=Role.ADMIN)
+    with pytest.raises(Refusal) as caught:
+        workspaces.workspace_update_settings(
+            membership=stale, name="Mine", mfa_required_for_all=False
+        )
+    assert (caught.value.code, caught.value.status) == ("permission_denied", 403)
+    assert Workspace.objects.get(pk=cast.acme.pk).name == "Acme"

@@ -12,7 +12,7 @@ from terabox_crm.contacts import search
 from terabox_crm.contacts.tests.support import make_contact, member_of
 from terabox_crm.core import workspaces
 from terabox_crm.core.models import Workspace
-from terabox_crm.core.tests.support import core_state, events
+from terabox_crm.core.tests.support import core_state, ended, events
 from terabox_crm.crypto import search_index
 from terabox_crm.crypto.models import SearchTerm
 from terabox_crm.refusals import Refusal
@@ -117,8 +117,7 @@ def test_only_owners_change_it(client, cast, role):
 def test_the_service_refuses_an_admin_and_records_it(cast):
     with pytest.raises(Refusal):
         workspaces.workspace_update_settings(
-            actor=cast.admin,
-            workspace=cast.acme,
+            membership=cast.admin_membership,
             name="Acme",
             mfa_required_for_all=True,
             name_prefix_search=True,
@@ -128,13 +127,13 @@ def test_the_service_refuses_an_admin_and_records_it(cast):
     assert refusal.payload["attempted"] == "core.workspace.settings"
 
 
-def test_an_outsider_cannot_change_another_workspace(cast):
-    with pytest.raises(Refusal):
+def test_a_member_who_has_left_cannot_change_the_workspace(cast):
+    with pytest.raises(Refusal) as refused:
         workspaces.workspace_update_settings(
-            actor=cast.outsider,
-            workspace=cast.acme,
+            membership=ended(cast.owner_membership),
             name="Acme",
             mfa_required_for_all=True,
             name_prefix_search=True,
         )
+    assert (refused.value.status, refused.value.code) == (404, "not_a_member")
     assert acme().name_prefix_search is False
