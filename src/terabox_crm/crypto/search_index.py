@@ -94,8 +94,8 @@ def add(workspace_id, values: dict, *, prefixes: dict | None = None) -> None:
     ]
     for domain, tokens_by_object in (prefixes or {}).items():
         rows += [
-            (row.domain, row.term, row.object_id, True)
-            for row in _prefix_rows(workspace_id, domain, tokens_by_object)
+            (name, value, object_id, True)
+            for name, value, object_id in _prefix_terms(workspace_id, domain, tokens_by_object)
         ]
     if not any(prefix for *_, prefix in rows):
         SearchTerm.objects.bulk_create(
@@ -259,16 +259,21 @@ def prefixes(token: str) -> list[str]:
     return [token[:n] for n in range(prefix_min(token), min(len(token), PREFIX_MAX) + 1)]
 
 
-def _prefix_rows(workspace_id, domain: str, tokens_by_object: dict) -> list[SearchTerm]:
-    rows = set()
+def _prefix_terms(workspace_id, domain: str, tokens_by_object: dict) -> set[tuple]:
+    """``(prefix domain, term, object id)`` of each row's name tokens."""
+    terms = set()
     for object_id, tokens in tokens_by_object.items():
         for token in tokens:
             for prefix in prefixes(token):
                 name = prefix_domain(domain, len(prefix))
-                rows.add((name, term(workspace_id, name, prefix), object_id))
+                terms.add((name, term(workspace_id, name, prefix), object_id))
+    return terms
+
+
+def _prefix_rows(workspace_id, domain: str, tokens_by_object: dict) -> list[SearchTerm]:
     return [
         SearchTerm(workspace_id=workspace_id, domain=name, term=value, object_id=object_id)
-        for name, value, object_id in rows
+        for name, value, object_id in _prefix_terms(workspace_id, domain, tokens_by_object)
     ]
 
 
