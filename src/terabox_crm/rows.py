@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
 
@@ -34,7 +34,7 @@ def _fields(model: type[Model]) -> tuple:
 
 @cache
 def _statement(model: type[Model], rows: int, vendor: str) -> tuple[str, str | None]:
-    quote = connection.ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     fields = _fields(model)
     names = ", ".join(quote(f.column) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -49,6 +49,9 @@ def insert(objs: Sequence[Model]) -> None:
     the database's parameter limit allows; marks them saved."""
     if not objs:
         return
+    # The connection itself, not django.db.connection: every attribute read
+    # through that proxy looks the connection up again (a third of the cost).
+    connection = connections[DEFAULT_DB_ALIAS]
     model = type(objs[0])
     fields = _fields(model)
     size = max(connection.ops.bulk_batch_size(fields, objs), 1)

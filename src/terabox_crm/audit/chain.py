@@ -20,7 +20,7 @@ import uuid
 from functools import cache
 
 from cryptography.exceptions import InvalidTag
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from terabox_crm import context, rows
@@ -71,7 +71,7 @@ def event_body(event: AuditEvent) -> dict:
 @cache
 def _head_statements(vendor: str) -> dict[str, str]:
     """Locking and moving the chain head, built once per database vendor."""
-    quote = connection.ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     head = quote(ChainHead._meta.db_table)
     chain, seq, hash_ = (
         quote(ChainHead._meta.get_field(n).column) for n in ("chain", "seq", "hash")
@@ -89,6 +89,7 @@ def _lock_head(chain: str) -> tuple[int, str]:
     Locked first and created only when missing: one statement per append once
     the chain exists. A batch of appends locks it once and appends them all.
     """
+    connection = connections[DEFAULT_DB_ALIAS]
     sql = _head_statements(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql["lock"], [chain])
@@ -103,6 +104,7 @@ def _lock_head(chain: str) -> tuple[int, str]:
 
 
 def _advance_head(chain: str, seq: int, hash_: str) -> None:
+    connection = connections[DEFAULT_DB_ALIAS]
     with connection.cursor() as cursor:
         cursor.execute(_head_statements(connection.vendor)["advance"], [seq, hash_, chain])
 
