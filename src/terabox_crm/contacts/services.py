@@ -479,11 +479,13 @@ def _insert_children(contacts: list[Contact], resolved: dict) -> None:
             for row in resolved[contact.pk]["phones"]
         ]
     )
-    Contact.tags.through.objects.bulk_create(
+    tagged = [
         Contact.tags.through(contact_id=contact.pk, tag_id=tag.pk)
         for contact in contacts
         for tag in resolved[contact.pk]["tags"]
-    )
+    ]
+    if tagged:  # most contacts are created without tags: no statement, no ORM call
+        insert(tagged)
     search.index_new_contacts(
         contacts,
         emails={c.pk: [row.value for row in resolved[c.pk]["emails"]] for c in contacts},

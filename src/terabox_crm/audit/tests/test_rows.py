@@ -14,7 +14,15 @@ from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone
 from terabox_crm.crypto.models import DataKey
 
 # Every model a write path inserts with ``rows.insert``.
-INSERTED = (AuditEvent, AuditDetail, DataKey, Contact, ContactEmail, ContactPhone)
+INSERTED = (
+    AuditEvent,
+    AuditDetail,
+    DataKey,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Contact.tags.through,
+)
 
 
 def test_no_model_written_with_insert_has_a_save_signal_receiver():
