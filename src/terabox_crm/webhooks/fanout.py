@@ -61,8 +61,16 @@ def build_payload(*, event_id, event: str, occurred_at, workspace_id, object_id)
 SUBSCRIBED_TTL = 60
 
 
+def _workspace_key(workspace_id) -> str:
+    """One spelling of a workspace id (a UUID, its text or its hex) for the keys."""
+    try:
+        return str(uuid.UUID(str(workspace_id)))
+    except ValueError:
+        return str(workspace_id)
+
+
 def _version_key(workspace_id) -> str:
-    return f"webhooks:subscribed:version:{workspace_id}"
+    return f"webhooks:subscribed:version:{_workspace_key(workspace_id)}"
 
 
 def subscribed_events(workspace_id) -> frozenset[str]:
@@ -74,7 +82,7 @@ def subscribed_events(workspace_id) -> frozenset[str]:
         version = uuid.uuid4().hex
         if not cache.add(version_key, version, timeout=None):
             version = cache.get(version_key) or version
-    key = f"webhooks:subscribed:{workspace_id}:{version}"
+    key = f"webhooks:subscribed:{_workspace_key(workspace_id)}:{version}"
     names = cache.get(key)
     if names is None:
         with scopes_disabled():

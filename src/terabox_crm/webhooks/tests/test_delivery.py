@@ -197,6 +197,8 @@ def test_an_endpoint_change_replaces_the_shared_version(cast, receiver, make_end
     make_endpoint(receiver.url, events=["contact.created", "task.completed"])
     assert cache.get(fanout._version_key(cast.acme.pk)) != version
     assert fanout.subscribed_events(cast.acme.pk) == {"contact.created", "task.completed"}
+    # However the id is spelled, it is the same workspace's answer.
+    assert fanout._version_key(cast.acme.pk.hex) == fanout._version_key(str(cast.acme.pk))
 
 
 def test_a_rolled_back_change_sends_nothing(cast, receiver, make_endpoint):
