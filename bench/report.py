@@ -84,6 +84,12 @@ def write_table(run: dict) -> list[str]:
             if "floor_vs_service_p50" in w
             else ""
         )
+        + (
+            f"; in CPU time {w['floor_vs_service_cpu']:.2f}×"
+            f" ({w['cpu_ms']['service']:.2f} ÷ {w['cpu_ms']['floor_bare_save']:.2f} ms)"
+            if "floor_vs_service_cpu" in w
+            else ""
+        )
         + "; statements per create"
         f" {statements} (target ≤ {WRITE_STATEMENTS}); {w['creates']:,} creates a side.",
         "",
