@@ -17,12 +17,13 @@ import base64
 import json
 import os
 import uuid
+from functools import cache
 
 from cryptography.exceptions import InvalidTag
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from terabox_crm import context
+from terabox_crm import context, rows
 from terabox_crm.audit import actions, checkpoints
 from terabox_crm.audit.hashing import GENESIS, canonical_json, compute_hash, detail_digest, iso
 from terabox_crm.audit.hashing import body as _body
@@ -67,18 +68,45 @@ def event_body(event: AuditEvent) -> dict:
     )
 
 
-def _lock_head(chain: str) -> ChainHead:
-    """The chain's head row, locked; created (genesis) on the chain's first event.
+@cache
+def _head_statements(vendor: str) -> dict[str, str]:
+    """Locking and moving the chain head, built once per database vendor."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    head = quote(ChainHead._meta.db_table)
+    chain, seq, hash_ = (
+        quote(ChainHead._meta.get_field(n).column) for n in ("chain", "seq", "hash")
+    )
+    lock = " FOR UPDATE" if vendor == "postgresql" else ""  # SQLite: the IMMEDIATE transaction
+    return {
+        "lock": f"SELECT {seq}, {hash_} FROM {head} WHERE {chain} = %s{lock}",  # noqa: S608  # nosec B608  # quoted names from the model
+        "advance": f"UPDATE {head} SET {seq} = %s, {hash_} = %s WHERE {chain} = %s",  # noqa: S608  # nosec B608  # quoted names from the model
+    }
+
+
+def _lock_head(chain: str) -> tuple[int, str]:
+    """The chain head's ``(seq, hash)``, locked; created (genesis) on the chain's first event.
 
     Locked first and created only when missing: one statement per append once
     the chain exists. A batch of appends locks it once and appends them all.
     """
-    for head in ChainHead.objects.select_for_update().filter(chain=chain)[:1]:
-        return head
-    ChainHead.objects.bulk_create(
-        [ChainHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True
-    )
-    return ChainHead.objects.select_for_update().get(chain=chain)
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql = _head_statements(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql["lock"], [chain])
+        row = cursor.fetchone()
+        if row is None:
+            ChainHead.objects.bulk_create(
+                [ChainHead(chain=chain, seq=0, hash=GENESIS)], ignore_conflicts=True
+            )
+            cursor.execute(sql["lock"], [chain])
+            row = cursor.fetchone()
+    return row[0], row[1]
+
+
+def _advance_head(chain: str, seq: int, hash_: str) -> None:
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(_head_statements(connection.vendor)["advance"], [seq, hash_, chain])
 
 
 def subject_scope(subject_id) -> str:
@@ -159,10 +187,10 @@ def record(
     if personal:
         detail["personal"] = personal
     with transaction.atomic():
-        head = _lock_head(chain)
+        head_seq, head_hash = _lock_head(chain)
         event = AuditEvent(
             chain=chain,
-            seq=head.seq + 1,
+            seq=head_seq + 1,
             created_at=timezone.now(),
             workspace_id=workspace_id,
             actor_id=actor_id,
@@ -183,14 +211,14 @@ def record(
                 scope, detail, chain, event.seq, new_subject=new_subject and bool(subject_id)
             )
             event.detail_digest = sealed[2]
-        event.prev_hash = head.hash
-        event.hash = compute_hash(head.hash, event_body(event))
-        event.save(force_insert=True)  # the event's single INSERT; never updated afterwards
+        event.prev_hash = head_hash
+        event.hash = compute_hash(head_hash, event_body(event))
+        rows.insert([event])  # the event's single INSERT; never updated afterwards
         if sealed is not None:
-            AuditDetail.objects.create(
-                event=event, subject=scope, key_id=sealed[0], ciphertext=sealed[1]
+            rows.insert(
+                [AuditDetail(event=event, subject=scope, key_id=sealed[0], ciphertext=sealed[1])]
             )
-        ChainHead.objects.filter(chain=chain).update(seq=event.seq, hash=event.hash)
+        _advance_head(chain, event.seq, event.hash)
         if event.seq % checkpoints.CHECKPOINT_EVERY == 0:
             checkpoints.write_checkpoint(chain=chain, seq=event.seq, hash=event.hash)
     return event

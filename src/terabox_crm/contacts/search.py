@@ -73,7 +73,9 @@ def index_contact(contact, *, emails: list[str], phones: list[str]) -> None:
 def index_new_contacts(contacts: list, *, emails: dict, phones: dict) -> None:
     """The terms of contacts created in this transaction (one, or a batch):
     nothing to replace, so one INSERT for all of them (``search_index.add``).
-    ``emails`` and ``phones`` map each contact's id to its normalised values."""
+    ``emails`` and ``phones`` map each contact's id to its values, normalised
+    by the service's validation already (``normalise.email``/``phone``), so
+    they are not parsed a second time."""
     if not contacts:
         return
     ws = contacts[0].workspace_id
@@ -82,8 +84,8 @@ def index_new_contacts(contacts: list, *, emails: dict, phones: dict) -> None:
         ws,
         {
             contact.pk: {
-                CONTACT_EMAIL: [_safe(normalise.email, e) for e in emails.get(contact.pk, ())],
-                CONTACT_PHONE: [_safe(normalise.phone, p) for p in phones.get(contact.pk, ())],
+                CONTACT_EMAIL: list(emails.get(contact.pk, ())),
+                CONTACT_PHONE: list(phones.get(contact.pk, ())),
                 CONTACT_NAME: tokens[contact.pk],
             }
             for contact in contacts

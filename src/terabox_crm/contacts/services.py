@@ -43,6 +43,7 @@ from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
 from terabox_crm.refusals import Refusal, recorded_after_rollback
+from terabox_crm.rows import insert
 
 TEXT_MAX_LENGTH = 200
 CHANNELS_MAX = 20  # emails, and phones, of one contact
@@ -452,33 +453,39 @@ def _insert_children(contacts: list[Contact], resolved: dict) -> None:
     transaction: nothing to replace, so one INSERT per table for all of them
     (``resolved`` maps each contact's id to its validated values). A batch
     of new contacts passes them all at once."""
-    ContactEmail.objects.bulk_create(
-        ContactEmail(
-            workspace_id=contact.workspace_id,
-            contact=contact,
-            value=row.value,
-            label=row.label,
-            is_primary=row.is_primary,
-        )
-        for contact in contacts
-        for row in resolved[contact.pk]["emails"]
+    insert(
+        [
+            ContactEmail(
+                workspace_id=contact.workspace_id,
+                contact=contact,
+                value=row.value,
+                label=row.label,
+                is_primary=row.is_primary,
+            )
+            for contact in contacts
+            for row in resolved[contact.pk]["emails"]
+        ]
     )
-    ContactPhone.objects.bulk_create(
-        ContactPhone(
-            workspace_id=contact.workspace_id,
-            contact=contact,
-            value=row.value,
-            label=row.label,
-            is_primary=row.is_primary,
-        )
-        for contact in contacts
-        for row in resolved[contact.pk]["phones"]
+    insert(
+        [
+            ContactPhone(
+                workspace_id=contact.workspace_id,
+                contact=contact,
+                value=row.value,
+                label=row.label,
+                is_primary=row.is_primary,
+            )
+            for contact in contacts
+            for row in resolved[contact.pk]["phones"]
+        ]
     )
-    Contact.tags.through.objects.bulk_create(
+    tagged = [
         Contact.tags.through(contact_id=contact.pk, tag_id=tag.pk)
         for contact in contacts
         for tag in resolved[contact.pk]["tags"]
-    )
+    ]
+    if tagged:  # most contacts are created without tags: no statement, no ORM call
+        insert(tagged)
     search.index_new_contacts(
         contacts,
         emails={c.pk: [row.value for row in resolved[c.pk]["emails"]] for c in contacts},
@@ -529,7 +536,7 @@ def contact_create(*, membership: Membership, data: ContactData) -> Contact:
         owner_id=resolved["owner_id"],
         team_id=resolved["team_id"],
     )
-    contact.save(force_insert=True)
+    insert([contact])  # as save(force_insert=True), its INSERT built once
     _insert_children([contact], {contact.pk: resolved})
     personal = {k: v for k, v in _new_contact_snapshot(contact, resolved).items() if v}
     audit.record(

@@ -8,7 +8,6 @@ truncated per the CipherSweet rule so one value does not single out a person.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from terabox_crm.crypto import keyring
@@ -28,12 +27,14 @@ def _subkey(scope: str, domain: str) -> bytes:
 
 def full(value: str, *, scope: str, domain: str) -> str:
     """The 256-bit index of an already normalised value, hex encoded."""
-    return hmac.new(_subkey(scope, domain), value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(_subkey(scope, domain), value.encode("utf-8"), "sha256").hex()
 
 
 def truncated(value: str, *, scope: str, domain: str, bits: int) -> int:
     """The index truncated to ``bits`` bits, as an integer column value."""
-    digest = hmac.new(_subkey(scope, domain), value.encode("utf-8"), hashlib.sha256).digest()
+    # hmac.digest: OpenSSL's one-shot HMAC, the same value as hmac.new(...)
+    # at a fraction of the cost (a contact's create computes ~15 of these).
+    digest = hmac.digest(_subkey(scope, domain), value.encode("utf-8"), "sha256")
     return int.from_bytes(digest[:8], "big") >> (64 - bits)
 
 

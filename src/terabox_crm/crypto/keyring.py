@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from terabox_crm import datadir
 from terabox_crm.env import ConfigurationError, env_secret
+from terabox_crm.rows import insert
 
 SYSTEM_SCOPE = "system"
 
@@ -210,7 +211,7 @@ def create_first_keys(scopes, purpose: str = "encryption") -> dict[str, LoadedKe
                 kek_id=kek_id,
             )
         )
-    DataKey.objects.bulk_create(rows)
+    insert(rows)  # one INSERT, built once (``terabox_crm.rows``)
 
     def remember() -> None:
         # Only once committed, as in ``create_key``.

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.apps import apps
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Q
 
 from terabox_crm.crypto import blind_index
@@ -94,8 +94,8 @@ def add(workspace_id, values: dict, *, prefixes: dict | None = None) -> None:
     ]
     for domain, tokens_by_object in (prefixes or {}).items():
         rows += [
-            (row.domain, row.term, row.object_id, True)
-            for row in _prefix_rows(workspace_id, domain, tokens_by_object)
+            (name, value, object_id, True)
+            for name, value, object_id in _prefix_terms(workspace_id, domain, tokens_by_object)
         ]
     if not any(prefix for *_, prefix in rows):
         SearchTerm.objects.bulk_create(
@@ -116,7 +116,14 @@ def _insert_terms(workspace_id, rows: list[tuple]) -> None:
     that keeps the prefix rows only when the workspace has prefix search on.
     On PostgreSQL the setting is read ``FOR KEY SHARE``, as ``prefixes_on``
     explains; SQLite's IMMEDIATE transactions are serialised already."""
+    # The connection itself: each read through the ``django.db.connection``
+    # proxy looks it up again, which costs more than the rows (hot path).
+    connection = connections[DEFAULT_DB_ALIAS]
     field = SearchTerm._meta.get_field
+    object_ids = {
+        object_id: field("object_id").get_db_prep_value(object_id, connection)
+        for object_id in {row[2] for row in rows}
+    }
     table = connection.ops.quote_name(SearchTerm._meta.db_table)
     columns = ", ".join(
         connection.ops.quote_name(field(name).column)
@@ -137,7 +144,7 @@ def _insert_terms(workspace_id, rows: list[tuple]) -> None:
                 scope,
                 domain,
                 value,
-                field("object_id").get_db_prep_value(object_id, connection),
+                object_ids[object_id],
             ]
         sql = (
             f"WITH flag AS (SELECT {ws_flag} AS prefix_on FROM {ws_table}"  # noqa: S608  # nosec B608  # quoted names from the models; values are parameters
@@ -155,7 +162,7 @@ def _insert_terms(workspace_id, rows: list[tuple]) -> None:
                 scope,
                 domain,
                 value,
-                field("object_id").get_db_prep_value(object_id, connection),
+                object_ids[object_id],
             ]
         sql = (
             f"INSERT INTO {table} ({columns})"  # noqa: S608  # nosec B608  # quoted names from the models; values are parameters
@@ -259,16 +266,21 @@ def prefixes(token: str) -> list[str]:
     return [token[:n] for n in range(prefix_min(token), min(len(token), PREFIX_MAX) + 1)]
 
 
-def _prefix_rows(workspace_id, domain: str, tokens_by_object: dict) -> list[SearchTerm]:
-    rows = set()
+def _prefix_terms(workspace_id, domain: str, tokens_by_object: dict) -> set[tuple]:
+    """``(prefix domain, term, object id)`` of each row's name tokens."""
+    terms = set()
     for object_id, tokens in tokens_by_object.items():
         for token in tokens:
             for prefix in prefixes(token):
                 name = prefix_domain(domain, len(prefix))
-                rows.add((name, term(workspace_id, name, prefix), object_id))
+                terms.add((name, term(workspace_id, name, prefix), object_id))
+    return terms
+
+
+def _prefix_rows(workspace_id, domain: str, tokens_by_object: dict) -> list[SearchTerm]:
     return [
         SearchTerm(workspace_id=workspace_id, domain=name, term=value, object_id=object_id)
-        for name, value, object_id in rows
+        for name, value, object_id in _prefix_terms(workspace_id, domain, tokens_by_object)
     ]
 
 

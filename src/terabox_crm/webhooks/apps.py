@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 AUDIT_EVENTS = {
@@ -20,6 +21,7 @@ class WebhooksConfig(AppConfig):
         from terabox_crm.core import bus, policy
         from terabox_crm.core.roles import Role
         from terabox_crm.webhooks import fanout
+        from terabox_crm.webhooks.models import Endpoint
 
         for action, label in AUDIT_EVENTS.items():
             actions.register(action, label)
@@ -31,3 +33,9 @@ class WebhooksConfig(AppConfig):
         # Every event an app declares on the bus may be chosen by an endpoint;
         # fanout queues the deliveries once the change is committed.
         bus.subscribe(fanout.on_domain_event)
+        # Which events have an endpoint is cached (``fanout.subscribed_events``);
+        # every change of an endpoint makes it read again.
+        post_save.connect(fanout.on_endpoint_changed, sender=Endpoint, dispatch_uid="tbx-wh-save")
+        post_delete.connect(
+            fanout.on_endpoint_changed, sender=Endpoint, dispatch_uid="tbx-wh-delete"
+        )

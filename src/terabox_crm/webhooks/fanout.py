@@ -4,6 +4,15 @@ The events an endpoint may choose are the ones the apps declare on the bus
 (``core/bus.py``, each app's ``events.py``): this app keeps no list of its
 own. ``on_domain_event`` is subscribed to the bus in ``apps.py``; ``emit``
 queues one delivery per subscribed endpoint of the event's workspace.
+
+Most events of most workspaces have no endpoint to go to. Which event names
+some active endpoint of a workspace subscribes to is kept in the cache that
+every process shares (``subscribed_events``), so such an event costs no
+query after the change's commit (docs/performance.md, "Write path"). The
+entry sits under a version token that every save or delete of an endpoint
+replaces, at once and again once committed (``forget_subscriptions``), so a
+process never answers from a list older than the last committed change; the
+endpoints themselves are still read from the database when one may match.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
@@ -45,6 +55,64 @@ def build_payload(*, event_id, event: str, occurred_at, workspace_id, object_id)
     }
 
 
+# Seconds an answer of ``subscribed_events`` is kept at most (an endpoint
+# change replaces it at once; this only bounds a process that died between
+# its commit and the version's second replacement).
+SUBSCRIBED_TTL = 60
+
+
+def _workspace_key(workspace_id) -> str:
+    """One spelling of a workspace id (a UUID, its text or its hex) for the keys."""
+    try:
+        return str(uuid.UUID(str(workspace_id)))
+    except ValueError:
+        return str(workspace_id)
+
+
+def _version_key(workspace_id) -> str:
+    return f"webhooks:subscribed:version:{_workspace_key(workspace_id)}"
+
+
+def subscribed_events(workspace_id) -> frozenset[str]:
+    """The event names some active endpoint of ``workspace_id`` subscribes to,
+    from the shared cache (read from the database when missing)."""
+    version_key = _version_key(workspace_id)
+    version = cache.get(version_key)
+    if version is None:
+        version = uuid.uuid4().hex
+        if not cache.add(version_key, version, timeout=None):
+            version = cache.get(version_key) or version
+    key = f"webhooks:subscribed:{_workspace_key(workspace_id)}:{version}"
+    names = cache.get(key)
+    if names is None:
+        with scopes_disabled():
+            rows = Endpoint.objects.filter(workspace_id=workspace_id, active=True).values_list(
+                "events", flat=True
+            )
+            names = sorted({name for events in rows for name in events})
+        cache.set(key, names, timeout=SUBSCRIBED_TTL)
+    return frozenset(names)
+
+
+def forget_subscriptions(workspace_id) -> None:
+    """An endpoint of ``workspace_id`` changed: ``subscribed_events`` reads
+    the database again. The version is replaced now (this process, inside
+    its transaction, sees its own change) and again after commit (another
+    process that read the old rows meanwhile cached them under a version
+    nobody asks for any more)."""
+
+    def replace_version() -> None:
+        cache.set(_version_key(workspace_id), uuid.uuid4().hex, timeout=None)
+
+    replace_version()
+    transaction.on_commit(replace_version)
+
+
+def on_endpoint_changed(sender, instance, **kwargs) -> None:
+    """``post_save``/``post_delete`` of an ``Endpoint`` (``apps.py``)."""
+    forget_subscriptions(instance.workspace_id)
+
+
 def emit(event: str, *, workspace_id, object_id) -> int:
     """Queue one delivery per active endpoint of ``workspace_id`` subscribed to ``event``.
 
@@ -53,6 +121,10 @@ def emit(event: str, *, workspace_id, object_id) -> int:
     Only that workspace's endpoints are looked at.
     """
     bus.get(event)  # an undeclared name is a mistake: ValueError
+    if event not in subscribed_events(workspace_id):
+        # Most events of most workspaces: no query, and no transaction of its
+        # own after the change's commit (on SQLite, no second write lock).
+        return 0
     now = timezone.now()
     event_id = uuid.uuid4()
     payload = build_payload(
@@ -71,8 +143,6 @@ def emit(event: str, *, workspace_id, object_id) -> int:
             if event in events
         ]
     if not endpoints:
-        # Most events of most workspaces: one read, and no transaction of its
-        # own after the change's commit (on SQLite, no second write lock).
         return 0
     with scopes_disabled(), transaction.atomic():
         deliveries = Delivery.objects.bulk_create(

@@ -12,6 +12,7 @@ from django_scopes import scopes_disabled
 
 from terabox_crm import webhooks
 from terabox_crm.core import bus
+from terabox_crm.core.selectors import membership_in
 from terabox_crm.webhooks import delivery, forms, services
 from terabox_crm.webhooks.api.serializers import event_names
 from terabox_crm.webhooks.models import Delivery
@@ -148,6 +149,56 @@ def test_only_subscribed_active_endpoints_of_the_workspace_get_the_event(
         assert not Delivery.objects.filter(endpoint=theirs.endpoint).exists()
     body = json.loads(receiver.requests[0].body)
     assert body["workspace_id"] == str(cast.acme.pk)
+
+
+def test_which_events_have_endpoints_is_cached_and_forgotten_on_every_endpoint_change(
+    cast, receiver, make_endpoint, django_assert_num_queries
+):
+    """An event no endpoint takes costs no query (docs/performance.md, "Write
+    path"), yet adding, changing or deleting an endpoint is seen at once."""
+    assert webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-0") == 0
+    with django_assert_num_queries(0):
+        assert webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-1") == 0
+    made = make_endpoint(receiver.url, events=["contact.created"])
+    assert webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-2") == 1
+    with django_assert_num_queries(0):
+        assert webhooks.emit("deal.created", workspace_id=cast.acme.pk, object_id="d-1") == 0
+    with scopes_disabled():
+        services.endpoint_update(
+            membership=membership_in(cast.acme, cast.admin),
+            endpoint=made.endpoint,
+            url=receiver.url,
+            description="",
+            event_names=["contact.created"],
+            active=False,
+        )
+    assert webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-3") == 0
+    made.endpoint.refresh_from_db()
+    made.endpoint.active = True
+    made.endpoint.save()
+    assert webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-4") == 1
+    with scopes_disabled():
+        made.endpoint.delete()
+    assert webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-5") == 0
+    # Another workspace's endpoints never answer for this one.
+    make_endpoint(receiver.url, workspace=cast.globex, actor=cast.outsider)
+    assert webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id="c-6") == 0
+
+
+def test_an_endpoint_change_replaces_the_shared_version(cast, receiver, make_endpoint):
+    """Every process reads the cache that this one writes: an endpoint change
+    replaces the version they all look under, so none keeps an old answer."""
+    from django.core.cache import cache
+
+    from terabox_crm.webhooks import fanout
+
+    assert fanout.subscribed_events(cast.acme.pk) == frozenset()
+    version = cache.get(fanout._version_key(cast.acme.pk))
+    make_endpoint(receiver.url, events=["contact.created", "task.completed"])
+    assert cache.get(fanout._version_key(cast.acme.pk)) != version
+    assert fanout.subscribed_events(cast.acme.pk) == {"contact.created", "task.completed"}
+    # However the id is spelled, it is the same workspace's answer.
+    assert fanout._version_key(cast.acme.pk.hex) == fanout._version_key(str(cast.acme.pk))
 
 
 def test_a_rolled_back_change_sends_nothing(cast, receiver, make_endpoint):
