@@ -142,11 +142,10 @@ def activity_log(*, membership: Membership, data: ActivityData) -> Activity:
 @recorded_after_rollback
 @transaction.atomic
 def activity_delete(*, membership: Membership, activity: Activity) -> None:
-    guards.in_workspace(membership, activity, action="activities.change")
-    actor = membership.user
-    guards.require(
+    guards.require_record(
         membership, "activities.change", activity, message=_("You cannot delete this activity.")
     )
+    actor = membership.user
     activity_id, workspace = activity.pk, activity.workspace
     activity.delete()
     audit.record(
@@ -210,11 +209,12 @@ def task_create(*, membership: Membership, data: TaskData) -> Task:
 @recorded_after_rollback
 @transaction.atomic
 def task_set_done(*, membership: Membership, task: Task, done: bool = True) -> Task:
-    guards.in_workspace(membership, task, action="activities.change")
-    actor = membership.user
     # Its assignee (whatever their role) or whoever may edit it as a record:
-    # the policy's rule (``core.records``).
-    guards.require(membership, "activities.change", task, message=_("You cannot change this task."))
+    # the policy\'s rule (``core.records``).
+    guards.require_record(
+        membership, "activities.change", task, message=_("You cannot change this task.")
+    )
+    actor = membership.user
     task.status = Task.Status.DONE if done else Task.Status.OPEN
     task.completed_at = timezone.now() if done else None
     task.save(update_fields=["status", "completed_at", "updated_at"])

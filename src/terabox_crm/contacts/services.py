@@ -453,32 +453,20 @@ def _insert_children(contacts: list[Contact], resolved: dict) -> None:
     transaction: nothing to replace, so one INSERT per table for all of them
     (``resolved`` maps each contact's id to its validated values). A batch
     of new contacts passes them all at once."""
-    insert(
-        [
-            ContactEmail(
-                workspace_id=contact.workspace_id,
-                contact=contact,
-                value=row.value,
-                label=row.label,
-                is_primary=row.is_primary,
-            )
-            for contact in contacts
-            for row in resolved[contact.pk]["emails"]
-        ]
-    )
-    insert(
-        [
-            ContactPhone(
-                workspace_id=contact.workspace_id,
-                contact=contact,
-                value=row.value,
-                label=row.label,
-                is_primary=row.is_primary,
-            )
-            for contact in contacts
-            for row in resolved[contact.pk]["phones"]
-        ]
-    )
+    for model, kind in ((ContactEmail, "emails"), (ContactPhone, "phones")):
+        insert(
+            [
+                model(
+                    workspace_id=contact.workspace_id,
+                    contact=contact,
+                    value=row.value,
+                    label=row.label,
+                    is_primary=row.is_primary,
+                )
+                for contact in contacts
+                for row in resolved[contact.pk][kind]
+            ]
+        )
     tagged = [
         Contact.tags.through(contact_id=contact.pk, tag_id=tag.pk)
         for contact in contacts

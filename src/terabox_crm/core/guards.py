@@ -117,6 +117,14 @@ def in_workspace(membership: Membership | None, record, *, action: str) -> None:
         raise refusal(membership, action, message=_("Not found."), code="not_member", status=404)
 
 
+def require_record(membership: Membership | None, action: str, record, *, message) -> None:
+    """The object check every domain service starts with: a 404 for another
+    workspace's ``record`` (``in_workspace``), then a 403, recorded, unless
+    the policy allows ``action`` on it (``require``)."""
+    in_workspace(membership, record, action=action)
+    require(membership, action, record, message=message)
+
+
 def acting_member(
     membership: Membership | None, workspace: Workspace, *, action: str
 ) -> Membership:

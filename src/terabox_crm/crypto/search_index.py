@@ -135,17 +135,16 @@ def _insert_terms(workspace_id, rows: list[tuple]) -> None:
     ws_pk = connection.ops.quote_name(ws_model._meta.pk.column)
     ws_value = ws_model._meta.pk.get_db_prep_value(workspace_id, connection)
     scope = field("workspace_id").get_db_prep_value(workspace_id, connection)
-    params: list = []
+    params = [
+        value
+        for domain, term, object_id, _prefix in rows
+        for value in (scope, domain, term, object_ids[object_id])
+    ]
     if connection.vendor == "postgresql":
-        tuples = []
-        for domain, value, object_id, prefix in rows:
-            tuples.append(f"(%s::uuid, %s, %s::bigint, %s::uuid, {'true' if prefix else 'false'})")
-            params += [
-                scope,
-                domain,
-                value,
-                object_ids[object_id],
-            ]
+        tuples = [
+            f"(%s::uuid, %s, %s::bigint, %s::uuid, {'true' if prefix else 'false'})"
+            for *_row, prefix in rows
+        ]
         sql = (
             f"WITH flag AS (SELECT {ws_flag} AS prefix_on FROM {ws_table}"  # noqa: S608  # nosec B608  # quoted names from the models; values are parameters
             f" WHERE {ws_pk} = %s FOR KEY SHARE)"
@@ -155,15 +154,7 @@ def _insert_terms(workspace_id, rows: list[tuple]) -> None:
         )
         params = [ws_value, *params]
     else:
-        tuples = []
-        for domain, value, object_id, prefix in rows:
-            tuples.append(f"(%s, %s, %s, %s, {1 if prefix else 0})")
-            params += [
-                scope,
-                domain,
-                value,
-                object_ids[object_id],
-            ]
+        tuples = [f"(%s, %s, %s, %s, {1 if prefix else 0})" for *_row, prefix in rows]
         sql = (
             f"INSERT INTO {table} ({columns})"  # noqa: S608  # nosec B608  # quoted names from the models; values are parameters
             f" SELECT column1, column2, column3, column4 FROM (VALUES {', '.join(tuples)})"

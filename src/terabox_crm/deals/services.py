@@ -225,14 +225,10 @@ def deal_create(*, membership: Membership, data: DealData) -> Deal:
 @recorded_after_rollback
 @transaction.atomic
 def deal_update(*, membership: Membership, deal: Deal, data: DealData) -> Deal:
-    guards.in_workspace(membership, deal, action="deals.change")
-    actor = membership.user
-    guards.require(
-        membership,
-        "deals.change",
-        deal,
-        message=_("You cannot change this deal."),
+    guards.require_record(
+        membership, "deals.change", deal, message=_("You cannot change this deal.")
     )
+    actor = membership.user
     data = _clean(membership, data, deal=deal)
     if data.stage.pipeline_id != deal.pipeline_id:
         raise Refusal(
@@ -291,14 +287,10 @@ def deal_move(
     *, membership: Membership, deal: Deal, stage: Stage, before: Deal | None = None
 ) -> Deal:
     """Move a deal to ``stage`` (a board drag), placed before ``before`` or at the end."""
-    guards.in_workspace(membership, deal, action="deals.change")
-    actor = membership.user
-    guards.require(
-        membership,
-        "deals.change",
-        deal,
-        message=_("You cannot change this deal."),
+    guards.require_record(
+        membership, "deals.change", deal, message=_("You cannot change this deal.")
     )
+    actor = membership.user
     if stage.workspace_id != deal.workspace_id:
         raise Refusal(_("Not found."), code="unknown_stage", status=404)
     if stage.pipeline_id != deal.pipeline_id:
@@ -334,14 +326,10 @@ def deal_move(
 @recorded_after_rollback
 @transaction.atomic
 def deal_delete(*, membership: Membership, deal: Deal) -> None:
-    guards.in_workspace(membership, deal, action="deals.delete")
-    actor = membership.user
-    guards.require(
-        membership,
-        "deals.delete",
-        deal,
-        message=_("You cannot delete this deal."),
+    guards.require_record(
+        membership, "deals.delete", deal, message=_("You cannot delete this deal.")
     )
+    actor = membership.user
     deal_id, workspace = deal.pk, deal.workspace
     search_index.forget(workspace.pk, deal_id)
     deal.delete()
