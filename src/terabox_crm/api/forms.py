@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.api.models import Scope
 from terabox_crm.api.services import DEFAULT_DAYS, MAX_DAYS
+
+
+def _days_help() -> str:
+    # Filled in when shown, in the language of the page: ``_(…) % …`` on a
+    # lazy string would translate once, at import, in whatever language was
+    # active then.
+    return gettext("At most %(max)d days.") % {"max": MAX_DAYS}
+
 
 FIELD_OF_CODE = {
     "unknown_scope": "scopes",
@@ -34,7 +44,7 @@ class TokenForm(forms.Form):
     days = forms.IntegerField(
         label=_("Valid for (days)"),
         initial=DEFAULT_DAYS,
-        help_text=_("At most %(max)d days.") % {"max": MAX_DAYS},
+        help_text=lazy(_days_help, str)(),
     )
 
     def add_service_error(self, error) -> None:

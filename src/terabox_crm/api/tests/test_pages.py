@@ -104,3 +104,13 @@ def test_the_user_menu_links_the_page(client, cast):
     login(client, cast.viewer)
     page = client.get(reverse("web:home"), secure=True).content.decode()
     assert f'href="{LIST}"' in page
+
+
+def test_the_days_help_is_in_the_language_of_the_page():
+    from django.utils import translation
+
+    from terabox_crm.api.forms import TokenForm
+
+    for language, text in (("en", "At most 365 days."), ("ja", "最長 365 日です。")):
+        with translation.override(language):
+            assert str(TokenForm().fields["days"].help_text) == text
