@@ -13,11 +13,20 @@ from terabox_crm.testing.smtp import smtp_server  # noqa: F401 - a shared fixtur
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters and lockouts live in the cache: each test starts clean
-    (with Redis in CI this clears the dedicated test database only)."""
-    from django.core.cache import cache
+    """Throttle counters and lockouts live in the cache: each test starts clean.
+    On Redis only this run's keys go (its ``CRM_CACHE_PREFIX``, one per xdist
+    worker): ``clear()`` would empty the database under the other workers."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
 
-    cache.clear()
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
     yield
 
 

@@ -6,10 +6,15 @@ Django's SMTP backend at it and yields a collector of received envelopes.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 
 import pytest
+
+# aiosmtpd logs every connection at INFO from its own thread, which can outlive
+# a test's log capture (under xdist: "--- Logging error ---" at the end).
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class Collector:
