@@ -386,6 +386,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "terabox_crm.activities.models.Task.Status",
         "TicketStatusEnum": "terabox_crm.support.models.Status",
         "TicketPriorityEnum": "terabox_crm.support.models.Priority",
+        "PrivacyRequestStatusEnum": "terabox_crm.dsr.models.Status",
+        "PrivacyRequestKindEnum": "terabox_crm.dsr.models.Kind",
         "TicketSlaStateEnum": "terabox_crm.support.sla.STATES",
         "TicketSlaTargetEnum": "terabox_crm.support.api.serializers.SLA_TARGETS",
         "ContactStageEnum": "terabox_crm.contacts.models.Stage",

@@ -335,38 +335,39 @@ def request_set_status(
     """Move the request on (new → in progress → done / refused); refusing
     needs the reason, which the person is told in the reply."""
     guards.require_record(membership, "dsr.handle", request, message=NOT_FOUND)
-    request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
-    if status not in TRANSITIONS.get(request.status, ()):
-        raise guards.invalid(
-            membership,
-            "dsr.request.status_changed",
-            request,
-            message=_("A request cannot go from this status to that one."),
-            code="bad_transition",
+    with scope(workspace=request.workspace_id):
+        request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
+        if status not in TRANSITIONS.get(request.status, ()):
+            raise guards.invalid(
+                membership,
+                "dsr.request.status_changed",
+                request,
+                message=_("A request cannot go from this status to that one."),
+                code="bad_transition",
+            )
+        note = (note or "").strip()
+        if status == Status.REFUSED and not note:
+            raise Refusal(
+                _("Say why the request is refused: the person is told the reason."),
+                code="reason_required",
+                field="note",
+            )
+        before = request.status
+        request.status = status
+        fields = ["status"]
+        if status not in OPEN_STATUSES:
+            request.closed_at = timezone.now()
+            request.outcome = note
+            fields += ["closed_at", "outcome"]
+        request.save(update_fields=fields)
+        StatusChange.objects.create(
+            workspace_id=request.workspace_id,
+            request=request,
+            from_status=before,
+            to_status=status,
+            actor_id=membership.user_id,
+            note=note,
         )
-    note = (note or "").strip()
-    if status == Status.REFUSED and not note:
-        raise Refusal(
-            _("Say why the request is refused: the person is told the reason."),
-            code="reason_required",
-            field="note",
-        )
-    before = request.status
-    request.status = status
-    fields = ["status"]
-    if status not in OPEN_STATUSES:
-        request.closed_at = timezone.now()
-        request.outcome = note
-        fields += ["closed_at", "outcome"]
-    request.save(update_fields=fields)
-    StatusChange.objects.create(
-        workspace_id=request.workspace_id,
-        request=request,
-        from_status=before,
-        to_status=status,
-        actor_id=membership.user_id,
-        note=note,
-    )
     audit.record(
         "dsr.request.status_changed",
         actor=membership.user_id,
@@ -398,7 +399,8 @@ def request_assign(
                 code="bad_assignee",
             )
     request.assignee_id = assignee_id or None
-    request.save(update_fields=["assignee"])
+    with scope(workspace=request.workspace_id):
+        request.save(update_fields=["assignee"])
     audit.record(
         "dsr.request.assigned",
         actor=membership.user_id,
