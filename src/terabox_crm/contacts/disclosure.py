@@ -9,7 +9,12 @@ from django_scopes import scope
 from terabox_crm.contacts import search
 from terabox_crm.contacts.models import Company, Contact, ContactEmail, ContactPhone
 from terabox_crm.crypto import normalise
-from terabox_crm.dsr.registry import records_section, register_collector, register_subject_finder
+from terabox_crm.dsr.registry import (
+    records_section,
+    register_collector,
+    register_subject_finder,
+    register_subject_labeller,
+)
 
 
 def contacts_with_email(workspace_id, email: str) -> list:
@@ -24,6 +29,15 @@ def contacts_with_email(workspace_id, email: str) -> list:
         return sorted(
             {row.contact_id for row in rows if normalise.email(row.value, check=False) == email}
         )
+
+
+def contact_names(workspace_id, subject_ids) -> dict:
+    """The names the request screen shows for the people found."""
+    contacts = Contact.objects.filter(workspace_id=workspace_id, pk__in=subject_ids)
+    return {
+        contact.pk: " ".join(part for part in (contact.family_name, contact.given_name) if part)
+        for contact in contacts
+    }
 
 
 def person(workspace_id, subject_ids):
@@ -72,4 +86,5 @@ def person(workspace_id, subject_ids):
 
 
 register_subject_finder("contacts.email", contacts_with_email)
+register_subject_labeller("contacts.name", contact_names)
 register_collector("contacts", person, order=10)

@@ -37,7 +37,10 @@ class Section:
 
 Collector = Callable[[object, list], Iterable[Section]]
 
+SubjectLabeller = Callable[[object, list], dict]
+
 _finders: dict[str, SubjectFinder] = {}
+_labellers: dict[str, SubjectLabeller] = {}
 _collectors: dict[str, tuple[int, Collector]] = {}
 
 
@@ -45,6 +48,21 @@ def register_subject_finder(name: str, finder: SubjectFinder) -> None:
     if name in _finders:
         raise ValueError(f"subject finder {name!r} registered twice")
     _finders[name] = finder
+
+
+def register_subject_labeller(name: str, labeller: SubjectLabeller) -> None:
+    """``labeller(workspace_id, subject_ids) -> {subject_id: label}``: how the
+    request screen names the people found (a contact's name)."""
+    if name in _labellers:
+        raise ValueError(f"subject labeller {name!r} registered twice")
+    _labellers[name] = labeller
+
+
+def subject_labels(workspace_id, subject_ids: list) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for labeller in _labellers.values():
+        labels.update({str(k): str(v) for k, v in labeller(workspace_id, subject_ids).items()})
+    return labels
 
 
 def register_collector(name: str, collector: Collector, *, order: int = 100) -> None:

@@ -8,6 +8,7 @@ from django_scopes import scope
 from terabox_crm.accounts.models import User
 from terabox_crm.core import policy
 from terabox_crm.core.models import Membership
+from terabox_crm.dsr import registry
 from terabox_crm.dsr.models import OPEN_STATUSES, PrivacyRequest
 
 QUEUE_LIMIT = 200
@@ -43,13 +44,16 @@ def officers(membership: Membership) -> list[User]:
 
 
 def subject_links(item: PrivacyRequest) -> list[tuple[str, str]]:
-    """Each matched person as (id, link to their contact page), where the
-    officer restricts, withdraws, corrects or erases."""
+    """Each matched person as (label, link to their contact page), where the
+    officer restricts, withdraws, corrects or erases. A person erased since
+    routing has no label left: their id is shown."""
+    with scope(workspace=item.workspace_id):
+        labels = registry.subject_labels(item.workspace_id, list(item.subject_ids))
     links = []
     for subject_id in item.subject_ids:
         try:
             url = reverse("contacts:detail", args=[subject_id])
         except NoReverseMatch:
             url = ""
-        links.append((subject_id, url))
+        links.append((labels.get(str(subject_id)) or str(subject_id), url))
     return links

@@ -110,6 +110,7 @@ def test_officers_see_the_queue_and_others_do_not(client, cast):
     detail = client.get(reverse("dsr:request", args=[item.pk])).content.decode()
     assert "hanako@example.jp" in detail
     assert reverse("contacts:detail", args=[contact.pk]) in detail
+    assert "山田 太郎" in detail
     client.logout()
     login(client, cast.owner)
     assert client.get(reverse("dsr:queue")).status_code == 403
