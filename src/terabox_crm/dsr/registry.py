@@ -93,11 +93,7 @@ def sections(workspace_id, subject_ids: list) -> Iterator[Section]:
         yield from collector(workspace_id, subject_ids)
 
 
-def _display(obj, name: str) -> object:
-    field = obj._meta.get_field(name)
-    if field.choices:
-        return getattr(obj, f"get_{name}_display")()
-    value = getattr(obj, name)
+def _plain(value) -> object:
     if value is None:
         return ""
     if hasattr(value, "isoformat"):
@@ -108,12 +104,24 @@ def _display(obj, name: str) -> object:
 def records_section(key: str, label, queryset, fields: list[str], *, batch: int = 500) -> Section:
     """A section of one model's rows, columns labelled by the fields' verbose
     names (choices shown by their label). Relations to show must be in
-    ``queryset``'s ``select_related``; rows are read ``batch`` at a time."""
+    ``queryset``'s ``select_related``; rows are read ``batch`` at a time.
+    Choice labels are translated once per section, not once per cell (in the
+    language active when the rows are read: the requester's)."""
     model = queryset.model
     columns = [(name, model._meta.get_field(name).verbose_name) for name in fields]
 
     def rows():
+        choices = {
+            name: {value: str(text) for value, text in field.flatchoices}
+            for name in fields
+            if (field := model._meta.get_field(name)).choices
+        }
         for obj in queryset.iterator(chunk_size=batch):
-            yield {name: _display(obj, name) for name in fields}
+            row = {}
+            for name in fields:
+                value = getattr(obj, name)
+                labels = choices.get(name)
+                row[name] = labels.get(value, value) if labels is not None else _plain(value)
+            yield row
 
     return Section(key=key, label=label, columns=columns, rows=rows())

@@ -638,6 +638,28 @@ def exports_expire(now=None) -> int:
     return done
 
 
+SUBMISSION_KEPT = timedelta(days=30)
+
+
+def submissions_prune(now=None) -> int:
+    """Delete submissions 30 days after their link expired (periodic job).
+
+    A routed submission's content lives on in its workspaces' requests; an
+    unverified one was never more than an address that asked once. Deleted
+    in batches of at most 1,000 ids, one transaction each.
+    """
+    cutoff = (now or timezone.now()) - SUBMISSION_KEPT
+    deleted = 0
+    while True:
+        ids = list(
+            Submission.objects.filter(expires_at__lt=cutoff).values_list("pk", flat=True)[:1000]
+        )
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            deleted += Submission.objects.filter(pk__in=ids).delete()[0]
+
+
 def reminders_send(now=None) -> int:
     """Remind the assignee (or every privacy officer) as the due date nears:
     3 days before, 1 day before and once overdue, each once (periodic job).

@@ -35,3 +35,9 @@ def send_request_reminders() -> int:
 def expire_access_exports() -> int:
     with system_context("job"):
         return services.exports_expire()
+
+
+@db_periodic_task(crontab(minute="53", hour="3"))
+def prune_submissions() -> int:
+    with system_context("job"):
+        return services.submissions_prune()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from terabox_crm.audit.models import AuditEvent
-from terabox_crm.dsr import throttle
+from terabox_crm.dsr import services, throttle
 from terabox_crm.dsr.models import Submission
 from terabox_crm.dsr.tests.helpers import file_request, link_in, make_contact, messages_to
 
@@ -190,3 +190,15 @@ def test_a_workspace_page_exists_for_its_slug_and_id_only(client, cast):
     assert client.get(f"/privacy/request/{cast.acme.slug}/").status_code == 200
     assert client.get(f"/privacy/request/{cast.acme.pk}/").status_code == 200
     assert client.get("/privacy/request/no-such-workspace/").status_code == 404
+
+
+def test_submissions_are_deleted_30_days_after_their_link_expired(
+    client, db, smtp_server, django_capture_on_commit_callbacks
+):
+    _token(client, smtp_server, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        expires = Submission.objects.get().expires_at
+    assert services.submissions_prune(now=expires + timedelta(days=29)) == 0
+    assert services.submissions_prune(now=expires + timedelta(days=31)) == 1
+    with scopes_disabled():
+        assert not Submission.objects.exists()
