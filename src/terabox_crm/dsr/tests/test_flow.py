@@ -265,3 +265,35 @@ def test_the_api_lists_and_updates_requests_for_officers_only(client, cast):
     make_officer(cast.outsider_membership)
     login(client, cast.outsider)
     assert client.get(f"/api/v1/privacy-requests/{item.pk}/").status_code == 404
+
+
+def test_another_workspaces_officer_cannot_change_a_request(cast):
+    item, _contact = _request(cast)
+    outsider = make_officer(cast.outsider_membership)
+    with pytest.raises(Refusal) as refused:
+        services.request_set_status(membership=outsider, request=item, status="done")
+    assert refused.value.status == 404
+    with scope(workspace=cast.acme):
+        assert PrivacyRequest.objects.get(pk=item.pk).status == "new"
+
+
+def test_the_export_is_labelled_in_the_requesters_language(
+    client, cast, smtp_server, django_capture_on_commit_callbacks
+):
+    item, _contact = _request(cast, kind="access")
+    with scope(workspace=cast.acme):
+        PrivacyRequest.objects.filter(pk=item.pk).update(language="ja")
+        item.refresh_from_db()
+    officer = make_officer(cast.member_membership)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.export_request(membership=officer, request=item)
+    assert smtp_server.event.wait(10)
+    (mail,) = messages_to(smtp_server, "hanako@example.jp")
+    assert "個人情報" in str(mail["Subject"])
+    response = client.get(reverse("dsr_public:download", args=[link_in(mail, "download")]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    person_csv = next(n for n in archive.namelist() if n.endswith("person.csv"))
+    header = archive.read(person_csv).decode("utf-8-sig").splitlines()[0]
+    assert "姓" in header or "氏" in header
+    document = json.loads(archive.read("export.json"))
+    assert document["sections"][0]["label"] == "あなたの登録情報"
