@@ -138,39 +138,39 @@ def write(export_id, sections: Iterator[Section], *, meta: dict) -> tuple[str, i
         writer = SealedWriter(handle, key, export_id)
         with zipfile.ZipFile(writer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             # JSON: sections in order, rows keyed by translated labels.
-            json_parts = archive.open("export.json", "w", force_zip64=True)
-            head = {**meta, "generated_at": timezone.now().isoformat()}
-            json_parts.write(
-                json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "sections": ['
-            )
-            csv_buffers: list[tuple[str, list[bytes]]] = []
-            for number, section in enumerate(sections):
-                labels = [_text(label) for _key, label in section.columns]
-                keys = [key_ for key_, _label in section.columns]
-                if number:
-                    json_parts.write(b", ")
+            # A handle left open would stop the zip from closing if a collector fails.
+            with archive.open("export.json", "w", force_zip64=True) as json_parts:
+                head = {**meta, "generated_at": timezone.now().isoformat()}
                 json_parts.write(
-                    json.dumps(
-                        {"key": section.key, "label": _text(section.label)}, ensure_ascii=False
-                    )[:-1].encode()
-                    + b', "rows": ['
+                    json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "sections": ['
                 )
-                lines = [b"\xef\xbb\xbf" + _csv_line(labels)]
-                for i, row in enumerate(section.rows):
-                    values = [_text(row.get(k)) for k in keys]
-                    if i:
+                csv_buffers: list[tuple[str, list[bytes]]] = []
+                for number, section in enumerate(sections):
+                    labels = [_text(label) for _key, label in section.columns]
+                    keys = [key_ for key_, _label in section.columns]
+                    if number:
                         json_parts.write(b", ")
                     json_parts.write(
                         json.dumps(
-                            dict(zip(labels, values, strict=True)), ensure_ascii=False
-                        ).encode()
+                            {"key": section.key, "label": _text(section.label)}, ensure_ascii=False
+                        )[:-1].encode()
+                        + b', "rows": ['
                     )
-                    lines.append(_csv_line(values))
-                    rows_total += 1
+                    lines = [b"\xef\xbb\xbf" + _csv_line(labels)]
+                    for i, row in enumerate(section.rows):
+                        values = [_text(row.get(k)) for k in keys]
+                        if i:
+                            json_parts.write(b", ")
+                        json_parts.write(
+                            json.dumps(
+                                dict(zip(labels, values, strict=True)), ensure_ascii=False
+                            ).encode()
+                        )
+                        lines.append(_csv_line(values))
+                        rows_total += 1
+                    json_parts.write(b"]}")
+                    csv_buffers.append((f"{number + 1:02d}-{section.key}.csv", lines))
                 json_parts.write(b"]}")
-                csv_buffers.append((f"{number + 1:02d}-{section.key}.csv", lines))
-            json_parts.write(b"]}")
-            json_parts.close()
             for name, lines in csv_buffers:
                 with archive.open(name, "w", force_zip64=True) as member:
                     for line in lines:

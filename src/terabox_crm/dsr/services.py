@@ -35,7 +35,7 @@ from terabox_crm.accounts.models import User
 from terabox_crm.communications.outbox import queue_email
 from terabox_crm.core import guards
 from terabox_crm.core.models import Membership, Workspace
-from terabox_crm.crypto import normalise
+from terabox_crm.crypto import keyring, normalise
 from terabox_crm.dsr import export, registry, tasks
 from terabox_crm.dsr.models import (
     MAX_DUE_DAYS,
@@ -518,16 +518,24 @@ def export_build(export_id) -> AccessExport | None:
             return None
         request = item.request
         workspace = Workspace.objects.get(pk=item.workspace_id)
-        with translation.override(request.language):
-            key_id, size, rows = export.write(
-                item.pk,
-                registry.sections(item.workspace_id, list(request.subject_ids)),
-                meta={
-                    "organisation": workspace.name,
-                    "request": request.number,
-                    "language": request.language,
-                },
-            )
+        try:
+            with translation.override(request.language):
+                key_id, size, rows = export.write(
+                    item.pk,
+                    registry.sections(item.workspace_id, list(request.subject_ids)),
+                    meta={
+                        "organisation": workspace.name,
+                        "request": request.number,
+                        "language": request.language,
+                    },
+                )
+        except Exception:
+            # Nothing half-written stays behind; the officer sees "Failed" and
+            # sends the export again (a new export, a new key).
+            export.destroy(item.pk, "")
+            keyring.destroy_scope(export.key_scope(item.pk))
+            AccessExport.objects.filter(pk=item.pk).update(state=AccessExport.State.FAILED)
+            raise
         token = secrets.token_urlsafe(32)
         now = timezone.now()
         with transaction.atomic():

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.audit.models import AuditEvent
+from terabox_crm.crypto.models import DataKey
 from terabox_crm.dsr import export as export_file
-from terabox_crm.dsr import services
+from terabox_crm.dsr import registry, services
 from terabox_crm.dsr.models import AccessExport, PrivacyRequest, StatusChange, Submission
 from terabox_crm.dsr.tests.helpers import (
     body_of,
@@ -297,3 +298,46 @@ def test_the_export_is_labelled_in_the_requesters_language(
     assert "姓" in header or "氏" in header
     document = json.loads(archive.read("export.json"))
     assert document["sections"][0]["label"] == "あなたの登録情報"
+
+
+def test_a_failed_export_leaves_no_file_or_key_and_says_so(cast, monkeypatch):
+    item, _contact = _request(cast, kind="access")
+    officer = make_officer(cast.member_membership)
+
+    def broken(workspace_id, subject_ids):
+        raise RuntimeError("collector failed")
+        yield  # pragma: no cover - a generator that fails on first use
+
+    monkeypatch.setattr(registry, "sections", broken)
+    with scope(workspace=cast.acme):
+        export = AccessExport.objects.create(
+            workspace=cast.acme, request=item, requested_by=officer.user
+        )
+    with pytest.raises(RuntimeError):
+        services.export_build(export.pk)
+    with scopes_disabled():
+        assert AccessExport.objects.get(pk=export.pk).state == "failed"
+        assert not DataKey.objects.filter(
+            scope=export_file.key_scope(export.pk), wrapped__isnull=False
+        ).exists()
+    assert not export_file.path_of(export.pk).exists()
+
+
+def test_the_queue_reads_a_fixed_number_of_queries(client, cast, django_assert_max_num_queries):
+    make_officer(cast.member_membership)
+    for number in range(8):
+        _request(cast, address=f"person{number}@example.jp")
+    login(client, cast.member)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("dsr:queue"))
+    assert response.content.decode().count("/privacy-requests/") >= 8
+
+
+def test_a_workspace_page_shows_its_own_contact_block(client, cast):
+    officer = make_officer(cast.member_membership)
+    services.policy_update(
+        membership=officer, due_days=14, contact_block="Acme privacy desk, privacy@acme.example"
+    )
+    page = client.get(f"/privacy/request/{cast.acme.slug}/").content.decode()
+    assert "Acme privacy desk" in page
+    assert "Acme privacy desk" not in client.get("/privacy/request/").content.decode()
