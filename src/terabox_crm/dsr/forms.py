@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.crypto import normalise
 from terabox_crm.dsr.models import DETAILS_MAX_LENGTH, MAX_DUE_DAYS, TRANSITIONS, Kind, Status
 
 NEEDS_DETAILS = {
@@ -32,6 +33,14 @@ class RequestForm(forms.Form):
             "(for example newsletters, service notices, statistics)."
         ),
     )
+
+    def clean_email(self) -> str:
+        try:
+            return normalise.email(self.cleaned_data["email"])
+        except ValueError:
+            raise forms.ValidationError(
+                _("Enter the email address you can receive mail at."), code="invalid"
+            ) from None
 
     def clean(self):
         data = super().clean()

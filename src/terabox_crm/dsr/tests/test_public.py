@@ -202,3 +202,14 @@ def test_submissions_are_deleted_30_days_after_their_link_expired(
     assert services.submissions_prune(now=expires + timedelta(days=31)) == 1
     with scopes_disabled():
         assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize("address", ["someone@localhost", "not-an-address", ""])
+def test_an_address_we_cannot_mail_is_refused_with_a_reason(client, db, address):
+    response = client.post(
+        "/privacy/request/", {"email": address, "kind": "access"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert 'class="errors"' in response.content.decode()
+    with scopes_disabled():
+        assert not Submission.objects.exists()
