@@ -341,3 +341,17 @@ def test_a_workspace_page_shows_its_own_contact_block(client, cast):
     page = client.get(f"/privacy/request/{cast.acme.slug}/").content.decode()
     assert "Acme privacy desk" in page
     assert "Acme privacy desk" not in client.get("/privacy/request/").content.decode()
+
+
+def test_officers_hear_of_a_new_request_in_their_language_without_the_address(
+    cast, smtp_server, django_capture_on_commit_callbacks
+):
+    officer = make_officer(cast.member_membership)
+    officer.user.language = "ja"
+    officer.user.save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        _request(cast)
+    assert smtp_server.event.wait(10)
+    (message,) = messages_to(smtp_server, "member@acme.example")
+    assert "個人情報に関する新しい請求 #1" in str(message["Subject"])
+    assert "hanako@example.jp" not in body_of(message)
