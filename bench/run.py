@@ -6,6 +6,7 @@
         .venv/bin/python bench/run.py --contacts 1000000       # PostgreSQL (empty database)
     .venv/bin/python bench/run.py --smoke                       # 2,000 rows, seconds (CI)
     .venv/bin/python bench/run.py --phase write                 # the write path alone
+    .venv/bin/python bench/run.py --phase access-export --smoke # one person's access export (P9)
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -744,7 +745,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="")
     parser.add_argument(
         "--phase",
-        choices=["all", "seed", "measure", "write"],
+        choices=["all", "seed", "measure", "write", "access-export"],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
         " write: only the single-record write path, on an empty database",
@@ -753,7 +754,8 @@ def main(argv=None) -> int:
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
         args.write_creates = 100
-    if args.phase not in ("all", "write") and not (args.data_dir or os.environ.get("DATABASE_URL")):
+    seeds_itself = args.phase in ("all", "write") or (args.phase == "access-export" and args.smoke)
+    if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
     setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
 
@@ -763,6 +765,17 @@ def main(argv=None) -> int:
         report = {"database": connection.vendor, "write_path": write_path(args.write_creates)}
         return _emit(report, args.out)
     plain_reference_table()
+    if args.phase == "access-export":
+        from bench.access_export import access_export
+
+        if args.smoke:
+            workspace, owner = make_workspace("Bench main")
+            remember(workspace, {"contacts": args.contacts, "workspaces": 1,
+                                 "seed": seed_contacts(workspace, owner, args.contacts)})  # fmt: skip
+        workspace, owner, seeded = recall()
+        report = {"database": connection.vendor, **seeded}
+        report["access_export"] = access_export(workspace, owner, repeat=3 if args.smoke else 5)
+        return _emit(report, args.out)
     if args.phase in ("all", "seed"):
         workspace, owner = make_workspace("Bench main")
         seeded = {"contacts": args.contacts, "workspaces": 1 + args.workspaces}

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "terabox_crm.api",
     "terabox_crm.policies",
     "terabox_crm.privacy",
+    "terabox_crm.dsr",
     "terabox_crm.webhooks",
     # Third-party apps come after the product's own: where two apps translate
     # the same English text, the app listed first wins, and the product's
@@ -386,6 +387,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "terabox_crm.activities.models.Task.Status",
         "TicketStatusEnum": "terabox_crm.support.models.Status",
         "TicketPriorityEnum": "terabox_crm.support.models.Priority",
+        "PrivacyRequestStatusEnum": "terabox_crm.dsr.models.Status",
+        "PrivacyRequestKindEnum": "terabox_crm.dsr.models.Kind",
         "TicketSlaStateEnum": "terabox_crm.support.sla.STATES",
         "TicketSlaTargetEnum": "terabox_crm.support.api.serializers.SLA_TARGETS",
         "ContactStageEnum": "terabox_crm.contacts.models.Stage",

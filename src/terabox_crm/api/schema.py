@@ -53,6 +53,11 @@ RESOURCES = {
     "activities": ("an activity", "activities", "Calls, meetings, emails and notes on a record."),
     "tasks": ("a task", "tasks", "To-dos with a due time and an optional reminder."),
     "tickets": ("a ticket", "tickets", "Support tickets with status, priority and SLA clocks."),
+    "privacy-requests": (
+        "a privacy request",
+        "privacy requests",
+        "Verified data-subject requests in the privacy officers' queue (P9).",
+    ),
     "audit-events": (
         "an audit event",
         "audit events",

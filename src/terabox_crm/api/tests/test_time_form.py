@@ -9,12 +9,15 @@ import re
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 from django_scopes import scopes_disabled
 from drf_spectacular.generators import SchemaGenerator
 
 from terabox_crm.api.tests.conftest import UTC_FORM, bearer, date_times
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.deals.tests.factories import make_pipeline, stage_named
+from terabox_crm.dsr import services as dsr_services
+from terabox_crm.dsr.models import Submission
 from terabox_crm.webhooks import fanout, services
 from terabox_crm.webhooks.models import Delivery
 
@@ -24,6 +27,10 @@ def workspace(client, cast, make_token):
     """One record of every kind in Acme, made through the API where it can be;
     the path parameters of each GET operation, filled with their ids."""
     secret = make_token(cast.owner, scopes="read,write")
+    # The owner also answers privacy requests, so their list is read too.
+    cast.owner_membership.is_privacy_officer = True
+    with scopes_disabled():
+        cast.owner_membership.save(update_fields=["is_privacy_officer"])
 
     def post(url, body):
         response = client.post(
@@ -94,7 +101,16 @@ def workspace(client, cast, make_token):
         )
         audit_event = AuditEvent.objects.filter(chain=str(cast.acme.pk)).order_by("-seq")
         security_event = audit_event.filter(action__startswith="security.").first()
+        submission = Submission.objects.create(
+            workspace=cast.acme,
+            kind="access",
+            email="requester@example.jp",
+            email_index="x",
+            verified_at=timezone.now(),
+        )
+        (privacy_request,) = dsr_services.submission_route(submission.pk)
         ids = {
+            "/api/v1/privacy-requests/": str(privacy_request.pk),
             "/api/v1/contacts/": contact["id"],
             "/api/v1/companies/": company["id"],
             "/api/v1/pipelines/": str(pipeline.pk),

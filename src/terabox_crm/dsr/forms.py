@@ -1,0 +1,106 @@
+"""Forms of the public request page and the staff queue."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.crypto import normalise
+from terabox_crm.dsr.models import DETAILS_MAX_LENGTH, MAX_DUE_DAYS, TRANSITIONS, Kind, Status
+
+NEEDS_DETAILS = {
+    Kind.CORRECTION: _("Say what is wrong and what it should be."),
+    Kind.WITHDRAWAL: _("Say which uses of your data you no longer agree to."),
+}
+
+
+class RequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("We send a link to this address to check that it is yours."),
+    )
+    kind = forms.ChoiceField(
+        label=_("What would you like us to do?"), choices=Kind.choices, widget=forms.RadioSelect
+    )
+    details = forms.CharField(
+        label=_("Details"),
+        required=False,
+        max_length=DETAILS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "For a correction, what to correct; for a withdrawal of consent, which uses "
+            "(for example newsletters, service notices, statistics)."
+        ),
+    )
+
+    def clean_email(self) -> str:
+        try:
+            return normalise.email(self.cleaned_data["email"])
+        except ValueError:
+            raise forms.ValidationError(
+                _("Enter the email address you can receive mail at."), code="invalid"
+            ) from None
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind in NEEDS_DETAILS and not (data.get("details") or "").strip():
+            self.add_error("details", NEEDS_DETAILS[kind])
+        return data
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=())
+    note = forms.CharField(
+        label=_("Note or reason"),
+        required=False,
+        max_length=DETAILS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when refusing: the person is told the reason."),
+    )
+
+    def __init__(self, *args, current: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            (value, Status(value).label) for value in TRANSITIONS.get(current, ())
+        ]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ChoiceField(label=_("Assignee"), choices=(), required=False)
+
+    def __init__(self, *args, officers, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", _("Unassigned"))] + [
+            (str(user.pk), user.label) for user in officers
+        ]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message to the person"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Sent by email to the address the request came from, in its language."),
+    )
+
+
+class PolicyForm(forms.Form):
+    due_days = forms.IntegerField(
+        label=_("Days to answer a request"),
+        min_value=1,
+        max_value=MAX_DUE_DAYS,
+        help_text=_("14 by default; at most 30 (one month)."),
+        error_messages={
+            "max_value": _("Requests must be answered within 1 to %(limit_value)s days."),
+            "min_value": _("Requests must be answered within 1 to 30 days."),
+        },
+    )
+    contact_block = forms.CharField(
+        label=_("Contact information on your request page"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Who answers requests and how to reach them."),
+    )

@@ -1,0 +1,709 @@
+"""Writes of the request engine (P8, P9, P11).
+
+Public side (no membership; the system audit chain):
+
+* ``submission_file`` stores what the person typed and queues the job that
+  sends the one-time link. It looks nothing up, so a known and an unknown
+  address take exactly the same path and get the same page.
+* ``submission_verify`` spends the link (single use, 24 hours) and queues
+  the routing job; a forged, spent or expired link is refused with a
+  security event.
+* ``submission_route`` (a job) asks every workspace's subject finders, opens
+  one ``PrivacyRequest`` per workspace that holds the address (or in the one
+  workspace whose own page was used) and sends the person one confirmation.
+
+Staff side: keyword-only services taking the acting ``membership``; each
+checks the policy (``dsr.view``/``dsr.handle``/``dsr.settings``), writes its
+audit event in the same transaction and sends email through the outbox.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scope, scopes_disabled
+
+from terabox_crm import audit
+from terabox_crm.accounts.models import User
+from terabox_crm.communications.outbox import queue_email
+from terabox_crm.core import guards
+from terabox_crm.core.models import Membership, Workspace
+from terabox_crm.crypto import keyring, normalise
+from terabox_crm.dsr import export, registry, tasks
+from terabox_crm.dsr.models import (
+    MAX_DUE_DAYS,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    AccessExport,
+    Kind,
+    PrivacyRequest,
+    Reply,
+    Status,
+    StatusChange,
+    Submission,
+    WorkspacePolicy,
+    email_index_of,
+    hash_token,
+)
+from terabox_crm.refusals import Refusal, recorded_after_rollback
+
+LINK_VALID_FOR = timedelta(hours=24)
+EXPORT_VALID_FOR = timedelta(days=7)
+# (level, how long before the due date): each level's reminder is sent once.
+REMINDERS = ((1, timedelta(days=3)), (2, timedelta(days=1)), (3, timedelta(0)))
+BATCH = 500
+
+
+def _link(name: str, token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=[token])
+
+
+# --- The public side ---------------------------------------------------------------------------
+
+
+def submission_file(
+    *, email: str, kind: str, details: str, language: str, workspace: Workspace | None = None
+) -> Submission:
+    """Store a request from the public page and queue its verification link.
+
+    Whether anybody holds ``email`` is not asked here (nor anywhere before
+    the person proves they read the address): the answer cannot depend on it.
+    """
+    Kind(kind)
+    with transaction.atomic():
+        submission = Submission(
+            workspace=workspace,
+            kind=kind,
+            email=normalise.email(email),
+            email_index=email_index_of(email),
+            details=details,
+            language=language if language in ("ja", "en") else settings.LANGUAGE_CODE,
+        )
+        submission.save(force_insert=True)
+        submission_id = str(submission.pk)
+        transaction.on_commit(lambda: tasks.send_verification_link(submission_id))
+    return submission
+
+
+@transaction.atomic
+def verification_link_send(submission_id) -> bool:
+    """Make the one-time link and queue it to the address (a job: the page
+    never waits for it). Only the token's hash is stored."""
+    submission = (
+        Submission.objects.select_for_update()
+        .filter(pk=submission_id, link_sent_at__isnull=True)
+        .first()
+    )
+    if submission is None:
+        return False
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    submission.token_hash = hash_token(token)
+    submission.link_sent_at = now
+    submission.expires_at = now + LINK_VALID_FOR
+    submission.save(update_fields=["token_hash", "link_sent_at", "expires_at"])
+    with translation.override(submission.language):
+        kind_label = str(Kind(submission.kind).label)
+    queue_email(
+        kind="dsr/emails/verify",
+        to=submission.email,
+        language=submission.language,
+        context={
+            "link": _link("dsr_public:verify", token),
+            "kind": kind_label,
+            "hours": int(LINK_VALID_FOR.total_seconds() // 3600),
+        },
+    )
+    return True
+
+
+def _link_refusal(code: str, message, status: int = 400) -> Refusal:
+    return Refusal(
+        message,
+        code=code,
+        status=status,
+        action="dsr.submission.verify",
+        audit_event={
+            "action": "security.dsr.link_refused",
+            "actor": None,
+            "workspace": None,
+            "payload": {"reason": code, "link": "verify"},
+        },
+    )
+
+
+LINK_UNKNOWN = _(
+    "This link is not valid. Copy the whole link from the email, or make a new request."
+)
+LINK_USED = _(
+    "This link has already been used. Your request is with us; there is nothing more to do."
+)
+LINK_EXPIRED = _("This link has expired. Make the request again to get a new link.")
+
+
+def _usable(submission: Submission | None, now) -> Submission:
+    if submission is None:
+        raise _link_refusal("link_unknown", LINK_UNKNOWN, 404)
+    if submission.verified_at is not None:
+        raise _link_refusal("link_used", LINK_USED, 410)
+    if submission.expires_at is None or submission.expires_at <= now:
+        raise _link_refusal("link_expired", LINK_EXPIRED, 410)
+    return submission
+
+
+@recorded_after_rollback
+def submission_check(*, token: str) -> Submission:
+    """The submission a link names, if it can still be used (nothing changes)."""
+    found = Submission.objects.filter(token_hash=hash_token(token or "")).first()
+    return _usable(found, timezone.now())
+
+
+@recorded_after_rollback
+@transaction.atomic
+def submission_verify(*, token: str) -> Submission:
+    """Spend the link: the person has shown they read the address."""
+    now = timezone.now()
+    found = (
+        Submission.objects.select_for_update().filter(token_hash=hash_token(token or "")).first()
+    )
+    submission = _usable(found, now)
+    submission.verified_at = now
+    submission.save(update_fields=["verified_at"])
+    audit.record(
+        "dsr.submission.verified",
+        actor=None,
+        workspace=None,
+        obj=submission,
+        payload={"kind": submission.kind, "workspace_page": bool(submission.workspace_id)},
+    )
+    submission_id = str(submission.pk)
+    transaction.on_commit(lambda: tasks.route_submission(submission_id))
+    return submission
+
+
+def policy_for(workspace_id) -> WorkspacePolicy:
+    with scope(workspace=workspace_id):
+        policy, _created = WorkspacePolicy.objects.get_or_create(workspace_id=workspace_id)
+    return policy
+
+
+@transaction.atomic
+def _request_open(submission: Submission, workspace_id, subject_ids: list[str]) -> PrivacyRequest:
+    with scope(workspace=workspace_id):
+        policy, _created = WorkspacePolicy.objects.get_or_create(workspace_id=workspace_id)
+        # The policy row is the workspace's lock for numbering requests.
+        policy = WorkspacePolicy.objects.select_for_update().get(pk=policy.pk)
+        number = (
+            PrivacyRequest.objects.filter(workspace_id=workspace_id).aggregate(n=Max("number"))["n"]
+            or 0
+        ) + 1
+        received = timezone.now()
+        request = PrivacyRequest(
+            workspace_id=workspace_id,
+            submission=submission,
+            number=number,
+            kind=submission.kind,
+            email=submission.email,
+            email_index=submission.email_index,
+            details=submission.details,
+            language=submission.language,
+            subject_ids=subject_ids,
+            received_at=received,
+            due_at=received + timedelta(days=policy.due_days),
+        )
+        request.save(force_insert=True)
+        StatusChange.objects.create(
+            workspace_id=workspace_id, request=request, from_status="", to_status=Status.NEW
+        )
+        audit.record(
+            "dsr.request.received",
+            actor=None,
+            workspace=workspace_id,
+            obj=request,
+            payload={"kind": request.kind, "number": number, "subjects": len(subject_ids)},
+        )
+    return request
+
+
+def submission_route(submission_id) -> list[PrivacyRequest]:
+    """Open the request in every workspace that holds the address (a job).
+
+    From the operator's page every workspace is asked: one blind-index lookup
+    per workspace per finder, fine for a self-hosted installation with tens
+    of workspaces. From a workspace's own page (P11) only that workspace is
+    asked, and it gets the request even when it finds nobody (the person
+    wrote to it; the officer answers "we hold nothing"). Each workspace's
+    request is its own transaction, so a crash leaves the others; the
+    submission is marked routed last, and a rerun skips workspaces already
+    served. The person gets one confirmation either way.
+    """
+    with scopes_disabled():
+        submission = Submission.objects.filter(pk=submission_id, verified_at__isnull=False).first()
+        if submission is None or submission.routed_at is not None:
+            return []
+        email = normalise.email(submission.email, check=False)
+        served = set(
+            PrivacyRequest.objects.filter(submission=submission).values_list(
+                "workspace_id", flat=True
+            )
+        )
+    if submission.workspace_id:
+        targets = [
+            (submission.workspace_id, registry.find_subjects(submission.workspace_id, email))
+        ]
+    else:
+        targets = []
+        for workspace_id in (
+            Workspace.objects.order_by("pk").values_list("pk", flat=True).iterator()
+        ):
+            found = registry.find_subjects(workspace_id, email)
+            if found:
+                targets.append((workspace_id, found))
+    opened = [
+        _request_open(submission, workspace_id, found)
+        for workspace_id, found in targets
+        if workspace_id not in served
+    ]
+    with transaction.atomic():
+        names = list(
+            Workspace.objects.filter(pk__in=[w for w, _f in targets]).values_list("name", flat=True)
+        )
+        Submission.objects.filter(pk=submission.pk).update(routed_at=timezone.now())
+        with translation.override(submission.language):
+            kind_label = str(Kind(submission.kind).label)
+        queue_email(
+            kind="dsr/emails/confirmation",
+            to=submission.email,
+            language=submission.language,
+            context={"kind": kind_label, "workspaces": sorted(names)},
+        )
+    _notify_officers(opened)
+    return opened
+
+
+def _officers(workspace_id) -> list[User]:
+    with scopes_disabled():
+        return list(
+            User.objects.filter(
+                memberships__workspace_id=workspace_id, memberships__is_privacy_officer=True
+            ).order_by("pk")
+        )
+
+
+def _staff_email(user: User, kind: str, request: PrivacyRequest, **extra) -> None:
+    queue_email(
+        kind=kind,
+        to=user.email,
+        language=user.language or settings.LANGUAGE_CODE,
+        workspace_id=request.workspace_id,
+        context={
+            "number": request.number,
+            "kind_code": request.kind,
+            "due_at": request.due_at,
+            "link": settings.SITE_URL.rstrip("/") + reverse("dsr:request", args=[request.pk]),
+            **extra,
+        },
+    )
+
+
+def _notify_officers(requests: list[PrivacyRequest]) -> None:
+    """Tell each workspace's privacy officers a request arrived (no personal data)."""
+    for request in requests:
+        with transaction.atomic():
+            for officer in _officers(request.workspace_id):
+                _staff_email(officer, "dsr/emails/received", request)
+
+
+# --- The staff side ----------------------------------------------------------------------------
+
+
+NOT_FOUND = _("Not found.")
+
+
+@recorded_after_rollback
+@transaction.atomic
+def request_set_status(
+    *, membership: Membership, request: PrivacyRequest, status: str, note: str = ""
+) -> PrivacyRequest:
+    """Move the request on (new → in progress → done / refused); refusing
+    needs the reason, which the person is told in the reply."""
+    guards.require_record(membership, "dsr.handle", request, message=NOT_FOUND)
+    with scope(workspace=request.workspace_id):
+        request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
+        if status not in TRANSITIONS.get(request.status, ()):
+            raise guards.invalid(
+                membership,
+                "dsr.request.status_changed",
+                request,
+                message=_("A request cannot go from this status to that one."),
+                code="bad_transition",
+            )
+        note = (note or "").strip()
+        if status == Status.REFUSED and not note:
+            raise Refusal(
+                _("Say why the request is refused: the person is told the reason."),
+                code="reason_required",
+                field="note",
+            )
+        before = request.status
+        request.status = status
+        fields = ["status"]
+        if status not in OPEN_STATUSES:
+            request.closed_at = timezone.now()
+            request.outcome = note
+            fields += ["closed_at", "outcome"]
+        request.save(update_fields=fields)
+        StatusChange.objects.create(
+            workspace_id=request.workspace_id,
+            request=request,
+            from_status=before,
+            to_status=status,
+            actor_id=membership.user_id,
+            note=note,
+        )
+    audit.record(
+        "dsr.request.status_changed",
+        actor=membership.user_id,
+        workspace=request.workspace_id,
+        obj=request,
+        payload={"from": before, "to": status},
+    )
+    return request
+
+
+@recorded_after_rollback
+@transaction.atomic
+def request_assign(
+    *, membership: Membership, request: PrivacyRequest, assignee_id
+) -> PrivacyRequest:
+    """Give the request to a privacy officer of the workspace (or nobody)."""
+    guards.require_record(membership, "dsr.handle", request, message=NOT_FOUND)
+    if assignee_id:
+        with scope(workspace=request.workspace_id):
+            allowed = Membership.objects.filter(
+                workspace_id=request.workspace_id, user_id=assignee_id, is_privacy_officer=True
+            ).exists()
+        if not allowed:
+            raise guards.invalid(
+                membership,
+                "dsr.request.assigned",
+                request,
+                message=_("Only a privacy officer of this workspace can be assigned."),
+                code="bad_assignee",
+            )
+    request.assignee_id = assignee_id or None
+    with scope(workspace=request.workspace_id):
+        request.save(update_fields=["assignee"])
+    audit.record(
+        "dsr.request.assigned",
+        actor=membership.user_id,
+        workspace=request.workspace_id,
+        obj=request,
+        payload={"assignee": str(assignee_id) if assignee_id else None},
+    )
+    return request
+
+
+@recorded_after_rollback
+@transaction.atomic
+def request_reply(*, membership: Membership, request: PrivacyRequest, body: str) -> Reply:
+    """Send the person a message about their request; the text is kept."""
+    guards.require_record(membership, "dsr.handle", request, message=NOT_FOUND)
+    body = (body or "").strip()
+    if not body:
+        raise Refusal(_("Write the message to send."), code="required", field="body")
+    with scope(workspace=request.workspace_id):
+        workspace = Workspace.objects.get(pk=request.workspace_id)
+        email = queue_email(
+            kind="dsr/emails/reply",
+            to=request.email,
+            language=request.language,
+            workspace_id=request.workspace_id,
+            context={"body": body, "workspace": workspace.name, "number": request.number},
+        )
+        reply = Reply.objects.create(
+            workspace_id=request.workspace_id,
+            request=request,
+            author_id=membership.user_id,
+            body=body,
+            outbox_id=email.pk,
+        )
+    audit.record(
+        "dsr.request.replied",
+        actor=membership.user_id,
+        workspace=request.workspace_id,
+        obj=request,
+        payload={"reply": str(reply.pk)},
+    )
+    return reply
+
+
+@recorded_after_rollback
+@transaction.atomic
+def policy_update(*, membership: Membership, due_days: int, contact_block: str) -> WorkspacePolicy:
+    """Set the days to answer (1–30) and the request page's contact block."""
+    guards.require(membership, "dsr.settings", membership.workspace)
+    if not isinstance(due_days, int) or not 1 <= due_days <= MAX_DUE_DAYS:
+        raise Refusal(
+            _("Requests must be answered within 1 to %(max)d days."),
+            code="due_days_out_of_range",
+            field="due_days",
+            params={"max": MAX_DUE_DAYS},
+        )
+    with scope(workspace=membership.workspace_id):
+        policy, _created = WorkspacePolicy.objects.get_or_create(
+            workspace_id=membership.workspace_id
+        )
+        before = policy.due_days
+        policy.due_days = due_days
+        policy.contact_block = (contact_block or "").strip()
+        policy.save(update_fields=["due_days", "contact_block", "updated_at"])
+    audit.record(
+        "dsr.settings.changed",
+        actor=membership.user_id,
+        workspace=membership.workspace_id,
+        obj=policy,
+        payload={"due_days": [before, due_days]},
+    )
+    return policy
+
+
+@recorded_after_rollback
+@transaction.atomic
+def export_request(*, membership: Membership, request: PrivacyRequest) -> AccessExport:
+    """Queue the access export of an access request; the job builds it and
+    sends the person the download link."""
+    guards.require_record(membership, "dsr.handle", request, message=NOT_FOUND)
+    if request.kind != Kind.ACCESS or not request.is_open:
+        raise guards.invalid(
+            membership,
+            "dsr.export.requested",
+            request,
+            message=_("Only an open access request gets an access export."),
+            code="not_an_open_access_request",
+        )
+    with scope(workspace=request.workspace_id):
+        item = AccessExport.objects.create(
+            workspace_id=request.workspace_id, request=request, requested_by_id=membership.user_id
+        )
+    audit.record(
+        "dsr.export.requested",
+        actor=membership.user_id,
+        workspace=request.workspace_id,
+        obj=request,
+        payload={"export": str(item.pk), "subjects": len(request.subject_ids)},
+    )
+    export_id = str(item.pk)
+    transaction.on_commit(lambda: tasks.build_access_export(export_id))
+    return item
+
+
+def export_build(export_id) -> AccessExport | None:
+    """Build the file, then send its link (a job). The file is written before
+    the row says it is ready, so a crash leaves a pending export to retry."""
+    with scopes_disabled():
+        item = (
+            AccessExport.objects.select_related("request")
+            .filter(pk=export_id, state=AccessExport.State.PENDING)
+            .first()
+        )
+        if item is None:
+            return None
+        request = item.request
+        workspace = Workspace.objects.get(pk=item.workspace_id)
+        try:
+            with translation.override(request.language):
+                key_id, size, rows = export.write(
+                    item.pk,
+                    registry.sections(item.workspace_id, list(request.subject_ids)),
+                    meta={
+                        "organisation": workspace.name,
+                        "request": request.number,
+                        "language": request.language,
+                    },
+                )
+        except Exception:
+            # Nothing half-written stays behind; the officer sees "Failed" and
+            # sends the export again (a new export, a new key).
+            export.destroy(item.pk, "")
+            keyring.destroy_scope(export.key_scope(item.pk))
+            AccessExport.objects.filter(pk=item.pk).update(state=AccessExport.State.FAILED)
+            raise
+        token = secrets.token_urlsafe(32)
+        now = timezone.now()
+        with transaction.atomic():
+            item.key_id = key_id
+            item.size = size
+            item.rows = rows
+            item.token_hash = hash_token(token)
+            item.state = AccessExport.State.READY
+            item.ready_at = now
+            item.expires_at = now + EXPORT_VALID_FOR
+            item.save(
+                update_fields=[
+                    "key_id",
+                    "size",
+                    "rows",
+                    "token_hash",
+                    "state",
+                    "ready_at",
+                    "expires_at",
+                ]
+            )
+            queue_email(
+                kind="dsr/emails/export_ready",
+                to=request.email,
+                language=request.language,
+                workspace_id=item.workspace_id,
+                context={
+                    "link": _link("dsr_public:download", token),
+                    "workspace": workspace.name,
+                    "days": EXPORT_VALID_FOR.days,
+                    "expires_at": item.expires_at,
+                },
+            )
+            audit.record(
+                "dsr.export.sent",
+                actor=item.requested_by_id,
+                workspace=item.workspace_id,
+                obj=request,
+                payload={"export": str(item.pk), "rows": rows, "bytes": size},
+            )
+    return item
+
+
+EXPORT_GONE = _("This download link is not valid or has expired. Ask the organisation again.")
+
+
+@recorded_after_rollback
+@transaction.atomic
+def export_download(*, token: str) -> AccessExport:
+    """Count and audit one download (S5: a bulk read of personal data)."""
+    now = timezone.now()
+    with scopes_disabled():
+        item = (
+            AccessExport.objects.select_for_update()
+            .filter(token_hash=hash_token(token or ""), state=AccessExport.State.READY)
+            .first()
+        )
+    if item is None or item.expires_at is None or item.expires_at <= now:
+        raise Refusal(
+            EXPORT_GONE,
+            code="export_link_refused",
+            status=404,
+            audit_event={
+                "action": "security.dsr.link_refused",
+                "actor": None,
+                "workspace": None,
+                "payload": {"reason": "unknown_or_expired", "link": "download"},
+            },
+        )
+    item.downloads += 1
+    item.last_downloaded_at = now
+    item.save(update_fields=["downloads", "last_downloaded_at"])
+    audit.record(
+        "dsr.export.downloaded",
+        actor=None,
+        workspace=item.workspace_id,
+        obj=item,
+        payload={"request": str(item.request_id), "rows": item.rows, "download": item.downloads},
+    )
+    return item
+
+
+def exports_expire(now=None) -> int:
+    """Delete expired export files and destroy their keys (periodic job)."""
+    now = now or timezone.now()
+    done = 0
+    with scopes_disabled():
+        due = list(
+            AccessExport.objects.filter(
+                state=AccessExport.State.READY, expires_at__lte=now
+            ).values_list("pk", "workspace_id", "key_id")[:BATCH]
+        )
+    for export_id, workspace_id, key_id in due:
+        with transaction.atomic():
+            export.destroy(export_id, key_id)
+            with scopes_disabled():
+                AccessExport.objects.filter(pk=export_id).update(
+                    state=AccessExport.State.EXPIRED, token_hash=""
+                )
+            audit.record(
+                "dsr.export.expired",
+                actor=None,
+                workspace=workspace_id,
+                object_type="dsr.accessexport",
+                object_id=str(export_id),
+            )
+        done += 1
+    return done
+
+
+SUBMISSION_KEPT = timedelta(days=30)
+
+
+def submissions_prune(now=None) -> int:
+    """Delete submissions 30 days after their link expired (periodic job).
+
+    A routed submission's content lives on in its workspaces' requests; an
+    unverified one was never more than an address that asked once. Deleted
+    in batches of at most 1,000 ids, one transaction each.
+    """
+    cutoff = (now or timezone.now()) - SUBMISSION_KEPT
+    deleted = 0
+    while True:
+        ids = list(
+            Submission.objects.filter(expires_at__lt=cutoff).values_list("pk", flat=True)[:1000]
+        )
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            deleted += Submission.objects.filter(pk__in=ids).delete()[0]
+
+
+def reminders_send(now=None) -> int:
+    """Remind the assignee (or every privacy officer) as the due date nears:
+    3 days before, 1 day before and once overdue, each once (periodic job).
+    A request that passes two thresholds between runs gets the later one only."""
+    now = now or timezone.now()
+    sent = 0
+    with scopes_disabled():
+        soonest = REMINDERS[0][1]
+        due = (
+            PrivacyRequest.objects.filter(
+                status__in=OPEN_STATUSES,
+                due_at__lte=now + soonest,
+                reminded_level__lt=REMINDERS[-1][0],
+            )
+            .select_related("assignee")
+            .order_by("due_at")
+        )
+        for request in due.iterator(chunk_size=BATCH):
+            level = max(lvl for lvl, before in REMINDERS if request.due_at - before <= now)
+            if level <= request.reminded_level:
+                continue
+            recipients = [request.assignee] if request.assignee else _officers(request.workspace_id)
+            with transaction.atomic():
+                updated = PrivacyRequest.objects.filter(
+                    pk=request.pk, reminded_level=request.reminded_level
+                ).update(reminded_level=level)
+                if not updated:  # another worker sent it
+                    continue
+                for user in recipients:
+                    _staff_email(user, "dsr/emails/reminder", request, overdue=level == 3)
+                audit.record(
+                    "dsr.request.reminded",
+                    actor=None,
+                    workspace=request.workspace_id,
+                    obj=request,
+                    payload={"level": level, "recipients": len(recipients)},
+                )
+            sent += 1
+    return sent

@@ -1,0 +1,36 @@
+"""Foreign ids for the request engine's URL parameters (see testing/cross_workspace.py)."""
+
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from terabox_crm.dsr import services
+from terabox_crm.dsr.models import Submission
+from terabox_crm.testing.cross_workspace import ForeignId, param, public
+
+public(
+    "dsr_public:verify",
+    "the token is the credential; tested in dsr/tests/test_public.py (forged, reused, expired)",
+)
+public(
+    "dsr_public:download",
+    "the token is the credential; tested in dsr/tests/test_flow.py (download, expiry)",
+)
+public(
+    "dsr_public:workspace_request",
+    "a workspace's public request page (P11): shows only its published contact block",
+)
+
+
+@param("request_id")
+def foreign_request(foreign) -> ForeignId:
+    with scopes_disabled():
+        submission = Submission.objects.create(
+            workspace=foreign.workspace,
+            kind="deletion",
+            email="globex-requester@example.jp",
+            email_index="x",
+            details="Globex requester details",
+            verified_at=timezone.now(),
+        )
+    (item,) = services.submission_route(submission.pk)
+    return ForeignId(item.pk, identifying=("globex-requester@example.jp",))

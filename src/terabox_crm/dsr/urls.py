@@ -1,0 +1,15 @@
+from django.urls import path
+
+from terabox_crm.dsr import views
+
+app_name = "dsr"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("settings/", views.settings_page, name="settings"),
+    path("<uuid:request_id>/", views.request_detail, name="request"),
+    path("<uuid:request_id>/status/", views.request_status, name="status"),
+    path("<uuid:request_id>/assign/", views.request_assign, name="assign"),
+    path("<uuid:request_id>/reply/", views.request_reply, name="reply"),
+    path("<uuid:request_id>/export/", views.request_export, name="export"),
+]
