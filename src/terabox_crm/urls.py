@@ -17,6 +17,8 @@ urlpatterns = [
     path("notifications/", include("terabox_crm.notifications.urls")),
     path("contacts/", include((contact_patterns, "contacts"))),
     path("companies/", include((company_patterns, "companies"))),
+    # /privacy/, /security/, /notices/: the public policy pages (P10).
+    path("", include("terabox_crm.policies.urls")),
     path("privacy/", include("terabox_crm.privacy.urls")),
     path("", include("terabox_crm.core.urls")),
     path("", include("terabox_crm.web.urls")),

@@ -10,3 +10,14 @@ class PoliciesConfig(AppConfig):
     name = "terabox_crm.policies"
     label = "policies"
     verbose_name = _("Policies")
+
+    def ready(self) -> None:
+        from terabox_crm.audit import actions
+        from terabox_crm.policies import config, notices
+        from terabox_crm.policies.services import AUDIT_EVENTS
+
+        for action, label in AUDIT_EVENTS.items():
+            actions.register(action, label)
+        # A broken sub-processor register stops start-up with a clear message.
+        config.check()
+        notices.register_builtin_audiences()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -41,3 +42,34 @@ def upcoming(kind: str, at: datetime | None = None) -> PolicyVersion | None:
 def history(kind: str) -> list[PolicyVersion]:
     """Every published version of ``kind``, newest first (upcoming ones included)."""
     return list(_published(kind).order_by("-effective_at", "-number"))
+
+
+# --- Versions in force, cached ----------------------------------------------------------
+# Every signed-in request asks which versions are in force (the acceptance
+# middleware): the answer is cached, until the next version takes effect
+# and at most CACHE_SECONDS, and forgotten when a version is published.
+
+CACHE_KEY = "policies:in-force"
+CACHE_SECONDS = 300
+
+
+def forget_cached() -> None:
+    cache.delete(CACHE_KEY)
+
+
+def versions_in_force(at: datetime | None = None) -> list[PolicyVersion]:
+    """The version in force of each kind (kinds with none left out)."""
+    if at is not None:
+        return [v for kind in PolicyVersion.Kind if (v := version_in_force(kind, at)) is not None]
+    cached = cache.get(CACHE_KEY)
+    if cached is not None:
+        return cached
+    now = timezone.now()
+    versions = [v for kind in PolicyVersion.Kind if (v := version_in_force(kind, now)) is not None]
+    timeout = CACHE_SECONDS
+    for kind in PolicyVersion.Kind:
+        following = upcoming(kind, now)
+        if following is not None:
+            timeout = min(timeout, max(1, int((following.effective_at - now).total_seconds())))
+    cache.set(CACHE_KEY, versions, timeout)
+    return versions
