@@ -27,6 +27,7 @@ AUDIT_EVENTS = {
     "policies.version.published": _("Policy version published"),
     "policies.version.accepted": _("Policy version accepted"),
     "policies.notice.sent": _("Notice of a policy change sent"),
+    "policies.processing.exported": _("Record of processing exported"),
 }
 
 

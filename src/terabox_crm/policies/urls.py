@@ -21,4 +21,6 @@ urlpatterns = [
     ),
     path("notices/", views.notices_page, name="notices"),
     path("policies/accept/", views.accept_page, name="accept"),
+    path("policies/processing/", views.processing_page, name="processing"),
+    path("policies/processing.csv", views.processing_csv, name="processing_csv"),
 ]

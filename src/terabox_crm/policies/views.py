@@ -10,7 +10,7 @@ version before it (a line diff, every line HTML-escaped).
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,8 +18,9 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from terabox_crm import context
-from terabox_crm.policies import rendering, selectors, services
+from terabox_crm import audit, context
+from terabox_crm.core.decorators import permission_required
+from terabox_crm.policies import processing, rendering, selectors, services
 from terabox_crm.policies.middleware import SESSION_KEY
 from terabox_crm.policies.models import PolicyVersion
 from terabox_crm.refusals import Refusal
@@ -153,3 +154,30 @@ def accept_page(request):
         {"items": items, "next": next_url, "error": error},
         status=400 if error else 200,
     )
+
+
+# --- Record of processing ---------------------------------------------------------------
+
+
+@permission_required("policies.processing.view")
+@require_safe
+def processing_page(request):
+    rows = processing.record_of_processing(request.workspace, _language())
+    return render(request, "policies/processing.html", {"rows": rows})
+
+
+@permission_required("policies.processing.view")
+@require_safe
+def processing_csv(request):
+    rows = processing.record_of_processing(request.workspace, _language())
+    audit.record(
+        "policies.processing.exported",
+        actor=request.user,
+        workspace=request.workspace,
+        payload={"format": "csv", "rows": len(rows)},
+    )
+    response = HttpResponse(
+        "\ufeff" + processing.as_csv(rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="record-of-processing.csv"'
+    return response

@@ -113,3 +113,27 @@ def test_a_version_not_in_force_cannot_be_accepted(cast):
         services.versions_accept(actor=cast.member, versions=[upcoming])
     assert refused.value.code == "policy_not_in_force"
     assert not PolicyAcceptance.objects.exists()
+
+
+def test_signing_up_through_an_invitation_accepts_the_versions_in_force(client, cast):
+    from terabox_crm.accounts.models import User, email_index_of
+    from terabox_crm.testing import factories
+
+    in_force("privacy", number=2)
+    _invitation, token = factories.make_invitation(cast.acme, "newcomer@acme.example")
+    url = reverse("core:invite_accept", args=[token])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").text
+    assert 'you accept the <a href="/privacy/">privacy policy</a>' in page
+    response = client.post(
+        url,
+        {
+            "display_name": "Newcomer",
+            "password1": "a long enough passphrase 42",
+            "password2": "a long enough passphrase 42",
+        },
+    )
+    assert response.status_code == 302
+    newcomer = User.objects.get(email_index=email_index_of("newcomer@acme.example"))
+    assert services.pending_for(newcomer) == []
+    # signed in; sent on to two-factor enrolment (Acme requires it), not to accept anything
+    assert client.get("/")["Location"] == reverse("accounts:mfa_enrol")
