@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from terabox_crm.policies.models import PolicyVersion
+from terabox_crm.policies.models import NoticeDispatch, PolicyVersion
 
 
 def _published(kind: str) -> QuerySet[PolicyVersion]:
@@ -42,6 +42,15 @@ def upcoming(kind: str, at: datetime | None = None) -> PolicyVersion | None:
 def history(kind: str) -> list[PolicyVersion]:
     """Every published version of ``kind``, newest first (upcoming ones included)."""
     return list(_published(kind).order_by("-effective_at", "-number"))
+
+
+def notices_sent(kind: str | None = None) -> list[NoticeDispatch]:
+    """The notices of policy changes, newest first, with their counts and
+    times (what the trust centre shows: who was told, how many, when)."""
+    dispatches = NoticeDispatch.objects.select_related("version").order_by("-started_at")
+    if kind is not None:
+        dispatches = dispatches.filter(version__kind=PolicyVersion.Kind(kind))
+    return list(dispatches[:200])
 
 
 # --- Versions in force, cached ----------------------------------------------------------

@@ -123,3 +123,14 @@ def test_a_registered_audience_is_told_too_in_batches_and_resumes_after_a_crash(
         if mail.to.endswith("@example.com")
     )
     assert sent_to == [p.email for p in people]  # everyone once, nobody twice
+
+
+def test_the_notices_sent_are_listed_for_the_trust_centre(cast):
+    from terabox_crm.policies import selectors
+
+    upcoming = version("security", number=2, effective_in=timedelta(days=10))
+    notices.dispatch_due()
+    [sent] = selectors.notices_sent("security")
+    assert sent.version == upcoming and sent.audience == "users"
+    assert sent.recipients > 0 and sent.finished_at is not None
+    assert selectors.notices_sent("privacy") == []
