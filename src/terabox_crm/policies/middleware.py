@@ -7,7 +7,8 @@ the acceptance page; the public policy pages, sign-out, language, step-up,
 two-factor enrolment, static files and health checks stay reachable. API
 requests (``/api/``: tokens, scripts) are never redirected. Once a session
 has nothing to accept, the versions it checked are remembered in the session,
-so the database is asked again only when a new version takes effect.
+so the database is asked again only when a new version takes effect; the
+versions in force come from the cache (``selectors.versions_in_force``).
 """
 
 from __future__ import annotations
@@ -55,12 +56,18 @@ class PolicyAcceptanceMiddleware:
         return self.get_response(request)
 
     def _settled(self, request, user) -> bool:
-        in_force = sorted(str(version.pk) for version in selectors.versions_in_force())
-        if request.session.get(SESSION_KEY) == in_force:
+        # Versions in force since before the user joined were accepted by
+        # joining: for most requests this is all, with no query at all.
+        relevant = sorted(
+            str(version.pk)
+            for version in selectors.versions_in_force()
+            if version.effective_at > user.date_joined
+        )
+        if not relevant or request.session.get(SESSION_KEY) == relevant:
             return True
         if services.pending_for(user):
             return False
-        request.session[SESSION_KEY] = in_force
+        request.session[SESSION_KEY] = relevant
         return True
 
     def _allowed(self, request) -> bool:

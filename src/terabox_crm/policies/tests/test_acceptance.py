@@ -137,3 +137,11 @@ def test_signing_up_through_an_invitation_accepts_the_versions_in_force(client, 
     assert services.pending_for(newcomer) == []
     # signed in; sent on to two-factor enrolment (Acme requires it), not to accept anything
     assert client.get("/")["Location"] == reverse("accounts:mfa_enrol")
+
+
+def test_accepting_never_redirects_off_site(client, cast, veteran):
+    in_force("privacy", number=2)
+    login(client, veteran)
+    response = client.post(ACCEPT, {"next": "https://evil.example/phish"})
+    assert response.status_code == 302 and response["Location"] == reverse("web:home")
+    assert PolicyAcceptance.objects.filter(user=veteran).count() == 1
