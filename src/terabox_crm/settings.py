@@ -118,6 +118,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "terabox_crm.core.middleware.WorkspaceMiddleware",
     "terabox_crm.accounts.middleware.MFAEnforcementMiddleware",
+    # After two-factor enrolment, before API tokens: a signed-in browser is
+    # asked to accept a policy version in force (P10); API tokens never are.
+    "terabox_crm.policies.middleware.PolicyAcceptanceMiddleware",
     "terabox_crm.api.authentication.ApiTokenMiddleware",
 ]
 
@@ -431,3 +434,29 @@ SECURITY_CONTACT = env_uri(
 # Webhooks go to public HTTPS addresses only (SSRF). An operator may allow
 # http:// and private/loopback addresses, e.g. for a receiver on the same host.
 WEBHOOK_ALLOW_PRIVATE = env_bool("CRM_WEBHOOK_ALLOW_PRIVATE", False)
+
+# --- Policies (P10, P11, S10; policies/config.py, docs/operations.md) ----------------
+# Days of notice a new policy version needs: publishing with less is refused,
+# and users (and contacts allowed service notices) are told this long before.
+POLICY_NOTICE_DAYS = env_int("CRM_POLICY_NOTICE_DAYS", 30)
+# The contact block of the privacy policy §7 and the request page (P11). A role
+# address, never a person's: the policy pages are public.
+PRIVACY_CONTACT = {
+    "organisation_ja": env_str("CRM_PRIVACY_CONTACT_ORGANISATION_JA", "テラボックス株式会社"),
+    "organisation_en": env_str("CRM_PRIVACY_CONTACT_ORGANISATION_EN", "Terabox Inc."),
+    "desk_ja": env_str("CRM_PRIVACY_CONTACT_DESK_JA", "個人情報お問い合わせ窓口"),
+    "desk_en": env_str("CRM_PRIVACY_CONTACT_DESK_EN", "Privacy enquiries"),
+    "address_ja": env_str("CRM_PRIVACY_CONTACT_ADDRESS_JA", ""),
+    "address_en": env_str("CRM_PRIVACY_CONTACT_ADDRESS_EN", ""),
+    "email": env_str(
+        "CRM_PRIVACY_CONTACT_EMAIL",
+        _role_mailbox(SITE_URL).replace("security@", "privacy@", 1).removeprefix("mailto:"),
+    ),
+    "phone": env_str("CRM_PRIVACY_CONTACT_PHONE", ""),
+    "hours_ja": env_str("CRM_PRIVACY_CONTACT_HOURS_JA", ""),
+    "hours_en": env_str("CRM_PRIVACY_CONTACT_HOURS_EN", ""),
+}
+# The sub-processor register (S10): a JSON file the operator keeps, read at
+# start-up (policies/config.py). Without it the register lists the outgoing
+# mail relay of CRM_EMAIL_URL, if any.
+SUBPROCESSORS_FILE = env_str("CRM_SUBPROCESSORS_FILE", "")

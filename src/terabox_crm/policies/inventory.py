@@ -1,6 +1,6 @@
 """Personal-data inventory of policies (P1)."""
 
-from terabox_crm.inventory import non_personal
+from terabox_crm.inventory import Category, Purpose, non_personal, personal
 
 non_personal(
     "policies.PolicyVersion",
@@ -10,4 +10,19 @@ non_personal(
     "summary_ja",
     "summary_en",
     why="the operator's published policy texts in Japanese and English",
+)
+personal(
+    "policies.PolicyAcceptance",
+    "ip",
+    category=Category.DEVICE,
+    purposes=(Purpose.LEGAL, Purpose.SECURITY),
+    retention="account",
+    note="where a user accepted a policy version: the evidence of acceptance (P10)",
+)
+non_personal(
+    "policies.NoticeDispatch",
+    "audience",
+    "status",
+    "cursor",
+    why="an audience name, a status and the last recipient id done (ids only)",
 )

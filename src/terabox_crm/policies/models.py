@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.crypto.fields import EncryptedTextField
 
 
 class PolicyVersion(models.Model):
@@ -37,6 +42,8 @@ class PolicyVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
         ordering = ["kind", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "number"], name="policies_version_kind_number"),
@@ -49,6 +56,66 @@ class PolicyVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} policy v{self.number}"
 
+    def get_absolute_url(self) -> str:
+        return reverse(f"policies:{self.kind}_version", args=[self.number])
+
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+
+class PolicyAcceptance(models.Model):
+    """A user accepted a version (P10): at their first sign-in after it took
+    effect. The IP is the evidence of where; encrypted like every IP."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="policy_acceptances"
+    )
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(_("accepted"), default=timezone.now)
+    ip = EncryptedTextField(_("IP address"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("policy acceptance")
+        verbose_name_plural = _("policy acceptances")
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version"], name="policies_acceptance_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"acceptance {self.id}"
+
+
+class NoticeDispatch(models.Model):
+    """The notice of one version to one audience (P10): sent once, in batches,
+    resumable (``cursor`` is the last recipient key done, committed with its
+    batch), and kept as the record the trust centre shows: who was told, how
+    many, when."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        DONE = "done", _("Sent")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="dispatches")
+    audience = models.CharField(_("audience"), max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SENDING)
+    cursor = models.CharField(max_length=64, blank=True, default="")
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("policy change notice")
+        verbose_name_plural = _("policy change notices")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "audience"], name="policies_dispatch_once_per_audience"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"notice {self.id}"

@@ -82,3 +82,17 @@ def test_the_number_is_unique_per_kind():
     with pytest.raises(IntegrityError), transaction.atomic():
         make(kind="privacy", number=1)
     make(kind="security", number=2)
+
+
+def test_the_versions_in_force_cost_one_query_then_none(django_assert_num_queries):
+    v2 = make(kind="security", number=2, effective_in_days=-1)
+    make(kind="privacy", number=2, effective_in_days=5)  # upcoming: not in force
+    selectors.forget_cached()
+    with django_assert_num_queries(1):
+        versions = selectors.versions_in_force()
+    assert {(v.kind, v.number) for v in versions} == {("privacy", 1), ("security", 2)}
+    assert v2 in versions
+    with django_assert_num_queries(0):
+        assert selectors.versions_in_force() == versions
+    later = timezone.now() + timedelta(days=6)
+    assert {v.number for v in selectors.versions_in_force(at=later)} == {2}

@@ -102,8 +102,15 @@ def test_canonical_is_this_files_https_address_under_the_site_url(client, settin
     assert fields["Canonical"] == "https://crm.example.com/.well-known/security.txt"
 
 
-def test_no_policy_line_while_there_is_no_security_page(client):
-    assert "Policy" not in _fields(_get(client).content.decode())
+def test_the_policy_line_points_at_the_security_policy_page(client, settings):
+    settings.SITE_URL = "https://crm.example.com"
+    assert _fields(_get(client).content.decode())["Policy"] == "https://crm.example.com/security/"
+
+
+def test_no_policy_line_where_no_security_page_is_served():
+    # The API's urlconf serves no /security/: the line is left out, not a 404.
+    text = security_txt.content(now=datetime.now(UTC), urlconf="terabox_crm.api_urls")
+    assert "Policy" not in _fields(text)
 
 
 @pytest.mark.urls("terabox_crm.web.tests.test_security_txt")

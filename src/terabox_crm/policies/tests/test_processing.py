@@ -1,0 +1,150 @@
+"""The record of processing (point 10): per purpose, data categories,
+retention, recipients and sub-processors; a page and a CSV for privacy
+officers and auditors; sources other apps plug in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from terabox_crm import inventory
+from terabox_crm.audit.models import AuditEvent
+from terabox_crm.policies import config, processing
+from terabox_crm.testing.auth import login
+
+pytestmark = pytest.mark.django_db
+
+PAGE = reverse("policies:processing")
+CSV = reverse("policies:processing_csv")
+
+
+@pytest.fixture
+def sources():
+    saved = dict(processing._sources), list(processing._recipient_sources)
+    yield
+    processing._sources.clear()
+    processing._sources.update(saved[0])
+    processing._recipient_sources[:] = saved[1]
+
+
+def _rows(response) -> list[list[str]]:
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # spreadsheets read it as UTF-8
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+@pytest.mark.parametrize(
+    "who,capability,status",
+    [
+        ("owner", None, 200),
+        ("admin", None, 200),
+        ("member", None, 403),
+        ("viewer", None, 403),
+        ("member", "is_privacy_officer", 200),
+        ("viewer", "is_auditor", 200),
+    ],
+)
+def test_privacy_officers_auditors_and_admins_see_it(client, cast, who, capability, status):
+    if capability:
+        membership = getattr(cast, f"{who}_membership")
+        setattr(membership, capability, True)
+        with scopes_disabled():
+            membership.save(update_fields=[capability])
+    login(client, getattr(cast, who))
+    assert client.get(PAGE).status_code == status
+    assert client.get(CSV).status_code == status
+
+
+def test_the_page_lists_every_purpose_with_its_data_and_retention(client, cast):
+    login(client, cast.owner)
+    text = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").text
+    for purpose in inventory.Purpose:
+        assert str(purpose.label) in text
+    assert "Contact details (email, phone, address)" in text
+    assert "While the CRM record exists" in text
+    assert "Members of the workspace" in text
+    ja = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="ja").text
+    assert "処理活動の記録" in ja and "保存期間" in ja
+
+
+def test_the_csv_has_one_row_per_purpose_in_the_readers_language_and_is_audited(
+    client, cast, settings, tmp_path
+):
+    register = tmp_path / "sub.json"
+    register.write_text(
+        json.dumps([{"name": "=HYPERLINK(1)", "service_en": "Email delivery"}]), encoding="utf-8"
+    )
+    settings.SUBPROCESSORS_FILE = str(register)
+    config._register_entries.cache_clear()
+    try:
+        login(client, cast.owner)
+        rows = _rows(client.get(CSV, HTTP_ACCEPT_LANGUAGE="en"))
+    finally:
+        config._register_entries.cache_clear()
+    assert rows[0] == [
+        "Purpose",
+        "Lawful basis",
+        "Data categories",
+        "Retention",
+        "Recipients",
+        "Sub-processors",
+    ]
+    assert len(rows) == 1 + len(inventory.Purpose)
+    security = next(row for row in rows if row[0] == "Security of the service and its users")
+    assert "Credentials (hashed or encrypted)" in security[2].split("\n")
+    assert security[1] == "Not recorded"
+    assert security[5] == "'=HYPERLINK(1) — Email delivery"  # never a formula
+    event = AuditEvent.objects.get(action="policies.processing.exported")
+    assert event.workspace_id == cast.acme.pk and event.payload["rows"] == len(rows) - 1
+
+    ja = _rows(client.get(CSV, HTTP_ACCEPT_LANGUAGE="ja"))
+    assert ja[0][0] == "利用目的" and ja[1][1] == "未登録"
+
+
+def test_purpose_retention_and_recipient_sources_plug_in(client, cast, sources):
+    processing.set_purpose_source(
+        lambda workspace: [
+            processing.PurposeEntry(
+                code="communication",
+                name=f"Newsletters of {workspace.name}",
+                basis="Consent",
+                description="Monthly news",
+            )
+        ]
+    )
+    processing.set_retention_source(
+        lambda workspace: {"contact": ["2 years without activity, then anonymised"]}
+    )
+    processing.register_recipient_source(
+        lambda workspace: [
+            processing.RecipientEntry(
+                name="Partner KK", purposes=("communication",), third_party=True
+            ),
+            processing.RecipientEntry(name="Statistician", purposes=("statistics",)),
+        ]
+    )
+    login(client, cast.owner)
+    rows = _rows(client.get(CSV, HTTP_ACCEPT_LANGUAGE="en"))
+    assert len(rows) == 2
+    assert rows[1][:2] == ["Newsletters of Acme", "Consent"]
+    assert (
+        "Contact details (email, phone, address): 2 years without activity, then anonymised"
+        in rows[1][3]
+    )
+    assert "Partner KK (third party)" in rows[1][4] and "Statistician" not in rows[1][4]
+
+
+def test_another_workspace_sees_its_own_record(client, cast, sources):
+    processing.set_purpose_source(
+        lambda workspace: [
+            processing.PurposeEntry(code="support", name=f"Support for {workspace.name}")
+        ]
+    )
+    login(client, cast.outsider)
+    text = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Support for Globex" in text and "Support for Acme" not in text
