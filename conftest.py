@@ -31,6 +31,34 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _policies_in_force(request):
+    """Version 1 of each policy is loaded by a data migration (P10). A
+    transactional test flushes the tables when it ends, and under xdist a
+    worker may run other database tests after it: put the versions back
+    before every database test (two EXISTS queries; idempotent)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        yield
+        return
+    transactional = _transactional(marker) or "transactional_db" in request.fixturenames
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django_scopes import scopes_disabled
+
+    from terabox_crm.policies.initial import ensure_initial_versions
+    from terabox_crm.policies.models import PolicyVersion
+
+    with scopes_disabled():
+        ensure_initial_versions(PolicyVersion)
+    yield
+
+
+def _transactional(marker) -> bool:
+    if marker is None:
+        return False
+    return bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+
+
+@pytest.fixture(autouse=True)
 def _fresh_keyring():
     from terabox_crm.crypto import keyring
 
