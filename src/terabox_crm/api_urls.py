@@ -12,6 +12,7 @@ from terabox_crm.api.docs import DocsView, SchemaView
 from terabox_crm.auditlog.api import views as audit_api
 from terabox_crm.contacts.api import views as contacts_api
 from terabox_crm.deals.api import views as deals_api
+from terabox_crm.privacy.api import consents as consents_api
 from terabox_crm.privacy.api import views as privacy_api
 from terabox_crm.support.api import views as support_api
 from terabox_crm.webhooks.api import views as webhooks_api
@@ -30,6 +31,7 @@ v1.register("deals", deals_api.DealViewSet, basename="deal")
 v1.register("activities", activities_api.ActivityViewSet, basename="activity")
 v1.register("tasks", activities_api.TaskViewSet, basename="task")
 v1.register("tickets", support_api.TicketViewSet, basename="ticket")
+v1.register("consents", consents_api.ConsentViewSet, basename="consent")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),

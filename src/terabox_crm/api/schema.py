@@ -53,6 +53,11 @@ RESOURCES = {
     "activities": ("an activity", "activities", "Calls, meetings, emails and notes on a record."),
     "tasks": ("a task", "tasks", "To-dos with a due time and an optional reminder."),
     "tickets": ("a ticket", "tickets", "Support tickets with status, priority and SLA clocks."),
+    "consents": (
+        "a consent event",
+        "consent events",
+        "The consent ledger: append-only grant and withdraw events per contact and purpose (P7).",
+    ),
     "audit-events": (
         "an audit event",
         "audit events",

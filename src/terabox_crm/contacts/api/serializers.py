@@ -5,10 +5,12 @@ meaning (foreign ids, email/phone formats, sizes) for web and API alike."""
 from __future__ import annotations
 
 from terabox_crm.api import serializers
+from terabox_crm.contacts import rules
 from terabox_crm.contacts.models import NOTES_MAX_LENGTH, Source, Stage
 from terabox_crm.contacts.selectors import SORTS
 from terabox_crm.contacts.services import CHANNELS_MAX
 from terabox_crm.contacts.services import TEXT_MAX_LENGTH as TEXT_MAX
+from terabox_crm.privacy import selectors as privacy
 
 
 class ContactEmailOut(serializers.Serializer):
@@ -42,11 +44,31 @@ class ContactOut(serializers.Serializer):
     notes = serializers.CharField()
     emails = ContactEmailOut(many=True, source="emails.all")
     phones = ContactPhoneOut(many=True, source="phones.all")
+    restricted = serializers.SerializerMethodField(
+        help_text="The use of this contact's data is restricted (restriction of processing): "
+        "read-only except for privacy officers, used for legal obligations only."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
     def get_tag_ids(self, contact) -> list[str]:
         return [str(tag.pk) for tag in contact.tags.all()]
+
+    @staticmethod
+    def context_for(contacts) -> dict:
+        """The serializer context of a list: whether each is restricted, asked
+        once for the page (P7)."""
+        contacts = list(contacts)
+        if not contacts:
+            return {"restricted_ids": set()}
+        workspace_id = contacts[0].workspace_id
+        return {"restricted_ids": privacy.restricted_ids(workspace_id, [c.pk for c in contacts])}
+
+    def get_restricted(self, contact) -> bool:
+        known = self.context.get("restricted_ids")
+        if known is not None:
+            return contact.pk in known
+        return rules.is_restricted(contact)
 
 
 class ContactEmailIn(serializers.NestedIn):
