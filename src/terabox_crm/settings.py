@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "terabox_crm.support",
     "terabox_crm.web",
     "terabox_crm.api",
+    "terabox_crm.policies",
     "terabox_crm.privacy",
     "terabox_crm.webhooks",
     # Third-party apps come after the product's own: where two apps translate
