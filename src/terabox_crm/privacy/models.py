@@ -137,6 +137,16 @@ class ConsentEvent(AppendOnly):
     )
     # What the person said or signed, where: may quote them, so encrypted.
     evidence = EncryptedTextField(_("evidence"), blank=True, default="")
+    # The privacy policy in force when the person consented or withdrew (P7,
+    # P10): what they agreed to. None before any version took effect.
+    policy_version = models.ForeignKey(
+        "policies.PolicyVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("privacy policy version"),
+    )
 
     objects = ScopedManager(workspace="workspace")
 

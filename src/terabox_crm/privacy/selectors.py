@@ -84,7 +84,7 @@ def consent_history(workspace, subject_ids: Iterable, *, limit: int | None = Non
         ConsentEvent.objects.filter(
             workspace_id=_pk(workspace), subject_id__in=subjects.as_uuids(subject_ids)
         )
-        .select_related("purpose", "actor", "file")
+        .select_related("purpose", "actor", "file", "policy_version")
         .order_by("-occurred_at", "-recorded_at")
     )
     return queryset[:limit] if limit else queryset

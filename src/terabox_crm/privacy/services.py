@@ -26,6 +26,8 @@ from django_scopes import scopes_disabled
 from terabox_crm import audit, inventory
 from terabox_crm.core import guards
 from terabox_crm.core.models import Membership
+from terabox_crm.policies import selectors as policies
+from terabox_crm.policies.models import PolicyVersion
 from terabox_crm.privacy import defaults, gate, subjects
 from terabox_crm.privacy.models import (
     EVIDENCE_CONTENT_TYPES,
@@ -267,6 +269,7 @@ def _consent_event(
         occurred_at=when,
         actor=membership.user,
         evidence=evidence,
+        policy_version=policies.version_in_force(PolicyVersion.Kind.PRIVACY, at=when),
     )
     event.save()
     if upload is not None:
@@ -289,6 +292,7 @@ def _consent_event(
             "purpose": purpose.code,
             "channel": channel,
             "evidence_file": upload is not None,
+            "policy_version": event.policy_version.number if event.policy_version else None,
         },
         subject_id=subject,
     )

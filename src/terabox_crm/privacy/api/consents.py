@@ -33,6 +33,11 @@ class ConsentOut(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
     actor = serializers.UUIDField(source="actor_id", allow_null=True)
     evidence = serializers.CharField()
+    policy_version = serializers.IntegerField(
+        source="policy_version.number",
+        allow_null=True,
+        help_text="The privacy policy version in force when it happened.",
+    )
     has_file = serializers.SerializerMethodField()
 
     def get_has_file(self, event) -> bool:
@@ -78,7 +83,7 @@ class ConsentViewSet(
         if contact is None:
             guards.require(membership, "privacy.records.view")
             return ConsentEvent.objects.filter(workspace_id=membership.workspace_id).select_related(
-                "purpose", "file"
+                "purpose", "file", "policy_version"
             )
         if contact not in subjects.readable(membership, [contact]):
             raise guards.refusal(
@@ -90,7 +95,7 @@ class ConsentViewSet(
             )
         return ConsentEvent.objects.filter(
             workspace_id=membership.workspace_id, subject_id=contact
-        ).select_related("purpose", "file")
+        ).select_related("purpose", "file", "policy_version")
 
     @extend_schema(request=ConsentIn, responses={201: ConsentOut})
     def create(self, request, *args, **kwargs):

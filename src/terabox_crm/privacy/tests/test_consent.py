@@ -133,3 +133,24 @@ def test_viewers_cannot_record_consent(cast, world):
     with pytest.raises(Refusal) as refused:
         grant(member_of(cast.acme, cast.viewer), contact)
     assert refused.value.status == 403
+
+
+def test_each_event_records_the_privacy_policy_version_in_force(cast, world):
+    from terabox_crm.policies.models import PolicyVersion
+
+    member, contact = world
+    first = grant(member, contact)
+    assert first.policy_version.kind == "privacy" and first.policy_version.number == 1
+    now = timezone.now()
+    PolicyVersion.objects.create(
+        kind="privacy",
+        number=2,
+        effective_at=now - timedelta(minutes=1),
+        published_at=now - timedelta(days=31),
+        body_ja="v2",
+        body_en="v2",
+    )
+    second = withdraw(member, contact)
+    assert second.policy_version.number == 2
+    payload = AuditEvent.objects.get(action="privacy.consent.withdrawn").payload
+    assert payload["policy_version"] == 2
