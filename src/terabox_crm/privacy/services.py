@@ -484,12 +484,12 @@ def _categories(values: Iterable) -> list[str]:
 
 def receipt_check(
     *,
-    provider: str,
-    obtained_how: str,
-    consent_by: str,
-    consent_at,
-    consent_evidence: str,
-    categories: Iterable,
+    provider: str = "",
+    obtained_how: str = "",
+    consent_by: str = "",
+    consent_at=None,
+    consent_evidence: str = "",
+    categories: Iterable = (),
 ) -> dict:
     """The validated fields of a third-party receipt, or a ``Refusal`` naming
     what is missing (P4): callers check before they create the contact."""
@@ -569,7 +569,6 @@ def receipt_record(*, membership: Membership, subject_id, received_on=None, **fi
         obj=receipt,
         payload={"subject": str(subject), "categories": values["categories"]},
         subject_id=subject,
-        new_subject=True,
     )
     return receipt
 

@@ -4,6 +4,7 @@ meaning (foreign ids, email/phone formats, sizes) for web and API alike."""
 
 from __future__ import annotations
 
+from terabox_crm import inventory
 from terabox_crm.api import serializers
 from terabox_crm.contacts import rules
 from terabox_crm.contacts.models import NOTES_MAX_LENGTH, Source, Stage
@@ -81,6 +82,30 @@ class ContactPhoneIn(ContactEmailIn):
     value = serializers.CharField(max_length=64)
 
 
+class ThirdPartyReceiptIn(serializers.Serializer):
+    """Where a contact from a third party came from (P4): required with
+    ``source: third_party``, refused without the consent reference."""
+
+    provider = serializers.CharField(max_length=200, help_text="Who provided the data.")
+    obtained_how = serializers.CharField(
+        max_length=TEXT_MAX, help_text="How the provider obtained it."
+    )
+    consent_by = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Who consented to the sharing.",
+    )
+    consent_at = serializers.DateField(required=False, allow_null=True, default=None)
+    consent_evidence = serializers.CharField(
+        max_length=TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=inventory.Category.choices), allow_empty=True
+    )
+
+
 class ContactIn(serializers.Serializer):
     """A contact's values. On PATCH, omitted fields keep their values; ``emails``,
     ``phones`` and ``tag_ids``, when given, replace the whole list. The first
@@ -103,6 +128,10 @@ class ContactIn(serializers.Serializer):
     )
     emails = ContactEmailIn(many=True, required=False, max_length=CHANNELS_MAX)
     phones = ContactPhoneIn(many=True, required=False, max_length=CHANNELS_MAX)
+    receipt = ThirdPartyReceiptIn(
+        required=False,
+        help_text="With source third_party, on create: the consent reference and receipt record.",
+    )
 
 
 class ContactMergeIn(serializers.Serializer):
