@@ -150,3 +150,15 @@ def test_a_consent_from_the_ledger_shows_in_the_panel_history(client, cast):
     body = client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
     assert "ウェブで同意" in body
     assert reverse("privacy:consent_record", args=[contact.pk]) not in body
+
+
+def test_a_deal_page_marks_its_restricted_contact(client, cast):
+    from terabox_crm.deals.tests.factories import make_deal, make_pipeline
+
+    contact = _contact(cast)
+    pipeline = make_pipeline(cast.acme, cast.owner)
+    deal = make_deal(cast.acme, cast.member, pipeline, contact=contact.pk)
+    restrict(member_of(cast.acme, cast.manager), contact)
+    login(client, cast.member)
+    body = client.get(reverse("deals:detail", args=[deal.pk])).content.decode()
+    assert "利用停止中" in body
