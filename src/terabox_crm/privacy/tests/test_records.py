@@ -64,3 +64,32 @@ def test_a_provision_record_names_the_people_by_id(cast):
         assert list(selectors.provision_records_for(cast.globex, [people[1].pk])) == []
     assert record.subject_count == 3
     assert AuditEvent.objects.get(action="privacy.provision.recorded").payload["subjects"] == 3
+
+
+def test_auditors_list_both_kinds_through_the_api(client, cast):
+    from terabox_crm.testing import factories
+    from terabox_crm.testing.auth import login
+
+    member = member_of(cast.acme, cast.member)
+    contact = make_contact(member)
+    with scope(workspace=cast.acme):
+        services.receipt_record(membership=member, subject_id=contact.pk, **RECEIPT)
+    services.provision_record(
+        workspace=cast.acme,
+        recipient="Partner Inc.",
+        subject_ids=[contact.pk],
+        categories=["identity"],
+        channel="webhook",
+    )
+    login(client, cast.member)
+    assert client.get("/api/v1/third-party-provisions/").status_code == 403
+    auditor = factories.make_user("auditor@acme.example")
+    factories.add_member(cast.acme, auditor, "viewer", is_auditor=True)
+    login(client, auditor)
+    provisions = client.get("/api/v1/third-party-provisions/").json()["results"]
+    assert provisions[0]["recipient"] == "Partner Inc."
+    assert provisions[0]["subjects"] == [str(contact.pk)]
+    receipts = client.get("/api/v1/third-party-receipts/").json()["results"]
+    assert receipts[0]["consent_by"] == "山田花子 本人"
+    login(client, cast.outsider)
+    assert client.get("/api/v1/third-party-receipts/").json()["results"] == []
