@@ -77,6 +77,11 @@ def test_restrict_from_the_page_then_the_contact_is_marked_everywhere(client, ca
     api = client.get(f"/api/v1/contacts/{contact.pk}/").json()
     assert api["restricted"] is True
     assert client.get("/api/v1/contacts/").json()["results"][0]["restricted"] is True
+    patched = client.patch(
+        f"/api/v1/contacts/{contact.pk}/", {"job_title": "x"}, content_type="application/json"
+    )
+    assert patched.status_code == 403
+    assert client.get(reverse("contacts:edit", args=[contact.pk])).status_code == 403
     again = client.post(
         reverse("privacy:restrict", args=[contact.pk]),
         {"requested_by": "本人", "reason": "二度目"},
