@@ -573,6 +573,8 @@ def contact_update(*, membership: Membership, contact: Contact, data: ContactDat
     _require(membership, "contacts.change", contact)
     data = replace(data)
     resolved = _validate_contact(membership, data, kept=(contact,))
+    # Becoming a contact from a third party needs the receipt, as on create (P4).
+    receipt = _third_party_receipt(data) if contact.source != Source.THIRD_PARTY else None
     before = _contact_snapshot(contact)
     before_plain = {name: getattr(contact, name) for name in CONTACT_PLAIN}
     before_tags = {tag.pk for tag in contact.tags.all()}
@@ -606,6 +608,8 @@ def contact_update(*, membership: Membership, contact: Contact, data: ContactDat
         personal=changed_personal or None,
         subject_id=contact.pk,
     )
+    if receipt is not None:
+        privacy.receipt_record(membership=membership, subject_id=contact.pk, **receipt)
     publish("contact.updated", workspace_id=contact.workspace_id, object_id=contact.pk)
     return contact
 

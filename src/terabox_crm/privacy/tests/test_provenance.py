@@ -102,3 +102,21 @@ def test_the_api_refuses_a_third_party_without_consent_with_a_problem(client, ca
     assert created.status_code == 201, created.content
     with scopes_disabled():
         assert ThirdPartyReceipt.objects.get().subject_id == Contact.objects.get().pk
+
+
+def test_changing_the_source_to_a_third_party_needs_the_receipt_too(client, cast):
+    contact = make_contact(member_of(cast.acme, cast.member))
+    login(client, cast.member)
+    url = f"/api/v1/contacts/{contact.pk}/"
+    refused = client.patch(url, {"source": "third_party"}, content_type="application/json")
+    assert refused.status_code == 400
+    with scopes_disabled():
+        assert Contact.objects.get().source == "direct"
+    accepted = client.patch(
+        url, {"source": "third_party", "receipt": RECEIPT}, content_type="application/json"
+    )
+    assert accepted.status_code == 200, accepted.content
+    with scopes_disabled():
+        assert ThirdPartyReceipt.objects.get().subject_id == contact.pk
+    again = client.patch(url, {"job_title": "部長"}, content_type="application/json")
+    assert again.status_code == 200
