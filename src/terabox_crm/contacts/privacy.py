@@ -8,7 +8,7 @@ from __future__ import annotations
 from django_scopes import scopes_disabled
 
 from terabox_crm.contacts.models import Contact
-from terabox_crm.privacy import subjects
+from terabox_crm.privacy import gate, subjects
 
 CHUNK = 5_000
 
@@ -24,7 +24,7 @@ def existing(workspace_id, subject_ids: list) -> set:
             found.update(
                 pk
                 for pk, owner in Contact.objects.filter(
-                    pk__in=subject_ids[start : start + CHUNK]
+                    pk__in=gate.ids_in(subject_ids[start : start + CHUNK])
                 ).values_list("pk", "workspace_id")
                 if str(owner) == workspace
             )

@@ -55,8 +55,12 @@ def existing(workspace_id, subject_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         return set(subject_ids)
     found: set[uuid.UUID] = set()
     for source in _sources.values():
-        found |= {as_uuids([value])[0] for value in source.existing(workspace_id, subject_ids)}
+        found |= _uuids(source.existing(workspace_id, subject_ids))
     return found
+
+
+def _uuids(values) -> set[uuid.UUID]:
+    return {value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)) for value in values}
 
 
 def readable(membership, subject_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -64,5 +68,5 @@ def readable(membership, subject_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         return set(subject_ids)
     found: set[uuid.UUID] = set()
     for source in _sources.values():
-        found |= {as_uuids([value])[0] for value in source.readable(membership, subject_ids)}
+        found |= _uuids(source.readable(membership, subject_ids))
     return found
