@@ -22,7 +22,10 @@ skips only the network:
   encryption, and rows per second of the bulk seeder;
 - the single-record write path: SQL statements and transactions per contact
   created through the service, and creates per second beside the floor of a
-  bare Django ``save()`` of the same encrypted rows (``write_path``).
+  bare Django ``save()`` of the same encrypted rows (``write_path``);
+- the purpose gate (``--phase gate``, P3): one check of a consent purpose for
+  ``--contacts`` contacts at once (half consented, a tenth of those withdrawn
+  since, 1 % restricted), beside a plain indexed query over the same ids.
 
 Results: a JSON file (``--out``) and a table on stdout, for docs/performance.md.
 Timings are never asserted: this is a measurement, not a test.
@@ -745,16 +748,19 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="")
     parser.add_argument(
         "--phase",
-        choices=["all", "seed", "measure", "write", "access-export"],
+        choices=["all", "seed", "measure", "write", "gate", "access-export"],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
-        " write: only the single-record write path, on an empty database",
+        " write: only the single-record write path, on an empty database;"
+        " gate: only the purpose gate (P3), on an empty database",
     )
     args = parser.parse_args(argv)
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
         args.write_creates = 100
-    seeds_itself = args.phase in ("all", "write") or (args.phase == "access-export" and args.smoke)
+    seeds_itself = args.phase in ("all", "write", "gate") or (
+        args.phase == "access-export" and args.smoke
+    )
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
     setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
@@ -763,6 +769,10 @@ def main(argv=None) -> int:
 
     if args.phase == "write":
         report = {"database": connection.vendor, "write_path": write_path(args.write_creates)}
+        return _emit(report, args.out)
+    if args.phase == "gate":
+        plain_reference_table()
+        report = {"database": connection.vendor, "gate": gate_phase(args.contacts, args.repeat)}
         return _emit(report, args.out)
     plain_reference_table()
     if args.phase == "access-export":
@@ -821,7 +831,121 @@ def main(argv=None) -> int:
         _client_for(*make_workspace("Bench API creates")), args.service_inserts
     )
     report["write_path"] = write_path(args.write_creates)
+    report["gate"] = gate_phase(min(args.contacts, 100_000), args.repeat)
     return _emit(report, args.out)
+
+
+def gate_phase(count: int, repeat: int) -> dict:
+    """The purpose gate (P3) for ``count`` contacts at once, beside the floor: a
+    plain indexed ``SELECT id … WHERE id IN (…)`` over the same ids and chunks."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from terabox_crm.contacts.models import Contact
+    from terabox_crm.privacy import gate
+    from terabox_crm.privacy.models import ConsentEvent, Purpose, Restriction
+
+    workspace, owner = make_workspace("Bench gate")
+    seeded = seed_contacts(workspace, owner, count)
+    with scopes_disabled():
+        ids = list(Contact.objects.filter(workspace=workspace).values_list("pk", flat=True))
+        purpose = Purpose.objects.get(workspace=workspace, code="communication")
+        now = timezone.now()
+        consented = ids[: len(ids) // 2]
+        withdrawn = consented[: len(consented) // 10]
+        restricted = ids[::100]
+        for start in range(0, len(consented), 1000):
+            with transaction.atomic():
+                ConsentEvent.objects.bulk_create(
+                    ConsentEvent(
+                        workspace=workspace,
+                        subject_id=subject,
+                        purpose=purpose,
+                        kind="grant",
+                        channel="import",
+                        occurred_at=now - timedelta(days=2),
+                    )
+                    for subject in consented[start : start + 1000]
+                )
+        for start in range(0, len(withdrawn), 1000):
+            with transaction.atomic():
+                ConsentEvent.objects.bulk_create(
+                    ConsentEvent(
+                        workspace=workspace,
+                        subject_id=subject,
+                        purpose=purpose,
+                        kind="withdraw",
+                        channel="email",
+                        occurred_at=now - timedelta(days=1),
+                    )
+                    for subject in withdrawn[start : start + 1000]
+                )
+        for start in range(0, len(restricted), 1000):
+            with transaction.atomic():
+                Restriction.objects.bulk_create(
+                    Restriction(
+                        workspace=workspace, subject_id=subject, reason="x", requested_by="x"
+                    )
+                    for subject in restricted[start : start + 1000]
+                )
+
+        def check():
+            return gate.check(
+                workspace=workspace, purpose="communication", subject_ids=ids, log=False
+            )
+
+        def plain():
+            found = []
+            for start in range(0, len(ids), gate.CHUNK):
+                found += Contact.objects.filter(
+                    pk__in=gate.ids_in(ids[start : start + gate.CHUNK])
+                ).values_list("pk", flat=True)
+            return found
+
+        def plain_in_list():
+            found = []
+            for start in range(0, len(ids), gate.CHUNK):
+                found += Contact.objects.filter(pk__in=ids[start : start + gate.CHUNK]).values_list(
+                    "pk", flat=True
+                )
+            return found
+
+        # As a live install does hourly (ops.tasks.refresh_planner_statistics).
+        from terabox_crm.ops import maintenance
+
+        maintenance.refresh_statistics()
+
+        decision = check()
+        runs = max(3, min(repeat, 10))
+        gate_samples = timed(check, runs, warm=1)
+        plain_samples = timed(plain, runs, warm=1)
+        in_list_samples = timed(plain_in_list, runs, warm=1)
+    gate_ms = statistics.median(gate_samples) * 1000
+    plain_ms = statistics.median(plain_samples) * 1000
+    in_list_ms = statistics.median(in_list_samples) * 1000
+    return {
+        "contacts": len(ids),
+        "seed": seeded,
+        "allowed": len(decision.allowed),
+        "refused": dict(
+            sorted(
+                {
+                    code: sum(1 for r in decision.refused.values() if r.code == code)
+                    for code in {r.code for r in decision.refused.values()}
+                }.items()
+            )
+        ),
+        "gate_p50_ms": round(gate_ms, 1),
+        "plain_p50_ms": round(plain_ms, 1),
+        "plain_in_list_p50_ms": round(in_list_ms, 1),
+        "gate_contacts_per_second": round(len(ids) / (gate_ms / 1000)),
+        "plain_contacts_per_second": round(len(ids) / (plain_ms / 1000)),
+        "gate_over_plain": round(gate_ms / plain_ms, 2),
+        "runs": runs,
+    }
 
 
 def _emit(report: dict, out: str) -> int:

@@ -13,6 +13,8 @@ from terabox_crm.auditlog.api import views as audit_api
 from terabox_crm.contacts.api import views as contacts_api
 from terabox_crm.deals.api import views as deals_api
 from terabox_crm.dsr.api import views as dsr_api
+from terabox_crm.privacy.api import consents as consents_api
+from terabox_crm.privacy.api import records as records_api
 from terabox_crm.privacy.api import views as privacy_api
 from terabox_crm.support.api import views as support_api
 from terabox_crm.webhooks.api import views as webhooks_api
@@ -32,6 +34,11 @@ v1.register("activities", activities_api.ActivityViewSet, basename="activity")
 v1.register("tasks", activities_api.TaskViewSet, basename="task")
 v1.register("tickets", support_api.TicketViewSet, basename="ticket")
 v1.register("privacy-requests", dsr_api.PrivacyRequestViewSet, basename="privacy-request")
+v1.register("consents", consents_api.ConsentViewSet, basename="consent")
+v1.register(
+    "third-party-provisions", records_api.ProvisionViewSet, basename="third-party-provision"
+)
+v1.register("third-party-receipts", records_api.ReceiptViewSet, basename="third-party-receipt")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),

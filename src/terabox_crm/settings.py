@@ -396,6 +396,8 @@ SPECTACULAR_SETTINGS = {
         "TicketSlaTargetEnum": "terabox_crm.support.api.serializers.SLA_TARGETS",
         "ContactStageEnum": "terabox_crm.contacts.models.Stage",
         "ContactSourceEnum": "terabox_crm.contacts.models.Source",
+        "ConsentKindEnum": "terabox_crm.privacy.models.ConsentKind",
+        "ConsentChannelEnum": "terabox_crm.privacy.models.ConsentChannel",
         "CurrencyEnum": "terabox_crm.deals.models.CURRENCIES",
         "AuditDetailStateEnum": ["none", "ok", "erased", "unreadable"],
         "WebhookEventEnum": "terabox_crm.webhooks.api.serializers.event_names",

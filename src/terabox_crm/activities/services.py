@@ -33,6 +33,7 @@ from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership
 from terabox_crm.deals.models import Deal
 from terabox_crm.notifications.services import notification_send
+from terabox_crm.privacy import gate
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 
 REMINDER_BATCH = 500
@@ -232,6 +233,31 @@ def task_set_done(*, membership: Membership, task: Task, done: bool = True) -> T
     return task
 
 
+# A reminder names its task, whose title often names the contact it is about:
+# it serves that contact's support (P2), so the purpose gate decides (P3).
+REMINDER_PURPOSE = "support"
+REMINDER_CHANNEL = "activities.task_reminder"
+
+
+def _reminders_refused(batch) -> set:
+    """The tasks of ``batch`` whose contact the reminder purpose may not use
+    (restricted, erased …): one gate call per workspace, refusals logged."""
+    by_workspace: dict = {}
+    for task in batch:
+        if task.contact_id:
+            by_workspace.setdefault(task.workspace_id, set()).add(task.contact_id)
+    refused_contacts: set = set()
+    for workspace_id, contact_ids in by_workspace.items():
+        decision = gate.check(
+            workspace=workspace_id,
+            purpose=REMINDER_PURPOSE,
+            subject_ids=contact_ids,
+            channel=REMINDER_CHANNEL,
+        )
+        refused_contacts |= set(decision.refused)
+    return {task.pk for task in batch if task.contact_id in refused_contacts}
+
+
 def task_reminders_send(*, now: datetime | None = None) -> int:
     """Remind assignees of open tasks whose reminder time has come (job)."""
 
@@ -247,13 +273,14 @@ def task_reminders_send(*, now: datetime | None = None) -> int:
             )
             if not batch:
                 return sent
+            refused = _reminders_refused(batch)
             for task in batch:
                 still_member = Membership.objects.filter(
                     workspace=task.workspace, user=task.assignee
                 ).exists()
                 task.reminded_at = now
                 task.save(update_fields=["reminded_at"])
-                if not still_member or not task.assignee.is_active:
+                if not still_member or not task.assignee.is_active or task.pk in refused:
                     continue
                 notification_send(
                     user=task.assignee,

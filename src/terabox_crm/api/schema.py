@@ -58,6 +58,21 @@ RESOURCES = {
         "privacy requests",
         "Verified data-subject requests in the privacy officers' queue (P9).",
     ),
+    "consents": (
+        "a consent event",
+        "consent events",
+        "The consent ledger: append-only grant and withdraw events per contact and purpose (P7).",
+    ),
+    "third-party-provisions": (
+        "a provision record",
+        "provision records",
+        "Personal data provided to third parties (P4): recipient, date, people, categories.",
+    ),
+    "third-party-receipts": (
+        "a receipt record",
+        "receipt records",
+        "Personal data received from third parties (P4), with the consent reference.",
+    ),
     "audit-events": (
         "an audit event",
         "audit events",

@@ -50,6 +50,11 @@ class ContactsConfig(AppConfig):
         actions.register("contacts.company.deleted", _("Company deleted"))
         bus.declare(events.DECLARED)
 
+        # The data subjects of the privacy engine (P3, P7).
+        from terabox_crm.contacts import privacy
+
+        privacy.register()
+
         # Blind-index lengths from the expected rows of one workspace (S3).
         for domain in search.CONTACT_DOMAINS:
             search_index.register(domain, expected_rows=1_000_000)

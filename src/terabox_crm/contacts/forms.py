@@ -26,6 +26,7 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from terabox_crm import inventory
 from terabox_crm.contacts import selectors, services
 from terabox_crm.contacts.models import NOTES_MAX_LENGTH, Company, Source, Stage, Tag
 from terabox_crm.contacts.services import (
@@ -141,6 +142,37 @@ class ContactForm(_RecordForm):
     stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=Stage.choices)
     source = forms.ChoiceField(label=_("Source"), choices=Source.choices)
     source_detail = forms.CharField(label=_("Source detail"), required=False, max_length=200)
+    # From a third party (P4): the consent reference and the receipt record.
+    receipt_provider = forms.CharField(
+        label=_("Third party that provided the data"),
+        required=False,
+        max_length=200,
+        help_text=_("Needed, with the four fields below, when the source is a third party."),
+    )
+    receipt_obtained_how = forms.CharField(
+        label=_("How the third party obtained it"), required=False, max_length=2000
+    )
+    receipt_consent_by = forms.CharField(
+        label=_("Who consented to the sharing"), required=False, max_length=200
+    )
+    receipt_consent_at = forms.DateField(
+        label=_("Date of that consent"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    receipt_consent_evidence = forms.CharField(
+        label=_("Evidence of that consent"),
+        required=False,
+        max_length=2000,
+        help_text=_("A document number, where the signed form is kept, …"),
+    )
+    receipt_categories = forms.MultipleChoiceField(
+        label=_("Categories of data received"),
+        required=False,
+        choices=inventory.Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[inventory.Category.IDENTITY, inventory.Category.CONTACT],
+    )
     confirm_duplicate = forms.BooleanField(
         label=_("Create anyway: this is not one of the contacts above"), required=False
     )
@@ -160,9 +192,19 @@ class ContactForm(_RecordForm):
         "new_tags",
         "source",
         "source_detail",
+        "receipt_provider",
+        "receipt_obtained_how",
+        "receipt_consent_by",
+        "receipt_consent_at",
+        "receipt_consent_evidence",
+        "receipt_categories",
         "notes",
     ]
-    FIELD_MAP = {**_RecordForm.FIELD_MAP, "company_id": "company_name"}
+    FIELD_MAP = {
+        **_RecordForm.FIELD_MAP,
+        "company_id": "company_name",
+        "receipt_categories": "receipt_categories",
+    }
 
     def __init__(self, *args, membership, kept_company=None, **kwargs):
         super().__init__(*args, membership=membership, **kwargs)
@@ -278,6 +320,16 @@ class ContactForm(_RecordForm):
             notes=c["notes"],
             emails=emails,
             phones=phones,
+            receipt={
+                "provider": c.get("receipt_provider", ""),
+                "obtained_how": c.get("receipt_obtained_how", ""),
+                "consent_by": c.get("receipt_consent_by", ""),
+                "consent_at": c.get("receipt_consent_at"),
+                "consent_evidence": c.get("receipt_consent_evidence", ""),
+                "categories": c.get("receipt_categories") or [],
+            }
+            if c["source"] == Source.THIRD_PARTY
+            else None,
         )
 
     @classmethod

@@ -39,6 +39,7 @@ class Stage(models.TextChoices):
 
 class Source(models.TextChoices):
     DIRECT = "direct", _("Entered directly")
+    WEB_FORM = "web_form", _("Web form")
     IMPORT = "import", _("Imported")
     THIRD_PARTY = "third_party", _("From a third party")
 

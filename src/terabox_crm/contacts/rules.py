@@ -5,10 +5,31 @@
 from __future__ import annotations
 
 from terabox_crm.core.records import read_rule as can_read
-from terabox_crm.core.records import write_rule as can_write
-from terabox_crm.core.roles import RANK, Role
+from terabox_crm.core.records import write_rule
+from terabox_crm.core.roles import RANK, Capability, Role
+from terabox_crm.privacy import selectors as privacy
 
 __all__ = ["can_create", "can_read", "can_write"]
+
+
+def is_restricted(contact) -> bool:
+    """Whether the use of ``contact``'s data is restricted (P7), asked once per
+    loaded object."""
+    cached = getattr(contact, "_privacy_restricted", None)
+    if cached is None:
+        cached = privacy.is_restricted(contact.workspace_id, contact.pk)
+        contact._privacy_restricted = cached
+    return cached
+
+
+def can_write(membership, obj) -> bool:
+    """The owner/team rule; a restricted contact (利用停止, P7) is read-only for
+    everyone but privacy officers."""
+    if not write_rule(membership, obj):
+        return False
+    if obj is None or obj._meta.label != "contacts.Contact":
+        return True
+    return Capability.PRIVACY_OFFICER in membership.capabilities or not is_restricted(obj)
 
 
 def can_create(membership, obj) -> bool:

@@ -42,6 +42,7 @@ from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
+from terabox_crm.privacy import services as privacy
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 from terabox_crm.rows import insert
 
@@ -80,6 +81,9 @@ class ContactData:
     notes: str = ""
     emails: list[EmailIn] = field(default_factory=list)
     phones: list[PhoneIn] = field(default_factory=list)
+    # From a third party (P4): the consent reference and receipt record's
+    # fields (``privacy.services.receipt_check``); required to create one.
+    receipt: dict | None = None
 
 
 @dataclass
@@ -515,6 +519,7 @@ def contact_create(*, membership: Membership, data: ContactData) -> Contact:
     if data.owner_id in (None, ""):
         data.owner_id = membership.user_id
     resolved = _validate_contact(membership, data, lookups=Lookups(membership))
+    receipt = _third_party_receipt(data)
     contact = Contact(
         workspace_id=membership.workspace_id,
         **{name: getattr(data, name) for name in CONTACT_PERSONAL},
@@ -537,8 +542,28 @@ def contact_create(*, membership: Membership, data: ContactData) -> Contact:
         subject_id=contact.pk,
         new_subject=True,
     )
+    if receipt is not None:
+        privacy.receipt_record(membership=membership, subject_id=contact.pk, **receipt)
     publish("contact.created", workspace_id=contact.workspace_id, object_id=contact.pk)
     return contact
+
+
+def _third_party_receipt(data: ContactData) -> dict | None:
+    """For a contact from a third party, its receipt's fields, checked (P4):
+    without a consent reference (who consented, when, evidence) the contact
+    is refused, naming the missing field."""
+    if data.source != Source.THIRD_PARTY:
+        return None
+    receipt = dict(data.receipt or {})
+    try:
+        privacy.receipt_check(**receipt)
+    except Refusal as refusal:
+        raise ValidationError({f"receipt_{refusal.field}": [str(refusal.message)]}) from None
+    except TypeError:
+        raise ValidationError(
+            {"receipt": [_("The receipt has fields this form does not know.")]}
+        ) from None
+    return receipt
 
 
 @recorded_after_rollback
@@ -548,6 +573,8 @@ def contact_update(*, membership: Membership, contact: Contact, data: ContactDat
     _require(membership, "contacts.change", contact)
     data = replace(data)
     resolved = _validate_contact(membership, data, kept=(contact,))
+    # Becoming a contact from a third party needs the receipt, as on create (P4).
+    receipt = _third_party_receipt(data) if contact.source != Source.THIRD_PARTY else None
     before = _contact_snapshot(contact)
     before_plain = {name: getattr(contact, name) for name in CONTACT_PLAIN}
     before_tags = {tag.pk for tag in contact.tags.all()}
@@ -581,6 +608,8 @@ def contact_update(*, membership: Membership, contact: Contact, data: ContactDat
         personal=changed_personal or None,
         subject_id=contact.pk,
     )
+    if receipt is not None:
+        privacy.receipt_record(membership=membership, subject_id=contact.pk, **receipt)
     publish("contact.updated", workspace_id=contact.workspace_id, object_id=contact.pk)
     return contact
 

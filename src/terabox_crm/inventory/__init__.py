@@ -60,6 +60,11 @@ RETENTION = {
     "crm_record": Retention(
         "crm_record", _("While the CRM record exists (until deleted or erased)"), None
     ),
+    "third_party_record": Retention(
+        "third_party_record",
+        _("3 years (records of receiving from and providing to third parties)"),
+        3 * 365,
+    ),
 }
 
 

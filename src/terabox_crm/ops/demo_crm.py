@@ -21,6 +21,7 @@ from terabox_crm.activities import services as activity_services
 from terabox_crm.contacts import services as contact_services
 from terabox_crm.core.models import Membership
 from terabox_crm.deals import services as deal_services
+from terabox_crm.privacy import services as privacy_services
 from terabox_crm.support import services as support_services
 
 COMPANIES = (
@@ -154,6 +155,45 @@ class Seeded:
 DEMO_TAGS = ["重要顧客", "展示会2026", "ニュースレター", "Partner"]
 
 
+def _seed_privacy(membership, people, now) -> None:
+    """Consent for the newsletter-style purpose from half the people, one who
+    withdrew from statistics, and one whose use is restricted (P7)."""
+    # The newest people (the top of the contacts list) have a history to show.
+    for index, person in enumerate(people[len(people) // 2 :]):
+        privacy_services.consent_grant(
+            membership=membership,
+            subject_id=person.pk,
+            purpose="communication",
+            channel="web_form" if index % 2 == 0 else "in_person",
+            occurred_at=now - timedelta(days=60 - index),
+            evidence="お問い合わせフォームで同意(チェックボックス)"
+            if index % 2 == 0
+            else "展示会の名刺交換時に口頭で同意",
+        )
+    privacy_services.consent_grant(
+        membership=membership,
+        subject_id=people[-1].pk,
+        purpose="statistics",
+        channel="email",
+        occurred_at=now - timedelta(days=30),
+        evidence="アンケート回答時に同意",
+    )
+    privacy_services.consent_withdraw(
+        membership=membership,
+        subject_id=people[-1].pk,
+        purpose="statistics",
+        channel="email",
+        occurred_at=now - timedelta(days=3),
+        evidence="メールで撤回の連絡あり",
+    )
+    privacy_services.restriction_set(
+        membership=membership,
+        subject_id=people[0].pk,
+        reason="本人から電話で利用停止の請求",
+        requested_by="本人",
+    )
+
+
 def seed(workspace, owner) -> Seeded:
     """Fill a freshly created demo workspace (call once, inside its transaction)."""
 
@@ -208,6 +248,7 @@ def seed(workspace, owner) -> Seeded:
                 )
             )
         result.contacts = len(people)
+        _seed_privacy(membership, people, now)
         pipelines = [
             deal_services.pipeline_create(membership=membership, name="新規案件"),
             deal_services.pipeline_create(membership=membership, name="更新・保守"),

@@ -21,12 +21,15 @@ import logging
 import uuid
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 from django_scopes import scopes_disabled
 
 from terabox_crm.core import bus
+from terabox_crm.privacy import gate
+from terabox_crm.privacy import services as privacy
 from terabox_crm.webhooks.models import Delivery, Endpoint
 
 log = logging.getLogger(__name__)
@@ -135,13 +138,15 @@ def emit(event: str, *, workspace_id, object_id) -> int:
         object_id=object_id,
     )
     with scopes_disabled():
-        endpoints = [
-            endpoint_id
-            for endpoint_id, events in Endpoint.objects.filter(
+        subscribed = [
+            (endpoint_id, purpose, third_party, recipient)
+            for endpoint_id, events, purpose, third_party, recipient in Endpoint.objects.filter(
                 workspace_id=workspace_id, active=True
-            ).values_list("pk", "events")
+            ).values_list("pk", "events", "purpose", "third_party", "recipient")
             if event in events
         ]
+    subscribed = gated(event, workspace_id=workspace_id, object_id=object_id, endpoints=subscribed)
+    endpoints = [endpoint_id for endpoint_id, *_ in subscribed]
     if not endpoints:
         return 0
     with scopes_disabled(), transaction.atomic():
@@ -161,7 +166,51 @@ def emit(event: str, *, workspace_id, object_id) -> int:
         )
         for delivery in deliveries:
             transaction.on_commit(lambda pk=delivery.pk: enqueue(pk))
+        if bus.get(event).subject == CONTACT:
+            for endpoint_id, _purpose, third_party, recipient in subscribed:
+                if third_party:
+                    privacy.provision_record(
+                        workspace=workspace_id,
+                        recipient=recipient,
+                        subject_ids=[object_id],
+                        categories=PROVIDED_CATEGORIES,
+                        channel="webhook",
+                        reference=str(endpoint_id),
+                    )
     return len(deliveries)
+
+
+# Events about a contact are gated per contact (P3); the receiver reads the
+# contact's identity and contact details through the API with the id sent.
+CONTACT = "contacts.contact"
+PROVIDED_CATEGORIES = ("identity", "contact")
+CHANNEL = "webhooks"
+
+
+def gated(event: str, *, workspace_id, object_id, endpoints: list) -> list:
+    """The endpoints whose purpose may use the contact an event is about
+    (``privacy.gate``, P3); the others are dropped and the refusal recorded
+    by the gate. A contact deleted since (an unknown subject) still has its
+    deletion announced: the payload is an id that no longer names anyone."""
+    if bus.get(event).subject != CONTACT or not endpoints:
+        return endpoints
+    try:
+        uuid.UUID(str(object_id))
+    except ValueError:  # not a contact's id: it names nobody
+        return endpoints
+    allowed_purposes = set()
+    for purpose in {purpose for _, purpose, *_ in endpoints}:
+        try:
+            decision = gate.check(
+                workspace=workspace_id, purpose=purpose, subject_ids=[object_id], channel=CHANNEL
+            )
+        except ValidationError:  # a purpose deleted since: nothing goes out for it
+            log.warning("webhook endpoint purpose %r unknown in %s", purpose, workspace_id)
+            continue
+        reasons = {reason.code for reason in decision.refused.values()}
+        if not reasons or reasons == {gate.UNKNOWN_SUBJECT}:
+            allowed_purposes.add(purpose)
+    return [row for row in endpoints if row[1] in allowed_purposes]
 
 
 def enqueue(delivery_id) -> None:

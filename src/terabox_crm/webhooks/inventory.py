@@ -8,7 +8,12 @@ non_personal(
     "description",
     "events",
     "secret",
-    why="an operator's receiving URL, a label, event names and an encrypted signing key",
+    "purpose",
+    "recipient",
+    why=(
+        "an operator's receiving URL, a label, event names, an encrypted signing key, "
+        "a purpose code and the name of the receiving organisation"
+    ),
 )
 non_personal(
     "webhooks.Delivery",

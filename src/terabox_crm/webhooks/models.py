@@ -31,6 +31,13 @@ class Endpoint(models.Model):
     # The HMAC key receivers verify signatures with: encrypted at rest, shown once.
     secret = EncryptedTextField(_("signing secret"))
     active = models.BooleanField(_("active"), default=True)
+    # The purpose its deliveries about contacts serve (P2, P3): the purpose
+    # gate decides, per contact, whether a delivery is queued at all.
+    purpose = models.CharField(_("purpose"), max_length=40, default="support")
+    # A receiver outside the company (P4): each delivery about a contact
+    # writes a provision record naming the recipient.
+    third_party = models.BooleanField(_("third party"), default=False)
+    recipient = models.CharField(_("recipient"), max_length=200, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

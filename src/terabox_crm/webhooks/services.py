@@ -18,11 +18,13 @@ from django.utils.translation import gettext as _
 from terabox_crm import audit
 from terabox_crm.core import bus, guards
 from terabox_crm.core.models import Membership
+from terabox_crm.privacy import gate
 from terabox_crm.webhooks import fanout, ssrf
 from terabox_crm.webhooks.models import Delivery, Endpoint
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker, not a secret  # nosec B105
 DESCRIPTION_MAX = 200
+RECIPIENT_MAX = 200
 MANAGE = "webhooks.manage"
 
 
@@ -70,8 +72,37 @@ def _clean_description(description: str) -> str:
     return description
 
 
+def _clean_privacy(membership: Membership, purpose: str, third_party: bool, recipient: str):
+    """The purpose (a code of the workspace, P2) and, for a third party, the
+    recipient's name (P4) that provision records will name."""
+    try:
+        purpose = gate.purpose_for(membership.workspace_id, (purpose or "").strip()).code
+    except ValidationError:
+        raise ValidationError(_("Choose a purpose."), code="unknown_purpose") from None
+    recipient = " ".join((recipient or "").split())
+    if len(recipient) > RECIPIENT_MAX:
+        raise ValidationError(
+            _("The recipient's name is too long (at most %(max)d characters).")
+            % {"max": RECIPIENT_MAX},
+            code="recipient_too_long",
+        )
+    if third_party and not recipient:
+        raise ValidationError(
+            _("Name the third party that receives the data."), code="recipient_required"
+        )
+    return purpose, bool(third_party), recipient if third_party else ""
+
+
 def endpoint_create(
-    *, membership: Membership, url: str, description: str = "", event_names, active: bool = True
+    *,
+    membership: Membership,
+    url: str,
+    description: str = "",
+    event_names,
+    active: bool = True,
+    purpose: str = "support",
+    third_party: bool = False,
+    recipient: str = "",
 ) -> WithSecret:
     """Register ``url`` for ``event_names``; refused for private addresses (SSRF)."""
     actor, workspace = _manager(membership), membership.workspace
@@ -79,6 +110,7 @@ def endpoint_create(
     ssrf.check(url)
     names = _clean_events(event_names)
     description = _clean_description(description)
+    purpose, third_party, recipient = _clean_privacy(membership, purpose, third_party, recipient)
     secret = new_secret()
     with transaction.atomic():
         endpoint = Endpoint.objects.create(
@@ -88,6 +120,9 @@ def endpoint_create(
             events=names,
             secret=secret,
             active=active,
+            purpose=purpose,
+            third_party=third_party,
+            recipient=recipient,
             created_by=actor,
         )
         audit.record(
@@ -95,7 +130,12 @@ def endpoint_create(
             actor=actor,
             workspace=workspace,
             obj=endpoint,
-            payload={"events": names, "active": active},
+            payload={
+                "events": names,
+                "active": active,
+                "purpose": purpose,
+                "third_party": third_party,
+            },
         )
     return WithSecret(endpoint, secret)
 
@@ -108,33 +148,39 @@ def endpoint_update(
     description: str,
     event_names,
     active: bool,
+    purpose: str | None = None,
+    third_party: bool | None = None,
+    recipient: str | None = None,
 ) -> Endpoint:
-    """Change an endpoint's URL, description, events or active flag."""
+    """Change an endpoint's URL, description, events, active flag, purpose
+    or third-party recipient (``None``: as it is)."""
     actor = _manager(membership, endpoint)
     url = (url or "").strip()
     if url != endpoint.url:
         ssrf.check(url)
     names = _clean_events(event_names)
     description = _clean_description(description)
-    changed = [
-        name
-        for name, new in (
-            ("url", url),
-            ("description", description),
-            ("events", names),
-            ("active", active),
-        )
-        if getattr(endpoint, name) != new
-    ]
+    purpose, third_party, recipient = _clean_privacy(
+        membership,
+        endpoint.purpose if purpose is None else purpose,
+        endpoint.third_party if third_party is None else third_party,
+        endpoint.recipient if recipient is None else recipient,
+    )
+    new_values = {
+        "url": url,
+        "description": description,
+        "events": names,
+        "active": active,
+        "purpose": purpose,
+        "third_party": third_party,
+        "recipient": recipient,
+    }
+    changed = [name for name, new in new_values.items() if getattr(endpoint, name) != new]
     if not changed:
         return endpoint
     with transaction.atomic():
-        endpoint.url, endpoint.description, endpoint.events, endpoint.active = (
-            url,
-            description,
-            names,
-            active,
-        )
+        for name in changed:
+            setattr(endpoint, name, new_values[name])
         endpoint.save(update_fields=changed)
         audit.record(
             "webhooks.endpoint.updated",

@@ -45,7 +45,7 @@ def endpoint_list(request):
 @step_up_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def endpoint_create(request):
-    form = EndpointForm(request.POST or None)
+    form = EndpointForm(request.POST or None, workspace=request.membership.workspace)
     if request.method == "POST" and form.is_valid():
         try:
             created = services.endpoint_create(
@@ -54,6 +54,9 @@ def endpoint_create(request):
                 description=form.cleaned_data["description"],
                 event_names=form.cleaned_data["events"],
                 active=form.cleaned_data["active"],
+                purpose=form.cleaned_data["purpose"],
+                third_party=form.cleaned_data["third_party"],
+                recipient=form.cleaned_data["recipient"],
             )
         except ValidationError as exc:
             form.add_service_error(exc)
@@ -72,7 +75,7 @@ def endpoint_create(request):
 def endpoint_detail(request, endpoint_id):
     endpoint = _endpoint(request, endpoint_id)
     if request.method == "POST":
-        form = EndpointForm(request.POST)
+        form = EndpointForm(request.POST, workspace=request.membership.workspace)
         if form.is_valid():
             try:
                 services.endpoint_update(
@@ -82,6 +85,9 @@ def endpoint_detail(request, endpoint_id):
                     description=form.cleaned_data["description"],
                     event_names=form.cleaned_data["events"],
                     active=form.cleaned_data["active"],
+                    purpose=form.cleaned_data["purpose"],
+                    third_party=form.cleaned_data["third_party"],
+                    recipient=form.cleaned_data["recipient"],
                 )
             except ValidationError as exc:
                 form.add_service_error(exc)
@@ -95,7 +101,11 @@ def endpoint_detail(request, endpoint_id):
                 "description": endpoint.description,
                 "events": endpoint.events,
                 "active": endpoint.active,
-            }
+                "purpose": endpoint.purpose,
+                "third_party": endpoint.third_party,
+                "recipient": endpoint.recipient,
+            },
+            workspace=request.membership.workspace,
         )
     page = Paginator(selectors.deliveries_of(request.membership, endpoint), PAGE_SIZE).get_page(
         request.GET.get("page")

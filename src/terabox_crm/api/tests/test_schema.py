@@ -139,7 +139,7 @@ def test_component_names_say_which_way_they_go(schema):
         ("/api/v1/contacts/", "sort", {"-created_at", "created_at", "-updated_at", "updated_at"}),
         ("/api/v1/companies/", "sort", {"-created_at", "created_at", "-updated_at", "updated_at"}),
         ("/api/v1/contacts/", "stage", {"lead", "prospect", "customer", "churned"}),
-        ("/api/v1/contacts/", "source", {"direct", "import", "third_party"}),
+        ("/api/v1/contacts/", "source", {"direct", "web_form", "import", "third_party"}),
         ("/api/v1/tasks/", "status", {"open", "done"}),
         ("/api/v1/tickets/", "status", {"new", "open", "pending", "resolved", "closed"}),
     ],

@@ -4,11 +4,14 @@ meaning (foreign ids, email/phone formats, sizes) for web and API alike."""
 
 from __future__ import annotations
 
+from terabox_crm import inventory
 from terabox_crm.api import serializers
+from terabox_crm.contacts import rules
 from terabox_crm.contacts.models import NOTES_MAX_LENGTH, Source, Stage
 from terabox_crm.contacts.selectors import SORTS
 from terabox_crm.contacts.services import CHANNELS_MAX
 from terabox_crm.contacts.services import TEXT_MAX_LENGTH as TEXT_MAX
+from terabox_crm.privacy import selectors as privacy
 
 
 class ContactEmailOut(serializers.Serializer):
@@ -42,11 +45,31 @@ class ContactOut(serializers.Serializer):
     notes = serializers.CharField()
     emails = ContactEmailOut(many=True, source="emails.all")
     phones = ContactPhoneOut(many=True, source="phones.all")
+    restricted = serializers.SerializerMethodField(
+        help_text="The use of this contact's data is restricted (restriction of processing): "
+        "read-only except for privacy officers, used for legal obligations only."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
     def get_tag_ids(self, contact) -> list[str]:
         return [str(tag.pk) for tag in contact.tags.all()]
+
+    @staticmethod
+    def context_for(contacts) -> dict:
+        """The serializer context of a list: whether each is restricted, asked
+        once for the page (P7)."""
+        contacts = list(contacts)
+        if not contacts:
+            return {"restricted_ids": set()}
+        workspace_id = contacts[0].workspace_id
+        return {"restricted_ids": privacy.restricted_ids(workspace_id, [c.pk for c in contacts])}
+
+    def get_restricted(self, contact) -> bool:
+        known = self.context.get("restricted_ids")
+        if known is not None:
+            return contact.pk in known
+        return rules.is_restricted(contact)
 
 
 class ContactEmailIn(serializers.NestedIn):
@@ -57,6 +80,30 @@ class ContactEmailIn(serializers.NestedIn):
 
 class ContactPhoneIn(ContactEmailIn):
     value = serializers.CharField(max_length=64)
+
+
+class ThirdPartyReceiptIn(serializers.Serializer):
+    """Where a contact from a third party came from (P4): required with
+    ``source: third_party``, refused without the consent reference."""
+
+    provider = serializers.CharField(max_length=200, help_text="Who provided the data.")
+    obtained_how = serializers.CharField(
+        max_length=TEXT_MAX, help_text="How the provider obtained it."
+    )
+    consent_by = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Who consented to the sharing.",
+    )
+    consent_at = serializers.DateField(required=False, allow_null=True, default=None)
+    consent_evidence = serializers.CharField(
+        max_length=TEXT_MAX, required=False, allow_blank=True, default=""
+    )
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=inventory.Category.choices), allow_empty=True
+    )
 
 
 class ContactIn(serializers.Serializer):
@@ -81,6 +128,10 @@ class ContactIn(serializers.Serializer):
     )
     emails = ContactEmailIn(many=True, required=False, max_length=CHANNELS_MAX)
     phones = ContactPhoneIn(many=True, required=False, max_length=CHANNELS_MAX)
+    receipt = ThirdPartyReceiptIn(
+        required=False,
+        help_text="With source third_party, on create: the consent reference and receipt record.",
+    )
 
 
 class ContactMergeIn(serializers.Serializer):

@@ -158,7 +158,11 @@ class ContactViewSet(_RecordViewSet):
         selectors.preload_keys(request.membership.workspace_id)
         page = self.paginate_queryset(queryset)
         rows = [r for r in page if all(selectors._contact_matches(r, k, v) for k, v in checks)]
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+        out = self.get_serializer_class()
+        context = self.get_serializer_context()
+        if hasattr(out, "context_for"):  # contacts: whether each is restricted (P7)
+            context.update(out.context_for(rows))
+        return self.get_paginated_response(out(rows, many=True, context=context).data)
 
     @extend_schema(responses=ContactOut(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
@@ -169,7 +173,8 @@ class ContactViewSet(_RecordViewSet):
         one, or its name at the same company: at most 10, as a plain array."""
         contact = self.get_object()
         rows = selectors.duplicates_of(request.membership, contact)
-        return Response(ContactOut(rows, many=True).data)
+        rows = list(rows)
+        return Response(ContactOut(rows, many=True, context=ContactOut.context_for(rows)).data)
 
     @action(detail=True, methods=["post"])
     def merge(self, request, *args, **kwargs):
@@ -235,7 +240,11 @@ class CompanyViewSet(_RecordViewSet):
         selectors.preload_keys(request.membership.workspace_id)
         page = self.paginate_queryset(queryset)
         rows = [r for r in page if not tokens or search.company_has_tokens(r, tokens)]
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+        out = self.get_serializer_class()
+        context = self.get_serializer_context()
+        if hasattr(out, "context_for"):  # contacts: whether each is restricted (P7)
+            context.update(out.context_for(rows))
+        return self.get_paginated_response(out(rows, many=True, context=context).data)
 
 
 class TagViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -18,6 +18,9 @@ class EndpointOut(serializers.Serializer):
     description = serializers.CharField()
     events = serializers.ListField(child=serializers.CharField())
     active = serializers.BooleanField()
+    purpose = serializers.CharField(help_text="The purpose code its deliveries serve (P2).")
+    third_party = serializers.BooleanField()
+    recipient = serializers.CharField()
     created_at = serializers.DateTimeField()
     secret_rotated_at = serializers.DateTimeField(allow_null=True)
 
@@ -33,6 +36,9 @@ class EndpointIn(serializers.Serializer):
         child=serializers.ChoiceField(choices=()), allow_empty=True, required=True
     )
     active = serializers.BooleanField(required=False, default=True)
+    purpose = serializers.CharField(max_length=40, required=False, default="support")
+    third_party = serializers.BooleanField(required=False, default=False)
+    recipient = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

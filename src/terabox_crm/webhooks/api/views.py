@@ -74,6 +74,9 @@ class EndpointViewSet(
                 description=data.validated_data.get("description", ""),
                 event_names=data.validated_data["events"],
                 active=data.validated_data["active"],
+                purpose=data.validated_data["purpose"],
+                third_party=data.validated_data["third_party"],
+                recipient=data.validated_data["recipient"],
             )
         except DjangoValidationError as exc:
             raise _as_api_error(exc) from None
@@ -93,6 +96,9 @@ class EndpointViewSet(
                 description=values.get("description", endpoint.description),
                 event_names=values.get("events", endpoint.events),
                 active=values.get("active", endpoint.active),
+                purpose=values.get("purpose"),
+                third_party=values.get("third_party"),
+                recipient=values.get("recipient"),
             )
         except DjangoValidationError as exc:
             raise _as_api_error(exc) from None
