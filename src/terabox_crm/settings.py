@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "terabox_crm.web",
     "terabox_crm.api",
     "terabox_crm.privacy",
+    "terabox_crm.erasure",
     "terabox_crm.webhooks",
     # Third-party apps come after the product's own: where two apps translate
     # the same English text, the app listed first wins, and the product's
