@@ -106,6 +106,19 @@ register(
         order=50,
     )
 )
+
+
+def _describe(workspace_id, subject_id) -> str:
+    contact = Contact.objects.filter(workspace_id=workspace_id, pk=subject_id).first()
+    return contact.display_name if contact else ""
+
+
 register_identifiers(
-    IdentifierSource("contacts.contact", of=_identifiers, exists=_exists, holders=_holders)
+    IdentifierSource(
+        "contacts.contact",
+        of=_identifiers,
+        exists=_exists,
+        holders=_holders,
+        describe=_describe,
+    )
 )

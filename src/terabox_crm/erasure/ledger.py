@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 from terabox_crm import datadir
+from terabox_crm.core import jsonbody
 from terabox_crm.erasure import keys
 
 FILE_NAME = "erasure-ledger.jsonl"
@@ -69,11 +70,13 @@ def entries() -> tuple[list[dict], list[int]]:
             if not text:
                 continue
             try:
-                entry = json.loads(text)
+                # The one JSON reader (size and depth caps): the file is ours,
+                # but a line is trusted only once its MAC checks.
+                entry = jsonbody.parse(text)
                 tag = entry.pop("mac")
                 body = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
                 valid = keys.fingerprint() == entry.get("key") and keys.mac(body) == tag
-            except (ValueError, KeyError, AttributeError, TypeError):
+            except (jsonbody.BodyRefused, ValueError, KeyError, AttributeError, TypeError):
                 valid = False
             if valid:
                 good.append(entry)

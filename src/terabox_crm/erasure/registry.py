@@ -82,13 +82,16 @@ class IdentifierSource:
     ``exists(workspace_id, subject_id) -> bool`` says whether the person is
     still there; ``holders(workspace_id, match) -> set of subject ids`` walks
     the stored emails and phones in batches and returns the people for whom
-    ``match(kind, normalised_value)`` is true (re-applying after a restore).
+    ``match(kind, normalised_value)`` is true (re-applying after a restore);
+    ``describe(workspace_id, subject_id) -> str`` names the person on the
+    confirmation screen ("" when unknown).
     """
 
     label: str
     of: Callable[[object, object], dict[str, set[str]]]
     exists: Callable[[object, object], bool]
     holders: Callable[[object, Callable[[str, str], bool]], set]
+    describe: Callable[[object, object], str] | None = None  # a name for the confirmation screen
 
 
 _erasers: dict[str, Eraser] = {}

@@ -55,6 +55,14 @@ def exists(workspace_id, subject_id) -> bool:
     return any(s.exists(workspace_id, subject_id) for s in registry.identifier_sources())
 
 
+def describe(workspace_id, subject_id) -> str:
+    """The person's name as the app that holds them shows it ("" when gone)."""
+    for source in registry.identifier_sources():
+        if source.describe is not None and (name := source.describe(workspace_id, subject_id)):
+            return name
+    return ""
+
+
 def preview(workspace_id, subject_id) -> list[tuple[object, int]]:
     """What an erasure would reach: ``(description, rows)`` per eraser that counts."""
     rows = []
