@@ -45,30 +45,34 @@ def _as_uuid(value):
 def identifiers_of(workspace_id, subject_id) -> dict[str, set[str]]:
     """The person's identifiers from every registered source (plain, in memory)."""
     found: dict[str, set[str]] = {}
-    for source in registry.identifier_sources():
-        for kind, values in source.of(workspace_id, subject_id).items():
-            found.setdefault(kind, set()).update(v for v in values if v)
+    with scope(workspace=workspace_id):
+        for source in registry.identifier_sources():
+            for kind, values in source.of(workspace_id, subject_id).items():
+                found.setdefault(kind, set()).update(v for v in values if v)
     return found
 
 
 def exists(workspace_id, subject_id) -> bool:
-    return any(s.exists(workspace_id, subject_id) for s in registry.identifier_sources())
+    with scope(workspace=workspace_id):
+        return any(s.exists(workspace_id, subject_id) for s in registry.identifier_sources())
 
 
 def describe(workspace_id, subject_id) -> str:
     """The person's name as the app that holds them shows it ("" when gone)."""
-    for source in registry.identifier_sources():
-        if source.describe is not None and (name := source.describe(workspace_id, subject_id)):
-            return name
+    with scope(workspace=workspace_id):
+        for source in registry.identifier_sources():
+            if source.describe is not None and (name := source.describe(workspace_id, subject_id)):
+                return name
     return ""
 
 
 def preview(workspace_id, subject_id) -> list[tuple[object, int]]:
     """What an erasure would reach: ``(description, rows)`` per eraser that counts."""
     rows = []
-    for eraser in registry.erasers():
-        if eraser.preview is not None:
-            rows.append((eraser.description, eraser.preview(workspace_id, subject_id)))
+    with scope(workspace=workspace_id):
+        for eraser in registry.erasers():
+            if eraser.preview is not None:
+                rows.append((eraser.description, eraser.preview(workspace_id, subject_id)))
     return rows
 
 

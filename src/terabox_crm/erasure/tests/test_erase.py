@@ -180,3 +180,14 @@ def test_erased_among_and_the_suppression_list(cast):
     assert hits == {"  QZERASEV.Canarina@example.net", "+81 3-5555-0177"}
     assert selectors.suppressed(cast.globex.pk, emails=[world.EMAIL]) == set()
     assert selectors.erased_among(cast.globex.pk, [person.contact.pk]) == {}
+
+
+def test_a_job_without_a_scope_may_erase(cast):
+    """A data-subject request's job calls the service outside any request scope."""
+    person = world.make_person(cast)
+    tombstone = services.subject_erase(
+        membership=person.officer, subject_id=person.contact.pk, reason="DSR job"
+    )
+    with scopes_disabled():
+        assert tombstone.subject_id == person.contact.pk
+        assert not Contact.objects.filter(pk=person.contact.pk).exists()
