@@ -192,3 +192,20 @@ def test_a_later_create_of_an_erased_address_is_flagged(client, cast):
     assert "belonged to a person erased at their request" in body
     with scopes_disabled():
         assert AuditEvent.objects.filter(action="privacy.suppression.matched").count() == 2
+
+
+def test_the_api_answers_404_for_another_workspace_contact(client, cast):
+    world.make_person(cast)
+    foreign = make_contact(member_of(cast.globex, cast.outsider), family="Foreign")
+    login(client, cast.admin, step_up=True)
+    response = client.post(
+        reverse("api:contact-erase", args=[foreign.pk]),
+        {"reason": "x"},
+        content_type="application/json",
+        secure=True,
+    )
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    with scopes_disabled():
+        assert Contact.objects.filter(pk=foreign.pk).exists()
+        assert not Tombstone.objects.exists()
