@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scope, scopes_disabled
@@ -149,13 +149,24 @@ def subject_erase(*, membership: Membership, subject_id, reason: str, request_id
         )
     if not exists(workspace_id, subject):
         raise Refusal(NOT_FOUND, code="not_found", status=404, action=ACTION)
-    return _erase(
-        workspace_id,
-        subject,
-        actor_id=membership.user_id,
-        reason=reason,
-        request_id=request_id,
-    )
+    try:
+        return _erase(
+            workspace_id,
+            subject,
+            actor_id=membership.user_id,
+            reason=reason,
+            request_id=request_id,
+        )
+    except IntegrityError:
+        # Another officer's erasure of the same person committed first (the
+        # tombstone is unique per person): theirs stands, this one rolls back.
+        raise Refusal(
+            ALREADY_ERASED,
+            code="already_erased",
+            status=409,
+            action=ACTION,
+            params={"date": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+        ) from None
 
 
 def _erase(
