@@ -26,6 +26,9 @@ skips only the network:
 - the purpose gate (``--phase gate``, P3): one check of a consent purpose for
   ``--contacts`` contacts at once (half consented, a tenth of those withdrawn
   since, 1 % restricted), beside a plain indexed query over the same ids.
+- erasure (P8, ``--phase erasure``): erasing one person with 1,000
+  activities, a deal and a ticket from the seeded workspace, through
+  ``erasure.services.subject_erase`` (``erasure_phase``).
 
 Results: a JSON file (``--out``) and a table on stdout, for docs/performance.md.
 Timings are never asserted: this is a measurement, not a test.
@@ -730,6 +733,94 @@ def _client_for(workspace, owner):
     return client
 
 
+def _erasure_person(workspace, membership, activities: int):
+    """A contact with an email, a phone, ``activities`` activities, a deal and a ticket."""
+    from django.db import transaction
+    from django.utils import timezone
+    from django_scopes import scope
+
+    from terabox_crm.activities.models import Activity
+    from terabox_crm.contacts import services as contacts
+    from terabox_crm.deals import services as deals
+    from terabox_crm.support import services as support
+
+    with scope(workspace=workspace):
+        person = contacts.contact_create(
+            membership=membership,
+            data=contacts.ContactData(
+                family_name="消去",
+                given_name="試験",
+                emails=[contacts.EmailIn(f"erase-{uuid.uuid4().hex[:8]}@bench.example")],
+                phones=[contacts.PhoneIn("+819011112222")],
+            ),
+        )
+        now = timezone.now()
+        with transaction.atomic():
+            Activity.objects.bulk_create(
+                Activity(
+                    workspace=workspace,
+                    owner_id=membership.user_id,
+                    contact=person,
+                    kind="note",
+                    subject=f"Call {index}",
+                    body="Talked about the renewal; wants a quote by Friday.",
+                    occurred_at=now,
+                )
+                for index in range(activities)
+            )
+        pipeline = deals.pipeline_create(membership=membership, name=f"Erasure {person.pk}")
+        deals.deal_create(
+            membership=membership,
+            data=deals.DealData(
+                name="消去 試験 renewal",
+                stage=pipeline.stages.order_by("position").first(),
+                amount="100000",
+                contact=person,
+            ),
+        )
+        support.ticket_open(
+            membership=membership,
+            data=support.TicketData(
+                subject="Question", description="About the invoice", contact=person
+            ),
+        )
+    return person
+
+
+def erasure_phase(workspace, owner, *, activities: int = 1000, repeat: int = 5) -> dict:
+    """Erase one person with ``activities`` activities (P8), ``repeat`` times."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_scopes import scope, scopes_disabled
+
+    from terabox_crm.core.models import Membership
+    from terabox_crm.erasure import services
+
+    with scopes_disabled():
+        membership = Membership.objects.select_related("workspace", "user").get(
+            workspace=workspace, user=owner
+        )
+        membership.is_privacy_officer = True
+        membership.save(update_fields=["is_privacy_officer"])
+    seconds, statements = [], []
+    for _ in range(repeat):
+        person = _erasure_person(workspace, membership, activities)
+        with CaptureQueriesContext(connection) as captured, scope(workspace=workspace):
+            start = time.perf_counter()
+            services.subject_erase(membership=membership, subject_id=person.pk, reason="bench")
+            seconds.append(time.perf_counter() - start)
+        statements.append(len(captured.captured_queries))
+    return {
+        "activities_per_person": activities,
+        "runs": repeat,
+        "seconds": [round(s, 3) for s in seconds],
+        "median_seconds": round(statistics.median(seconds), 3),
+        "max_seconds": round(max(seconds), 3),
+        "statements": statements,
+        "target_seconds": 1.0,
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -748,7 +839,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="")
     parser.add_argument(
         "--phase",
-        choices=["all", "seed", "measure", "write", "gate", "access-export"],
+        choices=["all", "seed", "measure", "write", "gate", "erasure", "access-export"],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
         " write: only the single-record write path, on an empty database;"
@@ -758,7 +849,7 @@ def main(argv=None) -> int:
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
         args.write_creates = 100
-    seeds_itself = args.phase in ("all", "write", "gate") or (
+    seeds_itself = args.phase in ("all", "write", "gate", "erasure") or (
         args.phase == "access-export" and args.smoke
     )
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
@@ -785,6 +876,17 @@ def main(argv=None) -> int:
         workspace, owner, seeded = recall()
         report = {"database": connection.vendor, **seeded}
         report["access_export"] = access_export(workspace, owner, repeat=3 if args.smoke else 5)
+        return _emit(report, args.out)
+    if args.phase == "erasure":
+        try:
+            workspace, owner, seeded = recall()
+        except Exception:  # nothing seeded in this database yet: seed it now
+            workspace, owner = make_workspace("Bench main")
+            seeded = {"contacts": args.contacts, "workspaces": 1}
+            seeded["seed"] = seed_contacts(workspace, owner, args.contacts)
+            remember(workspace, seeded)
+        report = {"database": connection.vendor, **seeded}
+        report["erasure"] = erasure_phase(workspace, owner, repeat=3 if args.smoke else 5)
         return _emit(report, args.out)
     if args.phase in ("all", "seed"):
         workspace, owner = make_workspace("Bench main")
@@ -832,6 +934,10 @@ def main(argv=None) -> int:
     )
     report["write_path"] = write_path(args.write_creates)
     report["gate"] = gate_phase(min(args.contacts, 100_000), args.repeat)
+    from bench.access_export import access_export
+
+    report["access_export"] = access_export(workspace, owner, repeat=3 if args.smoke else 5)
+    report["erasure"] = erasure_phase(workspace, owner, repeat=3 if args.smoke else 5)
     return _emit(report, args.out)
 
 

@@ -13,6 +13,7 @@ from terabox_crm.auditlog.api import views as audit_api
 from terabox_crm.contacts.api import views as contacts_api
 from terabox_crm.deals.api import views as deals_api
 from terabox_crm.dsr.api import views as dsr_api
+from terabox_crm.erasure.api import views as erasure_api
 from terabox_crm.privacy.api import consents as consents_api
 from terabox_crm.privacy.api import records as records_api
 from terabox_crm.privacy.api import views as privacy_api
@@ -44,5 +45,10 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
     path("v1/data-inventory", privacy_api.DataInventoryView.as_view(), name="data-inventory"),
+    path(
+        "v1/contacts/<uuid:contact_id>/erase/",
+        erasure_api.SubjectEraseView.as_view(),
+        name="contact-erase",
+    ),
     path("v1/", include((v1.urls, "v1"))),
 ]

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "terabox_crm.api",
     "terabox_crm.policies",
     "terabox_crm.privacy",
+    "terabox_crm.erasure",
     "terabox_crm.dsr",
     "terabox_crm.webhooks",
     # Third-party apps come after the product's own: where two apps translate

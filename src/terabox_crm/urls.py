@@ -22,6 +22,7 @@ urlpatterns = [
     # /privacy/, /security/, /notices/: the public policy pages (P10).
     path("", include("terabox_crm.policies.urls")),
     path("privacy/", include("terabox_crm.privacy.urls")),
+    path("", include("terabox_crm.erasure.urls")),
     path("", include("terabox_crm.core.urls")),
     path("", include("terabox_crm.web.urls")),
 ]

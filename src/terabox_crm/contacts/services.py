@@ -42,6 +42,7 @@ from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
+from terabox_crm.erasure import selectors as erasure_selectors
 from terabox_crm.privacy import services as privacy
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 from terabox_crm.rows import insert
@@ -544,6 +545,7 @@ def contact_create(*, membership: Membership, data: ContactData) -> Contact:
     )
     if receipt is not None:
         privacy.receipt_record(membership=membership, subject_id=contact.pk, **receipt)
+    _flag_suppressed(membership, contact, resolved)
     publish("contact.created", workspace_id=contact.workspace_id, object_id=contact.pk)
     return contact
 
@@ -564,6 +566,29 @@ def _third_party_receipt(data: ContactData) -> dict | None:
             {"receipt": [_("The receipt has fields this form does not know.")]}
         ) from None
     return receipt
+
+
+def _flag_suppressed(membership: Membership, contact: Contact, resolved: dict) -> None:
+    """Flag a new contact holding an erased person's email or phone (P8, the
+    suppression list): the create goes through — the person may have come
+    back of their own accord — but the contact carries ``suppressed`` (the
+    matching values, for the page's warning) and the audit trail an event
+    naming only which kinds matched."""
+    emails = [row.value for row in resolved["emails"]]
+    phones = [row.value for row in resolved["phones"]]
+    hits = erasure_selectors.suppressed(contact.workspace_id, emails=emails, phones=phones)
+    contact.suppressed = sorted(hits)
+    if hits:
+        audit.record(
+            "privacy.suppression.matched",
+            actor=membership.user_id,
+            workspace=membership.workspace_id,
+            obj=contact,
+            payload={
+                "emails": sum(1 for e in emails if e in hits),
+                "phones": sum(1 for p in phones if p in hits),
+            },
+        )
 
 
 @recorded_after_rollback

@@ -166,6 +166,7 @@ def contact_detail(request, contact_id):
             "can_delete": policy.can(membership, "contacts.delete", contact),
             "can_merge": policy.can(membership, "contacts.merge", contact),
             "can_add_deal": policy.can(membership, "deals.add"),
+            "can_erase": policy.can(membership, "privacy.erase"),
         },
     )
 
@@ -273,6 +274,16 @@ def _contact_form_page(request, *, contact=None):
                     messages.success(
                         request, _("Contact created.") if contact is None else _("Contact saved.")
                     )
+                    if getattr(saved, "suppressed", None):
+                        messages.warning(
+                            request,
+                            _(
+                                "%(values)s belonged to a person erased at their request. "
+                                "Check that they want to be contacted again before you use it; "
+                                "this was recorded in the audit log."
+                            )
+                            % {"values": ", ".join(saved.suppressed)},
+                        )
                     return redirect("contacts:detail", contact_id=saved.pk)
     return render(
         request,

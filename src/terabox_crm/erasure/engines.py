@@ -1,0 +1,108 @@
+"""Erasers of the engines below the erasure app (P8).
+
+They cannot import the erasure app, so it registers their part here:
+
+* ``crypto.search_terms`` — every blind-index and prefix term of the rows
+  erased or blanked (``crypto.search_index``; ``core.prefix_search`` writes
+  into the same table);
+* ``communications.outbox`` — queued emails about the person (their subject
+  id) and queued emails whose text names them (matched on their emails,
+  phones and full names, decrypted here in memory); sent ones already hold
+  nothing (the outbox blanks them on delivery);
+* the person's subject key (``subject:<uuid>``) is destroyed last by
+  ``services.run_erasers``: audit details and anything else sealed under it
+  become unreadable, and the audit chain, which names ids only, verifies.
+
+Caches: no cache holds contact data (the caches keep throttle counters,
+webhook subscriptions and session revocations); per-process key caches drop
+the subject key in ``keyring.destroy_scope``.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.communications.models import OutboxEmail
+from terabox_crm.crypto.fields import DecryptionError
+from terabox_crm.crypto.models import SearchTerm
+from terabox_crm.erasure.registry import Eraser, Erasure, register
+
+# Ids per DELETE of search terms. With 1,000 ids in one IN list PostgreSQL
+# planned an index scan on the workspace alone and filtered half a million
+# terms (480 ms, docs/performance.md "Erasure"); with 100 it probes
+# (workspace, object) for each id (0.4 ms).
+TERMS_CHUNK = 100
+OUTBOX_BATCH = 500
+
+
+def _erase_terms(erasure: Erasure) -> None:
+    ids = sorted(erasure.unindexed_ids)
+    deleted = 0
+    for start in range(0, len(ids), TERMS_CHUNK):
+        deleted += SearchTerm.objects.filter(
+            workspace_id=erasure.workspace_id, object_id__in=ids[start : start + TERMS_CHUNK]
+        ).delete()[0]
+    erasure.count("search_terms", deleted)
+
+
+def _needles(erasure: Erasure) -> list[str]:
+    values = set()
+    for kind in ("email", "phone", "name"):
+        values.update(v.casefold() for v in erasure.identifiers.get(kind, ()) if len(v) >= 4)
+    return sorted(values)
+
+
+def _texts(row) -> list[str]:
+    try:
+        return [row.to, row.subject, row.body_text, row.body_html]
+    except DecryptionError:  # sealed under a key already destroyed: nothing readable
+        return []
+
+
+def _erase_outbox(erasure: Erasure) -> None:
+    deleted = OutboxEmail.objects.filter(subject_id=erasure.subject_id).delete()[0]
+    needles = _needles(erasure)
+    if needles:
+        # Queued mail is a handful of rows (delivered within minutes): read
+        # the workspace's pending ones in batches and drop those naming the person.
+        pending = OutboxEmail.objects.filter(
+            workspace_id=erasure.workspace_id, status=OutboxEmail.Status.PENDING
+        ).order_by("pk")
+        last = None
+        while True:
+            batch = list((pending.filter(pk__gt=last) if last else pending)[:OUTBOX_BATCH])
+            if not batch:
+                break
+            last = batch[-1].pk
+            hits = [
+                row.pk
+                for row in batch
+                if any(needle in text.casefold() for text in _texts(row) for needle in needles)
+            ]
+            if hits:
+                deleted += OutboxEmail.objects.filter(pk__in=hits).delete()[0]
+    erasure.count("outbox", deleted)
+
+
+def _preview_outbox(workspace_id, subject_id) -> int:
+    return OutboxEmail.objects.filter(subject_id=subject_id).count()
+
+
+def register_engines() -> None:
+    register(
+        Eraser(
+            "communications.outbox",
+            _erase_outbox,
+            description=_("Emails about this person waiting to be sent are deleted"),
+            preview=_preview_outbox,
+            order=90,
+        )
+    )
+    register(
+        Eraser(
+            "crypto.search_terms",
+            _erase_terms,
+            description=_("Search index entries of everything erased are deleted"),
+            order=95,
+        )
+    )
