@@ -27,7 +27,8 @@ class ErasureConfig(AppConfig):
 
         from terabox_crm.audit import actions
         from terabox_crm.core import policy
-        from terabox_crm.erasure import engines
+        from terabox_crm.erasure import engines, selectors
+        from terabox_crm.privacy import gate
 
         for action, label in AUDIT_EVENTS.items():
             actions.register(action, label)
@@ -37,6 +38,8 @@ class ErasureConfig(AppConfig):
             _("Erase a person everywhere (privacy officers only; needs a fresh sign-in check)"),
         )
         engines.register_engines()
+        # The purpose gate (P3) refuses an erased person as "erased" (P8).
+        gate.register_refusal_source("erased", selectors.erased_among)
         # Every app's part of an erasure lives in <app>/erasure.py (P8): import
         # them all here, as privacy/apps.py does for <app>/inventory.py.
         for config in apps.get_app_configs():

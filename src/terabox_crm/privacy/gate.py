@@ -210,15 +210,14 @@ def check(
     decision = Decision(purpose=purpose)
     if not ids:
         return decision
-    refused: dict[uuid.UUID, Reason] = {}
     known = subjects.existing(workspace_id, ids)
+    # The sources first, over every id: an erased person's row is gone, and
+    # "erased" says more than "unknown".
+    refused: dict[uuid.UUID, Reason] = refusal_sources(workspace_id, ids)
     for subject_id in ids:
-        if subject_id not in known:
+        if subject_id not in known and subject_id not in refused:
             refused[subject_id] = Reason(UNKNOWN_SUBJECT)
     remaining = [subject_id for subject_id in ids if subject_id not in refused]
-    for subject_id, reason in refusal_sources(workspace_id, remaining).items():
-        refused[subject_id] = reason
-    remaining = [subject_id for subject_id in remaining if subject_id not in refused]
     if not purpose.overrides_restriction:
         for subject_id, since in restricted_among(workspace_id, remaining).items():
             refused[subject_id] = Reason(RESTRICTED, since)

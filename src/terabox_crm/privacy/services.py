@@ -75,6 +75,10 @@ def _subject(membership: Membership, subject_id, *, action: str) -> uuid.UUID:
         subject = subjects.as_uuids([subject_id])[0]
     except (ValueError, TypeError, AttributeError):
         subject = None
+    if subject is not None:
+        # An erased person's row is gone: say so (P8) rather than "not found".
+        for found in gate.refusal_sources(membership.workspace_id, [subject]).values():
+            raise Refusal(found.message, code=f"subject_{found.code}", status=409)
     if subject is None or subject not in subjects.readable(membership, [subject]):
         raise guards.refusal(
             membership, action, message=_("Not found."), code="not_found", status=404
@@ -391,8 +395,6 @@ def restriction_set(
         required=True,
         message=_("Say who asked for the restriction."),
     )
-    for _code, found in gate.refusal_sources(membership.workspace_id, [subject]).items():
-        raise Refusal(found.message, code=f"subject_{found.code}", field="subject_id")
     if gate.restricted_among(membership.workspace_id, [subject]):
         raise Refusal(
             _("The use of this person's data is restricted already."),

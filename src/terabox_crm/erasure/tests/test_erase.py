@@ -191,3 +191,26 @@ def test_a_job_without_a_scope_may_erase(cast):
     with scopes_disabled():
         assert tombstone.subject_id == person.contact.pk
         assert not Contact.objects.filter(pk=person.contact.pk).exists()
+
+
+def test_the_purpose_gate_and_restriction_answer_erased_after_an_erasure(cast):
+    """The gate (P3) names the reason "erased" for an erased person, not "no
+    such person", and a restriction of an erased person is refused (P7)."""
+    from terabox_crm.privacy import gate
+    from terabox_crm.privacy import services as privacy_services
+
+    person = world.make_person(cast)
+    erase(person)
+    decision = gate.check(
+        workspace=person.officer.workspace, purpose="legal", subject_ids=[person.contact.pk]
+    )
+    assert decision.allowed == set()
+    assert decision.refused[person.contact.pk].code == "erased"
+    with scope(workspace=person.officer.workspace), pytest.raises(Refusal) as refused:
+        privacy_services.restriction_set(
+            membership=person.officer,
+            subject_id=person.contact.pk,
+            reason="asked by phone",
+            requested_by="the person",
+        )
+    assert refused.value.code == "subject_erased"
