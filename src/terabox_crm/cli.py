@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "createowner": ("terabox_crm.ops.createowner", "create a workspace and its first owner"),
     "audit": ("terabox_crm.ops.auditlog", "audit log tools: verify"),
     "keys": ("terabox_crm.ops.keys", "data-key tools: rotate (re-encrypt), status"),
+    "retention": (
+        "terabox_crm.ops.retention",
+        "apply the retention rules: run [--dry-run], status",
+    ),
     "token": ("terabox_crm.ops.apitoken", "print a new personal API token for a member"),
     "manage": ("terabox_crm.ops.manage", "run a Django management command"),
 }

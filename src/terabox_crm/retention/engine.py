@@ -162,7 +162,7 @@ def _budget_ms() -> float:
 
 def _next_size(size: int, hold_ms: float, budget_ms: float, ceiling: int) -> int:
     if hold_ms > budget_ms:
-        return max(MIN_BATCH, int(size * budget_ms / hold_ms * 0.8))
+        return max(min(MIN_BATCH, ceiling), int(size * budget_ms / hold_ms * 0.8))
     if hold_ms < budget_ms / 3 and size < ceiling:
         return min(ceiling, size * 2)
     return size
@@ -190,7 +190,7 @@ def run(
     ``progress(done, total)`` is called after each batch (the command's
     bar). ``after_batch`` is a test hook (a crash between batches).
     """
-    ceiling = max(MIN_BATCH, min(int(batch_size), MAX_BATCH))
+    ceiling = max(1, min(int(batch_size), MAX_BATCH))
     budget = _budget_ms() if budget_ms is None else budget_ms
     with scopes_disabled():
         run_ = _unfinished()
