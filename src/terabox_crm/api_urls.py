@@ -13,6 +13,7 @@ from terabox_crm.auditlog.api import views as audit_api
 from terabox_crm.contacts.api import views as contacts_api
 from terabox_crm.deals.api import views as deals_api
 from terabox_crm.privacy.api import views as privacy_api
+from terabox_crm.retention.api import views as retention_api
 from terabox_crm.support.api import views as support_api
 from terabox_crm.webhooks.api import views as webhooks_api
 
@@ -35,5 +36,17 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
     path("v1/data-inventory", privacy_api.DataInventoryView.as_view(), name="data-inventory"),
+    path("v1/retention-rules", retention_api.RetentionRulesView.as_view(), name="retention-rules"),
+    path("v1/legal-holds", retention_api.LegalHoldsView.as_view(), name="legal-holds"),
+    path(
+        "v1/legal-holds/of-contact/<uuid:contact_id>",
+        retention_api.ContactHoldsView.as_view(),
+        name="contact-legal-holds",
+    ),
+    path(
+        "v1/legal-holds/<uuid:hold_id>/lift",
+        retention_api.LegalHoldLiftView.as_view(),
+        name="legal-hold-lift",
+    ),
     path("v1/", include((v1.urls, "v1"))),
 ]

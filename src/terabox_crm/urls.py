@@ -18,6 +18,7 @@ urlpatterns = [
     path("contacts/", include((contact_patterns, "contacts"))),
     path("companies/", include((company_patterns, "companies"))),
     path("privacy/", include("terabox_crm.privacy.urls")),
+    path("retention/", include("terabox_crm.retention.urls")),
     path("", include("terabox_crm.core.urls")),
     path("", include("terabox_crm.web.urls")),
 ]

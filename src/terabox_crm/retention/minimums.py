@@ -13,10 +13,9 @@ command fails with the setting's name rather than silently allowing a rule.
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 
+from terabox_crm.core import jsonbody
 from terabox_crm.env import ConfigurationError
 from terabox_crm.retention import registry
 
@@ -29,8 +28,8 @@ def parse(text: str) -> dict[str, int]:
         return {}
     if text.startswith("{"):
         try:
-            raw = json.loads(text)
-        except ValueError:
+            raw = jsonbody.parse(text)
+        except jsonbody.BodyRefused:
             raise ConfigurationError(f"{SETTING} is not valid JSON") from None
         if not isinstance(raw, dict):
             raise ConfigurationError(f"{SETTING} must be a JSON object of target: days")

@@ -32,5 +32,14 @@ def holds_of(*, membership, subject_id, limit: int = 20) -> list[LegalHold]:
         )
 
 
+def standing_holds(*, membership, limit: int = 1000) -> list[LegalHold]:
+    with scopes_disabled():
+        return list(
+            LegalHold.objects.filter(
+                workspace_id=membership.workspace_id, lifted_at__isnull=True
+            ).order_by("-since")[:limit]
+        )
+
+
 def recent_runs(limit: int = 10) -> list[RetentionRun]:
     return list(RetentionRun.objects.order_by("-started_at")[:limit])
