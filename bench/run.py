@@ -6,6 +6,7 @@
         .venv/bin/python bench/run.py --contacts 1000000       # PostgreSQL (empty database)
     .venv/bin/python bench/run.py --smoke                       # 2,000 rows, seconds (CI)
     .venv/bin/python bench/run.py --phase write                 # the write path alone
+    .venv/bin/python bench/run.py --phase retention --contacts 1000000  # expiring 1 in 10 (P5)
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -744,16 +745,19 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="")
     parser.add_argument(
         "--phase",
-        choices=["all", "seed", "measure", "write"],
+        choices=["all", "seed", "measure", "write", "retention"],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
-        " write: only the single-record write path, on an empty database",
+        " write: only the single-record write path, on an empty database;"
+        " retention: expiring one in ten of --contacts (bench/retention.py)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
         args.write_creates = 100
-    if args.phase not in ("all", "write") and not (args.data_dir or os.environ.get("DATABASE_URL")):
+    if args.phase not in ("all", "write", "retention") and not (
+        args.data_dir or os.environ.get("DATABASE_URL")
+    ):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
     setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
 
@@ -762,6 +766,10 @@ def main(argv=None) -> int:
     if args.phase == "write":
         report = {"database": connection.vendor, "write_path": write_path(args.write_creates)}
         return _emit(report, args.out)
+    if args.phase == "retention":
+        from bench.retention import retention_phase
+
+        return _emit({"retention": retention_phase(args.contacts)}, args.out)
     plain_reference_table()
     if args.phase in ("all", "seed"):
         workspace, owner = make_workspace("Bench main")

@@ -17,10 +17,10 @@ Design, in the order the code below follows it:
   cursors: nothing is done twice.
 * **The write lock.** On SQLite a write transaction holds the database's
   one write lock from ``BEGIN IMMEDIATE`` to ``COMMIT``; every batch's
-  transaction is timed and the batch size shrinks when one took longer than
-  the budget (``CRM_RETENTION_LOCK_BUDGET_MS``, 250 ms), and grows again
-  while they stay well under it. The longest hold and the smallest batch are
-  kept on the run.
+  transaction is timed, and the next batch is sized from the last one's
+  cost per row to fill 60 % of the budget (``CRM_RETENTION_LOCK_BUDGET_MS``,
+  250 ms), growing at most twofold per batch from a first batch of 100 rows.
+  The longest hold and the smallest batch are kept on the run.
 * **Legal holds.** The contacts under hold are read per workspace (a short
   list) and every target that concerns contacts leaves their rows alone.
 * **Evidence.** ``RetentionRun`` keeps, per workspace and target, the rows
@@ -46,6 +46,7 @@ from terabox_crm.retention.registry import Target
 
 MAX_BATCH = 1000
 MIN_BATCH = 10
+FIRST_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -161,11 +162,13 @@ def _budget_ms() -> float:
 
 
 def _next_size(size: int, hold_ms: float, budget_ms: float, ceiling: int) -> int:
-    if hold_ms > budget_ms:
-        return max(min(MIN_BATCH, ceiling), int(size * budget_ms / hold_ms * 0.8))
-    if hold_ms < budget_ms / 3 and size < ceiling:
-        return min(ceiling, size * 2)
-    return size
+    """The next batch's size: the rows that fit in 60 % of the budget at the
+    last batch's cost per row, at most twice the last size (a cost is only
+    known for sizes seen), never above ``ceiling`` nor below ``MIN_BATCH``."""
+    per_row = hold_ms / max(size, 1)
+    fits = int(budget_ms * 0.6 / per_row) if per_row > 0 else ceiling
+    floor = min(MIN_BATCH, ceiling)
+    return max(floor, min(ceiling, size * 2, fits))
 
 
 def _unfinished() -> RetentionRun | None:
@@ -206,7 +209,9 @@ def run(
         total, done = sum(remaining.values()), 0
         if progress:
             progress(0, total)
-        size = ceiling
+        # The first batch is small: its cost per row sizes the next ones, so
+        # no transaction has to overrun the budget to learn it.
+        size = min(FIRST_BATCH, ceiling)
         for item in planned:
             entry = run_.progress.setdefault(
                 item.key,
@@ -238,7 +243,7 @@ def run(
         run_.state = RetentionRun.State.DONE
         run_.finished_at = timezone.now()
         with transaction.atomic():
-            run_.save(update_fields=["state", "finished_at"])
+            run_.save(update_fields=["state", "finished_at", "longest_hold_ms", "smallest_batch"])
             audit.record(
                 "retention.run.finished",
                 object_type="retention.retentionrun",
@@ -283,15 +288,17 @@ def _apply_batch(run_: RetentionRun, item: Planned, ids: list, entry: dict) -> i
     entry["batches"] += 1
     run_.rows_total += changed
     run_.batches += 1
-    run_.save(update_fields=["progress", "rows_total", "batches"])
+    # The hold statistics of the batches before this one ride along: no
+    # commit of their own (a commit is an fsync on SQLite).
+    run_.save(
+        update_fields=["progress", "rows_total", "batches", "longest_hold_ms", "smallest_batch"]
+    )
     return changed
 
 
 def _save_stats(run_: RetentionRun, hold_ms: float, size: int) -> None:
+    """Kept in memory; saved with the next batch and when the run finishes."""
     run_.smallest_batch = size if run_.smallest_batch is None else min(run_.smallest_batch, size)
-    RetentionRun.objects.filter(pk=run_.pk).update(
-        longest_hold_ms=run_.longest_hold_ms, smallest_batch=run_.smallest_batch
-    )
 
 
 def last_run() -> RetentionRun | None:
