@@ -229,7 +229,7 @@ def run(
                     break
                 started = time.perf_counter()
                 with transaction.atomic():
-                    changed = _apply_batch(run_, item, ids, entry)
+                    _apply_batch(run_, item, ids, entry)
                 hold_ms = (time.perf_counter() - started) * 1000
                 run_.longest_hold_ms = max(run_.longest_hold_ms, hold_ms)
                 _save_stats(run_, hold_ms, size)
@@ -237,7 +237,6 @@ def run(
                 if progress:
                     progress(min(done, total), max(total, done))
                 size = _next_size(size, hold_ms, budget, ceiling)
-                del changed
                 if after_batch:
                     after_batch(run_)
         run_.state = RetentionRun.State.DONE

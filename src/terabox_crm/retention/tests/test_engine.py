@@ -274,3 +274,16 @@ def test_closed_tickets_are_deleted_after_the_period(cast):
 
     with scopes_disabled():
         assert set(Ticket.objects.values_list("pk", flat=True)) == {recent.pk, still_open.pk}
+
+
+def test_the_daily_job_runs_the_engine(cast):
+    from terabox_crm.retention.tasks import apply_retention_daily
+
+    old_lead(cast.owner_membership)
+    _enable(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
+
+    assert apply_retention_daily.call_local() == 1
+
+    run = RetentionRun.objects.get()
+    assert run.trigger == "job" and run.state == RetentionRun.State.DONE
+    assert AuditEvent.objects.filter(action="retention.batch.applied", channel="job").exists()
