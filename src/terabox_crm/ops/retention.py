@@ -74,6 +74,9 @@ def _label(item) -> str:
     return f"{item.workspace_id or 'installation'} {item.target.code}"
 
 
+DONE = {"delete": "deleted", "anonymise": "anonymised", "shred": "shredded"}
+
+
 def _dry_run(workspace_ids) -> int:
     from terabox_crm.retention import engine
 
@@ -82,7 +85,7 @@ def _dry_run(workspace_ids) -> int:
     for item, count in rows:
         total += count
         print(
-            f"{_label(item)}: {count} row(s) would be {item.action}d (older than {item.days} days)"
+            f"{_label(item)}: {count} row(s) would be {DONE.get(item.action, item.action)} (older than {item.days} day(s))"
         )
     print(f"dry run: {total} row(s) in {len(rows)} rule(s); nothing was changed")
     return 0
