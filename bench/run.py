@@ -7,6 +7,7 @@
     .venv/bin/python bench/run.py --smoke                       # 2,000 rows, seconds (CI)
     .venv/bin/python bench/run.py --phase write                 # the write path alone
     .venv/bin/python bench/run.py --phase access-export --smoke # one person's access export (P9)
+    .venv/bin/python bench/run.py --phase retention --contacts 1000000  # expiring 1 in 10 (P5)
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -839,17 +840,18 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="")
     parser.add_argument(
         "--phase",
-        choices=["all", "seed", "measure", "write", "gate", "erasure", "access-export"],
+        choices=["all", "seed", "measure", "write", "gate", "erasure", "access-export", "retention"],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
         " write: only the single-record write path, on an empty database;"
-        " gate: only the purpose gate (P3), on an empty database",
+        " gate: only the purpose gate (P3), on an empty database;"
+        " retention: expiring one in ten of --contacts (bench/retention.py)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
         args.write_creates = 100
-    seeds_itself = args.phase in ("all", "write", "gate", "erasure") or (
+    seeds_itself = args.phase in ("all", "write", "gate", "erasure", "retention") or (
         args.phase == "access-export" and args.smoke
     )
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
@@ -865,6 +867,10 @@ def main(argv=None) -> int:
         plain_reference_table()
         report = {"database": connection.vendor, "gate": gate_phase(args.contacts, args.repeat)}
         return _emit(report, args.out)
+    if args.phase == "retention":
+        from bench.retention import retention_phase
+
+        return _emit({"retention": retention_phase(args.contacts)}, args.out)
     plain_reference_table()
     if args.phase == "access-export":
         from bench.access_export import access_export
@@ -938,6 +944,9 @@ def main(argv=None) -> int:
 
     report["access_export"] = access_export(workspace, owner, repeat=3 if args.smoke else 5)
     report["erasure"] = erasure_phase(workspace, owner, repeat=3 if args.smoke else 5)
+    from bench.retention import retention_phase
+
+    report["retention"] = retention_phase(min(args.contacts, 100_000))
     return _emit(report, args.out)
 
 

@@ -17,6 +17,7 @@ from terabox_crm.erasure.api import views as erasure_api
 from terabox_crm.privacy.api import consents as consents_api
 from terabox_crm.privacy.api import records as records_api
 from terabox_crm.privacy.api import views as privacy_api
+from terabox_crm.retention.api import views as retention_api
 from terabox_crm.support.api import views as support_api
 from terabox_crm.webhooks.api import views as webhooks_api
 
@@ -49,6 +50,18 @@ urlpatterns = [
         "v1/contacts/<uuid:contact_id>/erase/",
         erasure_api.SubjectEraseView.as_view(),
         name="contact-erase",
+    ),
+    path("v1/retention-rules", retention_api.RetentionRulesView.as_view(), name="retention-rules"),
+    path("v1/legal-holds", retention_api.LegalHoldsView.as_view(), name="legal-holds"),
+    path(
+        "v1/legal-holds/of-contact/<uuid:contact_id>",
+        retention_api.ContactHoldsView.as_view(),
+        name="contact-legal-holds",
+    ),
+    path(
+        "v1/legal-holds/<uuid:hold_id>/lift",
+        retention_api.LegalHoldLiftView.as_view(),
+        name="legal-hold-lift",
     ),
     path("v1/", include((v1.urls, "v1"))),
 ]

@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("terabox_crm.ops.auditlog", "audit log tools: verify"),
     "keys": ("terabox_crm.ops.keys", "data-key tools: rotate (re-encrypt), status"),
     "erasure": ("terabox_crm.ops.erasure", "erasure ledger: reapply (after a restore), status"),
+    "retention": (
+        "terabox_crm.ops.retention",
+        "apply the retention rules: run [--dry-run], status",
+    ),
     "token": ("terabox_crm.ops.apitoken", "print a new personal API token for a member"),
     "policies": ("terabox_crm.ops.policies", "publish a policy version, list versions, notify"),
     "manage": ("terabox_crm.ops.manage", "run a Django management command"),

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "terabox_crm.policies",
     "terabox_crm.privacy",
     "terabox_crm.erasure",
+    "terabox_crm.retention",
     "terabox_crm.dsr",
     "terabox_crm.webhooks",
     # Third-party apps come after the product's own: where two apps translate
@@ -223,6 +224,15 @@ HUEY.update(
         "consumer": {"workers": env_int("CRM_JOB_WORKERS", 2), "worker_type": "thread"},
     }
 )
+
+# --- Retention (P5) ----------------------------------------------------------------
+# Legal minimum periods per retention target, in days: JSON
+# ({"support.closed_tickets": 1825}) or "target=days,target=days". A rule
+# shorter than its target's minimum is refused (docs/operations.md).
+RETENTION_MINIMUM_DAYS = env_str("CRM_RETENTION_MINIMUM_DAYS", "")
+# The longest a retention batch may hold the write lock (SQLite) before the
+# engine shrinks its batches.
+RETENTION_LOCK_BUDGET_MS = env_int("CRM_RETENTION_LOCK_BUDGET_MS", 250)
 
 # --- Authentication (S2, S7, S14) ------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

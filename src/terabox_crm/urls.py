@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("terabox_crm.policies.urls")),
     path("privacy/", include("terabox_crm.privacy.urls")),
     path("", include("terabox_crm.erasure.urls")),
+    path("retention/", include("terabox_crm.retention.urls")),
     path("", include("terabox_crm.core.urls")),
     path("", include("terabox_crm.web.urls")),
 ]

@@ -88,6 +88,16 @@ RESOURCES = {
         "webhook endpoints",
         "Where the workspace's events are delivered, signed, and each delivery's history.",
     ),
+    "retention-rules": (
+        "a retention rule",
+        "retention rules",
+        "How long each kind of data is kept, then deleted, anonymised or shredded (P5).",
+    ),
+    "legal-holds": (
+        "a legal hold",
+        "legal holds",
+        "Contacts whose data no retention rule may expire while the hold stands (P5).",
+    ),
     "data-inventory": (
         "the data inventory",
         "data inventory",

@@ -281,6 +281,24 @@ def destroy_key(key_id: str) -> None:
         _cache.pop(key_id, None)
 
 
+def destroy_keys(key_ids) -> int:
+    """Destroy several keys with one UPDATE (retention shredding old audit
+    details, P5): their data can never be decrypted again."""
+    from terabox_crm.crypto.models import DataKey
+
+    key_ids = list(key_ids)
+    count = DataKey.objects.filter(key_id__in=key_ids).update(
+        status=DataKey.Status.DESTROYED, wrapped=None, destroyed_at=timezone.now()
+    )
+    with _lock:
+        for key_id in key_ids:
+            _cache.pop(key_id, None)
+        for pair in [pair for pair, key_id in _active.items() if key_id in set(key_ids)]:
+            _active.pop(pair, None)
+            _active_read_at.pop(pair, None)
+    return count
+
+
 def derive(key: LoadedKey, domain: str, length: int = 32) -> bytes:
     """A subkey of ``key`` for one domain (HKDF-SHA256), e.g. one blind index."""
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=domain.encode()).derive(

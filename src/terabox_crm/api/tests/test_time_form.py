@@ -121,7 +121,9 @@ def workspace(client, cast, make_token):
             "/api/v1/audit-events/": audit_event.first().hash,
             "/api/v1/security-events/": security_event.hash,
             "/api/v1/webhook-endpoints/": str(endpoint.pk),
+            "/api/v1/legal-holds/of-contact/": contact["id"],
         }
+    post("/api/v1/legal-holds", {"contact": contact["id"], "reason": "Case 1"})
     return ids, secret
 
 

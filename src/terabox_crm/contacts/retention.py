@@ -1,0 +1,69 @@
+"""Anonymising contacts for the retention engine (P5).
+
+A retention rule that anonymises a contact removes the person and keeps the
+record's shape: the row stays (so deals keep their contact link, amounts and
+stage history, and pipeline totals do not move), its name, readings, job
+title, notes and source detail are blanked, its emails, phones, tags and
+blind-index terms are deleted, and its audit details are shredded (its
+subject key destroyed). Set-based: a handful of statements per batch,
+whatever its size. This is not an erasure (no tombstone, no suppression): it
+is the end of a record's retention, and the erasure engine stays separate.
+
+The target that decides *which* contacts ("leads with no activity for N
+days") is registered by the activities app, which can see both contacts and
+their activities (``activities/retention.py``).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone
+from terabox_crm.core import records
+from terabox_crm.crypto import keyring
+from terabox_crm.crypto.models import DataKey, SearchTerm
+from terabox_crm.retention.registry import register_subject_lookup
+
+BLANKED = (
+    "family_name",
+    "given_name",
+    "family_name_kana",
+    "given_name_kana",
+    "job_title",
+    "source_detail",
+    "notes",
+)
+
+
+def not_anonymous(contacts: QuerySet) -> QuerySet:
+    """``contacts`` without those already anonymised (no name, no email, no phone)."""
+    done = (
+        Q(family_name="")
+        & Q(given_name="")
+        & ~Exists(ContactEmail.objects.filter(contact_id=OuterRef("pk")))
+        & ~Exists(ContactPhone.objects.filter(contact_id=OuterRef("pk")))
+    )
+    return contacts.exclude(done)
+
+
+def anonymise(*, workspace_id, contact_ids) -> int:
+    """Remove the person from these contacts of ``workspace_id``; returns rows changed."""
+    ids = list(contact_ids)
+    if not ids:
+        return 0
+    rows = Contact.objects.filter(workspace_id=workspace_id, pk__in=ids)
+    changed = rows.update(**{name: "" for name in BLANKED})
+    ContactEmail.objects.filter(workspace_id=workspace_id, contact_id__in=ids).delete()
+    ContactPhone.objects.filter(workspace_id=workspace_id, contact_id__in=ids).delete()
+    Contact.tags.through.objects.filter(contact_id__in=ids).delete()
+    SearchTerm.objects.filter(workspace_id=workspace_id, object_id__in=ids).delete()
+    scopes = [f"subject:{pk}" for pk in ids]
+    keyring.destroy_keys(DataKey.objects.filter(scope__in=scopes).values_list("key_id", flat=True))
+    return changed
+
+
+def _readable_contact(membership, subject_id):
+    return records.find_readable(membership, Contact, subject_id)
+
+
+register_subject_lookup(_readable_contact)

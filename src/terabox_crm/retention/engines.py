@@ -1,0 +1,119 @@
+"""Retention targets of the engines below the privacy layer (P5).
+
+The audit trail, accounts and notifications cannot import the retention
+engine (it sits above them), so their targets are declared here:
+
+* ``audit.details`` — audit details older than the period are shredded: the
+  subject keys whose every detail in this workspace's chain is older than the
+  cutoff are destroyed. The details stay (their digest is chained), so
+  ``audit verify`` still passes; they can no longer be read. Keys of user
+  accounts are left alone (they also encrypt the account's live sessions and
+  devices) and so are keys of contacts under legal hold.
+* ``security.ip_details`` — the monthly keys that seal the IP addresses and
+  browsers of events with no person to attach them to (failed sign-ins for
+  unknown emails) are destroyed once the whole month is older than the period.
+* ``accounts.sessions`` — session records not seen for the period.
+
+Notifications are a domain app: their targets are in ``notifications/retention.py``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.accounts.models import UserSession
+from terabox_crm.audit.models import AuditDetail
+from terabox_crm.crypto import keyring
+from terabox_crm.crypto.models import DataKey
+from terabox_crm.retention.registry import Action, Target, register
+
+SUBJECT = "subject:"
+ANON = "subject:anon-"
+
+
+def _audit_pending(*, workspace_id, cutoff, held):
+    chain = str(workspace_id)
+    same_key = AuditDetail.objects.filter(subject=OuterRef("scope"), key_id=OuterRef("key_id"))
+    users = [f"{SUBJECT}{pk}" for pk in get_user_model().objects.values_list("pk", flat=True)]
+    keys = (
+        DataKey.objects.filter(scope__startswith=SUBJECT)
+        .exclude(scope__startswith=ANON)
+        .exclude(status=DataKey.Status.DESTROYED)
+        .filter(Exists(same_key.filter(event__chain=chain)))
+        .exclude(Exists(same_key.filter(Q(event__created_at__gte=cutoff) | ~Q(event__chain=chain))))
+        .exclude(scope__in=users)
+    )
+    if held:
+        keys = keys.exclude(scope__in=[f"{SUBJECT}{subject}" for subject in held])
+    return keys
+
+
+def _shred(*, workspace_id, ids, action) -> int:
+    return keyring.destroy_keys(ids)
+
+
+def _anon_pending(*, workspace_id, cutoff, held):
+    return DataKey.objects.filter(
+        scope__startswith=ANON, scope__lt=f"{ANON}{cutoff:%Y-%m}"
+    ).exclude(status=DataKey.Status.DESTROYED)
+
+
+def _sessions_pending(*, workspace_id, cutoff, held):
+    return UserSession.objects.filter(last_seen_at__lt=cutoff)
+
+
+def _delete_sessions(*, workspace_id, ids, action) -> int:
+    return UserSession.objects.filter(pk__in=ids).delete()[0]
+
+
+register(
+    Target(
+        code="audit.details",
+        label=_("Personal details of the audit trail"),
+        help_text=_(
+            "IP addresses, browsers and before/after values kept beside audit events. "
+            "Shredding destroys their keys; the trail itself stays verifiable."
+        ),
+        actions=(Action.SHRED,),
+        default_action=Action.SHRED,
+        inventory_retention="audit",
+        pending=_audit_pending,
+        apply=_shred,
+        default_enabled=True,
+        order=50,
+    )
+)
+register(
+    Target(
+        code="security.ip_details",
+        label=_("Network details of security events"),
+        help_text=_("IP addresses and browsers of events that name no account."),
+        actions=(Action.SHRED,),
+        default_action=Action.SHRED,
+        inventory_retention="security",
+        pending=_anon_pending,
+        apply=_shred,
+        default_enabled=True,
+        per_workspace=False,
+        holds_apply=False,
+        order=60,
+    )
+)
+register(
+    Target(
+        code="accounts.sessions",
+        label=_("Sign-in sessions"),
+        help_text=_("Session records (device, IP address) not used for the period."),
+        actions=(Action.DELETE,),
+        default_action=Action.DELETE,
+        inventory_retention="session",
+        pending=_sessions_pending,
+        apply=_delete_sessions,
+        default_enabled=True,
+        per_workspace=False,
+        holds_apply=False,
+        order=70,
+    )
+)

@@ -1,0 +1,111 @@
+"""The retention targets (P5): what a retention rule can expire, registered
+by the apps that own the data.
+
+The retention engine sits in the privacy layer, below the domain apps, and
+never imports them: each app declares its targets in ``<app>/retention.py``
+(imported by ``RetentionConfig.ready()``), and the engines below the privacy
+layer (audit, accounts, notifications) have theirs declared in
+``retention/engines.py``. A target says which rows are due and how to
+expire a batch of them; the engine (``retention/engine.py``) owns batching,
+cursors, legal holds, the lock budget and the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+
+class Action:
+    DELETE = "delete"
+    ANONYMISE = "anonymise"
+    SHRED = "shred"  # destroy the keys a ciphertext needs (crypto-shredding)
+
+    ALL = (DELETE, ANONYMISE, SHRED)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One category of data a rule can expire.
+
+    ``pending(workspace_id, cutoff, held)`` returns a queryset of the rows due
+    on ``cutoff`` (older than the rule's period), excluding those that concern
+    a held subject (``held``: contact ids under legal hold); the engine walks
+    it by primary key. ``apply(workspace_id, ids, action)`` expires those rows
+    (set-based, inside the engine's transaction) and returns how many it changed.
+
+    ``per_workspace=False``: the target's data belongs to no workspace (user
+    sessions, account notices); it runs once per run under the inventory's
+    period (or the operator's minimum, whichever is longer).
+    """
+
+    code: str
+    label: object  # a lazy translation
+    help_text: object
+    actions: tuple[str, ...]
+    default_action: str
+    inventory_retention: str  # a key of inventory.RETENTION: the default period
+    pending: Callable[..., QuerySet]
+    apply: Callable[..., int]
+    default_days: int | None = None  # overrides the inventory's period
+    default_enabled: bool = False
+    per_workspace: bool = True
+    holds_apply: bool = True  # rows of this target concern contacts
+    order: int = 100
+    extra: dict = field(default_factory=dict)
+
+    def default_period(self) -> int:
+        from terabox_crm.inventory import RETENTION
+
+        if self.default_days is not None:
+            return self.default_days
+        days = RETENTION[self.inventory_retention].days
+        return days if days is not None else 5 * 365
+
+
+_targets: dict[str, Target] = {}
+
+
+def register(target: Target) -> Target:
+    if target.code in _targets:
+        raise ValueError(f"retention target {target.code!r} registered twice")
+    if target.default_action not in target.actions or not set(target.actions) <= set(Action.ALL):
+        raise ValueError(f"retention target {target.code!r}: bad actions")
+    _targets[target.code] = target
+    return target
+
+
+def get(code: str) -> Target | None:
+    return _targets.get(code)
+
+
+def targets(*, per_workspace: bool | None = None) -> list[Target]:
+    found: Iterable[Target] = _targets.values()
+    if per_workspace is not None:
+        found = [t for t in found if t.per_workspace == per_workspace]
+    return sorted(found, key=lambda t: (t.order, t.code))
+
+
+def cutoff_of(now: datetime, days: int) -> datetime:
+    from datetime import timedelta
+
+    return now - timedelta(days=days)
+
+
+# The app that owns the subjects of legal holds (contacts) registers how to
+# find one the acting membership may read: ``lookup(membership, subject_id)``
+# returns the record or None. The engine never imports that app.
+_subject_lookup: list[Callable] = []
+
+
+def register_subject_lookup(lookup: Callable) -> None:
+    _subject_lookup[:] = [lookup]
+
+
+def find_subject(membership, subject_id):
+    if not _subject_lookup:
+        return None
+    return _subject_lookup[0](membership, subject_id)

@@ -1,0 +1,289 @@
+"""The retention run: targets, batches, holds, crash-resume, the lock budget (P5)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from terabox_crm.activities import services as activity_services
+from terabox_crm.activities.models import Activity
+from terabox_crm.audit.models import AuditEvent
+from terabox_crm.contacts.models import Contact, ContactEmail, Stage
+from terabox_crm.crypto.models import SearchTerm
+from terabox_crm.deals.models import Deal
+from terabox_crm.deals.tests.factories import make_deal, make_pipeline
+from terabox_crm.retention import engine, services
+from terabox_crm.retention.models import RetentionRun
+from terabox_crm.retention.tests.support import age, make_contact, old_lead
+from terabox_crm.support.models import Status, Ticket
+from terabox_crm.support.tests.factories import open_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+class Crash(Exception):
+    pass
+
+
+def _enable(membership, target, days, action):
+    services.rule_set(membership=membership, target=target, days=days, action=action, enabled=True)
+
+
+def _only(cast, *targets):
+    """Only these workspace rules run (the engine defaults are switched off)."""
+    for rule in engine.effective_rules(cast.acme.pk):
+        if rule.target.code not in targets and rule.enabled:
+            services.rule_set(
+                membership=cast.owner_membership,
+                target=rule.target.code,
+                days=rule.days,
+                action=rule.action,
+                enabled=False,
+            )
+
+
+def _run(cast, **kwargs):
+    return engine.run(workspace_ids=[cast.acme.pk], **kwargs)
+
+
+def _batch_events():
+    return list(AuditEvent.objects.filter(action="retention.batch.applied").order_by("seq"))
+
+
+def test_an_old_lead_is_anonymised_and_its_deals_keep_their_amounts(cast):
+    membership = cast.owner_membership
+    lead = make_contact(membership, emails=["hanako@example.jp"], phones=["+81312345678"])
+    pipeline = make_pipeline(cast.acme, cast.owner)
+    for amount in ("1200000", "300000"):
+        make_deal(cast.acme, cast.owner, pipeline, contact=lead.pk, amount=amount)
+    with scopes_disabled():
+        deals = Deal.objects.filter(workspace=cast.acme)
+        before = (
+            deals.aggregate(total=Sum("amount"))["total"],
+            sorted(deals.values_list("stage_id", flat=True)),
+        )
+    age(Contact, [lead.pk], days=800)
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+
+    run = _run(cast)
+
+    with scopes_disabled():
+        lead = Contact.objects.get(pk=lead.pk)
+        assert (lead.family_name, lead.given_name, lead.family_name_kana, lead.notes) == (
+            "",
+            "",
+            "",
+            "",
+        )
+        assert not ContactEmail.objects.filter(contact_id=lead.pk).exists()
+        assert not SearchTerm.objects.filter(object_id=lead.pk).exists()
+        deals = Deal.objects.filter(workspace=cast.acme)
+        after = (
+            deals.aggregate(total=Sum("amount"))["total"],
+            sorted(deals.values_list("stage_id", flat=True)),
+        )
+        assert set(deals.values_list("contact_id", flat=True)) == {lead.pk}
+    assert after == before
+    assert run.state == RetentionRun.State.DONE
+    assert run.removed_in(cast.acme.pk) == {"contacts.inactive_leads": 1}
+
+
+def test_leads_with_recent_activity_customers_and_new_leads_are_kept(cast):
+    membership = cast.owner_membership
+    expiring = old_lead(membership, family="古川")
+    active = old_lead(membership, family="活動")
+    customer = old_lead(membership, family="顧客", stage=Stage.CUSTOMER)
+    fresh = make_contact(membership, family="新規")
+    with scope(workspace=cast.acme):
+        activity_services.activity_log(
+            membership=membership,
+            data=activity_services.ActivityData(
+                kind=Activity.Kind.CALL,
+                occurred_at=timezone.now() - timedelta(days=3),
+                subject="電話",
+                links=activity_services.Links(contact=active.pk),
+            ),
+        )
+    age(Contact, [active.pk], days=800)
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+
+    _run(cast)
+
+    with scopes_disabled():
+        names = {c.pk: c.family_name for c in Contact.objects.all()}
+    assert names[expiring.pk] == ""
+    assert names[active.pk] == "活動"
+    assert names[customer.pk] == "顧客"
+    assert names[fresh.pk] == "新規"
+
+
+def test_a_contact_under_legal_hold_is_skipped_by_every_target(cast):
+    membership = cast.owner_membership
+    held = old_lead(membership, family="保全")
+    other = old_lead(membership, family="期限")
+    tickets = [open_ticket(cast.acme, cast.owner, contact=c.pk) for c in (held, other)]
+    with scopes_disabled():
+        Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(
+            status=Status.CLOSED, resolved_at=timezone.now() - timedelta(days=4000)
+        )
+    services.hold_set(membership=membership, subject_id=held.pk, reason="訴訟対応 2026-ABC")
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _enable(membership, "support.closed_tickets", 3650, "delete")
+    _only(cast, "contacts.inactive_leads", "support.closed_tickets")
+
+    run = _run(cast)
+
+    with scopes_disabled():
+        assert Contact.objects.get(pk=held.pk).family_name == "保全"
+        assert Contact.objects.get(pk=other.pk).family_name == ""
+        assert list(Ticket.objects.values_list("contact_id", flat=True)) == [held.pk]
+    assert run.removed_in(cast.acme.pk) == {
+        "contacts.inactive_leads": 1,
+        "support.closed_tickets": 1,
+    }
+
+
+def test_batches_are_audited_with_counts_and_an_id_range_only(cast):
+    membership = cast.owner_membership
+    leads = [old_lead(membership, family=f"姓{i}", emails=[f"p{i}@example.jp"]) for i in range(25)]
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+
+    run = _run(cast, batch_size=10)
+
+    events = _batch_events()
+    assert [event.payload["rows"] for event in events] == [10, 10, 5]
+    ids = sorted(str(lead.pk) for lead in leads)
+    assert events[0].payload["first_id"] == ids[0] and events[-1].payload["last_id"] == ids[-1]
+    for event in events:
+        assert set(event.payload) == {"target", "action", "days", "rows", "first_id", "last_id"}
+        assert "p0@example.jp" not in str(event.payload) and "姓" not in str(event.payload)
+    assert run.batches == 3 and run.rows_total == 25
+
+
+def test_a_crashed_run_resumes_without_doing_anything_twice(cast):
+    membership = cast.owner_membership
+    for i in range(25):
+        old_lead(membership, family=f"姓{i}")
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+
+    def crash(run):
+        raise Crash
+
+    with pytest.raises(Crash):
+        _run(cast, batch_size=10, after_batch=crash)
+    crashed = RetentionRun.objects.get()
+    assert crashed.state == RetentionRun.State.RUNNING
+    assert crashed.rows_total == 10
+    with scopes_disabled():
+        assert Contact.objects.filter(family_name="").count() == 10
+
+    resumed = _run(cast, batch_size=10)
+
+    assert resumed.pk == crashed.pk and resumed.resumed_at is not None
+    assert resumed.state == RetentionRun.State.DONE
+    assert resumed.rows_total == 25 and resumed.batches == 3
+    assert sum(event.payload["rows"] for event in _batch_events()) == 25
+    with scopes_disabled():
+        assert Contact.objects.filter(family_name="").count() == 25
+
+
+def test_the_batch_shrinks_when_a_transaction_holds_the_lock_too_long(cast):
+    membership = cast.owner_membership
+    for i in range(40):
+        old_lead(membership, family=f"姓{i}")
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+
+    run = _run(cast, batch_size=20, budget_ms=0.001)
+
+    run.refresh_from_db()
+    assert run.longest_hold_ms > 0
+    assert run.smallest_batch == engine.MIN_BATCH
+    assert [event.payload["rows"] for event in _batch_events()][:2] == [20, 10]
+    assert run.rows_total == 40
+
+
+def test_the_batch_never_exceeds_a_thousand_rows(cast):
+    run = _run(cast, batch_size=5000)
+    assert run.smallest_batch is None or run.smallest_batch <= engine.MAX_BATCH
+
+
+def test_a_dry_run_counts_and_changes_nothing(cast):
+    membership = cast.owner_membership
+    for i in range(3):
+        old_lead(membership, family=f"姓{i}")
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+
+    counts = {
+        item.target.code: count for item, count in engine.dry_run(workspace_ids=[cast.acme.pk])
+    }
+
+    assert counts["contacts.inactive_leads"] == 3
+    with scopes_disabled():
+        assert not Contact.objects.filter(family_name="").exists()
+    assert not RetentionRun.objects.exists()
+    assert not _batch_events()
+
+
+def test_a_second_run_finds_nothing_left(cast):
+    membership = cast.owner_membership
+    old_lead(membership)
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+    _run(cast)
+    second = _run(cast)
+    assert second.rows_total == 0
+    assert RetentionRun.objects.count() == 2
+
+
+def test_rules_of_one_workspace_never_touch_another(cast):
+    acme_lead = old_lead(cast.owner_membership, family="アクメ")
+    globex_lead = old_lead(cast.outsider_membership, family="グロベックス")
+    _enable(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
+
+    engine.run()
+
+    with scopes_disabled():
+        assert Contact.objects.get(pk=acme_lead.pk).family_name == ""
+        assert Contact.objects.get(pk=globex_lead.pk).family_name == "グロベックス"
+
+
+def test_closed_tickets_are_deleted_after_the_period(cast):
+    membership = cast.owner_membership
+    old, recent, still_open = (open_ticket(cast.acme, cast.owner) for _ in range(3))
+    with scopes_disabled():
+        Ticket.objects.filter(pk=old.pk).update(
+            status=Status.CLOSED, resolved_at=timezone.now() - timedelta(days=2000)
+        )
+        Ticket.objects.filter(pk=recent.pk).update(
+            status=Status.CLOSED, resolved_at=timezone.now() - timedelta(days=10)
+        )
+    _enable(membership, "support.closed_tickets", 1825, "delete")
+    _only(cast, "support.closed_tickets")
+
+    _run(cast)
+
+    with scopes_disabled():
+        assert set(Ticket.objects.values_list("pk", flat=True)) == {recent.pk, still_open.pk}
+
+
+def test_the_daily_job_runs_the_engine(cast):
+    from terabox_crm.retention.tasks import apply_retention_daily
+
+    old_lead(cast.owner_membership)
+    _enable(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
+
+    assert apply_retention_daily.call_local() == 1
+
+    run = RetentionRun.objects.get()
+    assert run.trigger == "job" and run.state == RetentionRun.State.DONE
+    assert AuditEvent.objects.filter(action="retention.batch.applied", channel="job").exists()
