@@ -840,7 +840,16 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="")
     parser.add_argument(
         "--phase",
-        choices=["all", "seed", "measure", "write", "gate", "erasure", "access-export", "retention"],
+        choices=[
+            "all",
+            "seed",
+            "measure",
+            "write",
+            "gate",
+            "erasure",
+            "access-export",
+            "retention",
+        ],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
         " write: only the single-record write path, on an empty database;"
