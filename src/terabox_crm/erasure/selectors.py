@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.cache import cache
 from django_scopes import scopes_disabled
 
 from terabox_crm.erasure import keys
@@ -32,6 +33,35 @@ def erased_among(workspace_id, subject_ids) -> dict:
     return found
 
 
+# Most workspaces have erased nobody: whether one has is kept in the cache
+# every process shares, so a contact create there costs no suppression query
+# (docs/performance.md, "Write path"). "Yes" is kept long and set once an
+# erasure commits (``note_tombstone``); "no" is kept a minute, which bounds
+# how long a process that read "no" just before an erasure committed may skip
+# the check (the flag is a warning, never a refusal).
+HAS_TOMBSTONES_YES_SECONDS = 24 * 3600
+HAS_TOMBSTONES_NO_SECONDS = 60
+
+
+def _has_tombstones_key(workspace_id) -> str:
+    return f"erasure:has-tombstones:{workspace_id}"
+
+
+def has_tombstones(workspace_id) -> bool:
+    key = _has_tombstones_key(workspace_id)
+    known = cache.get(key)
+    if known is None:
+        with scopes_disabled():
+            known = TombstoneDigest.objects.filter(workspace_id=workspace_id).exists()
+        cache.set(key, known, HAS_TOMBSTONES_YES_SECONDS if known else HAS_TOMBSTONES_NO_SECONDS)
+    return known
+
+
+def note_tombstone(workspace_id) -> None:
+    """Called on commit of a tombstone: the workspace has erased someone."""
+    cache.set(_has_tombstones_key(workspace_id), True, HAS_TOMBSTONES_YES_SECONDS)
+
+
 def suppressed(workspace_id, emails=(), phones=()) -> set:
     """The given plain emails and phones that belong to a person erased in the
     workspace (the suppression list), as they were given."""
@@ -41,7 +71,7 @@ def suppressed(workspace_id, emails=(), phones=()) -> set:
             folded = keys.normalised(kind, value or "")
             if folded:
                 by_digest.setdefault(keys.digest(workspace_id, kind, folded), []).append(value)
-    if not by_digest:
+    if not by_digest or not has_tombstones(workspace_id):
         return set()
     with scopes_disabled():
         hits = TombstoneDigest.objects.filter(

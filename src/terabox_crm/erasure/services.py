@@ -22,7 +22,7 @@ from terabox_crm.audit.chain import subject_scope
 from terabox_crm.core import guards
 from terabox_crm.core.models import Membership
 from terabox_crm.crypto import keyring
-from terabox_crm.erasure import keys, ledger, registry
+from terabox_crm.erasure import keys, ledger, registry, selectors
 from terabox_crm.erasure.models import Tombstone, TombstoneDigest
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 
@@ -102,6 +102,11 @@ def _tombstone(
         TombstoneDigest(workspace_id=workspace_id, tombstone=tombstone, kind=kind, digest=digest)
         for digest, kind in sorted(digests.items())
     )
+    # "Has erased someone" at once (a rollback leaves it set: one needless
+    # query per create until it expires, never a missed check) and again on
+    # commit, over a "no" another process may have cached meanwhile.
+    selectors.note_tombstone(workspace_id)
+    transaction.on_commit(lambda: selectors.note_tombstone(workspace_id))
     return tombstone
 
 
