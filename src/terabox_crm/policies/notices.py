@@ -15,8 +15,9 @@ An audience is a function ``fn(version, after, limit) -> list[Recipient]``
 returning the next ``limit`` recipients whose ``key`` sorts after ``after``
 (``""`` for the first batch), in ``key`` order. The policies app registers
 ``users`` (every active user). Apps above it register theirs with
-``register_audience`` from their ``AppConfig.ready()``: the privacy app
-registers the contacts whose service-notice purpose the gate allows (P3).
+``register_audience`` from their ``AppConfig.ready()``: the contacts app
+registers ``contacts``, those whose service-notice purpose the gate allows
+(P3; ``contacts/privacy.py``).
 Recipients travel as values of a batch, never in a job payload: the emails
 are queued in the outbox (encrypted, ids only in the queue, SPEC §5).
 """

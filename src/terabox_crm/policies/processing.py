@@ -9,14 +9,16 @@ the privacy engine as it grows. Three sources can be plugged in from an app's
 
 * ``set_purpose_source(fn)`` — ``fn(workspace) -> list[PurposeEntry]``: the
   workspace's purposes with their lawful basis (the purpose registry, P2).
-  Default: the inventory's purposes, basis not recorded;
+  Default: the inventory's purposes, basis not recorded; the privacy app
+  sets its purpose registry (``privacy/processing.py``);
 * ``set_retention_source(fn)`` — ``fn(workspace) -> dict[category, list[str]]``:
   the retention rules in force per data category (the retention engine, P5).
   Default: the inventory's retention rule of each field;
 * ``register_recipient_source(fn)`` — ``fn(workspace) -> list[RecipientEntry]``:
   who else receives data for which purposes (webhook endpoints marked as a
   third party, exports to a recipient: the provision records, P4). Added to
-  the built-in recipients (the workspace's members).
+  the built-in recipients (the workspace's members). The privacy app adds
+  the third parties of its provision records.
 """
 
 from __future__ import annotations

@@ -40,6 +40,12 @@ class PrivacyConfig(AppConfig):
             if config.name.startswith("terabox_crm.") and find_spec(f"{config.name}.inventory"):
                 import_module(f"{config.name}.inventory")
 
+        # The record of processing lists the purposes with their basis and
+        # the third parties of the provision records (P2, P4).
+        from terabox_crm.privacy import processing
+
+        processing.register()
+
         # P2: every new workspace starts with the built-in purposes.
         post_save.connect(
             services.on_workspace_saved, sender=Workspace, dispatch_uid="tbx-privacy-purposes"

@@ -52,7 +52,8 @@ non_personal(
     "privacy.ProvisionRecord",
     "channel",
     "reference",
-    why="a channel code and the id of an endpoint or export",
+    "purpose",
+    why="a channel code, the id of an endpoint or export and a purpose code",
 )
 non_personal("privacy.ThirdPartyReceipt", "categories", why="data-category codes of the inventory")
 non_personal("privacy.ProvisionRecord", "categories", why="data-category codes of the inventory")

@@ -298,6 +298,9 @@ class ProvisionRecord(AppendOnly):
     channel = models.CharField(_("channel"), max_length=10, choices=ProvisionChannel.choices)
     # The id of what provided it (the webhook endpoint, the export): no text.
     reference = models.CharField(max_length=64, blank=True, default="")
+    # The code of the purpose the data was provided for (the record of
+    # processing lists each recipient under it); "" when not said.
+    purpose = models.CharField(_("purpose"), max_length=40, blank=True, default="")
     subject_count = models.PositiveIntegerField(default=0)
     keep_until = models.DateTimeField(default=_keep_until)
 

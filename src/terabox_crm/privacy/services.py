@@ -583,6 +583,7 @@ def provision_record(
     categories: Iterable,
     channel: str,
     reference: str = "",
+    purpose: str = "",
     actor=None,
 ) -> ProvisionRecord:
     """Write the record of providing these people's data to a third party (P4).
@@ -602,6 +603,7 @@ def provision_record(
             categories=sorted({str(inventory.Category(value)) for value in categories}),
             channel=channel,
             reference=str(reference)[:64],
+            purpose=str(getattr(purpose, "code", purpose) or "")[:40],
             subject_count=len(ids),
         )
         record.save()

@@ -167,7 +167,7 @@ def emit(event: str, *, workspace_id, object_id) -> int:
         for delivery in deliveries:
             transaction.on_commit(lambda pk=delivery.pk: enqueue(pk))
         if bus.get(event).subject == CONTACT:
-            for endpoint_id, _purpose, third_party, recipient in subscribed:
+            for endpoint_id, purpose, third_party, recipient in subscribed:
                 if third_party:
                     privacy.provision_record(
                         workspace=workspace_id,
@@ -176,6 +176,7 @@ def emit(event: str, *, workspace_id, object_id) -> int:
                         categories=PROVIDED_CATEGORIES,
                         channel="webhook",
                         reference=str(endpoint_id),
+                        purpose=purpose,
                     )
     return len(deliveries)
 

@@ -97,13 +97,15 @@ def test_the_csv_has_one_row_per_purpose_in_the_readers_language_and_is_audited(
     assert len(rows) == 1 + len(inventory.Purpose)
     security = next(row for row in rows if row[0] == "Security of the service and its users")
     assert "Credentials (hashed or encrypted)" in security[2].split("\n")
-    assert security[1] == "Not recorded"
+    # The privacy engine gives each purpose's lawful basis (P2).
+    assert security[1] == "Legitimate interest"
     assert security[5] == "'=HYPERLINK(1) — Email delivery"  # never a formula
     event = AuditEvent.objects.get(action="policies.processing.exported")
     assert event.workspace_id == cast.acme.pk and event.payload["rows"] == len(rows) - 1
 
     ja = _rows(client.get(CSV, HTTP_ACCEPT_LANGUAGE="ja"))
-    assert ja[0][0] == "利用目的" and ja[1][1] == "未登録"
+    assert ja[0][0] == "利用目的"
+    assert ja[1][:2] == ["製品・サービスのサポート", "契約"]
 
 
 def test_purpose_retention_and_recipient_sources_plug_in(client, cast, sources):

@@ -55,6 +55,8 @@ def test_a_third_party_endpoint_writes_a_provision_record(cast, receiver):
     assert records[0].recipient == "Partner Inc."
     assert records[0].reference == str(endpoint.pk)
     assert records[0].channel == "webhook"
+    # The purpose the endpoint serves, for the record of processing (P4).
+    assert records[0].purpose == endpoint.purpose == "support"
 
 
 def test_a_third_party_endpoint_needs_a_recipient(cast, receiver):
