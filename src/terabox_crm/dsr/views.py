@@ -28,6 +28,7 @@ from terabox_crm.dsr import export, fulfilment, selectors, services, throttle
 from terabox_crm.dsr.forms import AssignForm, PolicyForm, ReplyForm, RequestForm, StatusForm
 from terabox_crm.dsr.models import AccessExport, Kind, PrivacyRequest, Status
 from terabox_crm.erasure import selectors as erasure_selectors
+from terabox_crm.policies import config as policies_config
 from terabox_crm.refusals import Refusal
 
 # --- Public ----------------------------------------------------------------------------------
@@ -50,8 +51,17 @@ def _workspace_page(workspace_ref: str | None) -> Workspace | None:
 def _contact_block(workspace: Workspace | None) -> str:
     if workspace is not None:
         return services.policy_for(workspace.pk).contact_block
-    # The operator's contact block (P11), from settings once policies publish it.
-    return getattr(settings, "PRIVACY_CONTACT_BLOCK", "")
+    # The operator's contact block (P11): the one the published privacy policy shows.
+    block = policies_config.contact((translation.get_language() or settings.LANGUAGE_CODE)[:2])
+    rows = [
+        (_("Organisation"), block.organisation),
+        (_("Desk"), block.desk),
+        (_("Address"), block.address),
+        (_("Email"), block.email),
+        (_("Phone"), block.phone),
+        (_("Hours"), block.hours),
+    ]
+    return "\n".join(f"{label}: {value}" for label, value in rows if value)
 
 
 def _throttled(request, block: throttle.Block, *, template: str = "dsr/public/throttled.html"):

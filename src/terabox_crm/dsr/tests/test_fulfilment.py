@@ -180,3 +180,28 @@ def test_another_workspaces_officer_gets_a_404(client, cast):
     login(client, cast.outsider, step_up=True)
     assert _post(client, "restrict", item, contact).status_code == 404
     assert not gate.restricted_among(cast.acme.pk, [contact.pk])
+
+
+def test_the_request_page_shows_the_operators_contact_block_from_the_policies(client, settings):
+    settings.PRIVACY_CONTACT = {
+        "organisation_ja": "テスト株式会社",
+        "organisation_en": "Test KK",
+        "desk_ja": "個人情報窓口",
+        "desk_en": "Privacy desk",
+        "email": "privacy@test.example",
+    }
+    en = client.get(reverse("dsr_public:request"), HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Organisation: Test KK" in en and "privacy@test.example" in en
+    ja = client.get(reverse("dsr_public:request"), HTTP_ACCEPT_LANGUAGE="ja").text
+    assert "テスト株式会社" in ja and "個人情報窓口" in ja and "Test KK" not in ja
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "Make a request about your data"), ("ja", "ご自身のデータについて請求する")],
+)
+def test_the_privacy_policy_page_links_to_the_request_page(client, language, text):
+    page = client.get(reverse("policies:privacy"), HTTP_ACCEPT_LANGUAGE=language).text
+    assert reverse("dsr_public:request") in page and text in page
+    security = client.get(reverse("policies:security"), HTTP_ACCEPT_LANGUAGE=language).text
+    assert reverse("dsr_public:request") not in security
