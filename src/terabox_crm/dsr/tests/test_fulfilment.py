@@ -4,8 +4,9 @@ request screen through the real privacy and erasure services (P7, P8, S4)."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.contacts.models import Contact
@@ -19,6 +20,14 @@ from terabox_crm.privacy.tests.support import grant, restrict
 from terabox_crm.testing.auth import login as _login
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Signed-in requests activate the user's language on this thread (the
+    middleware never deactivates it): put the default back for later tests."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def login(client, user, **kwargs):
