@@ -2,7 +2,8 @@
 ``serve --demo`` in headless Chromium, with its emails caught by a real SMTP
 server (aiosmtpd): a person files a deletion request on the public page,
 verifies it from the emailed link, and a privacy officer finds it in the
-queue and closes it. Screenshots of the public page, the verification page
+queue, erases the person from the request screen (step-up, P8, S4) and
+closes it; the contact is gone. Screenshots of the public page, the verification page
 and the queue, in Japanese and English."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from email import policy
 
 import pytest
 
-from browser import SHOTS, signed_in_page
+from browser import PASSWORD, SHOTS, totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,9 +61,27 @@ def inbox():
     controller.stop()
 
 
+def _signed_in(browser, served):
+    """The demo owner signed in (two-factor enrolled), with the TOTP secret
+    kept for the step-up that erasure asks for (S4)."""
+    page = browser.new_context(
+        ignore_https_errors=True, locale="en-US", viewport={"width": 1400, "height": 900}
+    ).new_page()
+    page.goto(f"{served.url}/accounts/login/")
+    page.fill("input[name=email]", "demo@example.com")
+    page.fill("input[name=password]", PASSWORD.search(served.output).group(1))
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/accounts/two-factor/enrol/**")
+    secret = page.locator("code.secret").inner_text().strip()
+    page.fill("input[name=code]", totp(secret, time.time()))
+    page.click("main form button[type=submit]")
+    page.locator(".recovery-codes li").first.wait_for()
+    return page, secret
+
+
 def test_a_deletion_request_is_filed_verified_and_closed(serve, chromium, inbox):
     served = serve("--demo", CRM_EMAIL_URL=f"smtp+insecure://127.0.0.1:{inbox.port}")
-    staff = signed_in_page(chromium, served, locale="en-US")
+    staff, secret = _signed_in(chromium, served)
 
     # The demo owner answers privacy requests, and the person is a contact.
     staff.goto(f"{served.url}/workspace/members/")
@@ -113,8 +132,30 @@ def test_a_deletion_request_is_filed_verified_and_closed(serve, chromium, inbox)
     staff.locator("main table a", has_text="Deletion").first.click()
     staff.wait_for_url("**/privacy-requests/*/")
     assert ADDRESS in staff.locator("main").inner_text()
+    request_url = staff.url
+    contact_url = staff.locator("li[data-subject] a").first.get_attribute("href")
+    staff.screenshot(path=str(SHOTS / "dsr-request-deletion-en.png"), full_page=True)
+    staff.click("form[action$='/erase/'] button[type=submit]")
+    staff.wait_for_load_state()
+    if "/accounts/step-up/" in staff.url:  # signing in counts as a step-up for 5 minutes only
+        password = PASSWORD.search(served.output).group(1)
+        staff.fill("input[name=password]", password)
+        staff.fill("input[name=code]", totp(secret, time.time() + 30))  # not the enrolment code
+        staff.click("main form button[type=submit]")
+        staff.wait_for_url(request_url)
+        staff.click("form[action$='/erase/'] button[type=submit]")
+        staff.wait_for_load_state()
+    staff.locator("li[data-subject] .badge", has_text="Erased").wait_for()
+    history = staff.locator("section[aria-labelledby=history-title]").inner_text()
+    assert "erased" in history and ADDRESS not in history
+    assert staff.locator("form[action$='/erase/']").count() == 0
+    gone = staff.goto(f"{served.url}{contact_url}")
+    assert gone.status == 404
+    staff.goto(f"{served.url}/contacts/?q={ADDRESS}")
+    assert staff.locator(f"main a[href='{contact_url}']").count() == 0
+    staff.goto(request_url)
     staff.select_option("select[name=status]", "done")
-    staff.fill("textarea[name=note]", "Erased on the contact page.")
+    staff.fill("textarea[name=note]", "Erased from the request screen.")
     staff.click("form[action$='/status/'] button[type=submit]")
     staff.locator(".eyebrow", has_text="Done").wait_for()
     staff.screenshot(path=str(SHOTS / "dsr-request-done-en.png"), full_page=True)

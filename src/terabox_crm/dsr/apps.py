@@ -52,6 +52,7 @@ class DsrConfig(AppConfig):
             ("dsr.request.received", _("Data-subject request received")),
             ("dsr.request.status_changed", _("Data-subject request status changed")),
             ("dsr.request.assigned", _("Data-subject request assigned")),
+            ("dsr.request.fulfilled", _("Data-subject request carried out for a person")),
             ("dsr.request.replied", _("Reply sent to a data subject")),
             ("dsr.request.reminded", _("Reminder sent for a data-subject request")),
             ("dsr.settings.changed", _("Data-subject request settings changed")),

@@ -1,30 +1,91 @@
 """Fulfilling a verified request, one small function per kind (P7, P8, P9).
 
-The privacy officer fulfils a request from its screen: each matched person
-links to their contact page, where restriction, consent withdrawal,
-correction and erasure are done by the services that own them; the request
-then records the outcome (``services.request_set_status``).
+These functions are the single place where a request kind meets the engine
+service that carries it out, per matched person (``request.subject_ids``):
 
-These functions are the single place where a request kind meets the service
-that carries it out. ``access`` is wired here (the access export). The others
-name the engine service they call once those engines are merged (the lead
-wires them; until then they return ``MANUAL`` and the officer acts on the
-contact page):
-
-* restriction → ``privacy.services.restriction_set(membership=…, contact=…, reason=…)``
-* withdrawal  → ``privacy.services.consent_withdraw(membership=…, contact=…, purposes=…)``
-* deletion    → ``erasure.services.subject_erase(membership=…, subject_id=…, reason=…, request_id=…)``
+* access      → the access export (``services.export_request``);
+* restriction → ``privacy.services.restriction_set`` (P7);
+* withdrawal  → ``privacy.services.consent_withdraw``, once per purpose the
+  officer picks on the request screen (P7);
+* deletion    → ``erasure.services.subject_erase`` with the request's id (P8);
+  the view asks for a fresh step-up first (S4);
 * correction  → none: the officer edits the contact (what to correct is free text).
+
+Each outcome is appended to the request's status history in the same
+transaction as the service's write, so a refusal (restricted already,
+erased already, consent never given, …) leaves both unchanged. The first
+outcome moves a new request to "in progress".
 """
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_scopes import scope
+
+from terabox_crm import audit
+from terabox_crm.core import guards
 from terabox_crm.core.models import Membership
 from terabox_crm.dsr import services
-from terabox_crm.dsr.models import Kind, PrivacyRequest
+from terabox_crm.dsr.models import Kind, PrivacyRequest, Status, StatusChange
+from terabox_crm.erasure import services as erasure
+from terabox_crm.privacy import selectors as privacy_selectors
+from terabox_crm.privacy import services as privacy
+from terabox_crm.privacy.models import ConsentChannel
+from terabox_crm.refusals import Refusal, recorded_after_rollback
 
 MANUAL = "manual"
 STARTED = "started"
+DONE = "done"
+
+
+def _reason(request: PrivacyRequest) -> str:
+    return _("Data-subject request #%(number)d") % {"number": request.number}
+
+
+def _open_request(membership: Membership, request: PrivacyRequest, subject_id) -> PrivacyRequest:
+    """The request, locked, after checking it is open and names this person."""
+    guards.require_record(membership, "dsr.handle", request, message=services.NOT_FOUND)
+    with scope(workspace=request.workspace_id):
+        request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
+    if not request.is_open:
+        raise Refusal(
+            _("This request is closed: nothing more is done under it."),
+            code="request_closed",
+            status=409,
+        )
+    if str(subject_id) not in {str(s) for s in request.subject_ids}:
+        raise Refusal(
+            _("This person was not found under the request's address."),
+            code="not_a_subject",
+            status=404,
+        )
+    return request
+
+
+def _record(membership: Membership, request: PrivacyRequest, note: str) -> None:
+    """Append the outcome to the status history (new → in progress)."""
+    before = request.status
+    after = Status.IN_PROGRESS if before == Status.NEW else before
+    with scope(workspace=request.workspace_id):
+        if after != before:
+            request.status = after
+            request.save(update_fields=["status"])
+        StatusChange.objects.create(
+            workspace_id=request.workspace_id,
+            request=request,
+            from_status=before,
+            to_status=after,
+            actor_id=membership.user_id,
+            note=note,
+        )
+    audit.record(
+        "dsr.request.fulfilled",
+        actor=membership.user_id,
+        workspace=request.workspace_id,
+        obj=request,
+        payload={"kind": request.kind, "from": before, "to": after},
+    )
 
 
 def fulfil_access(*, membership: Membership, request: PrivacyRequest) -> str:
@@ -36,16 +97,81 @@ def fulfil_correction(*, membership: Membership, request: PrivacyRequest) -> str
     return MANUAL
 
 
-def fulfil_restriction(*, membership: Membership, request: PrivacyRequest) -> str:
-    return MANUAL  # lead: privacy.services.restriction_set per subject id
+@recorded_after_rollback
+@transaction.atomic
+def fulfil_restriction(
+    *, membership: Membership, request: PrivacyRequest, subject_id, reason: str = ""
+) -> str:
+    """Restrict the use of one matched person's data (P7)."""
+    request = _open_request(membership, request, subject_id)
+    privacy.restriction_set(
+        membership=membership,
+        subject_id=subject_id,
+        reason=(reason or "").strip() or _reason(request),
+        requested_by=request.email,
+    )
+    _record(
+        membership,
+        request,
+        _("Use restricted for person %(subject)s.") % {"subject": subject_id},
+    )
+    return DONE
 
 
-def fulfil_withdrawal(*, membership: Membership, request: PrivacyRequest) -> str:
-    return MANUAL  # lead: privacy.services.consent_withdraw per subject id
+@recorded_after_rollback
+@transaction.atomic
+def fulfil_withdrawal(
+    *, membership: Membership, request: PrivacyRequest, subject_id, purposes
+) -> str:
+    """Withdraw one matched person's consent for each purpose picked (P7).
+    All or nothing: one refusal (never given, withdrawn already) changes nothing."""
+    request = _open_request(membership, request, subject_id)
+    purposes = list(purposes or [])
+    if not purposes:
+        raise Refusal(
+            _("Choose the purposes whose consent is withdrawn."),
+            code="purposes_required",
+            field="purposes",
+        )
+    names = []
+    for purpose in purposes:
+        event = privacy.consent_withdraw(
+            membership=membership,
+            subject_id=subject_id,
+            purpose=purpose,
+            channel=ConsentChannel.WEB_FORM,
+            evidence=_reason(request),
+        )
+        names.append(event.purpose.code)
+    _record(
+        membership,
+        request,
+        _("Consent withdrawn for person %(subject)s: %(purposes)s.")
+        % {"subject": subject_id, "purposes": ", ".join(names)},
+    )
+    return DONE
 
 
-def fulfil_deletion(*, membership: Membership, request: PrivacyRequest) -> str:
-    return MANUAL  # lead: erasure.services.subject_erase per subject id, request_id=request.pk
+@recorded_after_rollback
+@transaction.atomic
+def fulfil_deletion(
+    *, membership: Membership, request: PrivacyRequest, subject_id, reason: str = ""
+) -> str:
+    """Erase one matched person (P8); the history keeps only their id."""
+    request = _open_request(membership, request, subject_id)
+    erasure.subject_erase(
+        membership=membership,
+        subject_id=subject_id,
+        reason=(reason or "").strip() or _reason(request),
+        request_id=str(request.pk),
+    )
+    _record(membership, request, _("Person %(subject)s erased.") % {"subject": subject_id})
+    return DONE
+
+
+def withdrawable_purposes(workspace_id) -> list:
+    """The purposes the officer may pick for a withdrawal (the screen's choices)."""
+    return privacy_selectors.purposes(workspace_id)
 
 
 FULFIL = {

@@ -12,4 +12,15 @@ urlpatterns = [
     path("<uuid:request_id>/assign/", views.request_assign, name="assign"),
     path("<uuid:request_id>/reply/", views.request_reply, name="reply"),
     path("<uuid:request_id>/export/", views.request_export, name="export"),
+    path(
+        "<uuid:request_id>/people/<uuid:subject_id>/restrict/",
+        views.request_restrict,
+        name="restrict",
+    ),
+    path(
+        "<uuid:request_id>/people/<uuid:subject_id>/withdraw/",
+        views.request_withdraw,
+        name="withdraw",
+    ),
+    path("<uuid:request_id>/people/<uuid:subject_id>/erase/", views.request_erase, name="erase"),
 ]

@@ -20,12 +20,15 @@ from django_scopes import scope, scopes_disabled
 
 from terabox_crm import audit
 from terabox_crm.accounts import tracking
+from terabox_crm.accounts.stepup import step_up_required
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required
 from terabox_crm.core.models import Workspace
-from terabox_crm.dsr import export, selectors, services, throttle
+from terabox_crm.dsr import export, fulfilment, selectors, services, throttle
 from terabox_crm.dsr.forms import AssignForm, PolicyForm, ReplyForm, RequestForm, StatusForm
 from terabox_crm.dsr.models import AccessExport, Kind, PrivacyRequest, Status
+from terabox_crm.erasure import selectors as erasure_selectors
+from terabox_crm.policies import config as policies_config
 from terabox_crm.refusals import Refusal
 
 # --- Public ----------------------------------------------------------------------------------
@@ -48,8 +51,17 @@ def _workspace_page(workspace_ref: str | None) -> Workspace | None:
 def _contact_block(workspace: Workspace | None) -> str:
     if workspace is not None:
         return services.policy_for(workspace.pk).contact_block
-    # The operator's contact block (P11), from settings once policies publish it.
-    return getattr(settings, "PRIVACY_CONTACT_BLOCK", "")
+    # The operator's contact block (P11): the one the published privacy policy shows.
+    block = policies_config.contact((translation.get_language() or settings.LANGUAGE_CODE)[:2])
+    rows = [
+        (_("Organisation"), block.organisation),
+        (_("Desk"), block.desk),
+        (_("Address"), block.address),
+        (_("Email"), block.email),
+        (_("Phone"), block.phone),
+        (_("Hours"), block.hours),
+    ]
+    return "\n".join(f"{label}: {value}" for label, value in rows if value)
 
 
 def _throttled(request, block: throttle.Block, *, template: str = "dsr/public/throttled.html"):
@@ -180,6 +192,15 @@ def queue(request):
     )
 
 
+def _subjects(item: PrivacyRequest) -> list[dict]:
+    """Each matched person: id, label, contact link and whether erased since."""
+    erased = {str(k) for k in erasure_selectors.erased_among(item.workspace_id, item.subject_ids)}
+    return [
+        {"id": str(sid), "label": label, "url": url, "erased": str(sid) in erased}
+        for sid, (label, url) in zip(item.subject_ids, selectors.subject_links(item), strict=True)
+    ]
+
+
 def _detail_context(request, item: PrivacyRequest, **forms) -> dict:
     officers = selectors.officers(request.membership)
     with scope(workspace=item.workspace_id):
@@ -191,13 +212,19 @@ def _detail_context(request, item: PrivacyRequest, **forms) -> dict:
         "history": history,
         "replies": replies,
         "exports": exports,
-        "subjects": selectors.subject_links(item),
+        "subjects": _subjects(item),
         "status_form": forms.get("status_form") or StatusForm(current=item.status),
         "assign_form": forms.get("assign_form")
         or AssignForm(initial={"assignee": item.assignee_id or ""}, officers=officers),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "can_handle": policy.can(request.membership, "dsr.handle", item),
         "can_export": item.kind == Kind.ACCESS and item.is_open,
+        "can_fulfil": item.is_open and item.kind in FULFIL_VIEWS,
+        "purposes": (
+            [p for p in fulfilment.withdrawable_purposes(item.workspace_id) if p.needs_consent]
+            if item.kind == Kind.WITHDRAWAL and item.is_open
+            else []
+        ),
     }
 
 
@@ -283,6 +310,66 @@ def request_export(request, request_id):
             _("The access export is being prepared; the person will get a download link by email."),
         )
     return redirect("dsr:request", item.pk)
+
+
+def _fulfil(request, item: PrivacyRequest, subject_id, call, done: str):
+    """Run one fulfilment for one person; a refusal is shown, nothing changed."""
+    try:
+        call(membership=request.membership, request=item, subject_id=subject_id)
+    except Refusal as error:
+        messages.error(request, error.text)
+    else:
+        messages.success(request, done)
+    return redirect("dsr:request", item.pk)
+
+
+@permission_required("dsr.handle")
+@require_POST
+def request_restrict(request, request_id, subject_id):
+    item = _request(request, request_id)
+    return _fulfil(
+        request,
+        item,
+        subject_id,
+        fulfilment.fulfil_restriction,
+        _("The use of this person's data is restricted."),
+    )
+
+
+@permission_required("dsr.handle")
+@require_POST
+def request_withdraw(request, request_id, subject_id):
+    item = _request(request, request_id)
+    chosen = request.POST.getlist("purposes")
+
+    def call(**kwargs):
+        return fulfilment.fulfil_withdrawal(purposes=chosen, **kwargs)
+
+    return _fulfil(
+        request, item, subject_id, call, _("The consent is withdrawn for the purposes chosen.")
+    )
+
+
+@permission_required("dsr.handle")
+@step_up_required
+@require_POST
+def request_erase(request, request_id, subject_id):
+    """Erasure is a step-up action (S4): the same step-up as the erasure screen."""
+    item = _request(request, request_id)
+    return _fulfil(
+        request,
+        item,
+        subject_id,
+        fulfilment.fulfil_deletion,
+        _("The person was erased. A tombstone keeps only that it happened."),
+    )
+
+
+FULFIL_VIEWS = {
+    Kind.RESTRICTION: "dsr:restrict",
+    Kind.WITHDRAWAL: "dsr:withdraw",
+    Kind.DELETION: "dsr:erase",
+}
 
 
 @permission_required("dsr.settings")

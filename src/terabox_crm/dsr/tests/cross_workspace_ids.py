@@ -34,3 +34,12 @@ def foreign_request(foreign) -> ForeignId:
         )
     (item,) = services.submission_route(submission.pk)
     return ForeignId(item.pk, identifying=("globex-requester@example.jp",))
+
+
+@param("subject_id")
+def foreign_subject(foreign) -> ForeignId:
+    """A person of the other workspace (the fulfilment URLs: restrict,
+    withdraw, erase); the request in the same URL is foreign too."""
+    from terabox_crm.contacts.tests.cross_workspace_ids import foreign_contact
+
+    return foreign_contact(foreign)

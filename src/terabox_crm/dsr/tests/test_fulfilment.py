@@ -1,0 +1,216 @@
+"""Fulfilling restriction, consent-withdrawal and deletion requests from the
+request screen through the real privacy and erasure services (P7, P8, S4)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django_scopes import scope, scopes_disabled
+
+from terabox_crm.contacts.models import Contact
+from terabox_crm.dsr import services
+from terabox_crm.dsr.models import StatusChange, Submission
+from terabox_crm.dsr.tests.helpers import make_contact, make_officer
+from terabox_crm.erasure.models import Tombstone
+from terabox_crm.privacy import gate
+from terabox_crm.privacy.models import ConsentEvent, Restriction
+from terabox_crm.privacy.tests.support import grant, restrict
+from terabox_crm.testing.auth import login as _login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Signed-in requests activate the user's language on this thread (the
+    middleware never deactivates it): put the default back for later tests."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+def login(client, user, **kwargs):
+    """Sign in with English as the user's own language (it wins over Accept-Language)."""
+    with scopes_disabled():
+        user.language = "en"
+        user.save(update_fields=["language"])
+    _login(client, user, **kwargs)
+
+
+def _request(cast, kind, address="hanako@example.jp"):
+    contact = make_contact(cast.owner_membership, address)
+    with scopes_disabled():
+        submission = Submission.objects.create(
+            kind=kind, email=address, email_index="x", language="en", verified_at=timezone.now()
+        )
+    (item,) = services.submission_route(submission.pk)
+    return item, contact
+
+
+def _history(item):
+    with scope(workspace=item.workspace_id):
+        return list(StatusChange.objects.filter(request=item).order_by("created_at", "id"))
+
+
+def _post(client, name, item, contact, **data):
+    return client.post(
+        reverse(f"dsr:{name}", args=[item.pk, contact.pk]), data, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+
+def _page(client, item, lang="en"):
+    return client.get(reverse("dsr:request", args=[item.pk]), HTTP_ACCEPT_LANGUAGE=lang)
+
+
+def test_a_restriction_request_restricts_the_person_and_is_in_the_history(client, cast):
+    item, contact = _request(cast, "restriction")
+    make_officer(cast.member_membership)
+    login(client, cast.member)
+    assert reverse("dsr:restrict", args=[item.pk, contact.pk]) in _page(client, item).text
+    assert _post(client, "restrict", item, contact).status_code == 302
+    assert gate.restricted_among(cast.acme.pk, [contact.pk])
+    with scope(workspace=cast.acme):
+        restriction = Restriction.objects.get(subject_id=contact.pk)
+    assert restriction.requested_by == "hanako@example.jp"
+    history = _history(item)
+    assert history[-1].to_status == "in_progress"
+    assert str(contact.pk) in history[-1].note and "restricted" in history[-1].note
+
+
+def test_restricting_twice_is_refused_with_nothing_changed(client, cast):
+    item, contact = _request(cast, "restriction")
+    officer = make_officer(cast.member_membership)
+    restrict(officer, contact)
+    login(client, cast.member)
+    before = len(_history(item))
+    response = _post(client, "restrict", item, contact)
+    assert response.status_code == 302
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").text
+    assert "restricted already" in page
+    assert len(_history(item)) == before
+    with scope(workspace=cast.acme):
+        assert Restriction.objects.filter(subject_id=contact.pk).count() == 1
+    # The same refusal, in Japanese.
+    with scopes_disabled():
+        cast.member.language = "ja"
+        cast.member.save(update_fields=["language"])
+    _post(client, "restrict", item, contact)
+    ja = _page(client, item).text
+    assert "この人のデータはすでに利用停止中です。" in ja
+
+
+def test_a_withdrawal_request_withdraws_the_purposes_the_officer_picks(client, cast):
+    item, contact = _request(cast, "withdrawal")
+    officer = make_officer(cast.member_membership)
+    grant(officer, contact, "communication")
+    login(client, cast.member)
+    page = _page(client, item).text
+    assert 'value="communication"' in page
+    assert _post(client, "withdraw", item, contact, purposes=["communication"]).status_code == 302
+    with scope(workspace=cast.acme):
+        withdrawn = ConsentEvent.objects.filter(subject_id=contact.pk, kind="withdraw")
+        assert [e.purpose.code for e in withdrawn] == ["communication"]
+    assert "communication" in _history(item)[-1].note
+
+
+def test_withdrawing_a_consent_never_given_changes_nothing(client, cast):
+    item, contact = _request(cast, "withdrawal")
+    officer = make_officer(cast.member_membership)
+    grant(officer, contact, "communication")
+    login(client, cast.member)
+    before = len(_history(item))
+    # "support" was never consented to: the whole withdrawal is refused,
+    # "communication" included.
+    response = _post(client, "withdraw", item, contact, purposes=["communication", "support"])
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").text
+    assert "never gave consent" in page
+    with scope(workspace=cast.acme):
+        assert ConsentEvent.objects.filter(subject_id=contact.pk, kind="withdraw").count() == 0
+    assert len(_history(item)) == before
+    response = _post(client, "withdraw", item, contact)
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Choose the purposes" in page
+
+
+def test_a_deletion_needs_a_fresh_step_up_then_erases_the_person(client, cast):
+    item, contact = _request(cast, "deletion")
+    make_officer(cast.member_membership)
+    login(client, cast.member)
+    assert reverse("dsr:erase", args=[item.pk, contact.pk]) in _page(client, item).text
+    response = _post(client, "erase", item, contact)
+    assert response.status_code == 302 and reverse("accounts:step_up") in response["Location"]
+    with scopes_disabled():
+        assert Contact.objects.filter(pk=contact.pk).exists()
+    login(client, cast.member, step_up=True)
+    assert _post(client, "erase", item, contact).status_code == 302
+    with scopes_disabled():
+        assert not Contact.objects.filter(pk=contact.pk).exists()
+        tombstone = Tombstone.objects.get(subject_id=contact.pk)
+    assert tombstone.request_id == str(item.pk)
+    note = _history(item)[-1].note
+    assert str(contact.pk) in note and "hanako" not in note
+    page = _page(client, item).text
+    assert "Erased" in page and reverse("dsr:erase", args=[item.pk, contact.pk]) not in page
+    # Erasing twice: refused with the first erasure's date, nothing changed.
+    before = len(_history(item))
+    response = _post(client, "erase", item, contact)
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").text
+    assert "already erased" in page
+    assert len(_history(item)) == before
+
+
+def test_a_closed_request_or_a_person_not_named_by_it_is_refused(client, cast):
+    item, contact = _request(cast, "restriction")
+    other = make_contact(cast.owner_membership, "jiro@example.jp", given="次郎")
+    officer = make_officer(cast.member_membership)
+    login(client, cast.member)
+    response = _post(client, "restrict", item, other)
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").text
+    assert "not found under the request" in page
+    assert not gate.restricted_among(cast.acme.pk, [other.pk])
+    services.request_set_status(membership=officer, request=item, status="in_progress")
+    services.request_set_status(membership=officer, request=item, status="done", note="n/a")
+    _post(client, "restrict", item, contact)
+    assert not gate.restricted_among(cast.acme.pk, [contact.pk])
+
+
+def test_staff_without_the_privacy_officer_capability_cannot_fulfil(client, cast):
+    item, contact = _request(cast, "deletion")
+    login(client, cast.owner, step_up=True)
+    assert _post(client, "erase", item, contact).status_code in (403, 404)
+    with scopes_disabled():
+        assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_another_workspaces_officer_gets_a_404(client, cast):
+    item, contact = _request(cast, "restriction")
+    make_officer(cast.outsider_membership)
+    login(client, cast.outsider, step_up=True)
+    assert _post(client, "restrict", item, contact).status_code == 404
+    assert not gate.restricted_among(cast.acme.pk, [contact.pk])
+
+
+def test_the_request_page_shows_the_operators_contact_block_from_the_policies(client, settings):
+    settings.PRIVACY_CONTACT = {
+        "organisation_ja": "テスト株式会社",
+        "organisation_en": "Test KK",
+        "desk_ja": "個人情報窓口",
+        "desk_en": "Privacy desk",
+        "email": "privacy@test.example",
+    }
+    en = client.get(reverse("dsr_public:request"), HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Organisation: Test KK" in en and "privacy@test.example" in en
+    ja = client.get(reverse("dsr_public:request"), HTTP_ACCEPT_LANGUAGE="ja").text
+    assert "テスト株式会社" in ja and "個人情報窓口" in ja and "Test KK" not in ja
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "Make a request about your data"), ("ja", "ご自身のデータについて請求する")],
+)
+def test_the_privacy_policy_page_links_to_the_request_page(client, language, text):
+    page = client.get(reverse("policies:privacy"), HTTP_ACCEPT_LANGUAGE=language).text
+    assert reverse("dsr_public:request") in page and text in page
+    security = client.get(reverse("policies:security"), HTTP_ACCEPT_LANGUAGE=language).text
+    assert reverse("dsr_public:request") not in security
