@@ -59,6 +59,19 @@ def _transactional(marker) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language. A request through the
+    language middlewares leaves its language active in the thread, and under
+    xdist the test that runs next in a worker is not always the same."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_keyring():
     from terabox_crm.crypto import keyring
 
