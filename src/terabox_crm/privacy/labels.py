@@ -32,6 +32,12 @@ FALLBACK_NAMES = (
     gettext_noop("membership"),
     gettext_noop("endpoint"),
     gettext_noop("delivery"),
+    gettext_noop("ticket message"),
+    gettext_noop("consent evidence file"),
+    gettext_noop("legal hold"),
+    gettext_noop("reply"),
+    gettext_noop("status change"),
+    gettext_noop("submission"),
 )
 
 # The user menu's link to the inventory page (web/partials/_user_menu.html):

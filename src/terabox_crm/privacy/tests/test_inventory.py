@@ -54,3 +54,20 @@ def test_declarations_name_real_fields():
 def test_unencrypted_personal_fields_are_only_one_way_hashes():
     plain = {f"{i.model}.{i.field}" for i in inventory.personal_fields() if not i.encrypted}
     assert plain == {"accounts.User.password"}
+
+
+def test_every_name_the_published_data_list_shows_reads_in_japanese():
+    """The privacy policy's §1 list and the inventory page name each personal
+    field by its model's and field's names (P1): none may fall back to the
+    English in Japanese (a plain-string name goes in privacy/labels.py)."""
+    from django.utils.translation import gettext, override
+
+    english = []
+    with override("ja"):
+        for item in inventory.personal_fields():
+            model = apps.get_model(item.model)
+            for name in (model._meta.verbose_name, model._meta.get_field(item.field).verbose_name):
+                text = gettext(str(name))
+                if text.isascii():
+                    english.append(f"{item.model}.{item.field}: {text!r}")
+    assert english == [], f"translate these names: {sorted(set(english))}"
