@@ -39,6 +39,10 @@ SCHEMA = (
 CULL_EVERY = 256  # writes of one connection between two sweeps of expired entries
 
 
+# Connections a forked child found in its parent's thread-local: kept, unused.
+_CARRIED_ACROSS_FORK: list[sqlite3.Connection] = []
+
+
 class SQLiteCache(BaseCache):
     """``LOCATION`` is the file; ``OPTIONS``: ``MAX_ENTRIES``, ``CULL_FREQUENCY``
     (as Django's caches) and ``BUSY_TIMEOUT`` (seconds to wait for another
@@ -57,6 +61,14 @@ class SQLiteCache(BaseCache):
         """This thread's connection (a forked child opens its own)."""
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
+            inherited = getattr(local, "connection", None)
+            if inherited is not None:
+                # Never close a connection carried across fork(): closing its
+                # file would drop every POSIX lock this process holds on the
+                # database, the new connection's too, and concurrent writes
+                # would be lost (sqlite.org/howtocorrupt.html §2.2, §2.6).
+                # Keeping a reference keeps CPython from closing it.
+                _CARRIED_ACROSS_FORK.append(inherited)
             local.connection = self._open()
             local.pid = os.getpid()
             local.writes = 0
