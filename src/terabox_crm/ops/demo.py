@@ -117,6 +117,14 @@ def seed_demo() -> DemoSignIn:
             if not owner.display_name:
                 owner.display_name = OWNER_NAME
                 owner.save(update_fields=["display_name"])
+            # The demo's owner also answers for privacy (as in a small
+            # company), so the privacy officer's screens can be tried with
+            # the sign-in the demo prints: data-subject requests, erasure,
+            # lifting a restriction.
+            with scopes_disabled():
+                Membership.objects.filter(user=owner, workspace=workspace).update(
+                    is_privacy_officer=True
+                )
         added = _ensure_colleagues(workspace)
         if created:
             demo_crm.seed(workspace, owner)

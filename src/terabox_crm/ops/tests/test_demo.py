@@ -36,6 +36,8 @@ def test_demo_creates_the_workspace_with_an_owner_who_can_sign_in():
     owner = User.objects.get_by_email("demo@example.com")
     assert owner.check_password(signin.password)
     assert memberships()["demo@example.com"].role == Role.OWNER
+    # The printed sign-in reaches the privacy officer's screens too.
+    assert memberships()["demo@example.com"].is_privacy_officer
 
 
 def test_demo_colleagues_cover_every_role_below_owner():
