@@ -83,7 +83,11 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # An erasure (P8) finds the deliveries about a person by their id.
+            models.Index(fields=["workspace", "object_id"], name="delivery_about_object"),
+        ]
 
     def __str__(self) -> str:
         return f"webhook delivery {self.id}"
