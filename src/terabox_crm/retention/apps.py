@@ -28,6 +28,12 @@ class RetentionConfig(AppConfig):
             ):
                 import_module(f"{config.name}.retention")
 
+        # The record of processing shows the rules as they run (P5, P10).
+        from terabox_crm.policies import processing as record
+        from terabox_crm.retention import processing
+
+        record.set_retention_source(processing.rules_by_category)
+
         privacy_admin = policy.at_least(Role.ADMIN, or_capability=Capability.PRIVACY_OFFICER)
         policy.register(
             "retention.rules.view",
