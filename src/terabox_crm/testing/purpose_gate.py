@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 from django_scopes import scope, scopes_disabled
 
+from terabox_crm.accounts.models import User
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.contacts import services as contacts
 from terabox_crm.core.models import Membership
@@ -44,8 +45,12 @@ from terabox_crm.testing import factories
 
 
 def _officer(workspace) -> Membership:
-    user = factories.make_user(f"gate-officer-{workspace.pk.hex[:8]}@example.com")
-    factories.add_member(workspace, user, Role.ADMIN, is_privacy_officer=True)
+    """The workspace's privacy officer for these checks (made on first use)."""
+    email = f"gate-officer-{workspace.pk.hex[:8]}@example.com"
+    user = User.objects.find_by_email(email)
+    if user is None:
+        user = factories.make_user(email)
+        factories.add_member(workspace, user, Role.ADMIN, is_privacy_officer=True)
     with scope(workspace=workspace):
         return Membership.objects.select_related("workspace", "user").get(
             workspace=workspace, user=user
