@@ -256,6 +256,9 @@ class AutoSchema(SpectacularAutoSchema):
             statuses |= {401, 403}
         if "{" in self.path:
             statuses.add(404)
+        # A view acting on a record named in its query or body (a contact's
+        # consents, a legal hold) answers 404 when that record is not there.
+        statuses |= set(getattr(self.view, "extra_problem_statuses", ()))
         if self.method in _BODY_METHODS and self.get_request_serializer() is not None:
             statuses |= {413, 415}
         if self.method != "GET" or self._has_query_parameters():

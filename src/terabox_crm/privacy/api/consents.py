@@ -69,6 +69,8 @@ class ConsentViewSet(
     """The consent ledger of a contact: append-only grant and withdraw events."""
 
     permission_classes = [PolicyPermission]
+    # The contact named in the query or body may not be in this workspace.
+    extra_problem_statuses = (404,)
     permission_action = {"GET": "privacy.consent.view", "POST": "privacy.consent.record"}
     pagination_class = KeysetPagination
     cursor_ordering = "-recorded_at"

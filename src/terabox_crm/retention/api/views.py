@@ -93,6 +93,8 @@ class LegalHoldsView(APIView):
     """A contact's legal holds; setting one."""
 
     permission_classes = [PolicyPermission]
+    # The contact named in the query or body may not be in this workspace.
+    extra_problem_statuses = (404,)
     permission_action = {"GET": "retention.holds.change", "POST": "retention.holds.change"}
 
     @extend_schema(responses={200: HoldOut(many=True)})
