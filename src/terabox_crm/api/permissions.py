@@ -11,7 +11,9 @@ the class fails closed. ``request.membership`` is set by
 A request made with a personal access token must also carry the scope the
 request needs: ``read`` for safe methods, ``write`` for the others, and
 ``export`` for export actions — a view's ``token_scope`` (a scope, or a dict by
-HTTP method), else any action whose last part starts with ``export``. The
+HTTP method), else any action whose last part starts with ``export``; and
+``privacy`` for erasure (P8), the one scope a token needs in place of the
+step-up it cannot do (S4). The refusal names the scope needed. The
 role check still applies: a scope never grants more than the token owner's role.
 """
 
@@ -87,7 +89,9 @@ class PolicyPermission(BasePermission):
         needed = scope_for(request, view, action)
         if needed not in scopes:
             self._record(request, f"{action or ''} (scope {needed})")
-            raise InsufficientScope()
+            raise InsufficientScope(
+                _("This request needs an API token with the “%(scope)s” scope.") % {"scope": needed}
+            )
 
     @staticmethod
     def _record(request, action: str, obj=None) -> None:
