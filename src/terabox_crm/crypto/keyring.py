@@ -104,9 +104,13 @@ def kek() -> tuple[str, bytes]:
                 datadir.write_private_file(target, base64.b64encode(secrets.token_bytes(32)))
             text = target.read_text(encoding="utf-8").strip()
         raw = _decode_kek(text)
-        kek_id = hashlib.sha256(b"tbx-kek-id" + raw).hexdigest()[:16]
-        _kek = (kek_id, raw)
+        _kek = (kek_id_of(raw), raw)
     return _kek
+
+
+def kek_id_of(raw: bytes) -> str:
+    """The public id of a master key (a short hash: it names, never reveals)."""
+    return hashlib.sha256(b"tbx-kek-id" + raw).hexdigest()[:16]
 
 
 def master_key_is_generated() -> bool:
