@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.keywrap import (
 )
 
 from terabox_crm import datadir
+from terabox_crm.core import jsonbody
 from terabox_crm.crypto import keyring, normalise
 
 FILE_NAME = "erasure-ledger.key"
@@ -81,9 +82,10 @@ def _record(key: bytes, kek_id: str, kek: bytes) -> bytes:
 
 def _read(target: Path, kek_id: str, kek: bytes) -> bytes:
     try:
-        record = json.loads(target.read_text(encoding="utf-8"))
+        # The one JSON reader (size and depth caps), as for the ledger's lines.
+        record = jsonbody.parse(target.read_text(encoding="utf-8"))
         wrapped = base64.b64decode(record["wrapped"], validate=True)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, jsonbody.BodyRefused, ValueError, KeyError, TypeError, AttributeError):
         raise LedgerKeyUnavailable(f"the erasure-ledger key file {target} is unreadable") from None
     if record.get("kek") != kek_id:
         raise LedgerKeyUnavailable(
