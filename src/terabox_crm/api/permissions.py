@@ -24,7 +24,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from terabox_crm.api.authentication import token_scopes
-from terabox_crm.core import policy
+from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import record_denial
 
 # Reads that carry no body and change nothing ask for the GET action.
@@ -77,9 +77,12 @@ class PolicyPermission(BasePermission):
         allowed = bool(action) and policy.can(getattr(request, "membership", None), action, obj)
         if not allowed:
             self._record(request, action or "", obj)
-            # A view may word the refusal of one object (``object_refusals``,
+            # A locked record (a restricted person's timeline, P7) says why;
+            # else a view may word the refusal of one object (``object_refusals``,
             # by action): the words its service gave before the rule was the policy's.
-            self.message = getattr(view, "object_refusals", {}).get(action)
+            self.message = records.lock_reason(
+                getattr(request, "membership", None), obj
+            ) or getattr(view, "object_refusals", {}).get(action)
         return allowed
 
     def _check_scope(self, request, view, action: str | None) -> None:

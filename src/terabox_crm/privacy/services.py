@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from terabox_crm import audit, inventory
-from terabox_crm.core import guards
+from terabox_crm.core import guards, records
 from terabox_crm.core.models import Membership
 from terabox_crm.policies import selectors as policies
 from terabox_crm.policies.models import PolicyVersion
@@ -419,6 +419,7 @@ def restriction_set(
             restriction.save(force_insert=True)
     except IntegrityError:  # a racing request restricted them first
         raise _already_restricted() from None
+    records.forget_locks(membership)
     audit.record(
         "privacy.restriction.set",
         actor=membership.user,
@@ -453,6 +454,7 @@ def restriction_lift(*, membership: Membership, subject_id, reason: str = "") ->
     restriction.lifted_by = membership.user
     restriction.lift_reason = reason
     restriction.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    records.forget_locks(membership)
     audit.record(
         "privacy.restriction.lifted",
         actor=membership.user,
