@@ -60,10 +60,10 @@ class SubjectEraseView(APIView):
         minutes; a personal API token needs the `privacy` scope (a `write`
         token is refused with 403 `insufficient-scope`), which only a privacy
         officer can give a token, on the API tokens page right after a
-        step-up. Deletes or blanks
-        the contact, its timeline, its tickets' text, queued email, webhook
-        deliveries and search terms, and destroys the key of its audit details;
-        a tombstone keeps the id, the time and keyed hashes of the addresses."""
+        step-up. Deletes or blanks the contact, its timeline, its tickets'
+        text, queued email, webhook deliveries and search terms, and destroys
+        the key of its audit details; a tombstone keeps the id, the time and
+        keyed hashes of the addresses."""
         if token_scopes(request) is None and not has_fresh_step_up(request):
             return step_up_required_response(request._request)
         data = EraseIn(data=request.data)
