@@ -407,6 +407,7 @@ SPECTACULAR_SETTINGS = {
         "TicketSlaTargetEnum": "terabox_crm.support.api.serializers.SLA_TARGETS",
         "ContactStageEnum": "terabox_crm.contacts.models.Stage",
         "ContactSourceEnum": "terabox_crm.contacts.models.Source",
+        "WarningCodeEnum": "terabox_crm.contacts.api.serializers.WARNING_CODES",
         "ConsentKindEnum": "terabox_crm.privacy.models.ConsentKind",
         "ConsentChannelEnum": "terabox_crm.privacy.models.ConsentChannel",
         "CurrencyEnum": "terabox_crm.deals.models.CURRENCIES",

@@ -178,5 +178,5 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "A personal access token (tbx_…) from /api-tokens/ or "
-            "`terabox-crm token`; its scopes (read, write, export) limit what it may do.",
+            "`terabox-crm token`; its scopes (read, write, export, privacy) limit what it may do.",
         }

@@ -21,6 +21,8 @@ def _days_help() -> str:
 FIELD_OF_CODE = {
     "unknown_scope": "scopes",
     "no_scope": "scopes",
+    "privacy_scope_denied": "scopes",
+    "privacy_scope_needs_step_up": "scopes",
     "name_required": "name",
     "name_too_long": "name",
     "bad_days": "days",

@@ -1,7 +1,7 @@
 """Personal access tokens for the REST API (SPEC §2, §4).
 
 A token belongs to one user in one workspace and carries scopes (read, write,
-export). Only the SHA-256 of the secret is stored: the token carries 256
+export, privacy). Only the SHA-256 of the secret is stored: the token carries 256
 random bits, so a fast unsalted hash leaves nothing to brute-force, and a
 database leak reveals no usable credential. ``prefix`` (``tbx_`` + 8
 characters) is shown in lists so a user can recognise a token.
@@ -23,6 +23,10 @@ class Scope(models.TextChoices):
     READ = "read", _("Read")
     WRITE = "write", _("Write")
     EXPORT = "export", _("Export")
+    # Irreversible privacy operations (erasure, P8): only a privacy officer
+    # puts it on a token, and only after a fresh step-up (S4): a token cannot
+    # step up, so this scope stands in for the step-up a session needs.
+    PRIVACY = "privacy", _("Privacy (erasure)")
 
 
 class ApiToken(models.Model):

@@ -11,7 +11,9 @@ the class fails closed. ``request.membership`` is set by
 A request made with a personal access token must also carry the scope the
 request needs: ``read`` for safe methods, ``write`` for the others, and
 ``export`` for export actions — a view's ``token_scope`` (a scope, or a dict by
-HTTP method), else any action whose last part starts with ``export``. The
+HTTP method), else any action whose last part starts with ``export``; and
+``privacy`` for erasure (P8), the one scope a token needs in place of the
+step-up it cannot do (S4). The refusal names the scope needed. The
 role check still applies: a scope never grants more than the token owner's role.
 """
 
@@ -22,7 +24,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from terabox_crm.api.authentication import token_scopes
-from terabox_crm.core import policy
+from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import record_denial
 
 # Reads that carry no body and change nothing ask for the GET action.
@@ -75,9 +77,12 @@ class PolicyPermission(BasePermission):
         allowed = bool(action) and policy.can(getattr(request, "membership", None), action, obj)
         if not allowed:
             self._record(request, action or "", obj)
-            # A view may word the refusal of one object (``object_refusals``,
+            # A locked record (a restricted person's timeline, P7) says why;
+            # else a view may word the refusal of one object (``object_refusals``,
             # by action): the words its service gave before the rule was the policy's.
-            self.message = getattr(view, "object_refusals", {}).get(action)
+            self.message = records.lock_reason(
+                getattr(request, "membership", None), obj
+            ) or getattr(view, "object_refusals", {}).get(action)
         return allowed
 
     def _check_scope(self, request, view, action: str | None) -> None:
@@ -87,7 +92,9 @@ class PolicyPermission(BasePermission):
         needed = scope_for(request, view, action)
         if needed not in scopes:
             self._record(request, f"{action or ''} (scope {needed})")
-            raise InsufficientScope()
+            raise InsufficientScope(
+                _("This request needs an API token with the “%(scope)s” scope.") % {"scope": needed}
+            )
 
     @staticmethod
     def _record(request, action: str, obj=None) -> None:

@@ -17,6 +17,7 @@ from django_scopes import scope
 
 from terabox_crm import audit
 from terabox_crm.api.models import ApiToken, Scope
+from terabox_crm.core import policy
 from terabox_crm.core.models import Membership
 
 TOKEN_PREFIX = "tbx_"  # noqa: S105 - a public marker, not a secret  # nosec B105
@@ -38,7 +39,7 @@ def parse_scopes(value) -> list[str]:
     unknown = wanted - set(Scope.values)
     if unknown:
         raise ValidationError(
-            _("Unknown scope: %(scopes)s. Use read, write or export.")
+            _("Unknown scope: %(scopes)s. Use read, write, export or privacy.")
             % {"scopes": ", ".join(sorted(unknown))},
             code="unknown_scope",
         )
@@ -47,15 +48,39 @@ def parse_scopes(value) -> list[str]:
     return [item for item in Scope.values if item in wanted]
 
 
+# Who may put the ``privacy`` scope on a token: whoever may erase (privacy
+# officers, ``privacy.erase``), since the scope is what an erasure asks of a token.
+PRIVACY_SCOPE_ACTION = "privacy.erase"
+
+
+def _check_privacy_scope(membership: Membership, *, stepped_up: bool) -> None:
+    """The ``privacy`` scope (P8, S4): privacy officers only, after a fresh step-up."""
+    if not policy.can(membership, PRIVACY_SCOPE_ACTION):
+        raise ValidationError(
+            _("Only a privacy officer can give a token the privacy scope."),
+            code="privacy_scope_denied",
+        )
+    if not stepped_up:
+        raise ValidationError(
+            _(
+                "A token with the privacy scope is created on the API tokens page, right "
+                "after confirming it is you (password and two-factor code)."
+            ),
+            code="privacy_scope_needs_step_up",
+        )
+
+
 def token_create(
     *,
     membership: Membership,
     name: str,
     scopes,
     days: int = DEFAULT_DAYS,
+    stepped_up: bool = False,
 ) -> CreatedToken:
     """A new token for the member ``membership`` in its workspace; the
-    plaintext is in the result only."""
+    plaintext is in the result only. ``stepped_up`` says the caller checked a
+    fresh step-up (S4): the ``privacy`` scope needs it, and a privacy officer."""
     actor, workspace = membership.user, membership.workspace
     name = (name or "").strip()
     if not name:
@@ -66,6 +91,8 @@ def token_create(
             code="name_too_long",
         )
     scope_list = parse_scopes(scopes)
+    if Scope.PRIVACY.value in scope_list:
+        _check_privacy_scope(membership, stepped_up=stepped_up)
     try:
         days = int(days)
     except (TypeError, ValueError):

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from terabox_crm.accounts.stepup import step_up_required
+from terabox_crm.accounts.stepup import has_fresh_step_up, step_up_required
 from terabox_crm.api import selectors, services
 from terabox_crm.api.forms import TokenForm
 from terabox_crm.core.decorators import permission_required
@@ -53,6 +53,7 @@ def token_create(request):
                 name=form.cleaned_data["name"],
                 scopes=form.cleaned_data["scopes"],
                 days=form.cleaned_data["days"],
+                stepped_up=has_fresh_step_up(request),
             )
         except ValidationError as exc:
             form.add_service_error(exc)

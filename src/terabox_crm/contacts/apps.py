@@ -10,7 +10,7 @@ class ContactsConfig(AppConfig):
     def ready(self) -> None:
         from terabox_crm.audit import actions
         from terabox_crm.contacts import events, rules, search
-        from terabox_crm.core import bus, policy
+        from terabox_crm.core import bus, policy, records
         from terabox_crm.crypto import search_index
 
         texts = {
@@ -29,6 +29,7 @@ class ContactsConfig(AppConfig):
             "change": rules.can_write,
             "delete": rules.can_write,
         }
+        records.register_lock(rules.restriction_lock)  # a restricted timeline (P7)
         for action, text in texts.items():
             verb = action.split(".")[1]
             policy.register(

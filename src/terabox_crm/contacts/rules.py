@@ -4,12 +4,19 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+from terabox_crm.core.records import lock_cache, write_rule
 from terabox_crm.core.records import read_rule as can_read
-from terabox_crm.core.records import write_rule
 from terabox_crm.core.roles import RANK, Capability, Role
 from terabox_crm.privacy import selectors as privacy
 
-__all__ = ["can_create", "can_read", "can_write"]
+__all__ = ["can_create", "can_read", "can_write", "restriction_lock"]
+
+RESTRICTED_READ_ONLY = _(
+    "The use of this person's data is restricted (利用停止): only a privacy officer can "
+    "change their record or add to, change or delete anything on their timeline."
+)
 
 
 def is_restricted(contact) -> bool:
@@ -34,3 +41,22 @@ def can_write(membership, obj) -> bool:
 
 def can_create(membership, obj) -> bool:
     return RANK[membership.role] >= RANK[Role.MEMBER]
+
+
+def restriction_lock(membership, record):
+    """A ``core.records`` lock (P7): a restricted contact, and every record
+    linked to it (activities, tasks, tickets, deals), is read-only for
+    everyone but privacy officers. One query per contact per membership object."""
+    if Capability.PRIVACY_OFFICER in membership.capabilities:
+        return None
+    meta = getattr(record, "_meta", None)
+    if meta is not None and meta.label == "contacts.Contact":
+        return RESTRICTED_READ_ONLY if is_restricted(record) else None
+    contact_id = getattr(record, "contact_id", None)
+    if contact_id is None:
+        return None
+    known = lock_cache(membership)
+    key = ("contacts.restricted", str(contact_id))
+    if key not in known:
+        known[key] = privacy.is_restricted(record.workspace_id, contact_id)
+    return RESTRICTED_READ_ONLY if known[key] else None

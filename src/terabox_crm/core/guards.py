@@ -30,7 +30,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scope
 
-from terabox_crm.core import policy
+from terabox_crm.core import policy, records
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.refusals import (
     Refusal,
@@ -107,6 +107,10 @@ def require(
     if allowed is None:
         allowed = membership is not None and policy.can(membership, permission or action, obj)
     if not allowed:
+        # A locked record (a restricted person's timeline, P7) says why.
+        reason = records.lock_reason(membership, obj) if obj is not None else None
+        if reason is not None:
+            message, code = reason, "restricted"
         raise refusal(membership, action, obj, message=message, code=code, status=status, **details)
 
 

@@ -120,12 +120,57 @@ def can_edit(membership, record) -> bool:
     if membership is None or record.workspace_id != membership.workspace_id:
         return False
     if _is_assignee(membership, record):
-        return True
-    if membership.role == Role.VIEWER:
+        allowed = True
+    elif membership.role == Role.VIEWER:
         return False
-    if RANK[membership.role] >= RANK[Role.ADMIN]:
-        return True
-    return _owns_or_shares(membership, record)
+    elif RANK[membership.role] >= RANK[Role.ADMIN]:
+        allowed = True
+    else:
+        allowed = _owns_or_shares(membership, record)
+    return allowed and lock_reason(membership, record) is None
+
+
+# --- Record locks (P7) ------------------------------------------------------------------------
+#
+# An app may declare records read-only whatever the owner/team rule says: the
+# contacts app locks a contact whose use is restricted (利用停止) and every
+# record on its timeline — activities, tasks, tickets, deals — for everyone
+# but privacy officers. A lock is ``check(membership, record) -> reason or
+# None`` (the reason a translated text); ``can_edit`` (hence every write rule
+# of the policy) refuses a locked record, ``readable_many`` refuses a new link
+# to one (creating a record on a locked timeline), and the guard and the API
+# answer with the lock's reason instead of a bare "no permission".
+
+_locks: list = []
+
+
+def register_lock(check) -> None:
+    """Declare a lock (from an app's ``ready()``; registering twice is a no-op)."""
+    if check not in _locks:
+        _locks.append(check)
+
+
+def lock_cache(membership) -> dict:
+    """A lock's memory for one membership object, i.e. one request or job:
+    a timeline of a hundred activities of one contact asks about it once."""
+    return membership.__dict__.setdefault("_record_locks", {})
+
+
+def forget_locks(membership) -> None:
+    """After a change of what locks records (a restriction set or lifted)."""
+    if membership is not None:
+        membership.__dict__.pop("_record_locks", None)
+
+
+def lock_reason(membership, record):
+    """Why ``record`` is read-only for ``membership`` (translated), or None."""
+    if membership is None or record is None:
+        return None
+    for check in _locks:
+        reason = check(membership, record)
+        if reason:
+            return reason
+    return None
 
 
 def _is_assignee(membership, record) -> bool:
@@ -336,4 +381,16 @@ def readable_many(
             found[field] = current
         else:
             found[field] = readable(membership, model, value, field=field)
+            reason = lock_reason(membership, found[field])
+            if reason is not None:  # a new record on a locked timeline (P7)
+                raise refusals.denial(
+                    "records.link",
+                    found[field],
+                    actor=membership.user_id,
+                    workspace=membership.workspace_id,
+                    message=reason,
+                    code="restricted",
+                    status=403,
+                    reason="locked_link",
+                )
     return found

@@ -11,12 +11,21 @@ Design (docs/decisions/0002-field-encryption.md):
   ``decrypt-only``.
 * Unwrapped keys and their ``AESGCM`` objects are cached per process:
   building ``AESGCM`` per call halves throughput (NOTES.md).
+* Destroying keys (erasure's crypto-shredding, P8; retention shredding, P5;
+  old keys after a rotation) reaches the other processes through the shared
+  cache (Redis when configured, the SQLite cache file otherwise): every
+  destruction writes a new random *destruction generation* there, now and on
+  commit. A process reads the generation on use, at most once per
+  ``GENERATION_RECHECK_SECONDS``; when it changed, one query over the key ids
+  it holds drops those destroyed (or gone), so a destroyed key stops
+  decrypting everywhere within that bound, not at the next restart.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -35,6 +44,8 @@ from terabox_crm.env import ConfigurationError, env_secret
 from terabox_crm.rows import insert
 
 SYSTEM_SCOPE = "system"
+
+log = logging.getLogger(__name__)
 
 
 class KeyUnavailable(RuntimeError):
@@ -58,6 +69,14 @@ _active: dict[tuple[str, str], str] = {}
 # seconds the row is read again, so new data stops naming the old key.
 ACTIVE_RECHECK_SECONDS = 60.0
 _active_read_at: dict[tuple[str, str], float] = {}
+
+# The destruction generation in the shared cache (see the module docstring).
+GENERATION_CACHE_KEY = "crypto:keys:destroyed-generation"
+GENERATION_CACHE_ALIAS = "default"
+GENERATION_RECHECK_SECONDS = 0.5
+_UNSEEN = object()
+_generation: object = _UNSEEN
+_generation_read_at = float("-inf")
 
 
 def _decode_kek(text: str) -> bytes:
@@ -85,9 +104,13 @@ def kek() -> tuple[str, bytes]:
                 datadir.write_private_file(target, base64.b64encode(secrets.token_bytes(32)))
             text = target.read_text(encoding="utf-8").strip()
         raw = _decode_kek(text)
-        kek_id = hashlib.sha256(b"tbx-kek-id" + raw).hexdigest()[:16]
-        _kek = (kek_id, raw)
+        _kek = (kek_id_of(raw), raw)
     return _kek
+
+
+def kek_id_of(raw: bytes) -> str:
+    """The public id of a master key (a short hash: it names, never reveals)."""
+    return hashlib.sha256(b"tbx-kek-id" + raw).hexdigest()[:16]
 
 
 def master_key_is_generated() -> bool:
@@ -97,12 +120,80 @@ def master_key_is_generated() -> bool:
 
 def reset_cache() -> None:
     """Forget unwrapped keys (tests, and after a restore or rotation in another process)."""
-    global _kek
+    global _kek, _generation, _generation_read_at
     with _lock:
         _kek = None
         _cache.clear()
         _active.clear()
         _active_read_at.clear()
+        _generation = _UNSEEN
+        _generation_read_at = float("-inf")
+
+
+def _shared_cache():
+    from django.core.cache import caches
+
+    return caches[GENERATION_CACHE_ALIAS]
+
+
+def announce_destroyed() -> None:
+    """Tell every process that keys were destroyed: a new random generation
+    in the shared cache, now and again once the caller's transaction commits
+    (a process that rechecked in between still saw the key alive)."""
+
+    def bump() -> None:
+        try:
+            _shared_cache().set(GENERATION_CACHE_KEY, secrets.token_hex(8), None)
+        except Exception:  # the cache is down: readers treat that as a change
+            log.warning("crypto: could not announce destroyed keys to the shared cache")
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _check_generation() -> None:
+    """Drop cached keys another process destroyed (at most one cache read per
+    ``GENERATION_RECHECK_SECONDS``, one query when the generation moved)."""
+    global _generation, _generation_read_at
+    now = time.monotonic()
+    if now - _generation_read_at < GENERATION_RECHECK_SECONDS:
+        return
+    _generation_read_at = now
+    try:
+        current = _shared_cache().get(GENERATION_CACHE_KEY)
+    except Exception:  # unknown: check the keys held rather than trust them
+        log.warning("crypto: the shared cache did not answer; rechecking cached keys")
+        current = object()
+    if current == _generation:
+        return
+    _generation = current
+    _forget_destroyed()
+
+
+def _forget_destroyed() -> None:
+    from terabox_crm.crypto.models import DataKey
+
+    held = list(_cache)
+    alive: set[str] = set()
+    for start in range(0, len(held), 1000):
+        alive.update(
+            DataKey.objects.filter(key_id__in=held[start : start + 1000])
+            .exclude(status=DataKey.Status.DESTROYED)
+            .values_list("key_id", flat=True)
+        )
+    gone = set(held) - alive
+    if gone:
+        _drop(gone)
+
+
+def _drop(key_ids) -> None:
+    key_ids = set(key_ids)
+    with _lock:
+        for key_id in key_ids:
+            _cache.pop(key_id, None)
+        for pair in [pair for pair, key_id in _active.items() if key_id in key_ids]:
+            _active.pop(pair, None)
+            _active_read_at.pop(pair, None)
 
 
 def _load(row) -> LoadedKey:
@@ -120,6 +211,7 @@ def _load(row) -> LoadedKey:
 
 
 def get_key(key_id: str) -> LoadedKey:
+    _check_generation()
     loaded = _cache.get(key_id)
     if loaded is not None:
         return loaded
@@ -141,6 +233,7 @@ def preload(key_ids) -> None:
     ``get_key`` reports them as usual."""
     from terabox_crm.crypto.models import DataKey
 
+    _check_generation()
     missing = {key_id for key_id in key_ids if key_id and key_id not in _cache}
     if not missing:
         return
@@ -228,6 +321,7 @@ def create_first_keys(scopes, purpose: str = "encryption") -> dict[str, LoadedKe
 
 def active_key(scope: str, purpose: str = "encryption") -> LoadedKey:
     """The key new data of ``scope`` is written with, created on first use."""
+    _check_generation()
     key_id = _active.get((scope, purpose))
     fresh = time.monotonic() - _active_read_at.get((scope, purpose), 0.0) < ACTIVE_RECHECK_SECONDS
     if key_id is not None and key_id in _cache and fresh:
@@ -267,6 +361,8 @@ def destroy_scope(scope: str) -> int:
         for pair in [pair for pair in _active if pair[0] == scope]:
             _active.pop(pair, None)
             _active_read_at.pop(pair, None)
+    if rows:
+        announce_destroyed()
     return len(rows)
 
 
@@ -277,8 +373,8 @@ def destroy_key(key_id: str) -> None:
     DataKey.objects.filter(key_id=key_id).update(
         status=DataKey.Status.DESTROYED, wrapped=None, destroyed_at=timezone.now()
     )
-    with _lock:
-        _cache.pop(key_id, None)
+    _drop([key_id])
+    announce_destroyed()
 
 
 def destroy_keys(key_ids) -> int:
@@ -290,12 +386,9 @@ def destroy_keys(key_ids) -> int:
     count = DataKey.objects.filter(key_id__in=key_ids).update(
         status=DataKey.Status.DESTROYED, wrapped=None, destroyed_at=timezone.now()
     )
-    with _lock:
-        for key_id in key_ids:
-            _cache.pop(key_id, None)
-        for pair in [pair for pair, key_id in _active.items() if key_id in set(key_ids)]:
-            _active.pop(pair, None)
-            _active_read_at.pop(pair, None)
+    _drop(key_ids)
+    if count:
+        announce_destroyed()
     return count
 
 

@@ -2,7 +2,9 @@
 
 Options: ``--scopes read,write,export`` (default ``read``), ``--name N``
 (default "CLI token"), ``--days D`` (default 90, at most 365). The workspace
-is given by name or slug. Works on a fresh data dir (``prepare()`` migrates
+is given by name or slug. The ``privacy`` scope (erasure, P8) is refused
+here: it needs a step-up (S4), so a privacy officer creates such a token on
+the API tokens page. Works on a fresh data dir (``prepare()`` migrates
 first). Only the token goes to standard output, so ``$(terabox-crm token …)``
 captures it; messages go to standard error in the terminal's language.
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from terabox_crm import audit, inventory
-from terabox_crm.core import guards
+from terabox_crm.core import guards, records
 from terabox_crm.core.models import Membership
 from terabox_crm.policies import selectors as policies
 from terabox_crm.policies.models import PolicyVersion
@@ -376,6 +376,16 @@ def evidence_file_content(membership: Membership, evidence: ConsentEvidenceFile)
 # --- Restriction of use (利用停止, P7) ------------------------------------------------
 
 
+def _already_restricted() -> Refusal:
+    """The one refusal of a second restriction (checked first, and again when a
+    racing request's row wins the unique constraint)."""
+    return Refusal(
+        _("The use of this person's data is restricted already."),
+        code="already_restricted",
+        field="subject_id",
+    )
+
+
 @recorded_after_rollback
 @transaction.atomic
 def restriction_set(
@@ -396,11 +406,7 @@ def restriction_set(
         message=_("Say who asked for the restriction."),
     )
     if gate.restricted_among(membership.workspace_id, [subject]):
-        raise Refusal(
-            _("The use of this person's data is restricted already."),
-            code="already_restricted",
-            field="subject_id",
-        )
+        raise _already_restricted()
     restriction = Restriction(
         workspace_id=membership.workspace_id,
         subject_id=subject,
@@ -412,11 +418,8 @@ def restriction_set(
         with transaction.atomic():
             restriction.save(force_insert=True)
     except IntegrityError:  # a racing request restricted them first
-        raise Refusal(
-            _("The use of this person's data is restricted already."),
-            code="already_restricted",
-            field="subject_id",
-        ) from None
+        raise _already_restricted() from None
+    records.forget_locks(membership)
     audit.record(
         "privacy.restriction.set",
         actor=membership.user,
@@ -451,6 +454,7 @@ def restriction_lift(*, membership: Membership, subject_id, reason: str = "") ->
     restriction.lifted_by = membership.user
     restriction.lift_reason = reason
     restriction.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    records.forget_locks(membership)
     audit.record(
         "privacy.restriction.lifted",
         actor=membership.user,

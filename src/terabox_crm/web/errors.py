@@ -181,7 +181,16 @@ def bad_request(request, exception=None):
     return render_error(request, 400)
 
 
+# Refusals whose own words the 403 page shows: they name a state of the
+# record, not what the reader may or may not see (a restricted person's
+# timeline, 利用停止, P7); every other refusal keeps the page's one answer.
+EXPLAINED_REFUSALS = frozenset({"restricted"})
+
+
 def permission_denied(request, exception=None):
+    cause = getattr(exception, "__cause__", None)
+    if getattr(cause, "code", None) in EXPLAINED_REFUSALS:
+        return render_error(request, 403, message=cause.message)
     return render_error(request, 403)
 
 

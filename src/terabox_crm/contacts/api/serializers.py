@@ -4,6 +4,8 @@ meaning (foreign ids, email/phone formats, sizes) for web and API alike."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
+
 from terabox_crm import inventory
 from terabox_crm.api import serializers
 from terabox_crm.contacts import rules
@@ -70,6 +72,36 @@ class ContactOut(serializers.Serializer):
         if known is not None:
             return contact.pk in known
         return rules.is_restricted(contact)
+
+
+SUPPRESSED_ADDRESS = "suppressed-address"
+WARNING_CODES = [SUPPRESSED_ADDRESS]
+
+
+class WarningOut(serializers.Serializer):
+    """Something the caller should know about a write that went through."""
+
+    code = serializers.ChoiceField(
+        choices=WARNING_CODES,
+        help_text="Stable, for programs. `suppressed-address`: an email or phone number "
+        "of the new contact belonged to a person erased at their request (the "
+        "suppression list, P8); the contact is created and the match audited, "
+        "but check that the person wants to be contacted again before using it.",
+    )
+    detail = serializers.CharField(help_text="For people, in the request's language.")
+    values = serializers.ListField(
+        child=serializers.CharField(), help_text="The addresses or numbers concerned, as given."
+    )
+
+
+class ContactCreatedOut(ContactOut):
+    warnings = serializers.SerializerMethodField(
+        help_text="Warnings about the create (empty when none), each with a stable `code`."
+    )
+
+    @extend_schema_field(WarningOut(many=True))
+    def get_warnings(self, contact) -> list[dict]:
+        return self.context.get("warnings", [])
 
 
 class ContactEmailIn(serializers.NestedIn):

@@ -25,9 +25,11 @@ from terabox_crm.api.problems import refusal_as_api_error
 from terabox_crm.api.query import QueryParamsMixin
 from terabox_crm.contacts import search, selectors, services
 from terabox_crm.contacts.api.serializers import (
+    SUPPRESSED_ADDRESS,
     CompanyIn,
     CompanyListParams,
     CompanyOut,
+    ContactCreatedOut,
     ContactIn,
     ContactListParams,
     ContactMergeIn,
@@ -163,6 +165,40 @@ class ContactViewSet(_RecordViewSet):
         if hasattr(out, "context_for"):  # contacts: whether each is restricted (P7)
             context.update(out.context_for(rows))
         return self.get_paginated_response(out(rows, many=True, context=context).data)
+
+    @extend_schema(
+        request=ContactIn,
+        responses={201: ContactCreatedOut},
+        summary="Create a contact",
+        description="The 201 body is the contact with `warnings`: `suppressed-address` "
+        "when an email or phone number belonged to a person erased at their request "
+        "(the suppression list); the contact is created all the same and the match "
+        "is audited.",
+    )
+    def create(self, request, *args, **kwargs):
+        """Create a contact; warn of an erased person's address (P8)."""
+        data = self._data(request)
+        created = _call(services.contact_create, membership=request.membership, data=data)
+        suppressed = list(getattr(created, "suppressed", None) or [])
+        warnings = []
+        if suppressed:
+            warnings.append(
+                {
+                    "code": SUPPRESSED_ADDRESS,
+                    "detail": _(
+                        "%(values)s belonged to a person erased at their request. "
+                        "Check that they want to be contacted again before you use it; "
+                        "this was recorded in the audit log."
+                    )
+                    % {"values": ", ".join(suppressed)},
+                    "values": suppressed,
+                }
+            )
+        contact = self.get_queryset().get(pk=created.pk)
+        out = ContactCreatedOut(
+            contact, context={**self.get_serializer_context(), "warnings": warnings}
+        )
+        return Response(out.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=ContactOut(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)

@@ -2,10 +2,12 @@
 
 Privacy officers only (``privacy.erase``). A session request needs a fresh
 step-up (S4), as in the web app; a personal API token, which cannot step up,
-acts with its ``write`` scope like the other irreversible API operations
-(webhook endpoints). Errors are problem details: 403 without the capability,
-404 for a person the workspace does not hold, 409 ``already-erased`` with the
-date for a second erasure, 400 without a reason.
+needs the ``privacy`` scope, which only a privacy officer can put on a token
+and only right after a step-up (``api.services.token_create``): a ``write``
+token never erases (docs/privacy-erasure.md). Errors are problem details:
+403 ``insufficient-scope`` for a token without the scope, 403 without the
+capability, 404 for a person the workspace does not hold, 409
+``already-erased`` with the date for a second erasure, 400 without a reason.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rest_framework.views import APIView
 from terabox_crm.accounts.stepup import has_fresh_step_up, step_up_required_response
 from terabox_crm.api import serializers
 from terabox_crm.api.authentication import token_scopes
+from terabox_crm.api.models import Scope
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.problems import problem_response
 from terabox_crm.erasure import services
@@ -47,15 +50,20 @@ class SubjectEraseView(APIView):
 
     permission_classes = [PolicyPermission]
     permission_action = services.ACTION
+    token_scope = Scope.PRIVACY.value  # never ``write``: the token stands in for a step-up (S4)
 
     @extend_schema(request=EraseIn, responses={200: ErasedOut}, operation_id="contacts_erase")
     def post(self, request, contact_id):
         """Erase a person
 
-        Privacy officers only, after a step-up for a session. Deletes or blanks
-        the contact, its timeline, its tickets' text, queued email, webhook
-        deliveries and search terms, and destroys the key of its audit details;
-        a tombstone keeps the id, the time and keyed hashes of the addresses."""
+        Privacy officers only. A session needs a step-up in the last five
+        minutes; a personal API token needs the `privacy` scope (a `write`
+        token is refused with 403 `insufficient-scope`), which only a privacy
+        officer can give a token, on the API tokens page right after a
+        step-up. Deletes or blanks the contact, its timeline, its tickets'
+        text, queued email, webhook deliveries and search terms, and destroys
+        the key of its audit details; a tombstone keeps the id, the time and
+        keyed hashes of the addresses."""
         if token_scopes(request) is None and not has_fresh_step_up(request):
             return step_up_required_response(request._request)
         data = EraseIn(data=request.data)
