@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from terabox_crm.activities.models import Activity, Task
+from terabox_crm.contacts.models import Contact
 from terabox_crm.core import policy
 from terabox_crm.crypto import fields, keyring
 
@@ -46,17 +47,29 @@ def timeline(
     qs = Activity.objects.visible_to(membership).select_related("owner", "contact")
     if contact is not None:
         qs = qs.filter(contact=contact)
-    if company is not None:
-        condition = Q(company=company)
-        if with_people:
-            condition |= Q(contact__company=company)
-        qs = qs.filter(condition)
     if deal is not None:
         qs = qs.filter(deal=deal)
     if before is not None:
         at, last_id = before
         qs = qs.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=last_id))
-    rows = list(qs.order_by("-occurred_at", "-id")[: limit + 1])
+    order = ("-occurred_at", "-id")
+    if company is not None and with_people:
+        # Two indexed reads, merged: the company's own activities
+        # (activity_company) and its people's (activity_contact, one probe
+        # per contact of the company). One OR-ed query made SQLite read and
+        # sort every activity of the workspace instead.
+        people = Contact.objects.filter(company=company).values("id")
+        found = {
+            row.pk: row
+            for part in (qs.filter(company=company), qs.filter(contact_id__in=people))
+            for row in part.order_by(*order)[: limit + 1]
+        }
+        rows = sorted(found.values(), key=lambda row: (row.occurred_at, row.pk), reverse=True)
+        rows = rows[: limit + 1]
+    else:
+        if company is not None:
+            qs = qs.filter(company=company)
+        rows = list(qs.order_by(*order)[: limit + 1])
     _preload(rows, "subject", "body")
     if with_people:
         _preload([row.contact for row in rows if row.contact], "family_name", "given_name")

@@ -297,3 +297,28 @@ def test_the_pages_cost_the_same_queries_however_many_related_records(
     assert many == few, f"{name}: {few} queries with 2 of each, {many} with 14 (N+1)"
     with django_assert_max_num_queries(few):
         client.get(url)
+
+
+def test_the_rollup_merges_the_companys_and_its_peoples_activities_in_time_order(
+    client, cast, world
+):
+    company, contact = world["company"], world["contact"]
+    now = timezone.now()
+    with scope(workspace=cast.acme):
+        for subject, minutes, links in (
+            ("会社への訪問", 3, {"company": company}),
+            ("本人への電話", 2, {"contact": contact}),
+            ("会社と本人の両方", 1, {"company": company, "contact": contact}),
+        ):
+            activity_services.activity_log(
+                membership=cast.member_membership,
+                data=activity_services.ActivityData(
+                    kind="call",
+                    occurred_at=now - timezone.timedelta(minutes=minutes),
+                    subject=subject,
+                    links=activity_services.Links(**links),
+                ),
+            )
+    page = _page(client, cast, "companies:detail", company)
+    assert page.count("会社と本人の両方") == 1
+    assert page.index("会社と本人の両方") < page.index("本人への電話") < page.index("会社への訪問")
