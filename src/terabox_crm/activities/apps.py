@@ -26,7 +26,7 @@ class ActivitiesConfig(AppConfig):
         policy.register(
             "activities.change",
             records.write_rule,
-            _("Complete, reopen and delete one's own or the team's activities and tasks"),
+            _("Complete, reopen, edit and delete one's own or the team's activities and tasks"),
         )
         for action, label in (
             ("activities.activity.logged", _("Activity logged")),
@@ -34,6 +34,8 @@ class ActivitiesConfig(AppConfig):
             ("activities.task.created", _("Task created")),
             ("activities.task.completed", _("Task completed")),
             ("activities.task.reopened", _("Task reopened")),
+            ("activities.task.updated", _("Task changed")),
+            ("activities.task.deleted", _("Task deleted")),
         ):
             actions.register(action, label)
         bus.declare(events.DECLARED)

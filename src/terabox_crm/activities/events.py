@@ -20,4 +20,6 @@ DECLARED = (
     Event("task.created", pgettext_lazy("webhook event", "Task created"), "activities.task"),
     Event("task.completed", pgettext_lazy("webhook event", "Task completed"), "activities.task"),
     Event("task.reopened", pgettext_lazy("webhook event", "Task reopened"), "activities.task"),
+    Event("task.updated", pgettext_lazy("webhook event", "Task changed"), "activities.task"),
+    Event("task.deleted", pgettext_lazy("webhook event", "Task deleted"), "activities.task"),
 )

@@ -39,7 +39,27 @@ class TaskForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), max_length=BODY_MAX_LENGTH, required=False, widget=forms.Textarea
     )
+    # What the task is about: ids, resolved and checked by the service
+    # (``core.records.readable_many``: a record of another workspace, or one
+    # the member may not read, is refused like one that does not exist). Set
+    # from a record's "New task" or the form's record finder.
+    contact = forms.CharField(required=False, widget=forms.HiddenInput)
+    company = forms.CharField(required=False, widget=forms.HiddenInput)
+    deal = forms.CharField(required=False, widget=forms.HiddenInput)
+    unlink_contact = forms.BooleanField(label=_("Remove the contact"), required=False)
+    unlink_company = forms.BooleanField(label=_("Remove the company"), required=False)
+    unlink_deal = forms.BooleanField(label=_("Remove the deal"), required=False)
+
+    LINKS = ("contact", "company", "deal")
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].limit_to(workspace)
+
+    def link_ids(self) -> dict:
+        """The linked ids the form keeps (none where "Remove" is ticked)."""
+        values = self.cleaned_data
+        return {
+            name: None if values.get(f"unlink_{name}") else values.get(name) or None
+            for name in self.LINKS
+        }

@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.urls import reverse
 
 from terabox_crm.activities.models import Activity, Task
+from terabox_crm.contacts.models import Contact
 from terabox_crm.core import policy
 from terabox_crm.crypto import fields, keyring
 
@@ -25,23 +27,84 @@ def _preload(rows, *names: str) -> None:
     )
 
 
-def timeline(membership, *, contact=None, company=None, deal=None) -> list[Activity]:
-    """The newest activities of one record, in one query plus one for keys."""
-    qs = Activity.objects.visible_to(membership).select_related("owner")
+def timeline(
+    membership,
+    *,
+    contact=None,
+    company=None,
+    deal=None,
+    with_people: bool = False,
+    before: tuple | None = None,
+    limit: int = TIMELINE_LIMIT,
+) -> list[Activity]:
+    """The newest activities of one record, in one query plus one for keys.
+
+    ``with_people`` (a company's page): also the activities of the company's
+    contacts, rolled up. ``before`` is the (occurred_at, id) of the last row
+    already shown (a keyset page, never an OFFSET). One more row than
+    ``limit`` is read so the caller knows whether there is an older page.
+    """
+    qs = Activity.objects.visible_to(membership).select_related("owner", "contact")
     if contact is not None:
         qs = qs.filter(contact=contact)
-    if company is not None:
-        qs = qs.filter(company=company)
     if deal is not None:
         qs = qs.filter(deal=deal)
-    rows = list(qs.order_by("-occurred_at", "-id")[:TIMELINE_LIMIT])
+    if before is not None:
+        at, last_id = before
+        qs = qs.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=last_id))
+    order = ("-occurred_at", "-id")
+    if company is not None and with_people:
+        # Two indexed reads, merged: the company's own activities
+        # (activity_company) and its people's (activity_contact, one probe
+        # per contact of the company). One OR-ed query made SQLite read and
+        # sort every activity of the workspace instead.
+        people = Contact.objects.filter(company=company).values("id")
+        found = {
+            row.pk: row
+            for part in (qs.filter(company=company), qs.filter(contact_id__in=people))
+            for row in part.order_by(*order)[: limit + 1]
+        }
+        rows = sorted(found.values(), key=lambda row: (row.occurred_at, row.pk), reverse=True)
+        rows = rows[: limit + 1]
+    else:
+        if company is not None:
+            qs = qs.filter(company=company)
+        rows = list(qs.order_by(*order)[: limit + 1])
     _preload(rows, "subject", "body")
+    if with_people:
+        _preload([row.contact for row in rows if row.contact], "family_name", "given_name")
     # One reverse() for the page, not one per row (a hundred rows render each visit).
     delete_url = reverse("activities:activity_delete", args=[_PLACEHOLDER])
     for row in rows:
         row.deletable = policy.can(membership, "activities.change", row)
         row.delete_url = delete_url.replace(_PLACEHOLDER, str(row.pk))
     return rows
+
+
+RELATED_TASKS_LIMIT = 10
+
+
+def record_tasks(
+    membership, *, limit: int = RELATED_TASKS_LIMIT, **link
+) -> tuple[list[Task], bool]:
+    """The tasks of one contact, company or deal (``link``: one of
+    ``contact=``, ``company=``, ``deal=``) the member may read: open ones
+    first, soonest due; at most ``limit``, and whether there are more. Two
+    queries (rows with their assignee, keys), whatever the record holds."""
+    ((name, record),) = link.items()
+    rows = list(
+        Task.objects.visible_to(membership)
+        .filter(**{name: record})
+        .select_related("assignee")
+        .order_by("-status", "due_at", "id")[: limit + 1]
+    )
+    _preload(rows[:limit], "title")
+    return rows[:limit], len(rows) > limit
+
+
+def preload_titles(tasks) -> None:
+    """One query for the keys of a page of tasks' titles."""
+    _preload(tasks, "title")
 
 
 def my_open_tasks(membership) -> list[Task]:

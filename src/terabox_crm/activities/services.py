@@ -233,6 +233,119 @@ def task_set_done(*, membership: Membership, task: Task, done: bool = True) -> T
     return task
 
 
+@dataclass
+class TaskChange:
+    """A task's edit: every field as it should be afterwards."""
+
+    title: str
+    due_at: datetime
+    assignee: object  # a user or their id
+    notes: str = ""
+    remind_at: datetime | None = None
+    links: Links = field(default_factory=Links)
+
+
+_TASK_FIELDS = ("title", "notes", "due_at", "remind_at", "assignee_id")
+_LINK_FIELDS = ("contact_id", "company_id", "deal_id")
+
+
+@recorded_after_rollback
+@transaction.atomic
+def task_update(*, membership: Membership, task: Task, data: TaskChange) -> Task:
+    """Edit a task from its page: the same checks as ``task_create``, the same
+    rule as completing it (its assignee, or whoever may edit it, S6); the
+    changed field names go to the audit trail, never the text."""
+    guards.require_record(
+        membership, "activities.change", task, message=_("You cannot change this task.")
+    )
+    actor, workspace = membership.user, membership.workspace
+    # A link kept as it was is not checked again (one a colleague made to a
+    # record this member cannot read stays); a new one must be readable.
+    links = Links(
+        **records.readable_many(
+            membership,
+            {
+                "contact": (Contact, data.links.contact),
+                "company": (Company, data.links.company),
+                "deal": (Deal, data.links.deal),
+            },
+            unchanged={
+                "contact": task.contact_id,
+                "company": task.company_id,
+                "deal": task.deal_id,
+            },
+        )
+    )
+    title = _check_text(data.title, limit=TITLE_MAX_LENGTH, field_name="title")
+    if not title:
+        raise Refusal(_("Give the task a title."), code="title_required", field="title")
+    notes = _check_text(data.notes, limit=BODY_MAX_LENGTH, field_name="notes")
+    assignee = members.member_user(
+        workspace=workspace,
+        value=data.assignee,
+        actor=actor,
+        field="assignee",
+        current=task.assignee,
+    )
+    if data.remind_at is not None and data.remind_at > data.due_at:
+        raise Refusal(
+            _("The reminder must come before the due time."),
+            code="late_reminder",
+            field="remind_at",
+        )
+    before = {name: getattr(task, name) for name in (*_TASK_FIELDS, *_LINK_FIELDS)}
+    task.title, task.notes, task.due_at = title, notes, data.due_at
+    task.assignee = assignee
+    for name in ("contact", "company", "deal"):
+        value = getattr(links, name)
+        # An unchanged link comes back as its id: keep the record as it is.
+        setattr(task, f"{name}_id", records.pk_of(value))
+    if data.remind_at != task.remind_at:
+        # A new reminder time is a new reminder: it is sent again.
+        task.remind_at, task.reminded_at = data.remind_at, None
+    changed = [name for name, value in before.items() if getattr(task, name) != value]
+    if not changed:
+        return task
+    task.save(
+        update_fields=[
+            *(name.removesuffix("_id") for name in changed),
+            "reminded_at",
+            "updated_at",
+        ]
+    )
+    audit.record(
+        "activities.task.updated",
+        actor=actor,
+        workspace=workspace,
+        obj=task,
+        payload={"fields": sorted(name.removesuffix("_id") for name in changed)},
+        subject_id=task.contact_id,
+    )
+    publish("task.updated", workspace_id=workspace.pk, object_id=task.pk)
+    return task
+
+
+@recorded_after_rollback
+@transaction.atomic
+def task_delete(*, membership: Membership, task: Task) -> None:
+    """Delete a task (its assignee, or whoever may edit it); audited by id."""
+    guards.require_record(
+        membership, "activities.change", task, message=_("You cannot delete this task.")
+    )
+    actor = membership.user
+    task_id, workspace, contact_id = task.pk, task.workspace, task.contact_id
+    task.delete()
+    audit.record(
+        "activities.task.deleted",
+        actor=actor,
+        workspace=workspace,
+        object_type="activities.task",
+        object_id=str(task_id),
+        subject_id=contact_id,
+    )
+    publish("task.deleted", workspace_id=workspace.pk, object_id=task_id)
+
+
 # A reminder names its task, whose title often names the contact it is about:
 # it serves that contact's support (P2), so the purpose gate decides (P3).
 REMINDER_PURPOSE = "support"

@@ -7,17 +7,22 @@ import uuid
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.activities import selectors, services
 from terabox_crm.activities.forms import ActivityForm, TaskForm
 from terabox_crm.activities.models import Activity, Task
+from terabox_crm.contacts import selectors as contact_selectors
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import permission_required, refusals_answered, require_object
 from terabox_crm.core.htmx import is_partial
+from terabox_crm.core.models import Membership
+from terabox_crm.deals import selectors as deal_selectors
 from terabox_crm.deals.models import Deal
 from terabox_crm.refusals import Refusal
 
@@ -100,9 +105,194 @@ def activity_delete(request, activity_id):
     return redirect(_back(request, links))
 
 
+def _task_data(form: TaskForm, cls=services.TaskData):
+    values = form.cleaned_data
+    return cls(
+        title=values["title"],
+        due_at=values["due_at"],
+        remind_at=values["remind_at"],
+        assignee=values["assignee"].user,
+        notes=values["notes"],
+        links=services.Links(**form.link_ids()),
+    )
+
+
+def _form_error(form: TaskForm, error: Refusal) -> None:
+    # The links are hidden ids: their errors show above the form.
+    field = form.fields.get(error.field or "")
+    visible = field is not None and not field.widget.is_hidden
+    form.add_error(error.field if visible else None, error.message)
+
+
+def _linked(request, form: TaskForm) -> list[dict]:
+    """What the form shows of its links: the record when this member may read
+    it; for an id naming anything else, only that a link is there (S6)."""
+    ids = form.data if form.is_bound else form.initial
+    shown = []
+    for name, model in LINKS.items():
+        value = ids.get(name) or ""
+        if not value:
+            continue
+        record = records.find_readable(request.membership, model, value)
+        shown.append(
+            {
+                "name": name,
+                "record": record,
+                "label": model._meta.verbose_name,
+                "field": form[f"unlink_{name}"],
+            }
+        )
+    return shown
+
+
+FINDER_LIMIT = 5
+
+
+def _finder(request) -> dict:
+    """The form's record finder: contacts, companies and deals named by the
+    ``find`` text that this member may read, each with the address of this
+    form with the record linked (a GET, so it works without script)."""
+    query = (request.GET.get("find") or "").strip()[:200]
+    if not query:
+        return {"query": "", "results": []}
+    membership = request.membership
+    found = contact_selectors.global_search(membership, query, limit=FINDER_LIMIT)
+    results = []
+    if policy.can(membership, "contacts.view"):
+        results += [("contact", c, c.display_name) for c in found.contacts]
+    if policy.can(membership, "companies.view"):
+        results += [("company", c, c.name) for c in found.companies]
+    if policy.can(membership, "deals.view"):
+        deals = list(
+            deal_selectors.search(membership, query).order_by("-updated_at")[:FINDER_LIMIT]
+        )
+        results += [("deal", d, d.name) for d in deals]
+    kept = {k: v for k, v in request.GET.items() if k != "find"}
+    rows = []
+    for name, record, label in results:
+        params = {**kept, name: str(record.pk)}
+        if name == "contact" and getattr(record, "company_id", None) and not kept.get("company"):
+            params["company"] = str(record.company_id)
+        rows.append(
+            {
+                "kind": LINKS[name]._meta.verbose_name,
+                "label": label,
+                "url": f"{request.path}?{urlencode(params)}",
+            }
+        )
+    return {"query": query, "results": rows}
+
+
+def _get_links(request) -> dict:
+    """The links named in the address (``?contact=``…): a page about records
+    this member may read (``_links`` answers 404 otherwise)."""
+    links = _links(request)
+    return {name: str(value) for name, value in vars(links).items() if value is not None}
+
+
+def _task_form_page(request, *, task=None):
+    membership = request.membership
+    editing = task is not None
+    if task is None:
+        initial = {"assignee": membership}
+    else:
+        initial = {
+            "title": task.title,
+            "due_at": timezone.localtime(task.due_at).strftime("%Y-%m-%dT%H:%M"),
+            "remind_at": timezone.localtime(task.remind_at).strftime("%Y-%m-%dT%H:%M")
+            if task.remind_at
+            else "",
+            "assignee": Membership.objects.filter(
+                workspace_id=membership.workspace_id, user_id=task.assignee_id
+            ).first(),
+            "notes": task.notes,
+            **{name: str(getattr(task, f"{name}_id") or "") for name in LINKS},
+        }
+    if request.method != "POST":
+        initial.update(_get_links(request))
+    form = TaskForm(request.POST or None, workspace=request.workspace, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if task is None:
+                task = services.task_create(membership=membership, data=_task_data(form))
+            else:
+                services.task_update(
+                    membership=membership, task=task, data=_task_data(form, services.TaskChange)
+                )
+        except Refusal as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Task saved.") if editing else _("Task created."))
+            if not editing and (request.POST.get("next") or ""):
+                return redirect(_back(request, services.Links()))
+            return redirect("activities:task", task_id=task.pk)
+    return render(
+        request,
+        "activities/task_form.html",
+        {
+            "form": form,
+            "task": task if editing else None,
+            "linked": _linked(request, form),
+            "finder": _finder(request),
+            "cancel": reverse("activities:task", args=[task.pk])
+            if editing
+            else _back(request, services.Links()),
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@permission_required("activities.add")
+@require_http_methods(["GET", "HEAD", "POST"])
+def task_create(request):
+    """A new task, its contact, company or deal set from the record's page
+    ("New task") or found with the form's record finder."""
+    return _task_form_page(request)
+
+
+@permission_required("activities.change")
+@require_http_methods(["GET", "HEAD", "POST"])
+def task_edit(request, task_id):
+    task = get_object_or_404(
+        Task.objects.visible_to(request.membership).select_related("assignee"), pk=task_id
+    )
+    require_object(request, "activities.change", task)
+    return _task_form_page(request, task=task)
+
+
+@permission_required("activities.change")
+@require_http_methods(["GET", "HEAD", "POST"])
+@refusals_answered
+def task_delete(request, task_id):
+    """Delete behind a confirmation page (a POST from it), never one click."""
+    task = get_object_or_404(Task.objects.visible_to(request.membership), pk=task_id)
+    require_object(request, "activities.change", task)
+    if request.method == "POST":
+        services.task_delete(membership=request.membership, task=task)
+        messages.success(request, _("Task deleted."))
+        return redirect("activities:tasks")
+    return render(
+        request,
+        "activities/task_confirm_delete.html",
+        {"task": task, "cancel": reverse("activities:task", args=[task.pk])},
+    )
+
+
+TASK_LIST_LIMIT = 200
+
+
+def _label_of(record) -> str:
+    """A contact's display name, a company's or a deal's name."""
+    return getattr(record, "display_name", None) or record.name
+
+
 @permission_required("activities.view")
 @require_http_methods(["GET", "HEAD", "POST"])
 def task_list(request):
+    """My open tasks (and the quick "New task" form), or with ``?contact=``,
+    ``?company=`` or ``?deal=`` every task of that record one may read (the
+    "See all" of a record's task panel)."""
     can_add = policy.can(request.membership, "activities.add")
     form = TaskForm(
         request.POST or None,
@@ -112,28 +302,39 @@ def task_list(request):
     if request.method == "POST":
         require_object(request, "activities.add", allowed=can_add)
         if form.is_valid():
-            values = form.cleaned_data
             try:
-                services.task_create(
-                    membership=request.membership,
-                    data=services.TaskData(
-                        title=values["title"],
-                        due_at=values["due_at"],
-                        remind_at=values["remind_at"],
-                        assignee=values["assignee"].user,
-                        notes=values["notes"],
-                        links=_links(request),
-                    ),
-                )
+                services.task_create(membership=request.membership, data=_task_data(form))
             except Refusal as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                _form_error(form, error)
             else:
                 messages.success(request, _("Task created."))
                 return redirect("activities:tasks")
+    about = None
+    links: dict = {} if request.method == "POST" else _get_links(request)
+    if links:
+        ((name, value),) = list(links.items())[:1]
+        about = records.find_readable(request.membership, LINKS[name], value)
+        tasks = list(
+            Task.objects.visible_to(request.membership)
+            .filter(**{f"{name}_id": value})
+            .select_related("assignee")
+            .order_by("-status", "due_at", "id")[:TASK_LIST_LIMIT]
+        )
+        selectors.preload_titles(tasks)
+    else:
+        tasks = selectors.my_open_tasks(request.membership)
     return render(
         request,
         "activities/tasks.html",
-        {"tasks": selectors.my_open_tasks(request.membership), "form": form, "can_add": can_add},
+        {
+            "tasks": tasks,
+            "form": form,
+            "can_add": can_add and about is None,
+            "about": _label_of(about) if about is not None else "",
+            "new_url": f"{reverse('activities:task_create')}?{urlencode(links)}"
+            if about is not None and can_add
+            else "",
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -141,8 +342,22 @@ def task_list(request):
 @permission_required("activities.view")
 @require_safe
 def task_detail(request, task_id):
-    task = get_object_or_404(Task.objects.visible_to(request.membership), pk=task_id)
-    return render(request, "activities/task_detail.html", {"task": task})
+    task = get_object_or_404(
+        Task.objects.visible_to(request.membership).select_related(
+            "assignee", "owner", "contact", "company", "deal"
+        ),
+        pk=task_id,
+    )
+    membership = request.membership
+    return render(
+        request,
+        "activities/task_detail.html",
+        {
+            "task": task,
+            "can_change": policy.can(membership, "activities.change", task),
+            "overdue": task.status == Task.Status.OPEN and task.due_at < timezone.now(),
+        },
+    )
 
 
 @permission_required("activities.view")
@@ -155,4 +370,4 @@ def task_done(request, task_id):
     if is_partial(request):
         return render(request, "activities/partials/_task_row.html", {"task": task})
     messages.success(request, _("Task completed.") if done else _("Task reopened."))
-    return redirect("activities:tasks")
+    return redirect(_back(request, services.Links()))

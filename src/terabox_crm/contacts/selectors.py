@@ -466,6 +466,31 @@ def _field_label(model, name: str) -> str:
         return name
 
 
+COMPANY_CONTACTS_LIMIT = 20
+
+
+def company_contacts(
+    membership, company: Company, *, limit: int = COMPANY_CONTACTS_LIMIT
+) -> tuple[list[Contact], bool]:
+    """A company page's contacts table: the newest ``limit`` contacts of the
+    company this member may read, and whether there are more (the table then
+    links to the contact list filtered by the company). A fixed number of
+    queries however many contacts the company has: rows with owner, emails
+    and phones prefetched, and one for the keys."""
+    rows = list(
+        Contact.objects.visible_to(membership)
+        .filter(company=company)
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch("emails", queryset=ContactEmail.objects.order_by("-is_primary", "id")),
+            Prefetch("phones", queryset=ContactPhone.objects.order_by("-is_primary", "id")),
+        )
+        .order_by("-created_at", "-id")[: limit + 1]
+    )
+    preload_keys(membership.workspace_id)
+    return rows[:limit], len(rows) > limit
+
+
 def saved_views_of(membership) -> list[SavedView]:
     return list(
         SavedView.objects.filter(workspace_id=membership.workspace_id, user_id=membership.user_id)

@@ -461,20 +461,18 @@ def company_picker(request):
 def company_detail(request, company_id):
     company = _company(request, company_id)
     membership = request.membership
-    contacts = []
-    if policy.can(membership, "contacts.view"):
-        selectors.preload_keys(membership.workspace_id)
-        contacts = list(
-            selectors.contacts_for_list(membership)
-            .filter(company=company)
-            .order_by("-created_at")[:50]
-        )
+    contacts, more_contacts = [], False
+    can_see_contacts = policy.can(membership, "contacts.view")
+    if can_see_contacts:
+        contacts, more_contacts = selectors.company_contacts(membership, company)
     return render(
         request,
         "contacts/company_detail.html",
         {
             "company": company,
             "contacts": contacts,
+            "more_contacts": more_contacts,
+            "can_see_contacts": can_see_contacts,
             "timeline": selectors.timeline(company),
             "can_change": policy.can(membership, "companies.change", company),
             "can_delete": policy.can(membership, "companies.delete", company),

@@ -258,3 +258,37 @@ def search(membership, query: str) -> QuerySet[Deal]:
         deal.pk for deal in qs[:500] if set(tokens) <= set(normalise.name_tokens(deal.name))
     ]
     return Deal.objects.visible_to(membership).filter(pk__in=matching)
+
+
+RELATED_DEALS_LIMIT = 10
+
+
+def record_deals(
+    membership, *, limit: int = RELATED_DEALS_LIMIT, **link
+) -> tuple[list[Deal], bool]:
+    """The deals of one contact or company (``link``: ``contact=`` or
+    ``company=``) the member may read, open ones first then the most recently
+    changed; at most ``limit``, and whether there are more. One query for the
+    rows with their stage, owner and contact, one for the keys."""
+    ((name, record),) = link.items()
+    rows = list(
+        Deal.objects.visible_to(membership)
+        .filter(**{name: record})
+        .select_related("stage", "owner", "contact")
+        .annotate(closed=Q(stage__kind__in=[Stage.Kind.WON, Stage.Kind.LOST]))
+        .order_by("closed", "-updated_at", "-id")[: limit + 1]
+    )
+    rows, has_more = rows[:limit], len(rows) > limit
+    keyring.preload(
+        {
+            fields.key_id_of(value)
+            for row in rows
+            for value in (
+                row.__dict__.get("name"),
+                row.contact.__dict__.get("family_name") if row.contact else None,
+                row.contact.__dict__.get("given_name") if row.contact else None,
+            )
+            if value
+        }
+    )
+    return rows, has_more

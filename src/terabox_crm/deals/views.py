@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from terabox_crm.contacts import selectors as contact_selectors
 from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import permission_required, require_object
 from terabox_crm.core.htmx import is_partial, render_page_or_partial, toast
@@ -92,6 +93,12 @@ def deal_list(request):
     pipeline_id = request.GET.get("pipeline")
     if _is_uuid(pipeline_id):
         qs = qs.filter(pipeline_id=pipeline_id)
+    # A contact's or company's "See all deals" (ids only in the address).
+    contact_id, company_id = request.GET.get("contact"), request.GET.get("company")
+    if _is_uuid(contact_id):
+        qs = qs.filter(contact_id=contact_id)
+    if _is_uuid(company_id):
+        qs = qs.filter(company_id=company_id)
     # The board's "Show more" without JavaScript lands here, one stage's deals.
     stage_id = request.GET.get("stage")
     if _is_uuid(stage_id):
@@ -115,6 +122,8 @@ def deal_list(request):
         "pipelines": selectors.pipelines(),
         "pipeline_id": pipeline_id or "",
         "stage_id": stage_id if _is_uuid(stage_id) else "",
+        "contact_id": contact_id if _is_uuid(contact_id) else "",
+        "company_id": company_id if _is_uuid(company_id) else "",
         "can_add": policy.can(request.membership, "deals.add"),
     }
     return render_page_or_partial(request, "deals/list.html", "deals/partials/_rows.html", context)
@@ -173,6 +182,8 @@ def deal_detail(request, deal_id):
         {
             "deal": deal,
             "can_change": policy.can(request.membership, "deals.change", deal),
+            # What happened to the deal (its audit events), like a contact's page.
+            "timeline": contact_selectors.timeline(deal),
         },
     )
 

@@ -31,6 +31,7 @@ class SupportConfig(AppConfig):
             ("support.ticket.note_added", _("Internal note added to a ticket")),
             ("support.ticket.status_changed", _("Ticket status changed")),
             ("support.ticket.updated", _("Ticket priority or assignee changed")),
+            ("support.ticket.requester_changed", _("Ticket requester changed")),
         ):
             actions.register(action, label)
         bus.declare(events.DECLARED)

@@ -16,10 +16,23 @@ class TicketForm(forms.Form):
         label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL
     )
     assignee = MemberChoiceField(label=_("Assignee"), required=False)
+    # The requester: ids, resolved and checked by the service
+    # (``core.records.readable_many``); set from a contact's or company's
+    # "New ticket" or the form's requester finder.
+    contact = forms.CharField(required=False, widget=forms.HiddenInput)
+    company = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].limit_to(workspace)
+
+
+class RequesterForm(forms.Form):
+    """A ticket's requester as posted from its card: ids (empty: nobody);
+    the service decides whether this member may link them."""
+
+    contact = forms.UUIDField(required=False)
+    company = forms.UUIDField(required=False)
 
 
 class ReplyForm(forms.Form):

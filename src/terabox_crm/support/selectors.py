@@ -12,10 +12,33 @@ from terabox_crm.support.models import Status, Ticket
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
 
 
-def queue(membership, *, status: str = "", mine: bool = False, limit: int = 50, before=None):
-    """Open tickets first by resolution deadline; ``before`` is the last seen (due, id)."""
+ALL_STATUSES = "all"
+
+
+def queue(
+    membership,
+    *,
+    status: str = "",
+    mine: bool = False,
+    limit: int = 50,
+    before=None,
+    contact=None,
+    company=None,
+):
+    """Open tickets first by resolution deadline; ``before`` is the last seen
+    (due, id). ``status`` ``"all"``: every status; ``contact``/``company``
+    (ids): the tickets that person or company asked."""
     qs = Ticket.objects.visible_to(membership).select_related("assignee")
-    qs = qs.filter(status=status) if status else qs.filter(status__in=OPEN_STATUSES)
+    if status == ALL_STATUSES:
+        pass
+    elif status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if contact is not None:
+        qs = qs.filter(contact_id=contact)
+    if company is not None:
+        qs = qs.filter(company_id=company)
     if mine:
         qs = qs.filter(assignee_id=membership.user_id)
     if before is not None:
@@ -26,3 +49,37 @@ def queue(membership, *, status: str = "", mine: bool = False, limit: int = 50, 
         {fields.key_id_of(row.__dict__["subject"]) for row in rows if row.__dict__.get("subject")}
     )
     return rows[:limit], len(rows) > limit
+
+
+RELATED_TICKETS_LIMIT = 10
+
+
+def record_tickets(
+    membership, *, limit: int = RELATED_TICKETS_LIMIT, **link
+) -> tuple[list[Ticket], bool]:
+    """The tickets one contact or company asked (``link``: ``contact=`` or
+    ``company=``) that the member may read: open ones first, newest first;
+    at most ``limit``, and whether there are more. One query for the rows
+    with their assignee and contact, one for the keys."""
+    ((name, record),) = link.items()
+    rows = list(
+        Ticket.objects.visible_to(membership)
+        .filter(**{name: record})
+        .select_related("assignee", "contact")
+        .annotate(is_closed=Q(status__in=[Status.RESOLVED, Status.CLOSED]))
+        .order_by("is_closed", "-created_at", "-id")[: limit + 1]
+    )
+    rows, has_more = rows[:limit], len(rows) > limit
+    keyring.preload(
+        {
+            fields.key_id_of(value)
+            for row in rows
+            for value in (
+                row.__dict__.get("subject"),
+                row.contact.__dict__.get("family_name") if row.contact else None,
+                row.contact.__dict__.get("given_name") if row.contact else None,
+            )
+            if value
+        }
+    )
+    return rows, has_more

@@ -258,6 +258,45 @@ def ticket_update(*, membership: Membership, ticket: Ticket, priority: str, assi
     return ticket
 
 
+@recorded_after_rollback
+@transaction.atomic
+def ticket_set_requester(
+    *, membership: Membership, ticket: Ticket, contact=None, company=None
+) -> Ticket:
+    """Set who asked: a contact and/or a company (records or ids; None: no
+    one). The same rule as any change of the ticket (its assignee, or whoever
+    may edit it, from member up), and each linked record must be one the
+    member may read (``core.records.readable_many``: another workspace's is
+    refused like one that does not exist). Audited with the changed field
+    names; the contact is the event's subject."""
+    actor = _editable(membership, ticket)
+    requester = records.readable_many(
+        membership,
+        {"contact": (Contact, contact), "company": (Company, company)},
+        unchanged={"contact": ticket.contact_id, "company": ticket.company_id},
+    )
+    changed = [
+        name
+        for name in ("contact", "company")
+        if str(records.pk_of(requester[name]) or "") != str(getattr(ticket, f"{name}_id") or "")
+    ]
+    if not changed:
+        return ticket
+    for name in ("contact", "company"):
+        setattr(ticket, f"{name}_id", records.pk_of(requester[name]))
+    ticket.save(update_fields=[*changed, "updated_at"])
+    audit.record(
+        "support.ticket.requester_changed",
+        actor=actor,
+        workspace=ticket.workspace,
+        obj=ticket,
+        payload={"fields": changed},
+        subject_id=ticket.contact_id,
+    )
+    publish("ticket.updated", workspace_id=ticket.workspace_id, object_id=ticket.pk)
+    return ticket
+
+
 _UNCHANGED = object()
 
 

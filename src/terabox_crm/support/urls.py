@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:ticket_id>/", views.ticket_detail, name="ticket"),
     path("<uuid:ticket_id>/reply/", views.ticket_reply, name="reply"),
     path("<uuid:ticket_id>/change/", views.ticket_change, name="change"),
+    path("<uuid:ticket_id>/requester/", views.ticket_requester, name="requester"),
 ]

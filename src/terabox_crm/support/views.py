@@ -8,30 +8,92 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from terabox_crm.core import policy
+from terabox_crm.contacts import selectors as contact_selectors
+from terabox_crm.contacts.models import Company, Contact
+from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import answer, permission_required
+from terabox_crm.privacy import selectors as privacy_selectors
 from terabox_crm.refusals import Refusal
 from terabox_crm.support import selectors, services, sla
-from terabox_crm.support.forms import ReplyForm, TicketChangeForm, TicketForm
+from terabox_crm.support.forms import ReplyForm, RequesterForm, TicketChangeForm, TicketForm
 from terabox_crm.support.models import Status, Ticket
+
+REQUESTER = {"contact": Contact, "company": Company}
+FINDER_LIMIT = 5
 
 
 def _ticket(request, ticket_id):
     return get_object_or_404(
-        Ticket.objects.visible_to(request.membership).select_related("assignee", "owner"),
+        Ticket.objects.visible_to(request.membership).select_related(
+            "assignee", "owner", "contact", "company"
+        ),
         pk=ticket_id,
     )
+
+
+def _requester_ids(request) -> dict:
+    """``?contact=``/``?company=`` of a page about them: each a record this
+    member may read, else 404 (nothing tells another workspace's id apart)."""
+    found = {}
+    for name, model in REQUESTER.items():
+        value = request.GET.get(name)
+        if not value:
+            continue
+        if records.find_readable(request.membership, model, value) is None:
+            raise Http404
+        found[name] = value
+    return found
+
+
+def _candidates(request, query: str) -> list[dict]:
+    """Contacts and companies matching ``query`` this member may read (the
+    requester finder), a few of each, with their ids."""
+    membership = request.membership
+    if not query:
+        return []
+    found = contact_selectors.global_search(membership, query, limit=FINDER_LIMIT)
+    rows = []
+    if policy.can(membership, "contacts.view"):
+        rows += [
+            {
+                "name": "contact",
+                "kind": Contact._meta.verbose_name,
+                "record": contact,
+                "label": contact.display_name,
+                "company_id": contact.company_id or "",
+            }
+            for contact in found.contacts
+        ]
+    if policy.can(membership, "companies.view"):
+        rows += [
+            {
+                "name": "company",
+                "kind": Company._meta.verbose_name,
+                "record": company,
+                "label": company.name,
+                "company_id": company.pk,
+            }
+            for company in found.companies
+        ]
+    return rows
 
 
 @permission_required("tickets.view")
 @require_safe
 def ticket_list(request):
     status = request.GET.get("status", "")
-    if status and status not in Status.values:
+    if status and status not in (*Status.values, selectors.ALL_STATUSES):
         status = ""
+    # A contact's or company's "See all tickets" (ids only in the address).
+    about = {
+        name: records.as_uuid(request.GET.get(name))
+        for name in REQUESTER
+        if records.as_uuid(request.GET.get(name))
+    }
     before = None
     after = request.GET.get("after", "")
     if after:
@@ -44,7 +106,11 @@ def ticket_list(request):
         if before is None:
             raise Http404
     rows, has_more = selectors.queue(
-        request.membership, status=status, mine=request.GET.get("mine") == "1", before=before
+        request.membership,
+        status=status,
+        mine=request.GET.get("mine") == "1",
+        before=before,
+        **about,
     )
     tickets = [(ticket, sla.clock(ticket)) for ticket in rows]
     next_cursor = (
@@ -57,6 +123,8 @@ def ticket_list(request):
             "tickets": tickets,
             "status": status,
             "statuses": Status.choices,
+            "all_statuses": selectors.ALL_STATUSES,
+            "about": {name: str(value) for name, value in about.items()},
             "mine": request.GET.get("mine") == "1",
             "next_cursor": next_cursor,
             "can_add": policy.can(request.membership, "tickets.add"),
@@ -67,7 +135,10 @@ def ticket_list(request):
 @permission_required("tickets.add")
 @require_http_methods(["GET", "HEAD", "POST"])
 def ticket_create(request):
-    form = TicketForm(request.POST or None, workspace=request.workspace)
+    """A new ticket; its requester set from a contact's or company's "New
+    ticket" or chosen with the form's requester finder (a GET: no script)."""
+    initial = {} if request.method == "POST" else _requester_ids(request)
+    form = TicketForm(request.POST or None, workspace=request.workspace, initial=initial)
     if request.method == "POST" and form.is_valid():
         values = form.cleaned_data
         try:
@@ -78,18 +149,36 @@ def ticket_create(request):
                     description=values["description"],
                     priority=values["priority"],
                     assignee=values["assignee"].user if values["assignee"] else None,
+                    contact=values["contact"] or None,
+                    company=values["company"] or None,
                 ),
             )
         except Refusal as error:
             answer(error)
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            field = form.fields.get(error.field or "")
+            visible = field is not None and not field.widget.is_hidden
+            form.add_error(error.field if visible else None, error.message)
         else:
             messages.success(request, _("Ticket #%(number)d opened.") % {"number": ticket.number})
             return redirect("support:ticket", ticket_id=ticket.pk)
+    ids = form.data if form.is_bound else form.initial
+    linked = []
+    for name, model in REQUESTER.items():
+        if ids.get(name):
+            record = records.find_readable(request.membership, model, ids.get(name))
+            linked.append({"name": name, "label": model._meta.verbose_name, "record": record})
+    query = (request.GET.get("find") or "").strip()[:200]
+    candidates = _candidates(request, query)
+    kept = {k: v for k, v in request.GET.items() if k not in ("find", "contact", "company")}
+    for row in candidates:
+        params = {**kept, row["name"]: row["record"].pk}
+        if row["name"] == "contact" and row["company_id"]:
+            params["company"] = row["company_id"]
+        row["url"] = f"{request.path}?{urlencode(params)}"
     return render(
         request,
         "support/form.html",
-        {"form": form},
+        {"form": form, "linked": linked, "query": query, "candidates": candidates},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -119,8 +208,67 @@ def ticket_detail(request, ticket_id):
                 },
             ),
             "can_change": policy.can(membership, "tickets.change", ticket),
+            **_requester_card(request, ticket),
         },
     )
+
+
+def _requester_card(request, ticket) -> dict:
+    """The requester card: the contact (with their primary email and phone
+    and the restriction mark, P7) and company this member may read, and, when
+    they may change the ticket and asked to (``?requester=change``), the
+    finder for another one."""
+    membership = request.membership
+    contact = ticket.contact
+    if contact is not None and not records.can_read(membership, contact):
+        contact = None
+    if contact is not None:
+        contact = (
+            contact_selectors.contacts_for_list(membership).filter(pk=ticket.contact_id).first()
+        )
+    company = ticket.company
+    if company is not None and not records.can_read(membership, company):
+        company = None
+    changing = request.GET.get("requester") == "change" and policy.can(
+        membership, "tickets.change", ticket
+    )
+    query = (request.GET.get("find") or "").strip()[:200] if changing else ""
+    return {
+        "requester_contact": contact,
+        "requester_company": company,
+        "requester_contact_unseen": bool(ticket.contact_id) and contact is None,
+        "requester_company_unseen": bool(ticket.company_id) and company is None,
+        "requester_restricted": contact is not None
+        and privacy_selectors.is_restricted(membership.workspace_id, contact.pk),
+        "requester_changing": changing,
+        "requester_query": query,
+        "requester_candidates": _candidates(request, query) if changing else [],
+        "requester_keep": {"requester": "change"},
+    }
+
+
+@permission_required("tickets.change")
+@require_POST
+def ticket_requester(request, ticket_id):
+    """Set (or clear) the ticket's requester from its card."""
+    ticket = _ticket(request, ticket_id)
+    form = RequesterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a contact or company of this workspace."))
+        return redirect("support:ticket", ticket_id=ticket.pk)
+    try:
+        services.ticket_set_requester(
+            membership=request.membership,
+            ticket=ticket,
+            contact=form.cleaned_data["contact"],
+            company=form.cleaned_data["company"],
+        )
+    except Refusal as error:
+        answer(error)
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Requester saved."))
+    return redirect("support:ticket", ticket_id=ticket.pk)
 
 
 @permission_required("tickets.change")

@@ -23,7 +23,7 @@ EXPECTED = {
     "company.created", "company.updated", "company.deleted",
     "deal.created", "deal.updated", "deal.deleted", "deal.stage_changed",
     "activity.created", "activity.deleted",
-    "task.created", "task.completed", "task.reopened",
+    "task.created", "task.completed", "task.reopened", "task.updated", "task.deleted",
     "ticket.created", "ticket.replied", "ticket.status_changed", "ticket.updated",
     "ticket.assigned",
 }  # fmt: skip
