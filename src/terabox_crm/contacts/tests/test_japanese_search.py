@@ -344,3 +344,34 @@ def test_quick_create_refuses_an_empty_name_with_a_problem(client, cast):
     assert problem["status"] == 400 and problem["detail"]
     with scopes_disabled():
         assert not Company.objects.filter(workspace=cast.acme).exists()
+
+
+def test_api_stores_readings_in_katakana_and_finds_companies_by_a_word(client, cast):
+    import json
+
+    login(client, cast.member)
+
+    def post(url, data):
+        return client.post(url, json.dumps(data), content_type="application/json", secure=True)
+
+    contact = post(
+        "/api/v1/contacts/",
+        {
+            "family_name": "山田",
+            "given_name": "花子",
+            "family_name_kana": "やまだ",
+            "given_name_kana": "ﾊﾅｺ",
+        },
+    )
+    assert contact.status_code == 201, contact.content
+    assert (contact.json()["family_name_kana"], contact.json()["given_name_kana"]) == (
+        "ヤマダ",
+        "ハナコ",
+    )
+    company = post("/api/v1/companies/", {"name": "株式会社さくら物流", "name_kana": "さくら"})
+    assert company.status_code == 201 and company.json()["name_kana"] == "サクラ"
+    found = client.get("/api/v1/companies/?q=物流", secure=True).json()["results"]
+    assert [row["id"] for row in found] == [company.json()["id"]]
+    assert client.get("/api/v1/companies/?q=株式会社", secure=True).json()["results"] == []
+    people = client.get("/api/v1/contacts/?q=山田花子", secure=True).json()["results"]
+    assert [row["id"] for row in people] == [contact.json()["id"]]
