@@ -39,6 +39,20 @@ def test_company_found_by_sakura_from_the_search_box(serve, chromium, locale):
         else ["Type", "Name", "Company", "Email or phone", "Owner"]
     )
     page.screenshot(path=str(SHOTS / f"search-sakura-page-{language}.png"), full_page=True)
+
+    # At phone width: phone numbers and emails stay on one line, the table
+    # scrolls inside its box and the page itself does not overflow.
+    page.set_viewport_size({"width": 390, "height": 844})
+    phone_cell = table.locator('tr[data-kind="company"] td.nowrap')
+    assert phone_cell.evaluate("td => getComputedStyle(td).whiteSpace") == "nowrap"
+    lines = phone_cell.evaluate(
+        "td => { const r = document.createRange(); r.selectNodeContents(td);"
+        " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size }"
+    )
+    assert lines == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(SHOTS / f"search-sakura-phone-{language}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 720})
     table.locator('tr[data-kind="company"] a').first.click()
     page.wait_for_url("**/companies/*/")
     assert "株式会社さくら物流" in page.locator("main h1").inner_text()
