@@ -68,9 +68,20 @@ def test_reindex_finds_old_rows_by_their_words(tmp_path):
     done = _run(env, "search", "reindex", "--batch", "1")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "contacts.company 1" in done.stdout and "done:" in done.stdout
-    assert not (tmp_path / "search" / "reindex.json").exists()  # finished: no progress left
+    assert not (tmp_path / "search" / "reindex.progress").exists()  # finished: no progress left
     assert _python(env, FOUND) == "['株式会社さくら物流']"
 
     again = _run(env, "search", "reindex")  # harmless to rerun
     assert again.returncode == 0 and "resuming" not in again.stdout
     assert _python(env, FOUND) == "['株式会社さくら物流']"
+
+    # A run that stopped is resumed from the progress it left in the data dir.
+    workspace = _python(env, PRELUDE + "print(m.workspace_id)")
+    (tmp_path / "search" / "reindex.progress").write_text(
+        f"key *\n{workspace} contacts.company - 0 1\n", encoding="utf-8"
+    )
+    resumed = _run(env, "search", "reindex")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming the previous run" in resumed.stdout
+    assert "contacts.company 0" in resumed.stdout  # done already: not read again
+    assert not (tmp_path / "search" / "reindex.progress").exists()

@@ -7,7 +7,7 @@
   that changes how names are split into terms (company names into words,
   full names joined: docs/decisions/0010-company-name-search.md); rows saved
   after the upgrade already have the new terms. Resumable: the progress is
-  kept in the data dir after every batch (``search/reindex.json``), and a
+  kept in the data dir after every batch (``search/reindex.progress``), and a
   run that stopped (Ctrl-C, a crash) continues where it was; ``--restart``
   starts over. A progress line per 10,000 rows.
 
@@ -19,7 +19,6 @@ dir. Each workspace's end is an audit event (``crypto.search.reindexed``).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 
@@ -53,15 +52,52 @@ def _parser() -> argparse.ArgumentParser:
 def _progress_file():
     from terabox_crm import datadir
 
-    return datadir.private_dir("search") / "reindex.json"
+    return datadir.private_dir("search") / "reindex.progress"
+
+
+# The progress file: a line "key <selection>", then one line per source,
+# "<workspace> <source> <cursor or -> <rows> <done 0|1>", and "<workspace>
+# __done__" once a workspace finished. Plain lines: this module writes the
+# file and reads only what it wrote (request bodies alone go through JSON
+# parsing, core.jsonbody).
+
+
+def _dump(key: str, progress: dict) -> bytes:
+    lines = [f"key {key}"]
+    for workspace, states in progress.items():
+        for label, state in states.items():
+            if label == "__done__":
+                lines.append(f"{workspace} __done__")
+                continue
+            lines.append(
+                f"{workspace} {label} {state.get('cursor') or '-'}"
+                f" {state.get('rows', 0)} {int(bool(state.get('done')))}"
+            )
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _load(path, key: str) -> dict:
     try:
-        saved = json.loads(path.read_text())
-    except (OSError, ValueError):
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
         return {}
-    return saved.get("progress", {}) if saved.get("key") == key else {}
+    if not lines or lines[0] != f"key {key}":
+        return {}
+    progress: dict = {}
+    for line in lines[1:]:
+        fields = line.split()
+        if len(fields) == 2 and fields[1] == "__done__":
+            progress.setdefault(fields[0], {})["__done__"] = True
+        elif len(fields) == 5 and fields[3].isdigit():
+            workspace, label, cursor, rows, done = fields
+            progress.setdefault(workspace, {})[label] = {
+                "cursor": None if cursor == "-" else cursor,
+                "rows": int(rows),
+                "done": done == "1",
+            }
+        else:
+            return {}  # not a file this command wrote: start over
+    return progress
 
 
 def main(argv: list[str]) -> int:
@@ -95,9 +131,7 @@ def main(argv: list[str]) -> int:
         counted = {"rows": 0, "reported": 0}
 
         def save(state: dict) -> None:
-            datadir.write_private_file(
-                path, json.dumps({"key": key, "progress": state}).encode("utf-8")
-            )
+            datadir.write_private_file(path, _dump(key, state))
 
         def on_batch(label: str, rows: int) -> None:
             counted["rows"] += rows

@@ -219,7 +219,7 @@ class CompanyListParams(serializers.Serializer):
         max_length=200,
         help_text=(
             "Any word of the name or kana reading (split by a morphological analyser;"
-            " legal forms such as 株式会社 or Inc. ignored)."
+            " legal forms such as Inc., Ltd. or kabushiki kaisha ignored)."
         ),
     )
     owner = serializers.UUIDField(required=False, help_text="Owner's user id.")
