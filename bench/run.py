@@ -8,6 +8,7 @@
     .venv/bin/python bench/run.py --phase write                 # the write path alone
     .venv/bin/python bench/run.py --phase access-export --smoke # one person's access export (P9)
     .venv/bin/python bench/run.py --phase retention --contacts 1000000  # expiring 1 in 10 (P5)
+    .venv/bin/python bench/run.py --phase names --contacts 100000       # company words (S3)
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -166,7 +167,7 @@ def seed_contacts(workspace, owner, count: int, *, batch: int = 2000) -> dict:
 
     from terabox_crm.contacts import search
     from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone
-    from terabox_crm.crypto import normalise, search_index
+    from terabox_crm.crypto import search_index
     from terabox_crm.crypto.models import SearchTerm
 
     rng = random.Random(str(workspace.pk))
@@ -212,12 +213,8 @@ def seed_contacts(workspace, owner, count: int, *, batch: int = 2000) -> dict:
                     object_id=contact.pk,
                 )
             )
-            for token in {
-                *normalise.name_tokens(family),
-                *normalise.name_tokens(given),
-                *normalise.name_tokens(family_kana),
-                *normalise.name_tokens(given_kana),
-            }:
+            # The terms the service writes (parts and joined full names).
+            for token in search.contact_name_tokens(contact):
                 terms.append(
                     SearchTerm(
                         workspace_id=ws,
@@ -849,18 +846,20 @@ def main(argv=None) -> int:
             "erasure",
             "access-export",
             "retention",
+            "names",
         ],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
         " write: only the single-record write path, on an empty database;"
         " gate: only the purpose gate (P3), on an empty database;"
-        " retention: expiring one in ten of --contacts (bench/retention.py)",
+        " retention: expiring one in ten of --contacts (bench/retention.py);"
+        " names: company-name words and joined full names (bench/name_search.py)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
         args.write_creates = 100
-    seeds_itself = args.phase in ("all", "write", "gate", "erasure", "retention") or (
+    seeds_itself = args.phase in ("all", "write", "gate", "erasure", "retention", "names") or (
         args.phase == "access-export" and args.smoke
     )
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
@@ -875,6 +874,14 @@ def main(argv=None) -> int:
     if args.phase == "gate":
         plain_reference_table()
         report = {"database": connection.vendor, "gate": gate_phase(args.contacts, args.repeat)}
+        return _emit(report, args.out)
+    if args.phase == "names":
+        from bench.name_search import names_phase
+
+        report = {
+            "database": connection.vendor,
+            "names": names_phase(args.contacts, args.repeat, min(args.write_creates, 200)),
+        }
         return _emit(report, args.out)
     if args.phase == "retention":
         from bench.retention import retention_phase

@@ -62,9 +62,11 @@ class ContactsConfig(AppConfig):
         for domain in search.COMPANY_DOMAINS:
             search_index.register(domain, expected_rows=100_000)
         # Prefix terms (typeahead, a workspace option): about four name tokens
-        # per contact (family, given and their readings), two per company.
+        # per contact (family, given and their readings), about five per
+        # company (its name whole and its words, and the reading:
+        # docs/decisions/0010-company-name-search.md).
         search_index.register_prefixes(search.CONTACT_NAME, expected_terms=4_000_000)
-        search_index.register_prefixes(search.COMPANY_NAME, expected_terms=200_000)
+        search_index.register_prefixes(search.COMPANY_NAME, expected_terms=500_000)
         from terabox_crm.contacts.models import Company, Contact
 
         search_index.register_prefix_source(
@@ -74,6 +76,19 @@ class ContactsConfig(AppConfig):
             tokens=search.company_name_tokens,
         )
         search_index.register_prefix_source(
+            "contacts.contact",
+            domain=search.CONTACT_NAME,
+            model=Contact,
+            tokens=search.contact_name_parts,
+        )
+        # Whole-token terms the reindex job rewrites (``terabox-crm search reindex``).
+        search_index.register_reindex_source(
+            "contacts.company",
+            domain=search.COMPANY_NAME,
+            model=Company,
+            tokens=search.company_name_tokens,
+        )
+        search_index.register_reindex_source(
             "contacts.contact",
             domain=search.CONTACT_NAME,
             model=Contact,

@@ -6,8 +6,13 @@ Domains (one per searchable field family, object id = the contact or company):
 * ``contacts.contact.phone`` — each phone in E.164;
 * ``contacts.contact.name`` — whole tokens of family/given names and their
   kana readings, folded (NFKC, case, katakana → hiragana), so a reading typed
-  in katakana or hiragana finds the other;
-* ``contacts.company.name`` — tokens of a company's name and kana reading;
+  in katakana or hiragana finds the other, and the full name written without
+  a space in both orders (「山田花子」「花子山田」, readings too), so a full name
+  typed as one word finds the person (docs/decisions/0010-company-name-search.md);
+* ``contacts.company.name`` — a company's name and kana reading as business
+  terms (``words.business_terms``): each run whole and its words as the
+  morphological analyser splits them (「さくら物流」「さくら」「物流」), legal
+  forms (株式会社, Inc. …) left out (docs/decisions/0010-company-name-search.md);
 * ``contacts.company.phone`` — the company's phone in E.164.
 
 A term is a truncated keyed hash: it finds *candidates*. Callers decrypt the
@@ -23,7 +28,7 @@ rows whose tokens start with what was typed (typeahead).
 
 from __future__ import annotations
 
-from terabox_crm.crypto import normalise, search_index
+from terabox_crm.crypto import normalise, search_index, words
 
 CONTACT_EMAIL = "contacts.contact.email"
 CONTACT_PHONE = "contacts.contact.phone"
@@ -34,7 +39,9 @@ CONTACT_DOMAINS = (CONTACT_EMAIL, CONTACT_PHONE, CONTACT_NAME)
 COMPANY_DOMAINS = (COMPANY_NAME, COMPANY_PHONE)
 
 
-def contact_name_tokens(contact) -> set[str]:
+def contact_name_parts(contact) -> set[str]:
+    """The tokens of a contact's names and readings, each part on its own
+    (what prefix terms are written for)."""
     tokens: set[str] = set()
     for value in (
         contact.family_name,
@@ -46,9 +53,29 @@ def contact_name_tokens(contact) -> set[str]:
     return tokens
 
 
+def _joined(first: str, second: str) -> set[str]:
+    """A full name without a space, in both orders, folded like a token."""
+    first = "".join(normalise.name_tokens(first or ""))
+    second = "".join(normalise.name_tokens(second or ""))
+    if not first or not second:
+        return set()
+    return {first + second, second + first}
+
+
+def contact_name_tokens(contact) -> set[str]:
+    """The whole-token terms of a contact: each part, and the full name and
+    full reading written without a space in both orders (S3; people are not
+    split by the analyser, docs/decisions/0010-company-name-search.md)."""
+    return (
+        contact_name_parts(contact)
+        | _joined(contact.family_name, contact.given_name)
+        | _joined(contact.family_name_kana, contact.given_name_kana)
+    )
+
+
 def company_name_tokens(company) -> set[str]:
-    return set(normalise.name_tokens(company.name or "")) | set(
-        normalise.name_tokens(company.name_kana or "")
+    return set(words.business_terms(company.name or "")) | set(
+        words.business_terms(company.name_kana or "")
     )
 
 
@@ -64,10 +91,9 @@ def index_contact(contact, *, emails: list[str], phones: list[str]) -> None:
     ws = contact.workspace_id
     search_index.replace(ws, CONTACT_EMAIL, contact.pk, [_safe(normalise.email, e) for e in emails])
     search_index.replace(ws, CONTACT_PHONE, contact.pk, [_safe(normalise.phone, p) for p in phones])
-    tokens = contact_name_tokens(contact)
-    search_index.replace(ws, CONTACT_NAME, contact.pk, tokens)
+    search_index.replace(ws, CONTACT_NAME, contact.pk, contact_name_tokens(contact))
     if search_index.prefixes_on(ws):
-        search_index.replace_prefixes(ws, CONTACT_NAME, {contact.pk: tokens})
+        search_index.replace_prefixes(ws, CONTACT_NAME, {contact.pk: contact_name_parts(contact)})
 
 
 def index_new_contacts(contacts: list, *, emails: dict, phones: dict) -> None:
@@ -80,6 +106,7 @@ def index_new_contacts(contacts: list, *, emails: dict, phones: dict) -> None:
         return
     ws = contacts[0].workspace_id
     tokens = {contact.pk: contact_name_tokens(contact) for contact in contacts}
+    parts = {contact.pk: contact_name_parts(contact) for contact in contacts}
     search_index.add(
         ws,
         {
@@ -90,7 +117,7 @@ def index_new_contacts(contacts: list, *, emails: dict, phones: dict) -> None:
             }
             for contact in contacts
         },
-        prefixes={CONTACT_NAME: tokens},
+        prefixes={CONTACT_NAME: parts},
     )
 
 
@@ -179,9 +206,17 @@ def contact_has_tokens(contact, tokens: list[str]) -> bool:
     return all(token in have for token in tokens)
 
 
-def company_has_tokens(company, tokens: list[str]) -> bool:
-    have = company_name_tokens(company)
-    return all(token in have for token in tokens)
+def company_query(query: str) -> list[words.Part]:
+    """What a company search for ``query`` asks (``words.business_query``)."""
+    return words.business_query(query)
+
+
+def matching_parts(queryset, workspace_id, domain: str, parts: list[words.Part]):
+    return search_index.matching_parts(queryset, workspace_id, domain, parts)
+
+
+def company_has_parts(company, parts: list[words.Part]) -> bool:
+    return words.holds((company.name, company.name_kana), parts)
 
 
 def company_has_phone(company, phone: str) -> bool:

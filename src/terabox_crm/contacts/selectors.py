@@ -31,6 +31,7 @@ from terabox_crm.contacts.models import (
     Stage,
     Tag,
 )
+from terabox_crm.core import policy
 from terabox_crm.crypto import keyring, normalise
 from terabox_crm.crypto.models import DataKey
 
@@ -255,15 +256,17 @@ def company_page(
         if value:
             with contextlib.suppress(ValueError):
                 queryset = queryset.filter(**{name: uuid.UUID(str(value))})
-    tokens = search.query_tokens(q) if q else []
-    if tokens:
-        queryset = search.matching(queryset, membership.workspace_id, search.COMPANY_NAME, tokens)
+    parts = search.company_query(q) if q else []
+    if parts:
+        queryset = search.matching_parts(
+            queryset, membership.workspace_id, search.COMPANY_NAME, parts
+        )
     preload_keys(membership.workspace_id)
     page = keyset_page(
         queryset, sort=sort if sort in SORTS else "-created_at", cursor=cursor, limit=limit
     )
-    if tokens:
-        page.rows = [row for row in page.rows if search.company_has_tokens(row, tokens)]
+    if parts:
+        page.rows = [row for row in page.rows if search.company_has_parts(row, parts)]
     return page
 
 
@@ -281,10 +284,11 @@ def company_is_named(company: Company, text: str) -> bool:
 
 def company_matches(membership, query: str, *, limit: int = 20) -> list[Company]:
     """Visible companies found by the company list's search for ``query``
-    (every whole token of the name or reading), at most ``limit``, the ones
-    named exactly ``query`` first; none for a query without tokens."""
+    (every word of the name or reading, legal forms ignored), at most
+    ``limit``, the ones named exactly ``query`` first; none for a query
+    without words."""
     query = (query or "").strip()[:200]
-    if not search.query_tokens(query):
+    if not search.company_query(query):
         return []
     rows = company_page(membership, q=query, limit=limit).rows
     rows.sort(key=lambda company: not company_is_named(company, query))  # stable: newest next
@@ -351,16 +355,90 @@ def global_search(
         return results
     else:
         contacts = search.matching(contacts, ws, search.CONTACT_NAME, values)
-        companies = search.matching(companies, ws, search.COMPANY_NAME, values)
+        parts = search.company_query(query)
+        companies = search.matching_parts(companies, ws, search.COMPANY_NAME, parts)
     results.contacts = [c for c in contacts[: limit * 2] if _contact_matches(c, kind, value)][
         :limit
     ]
     if kind == "phone":
         found = [c for c in companies[: limit * 2] if search.company_has_phone(c, value)]
     else:
-        found = [c for c in companies[: limit * 2] if search.company_has_tokens(c, value)]
+        found = [c for c in companies[: limit * 2] if search.company_has_parts(c, parts)]
     results.companies = found[:limit]
     return results
+
+
+# --- The search page: one table of every kind of record ----------------------------------
+
+
+@dataclass
+class SearchRow:
+    """One row of the search page: what it is, its name and link, its company,
+    an email or phone to reach it, its owner (SPEC §2 search; the columns of
+    the page's table)."""
+
+    kind: str  # "contact", "company", "deal", "ticket"
+    name: str
+    url: str
+    record: object = None
+    company: object = None  # a Company, or None
+    reach: str = ""  # an email or a phone number
+    reach_is_phone: bool = False
+    owner: object = None
+
+
+# Other kinds of record on the search page (deals, tickets): registered by
+# their apps, which sit above contacts (docs/architecture.md), as
+# ``provider(membership, query, results) -> list[SearchRow]``; ``results``
+# holds the contacts and companies found, for records found through them.
+_search_providers: list = []
+
+
+def register_search_provider(provider) -> None:
+    if provider not in _search_providers:
+        _search_providers.append(provider)
+
+
+def search_rows(membership, query: str, *, limit: int = 20) -> tuple[SearchResults, list]:
+    """The search page's rows: contacts, companies (only for members who may
+    see companies), then each registered kind, every row one the member may
+    read."""
+    from django.urls import reverse
+
+    results = global_search(membership, query, limit=limit)
+    if not policy.can(membership, "companies.view"):
+        results.companies = []
+    rows = []
+    for contact in results.contacts:
+        email, phone = contact.primary_email, contact.primary_phone
+        rows.append(
+            SearchRow(
+                "contact",
+                contact.display_name,
+                reverse("contacts:detail", args=[contact.pk]),
+                record=contact,
+                company=contact.company,
+                reach=email or phone,
+                reach_is_phone=not email and bool(phone),
+                owner=contact.owner,
+            )
+        )
+    for company in results.companies:
+        rows.append(
+            SearchRow(
+                "company",
+                company.name,
+                reverse("companies:detail", args=[company.pk]),
+                record=company,
+                reach=company.phone,
+                reach_is_phone=bool(company.phone),
+                owner=company.owner,
+            )
+        )
+    if results.query and results.kind == "tokens":
+        for provider in _search_providers:
+            rows += provider(membership, results.query, results)
+    return results, rows
 
 
 # --- Duplicates ---------------------------------------------------------------------------

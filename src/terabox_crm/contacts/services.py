@@ -344,6 +344,9 @@ def _validate_contact(membership, data: ContactData, kept=(), lookups=None) -> d
     lookups = lookups or Lookups(membership)
     for name in CONTACT_PERSONAL:
         setattr(data, name, (getattr(data, name) or "").strip())
+    # Readings are stored in katakana however they were typed (forms, API, imports).
+    data.family_name_kana = normalise.katakana(data.family_name_kana)
+    data.given_name_kana = normalise.katakana(data.given_name_kana)
     if not data.family_name and not data.given_name:
         errors.add("family_name", _("Enter a family name or a given name."))
     if data.stage not in Stage.values:
@@ -384,6 +387,7 @@ def _validate_company(membership, data: CompanyData, kept=()) -> dict:
     errors = _Errors()
     for name in (*COMPANY_PERSONAL, "website", "industry"):
         setattr(data, name, (getattr(data, name) or "").strip())
+    data.name_kana = normalise.katakana(data.name_kana)
     if not data.name:
         errors.add("name", _("Enter the company's name."))
     _check_text(errors, data, (*COMPANY_PERSONAL, "website"))

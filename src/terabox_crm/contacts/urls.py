@@ -22,6 +22,7 @@ company_patterns = [
     path("", views.company_list, name="list"),
     path("new/", views.company_create, name="create"),
     path("picker/", views.company_picker, name="picker"),
+    path("picker/new/", views.company_quick_create, name="quick_create"),
     path("<uuid:company_id>/", views.company_detail, name="detail"),
     path("<uuid:company_id>/edit/", views.company_edit, name="edit"),
     path("<uuid:company_id>/delete/", views.company_delete, name="delete"),

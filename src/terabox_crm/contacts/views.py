@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -139,13 +139,14 @@ def saved_view_delete(request, saved_view_id):
 @permission_required("contacts.view")
 @require_safe
 def global_search(request):
-    results = selectors.global_search(request.membership, request.GET.get("q", ""))
-    if not policy.can(request.membership, "companies.view"):
-        results.companies = []
+    """The search page: contacts, companies, deals and tickets in one table
+    (type, name, company, email or phone, owner), each kind only for members
+    who may see it — what the top bar's dropdown offers, and more rows."""
+    results, rows = selectors.search_rows(request.membership, request.GET.get("q", ""))
     template = (
         "contacts/partials/_search_results.html" if is_partial(request) else "contacts/search.html"
     )
-    return render(request, template, {"results": results})
+    return render(request, template, {"results": results, "rows": rows})
 
 
 # --- One contact --------------------------------------------------------------------------
@@ -446,14 +447,53 @@ def company_list(request):
 def company_picker(request):
     """The contact form's company matches for what is typed (an htmx fragment):
     at most ``PICKER_LIMIT`` companies of this workspace the user may read,
-    found by whole words of the name like the company list's search."""
+    found by any word of the name (legal forms ignored) like the company
+    list's search."""
     query = (request.GET.get("company_name") or request.GET.get("q") or "").strip()[:200]
     matches = selectors.company_matches(request.membership, query, limit=contact_forms.PICKER_LIMIT)
+    # 「＋新規作成」: offered to members who may add companies, when no match
+    # is named exactly what was typed (company_quick_create).
+    can_create = (
+        bool(query)
+        and policy.can(request.membership, "companies.add")
+        and not any(selectors.company_is_named(company, query) for company in matches)
+    )
     return render(
         request,
         "contacts/partials/_company_options.html",
-        {"matches": matches, "query": query, "limit": contact_forms.PICKER_LIMIT},
+        {
+            "matches": matches,
+            "query": query,
+            "limit": contact_forms.PICKER_LIMIT,
+            "can_create": can_create,
+        },
     )
+
+
+@permission_required("companies.add")
+@require_POST
+def company_quick_create(request):
+    """Create a company named as typed in the company picker (「＋新規作成」),
+    through the same service, permission and audit as the company form;
+    answers ``{"id", "name"}`` (201) for the picker to choose it, or a problem
+    (RFC 9457 shape, translated detail) with 400 when the name is refused."""
+    name = (request.POST.get("name") or "").strip()
+    try:
+        company = services.company_create(
+            membership=request.membership, data=services.CompanyData(name=name)
+        )
+    except ValidationError as exc:
+        return JsonResponse(
+            {
+                "type": "about:blank",
+                "title": _("The company was not created."),
+                "status": 400,
+                "detail": " ".join(exc.messages),
+            },
+            status=400,
+            content_type="application/problem+json",
+        )
+    return JsonResponse({"id": str(company.pk), "name": company.name}, status=201)
 
 
 @permission_required("companies.view")

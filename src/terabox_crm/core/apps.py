@@ -39,6 +39,7 @@ class CoreConfig(AppConfig):
         actions.register(
             "crypto.search.prefixes_deleted", _("Prefix search terms of names deleted")
         )
+        actions.register("crypto.search.reindexed", _("Search terms of names rebuilt"))
         # Security events (S7). core owns the policy, so it owns the denial event
         # every app records through the one guard (core.guards).
         actions.register("security.permission.denied", _("Permission denied"))

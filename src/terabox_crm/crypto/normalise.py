@@ -15,7 +15,7 @@ import unicodedata
 import phonenumbers
 
 DEFAULT_REGION = "JP"
-_SEPARATORS = re.compile(r"[\s\u3000・,、。/／()（）「」『』\-‐–—]+", re.UNICODE)
+SEPARATORS = re.compile(r"[\s\u3000・,、。/／()（）「」『』\-‐–—]+", re.UNICODE)
 _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
 
 
@@ -49,6 +49,18 @@ def fold(text: str) -> str:
     return _KATAKANA.sub(lambda m: chr(ord(m.group()) - 0x60), folded)
 
 
+_HIRAGANA = re.compile(r"[\u3041-\u3096\u309d\u309e]")
+_HALF_WIDTH_KANA = re.compile(r"[\uff61-\uff9f]+")
+
+
+def katakana(value: str) -> str:
+    """A reading (フリガナ) as stored: hiragana and half-width katakana become
+    full-width katakana (やまだ → ヤマダ, ﾔﾏﾀﾞ → ヤマダ); everything else is
+    kept as typed."""
+    full = _HALF_WIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group()), value)
+    return _HIRAGANA.sub(lambda m: chr(ord(m.group()) + 0x60), full)
+
+
 def name_tokens(value: str) -> list[str]:
     """Whole tokens of a name for whole-token search, normalised, unique, in order.
 
@@ -58,7 +70,7 @@ def name_tokens(value: str) -> list[str]:
     fields for unspaced input.
     """
     seen: list[str] = []
-    for token in _SEPARATORS.split(fold(value)):
+    for token in SEPARATORS.split(fold(value)):
         token = token.strip(".'\"")
         if token and token not in seen:
             seen.append(token)

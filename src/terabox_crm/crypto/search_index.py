@@ -177,6 +177,37 @@ def candidates(workspace_id, domain: str, normalised: str):
     ).values("object_id")
 
 
+def part_filter(workspace_id, domain: str, whole: str, units) -> Q:
+    """A filter on ``pk`` for rows that may hold ``whole``, or every one of
+    ``units``, in ``domain``. The words' candidates are intersected by the
+    database (``INTERSECT`` of index lookups: two common words, 「さくら」 and
+    「物流」 with thousands of rows each, give the few rows with both) and
+    passed as ids; an intersection larger than ``MATERIALISE_LIMIT`` stays
+    one subquery per word."""
+    whole_rows = candidates(workspace_id, domain, whole)
+    if tuple(units) == (whole,):
+        return id_filter(whole_rows)
+    sets = [candidates(workspace_id, domain, unit) for unit in units]
+    both = sets[0].intersection(*sets[1:]) if len(sets) > 1 else sets[0]
+    found = list(both.values_list("object_id", flat=True)[: MATERIALISE_LIMIT + 1])
+    if len(found) > MATERIALISE_LIMIT:
+        every = reduce(operator.and_, (Q(pk__in=rows) for rows in sets))
+    else:
+        every = Q(pk__in=sorted(found))
+    return id_filter(whole_rows) | every
+
+
+def matching_parts(queryset, workspace_id, domain: str, parts):
+    """``queryset`` narrowed to rows answering every part of a business-name
+    query (``words.Part``): the part's whole run is a term of the row, or
+    every one of its words is. Compare the decrypted rows with ``words.holds``."""
+    if not parts:
+        return queryset.none()
+    for part in parts:
+        queryset = queryset.filter(part_filter(workspace_id, domain, part.whole, part.units))
+    return queryset
+
+
 # Up to this many candidates are fetched first and filtered on as a list of
 # ids; more are left to the database as a subquery.
 MATERIALISE_LIMIT = 5000
@@ -360,3 +391,50 @@ def prefixes_on(workspace_id) -> bool:
 def pending(progress: dict | None) -> bool:
     """Whether the workspace's prefix terms do not match its setting yet."""
     return bool(progress) and not progress.get("done")
+
+
+# --- Rebuilding whole-token terms (``terabox-crm search reindex``) -------------------------
+
+
+@dataclass(frozen=True)
+class ReindexSource:
+    """Rows of one model whose whole-token terms in ``domain`` are
+    ``tokens(row)``: what the reindex job rewrites when the way a field is
+    split into terms changes (docs/decisions/0010-company-name-search.md)."""
+
+    label: str
+    domain: str
+    model: type
+    tokens: Callable[[object], Iterable[str]]
+
+
+_reindex_sources: dict[str, ReindexSource] = {}
+
+
+def register_reindex_source(
+    label: str, *, domain: str, model: type, tokens: Callable[[object], Iterable[str]]
+) -> None:
+    _reindex_sources[label] = ReindexSource(label, domain, model, tokens)
+
+
+def reindex_sources() -> list[ReindexSource]:
+    return [_reindex_sources[label] for label in sorted(_reindex_sources)]
+
+
+@transaction.atomic
+def replace_many(workspace_id, domain: str, tokens_by_object: dict) -> int:
+    """Make the terms in ``domain`` of each row (``{object_id: normalised
+    values}``) exactly those of its values: one DELETE and one INSERT for all
+    the rows. Returns the number of terms written."""
+    if not tokens_by_object:
+        return 0
+    SearchTerm.objects.filter(
+        workspace_id=workspace_id, domain=domain, object_id__in=list(tokens_by_object)
+    ).delete()
+    rows = [
+        SearchTerm(workspace_id=workspace_id, domain=domain, term=value, object_id=object_id)
+        for object_id, values in tokens_by_object.items()
+        for value in sorted({term(workspace_id, domain, v) for v in values if v})
+    ]
+    SearchTerm.objects.bulk_create(rows, batch_size=ADD_CHUNK)
+    return len(rows)

@@ -45,3 +45,16 @@ class DealsConfig(AppConfig):
         actions.register("deals.deal.deleted", _("Deal deleted"))
         bus.declare(events.DECLARED)
         search_index.register("deals.deal.name", expected_rows=200_000)
+        from terabox_crm.contacts.selectors import register_search_provider
+        from terabox_crm.crypto import words
+        from terabox_crm.deals.selectors import search_page_rows
+
+        register_search_provider(search_page_rows)
+        from terabox_crm.deals.models import Deal
+
+        search_index.register_reindex_source(
+            "deals.deal",
+            domain="deals.deal.name",
+            model=Deal,
+            tokens=lambda deal: words.business_terms(deal.name),
+        )

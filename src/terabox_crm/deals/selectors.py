@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from terabox_crm.crypto import fields, keyring, normalise, search_index
+from terabox_crm.crypto import fields, keyring, search_index, words
 from terabox_crm.deals.models import Deal, Pipeline, Stage
 
 # Cards a column shows at first and per "Show more": a pipeline with
@@ -242,21 +242,14 @@ def _options(stages: list[Stage], *, selected: Stage) -> str:
 
 
 def search(membership, query: str) -> QuerySet[Deal]:
-    """Deals whose name contains every whole token of ``query``."""
-    tokens = normalise.name_tokens(query)
+    """Deals whose name holds every word of ``query`` (``words.business_query``)."""
+    parts = words.business_query(query)
     qs = Deal.objects.visible_to(membership)
-    if not tokens:
+    if not parts:
         return qs.none()
-    for token in tokens:
-        qs = qs.filter(
-            search_index.id_filter(
-                search_index.candidates(membership.workspace_id, "deals.deal.name", token)
-            )
-        )
+    qs = search_index.matching_parts(qs, membership.workspace_id, "deals.deal.name", parts)
     # Candidates may include truncation collisions: compare the decrypted names.
-    matching = [
-        deal.pk for deal in qs[:500] if set(tokens) <= set(normalise.name_tokens(deal.name))
-    ]
+    matching = [deal.pk for deal in qs[:500] if words.holds((deal.name,), parts)]
     return Deal.objects.visible_to(membership).filter(pk__in=matching)
 
 
@@ -292,3 +285,44 @@ def record_deals(
         }
     )
     return rows, has_more
+
+
+# --- Search (the top bar's dropdown and the search page) ---------------------------------
+
+SEARCH_CANDIDATES = 60
+
+
+def name_matches(membership, query: str, *, limit: int) -> list[Deal]:
+    """Visible deals whose name holds every word of ``query`` (business-name
+    search, ``words.business_query``: 「さくら」 finds 「さくら物流 保守契約更新」),
+    newest first, at most ``limit``; compared after decryption."""
+    parts = words.business_query(query)
+    if not parts:
+        return []
+    deals = Deal.objects.visible_to(membership).select_related("stage", "owner", "company")
+    deals = search_index.matching_parts(deals, membership.workspace_id, "deals.deal.name", parts)
+    return [
+        deal
+        for deal in deals.order_by("-created_at")[: max(SEARCH_CANDIDATES, limit * 2)]
+        if words.holds((deal.name,), parts)
+    ][:limit]
+
+
+def search_page_rows(membership, query: str, results) -> list:
+    """The search page's deal rows (``contacts.selectors.register_search_provider``)."""
+    from terabox_crm.contacts.selectors import SearchRow
+    from terabox_crm.core import policy
+
+    if results.kind != "tokens" or not policy.can(membership, "deals.view"):
+        return []
+    return [
+        SearchRow(
+            "deal",
+            deal.name,
+            reverse("deals:detail", args=[deal.pk]),
+            record=deal,
+            company=deal.company,
+            owner=deal.owner,
+        )
+        for deal in name_matches(membership, query, limit=20)
+    ]

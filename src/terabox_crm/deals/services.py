@@ -32,7 +32,7 @@ from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership, Team
-from terabox_crm.crypto import normalise, search_index
+from terabox_crm.crypto import search_index, words
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 
@@ -70,7 +70,9 @@ class DealData:
 
 
 def _index_name(deal: Deal) -> None:
-    search_index.replace(deal.workspace_id, NAME_DOMAIN, deal.pk, normalise.name_tokens(deal.name))
+    # Deal names are business data, searched like company names (words,
+    # legal forms ignored: docs/decisions/0010-company-name-search.md).
+    search_index.replace(deal.workspace_id, NAME_DOMAIN, deal.pk, words.business_terms(deal.name))
 
 
 def _clean(membership, data: DealData, *, deal: Deal | None = None) -> DealData:

@@ -13,6 +13,10 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self) -> None:
+        from terabox_crm.contacts.selectors import register_search_provider
+        from terabox_crm.support.selectors import search_page_rows
+
+        register_search_provider(search_page_rows)
         policy.register(
             "tickets.view",
             records.read_rule,

@@ -83,3 +83,50 @@ def record_tickets(
         }
     )
     return rows, has_more
+
+
+# --- The search page ---------------------------------------------------------------------
+
+SEARCH_LIMIT = 20
+
+
+def search_page_rows(membership, query: str, results) -> list:
+    """The search page's ticket rows (``contacts.selectors.register_search_provider``):
+    tickets whose requester is a contact or company the search found, and the
+    ticket numbered as typed (``123`` or ``#123``); newest first, visible to
+    ``membership`` only. Ticket subjects have no search terms."""
+    from django.urls import reverse
+
+    from terabox_crm.contacts.selectors import SearchRow
+    from terabox_crm.core import policy
+
+    if not policy.can(membership, "tickets.view"):
+        return []
+    contacts = {contact.pk: contact for contact in results.contacts}
+    condition = Q(contact_id__in=list(contacts)) | Q(
+        company_id__in=[company.pk for company in results.companies]
+    )
+    number = query.strip().lstrip("#＃").strip()
+    if number.isascii() and number.isdigit() and len(number) <= 9:
+        condition |= Q(number=int(number))
+    tickets = (
+        Ticket.objects.visible_to(membership)
+        .filter(condition)
+        .select_related("company", "owner", "assignee")
+        .order_by("-created_at")[:SEARCH_LIMIT]
+    )
+    rows = []
+    for ticket in tickets:
+        requester = contacts.get(ticket.contact_id)
+        rows.append(
+            SearchRow(
+                "ticket",
+                f"#{ticket.number} {ticket.subject}",
+                reverse("support:ticket", args=[ticket.pk]),
+                record=ticket,
+                company=ticket.company,
+                reach=requester.primary_email if requester else "",
+                owner=ticket.assignee or ticket.owner,
+            )
+        )
+    return rows

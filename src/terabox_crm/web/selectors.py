@@ -11,9 +11,8 @@ from terabox_crm.activities.models import Task
 from terabox_crm.contacts import selectors as contact_selectors
 from terabox_crm.contacts.models import Contact
 from terabox_crm.core import policy, records
-from terabox_crm.crypto import fields, keyring, normalise, search_index
-from terabox_crm.deals.models import Deal
-from terabox_crm.deals.services import NAME_DOMAIN
+from terabox_crm.crypto import fields, keyring
+from terabox_crm.deals import selectors as deal_selectors
 from terabox_crm.support import selectors as ticket_selectors
 from terabox_crm.support import sla
 
@@ -97,25 +96,9 @@ def _contacts_and_companies(membership, query: str, *, prefix: bool) -> tuple[li
 
 
 def _deals(membership, query: str) -> list:
-    """Deals whose name holds every whole token of ``query`` (deal names have
-    no prefix terms), visible to ``membership``, compared after decryption."""
-
-    tokens = normalise.name_tokens(query)
-    if not tokens:
-        return []
-    deals = Deal.objects.visible_to(membership).select_related("stage")
-    for token in tokens:
-        deals = deals.filter(
-            search_index.id_filter(
-                search_index.candidates(membership.workspace_id, NAME_DOMAIN, token)
-            )
-        )
-    wanted = set(tokens)
-    return [
-        deal
-        for deal in deals.order_by("-created_at")[:SUGGEST_CANDIDATES]
-        if wanted <= set(normalise.name_tokens(deal.name))
-    ][:SUGGEST_LIMIT]
+    """Deals whose name holds every word of ``query`` (deal names have no
+    prefix terms), visible to ``membership``, compared after decryption."""
+    return deal_selectors.name_matches(membership, query, limit=SUGGEST_LIMIT)
 
 
 def _company_note(membership, contact) -> str:

@@ -237,14 +237,22 @@ class ContactListParams(serializers.Serializer):
     q = serializers.CharField(
         required=False,
         max_length=200,
-        help_text="Whole-token name or kana search, or an email address or phone number.",
+        help_text=(
+            "Whole-token name or kana search (a full name with or without a space),"
+            " or an email address or phone number."
+        ),
     )
     sort = serializers.ChoiceField(choices=SORTS, required=False, help_text=_SORT_HELP)
 
 
 class CompanyListParams(serializers.Serializer):
     q = serializers.CharField(
-        required=False, max_length=200, help_text="Whole-token name or kana search."
+        required=False,
+        max_length=200,
+        help_text=(
+            "Any word of the name or kana reading (split by a morphological analyser;"
+            " legal forms such as Inc., Ltd. or kabushiki kaisha ignored)."
+        ),
     )
     owner = serializers.UUIDField(required=False, help_text="Owner's user id.")
     tag = serializers.UUIDField(required=False, help_text="Tag id.")

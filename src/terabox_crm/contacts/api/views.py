@@ -268,14 +268,14 @@ class CompanyViewSet(_RecordViewSet):
         for name, lookup in (("owner", "owner_id"), ("tag", "tags__id")):
             if name in self.params:
                 queryset = queryset.filter(**{lookup: self.params[name]})
-        tokens = search.query_tokens(self.params.get("q", ""))
-        if tokens:
-            queryset = search.matching(
-                queryset, request.membership.workspace_id, search.COMPANY_NAME, tokens
+        parts = search.company_query(self.params.get("q", ""))
+        if parts:
+            queryset = search.matching_parts(
+                queryset, request.membership.workspace_id, search.COMPANY_NAME, parts
             )
         selectors.preload_keys(request.membership.workspace_id)
         page = self.paginate_queryset(queryset)
-        rows = [r for r in page if not tokens or search.company_has_tokens(r, tokens)]
+        rows = [r for r in page if not parts or search.company_has_parts(r, parts)]
         out = self.get_serializer_class()
         context = self.get_serializer_context()
         if hasattr(out, "context_for"):  # contacts: whether each is restricted (P7)

@@ -317,10 +317,10 @@ def test_picker_follows_team_visibility(client, cast):
     cast.acme.record_visibility = RecordVisibility.TEAM
     cast.acme.save()
     owner = member_of(cast.acme, cast.owner)
-    make_company(owner, name="Hidden Co", owner_id=cast.admin.pk)
-    make_company(owner, name="Sales Co", owner_id=cast.admin.pk, team_id=sales.pk)
+    make_company(owner, name="Hidden Trading", owner_id=cast.admin.pk)
+    make_company(owner, name="Sales Trading", owner_id=cast.admin.pk, team_id=sales.pk)
     login(client, cast.member)
-    assert [c.name for c in _pick(client, "co").context["matches"]] == ["Sales Co"]
+    assert [c.name for c in _pick(client, "trading").context["matches"]] == ["Sales Trading"]
 
 
 def test_picker_needs_a_signed_in_member(client, cast):

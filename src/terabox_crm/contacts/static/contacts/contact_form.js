@@ -125,7 +125,48 @@
     if (!open) setActive(p, null);
   }
 
+  // 「＋新規作成」: create the company named as typed (companies:quick_create,
+  // the company form's permission and audit), then choose it.
+  function createCompany(p, option) {
+    if (option.getAttribute("aria-busy") === "true") return;
+    var form = p.box.closest("form");
+    var token = form && form.querySelector('input[name="csrfmiddlewaretoken"]');
+    var body = new URLSearchParams();
+    body.append("name", option.getAttribute("data-create-company"));
+    option.setAttribute("aria-busy", "true");
+    function fail(message) {
+      option.removeAttribute("aria-busy");
+      var note = document.createElement("li");
+      note.className = "picker-empty";
+      note.setAttribute("role", "option");
+      note.setAttribute("aria-disabled", "true");
+      note.setAttribute("aria-selected", "false");
+      note.textContent = message || option.getAttribute("data-create-error");
+      p.list.appendChild(note);
+    }
+    fetch(option.getAttribute("data-create-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token ? token.value : "", Accept: "application/json" },
+      body: body,
+    })
+      .then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) return fail(data && data.detail);
+          option.removeAttribute("aria-busy");
+          option.removeAttribute("data-create-company");
+          option.setAttribute("data-company-id", data.id);
+          option.setAttribute("data-company-name", data.name);
+          choose(p, option);
+        });
+      })
+      .catch(function () {
+        fail("");
+      });
+  }
+
   function choose(p, option) {
+    if (option.hasAttribute("data-create-company")) return createCompany(p, option);
     p.hidden.value = option.getAttribute("data-company-id");
     p.input.value = option.getAttribute("data-company-name");
     setOpen(p, false);
