@@ -129,8 +129,8 @@ def test_the_record_of_processing_fits_a_phone(serve, chromium):
     url = f"{served.url}/policies/processing/"
     _fits_a_phone(page, url, "法的根拠")
     page.screenshot(path=str(SHOTS / "record-of-processing-ja-phone.png"), full_page=True)
-    page.locator("button.lang-option[value=en]").first.evaluate("button => button.click()")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("button.lang-option[value=en]").first.evaluate("button => button.click()")
     _fits_a_phone(page, url, "Lawful basis")
     page.screenshot(path=str(SHOTS / "record-of-processing-en-phone.png"), full_page=True)
     page.context.close()

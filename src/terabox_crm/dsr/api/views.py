@@ -157,7 +157,7 @@ class PrivacyRequestViewSet(
         methods=["get"],
         url_path=f"exports/{EXPORT_ID}/download",
         permission_action="dsr.handle",
-        token_scope="export",  # noqa: S106  # nosec B106 - the name of a token scope
+        token_scope="export",  # noqa: S106  # nosec B106  # the name of a token scope
         renderer_classes=[JSONRenderer, ZipRenderer],
     )
     def export_download(self, request, request_id=None, export_id=None):
