@@ -105,3 +105,32 @@ def test_a_version_in_force_is_accepted_at_the_next_sign_in(demo, chromium):
     assert acceptances(demo) == 1
     page.goto(f"{demo.url}/deals/")
     assert "/policies/accept/" not in page.url
+
+
+def _fits_a_phone(page, url, heading):
+    page.goto(url)
+    page.locator(".processing-table tbody tr").first.wait_for()
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    cell = page.locator(".processing-table tbody tr").first.locator("td").first
+    label = cell.evaluate("el => getComputedStyle(el, '::before').content")
+    assert label.strip('"') == heading
+    box = cell.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+def test_the_record_of_processing_fits_a_phone(serve, chromium):
+    """At 390 px each purpose is a card: nothing overflows sideways, and each
+    column's heading is shown above its value (ja, then en)."""
+    served = serve("--demo")
+    page = signed_in_page(chromium, served, locale="ja-JP", width=390)
+    url = f"{served.url}/policies/processing/"
+    _fits_a_phone(page, url, "法的根拠")
+    page.screenshot(path=str(SHOTS / "record-of-processing-ja-phone.png"), full_page=True)
+    with page.expect_navigation():
+        page.locator("button.lang-option[value=en]").first.evaluate("button => button.click()")
+    _fits_a_phone(page, url, "Lawful basis")
+    page.screenshot(path=str(SHOTS / "record-of-processing-en-phone.png"), full_page=True)
+    page.context.close()

@@ -58,14 +58,10 @@ NOTICE_CHANNEL = "policies.notices"
 
 
 def _workspace_languages(workspace_ids: set) -> dict:
-    """The default language of each workspace that has one (else ``ja``)."""
-    if not any(field.name == "default_language" for field in Workspace._meta.get_fields()):
-        return {}
+    """The default language of each workspace (P10: contacts choose none)."""
     with scopes_disabled():
         return dict(
-            Workspace.objects.filter(pk__in=workspace_ids)
-            .exclude(default_language="")
-            .values_list("pk", "default_language")
+            Workspace.objects.filter(pk__in=workspace_ids).values_list("pk", "default_language")
         )
 
 

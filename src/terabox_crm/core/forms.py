@@ -55,6 +55,15 @@ class WorkspaceSettingsForm(forms.Form):
             "officers and auditors always use two-factor."
         ),
     )
+    default_language = forms.ChoiceField(
+        label=_("Default language"),
+        choices=[("ja", _("Japanese")), ("en", _("English"))],
+        required=False,  # a form without it leaves the language as it is
+        help_text=_(
+            "The language of emails to contacts, such as the notice of a change to the "
+            "privacy policy. Users get theirs in the language they chose."
+        ),
+    )
     name_prefix_search = forms.BooleanField(
         label=_("Find names by their first letters as you type (prefix search)"),
         required=False,

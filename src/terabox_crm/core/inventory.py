@@ -25,6 +25,7 @@ non_personal(
     why="blind index, language and role codes, token hash",
 )
 non_personal("core.Workspace", "record_visibility", why="visibility rule code")
+non_personal("core.Workspace", "default_language", why="language code of emails to contacts")
 non_personal(
     "core.Workspace",
     "name_prefix_search",

@@ -54,6 +54,14 @@ class Workspace(models.Model):
     # (crypto/search_index.py). ``changed_at`` tells a job it was superseded.
     name_prefix_progress = models.JSONField(default=dict, blank=True)
     name_prefix_changed_at = models.DateTimeField(null=True, blank=True)
+    # The language of emails to contacts, who choose none themselves (notices
+    # of a policy change, P10); users get theirs in their own language.
+    default_language = models.CharField(
+        _("default language"),
+        max_length=8,
+        choices=[("ja", _("Japanese")), ("en", _("English"))],
+        default="ja",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -115,6 +115,7 @@ def workspace_settings(request):
                 "name": workspace.name,
                 "mfa_required_for_all": workspace.mfa_required_for_all,
                 "name_prefix_search": workspace.name_prefix_search,
+                "default_language": workspace.default_language,
             }
         )
         status = 200
@@ -137,6 +138,7 @@ def _save_settings(request, form):
             name=form.cleaned_data["name"],
             mfa_required_for_all=form.cleaned_data["mfa_required_for_all"],
             name_prefix_search=form.cleaned_data["name_prefix_search"],
+            default_language=form.cleaned_data["default_language"] or None,
         )
     except Refusal as exc:
         form.add_error(None, exc)

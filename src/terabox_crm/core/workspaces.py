@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -95,6 +96,7 @@ def workspace_update_settings(
     name: str,
     mfa_required_for_all: bool,
     name_prefix_search: bool | None = None,
+    default_language: str | None = None,
 ) -> Workspace:
     """Rename the workspace, decide whether two-factor is required of everyone
     and whether names are searchable by prefix (typeahead).
@@ -105,7 +107,8 @@ def workspace_update_settings(
     docs/decisions/0005-blind-index-leakage.md) are sensitive: the view asks
     for step-up first. Owners, admins, managers, privacy officers and auditors
     keep two-factor whatever this says (``Workspace.requires_mfa_for``).
-    Changing prefix search starts the job that builds or deletes the prefix
+    ``default_language`` (``ja``/``en``; ``None`` leaves it) is the language
+    of emails to contacts (P10 notices). Changing prefix search starts the job that builds or deletes the prefix
     terms once the change is committed (``None`` leaves it as it is).
     """
     attempted = "core.workspace.settings"
@@ -115,13 +118,20 @@ def workspace_update_settings(
         membership, attempted, workspace, permission="workspace.settings", code="permission_denied"
     )
     name = _clean_workspace_name(name)
+    if default_language is not None and default_language not in dict(settings.LANGUAGES):
+        raise Refusal(
+            _("Choose Japanese or English."), code="bad_language", field="default_language"
+        )
     workspace = Workspace.objects.select_for_update(of=("self",)).get(pk=workspace.pk)
     before = {
         "name": workspace.name,
         "mfa_required_for_all": workspace.mfa_required_for_all,
         "name_prefix_search": workspace.name_prefix_search,
+        "default_language": workspace.default_language,
     }
     workspace.name = name
+    if default_language is not None:
+        workspace.default_language = default_language
     workspace.mfa_required_for_all = bool(mfa_required_for_all)
     if name_prefix_search is not None:
         workspace.name_prefix_search = bool(name_prefix_search)
@@ -137,7 +147,7 @@ def workspace_update_settings(
     else:
         workspace.save(update_fields=changed)
     payload: dict = {"changed": changed}
-    for field in ("mfa_required_for_all", "name_prefix_search"):
+    for field in ("mfa_required_for_all", "name_prefix_search", "default_language"):
         if field in changed:
             payload[field] = {"before": before[field], "after": getattr(workspace, field)}
     audit.record(

@@ -9,7 +9,12 @@ service that carries it out, per matched person (``request.subject_ids``):
   officer picks on the request screen (P7);
 * deletion    → ``erasure.services.subject_erase`` with the request's id (P8);
   the view asks for a fresh step-up first (S4);
-* correction  → none: the officer edits the contact (what to correct is free text).
+* correction  → a guided step: the request screen links each matched contact
+  and shows what the person asked to correct; the officer edits the contact
+  on its own page (validated and audited there) and records here what was
+  changed (``fulfil_correction``). Nothing is overwritten from the person's
+  unverified free text. Closing a correction as done needs the outcome
+  (``services.request_set_status``).
 
 Each outcome is appended to the request's status history in the same
 transaction as the service's write, so a refusal (restricted already,
@@ -27,7 +32,7 @@ from terabox_crm import audit
 from terabox_crm.core import guards
 from terabox_crm.core.models import Membership
 from terabox_crm.dsr import services
-from terabox_crm.dsr.models import Kind, PrivacyRequest, Status, StatusChange
+from terabox_crm.dsr.models import DETAILS_MAX_LENGTH, Kind, PrivacyRequest, Status, StatusChange
 from terabox_crm.erasure import services as erasure
 from terabox_crm.privacy import selectors as privacy_selectors
 from terabox_crm.privacy import services as privacy
@@ -93,8 +98,35 @@ def fulfil_access(*, membership: Membership, request: PrivacyRequest) -> str:
     return STARTED
 
 
-def fulfil_correction(*, membership: Membership, request: PrivacyRequest) -> str:
-    return MANUAL
+@recorded_after_rollback
+@transaction.atomic
+def fulfil_correction(
+    *, membership: Membership, request: PrivacyRequest, subject_id, changes: str = ""
+) -> str:
+    """Record what was corrected on one matched person (P8): appended to the
+    status history (encrypted) and audited. The data itself is changed on
+    the contact's page, never from the request's free text."""
+    request = _open_request(membership, request, subject_id)
+    changes = (changes or "").strip()
+    if not changes:
+        raise Refusal(
+            _("Say what was corrected on this person (for example: family name 山田 → 山本)."),
+            code="changes_required",
+            field="changes",
+        )
+    if len(changes) > DETAILS_MAX_LENGTH:
+        raise Refusal(
+            _("Keep it under %(max)d characters.") % {"max": DETAILS_MAX_LENGTH},
+            code="too_long",
+            field="changes",
+        )
+    _record(
+        membership,
+        request,
+        _("Corrected for person %(subject)s: %(changes)s")
+        % {"subject": subject_id, "changes": changes},
+    )
+    return DONE
 
 
 @recorded_after_rollback

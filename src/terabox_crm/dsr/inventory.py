@@ -54,5 +54,6 @@ non_personal(
     "state",
     "token_hash",
     "key_id",
-    why="export state, hash of the download token, id of the export's own key",
+    "failure",
+    why="export state, hash of the download token, id of the export's own key, failure code",
 )

@@ -32,6 +32,9 @@ from terabox_crm.crypto.keyring import SYSTEM_SCOPE
 DEFAULT_DUE_DAYS = 14  # APPI: a person may sue two weeks after asking
 MAX_DUE_DAYS = 30  # GDPR: one month
 DETAILS_MAX_LENGTH = 4000
+# An access export's build: one attempt and three retries, 1, 2 and 4 minutes
+# apart (tasks.build_access_export), then it is failed for the officer to retry.
+EXPORT_ATTEMPTS = 4
 
 
 def email_index_of(email: str) -> str:
@@ -244,6 +247,32 @@ class AccessExport(models.Model):
         EXPIRED = "expired", _("Expired")
         FAILED = "failed", _("Failed")
 
+    class Failure(models.TextChoices):
+        """Why the last attempt to build the file failed, in words the
+        officer can act on (the server log has the traceback)."""
+
+        DISK_FULL = (
+            "disk_full",
+            _(
+                "The server ran out of disk space while writing the file. Ask the operator to "
+                "free space, then try again."
+            ),
+        )
+        STORAGE = (
+            "storage",
+            _(
+                "The file could not be written. Ask the operator to check the data directory, "
+                "then try again."
+            ),
+        )
+        DATA = (
+            "data",
+            _(
+                "Reading the person's data failed. Try again; if it fails again, tell the "
+                "operator (the server log names the cause)."
+            ),
+        )
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
     request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="exports")
@@ -251,6 +280,11 @@ class AccessExport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    # Attempts to build the file so far; the job queue retries a failed build
+    # with back-off (``EXPORT_ATTEMPTS``), then the export is failed.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failure = models.CharField(max_length=16, choices=Failure.choices, blank=True, default="")
+    failed_at = models.DateTimeField(null=True, blank=True)
     token_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
     key_id = models.CharField(max_length=32, blank=True, default="")
     size = models.PositiveBigIntegerField(default=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
 from django_scopes import scope
 
@@ -9,7 +10,7 @@ from terabox_crm.accounts.models import User
 from terabox_crm.core import policy
 from terabox_crm.core.models import Membership
 from terabox_crm.dsr import registry
-from terabox_crm.dsr.models import OPEN_STATUSES, PrivacyRequest
+from terabox_crm.dsr.models import OPEN_STATUSES, AccessExport, PrivacyRequest
 
 QUEUE_LIMIT = 200
 
@@ -30,6 +31,9 @@ def queue(membership: Membership, *, status: str = "open") -> list[PrivacyReques
         queryset = queryset.filter(status__in=OPEN_STATUSES)
     elif status != "all":
         queryset = queryset.filter(status=status)
+    # A failed access export is flagged in the queue: the officer retries it there.
+    failed = AccessExport.objects.filter(request_id=OuterRef("pk"), state=AccessExport.State.FAILED)
+    queryset = queryset.annotate(export_failed=Exists(failed))
     return list(queryset.order_by("due_at", "id")[:QUEUE_LIMIT])
 
 

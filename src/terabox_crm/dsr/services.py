@@ -19,6 +19,8 @@ audit event in the same transaction and sends email through the outbox.
 
 from __future__ import annotations
 
+import errno
+import logging
 import secrets
 from datetime import timedelta
 
@@ -38,6 +40,7 @@ from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.crypto import keyring, normalise
 from terabox_crm.dsr import export, registry, tasks
 from terabox_crm.dsr.models import (
+    EXPORT_ATTEMPTS,
     MAX_DUE_DAYS,
     OPEN_STATUSES,
     TRANSITIONS,
@@ -59,6 +62,8 @@ EXPORT_VALID_FOR = timedelta(days=7)
 # (level, how long before the due date): each level's reminder is sent once.
 REMINDERS = ((1, timedelta(days=3)), (2, timedelta(days=1)), (3, timedelta(0)))
 BATCH = 500
+
+logger = logging.getLogger(__name__)
 
 
 def _link(name: str, token: str) -> str:
@@ -352,6 +357,15 @@ def request_set_status(
                 code="reason_required",
                 field="note",
             )
+        if status == Status.DONE and request.kind == Kind.CORRECTION and not note:
+            raise Refusal(
+                _(
+                    "Say what was corrected (or that nothing needed correcting): it is "
+                    "recorded as the outcome."
+                ),
+                code="outcome_required",
+                field="note",
+            )
         before = request.status
         request.status = status
         fields = ["status"]
@@ -505,9 +519,64 @@ def export_request(*, membership: Membership, request: PrivacyRequest) -> Access
     return item
 
 
+def _failure_of(error: BaseException) -> str:
+    """The failure code the officer is shown for a build that raised ``error``."""
+    if isinstance(error, OSError):
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return AccessExport.Failure.DISK_FULL
+        return AccessExport.Failure.STORAGE
+    return AccessExport.Failure.DATA
+
+
+def _export_failed(item: AccessExport, error: Exception) -> bool:
+    """Record a failed attempt; True when it was the last one.
+
+    Nothing half-written stays behind (file deleted, key destroyed). Until
+    ``EXPORT_ATTEMPTS`` the export stays pending and the job queue tries
+    again with back-off (``tasks.build_access_export``); the last failure
+    marks it failed, with the reason the officer sees, and audits it."""
+    export.destroy(item.pk, "")
+    keyring.destroy_scope(export.key_scope(item.pk))
+    attempts = item.attempts + 1
+    final = attempts >= EXPORT_ATTEMPTS
+    failure = _failure_of(error)
+    logger.warning(
+        "access export %s: attempt %d of %d failed (%s)",
+        item.pk,
+        attempts,
+        EXPORT_ATTEMPTS,
+        failure,
+        exc_info=error,
+    )
+    with transaction.atomic():
+        AccessExport.objects.filter(pk=item.pk).update(
+            attempts=attempts,
+            failure=failure,
+            state=AccessExport.State.FAILED if final else AccessExport.State.PENDING,
+            failed_at=timezone.now() if final else None,
+        )
+        if final:
+            audit.record(
+                "dsr.export.failed",
+                actor=None,
+                workspace=item.workspace_id,
+                obj=item.request,
+                payload={"export": str(item.pk), "attempts": attempts, "failure": failure},
+            )
+    return final
+
+
+class ExportRetry(Exception):
+    """An attempt failed and another is due: the job queue runs it later."""
+
+
 def export_build(export_id) -> AccessExport | None:
     """Build the file, then send its link (a job). The file is written before
-    the row says it is ready, so a crash leaves a pending export to retry."""
+    the row says it is ready, so a crash leaves a pending export to retry.
+
+    A failed attempt raises ``ExportRetry`` while attempts remain (the job
+    queue retries it with back-off); after the last one the export is
+    failed and returned as such."""
     with scopes_disabled():
         item = (
             AccessExport.objects.select_related("request")
@@ -529,13 +598,11 @@ def export_build(export_id) -> AccessExport | None:
                         "language": request.language,
                     },
                 )
-        except Exception:
-            # Nothing half-written stays behind; the officer sees "Failed" and
-            # sends the export again (a new export, a new key).
-            export.destroy(item.pk, "")
-            keyring.destroy_scope(export.key_scope(item.pk))
-            AccessExport.objects.filter(pk=item.pk).update(state=AccessExport.State.FAILED)
-            raise
+        except Exception as error:
+            if _export_failed(item, error):
+                item.refresh_from_db()
+                return item
+            raise ExportRetry(str(item.pk)) from error
         token = secrets.token_urlsafe(32)
         now = timezone.now()
         with transaction.atomic():
@@ -544,6 +611,7 @@ def export_build(export_id) -> AccessExport | None:
             item.rows = rows
             item.token_hash = hash_token(token)
             item.state = AccessExport.State.READY
+            item.failure = ""
             item.ready_at = now
             item.expires_at = now + EXPORT_VALID_FOR
             item.save(
@@ -553,6 +621,7 @@ def export_build(export_id) -> AccessExport | None:
                     "rows",
                     "token_hash",
                     "state",
+                    "failure",
                     "ready_at",
                     "expires_at",
                 ]
@@ -576,6 +645,84 @@ def export_build(export_id) -> AccessExport | None:
                 obj=request,
                 payload={"export": str(item.pk), "rows": rows, "bytes": size},
             )
+    return item
+
+
+def _export_of(membership: Membership, request: PrivacyRequest, export_id) -> AccessExport:
+    guards.require_record(membership, "dsr.handle", request, message=NOT_FOUND)
+    with scope(workspace=request.workspace_id):
+        item = (
+            AccessExport.objects.select_for_update()
+            .filter(pk=export_id, request_id=request.pk, workspace_id=request.workspace_id)
+            .first()
+        )
+    if item is None:
+        raise Refusal(NOT_FOUND, code="not_found", status=404)
+    return item
+
+
+@recorded_after_rollback
+@transaction.atomic
+def export_retry(*, membership: Membership, request: PrivacyRequest, export_id) -> AccessExport:
+    """Try a failed access export again (the officer, once the job queue's
+    retries are spent): the same export starts over with fresh attempts."""
+    item = _export_of(membership, request, export_id)
+    if item.state != AccessExport.State.FAILED:
+        raise Refusal(
+            _("Only a failed access export can be tried again."),
+            code="export_not_failed",
+            status=409,
+        )
+    if request.kind != Kind.ACCESS or not request.is_open:
+        raise Refusal(
+            _("Only an open access request gets an access export."),
+            code="not_an_open_access_request",
+            status=409,
+        )
+    with scope(workspace=request.workspace_id):
+        AccessExport.objects.filter(pk=item.pk).update(
+            state=AccessExport.State.PENDING,
+            attempts=0,
+            failure="",
+            failed_at=None,
+            requested_by_id=membership.user_id,
+        )
+        item.refresh_from_db()
+    audit.record(
+        "dsr.export.retried",
+        actor=membership.user_id,
+        workspace=request.workspace_id,
+        obj=request,
+        payload={"export": str(item.pk)},
+    )
+    export_id = str(item.pk)
+    transaction.on_commit(lambda: tasks.build_access_export(export_id))
+    return item
+
+
+EXPORT_NOT_READY = _("This access export is not ready: it is being prepared, failed or expired.")
+
+
+@recorded_after_rollback
+@transaction.atomic
+def export_fetch(*, membership: Membership, request: PrivacyRequest, export_id) -> AccessExport:
+    """An officer fetches the file the person was sent (through the API),
+    while its link is valid: counted and audited like the person's download."""
+    item = _export_of(membership, request, export_id)
+    now = timezone.now()
+    if item.state != AccessExport.State.READY or item.expires_at is None or item.expires_at <= now:
+        raise Refusal(EXPORT_NOT_READY, code="export_not_ready", status=404)
+    item.downloads += 1
+    item.last_downloaded_at = now
+    with scope(workspace=request.workspace_id):
+        item.save(update_fields=["downloads", "last_downloaded_at"])
+    audit.record(
+        "dsr.export.downloaded",
+        actor=membership.user_id,
+        workspace=item.workspace_id,
+        obj=item,
+        payload={"request": str(request.pk), "rows": item.rows, "download": item.downloads},
+    )
     return item
 
 

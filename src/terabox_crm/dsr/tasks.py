@@ -5,6 +5,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from terabox_crm.context import system_context
 from terabox_crm.dsr import services
+from terabox_crm.dsr.models import EXPORT_ATTEMPTS
 
 
 @db_task(retries=3, retry_delay=60)
@@ -19,8 +20,11 @@ def route_submission(submission_id: str) -> int:
         return len(services.submission_route(submission_id))
 
 
-@db_task(retries=2, retry_delay=60)
+@db_task(retries=EXPORT_ATTEMPTS - 1, retry_delay=60, retry_backoff=2)
 def build_access_export(export_id: str) -> bool:
+    """A failed build raises ``services.ExportRetry`` while attempts remain:
+    the queue runs it again after 1, 2 and 4 minutes; the last failure marks
+    the export failed (``services.export_build``)."""
     with system_context("job"):
         return services.export_build(export_id) is not None
 

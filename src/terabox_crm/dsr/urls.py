@@ -13,9 +13,19 @@ urlpatterns = [
     path("<uuid:request_id>/reply/", views.request_reply, name="reply"),
     path("<uuid:request_id>/export/", views.request_export, name="export"),
     path(
+        "<uuid:request_id>/exports/<uuid:export_id>/retry/",
+        views.request_export_retry,
+        name="export_retry",
+    ),
+    path(
         "<uuid:request_id>/people/<uuid:subject_id>/restrict/",
         views.request_restrict,
         name="restrict",
+    ),
+    path(
+        "<uuid:request_id>/people/<uuid:subject_id>/correct/",
+        views.request_correct,
+        name="correct",
     ),
     path(
         "<uuid:request_id>/people/<uuid:subject_id>/withdraw/",

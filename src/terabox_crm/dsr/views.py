@@ -312,6 +312,25 @@ def request_export(request, request_id):
     return redirect("dsr:request", item.pk)
 
 
+@permission_required("dsr.handle")
+@require_POST
+def request_export_retry(request, request_id, export_id):
+    """Try a failed access export again (after the job queue's retries)."""
+    item = _request(request, request_id)
+    try:
+        services.export_retry(membership=request.membership, request=item, export_id=export_id)
+    except Refusal as error:
+        if error.status == 404:
+            raise Http404 from None
+        messages.error(request, error.text)
+    else:
+        messages.success(
+            request,
+            _("The access export is being prepared again; the person will get the link by email."),
+        )
+    return redirect("dsr:request", item.pk)
+
+
 def _fulfil(request, item: PrivacyRequest, subject_id, call, done: str):
     """Run one fulfilment for one person; a refusal is shown, nothing changed."""
     try:
@@ -334,6 +353,19 @@ def request_restrict(request, request_id, subject_id):
         fulfilment.fulfil_restriction,
         _("The use of this person's data is restricted."),
     )
+
+
+@permission_required("dsr.handle")
+@require_POST
+def request_correct(request, request_id, subject_id):
+    """Record what was corrected on one person (edited on the contact's page)."""
+    item = _request(request, request_id)
+    changes = request.POST.get("changes", "")
+
+    def call(**kwargs):
+        return fulfilment.fulfil_correction(changes=changes, **kwargs)
+
+    return _fulfil(request, item, subject_id, call, _("The correction is recorded."))
 
 
 @permission_required("dsr.handle")
@@ -366,6 +398,7 @@ def request_erase(request, request_id, subject_id):
 
 
 FULFIL_VIEWS = {
+    Kind.CORRECTION: "dsr:correct",
     Kind.RESTRICTION: "dsr:restrict",
     Kind.WITHDRAWAL: "dsr:withdraw",
     Kind.DELETION: "dsr:erase",

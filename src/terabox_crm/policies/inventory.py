@@ -26,3 +26,8 @@ non_personal(
     "cursor",
     why="an audience name, a status and the last recipient id done (ids only)",
 )
+non_personal(
+    "policies.NoticeRecipient",
+    "address_index",
+    why="keyed hash of an address told of a policy version, so it is told once",
+)

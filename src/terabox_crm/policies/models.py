@@ -119,3 +119,24 @@ class NoticeDispatch(models.Model):
 
     def __str__(self) -> str:
         return f"notice {self.id}"
+
+
+class NoticeRecipient(models.Model):
+    """An address told of a version (P10), as a keyed hash: however many
+    audiences (users, contacts) and workspaces hold the address, it gets one
+    notice per version. Kept until the version takes effect (notices are
+    only sent before), then pruned (``notices.prune_recipients``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="+")
+    address_index = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "address_index"], name="policies_notice_once_per_address"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"notice recipient {self.pk}"

@@ -20,6 +20,15 @@ registers ``contacts``, those whose service-notice purpose the gate allows
 (P3; ``contacts/privacy.py``).
 Recipients travel as values of a batch, never in a job payload: the emails
 are queued in the outbox (encrypted, ids only in the queue, SPEC §5).
+
+One notice per address
+----------------------
+A person may be a user and a contact, or a contact in several workspaces:
+each address is told once per version. Every address queued is recorded as
+a keyed hash (``NoticeRecipient``, unique per version) in the batch's
+transaction, and an address already recorded is skipped. ``users`` goes
+first, so a person who is also a user gets the notice in the language they
+chose; contacts get it in their workspace's default language.
 """
 
 from __future__ import annotations
@@ -36,8 +45,10 @@ from django.utils import timezone
 
 from terabox_crm import audit
 from terabox_crm.communications.outbox import queue_email
+from terabox_crm.crypto import blind_index, normalise
+from terabox_crm.crypto.keyring import SYSTEM_SCOPE
 from terabox_crm.policies import config
-from terabox_crm.policies.models import NoticeDispatch, PolicyVersion
+from terabox_crm.policies.models import NoticeDispatch, NoticeRecipient, PolicyVersion
 
 BATCH_SIZE = 1000
 EMAIL_KIND = "policies/email/policy_notice"
@@ -106,7 +117,8 @@ def dispatch_due(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -
                 version=version, status=NoticeDispatch.Status.DONE
             ).values_list("audience", flat=True)
         )
-        for name, fn in sorted(audiences().items()):
+        # Users first: a person who is also a contact is told in their own language.
+        for name, fn in sorted(audiences().items(), key=lambda item: (item[0] != "users", item[0])):
             if name not in done:
                 queued += dispatch(version, name, fn, batch_size=batch_size)
     return queued
@@ -136,7 +148,8 @@ def dispatch(version: PolicyVersion, name: str, fn: Audience, *, batch_size: int
                     },
                 )
                 return queued
-            for recipient in batch:
+            fresh = _first_time(version, batch)
+            for recipient in fresh:
                 queue_email(
                     kind=EMAIL_KIND,
                     to=recipient.email,
@@ -146,9 +159,51 @@ def dispatch(version: PolicyVersion, name: str, fn: Audience, *, batch_size: int
                     workspace_id=recipient.workspace_id,
                 )
             NoticeDispatch.objects.filter(pk=row.pk).update(
-                cursor=batch[-1].key, recipients=F("recipients") + len(batch)
+                cursor=batch[-1].key, recipients=F("recipients") + len(fresh)
             )
-            queued += len(batch)
+            queued += len(fresh)
+
+
+def address_index(address: str) -> str:
+    return blind_index.full(
+        normalise.email(address, check=False), scope=SYSTEM_SCOPE, domain="policies.notice.address"
+    )
+
+
+def _first_time(version: PolicyVersion, batch: Sequence[Recipient]) -> list[Recipient]:
+    """The recipients of ``batch`` whose address has not been told of
+    ``version`` yet (by any audience, in any workspace), recorded as told.
+    Runs in the batch's transaction: a rolled-back batch records nobody."""
+    indexed: dict[str, Recipient] = {}
+    for recipient in batch:
+        indexed.setdefault(address_index(recipient.email), recipient)
+    told = set(
+        NoticeRecipient.objects.filter(
+            version=version, address_index__in=list(indexed)
+        ).values_list("address_index", flat=True)
+    )
+    fresh = {key: r for key, r in indexed.items() if key not in told}
+    NoticeRecipient.objects.bulk_create(
+        [NoticeRecipient(version=version, address_index=key) for key in fresh]
+    )
+    return list(fresh.values())
+
+
+def prune_recipients(now: datetime | None = None) -> int:
+    """Forget who was told of versions already in effect (no notice is sent
+    after that), in batches of at most 1,000 rows."""
+    now = now or timezone.now()
+    deleted = 0
+    while True:
+        ids = list(
+            NoticeRecipient.objects.filter(version__effective_at__lte=now).values_list(
+                "pk", flat=True
+            )[:BATCH_SIZE]
+        )
+        if not ids:
+            return deleted
+        with transaction.atomic():
+            deleted += NoticeRecipient.objects.filter(pk__in=ids).delete()[0]
 
 
 def _context(version: PolicyVersion) -> dict:

@@ -12,3 +12,10 @@ def send_due_policy_notices() -> int:
     """Hourly: the notice of every policy version whose notice is due (P10)."""
     with system_context("job"):
         return notices.dispatch_due()
+
+
+@db_periodic_task(crontab(minute="27", hour="4"))
+def prune_policy_notice_recipients() -> int:
+    """Daily: forget who was told of versions now in effect (P10)."""
+    with system_context("job"):
+        return notices.prune_recipients()

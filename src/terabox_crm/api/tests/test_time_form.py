@@ -130,7 +130,13 @@ def workspace(client, cast, make_token):
 def test_every_date_time_of_every_get_answer_is_utc_with_z(client, workspace):
     ids, secret = workspace
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    paths = [path for path, item in schema["paths"].items() if "get" in item]
+    # Every GET that answers JSON (a file download, such as an access export's zip, has no times).
+    paths = [
+        path
+        for path, item in schema["paths"].items()
+        if "get" in item
+        and "application/json" in item["get"]["responses"].get("200", {}).get("content", {})
+    ]
     found, walked = [], []
     for path in paths:
         url = path

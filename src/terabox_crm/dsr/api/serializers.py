@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from terabox_crm.api import serializers
-from terabox_crm.dsr.models import DETAILS_MAX_LENGTH, Kind, PrivacyRequest, Status
+from terabox_crm.dsr.models import (
+    DETAILS_MAX_LENGTH,
+    AccessExport,
+    Kind,
+    PrivacyRequest,
+    Reply,
+    Status,
+)
 
 
 class PrivacyRequestOut(serializers.ModelSerializer):
@@ -45,3 +52,45 @@ class PrivacyRequestChangeIn(serializers.Serializer):
 class PrivacyRequestListParams(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+
+
+class RequestReplyIn(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=DETAILS_MAX_LENGTH,
+        help_text="The message emailed to the person, in their language's email frame.",
+    )
+
+
+class RequestReplyOut(serializers.ModelSerializer):
+    body = serializers.CharField()
+
+    class Meta:
+        model = Reply
+        fields = ["id", "author", "body", "sent_at"]
+
+
+class AccessExportOut(serializers.ModelSerializer):
+    failure_reason = serializers.SerializerMethodField(
+        help_text="Why the last attempt failed, in the request's language (empty if none)."
+    )
+
+    class Meta:
+        model = AccessExport
+        fields = [
+            "id",
+            "state",
+            "attempts",
+            "failure",
+            "failure_reason",
+            "rows",
+            "size",
+            "created_at",
+            "ready_at",
+            "expires_at",
+            "failed_at",
+            "downloads",
+            "last_downloaded_at",
+        ]
+
+    def get_failure_reason(self, item) -> str:
+        return str(item.get_failure_display()) if item.failure else ""

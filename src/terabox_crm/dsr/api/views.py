@@ -1,21 +1,51 @@
-"""``/api/v1/privacy-requests/``: the privacy officers' queue (P9)."""
+"""``/api/v1/privacy-requests/``: the privacy officers' queue (P9).
+
+What the staff screen does, the API does, under the same policy (privacy
+officers: ``dsr.view`` to read, ``dsr.handle`` for the rest): change the
+status and the assignee (PATCH), send the person a reply
+(``…/{id}/replies/``), prepare the access export (``…/{id}/exports/``), try a
+failed one again (``…/exports/{export_id}/retry/``) and fetch the file the
+person was sent while its link is valid (``…/exports/{export_id}/download/``,
+counted and audited, token scope ``export``).
+"""
 
 from __future__ import annotations
 
+from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
-from rest_framework import mixins, viewsets
+from django_scopes import scope
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.query import QueryParamsMixin
-from terabox_crm.dsr import selectors, services
+from terabox_crm.api.renderers import JSONRenderer
+from terabox_crm.dsr import export, selectors, services
 from terabox_crm.dsr.api.serializers import (
+    AccessExportOut,
     PrivacyRequestChangeIn,
     PrivacyRequestListParams,
     PrivacyRequestOut,
+    RequestReplyIn,
+    RequestReplyOut,
 )
-from terabox_crm.dsr.models import PrivacyRequest
+from terabox_crm.dsr.models import AccessExport, PrivacyRequest
+from terabox_crm.refusals import Refusal
+
+EXPORT_ID = r"(?P<export_id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+
+
+class ZipRenderer(JSONRenderer):
+    """Lets a client ask for ``application/zip`` (the download's type); an
+    error answered instead is still problem details in JSON."""
+
+    media_type = "application/zip"
+    # Not a ``?format=`` of its own: the file is the view's answer, not a rendering.
+    format = "json"
 
 
 class PrivacyRequestViewSet(
@@ -26,12 +56,13 @@ class PrivacyRequestViewSet(
 
     lookup_url_kwarg = "request_id"
     permission_classes = [PolicyPermission]
-    permission_action = {"GET": "dsr.view", "PATCH": "dsr.handle"}
+    permission_action = {"GET": "dsr.view", "PATCH": "dsr.handle", "POST": "dsr.handle"}
+    token_scope = None  # by action: the download needs the "export" scope
     object_refusals = {"dsr.handle": _("You cannot change this request.")}
     pagination_class = KeysetPagination
     cursor_ordering = "due_at"
     serializer_class = PrivacyRequestOut
-    request_serializers = {"partial_update": PrivacyRequestChangeIn}
+    request_serializers = {"partial_update": PrivacyRequestChangeIn, "replies": RequestReplyIn}
     list_params = PrivacyRequestListParams
 
     def get_queryset(self):
@@ -64,3 +95,89 @@ class PrivacyRequestViewSet(
             )
         item.refresh_from_db()
         return Response(PrivacyRequestOut(item).data)
+
+    @extend_schema(methods=["GET"], responses={200: RequestReplyOut(many=True)})
+    @extend_schema(methods=["POST"], request=RequestReplyIn, responses={201: RequestReplyOut})
+    @action(detail=True, methods=["get", "post"])
+    def replies(self, request, request_id=None):
+        """List or send replies to the person
+
+        GET: the replies sent so far, oldest first. POST: email a message to
+        the person in their language (kept, encrypted, and audited)."""
+        item = self.get_object()
+        if request.method == "GET":
+            with scope(workspace=item.workspace_id):
+                rows = list(item.replies.order_by("sent_at", "id"))
+            return Response(RequestReplyOut(rows, many=True).data)
+        incoming = RequestReplyIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        reply = services.request_reply(
+            membership=request.membership, request=item, body=incoming.validated_data["body"]
+        )
+        return Response(RequestReplyOut(reply).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses={200: AccessExportOut(many=True)})
+    @extend_schema(methods=["POST"], request=None, responses={202: AccessExportOut})
+    @action(detail=True, methods=["get", "post"])
+    def exports(self, request, request_id=None):
+        """List or prepare access exports
+
+        GET: the request's exports, newest first, with their state and, for a
+        failed one, the reason. POST (an open access request only): queue the
+        export; the job builds it, retries a failed build with back-off, and
+        emails the person the download link."""
+        item = self.get_object()
+        if request.method == "GET":
+            with scope(workspace=item.workspace_id):
+                rows = list(AccessExport.objects.filter(request=item).order_by("-created_at"))
+            return Response(AccessExportOut(rows, many=True).data)
+        created = services.export_request(membership=request.membership, request=item)
+        with scope(workspace=item.workspace_id):
+            created.refresh_from_db()
+        return Response(AccessExportOut(created).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: AccessExportOut})
+    @action(detail=True, methods=["post"], url_path=f"exports/{EXPORT_ID}/retry")
+    def export_retry(self, request, request_id=None, export_id=None):
+        """Try a failed access export again
+
+        Only a failed export of an open access request: it starts over with
+        fresh attempts, under a new key."""
+        item = self.get_object()
+        retried = services.export_retry(
+            membership=request.membership, request=item, export_id=export_id
+        )
+        with scope(workspace=item.workspace_id):
+            retried.refresh_from_db()
+        return Response(AccessExportOut(retried).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=f"exports/{EXPORT_ID}/download",
+        permission_action="dsr.handle",
+        token_scope="export",  # noqa: S106  # nosec B106  # the name of a token scope
+        renderer_classes=[JSONRenderer, ZipRenderer],
+    )
+    def export_download(self, request, request_id=None, export_id=None):
+        """Download an access export
+
+        The zip the person was sent (JSON and CSV), decrypted as it streams,
+        while its link is valid; each download is counted and audited. A
+        pending, failed or expired export answers 404."""
+        item = self.get_object()
+        try:
+            found = services.export_fetch(
+                membership=request.membership, request=item, export_id=export_id
+            )
+        except Refusal as error:
+            if error.code == "export_not_ready":
+                raise exceptions.NotFound(error.text) from None
+            raise
+        response = StreamingHttpResponse(
+            export.open_chunks(found.pk, found.key_id), content_type="application/zip"
+        )
+        response["Content-Disposition"] = f'attachment; filename="personal-data-{found.pk}.zip"'
+        response["Cache-Control"] = "no-store"
+        return response

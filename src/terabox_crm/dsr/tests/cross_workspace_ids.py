@@ -43,3 +43,24 @@ def foreign_subject(foreign) -> ForeignId:
     from terabox_crm.contacts.tests.cross_workspace_ids import foreign_contact
 
     return foreign_contact(foreign)
+
+
+@param("export_id")
+def foreign_export(foreign) -> ForeignId:
+    """A failed access export of an access request of the other workspace
+    (the retry and download URLs; the request in the same URL is foreign too)."""
+    from terabox_crm.dsr.models import AccessExport
+
+    with scopes_disabled():
+        submission = Submission.objects.create(
+            workspace=foreign.workspace,
+            kind="access",
+            email="globex-export@example.jp",
+            email_index="x",
+            verified_at=timezone.now(),
+        )
+        (item,) = services.submission_route(submission.pk)
+        export = AccessExport.objects.create(
+            workspace=foreign.workspace, request=item, state="failed", attempts=4, failure="data"
+        )
+    return ForeignId(export.pk, identifying=("globex-export@example.jp",))

@@ -214,3 +214,59 @@ def test_the_privacy_policy_page_links_to_the_request_page(client, language, tex
     assert reverse("dsr_public:request") in page and text in page
     security = client.get(reverse("policies:security"), HTTP_ACCEPT_LANGUAGE=language).text
     assert reverse("dsr_public:request") not in security
+
+
+def test_a_correction_is_a_guided_step_recorded_and_audited(client, cast):
+    from terabox_crm.audit.models import AuditEvent
+    from terabox_crm.dsr.models import PrivacyRequest
+
+    item, contact = _request(cast, "correction")
+    with scope(workspace=cast.acme):
+        item.details = "My family name is 山本 now."
+        item.save(update_fields=["details"])
+    make_officer(cast.member_membership)
+    login(client, cast.member)
+    page = _page(client, item).text
+    assert "What the person asked to correct" in page and "My family name is 山本 now." in page
+    assert reverse("contacts:detail", args=[contact.pk]) in page
+    assert reverse("dsr:correct", args=[item.pk, contact.pk]) in page
+    # An empty record is refused and changes nothing.
+    assert _post(client, "correct", item, contact, changes="  ").status_code == 302
+    assert [h.to_status for h in _history(item)] == ["new"]
+    with scope(workspace=cast.acme):
+        assert Contact.objects.get(pk=contact.pk).family_name == "山田"  # never overwritten
+    assert (
+        _post(client, "correct", item, contact, changes="family name 山田 → 山本").status_code
+        == 302
+    )
+    history = _history(item)
+    assert history[-1].to_status == "in_progress"
+    assert "山田 → 山本" in history[-1].note and str(contact.pk) in history[-1].note
+    assert AuditEvent.objects.filter(action="dsr.request.fulfilled").count() == 1
+    # Closing it as done needs the outcome.
+    closing = client.post(
+        reverse("dsr:status", args=[item.pk]),
+        {"status": "done", "note": ""},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert closing.status_code == 400 and "what was corrected" in closing.text
+    with scope(workspace=cast.acme):
+        assert PrivacyRequest.objects.get(pk=item.pk).status == "in_progress"
+    closed = client.post(
+        reverse("dsr:status", args=[item.pk]),
+        {"status": "done", "note": "Family name corrected to 山本."},
+    )
+    assert closed.status_code == 302
+    with scope(workspace=cast.acme):
+        done = PrivacyRequest.objects.get(pk=item.pk)
+    assert done.status == "done" and done.outcome == "Family name corrected to 山本."
+    assert AuditEvent.objects.filter(action="dsr.request.status_changed").count() == 1
+
+
+def test_a_correction_for_a_person_not_named_by_the_request_is_refused(client, cast):
+    item, _contact = _request(cast, "correction")
+    other = make_contact(cast.owner_membership, "other@example.jp", family="佐藤")
+    make_officer(cast.member_membership)
+    login(client, cast.member)
+    _post(client, "correct", item, other, changes="family name")
+    assert [h.to_status for h in _history(item)] == ["new"]
