@@ -8,18 +8,25 @@ Design, in the order the code below follows it:
   installation's own targets (sessions, account notices). A period is never
   shorter than the operator's legal minimum, even for a rule saved before the
   minimum was raised.
-* **Batches.** Each target's due rows are read by primary key after the
-  cursor (outside any write transaction), then expired in one transaction of
-  at most ``batch_size`` (≤ 1,000) rows that also re-checks the rows are
-  still due and not held, writes one audit event (counts and the id range,
-  no personal data) and moves the run's cursor. A crash loses at most the
-  batch in flight, and rerunning resumes the unfinished run from its
-  cursors: nothing is done twice.
+* **Batches.** One transaction per batch of at most ``batch_size``
+  (≤ 1,000) rows: it reads the target's next due rows by primary key after
+  the cursor (so the rows are due and not held at that moment: the check is
+  inside the transaction, and the due query runs once per batch), expires
+  them set-based, writes one audit event (counts and the id range, no
+  personal data) and moves the run's cursor. A crash loses at most the batch
+  in flight, and rerunning resumes the unfinished run from its cursors:
+  nothing is done twice.
+* **One run at a time.** The run row carries a lease (holder, until when),
+  taken in one transaction and renewed by every batch; the daily job and
+  ``terabox-crm retention run`` in another process find it live and stand
+  aside (``RunInProgress``). A lease left by a process that died runs out
+  after ``LEASE_SECONDS`` and the next run resumes the work.
 * **The write lock.** On SQLite a write transaction holds the database's
   one write lock from ``BEGIN IMMEDIATE`` to ``COMMIT``; every batch's
-  transaction is timed, and the next batch is sized from the last one's
-  cost per row to fill 60 % of the budget (``CRM_RETENTION_LOCK_BUDGET_MS``,
-  250 ms), growing at most twofold per batch from a first batch of 100 rows.
+  transaction is timed, and the next batch is sized (``Sizer``) to fill 60 %
+  of the budget (``CRM_RETENTION_LOCK_BUDGET_MS``, 250 ms) at the highest
+  cost per row of the last eight batches, growing at most twofold per batch
+  from a first batch of 100 rows and shrinking at once after a slow one.
   The longest hold and the smallest batch are kept on the run.
 * **Legal holds.** The contacts under hold are read per workspace (a short
   list) and every target that concerns contacts leaves their rows alone.
@@ -29,12 +36,18 @@ Design, in the order the code below follows it:
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import time
+import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -142,12 +155,34 @@ def held_subjects(workspace_id) -> list:
         )
 
 
-def _pending(item: Planned, now):
+def _held_for(item: Planned) -> list:
+    return sorted(held_subjects(item.workspace_id)) if item.target.holds_apply else []
+
+
+def _pending(item: Planned, now, held: list | None = None):
     return item.target.pending(
         workspace_id=item.workspace_id,
         cutoff=registry.cutoff_of(now, item.days),
-        held=held_subjects(item.workspace_id) if item.target.holds_apply else [],
+        held=_held_for(item) if held is None else held,
     )
+
+
+class _Due:
+    """A target's due-row query, built once per target and run (that is:
+    re-checked) inside every batch's transaction. The holds are re-read in
+    each transaction (one short query): a hold placed during the run is
+    honoured by the next batch."""
+
+    def __init__(self, item: Planned, now) -> None:
+        self.item, self.now = item, now
+        self.held: list | None = None
+        self.query = None
+
+    def rows(self):
+        held = _held_for(self.item)
+        if self.query is None or held != self.held:
+            self.held, self.query = held, _pending(self.item, self.now, held)
+        return self.query
 
 
 def dry_run(*, workspace_ids=None, now=None) -> list[tuple[Planned, int]]:
@@ -161,22 +196,116 @@ def _budget_ms() -> float:
     return float(getattr(settings, "RETENTION_LOCK_BUDGET_MS", 250))
 
 
-def _next_size(size: int, hold_ms: float, budget_ms: float, ceiling: int) -> int:
-    """The next batch's size: the rows that fit in 60 % of the budget at the
-    last batch's cost per row, at most twice the last size (a cost is only
-    known for sizes seen), never above ``ceiling`` nor below ``MIN_BATCH``."""
-    per_row = hold_ms / max(size, 1)
-    fits = int(budget_ms * 0.6 / per_row) if per_row > 0 else ceiling
-    floor = min(MIN_BATCH, ceiling)
-    return max(floor, min(ceiling, size * 2, fits))
+RECENT = 8  # batches whose cost per row sizes the next one
+TARGET_SHARE = 0.6  # of the lock budget a batch is sized to fill
+LEASE_SECONDS = 120  # a run's lease, renewed by every batch
 
 
-def _unfinished() -> RetentionRun | None:
-    return (
-        RetentionRun.objects.filter(state=RetentionRun.State.RUNNING)
-        .order_by("-started_at")
-        .first()
-    )
+class Sizer:
+    """Batch sizes that keep every write transaction inside the lock budget.
+
+    The next batch fills ``TARGET_SHARE`` of the budget at a high percentile
+    of the cost per row of the last ``RECENT`` batches — the second highest
+    (the highest while fewer than four are known): on a loaded machine one
+    batch costs twice the one before it, and sizing on the last alone
+    overran, while the single worst one (often the first, which pays the
+    warm-up) would pin every batch small. It grows at most twofold (a cost is
+    only known for sizes seen) and, after a batch that took longer than its
+    share, shrinks at once to what that batch's own cost allows. Never above
+    ``ceiling`` nor below ``MIN_BATCH``.
+    """
+
+    def __init__(self, budget_ms: float, ceiling: int) -> None:
+        self.target_ms = budget_ms * TARGET_SHARE
+        self.ceiling = ceiling
+        self.size = min(FIRST_BATCH, ceiling)
+        self.costs: deque[float] = deque(maxlen=RECENT)
+
+    def _high(self) -> float:
+        ordered = sorted(self.costs, reverse=True)
+        return ordered[1] if len(ordered) >= 4 else ordered[0]
+
+    def observe(self, rows: int, hold_ms: float) -> int:
+        per_row = hold_ms / max(rows, 1)
+        self.costs.append(per_row)
+        slow = hold_ms > self.target_ms
+        cost = per_row if slow else self._high()
+        fits = int(self.target_ms / cost) if cost > 0 else self.ceiling
+        grown = self.size if slow else self.size * 2
+        floor = min(MIN_BATCH, self.ceiling)
+        self.size = max(floor, min(self.ceiling, grown, fits))
+        return self.size
+
+
+class RunInProgress(Exception):
+    """Another process holds a live lease on the running run."""
+
+    def __init__(self, run_: RetentionRun) -> None:
+        until = f"{run_.lease_until:%Y-%m-%d %H:%M:%S %Z}" if run_.lease_until else "now"
+        super().__init__(
+            f"retention run {run_.pk} is in progress ({run_.holder or 'starting'}, "
+            f"lease until {until})"
+        )
+        self.run = run_
+
+
+class LeaseLost(Exception):
+    """This process's lease ran out and another process took the run over."""
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _lease(now) -> object:
+    return now + timedelta(seconds=LEASE_SECONDS)
+
+
+def _acquire(trigger: str, holder: str) -> RetentionRun:
+    """The running run (resumed) or a new one, leased to ``holder``.
+
+    One transaction: on SQLite ``BEGIN IMMEDIATE`` serialises it, on
+    PostgreSQL the row lock does; two processes that both find no running run
+    and both create one collide on the one-running-run constraint, and the
+    loser stands aside like any other second process.
+    """
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            run_ = (
+                RetentionRun.objects.select_for_update()
+                .filter(state=RetentionRun.State.RUNNING)
+                .order_by("-started_at")
+                .first()
+            )
+            if run_ is None:
+                return RetentionRun.objects.create(
+                    trigger=trigger, now=now, holder=holder, lease_until=_lease(now)
+                )
+            if run_.lease_until is not None and run_.lease_until > now:
+                raise RunInProgress(run_)
+            run_.resumed_at, run_.holder, run_.lease_until = now, holder, _lease(now)
+            run_.save(update_fields=["resumed_at", "holder", "lease_until"])
+            return run_
+    except IntegrityError:
+        running = RetentionRun.objects.filter(state=RetentionRun.State.RUNNING).first()
+        if running is None:
+            raise
+        raise RunInProgress(running) from None
+
+
+def _release(run_: RetentionRun) -> None:
+    """Give the lease back after an error, so a rerun resumes at once."""
+    # If the database itself failed, the lease runs out on its own.
+    with contextlib.suppress(DatabaseError):
+        RetentionRun.objects.filter(pk=run_.pk, holder=run_.holder).update(lease_until=None)
+
+
+def running() -> RetentionRun | None:
+    """The run in progress in some process (a live lease), if any."""
+    return RetentionRun.objects.filter(
+        state=RetentionRun.State.RUNNING, lease_until__gt=timezone.now()
+    ).first()
 
 
 def run(
@@ -190,66 +319,69 @@ def run(
 ) -> RetentionRun:
     """Apply every enabled rule; resume the last run if it did not finish.
 
+    Raises ``RunInProgress`` when another process is applying the rules.
     ``progress(done, total)`` is called after each batch (the command's
     bar). ``after_batch`` is a test hook (a crash between batches).
     """
     ceiling = max(1, min(int(batch_size), MAX_BATCH))
     budget = _budget_ms() if budget_ms is None else budget_ms
     with scopes_disabled():
-        run_ = _unfinished()
-        if run_ is None:
-            run_ = RetentionRun.objects.create(trigger=trigger, now=timezone.now())
-        else:
-            run_.resumed_at = timezone.now()
-            run_.save(update_fields=["resumed_at"])
-        planned = [
-            item for item in plan(workspace_ids) if not run_.progress.get(item.key, {}).get("done")
-        ]
-        remaining = {item.key: _remaining(run_, item) for item in planned}
-        total, done = sum(remaining.values()), 0
-        if progress:
-            progress(0, total)
-        # The first batch is small: its cost per row sizes the next ones, so
-        # no transaction has to overrun the budget to learn it.
-        size = min(FIRST_BATCH, ceiling)
-        for item in planned:
-            entry = run_.progress.setdefault(
-                item.key,
-                {"cursor": None, "done": False, "rows": 0, "batches": 0},
-            )
-            entry.update({"action": item.action, "days": item.days})
-            while True:
-                pending = _pending(item, run_.now)
-                if entry["cursor"]:
-                    pending = pending.filter(pk__gt=entry["cursor"])
-                ids = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
-                if not ids:
-                    entry["done"] = True
-                    run_.save(update_fields=["progress"])
-                    break
-                started = time.perf_counter()
-                with transaction.atomic():
-                    _apply_batch(run_, item, ids, entry)
-                hold_ms = (time.perf_counter() - started) * 1000
-                run_.longest_hold_ms = max(run_.longest_hold_ms, hold_ms)
-                _save_stats(run_, hold_ms, size)
-                done += len(ids)
-                if progress:
-                    progress(min(done, total), max(total, done))
-                size = _next_size(size, hold_ms, budget, ceiling)
-                if after_batch:
-                    after_batch(run_)
-        run_.state = RetentionRun.State.DONE
-        run_.finished_at = timezone.now()
-        with transaction.atomic():
-            run_.save(update_fields=["state", "finished_at", "longest_hold_ms", "smallest_batch"])
-            audit.record(
-                "retention.run.finished",
-                object_type="retention.retentionrun",
-                object_id=str(run_.pk),
-                payload={"rows": run_.rows_total, "batches": run_.batches, "trigger": run_.trigger},
-            )
+        run_ = _acquire(trigger, _holder())
+        try:
+            _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch)
+        except BaseException:
+            _release(run_)
+            raise
     return run_
+
+
+def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> None:
+    planned = [
+        item for item in plan(workspace_ids) if not run_.progress.get(item.key, {}).get("done")
+    ]
+    total, done = 0, 0
+    if progress:
+        total = sum(_remaining(run_, item) for item in planned)
+        progress(0, total)
+    # The first batch is small: its cost per row sizes the next ones, so
+    # no transaction has to overrun the budget to learn it.
+    sizer = Sizer(budget, ceiling)
+    for item in planned:
+        entry = run_.progress.setdefault(
+            item.key,
+            {"cursor": None, "done": False, "rows": 0, "batches": 0},
+        )
+        entry.update({"action": item.action, "days": item.days})
+        due = _Due(item, run_.now)
+        while True:
+            size = sizer.size
+            started = time.perf_counter()
+            with transaction.atomic():
+                taken = _apply_batch(run_, due, size, entry)
+            hold_ms = (time.perf_counter() - started) * 1000
+            run_.longest_hold_ms = max(run_.longest_hold_ms, hold_ms)
+            if not taken:
+                break
+            run_.smallest_batch = (
+                size if run_.smallest_batch is None else min(run_.smallest_batch, size)
+            )
+            done += taken
+            if progress:
+                progress(min(done, total), max(total, done))
+            sizer.observe(taken, hold_ms)
+            if after_batch:
+                after_batch(run_)
+    run_.state = RetentionRun.State.DONE
+    run_.finished_at = timezone.now()
+    run_.lease_until = None
+    with transaction.atomic():
+        _save_leased(run_, "state", "finished_at", "longest_hold_ms", "smallest_batch")
+        audit.record(
+            "retention.run.finished",
+            object_type="retention.retentionrun",
+            object_id=str(run_.pk),
+            payload={"rows": run_.rows_total, "batches": run_.batches, "trigger": run_.trigger},
+        )
 
 
 def _remaining(run_: RetentionRun, item: Planned) -> int:
@@ -260,14 +392,35 @@ def _remaining(run_: RetentionRun, item: Planned) -> int:
     return pending.count()
 
 
-def _apply_batch(run_: RetentionRun, item: Planned, ids: list, entry: dict) -> int:
-    """One transaction: re-check, expire, audit, move the cursor."""
-    still = list(_pending(item, run_.now).filter(pk__in=ids).values_list("pk", flat=True))
-    changed = (
-        item.target.apply(workspace_id=item.workspace_id, ids=still, action=item.action)
-        if still
-        else 0
-    )
+def _save_leased(run_: RetentionRun, *fields: str) -> None:
+    """Save ``fields`` of the run and renew its lease, if this process still holds it."""
+    if run_.state == RetentionRun.State.RUNNING:
+        run_.lease_until = _lease(timezone.now())
+    values = {name: getattr(run_, name) for name in (*fields, "lease_until")}
+    if not RetentionRun.objects.filter(pk=run_.pk, holder=run_.holder).update(**values):
+        raise LeaseLost(str(run_.pk))
+
+
+def _apply_batch(run_: RetentionRun, due: _Due, size: int, entry: dict) -> int:
+    """One transaction: read the next due rows, expire, audit, move the cursor.
+
+    The rows are read inside the transaction, so they are still due and not
+    held when they are expired (a hold placed a moment ago is seen); on
+    SQLite the transaction began with ``BEGIN IMMEDIATE``, so nothing can
+    change them in between. Returns the rows expired; 0 marks the target done.
+    """
+    item = due.item
+    pending = due.rows()
+    if entry["cursor"]:
+        pending = pending.filter(pk__gt=entry["cursor"])
+    ids = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
+    if not ids:
+        entry["done"] = True
+        _save_leased(run_, "progress")
+        return 0
+    if item.target.batch_table:
+        ids = registry.load_batch(ids)
+    changed = item.target.apply(workspace_id=item.workspace_id, ids=ids, action=item.action)
     audit.record(
         "retention.batch.applied",
         workspace=item.workspace_id,
@@ -289,15 +442,8 @@ def _apply_batch(run_: RetentionRun, item: Planned, ids: list, entry: dict) -> i
     run_.batches += 1
     # The hold statistics of the batches before this one ride along: no
     # commit of their own (a commit is an fsync on SQLite).
-    run_.save(
-        update_fields=["progress", "rows_total", "batches", "longest_hold_ms", "smallest_batch"]
-    )
-    return changed
-
-
-def _save_stats(run_: RetentionRun, hold_ms: float, size: int) -> None:
-    """Kept in memory; saved with the next batch and when the run finishes."""
-    run_.smallest_batch = size if run_.smallest_batch is None else min(run_.smallest_batch, size)
+    _save_leased(run_, "progress", "rows_total", "batches", "longest_hold_ms", "smallest_batch")
+    return len(ids)
 
 
 def last_run() -> RetentionRun | None:

@@ -287,3 +287,26 @@ def test_the_daily_job_runs_the_engine(cast):
     run = RetentionRun.objects.get()
     assert run.trigger == "job" and run.state == RetentionRun.State.DONE
     assert AuditEvent.objects.filter(action="retention.batch.applied", channel="job").exists()
+
+
+def test_the_sizer_shrinks_at_once_after_a_slow_batch_and_grows_back_by_doubling():
+    sizer = engine.Sizer(budget_ms=250, ceiling=1000)  # a batch may fill 150 ms
+    assert sizer.size == 100
+    assert sizer.observe(100, 10) == 200  # 0.1 ms a row: doubles
+    assert sizer.observe(200, 20) == 400
+    assert sizer.observe(400, 40) == 800
+    assert sizer.observe(800, 80) == 1000  # the ceiling
+    # One batch stalls (another process's fsync): the next fits its cost at once.
+    assert sizer.observe(1000, 500) == 300
+    # The stall stays among the recent costs, but as one outlier of five it is
+    # above the percentile used: the size doubles back.
+    assert sizer.observe(300, 30) == 600
+    assert sizer.observe(600, 60) == 1000
+
+
+def test_the_sizer_sizes_on_a_high_percentile_not_the_last_batch():
+    sizer = engine.Sizer(budget_ms=250, ceiling=1000)
+    for rows, hold in ((100, 20), (200, 40), (400, 80)):  # 0.2 ms a row
+        sizer.observe(rows, hold)
+    # A cheap batch does not pull the next size past what the dearer ones allow.
+    assert sizer.observe(750, 30) == 750  # 150 ms at 0.2 ms a row, not 3,750
