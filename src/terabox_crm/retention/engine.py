@@ -8,12 +8,13 @@ Design, in the order the code below follows it:
   installation's own targets (sessions, account notices). A period is never
   shorter than the operator's legal minimum, even for a rule saved before the
   minimum was raised.
-* **Batches.** One transaction per batch of at most ``batch_size``
-  (≤ 1,000) rows: it reads the target's next due rows by primary key after
-  the cursor (so the rows are due and not held at that moment: the check is
-  inside the transaction, and the due query runs once per batch), expires
-  them set-based, writes one audit event (counts and the id range, no
-  personal data) and moves the run's cursor. A crash loses at most the batch
+* **Batches.** Each target's next due rows are read by primary key after
+  the cursor outside any write transaction (where due rows are sparse that
+  walk is long, and it must not hold the lock), then one transaction of at
+  most ``batch_size`` (≤ 1,000) rows re-checks them (the due query again,
+  restricted to the batch's ids: a bounded cost), expires those still due
+  and not held set-based, writes one audit event (counts and the id range,
+  no personal data) and moves the run's cursor. A crash loses at most the batch
   in flight, and rerunning resumes the unfinished run from its cursors:
   nothing is done twice.
 * **One run at a time.** The run row carries a lease (holder, until when),
@@ -355,13 +356,23 @@ def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> 
         due = _Due(item, run_.now)
         while True:
             size = sizer.size
+            # The next due rows, read outside any write transaction: on a
+            # table where due rows are sparse this walk is long, and it must
+            # not hold the lock. The batch's transaction re-checks them.
+            pending = due.rows()
+            if entry["cursor"]:
+                pending = pending.filter(pk__gt=entry["cursor"])
+            ids = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
+            if not ids:
+                entry["done"] = True
+                with transaction.atomic():
+                    _save_leased(run_, "progress")
+                break
             started = time.perf_counter()
             with transaction.atomic():
-                taken = _apply_batch(run_, due, size, entry)
+                taken = _apply_batch(run_, due, ids, entry)
             hold_ms = (time.perf_counter() - started) * 1000
             run_.longest_hold_ms = max(run_.longest_hold_ms, hold_ms)
-            if not taken:
-                break
             run_.smallest_batch = (
                 size if run_.smallest_batch is None else min(run_.smallest_batch, size)
             )
@@ -401,26 +412,31 @@ def _save_leased(run_: RetentionRun, *fields: str) -> None:
         raise LeaseLost(str(run_.pk))
 
 
-def _apply_batch(run_: RetentionRun, due: _Due, size: int, entry: dict) -> int:
-    """One transaction: read the next due rows, expire, audit, move the cursor.
+def _apply_batch(run_: RetentionRun, due: _Due, ids: list, entry: dict) -> int:
+    """One transaction: re-check, expire, audit, move the cursor.
 
-    The rows are read inside the transaction, so they are still due and not
-    held when they are expired (a hold placed a moment ago is seen); on
-    SQLite the transaction began with ``BEGIN IMMEDIATE``, so nothing can
-    change them in between. Returns the rows expired; 0 marks the target done.
+    The re-check is the due query again, restricted to the batch's ids (a
+    bounded cost, whatever the table): rows changed or held since they were
+    read are left alone. Holds are re-read here, inside the transaction.
+    Returns the rows the batch covered (read), the cursor moves past them.
     """
     item = due.item
-    pending = due.rows()
-    if entry["cursor"]:
-        pending = pending.filter(pk__gt=entry["cursor"])
-    ids = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
-    if not ids:
-        entry["done"] = True
-        _save_leased(run_, "progress")
-        return 0
     if item.target.batch_table:
-        ids = registry.load_batch(ids)
-    changed = item.target.apply(workspace_id=item.workspace_id, ids=ids, action=item.action)
+        loaded = registry.load_batch(ids)
+        still = list(
+            due.rows().filter(pk__in=registry.in_batch(loaded)).values_list("pk", flat=True)
+        )
+        if len(still) == len(ids):
+            still = loaded
+        elif still:
+            still = registry.load_batch(still)
+    else:
+        still = list(due.rows().filter(pk__in=ids).values_list("pk", flat=True))
+    changed = (
+        item.target.apply(workspace_id=item.workspace_id, ids=still, action=item.action)
+        if still
+        else 0
+    )
     audit.record(
         "retention.batch.applied",
         workspace=item.workspace_id,
