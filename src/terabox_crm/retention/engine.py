@@ -205,36 +205,59 @@ LEASE_SECONDS = 120  # a run's lease, renewed by every batch
 class Sizer:
     """Batch sizes that keep every write transaction inside the lock budget.
 
-    The next batch fills ``TARGET_SHARE`` of the budget at a high percentile
-    of the cost per row of the last ``RECENT`` batches — the second highest
-    (the highest while fewer than four are known): on a loaded machine one
-    batch costs twice the one before it, and sizing on the last alone
-    overran, while the single worst one (often the first, which pays the
-    warm-up) would pin every batch small. It grows at most twofold (a cost is
-    only known for sizes seen) and, after a batch that took longer than its
-    share, shrinks at once to what that batch's own cost allows. Never above
-    ``ceiling`` nor below ``MIN_BATCH``.
+    A batch's time is a fixed part (the audit event and its chain append,
+    the run row, the re-check, the commit) plus a part per row. Dividing a
+    batch's time by its rows charges the fixed part to the rows: on a loaded
+    machine the fixed part alone nears the budget, every batch then looks
+    dear, the next is smaller, and batches collapse to ``MIN_BATCH`` (2,576
+    batches of 39 rows on average in docs/performance.md). So the last
+    ``RECENT`` batches' (rows, time) pairs are fitted to ``fixed + per_row ×
+    rows`` (least squares), the fixed part raised by a high residual (the
+    second highest; the highest while fewer than four are known) so that a
+    batch that stalled shrinks the next one at once, and the next batch fills
+    ``TARGET_SHARE`` of the budget — with at least a quarter of that share
+    left for rows, so a fixed part near the budget does not shrink batches to
+    nothing (smaller batches would not shorten it). While only one size has
+    been seen, the cost per row is its time over its rows (the cautious
+    reading). It grows at most twofold per batch and not at all after a
+    batch longer than the share. Never above ``ceiling`` nor below
+    ``MIN_BATCH``.
     """
 
     def __init__(self, budget_ms: float, ceiling: int) -> None:
         self.target_ms = budget_ms * TARGET_SHARE
         self.ceiling = ceiling
         self.size = min(FIRST_BATCH, ceiling)
-        self.costs: deque[float] = deque(maxlen=RECENT)
+        self.samples: deque[tuple[int, float]] = deque(maxlen=RECENT)
 
-    def _high(self) -> float:
-        ordered = sorted(self.costs, reverse=True)
+    @staticmethod
+    def _high(values: list[float]) -> float:
+        ordered = sorted(values, reverse=True)
         return ordered[1] if len(ordered) >= 4 else ordered[0]
 
+    def _fits(self) -> int:
+        rows = [n for n, _ in self.samples]
+        times = [t for _, t in self.samples]
+        if len(set(rows)) < 2:
+            per_row, fixed = self._high([t / max(n, 1) for n, t in self.samples]), 0.0
+        else:
+            mean_n, mean_t = sum(rows) / len(rows), sum(times) / len(times)
+            spread = sum((n - mean_n) ** 2 for n in rows)
+            per_row = sum((n - mean_n) * (t - mean_t) for n, t in self.samples) / spread
+            per_row = max(per_row, min(t / max(n, 1) for n, t in self.samples) / 10)
+            base = mean_t - per_row * mean_n
+            residual = self._high([t - (base + per_row * n) for n, t in self.samples])
+            fixed = max(base, 0.0) + max(residual, 0.0)
+        if per_row <= 0:
+            return self.ceiling
+        room = max(self.target_ms - fixed, self.target_ms / 4)
+        return int(room / per_row)
+
     def observe(self, rows: int, hold_ms: float) -> int:
-        per_row = hold_ms / max(rows, 1)
-        self.costs.append(per_row)
-        slow = hold_ms > self.target_ms
-        cost = per_row if slow else self._high()
-        fits = int(self.target_ms / cost) if cost > 0 else self.ceiling
-        grown = self.size if slow else self.size * 2
+        self.samples.append((rows, hold_ms))
+        grown = self.size if hold_ms > self.target_ms else self.size * 2
         floor = min(MIN_BATCH, self.ceiling)
-        self.size = max(floor, min(self.ceiling, grown, fits))
+        self.size = max(floor, min(self.ceiling, grown, self._fits()))
         return self.size
 
 
