@@ -25,9 +25,10 @@ Design, in the order the code below follows it:
 * **The write lock.** On SQLite a write transaction holds the database's
   one write lock from ``BEGIN IMMEDIATE`` to ``COMMIT``; every batch's
   transaction is timed, and the next batch is sized (``Sizer``) to fill 60 %
-  of the budget (``CRM_RETENTION_LOCK_BUDGET_MS``, 250 ms) at the highest
-  cost per row of the last eight batches, growing at most twofold per batch
-  from a first batch of 100 rows and shrinking at once after a slow one.
+  of the budget (``CRM_RETENTION_LOCK_BUDGET_MS``, 250 ms) from the last
+  eight batches' times fitted to a fixed part plus a part per row, growing
+  at most twofold per batch from a first batch of 100 rows and shrinking at
+  once after a slow one.
   The longest hold and the smallest batch are kept on the run.
 * **Legal holds.** The contacts under hold are read per workspace (a short
   list) and every target that concerns contacts leaves their rows alone.
