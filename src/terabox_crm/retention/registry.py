@@ -111,7 +111,7 @@ def load_batch(ids) -> BatchIds:
 def in_batch(ids):
     """For ``field__in=``: the batch table when ``ids`` is a loaded batch, else the list."""
     if isinstance(ids, BatchIds) and ids.loaded:
-        return RawSQL("SELECT id FROM retention_batch_ids", ())  # nosec B611 - no input
+        return RawSQL("SELECT id FROM retention_batch_ids", ())  # nosec B611  # constant, no input
     return list(ids)
 
 
