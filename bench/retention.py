@@ -3,6 +3,12 @@
     .venv/bin/python bench/run.py --phase retention --contacts 1000000
     DATABASE_URL=postgres://… .venv/bin/python bench/run.py --phase retention --contacts 1000000
     .venv/bin/python bench/run.py --phase retention --smoke      # 2,000 contacts, 200 expire
+    .venv/bin/python bench/run.py --phase retention --data-dir COPY  # on a copy of a seed
+
+Given a data dir (or a PostgreSQL database) already seeded by ``--phase
+seed``, the phase measures on that seed instead of seeding: a run
+anonymises the rows, so measure on a copy (``cp -a`` of the SQLite data dir,
+``CREATE DATABASE … TEMPLATE …`` on PostgreSQL) and keep the seed.
 
 Seeds a workspace of ``--contacts`` leads (email, phone, blind-index terms,
 as the bulk seeder writes them), ages one in ten past a two-year rule, and
@@ -24,6 +30,7 @@ SQLite, where it is the time the single write lock is held).
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 
@@ -136,14 +143,30 @@ def _engine(workspace, owner) -> dict:
     }
 
 
+def _seeded():
+    """The workspace of an earlier ``--phase seed`` in this database, if any."""
+    from django.db import connection
+
+    from bench.run import recall
+
+    if "bench_meta" not in connection.introspection.table_names():
+        return None
+    return recall()
+
+
 def retention_phase(contacts: int) -> dict:
     from django.db import connection
 
     from bench.run import flush_to_disk, make_workspace, plain_reference_table, seed_contacts
 
-    plain_reference_table()
-    workspace, owner = make_workspace("Bench retention")
-    seeded = seed_contacts(workspace, owner, contacts)
+    found = _seeded()
+    if found is not None:
+        workspace, owner, meta = found
+        contacts, seeded = meta["contacts"], {"reused": meta.get("seed")}
+    else:
+        plain_reference_table()
+        workspace, owner = make_workspace("Bench retention")
+        seeded = seed_contacts(workspace, owner, contacts)
     ids = _age_share(workspace, 10)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -157,6 +180,7 @@ def retention_phase(contacts: int) -> dict:
     measured = _engine(workspace, owner)
     return {
         "database": connection.vendor,
+        "load_average": [round(value, 2) for value in os.getloadavg()],
         "contacts": contacts,
         "expiring": len(ids),
         "seed": seeded,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts import retention as contact_retention
 from terabox_crm.contacts.models import Contact, Stage
-from terabox_crm.retention.registry import Action, Target, register
+from terabox_crm.retention.registry import Action, Target, in_batch, register
 
 
 def _leads_pending(*, workspace_id, cutoff, held):
@@ -33,10 +33,11 @@ def _leads_pending(*, workspace_id, cutoff, held):
 
 
 def _anonymise_leads(*, workspace_id, ids, action) -> int:
-    Activity.objects.filter(workspace_id=workspace_id, contact_id__in=ids).update(
+    batch = in_batch(ids)
+    Activity.objects.filter(workspace_id=workspace_id, contact_id__in=batch).update(
         subject="", body=""
     )
-    Task.objects.filter(workspace_id=workspace_id, contact_id__in=ids).update(title="", notes="")
+    Task.objects.filter(workspace_id=workspace_id, contact_id__in=batch).update(title="", notes="")
     return contact_retention.anonymise(workspace_id=workspace_id, contact_ids=ids)
 
 
@@ -73,6 +74,7 @@ register(
         default_days=2 * 365,
         pending=_leads_pending,
         apply=_anonymise_leads,
+        batch_table=True,
         order=10,
     )
 )

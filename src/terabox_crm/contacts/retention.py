@@ -22,7 +22,7 @@ from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone
 from terabox_crm.core import records
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import DataKey, SearchTerm
-from terabox_crm.retention.registry import register_subject_lookup
+from terabox_crm.retention.registry import in_batch, register_subject_lookup
 
 BLANKED = (
     "family_name",
@@ -48,16 +48,18 @@ def not_anonymous(contacts: QuerySet) -> QuerySet:
 
 def anonymise(*, workspace_id, contact_ids) -> int:
     """Remove the person from these contacts of ``workspace_id``; returns rows changed."""
-    ids = list(contact_ids)
-    if not ids:
+    if not isinstance(contact_ids, list):
+        contact_ids = list(contact_ids)
+    if not contact_ids:
         return 0
+    ids = in_batch(contact_ids)  # the retention batch's table, or the list
     rows = Contact.objects.filter(workspace_id=workspace_id, pk__in=ids)
     changed = rows.update(**{name: "" for name in BLANKED})
     ContactEmail.objects.filter(workspace_id=workspace_id, contact_id__in=ids).delete()
     ContactPhone.objects.filter(workspace_id=workspace_id, contact_id__in=ids).delete()
     Contact.tags.through.objects.filter(contact_id__in=ids).delete()
     SearchTerm.objects.filter(workspace_id=workspace_id, object_id__in=ids).delete()
-    scopes = [f"subject:{pk}" for pk in ids]
+    scopes = [f"subject:{pk}" for pk in contact_ids]
     keyring.destroy_keys(DataKey.objects.filter(scope__in=scopes).values_list("key_id", flat=True))
     return changed
 

@@ -16,10 +16,10 @@ read, in the reader's language, and names of people are looked up at that
 moment too — so an erasure or a rename reaches old notifications without
 rewriting them, and a notification row holds no personal data.
 
-Retention (``services.notification_purge_expired``, run daily by ``tasks``): read
+Retention (the retention engine's targets in ``retention.py``, P5): read
 notifications are deleted 90 days after they were read, unread ones a year
 after they were created, and those of workspaces the recipient has left at the
-next sweep. Deleting a user or a workspace deletes their notifications with
+next run. Deleting a user or a workspace deletes their notifications with
 them (CASCADE). Marking as read is not audited: it changes only the reader's
 own inbox, and recording it would log reading habits for no one's benefit.
 """

@@ -1,12 +1,19 @@
 """Retention targets of notifications (P5): read notices after 90 days,
-every notice after a year (the inventory's promise). Installation-wide: an
-inbox spans workspaces and holds account notices with no workspace.
+every notice after a year (the inventory's promise), and at once the notices
+of a workspace their recipient no longer belongs to. Installation-wide: an
+inbox spans workspaces and holds account notices with no workspace. The
+retention run is the only path that deletes them (there is no job of its own).
+
+Notifications are not held for a contact: a row holds ids and non-personal
+values only (``notifications/__init__.py``), never a person's data.
 """
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.core.models import Membership
 from terabox_crm.notifications.models import Notification
 from terabox_crm.retention.registry import Action, Target, register
 
@@ -17,6 +24,13 @@ def _read_notifications_pending(*, workspace_id, cutoff, held):
 
 def _all_notifications_pending(*, workspace_id, cutoff, held):
     return Notification.objects.filter(created_at__lt=cutoff)
+
+
+def _former_members_pending(*, workspace_id, cutoff, held):
+    still_member = Membership.objects.with_scopes_disabled().filter(
+        user_id=OuterRef("user_id"), workspace_id=OuterRef("workspace_id")
+    )
+    return Notification.objects.filter(workspace__isnull=False).exclude(Exists(still_member))
 
 
 def _delete_notifications(*, workspace_id, ids, action) -> int:
@@ -54,5 +68,22 @@ register(
         per_workspace=False,
         holds_apply=False,
         order=81,
+    )
+)
+register(
+    Target(
+        code="notifications.former_members",
+        label=_("Notifications of a workspace left"),
+        help_text=_("Notifications about a workspace their recipient no longer belongs to."),
+        actions=(Action.DELETE,),
+        default_action=Action.DELETE,
+        inventory_retention="notification",
+        default_days=0,
+        pending=_former_members_pending,
+        apply=_delete_notifications,
+        default_enabled=True,
+        per_workspace=False,
+        holds_apply=False,
+        order=82,
     )
 )

@@ -1,4 +1,6 @@
-"""Writes to inboxes: sending a notification, marking read, and retention.
+"""Writes to inboxes: sending a notification and marking read.
+
+Retention is the engine's (``notifications/retention.py``, P5).
 
 ``notification_send`` is the one way other apps reach a user's inbox. Call it inside the
 transaction of the change it reports: if that change rolls back, so does the
@@ -10,13 +12,9 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from terabox_crm.audit.chain import record
 from terabox_crm.core.models import Membership
 from terabox_crm.notifications import kinds
 from terabox_crm.notifications.models import Notification
@@ -24,9 +22,6 @@ from terabox_crm.notifications.models import Notification
 log = logging.getLogger(__name__)
 
 MAX_PARAM_LENGTH = 200
-KEEP_READ = timedelta(days=90)
-KEEP_UNREAD = timedelta(days=365)
-PURGE_BATCH = 1000
 
 _Scalar = str | int | float | bool | None
 
@@ -90,38 +85,3 @@ def notification_mark_all_read(*, user) -> int:
         .filter(read_at__isnull=True)
         .update(read_at=timezone.now())
     )
-
-
-def notification_purge_expired(*, now: datetime | None = None) -> int:
-    """Apply the retention rule; returns how many notifications were deleted.
-
-    Deleted: read more than ``KEEP_READ`` ago; unread and created more than
-    ``KEEP_UNREAD`` ago; about a workspace the recipient no longer belongs to.
-    Nothing else is ever deleted here. Each batch of ``PURGE_BATCH`` rows is
-    its own transaction so a large first run does not hold the write lock for
-    long; the rule is a pure function of the rows, so an interrupted run is
-    resumed simply by running it again. One audit event per run records the
-    count (no ids, no personal data).
-    """
-
-    now = now or timezone.now()
-    still_member = Membership.objects.with_scopes_disabled().filter(
-        user_id=OuterRef("user_id"), workspace_id=OuterRef("workspace_id")
-    )
-    expired = Notification.objects.filter(
-        Q(read_at__lt=now - KEEP_READ)
-        | Q(read_at__isnull=True, created_at__lt=now - KEEP_UNREAD)
-        | (Q(workspace__isnull=False) & ~Exists(still_member))
-    )
-    deleted = 0
-    while True:
-        with transaction.atomic():
-            batch = list(expired.values_list("pk", flat=True)[:PURGE_BATCH])
-            if not batch:
-                break
-            deleted += Notification.objects.filter(pk__in=batch).delete()[0]
-    if deleted:
-        with transaction.atomic():
-            record("notifications.retention.purged", payload={"deleted": deleted})
-        log.info("notification retention deleted %d notifications", deleted)
-    return deleted

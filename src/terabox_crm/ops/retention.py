@@ -13,7 +13,8 @@
 
 Exit 0 on success, 1 when the run did not finish (an error; run it again to
 resume), 2 on a usage or configuration error (an unknown workspace, a
-malformed ``CRM_RETENTION_MINIMUM_DAYS``). Works on a fresh data dir. Every
+malformed ``CRM_RETENTION_MINIMUM_DAYS``), 3 when another process (the daily
+job, another ``run``) is applying the rules (nothing done; try again later). Works on a fresh data dir. Every
 batch is an audit event (``retention.batch.applied``), channel ``cli``.
 """
 
@@ -97,6 +98,13 @@ def _run(workspace_ids, batch: int) -> int:
     bar = ProgressBar("retention", sys.stdout)
     try:
         run = engine.run(trigger="cli", batch_size=batch, workspace_ids=workspace_ids, progress=bar)
+    except engine.RunInProgress as exc:
+        bar.close()
+        print(
+            f"terabox-crm retention run: another run is in progress ({exc}); nothing was done",
+            file=sys.stderr,
+        )
+        return 3
     except Exception:
         bar.close()
         log.exception("retention run failed")

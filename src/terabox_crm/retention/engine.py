@@ -8,18 +8,27 @@ Design, in the order the code below follows it:
   installation's own targets (sessions, account notices). A period is never
   shorter than the operator's legal minimum, even for a rule saved before the
   minimum was raised.
-* **Batches.** Each target's due rows are read by primary key after the
-  cursor (outside any write transaction), then expired in one transaction of
-  at most ``batch_size`` (≤ 1,000) rows that also re-checks the rows are
-  still due and not held, writes one audit event (counts and the id range,
-  no personal data) and moves the run's cursor. A crash loses at most the
-  batch in flight, and rerunning resumes the unfinished run from its
-  cursors: nothing is done twice.
+* **Batches.** Each target's next due rows are read by primary key after
+  the cursor outside any write transaction (where due rows are sparse that
+  walk is long, and it must not hold the lock), then one transaction of at
+  most ``batch_size`` (≤ 1,000) rows re-checks them (the due query again,
+  restricted to the batch's ids: a bounded cost), expires those still due
+  and not held set-based, writes one audit event (counts and the id range,
+  no personal data) and moves the run's cursor. A crash loses at most the batch
+  in flight, and rerunning resumes the unfinished run from its cursors:
+  nothing is done twice.
+* **One run at a time.** The run row carries a lease (holder, until when),
+  taken in one transaction and renewed by every batch; the daily job and
+  ``terabox-crm retention run`` in another process find it live and stand
+  aside (``RunInProgress``). A lease left by a process that died runs out
+  after ``LEASE_SECONDS`` and the next run resumes the work.
 * **The write lock.** On SQLite a write transaction holds the database's
   one write lock from ``BEGIN IMMEDIATE`` to ``COMMIT``; every batch's
-  transaction is timed, and the next batch is sized from the last one's
-  cost per row to fill 60 % of the budget (``CRM_RETENTION_LOCK_BUDGET_MS``,
-  250 ms), growing at most twofold per batch from a first batch of 100 rows.
+  transaction is timed, and the next batch is sized (``Sizer``) to fill 60 %
+  of the budget (``CRM_RETENTION_LOCK_BUDGET_MS``, 250 ms) from the last
+  eight batches' times fitted to a fixed part plus a part per row, growing
+  at most twofold per batch from a first batch of 100 rows and shrinking at
+  once after a slow one.
   The longest hold and the smallest batch are kept on the run.
 * **Legal holds.** The contacts under hold are read per workspace (a short
   list) and every target that concerns contacts leaves their rows alone.
@@ -29,12 +38,18 @@ Design, in the order the code below follows it:
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import time
+import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -142,12 +157,34 @@ def held_subjects(workspace_id) -> list:
         )
 
 
-def _pending(item: Planned, now):
+def _held_for(item: Planned) -> list:
+    return sorted(held_subjects(item.workspace_id)) if item.target.holds_apply else []
+
+
+def _pending(item: Planned, now, held: list | None = None):
     return item.target.pending(
         workspace_id=item.workspace_id,
         cutoff=registry.cutoff_of(now, item.days),
-        held=held_subjects(item.workspace_id) if item.target.holds_apply else [],
+        held=_held_for(item) if held is None else held,
     )
+
+
+class _Due:
+    """A target's due-row query, built once per target and run (that is:
+    re-checked) inside every batch's transaction. The holds are re-read in
+    each transaction (one short query): a hold placed during the run is
+    honoured by the next batch."""
+
+    def __init__(self, item: Planned, now) -> None:
+        self.item, self.now = item, now
+        self.held: list | None = None
+        self.query = None
+
+    def rows(self):
+        held = _held_for(self.item)
+        if self.query is None or held != self.held:
+            self.held, self.query = held, _pending(self.item, self.now, held)
+        return self.query
 
 
 def dry_run(*, workspace_ids=None, now=None) -> list[tuple[Planned, int]]:
@@ -161,22 +198,139 @@ def _budget_ms() -> float:
     return float(getattr(settings, "RETENTION_LOCK_BUDGET_MS", 250))
 
 
-def _next_size(size: int, hold_ms: float, budget_ms: float, ceiling: int) -> int:
-    """The next batch's size: the rows that fit in 60 % of the budget at the
-    last batch's cost per row, at most twice the last size (a cost is only
-    known for sizes seen), never above ``ceiling`` nor below ``MIN_BATCH``."""
-    per_row = hold_ms / max(size, 1)
-    fits = int(budget_ms * 0.6 / per_row) if per_row > 0 else ceiling
-    floor = min(MIN_BATCH, ceiling)
-    return max(floor, min(ceiling, size * 2, fits))
+RECENT = 8  # batches whose cost per row sizes the next one
+TARGET_SHARE = 0.6  # of the lock budget a batch is sized to fill
+LEASE_SECONDS = 120  # a run's lease, renewed by every batch
 
 
-def _unfinished() -> RetentionRun | None:
-    return (
-        RetentionRun.objects.filter(state=RetentionRun.State.RUNNING)
-        .order_by("-started_at")
-        .first()
-    )
+class Sizer:
+    """Batch sizes that keep every write transaction inside the lock budget.
+
+    A batch's time is a fixed part (the audit event and its chain append,
+    the run row, the re-check, the commit) plus a part per row. Dividing a
+    batch's time by its rows charges the fixed part to the rows: on a loaded
+    machine the fixed part alone nears the budget, every batch then looks
+    dear, the next is smaller, and batches collapse to ``MIN_BATCH`` (2,576
+    batches of 39 rows on average in docs/performance.md). So the last
+    ``RECENT`` batches' (rows, time) pairs are fitted to ``fixed + per_row ×
+    rows`` (least squares), the fixed part raised by a high residual (the
+    second highest; the highest while fewer than four are known) so that a
+    batch that stalled shrinks the next one at once, and the next batch fills
+    ``TARGET_SHARE`` of the budget — with at least a quarter of that share
+    left for rows, so a fixed part near the budget does not shrink batches to
+    nothing (smaller batches would not shorten it). While only one size has
+    been seen, the cost per row is its time over its rows (the cautious
+    reading). It grows at most twofold per batch and not at all after a
+    batch longer than the share. Never above ``ceiling`` nor below
+    ``MIN_BATCH``.
+    """
+
+    def __init__(self, budget_ms: float, ceiling: int) -> None:
+        self.target_ms = budget_ms * TARGET_SHARE
+        self.ceiling = ceiling
+        self.size = min(FIRST_BATCH, ceiling)
+        self.samples: deque[tuple[int, float]] = deque(maxlen=RECENT)
+
+    @staticmethod
+    def _high(values: list[float]) -> float:
+        ordered = sorted(values, reverse=True)
+        return ordered[1] if len(ordered) >= 4 else ordered[0]
+
+    def _fits(self) -> int:
+        rows = [n for n, _ in self.samples]
+        times = [t for _, t in self.samples]
+        if len(set(rows)) < 2:
+            per_row, fixed = self._high([t / max(n, 1) for n, t in self.samples]), 0.0
+        else:
+            mean_n, mean_t = sum(rows) / len(rows), sum(times) / len(times)
+            spread = sum((n - mean_n) ** 2 for n in rows)
+            per_row = sum((n - mean_n) * (t - mean_t) for n, t in self.samples) / spread
+            per_row = max(per_row, min(t / max(n, 1) for n, t in self.samples) / 10)
+            base = mean_t - per_row * mean_n
+            residual = self._high([t - (base + per_row * n) for n, t in self.samples])
+            fixed = max(base, 0.0) + max(residual, 0.0)
+        if per_row <= 0:
+            return self.ceiling
+        room = max(self.target_ms - fixed, self.target_ms / 4)
+        return int(room / per_row)
+
+    def observe(self, rows: int, hold_ms: float) -> int:
+        self.samples.append((rows, hold_ms))
+        grown = self.size if hold_ms > self.target_ms else self.size * 2
+        floor = min(MIN_BATCH, self.ceiling)
+        self.size = max(floor, min(self.ceiling, grown, self._fits()))
+        return self.size
+
+
+class RunInProgress(Exception):
+    """Another process holds a live lease on the running run."""
+
+    def __init__(self, run_: RetentionRun) -> None:
+        until = f"{run_.lease_until:%Y-%m-%d %H:%M:%S %Z}" if run_.lease_until else "now"
+        super().__init__(
+            f"retention run {run_.pk} is in progress ({run_.holder or 'starting'}, "
+            f"lease until {until})"
+        )
+        self.run = run_
+
+
+class LeaseLost(Exception):
+    """This process's lease ran out and another process took the run over."""
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _lease(now) -> object:
+    return now + timedelta(seconds=LEASE_SECONDS)
+
+
+def _acquire(trigger: str, holder: str) -> RetentionRun:
+    """The running run (resumed) or a new one, leased to ``holder``.
+
+    One transaction: on SQLite ``BEGIN IMMEDIATE`` serialises it, on
+    PostgreSQL the row lock does; two processes that both find no running run
+    and both create one collide on the one-running-run constraint, and the
+    loser stands aside like any other second process.
+    """
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            run_ = (
+                RetentionRun.objects.select_for_update()
+                .filter(state=RetentionRun.State.RUNNING)
+                .order_by("-started_at")
+                .first()
+            )
+            if run_ is None:
+                return RetentionRun.objects.create(
+                    trigger=trigger, now=now, holder=holder, lease_until=_lease(now)
+                )
+            if run_.lease_until is not None and run_.lease_until > now:
+                raise RunInProgress(run_)
+            run_.resumed_at, run_.holder, run_.lease_until = now, holder, _lease(now)
+            run_.save(update_fields=["resumed_at", "holder", "lease_until"])
+            return run_
+    except IntegrityError:
+        running = RetentionRun.objects.filter(state=RetentionRun.State.RUNNING).first()
+        if running is None:
+            raise
+        raise RunInProgress(running) from None
+
+
+def _release(run_: RetentionRun) -> None:
+    """Give the lease back after an error, so a rerun resumes at once."""
+    # If the database itself failed, the lease runs out on its own.
+    with contextlib.suppress(DatabaseError):
+        RetentionRun.objects.filter(pk=run_.pk, holder=run_.holder).update(lease_until=None)
+
+
+def running() -> RetentionRun | None:
+    """The run in progress in some process (a live lease), if any."""
+    return RetentionRun.objects.filter(
+        state=RetentionRun.State.RUNNING, lease_until__gt=timezone.now()
+    ).first()
 
 
 def run(
@@ -190,66 +344,79 @@ def run(
 ) -> RetentionRun:
     """Apply every enabled rule; resume the last run if it did not finish.
 
+    Raises ``RunInProgress`` when another process is applying the rules.
     ``progress(done, total)`` is called after each batch (the command's
     bar). ``after_batch`` is a test hook (a crash between batches).
     """
     ceiling = max(1, min(int(batch_size), MAX_BATCH))
     budget = _budget_ms() if budget_ms is None else budget_ms
     with scopes_disabled():
-        run_ = _unfinished()
-        if run_ is None:
-            run_ = RetentionRun.objects.create(trigger=trigger, now=timezone.now())
-        else:
-            run_.resumed_at = timezone.now()
-            run_.save(update_fields=["resumed_at"])
-        planned = [
-            item for item in plan(workspace_ids) if not run_.progress.get(item.key, {}).get("done")
-        ]
-        remaining = {item.key: _remaining(run_, item) for item in planned}
-        total, done = sum(remaining.values()), 0
-        if progress:
-            progress(0, total)
-        # The first batch is small: its cost per row sizes the next ones, so
-        # no transaction has to overrun the budget to learn it.
-        size = min(FIRST_BATCH, ceiling)
-        for item in planned:
-            entry = run_.progress.setdefault(
-                item.key,
-                {"cursor": None, "done": False, "rows": 0, "batches": 0},
-            )
-            entry.update({"action": item.action, "days": item.days})
-            while True:
-                pending = _pending(item, run_.now)
-                if entry["cursor"]:
-                    pending = pending.filter(pk__gt=entry["cursor"])
-                ids = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
-                if not ids:
-                    entry["done"] = True
-                    run_.save(update_fields=["progress"])
-                    break
-                started = time.perf_counter()
-                with transaction.atomic():
-                    _apply_batch(run_, item, ids, entry)
-                hold_ms = (time.perf_counter() - started) * 1000
-                run_.longest_hold_ms = max(run_.longest_hold_ms, hold_ms)
-                _save_stats(run_, hold_ms, size)
-                done += len(ids)
-                if progress:
-                    progress(min(done, total), max(total, done))
-                size = _next_size(size, hold_ms, budget, ceiling)
-                if after_batch:
-                    after_batch(run_)
-        run_.state = RetentionRun.State.DONE
-        run_.finished_at = timezone.now()
-        with transaction.atomic():
-            run_.save(update_fields=["state", "finished_at", "longest_hold_ms", "smallest_batch"])
-            audit.record(
-                "retention.run.finished",
-                object_type="retention.retentionrun",
-                object_id=str(run_.pk),
-                payload={"rows": run_.rows_total, "batches": run_.batches, "trigger": run_.trigger},
-            )
+        run_ = _acquire(trigger, _holder())
+        try:
+            _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch)
+        except BaseException:
+            _release(run_)
+            raise
     return run_
+
+
+def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> None:
+    planned = [
+        item for item in plan(workspace_ids) if not run_.progress.get(item.key, {}).get("done")
+    ]
+    total, done = 0, 0
+    if progress:
+        total = sum(_remaining(run_, item) for item in planned)
+        progress(0, total)
+    # The first batch is small: its cost per row sizes the next ones, so
+    # no transaction has to overrun the budget to learn it.
+    sizer = Sizer(budget, ceiling)
+    for item in planned:
+        entry = run_.progress.setdefault(
+            item.key,
+            {"cursor": None, "done": False, "rows": 0, "batches": 0},
+        )
+        entry.update({"action": item.action, "days": item.days})
+        due = _Due(item, run_.now)
+        while True:
+            size = sizer.size
+            # The next due rows, read outside any write transaction: on a
+            # table where due rows are sparse this walk is long, and it must
+            # not hold the lock. The batch's transaction re-checks them.
+            pending = due.rows()
+            if entry["cursor"]:
+                pending = pending.filter(pk__gt=entry["cursor"])
+            ids = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
+            if not ids:
+                entry["done"] = True
+                with transaction.atomic():
+                    _save_leased(run_, "progress")
+                break
+            started = time.perf_counter()
+            with transaction.atomic():
+                taken = _apply_batch(run_, due, ids, entry)
+            hold_ms = (time.perf_counter() - started) * 1000
+            run_.longest_hold_ms = max(run_.longest_hold_ms, hold_ms)
+            run_.smallest_batch = (
+                size if run_.smallest_batch is None else min(run_.smallest_batch, size)
+            )
+            done += taken
+            if progress:
+                progress(min(done, total), max(total, done))
+            sizer.observe(taken, hold_ms)
+            if after_batch:
+                after_batch(run_)
+    run_.state = RetentionRun.State.DONE
+    run_.finished_at = timezone.now()
+    run_.lease_until = None
+    with transaction.atomic():
+        _save_leased(run_, "state", "finished_at", "longest_hold_ms", "smallest_batch")
+        audit.record(
+            "retention.run.finished",
+            object_type="retention.retentionrun",
+            object_id=str(run_.pk),
+            payload={"rows": run_.rows_total, "batches": run_.batches, "trigger": run_.trigger},
+        )
 
 
 def _remaining(run_: RetentionRun, item: Planned) -> int:
@@ -260,9 +427,35 @@ def _remaining(run_: RetentionRun, item: Planned) -> int:
     return pending.count()
 
 
-def _apply_batch(run_: RetentionRun, item: Planned, ids: list, entry: dict) -> int:
-    """One transaction: re-check, expire, audit, move the cursor."""
-    still = list(_pending(item, run_.now).filter(pk__in=ids).values_list("pk", flat=True))
+def _save_leased(run_: RetentionRun, *fields: str) -> None:
+    """Save ``fields`` of the run and renew its lease, if this process still holds it."""
+    if run_.state == RetentionRun.State.RUNNING:
+        run_.lease_until = _lease(timezone.now())
+    values = {name: getattr(run_, name) for name in (*fields, "lease_until")}
+    if not RetentionRun.objects.filter(pk=run_.pk, holder=run_.holder).update(**values):
+        raise LeaseLost(str(run_.pk))
+
+
+def _apply_batch(run_: RetentionRun, due: _Due, ids: list, entry: dict) -> int:
+    """One transaction: re-check, expire, audit, move the cursor.
+
+    The re-check is the due query again, restricted to the batch's ids (a
+    bounded cost, whatever the table): rows changed or held since they were
+    read are left alone. Holds are re-read here, inside the transaction.
+    Returns the rows the batch covered (read), the cursor moves past them.
+    """
+    item = due.item
+    if item.target.batch_table:
+        loaded = registry.load_batch(ids)
+        still = list(
+            due.rows().filter(pk__in=registry.in_batch(loaded)).values_list("pk", flat=True)
+        )
+        if len(still) == len(ids):
+            still = loaded
+        elif still:
+            still = registry.load_batch(still)
+    else:
+        still = list(due.rows().filter(pk__in=ids).values_list("pk", flat=True))
     changed = (
         item.target.apply(workspace_id=item.workspace_id, ids=still, action=item.action)
         if still
@@ -289,15 +482,8 @@ def _apply_batch(run_: RetentionRun, item: Planned, ids: list, entry: dict) -> i
     run_.batches += 1
     # The hold statistics of the batches before this one ride along: no
     # commit of their own (a commit is an fsync on SQLite).
-    run_.save(
-        update_fields=["progress", "rows_total", "batches", "longest_hold_ms", "smallest_batch"]
-    )
-    return changed
-
-
-def _save_stats(run_: RetentionRun, hold_ms: float, size: int) -> None:
-    """Kept in memory; saved with the next batch and when the run finishes."""
-    run_.smallest_batch = size if run_.smallest_batch is None else min(run_.smallest_batch, size)
+    _save_leased(run_, "progress", "rows_total", "batches", "longest_hold_ms", "smallest_batch")
+    return len(ids)
 
 
 def last_run() -> RetentionRun | None:

@@ -14,3 +14,8 @@ personal(
 )
 non_personal("retention.RetentionRule", "target", "action", why="codes of a target and an action")
 non_personal("retention.RetentionRun", "trigger", "state", "progress", why="codes, ids and counts")
+non_personal(
+    "retention.RetentionRun",
+    "holder",
+    why="the host name and process id of the server process applying the run (its lease)",
+)

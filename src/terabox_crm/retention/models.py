@@ -96,6 +96,12 @@ class RetentionRun(models.Model):
     Not a tenant row: a run spans the installation. It holds ids, codes and
     counts only; ``progress`` maps ``"<workspace id or '-'>/<target>"`` to
     ``{"cursor", "done", "rows", "batches", "action", "days"}``.
+
+    At most one run is running at a time (a partial unique constraint), and
+    the process applying it holds a lease (``holder`` until ``lease_until``),
+    renewed by every batch: a second process (the daily job beside
+    ``terabox-crm retention run``) finds the lease live and stands aside; a
+    lease left by a process that died runs out and the next run resumes.
     """
 
     class State(models.TextChoices):
@@ -114,9 +120,18 @@ class RetentionRun(models.Model):
     batches = models.IntegerField(default=0)
     longest_hold_ms = models.FloatField(default=0.0)
     smallest_batch = models.IntegerField(null=True, blank=True)
+    holder = models.CharField(max_length=96, blank=True, default="")  # host:pid:token
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="running"),
+                name="retention_one_running_run",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"retention run {self.pk} ({self.state})"

@@ -42,7 +42,6 @@ TIMEOUT_SECONDS = 10
 LEASE = timedelta(minutes=2)
 MAX_RESPONSE_BYTES = 4096  # read and dropped: only the status code is kept
 USER_AGENT = "Terabox-CRM-Webhooks/1"
-HISTORY_DAYS = 30
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -196,19 +195,6 @@ def deliver(delivery_id) -> bool:
                 "webhook delivery %s attempt %s failed: %s", delivery.pk, delivery.attempts, error
             )
         return not error
-
-
-def purge_finished(now=None) -> int:
-    """Forget finished deliveries after ``HISTORY_DAYS``: the history is for
-    troubleshooting, not an archive. Pending ones are kept whatever their age."""
-    cutoff = (now or timezone.now()) - timedelta(days=HISTORY_DAYS)
-    with scopes_disabled():
-        deleted, _ = (
-            Delivery.objects.exclude(status=Delivery.Status.PENDING)
-            .filter(finished_at__lt=cutoff)
-            .delete()
-        )
-    return deleted
 
 
 def due_ids(limit: int = 200) -> list[str]:

@@ -21,9 +21,3 @@ def deliver_due_webhooks() -> int:
     for delivery_id in due:
         deliver_webhook(delivery_id)
     return len(due)
-
-
-@db_periodic_task(crontab(minute="17", hour="3"))
-def purge_webhook_history() -> int:
-    with system_context("job"):
-        return delivery.purge_finished()

@@ -111,6 +111,13 @@ def _aged(n: Notification, *, created_days: int, read_days: int | None = None) -
     n.save(update_fields=["created_at", "read_at"])
 
 
+def _retention_run():
+    """The retention engine over the installation's targets (no workspace rules)."""
+    from terabox_crm.retention import engine
+
+    return engine.run(workspace_ids=[])
+
+
 def test_retention_deletes_old_read_and_very_old_unread(cast):
     def make():
         return services.notification_send(user=cast.member, kind="account.password_changed")
@@ -120,7 +127,9 @@ def test_retention_deletes_old_read_and_very_old_unread(cast):
     _aged(recent_read, created_days=200, read_days=10)
     _aged(old_unread, created_days=366)
     _aged(recent_unread, created_days=300)
-    assert services.notification_purge_expired() == 2
+    run = _retention_run()
+    removed = run.removed_in(None)
+    assert removed["notifications.read"] + removed["notifications.all"] == 2
     left = set(Notification.objects.values_list("pk", flat=True))
     assert left == {recent_read.pk, recent_unread.pk}
 
@@ -135,20 +144,32 @@ def test_retention_deletes_notifications_of_a_workspace_the_user_left(cast):
     personal = services.notification_send(user=cast.member, kind="account.password_changed")
     with scopes_disabled():
         Membership.objects.filter(pk=cast.member_membership.pk).delete()
-    assert services.notification_purge_expired() == 1
+    assert _retention_run().removed_in(None)["notifications.former_members"] == 1
     assert not Notification.objects.filter(pk=n.pk).exists()
     assert Notification.objects.filter(pk=personal.pk).exists()
 
 
-def test_retention_is_recorded_without_ids(cast):
+def test_retention_is_audited_per_batch_without_ids_of_people(cast):
     n = services.notification_send(user=cast.member, kind="account.password_changed")
     _aged(n, created_days=400)
-    services.notification_purge_expired()
-    event = AuditEvent.objects.get(action="notifications.retention.purged")
-    assert event.payload == {"deleted": 1}
+    _retention_run()
+    event = AuditEvent.objects.get(
+        action="retention.batch.applied", payload__target="notifications.all"
+    )
+    assert event.payload["rows"] == 1
+    assert str(cast.member.pk) not in str(event.payload)
 
 
-def test_retention_with_nothing_to_do_records_nothing(cast):
-    services.notification_send(user=cast.member, kind="account.password_changed")
-    assert services.notification_purge_expired() == 0
-    assert not AuditEvent.objects.filter(action="notifications.retention.purged").exists()
+def test_retention_with_nothing_to_do_deletes_nothing(cast):
+    kept = services.notification_send(user=cast.member, kind="account.password_changed")
+    run = _retention_run()
+    assert run.rows_total == 0
+    assert Notification.objects.filter(pk=kept.pk).exists()
+    assert not AuditEvent.objects.filter(action="retention.batch.applied").exists()
+
+
+def test_no_job_of_its_own_deletes_notifications():
+    """The retention run is the only path (P5): no periodic purge beside it."""
+    import importlib.util
+
+    assert importlib.util.find_spec("terabox_crm.notifications.tasks") is None

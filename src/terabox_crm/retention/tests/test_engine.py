@@ -287,3 +287,31 @@ def test_the_daily_job_runs_the_engine(cast):
     run = RetentionRun.objects.get()
     assert run.trigger == "job" and run.state == RetentionRun.State.DONE
     assert AuditEvent.objects.filter(action="retention.batch.applied", channel="job").exists()
+
+
+def test_the_sizer_shrinks_at_once_after_a_slow_batch_and_grows_back():
+    sizer = engine.Sizer(budget_ms=250, ceiling=1000)  # a batch may fill 150 ms
+    assert sizer.size == 100
+    sizes = [sizer.observe(rows, ms) for rows, ms in ((100, 10), (200, 20), (400, 40), (800, 80))]
+    assert sizes == [200, 400, 800, 1000]  # 0.1 ms a row: doubles up to the ceiling
+    # One batch stalls (another process's fsync): the next is cut at once.
+    after_stall = sizer.observe(1000, 500)
+    assert after_stall <= 300
+    for rows, ms in ((after_stall, after_stall / 10), (300, 30), (300, 30), (300, 30)):
+        last = sizer.observe(rows, ms)
+    assert last > after_stall  # and it grows back as cheap batches come in
+
+
+def test_a_fixed_cost_per_batch_does_not_collapse_the_batches():
+    """120 ms of every batch is fixed (the commit, the audit event), 0.1 ms a
+    row on top: charging the fixed part to the rows shrank batches to 10 rows
+    under load; the fit keeps them as large as the budget allows."""
+    sizer = engine.Sizer(budget_ms=250, ceiling=1000)
+    sizes = []
+    for _ in range(8):
+        rows = sizer.size
+        sizes.append(sizer.observe(rows, 120 + 0.1 * rows))
+    assert min(sizes) >= 100
+    # The fixed part leaves 30 ms of the 150 ms share; a quarter of the share
+    # (37.5 ms) is kept for rows: 375 rows, 157.5 ms, inside the 250 ms budget.
+    assert sizes[-1] == 375 and 120 + 0.1 * sizes[-1] <= 250

@@ -245,7 +245,11 @@ def test_contacts_events_reach_the_endpoints(
     assert json.loads(receiver.requests[0].body)["data"] == {"id": "co-9"}
 
 
-def test_finished_deliveries_are_forgotten_after_30_days(cast, receiver, make_endpoint):
+def test_finished_deliveries_are_forgotten_after_30_days_by_the_retention_run(
+    cast, receiver, make_endpoint
+):
+    from terabox_crm.retention import engine
+
     make_endpoint(receiver.url)
     for obj in ("old", "recent", "pending"):
         webhooks.emit("contact.created", workspace_id=cast.acme.pk, object_id=obj)
@@ -255,9 +259,22 @@ def test_finished_deliveries_are_forgotten_after_30_days(cast, receiver, make_en
                 status=Delivery.Status.SUCCEEDED,
                 finished_at=timezone.now() - timedelta(days=31 if obj == "old" else 29),
             )
-        assert delivery.purge_finished() == 1
+        Delivery.objects.filter(object_id="pending").update(
+            created_at=timezone.now() - timedelta(days=90)
+        )
+    run = engine.run(workspace_ids=[cast.acme.pk])
+    assert run.removed_in(cast.acme.pk)["webhooks.deliveries"] == 1
+    with scopes_disabled():
         left = set(Delivery.objects.values_list("object_id", flat=True))
     assert left == {"recent", "pending"}
+
+
+def test_no_job_of_its_own_deletes_the_delivery_history():
+    """The retention run is the only path (P5): no periodic purge beside it."""
+    from terabox_crm.webhooks import tasks
+
+    assert not hasattr(tasks, "purge_webhook_history")
+    assert not hasattr(delivery, "purge_finished")
 
 
 def test_deals_events_reach_the_endpoints(

@@ -1,0 +1,161 @@
+"""A legal hold on a contact stops every retention target (P5).
+
+Every target whose rows concern a contact runs here with a 0-day rule (due
+at once; a rule row written directly, since the form refuses 0 days) beside
+a second contact with the same rows: the other contact's rows go, which
+proves each target ran, and nothing of the held contact goes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from terabox_crm.activities import services as activity_services
+from terabox_crm.activities.models import Activity, Task
+from terabox_crm.audit.chain import open_detail
+from terabox_crm.audit.models import AuditDetail
+from terabox_crm.contacts.models import Contact, ContactEmail, Stage
+from terabox_crm.core.selectors import membership_in
+from terabox_crm.crypto import keyring
+from terabox_crm.crypto.models import SearchTerm
+from terabox_crm.retention import engine, registry, services
+from terabox_crm.retention.models import RetentionRule
+from terabox_crm.retention.tests.support import make_contact
+from terabox_crm.support.models import Status, Ticket, TicketMessage
+from terabox_crm.support.services import ticket_reply
+from terabox_crm.support.tests.factories import open_ticket
+from terabox_crm.webhooks import services as webhook_services
+from terabox_crm.webhooks.models import Delivery
+
+pytestmark = pytest.mark.django_db
+
+LONG_AGO = timedelta(days=4000)
+
+
+def _rows_of(cast, contact, endpoint):
+    """Everything a target could remove for ``contact``: one row or more each."""
+    long_ago = timezone.now() - LONG_AGO
+    membership = cast.owner_membership
+    with scope(workspace=cast.acme):
+        activity = activity_services.activity_log(
+            membership=membership,
+            data=activity_services.ActivityData(
+                kind=Activity.Kind.CALL,
+                occurred_at=long_ago,
+                subject="折り返し電話",
+                links=activity_services.Links(contact=contact.pk),
+            ),
+        )
+        task = activity_services.task_create(
+            membership=membership,
+            data=activity_services.TaskData(
+                title="見積もり送付",
+                due_at=long_ago,
+                assignee=cast.owner,
+                links=activity_services.Links(contact=contact.pk),
+            ),
+        )
+        activity_services.task_set_done(membership=membership, task=task)
+    ticket = open_ticket(cast.acme, cast.owner, contact=contact.pk)
+    with scope(workspace=cast.acme):
+        ticket_reply(membership=membership, ticket=ticket, body="ご連絡ありがとうございます")
+    with scopes_disabled():
+        Task.objects.filter(pk=task.pk).update(completed_at=long_ago, updated_at=long_ago)
+        Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED, resolved_at=long_ago)
+        Delivery.objects.create(
+            workspace=cast.acme,
+            endpoint=endpoint,
+            event="contact.updated",
+            object_id=str(contact.pk),
+            status=Delivery.Status.SUCCEEDED,
+            finished_at=long_ago,
+        )
+        Contact.objects.filter(pk=contact.pk).update(created_at=long_ago, updated_at=long_ago)
+    return {"activity": activity.pk, "task": task.pk, "ticket": ticket.pk}
+
+
+def _endpoint(cast):
+    with scopes_disabled():
+        return webhook_services.endpoint_create(
+            membership=membership_in(cast.acme, cast.admin),
+            url="http://127.0.0.1:9/crm",
+            description="CRM sync",
+            event_names=["contact.updated"],
+        ).endpoint
+
+
+def _what_is_left(contact, rows) -> dict:
+    keyring.reset_cache()
+    with scopes_disabled():
+        details = AuditDetail.objects.filter(subject=f"subject:{contact.pk}")
+        kept = Contact.objects.get(pk=contact.pk)
+        return {
+            "name": kept.family_name,
+            "emails": ContactEmail.objects.filter(contact_id=contact.pk).count(),
+            "terms": SearchTerm.objects.filter(object_id=contact.pk).count(),
+            "activity": Activity.objects.filter(pk=rows["activity"]).first(),
+            "task": Task.objects.filter(pk=rows["task"]).first(),
+            "ticket": Ticket.objects.filter(pk=rows["ticket"]).exists(),
+            "messages": TicketMessage.objects.filter(ticket_id=rows["ticket"]).count(),
+            "deliveries": Delivery.objects.filter(object_id=str(contact.pk)).count(),
+            "readable_details": sum(1 for d in details if open_detail(d) is not None),
+        }
+
+
+def test_a_held_contact_keeps_everything_when_every_target_runs_with_a_0_day_rule(cast, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # the endpoint is never called here
+    membership = cast.owner_membership
+    endpoint = _endpoint(cast)
+    held = make_contact(membership, family="保全", emails=["hold@example.jp"])
+    other = make_contact(membership, family="期限", emails=["gone@example.jp"])
+    # A customer is no lead: its audit details are the audit target's to shred
+    # (a lead's subject key goes with its anonymisation, before that target runs).
+    customer = make_contact(membership, family="顧客", stage=Stage.CUSTOMER)
+    held_rows, other_rows = _rows_of(cast, held, endpoint), _rows_of(cast, other, endpoint)
+    services.hold_set(membership=membership, subject_id=held.pk, reason="訴訟対応 2026-ABC")
+    concerning_contacts = [t for t in registry.targets(per_workspace=True) if t.holds_apply]
+    with scopes_disabled():
+        for target in registry.targets(per_workspace=True):
+            RetentionRule.objects.update_or_create(
+                workspace=cast.acme,
+                target=target.code,
+                defaults={"days": 0, "action": target.default_action, "enabled": True},
+            )
+    before = _what_is_left(held, held_rows)
+
+    run = engine.run(workspace_ids=[cast.acme.pk])
+
+    removed = run.removed_in(cast.acme.pk)
+    # Every target that concerns contacts ran and removed the other contact's rows…
+    assert {t.code for t in concerning_contacts} <= set(removed)
+    assert all(removed[t.code] >= 1 for t in concerning_contacts), removed
+    assert _what_is_left(customer, other_rows)["readable_details"] == 0
+    gone = _what_is_left(other, other_rows)
+    assert gone["name"] == "" and gone["emails"] == 0 and gone["terms"] == 0
+    assert gone["activity"] is None and gone["task"] is None
+    assert not gone["ticket"] and gone["messages"] == 0 and gone["deliveries"] == 0
+    assert gone["readable_details"] == 0
+    # …and nothing of the held contact went.
+    after = _what_is_left(held, held_rows)
+    assert after == before
+    assert after["name"] == "保全" and after["emails"] == 1 and after["terms"] > 0
+    assert after["activity"].subject == "折り返し電話" and after["task"].title == "見積もり送付"
+    assert after["ticket"] and after["messages"] == 1 and after["deliveries"] == 1
+    assert after["readable_details"] > 0
+
+
+def test_every_target_declares_whether_its_rows_concern_contacts():
+    """A new target must decide: rows about contacts honour holds; the rest say why not."""
+    not_about_contacts = {
+        "security.ip_details",  # network details of events that name no one
+        "accounts.sessions",  # users' sessions
+        "notifications.read",  # users' inboxes: ids only, never a person's data
+        "notifications.all",
+        "notifications.former_members",
+    }
+    for target in registry.targets():
+        assert target.holds_apply == (target.code not in not_about_contacts), target.code
