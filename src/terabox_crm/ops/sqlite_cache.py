@@ -15,7 +15,13 @@ entries in ``<data dir>/cache.sqlite3``:
 * entries past their expiry are never returned, and are deleted now and then;
 * values are integers as such (so ``incr`` works in SQL) and anything else
   pickled, as Django's own database and file caches do. The file is created
-  mode 0600 and only this backend writes it.
+  mode 0600 and only this backend writes it;
+* no connection to the file stays open across ``fork()``: every one of the
+  process's connections is closed just before it and reopened on next use,
+  and one whose cache (or thread) is gone is closed at once, not whenever the
+  garbage collector runs. A child forked while its parent had the file open
+  would share SQLite's record of the parent's locks, not the locks, and could
+  see its -wal deleted under it and its counts lost (S7).
 
 Redis stays the answer for several machines (``REDIS_URL``).
 """
@@ -28,6 +34,9 @@ import pickle  # nosec B403  # only this backend writes the 0600 file it reads (
 import sqlite3
 import threading
 import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
@@ -39,8 +48,82 @@ SCHEMA = (
 CULL_EVERY = 256  # writes of one connection between two sweeps of expired entries
 
 
-# Connections a forked child found in its parent's thread-local: kept, unused.
+# Connections a forked child found open in its parent's thread-local (a fork
+# that ran no ``os.register_at_fork`` hooks): kept, unused.
 _CARRIED_ACROSS_FORK: list[sqlite3.Connection] = []
+
+
+class _Handle:
+    """One thread's connection, and the lock it is used under (so that a fork
+    can close it between two statements)."""
+
+    __slots__ = ("__weakref__", "connection", "lock", "pid", "writes")
+
+    def __init__(self) -> None:
+        self.connection: sqlite3.Connection | None = None
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+        self.writes = 0
+
+    def close(self, _getpid=os.getpid) -> None:  # bound now: also runs at interpreter exit
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        if self.pid == _getpid():
+            connection.close()
+        else:
+            # Never close a connection carried across fork(): closing its
+            # file would drop every POSIX lock this process holds on the
+            # database, its new connections' too (sqlite.org/howtocorrupt.html
+            # §2.2, §2.6). Keeping a reference keeps CPython from closing it.
+            _CARRIED_ACROSS_FORK.append(connection)
+
+    def __del__(self) -> None:
+        # Closed as soon as its cache (or thread) is gone: Python 3.11's
+        # sqlite3 connection is in a reference cycle with its statement cache
+        # and would otherwise stay open until the cyclic garbage collector
+        # runs, across any fork() made meanwhile.
+        self.close()
+
+
+# Every live handle of this process, for the fork hooks below; a handle is
+# added under the lock, which a fork holds from its first hook to its last.
+_HANDLES: weakref.WeakSet[_Handle] = weakref.WeakSet()
+_HANDLES_LOCK = threading.Lock()
+_HELD_OVER_FORK: list[_Handle] = []
+
+
+def _close_all_before_fork() -> None:
+    """No connection to a cache file may be open across fork() (S7).
+
+    SQLite keeps each process's locks on a file in memory of its own; a child
+    forked while the parent has the file open inherits that bookkeeping, so its
+    new connections believe they share locks they never took (the shared lock
+    on the database, the -shm "dead man's switch"). A process closing what it
+    then takes for the file's last connection checkpoints and deletes the -wal
+    and -shm under the children, and what they commit afterwards is lost
+    (sqlite.org/howtocorrupt.html §2.6, sqlite.org/walformat.html). Each
+    handle is closed under its lock, between two statements; the next use
+    reopens it, in the parent as in the child. A thread in the middle of a
+    statement delays the fork until it is done (at most ``BUSY_TIMEOUT``)."""
+    _HANDLES_LOCK.acquire()
+    for handle in list(_HANDLES):
+        handle.lock.acquire()
+        _HELD_OVER_FORK.append(handle)
+        handle.close()
+
+
+def _release_after_fork() -> None:
+    while _HELD_OVER_FORK:
+        _HELD_OVER_FORK.pop().lock.release()
+    _HANDLES_LOCK.release()
+
+
+os.register_at_fork(
+    before=_close_all_before_fork,
+    after_in_parent=_release_after_fork,
+    after_in_child=_release_after_fork,
+)
 
 
 class SQLiteCache(BaseCache):
@@ -57,22 +140,26 @@ class SQLiteCache(BaseCache):
 
     # --- connection ---------------------------------------------------------------------
 
-    def _db(self) -> sqlite3.Connection:
-        """This thread's connection (a forked child opens its own)."""
+    def _handle(self) -> _Handle:
+        """This thread's handle (a forked child makes its own)."""
         local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            inherited = getattr(local, "connection", None)
-            if inherited is not None:
-                # Never close a connection carried across fork(): closing its
-                # file would drop every POSIX lock this process holds on the
-                # database, the new connection's too, and concurrent writes
-                # would be lost (sqlite.org/howtocorrupt.html §2.2, §2.6).
-                # Keeping a reference keeps CPython from closing it.
-                _CARRIED_ACROSS_FORK.append(inherited)
-            local.connection = self._open()
-            local.pid = os.getpid()
-            local.writes = 0
-        return local.connection
+        handle = getattr(local, "handle", None)
+        if handle is None or handle.pid != os.getpid():
+            if handle is not None:
+                handle.close()  # another process's: kept, never closed
+            handle = local.handle = _Handle()
+            with _HANDLES_LOCK:
+                _HANDLES.add(handle)
+        return handle
+
+    @contextmanager
+    def _db(self) -> Iterator[tuple[sqlite3.Connection, _Handle]]:
+        """This thread's connection, held so that no fork() closes it mid-use."""
+        handle = self._handle()
+        with handle.lock:
+            if handle.connection is None:
+                handle.connection = self._open()
+            yield handle.connection, handle
 
     def _open(self) -> sqlite3.Connection:
         if not self.path.exists():
@@ -80,8 +167,8 @@ class SQLiteCache(BaseCache):
             # take the same mode.
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         connection = sqlite3.connect(
-            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=True
-        )
+            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+        )  # used by one thread at a time, under its handle's lock (closed by a fork from any)
         deadline = time.monotonic() + self.busy_timeout
         while True:
             try:
@@ -97,14 +184,19 @@ class SQLiteCache(BaseCache):
         connection.execute("PRAGMA synchronous=NORMAL")
         return connection
 
-    def _wrote(self) -> None:
-        local = self._local
-        local.writes += 1
-        if local.writes % CULL_EVERY == 0:
-            self._cull()
+    def _run(self, sql: str, params: tuple, *, write: bool = False) -> tuple[list[tuple], int]:
+        """Run ``sql`` and read every row (a statement not read to its end would keep
+        its transaction, and a write's lock, open); the rows and the rows changed."""
+        with self._db() as (db, handle):
+            cursor = db.execute(sql, params)
+            rows = cursor.fetchall()
+            if write:
+                handle.writes += 1
+                if handle.writes % CULL_EVERY == 0:
+                    self._cull(db)
+            return rows, cursor.rowcount
 
-    def _cull(self) -> None:
-        db = self._db()
+    def _cull(self, db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM cache_entry WHERE expires <= ?", (time.time(),))
         (count,) = db.execute("SELECT count(*) FROM cache_entry").fetchone()
         if count > self._max_entries:
@@ -117,9 +209,8 @@ class SQLiteCache(BaseCache):
 
     def _fetch(self, sql: str, *params) -> list[tuple]:
         """Run ``sql`` (which ends with the expiry test) with the current time as its
-        last parameter, and read every row: a statement not read to its end would
-        keep its transaction, and a write's lock, open."""
-        return self._db().execute(sql, (*params, time.time())).fetchall()
+        last parameter, and read every row."""
+        return self._run(sql, (*params, time.time()))[0]
 
     # --- values -------------------------------------------------------------------------
 
@@ -140,14 +231,14 @@ class SQLiteCache(BaseCache):
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
-        cursor = self._db().execute(
+        _, changed = self._run(
             "INSERT INTO cache_entry (key, value, expires) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires "
             "WHERE cache_entry.expires IS NOT NULL AND cache_entry.expires <= ?",
             (key, self._dump(value), self.get_backend_timeout(timeout), time.time()),
+            write=True,
         )
-        self._wrote()
-        return cursor.rowcount == 1
+        return changed == 1
 
     def get(self, key, default=None, version=None):
         key = self.make_and_validate_key(key, version=version)
@@ -158,25 +249,25 @@ class SQLiteCache(BaseCache):
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
         key = self.make_and_validate_key(key, version=version)
-        self._db().execute(
+        self._run(
             "INSERT INTO cache_entry (key, value, expires) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
             (key, self._dump(value), self.get_backend_timeout(timeout)),
+            write=True,
         )
-        self._wrote()
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
-        cursor = self._db().execute(
+        _, changed = self._run(
             "UPDATE cache_entry SET expires = ? WHERE key = ? AND (expires IS NULL OR expires > ?)",
             (self.get_backend_timeout(timeout), key, time.time()),
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     def delete(self, key, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
-        cursor = self._db().execute("DELETE FROM cache_entry WHERE key = ?", (key,))
-        return cursor.rowcount == 1
+        _, changed = self._run("DELETE FROM cache_entry WHERE key = ?", (key,))
+        return changed == 1
 
     def has_key(self, key, version=None) -> bool:
         key = self.make_and_validate_key(key, version=version)
@@ -217,7 +308,7 @@ class SQLiteCache(BaseCache):
             self.delete(key, version=version)
 
     def clear(self) -> None:
-        self._db().execute("DELETE FROM cache_entry")
+        self._run("DELETE FROM cache_entry", ())
 
     def close(self, **kwargs) -> None:
         """Kept open between requests: one connection per thread, reused."""
