@@ -248,7 +248,6 @@ def seed(workspace, owner) -> Seeded:
                 )
             )
         result.contacts = len(people)
-        _seed_privacy(membership, people, now)
         pipelines = [
             deal_services.pipeline_create(membership=membership, name="新規案件"),
             deal_services.pipeline_create(membership=membership, name="更新・保守"),
@@ -342,4 +341,7 @@ def seed(workspace, owner) -> Seeded:
                     assignee=owner,
                 ),
             )
+        # Last: a restricted person's timeline is read-only to all but privacy
+        # officers (P7), and the demo gives everyone a timeline first.
+        _seed_privacy(membership, people, now)
     return result
