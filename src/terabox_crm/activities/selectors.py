@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts.models import Contact
-from terabox_crm.core import policy
+from terabox_crm.core import policy, records
 from terabox_crm.crypto import fields, keyring
 
 TIMELINE_LIMIT = 100
@@ -75,6 +75,7 @@ def timeline(
         _preload([row.contact for row in rows if row.contact], "family_name", "given_name")
     # One reverse() for the page, not one per row (a hundred rows render each visit).
     delete_url = reverse("activities:activity_delete", args=[_PLACEHOLDER])
+    records.preload_locks(membership, rows)
     for row in rows:
         row.deletable = policy.can(membership, "activities.change", row)
         row.delete_url = delete_url.replace(_PLACEHOLDER, str(row.pk))

@@ -29,7 +29,9 @@ class ContactsConfig(AppConfig):
             "change": rules.can_write,
             "delete": rules.can_write,
         }
-        records.register_lock(rules.restriction_lock)  # a restricted timeline (P7)
+        records.register_lock(  # a restricted timeline (P7)
+            rules.restriction_lock, preload=rules.preload_restriction_lock
+        )
         for action, text in texts.items():
             verb = action.split(".")[1]
             policy.register(

@@ -142,12 +142,28 @@ def can_edit(membership, record) -> bool:
 # answer with the lock's reason instead of a bare "no permission".
 
 _locks: list = []
+_lock_preloads: list = []
 
 
-def register_lock(check) -> None:
-    """Declare a lock (from an app's ``ready()``; registering twice is a no-op)."""
+def register_lock(check, *, preload=None) -> None:
+    """Declare a lock (from an app's ``ready()``; registering twice is a no-op).
+
+    ``preload(membership, records)``, when given, answers the lock for many
+    records in one query and keeps the answers in ``lock_cache``: a list whose
+    rows each ask ``can_edit`` calls ``preload_locks`` first (no N+1)."""
     if check not in _locks:
         _locks.append(check)
+        if preload is not None:
+            _lock_preloads.append(preload)
+
+
+def preload_locks(membership, records) -> None:
+    """Answer every lock for ``records`` at once, before asking per record."""
+    records = [record for record in records if record is not None]
+    if membership is None or not records:
+        return
+    for preload in _lock_preloads:
+        preload(membership, records)
 
 
 def lock_cache(membership) -> dict:

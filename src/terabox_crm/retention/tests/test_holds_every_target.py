@@ -22,6 +22,7 @@ from terabox_crm.contacts.models import Contact, ContactEmail, Stage
 from terabox_crm.core.selectors import membership_in
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import SearchTerm
+from terabox_crm.dsr.models import PrivacyRequest
 from terabox_crm.retention import engine, registry, services
 from terabox_crm.retention.models import RetentionRule
 from terabox_crm.retention.tests.support import make_contact
@@ -75,7 +76,20 @@ def _rows_of(cast, contact, endpoint):
             finished_at=long_ago,
         )
         Contact.objects.filter(pk=contact.pk).update(created_at=long_ago, updated_at=long_ago)
-    return {"activity": activity.pk, "task": task.pk, "ticket": ticket.pk}
+        number = PrivacyRequest.objects.filter(workspace=cast.acme).count() + 1
+        request = PrivacyRequest.objects.create(
+            workspace=cast.acme,
+            number=number,
+            kind="access",
+            email=f"request-{number}@example.jp",
+            email_index=f"index-{number}",
+            subject_ids=[str(contact.pk)],
+            status="done",
+            received_at=long_ago,
+            due_at=long_ago,
+            closed_at=long_ago,
+        )
+    return {"activity": activity.pk, "task": task.pk, "ticket": ticket.pk, "request": request.pk}
 
 
 def _endpoint(cast):
@@ -103,6 +117,7 @@ def _what_is_left(contact, rows) -> dict:
             "messages": TicketMessage.objects.filter(ticket_id=rows["ticket"]).count(),
             "deliveries": Delivery.objects.filter(object_id=str(contact.pk)).count(),
             "readable_details": sum(1 for d in details if open_detail(d) is not None),
+            "request_email": PrivacyRequest.objects.get(pk=rows["request"]).email,
         }
 
 
@@ -139,6 +154,7 @@ def test_a_held_contact_keeps_everything_when_every_target_runs_with_a_0_day_rul
     assert gone["activity"] is None and gone["task"] is None
     assert not gone["ticket"] and gone["messages"] == 0 and gone["deliveries"] == 0
     assert gone["readable_details"] == 0
+    assert gone["request_email"] == ""
     # …and nothing of the held contact went.
     after = _what_is_left(held, held_rows)
     assert after == before
@@ -146,6 +162,7 @@ def test_a_held_contact_keeps_everything_when_every_target_runs_with_a_0_day_rul
     assert after["activity"].subject == "折り返し電話" and after["task"].title == "見積もり送付"
     assert after["ticket"] and after["messages"] == 1 and after["deliveries"] == 1
     assert after["readable_details"] > 0
+    assert after["request_email"].startswith("request-")
 
 
 def test_every_target_declares_whether_its_rows_concern_contacts():
@@ -156,6 +173,7 @@ def test_every_target_declares_whether_its_rows_concern_contacts():
         "notifications.read",  # users' inboxes: ids only, never a person's data
         "notifications.all",
         "notifications.former_members",
+        "dsr.submissions",  # unverified public-page requests: no contact is matched yet
     }
     for target in registry.targets():
         assert target.holds_apply == (target.code not in not_about_contacts), target.code
