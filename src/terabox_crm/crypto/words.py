@@ -11,7 +11,11 @@ so a query typed as either, or as a run of short units (「東京海上」), fin
 the name.
 
 The dictionary is loaded once per process, on first use (~0.1–0.2 s; the
-file is memory-mapped, so worker processes share its pages).
+file is memory-mapped, so worker processes share its pages). A SudachiPy
+tokenizer is not thread-safe (a second thread in ``tokenize`` while the first
+is in it fails with ``Already borrowed``), and under ASGI concurrent requests
+run their views in threads of their own: the dictionary is shared, each
+thread has its own tokenizer.
 """
 
 from __future__ import annotations
@@ -24,23 +28,28 @@ from dataclasses import dataclass
 from terabox_crm.crypto import normalise
 
 _lock = threading.Lock()
-_tokenizer = None
+_dictionary = None
 _split_a = None
+_local = threading.local()
 
 # Longer runs than this are not analysed (names and queries are ≤ 200
 # characters; this bounds the cost of a hostile input).
 MAX_RUN = 200
 
 
-def _load():
-    global _tokenizer, _split_a
-    with _lock:
-        if _tokenizer is None:
-            from sudachipy import Dictionary, SplitMode
+def _tokenizer():
+    """This thread's tokenizer (mode C) on the process's one dictionary."""
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        global _dictionary, _split_a
+        from sudachipy import Dictionary, SplitMode
 
-            _tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
-            _split_a = SplitMode.A
-    return _tokenizer
+        with _lock:
+            if _dictionary is None:
+                _dictionary = Dictionary(dict="core")
+                _split_a = SplitMode.A
+            tokenizer = _local.tokenizer = _dictionary.tokenizer(mode=SplitMode.C)
+    return tokenizer
 
 
 def words(run: str) -> list[str]:
@@ -53,7 +62,7 @@ def words(run: str) -> list[str]:
     run = run.strip()[:MAX_RUN]
     if not run:
         return []
-    tokenizer = _tokenizer or _load()
+    tokenizer = _tokenizer()
     found: list[str] = []
     seen: set[str] = set()
     for morpheme in tokenizer.tokenize(run):
@@ -78,7 +87,7 @@ def short_words(run: str) -> list[str]:
     run = run.strip()[:MAX_RUN]
     if not run:
         return []
-    tokenizer = _tokenizer or _load()
+    tokenizer = _tokenizer()
     found: list[str] = []
     for morpheme in tokenizer.tokenize(run):
         if morpheme.part_of_speech()[0] in ("補助記号", "空白"):
