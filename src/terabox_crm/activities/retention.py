@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts import retention as contact_retention
 from terabox_crm.contacts.models import Contact, Stage
-from terabox_crm.retention.registry import Action, Target, in_batch, register
+from terabox_crm.retention.registry import Action, Target, delete_rows, in_batch, register
 
 
 def _leads_pending(*, workspace_id, cutoff, held):
@@ -53,13 +53,6 @@ def _tasks_pending(*, workspace_id, cutoff, held):
     return rows.exclude(contact_id__in=held) if held else rows
 
 
-def _delete(model):
-    def apply(*, workspace_id, ids, action) -> int:
-        return model.objects.filter(workspace_id=workspace_id, pk__in=ids).delete()[0]
-
-    return apply
-
-
 register(
     Target(
         code="contacts.inactive_leads",
@@ -89,7 +82,7 @@ register(
         default_action=Action.DELETE,
         inventory_retention="crm_record",
         pending=_activities_pending,
-        apply=_delete(Activity),
+        apply=delete_rows(Activity),
         order=30,
     )
 )
@@ -102,7 +95,7 @@ register(
         default_action=Action.DELETE,
         inventory_retention="crm_record",
         pending=_tasks_pending,
-        apply=_delete(Task),
+        apply=delete_rows(Task),
         order=31,
     )
 )

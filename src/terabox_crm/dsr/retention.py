@@ -29,7 +29,7 @@ from terabox_crm.dsr.models import (
     StatusChange,
     Submission,
 )
-from terabox_crm.retention.registry import Action, Target, register
+from terabox_crm.retention.registry import Action, Target, delete_rows, register
 
 
 def _closed_requests_pending(*, workspace_id, cutoff, held):
@@ -74,10 +74,6 @@ def _submissions_pending(*, workspace_id, cutoff, held):
     )
 
 
-def _delete_submissions(*, workspace_id, ids, action) -> int:
-    return Submission.objects.filter(pk__in=list(ids)).delete()[0]
-
-
 register(
     Target(
         code="dsr.closed_requests",
@@ -108,7 +104,7 @@ register(
         default_action=Action.DELETE,
         inventory_retention="invitation",
         pending=_submissions_pending,
-        apply=_delete_submissions,
+        apply=delete_rows(Submission),
         default_enabled=True,
         per_workspace=False,
         holds_apply=False,

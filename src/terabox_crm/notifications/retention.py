@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.core.models import Membership
 from terabox_crm.notifications.models import Notification
-from terabox_crm.retention.registry import Action, Target, register
+from terabox_crm.retention.registry import Action, Target, delete_rows, register
 
 
 def _read_notifications_pending(*, workspace_id, cutoff, held):
@@ -33,10 +33,6 @@ def _former_members_pending(*, workspace_id, cutoff, held):
     return Notification.objects.filter(workspace__isnull=False).exclude(Exists(still_member))
 
 
-def _delete_notifications(*, workspace_id, ids, action) -> int:
-    return Notification.objects.filter(pk__in=ids).delete()[0]
-
-
 register(
     Target(
         code="notifications.read",
@@ -47,7 +43,7 @@ register(
         inventory_retention="notification",
         default_days=90,
         pending=_read_notifications_pending,
-        apply=_delete_notifications,
+        apply=delete_rows(Notification),
         default_enabled=True,
         per_workspace=False,
         holds_apply=False,
@@ -63,7 +59,7 @@ register(
         default_action=Action.DELETE,
         inventory_retention="notification",
         pending=_all_notifications_pending,
-        apply=_delete_notifications,
+        apply=delete_rows(Notification),
         default_enabled=True,
         per_workspace=False,
         holds_apply=False,
@@ -80,7 +76,7 @@ register(
         inventory_retention="notification",
         default_days=0,
         pending=_former_members_pending,
-        apply=_delete_notifications,
+        apply=delete_rows(Notification),
         default_enabled=True,
         per_workspace=False,
         holds_apply=False,

@@ -27,7 +27,7 @@ from terabox_crm.accounts.models import UserSession
 from terabox_crm.audit.models import AuditDetail
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import DataKey
-from terabox_crm.retention.registry import Action, Target, register
+from terabox_crm.retention.registry import Action, Target, delete_rows, register
 
 SUBJECT = "subject:"
 ANON = "subject:anon-"
@@ -62,10 +62,6 @@ def _anon_pending(*, workspace_id, cutoff, held):
 
 def _sessions_pending(*, workspace_id, cutoff, held):
     return UserSession.objects.filter(last_seen_at__lt=cutoff)
-
-
-def _delete_sessions(*, workspace_id, ids, action) -> int:
-    return UserSession.objects.filter(pk__in=ids).delete()[0]
 
 
 register(
@@ -110,7 +106,7 @@ register(
         default_action=Action.DELETE,
         inventory_retention="session",
         pending=_sessions_pending,
-        apply=_delete_sessions,
+        apply=delete_rows(UserSession),
         default_enabled=True,
         per_workspace=False,
         holds_apply=False,

@@ -138,6 +138,20 @@ def targets(*, per_workspace: bool | None = None) -> list[Target]:
     return sorted(found, key=lambda t: (t.order, t.code))
 
 
+def delete_rows(model) -> Callable[..., int]:
+    """The ``apply`` of a target that deletes its due rows of ``model``: the
+    batch's ids, inside the workspace when the target runs per workspace
+    (``workspace_id`` is None for installation-wide targets)."""
+
+    def apply(*, workspace_id, ids, action) -> int:
+        rows = model.objects.filter(pk__in=list(ids))
+        if workspace_id is not None:
+            rows = rows.filter(workspace_id=workspace_id)
+        return rows.delete()[0]
+
+    return apply
+
+
 def cutoff_of(now: datetime, days: int) -> datetime:
     from datetime import timedelta
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.retention.registry import Action, Target, register
+from terabox_crm.retention.registry import Action, Target, delete_rows, register
 from terabox_crm.webhooks.models import Delivery
 
 
@@ -24,10 +24,6 @@ def _pending(*, workspace_id, cutoff, held):
     return rows
 
 
-def _delete(*, workspace_id, ids, action) -> int:
-    return Delivery.objects.filter(workspace_id=workspace_id, pk__in=ids).delete()[0]
-
-
 register(
     Target(
         code="webhooks.deliveries",
@@ -37,7 +33,7 @@ register(
         default_action=Action.DELETE,
         inventory_retention="delivery",
         pending=_pending,
-        apply=_delete,
+        apply=delete_rows(Delivery),
         default_enabled=True,
         order=85,
     )
