@@ -34,3 +34,10 @@ non_personal(
     why="a search option, and its job's row counts and cursor (a row id)",
 )
 non_personal("core.Team", "name", why="the name of a team of the organisation, not a person")
+non_personal(
+    "core.Evidence",
+    "kind",
+    "outcome",
+    "facts",
+    why="the kind and outcome of a check, with ids, counts, sizes and times (never a person)",
+)

@@ -234,3 +234,29 @@ class OwnedRecord(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Evidence(models.Model):
+    """One check of a promise and its outcome, installation-wide (SPEC §6,
+    S8, S11): a backup taken or verified, a restore drill, an audit-chain
+    verification, a key rotation. The security report and, later, the trust
+    centre read the latest of each kind here instead of parsing logs.
+
+    Facts are ids, counts, sizes and times, never personal data.
+    """
+
+    class Outcome(models.TextChoices):
+        PASS = "pass", _("pass")
+        WARN = "warn", _("warn")
+        FAIL = "fail", _("fail")
+
+    kind = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    facts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["kind", "-at"], name="core_evidence_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.outcome} at {self.at:%Y-%m-%d %H:%M}"
