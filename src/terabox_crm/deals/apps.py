@@ -50,7 +50,10 @@ class DealsConfig(AppConfig):
         from terabox_crm.deals.selectors import search_page_rows
 
         register_search_provider(search_page_rows)
+        from terabox_crm.deals import locks
         from terabox_crm.deals.models import Deal
+
+        records.register_lock(locks.deal_lock, preload=locks.preload_deal_lock)  # P7
 
         search_index.register_reindex_source(
             "deals.deal",

@@ -192,3 +192,67 @@ def test_the_services_and_the_policy_agree(cast, restricted):
             )
         assert refused.value.code == "restricted"
         assert refused.value.status == 403
+
+
+@pytest.fixture
+def deal_timeline(cast):
+    """A person whose deal carries an activity and a task that name only the
+    deal, not the person; then the person is restricted."""
+    person = world.make_person(cast)
+    owner = member_of(cast.acme, cast.owner)
+    with scope(workspace=cast.acme):
+        on_deal = activity_services.Links(deal=Deal.objects.get(pk=person.deal.pk))
+        activity = activity_services.activity_log(
+            membership=owner,
+            data=activity_services.ActivityData(
+                kind="note", occurred_at=timezone.now(), subject="on the deal", links=on_deal
+            ),
+        )
+        task = activity_services.task_create(
+            membership=owner,
+            data=activity_services.TaskData(
+                title="follow the deal",
+                due_at=timezone.now() + timedelta(days=1),
+                assignee=cast.owner,
+                links=on_deal,
+            ),
+        )
+    assert activity.contact_id is None and task.contact_id is None
+    restrict(member_of(cast.acme, cast.manager), person.contact)
+    return activity, task
+
+
+def test_a_record_on_a_restricted_persons_deal_is_read_only_too(cast, deal_timeline):
+    owner, officer = member_of(cast.acme, cast.owner), member_of(cast.acme, cast.admin)
+    with scope(workspace=cast.acme):
+        for record in deal_timeline:
+            record = type(record).objects.get(pk=record.pk)
+            assert not policy.can(owner, "activities.change", record)
+            assert policy.can(officer, "activities.change", record)
+            assert policy.can(owner, "activities.view", record)
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_api_refuses_a_change_to_a_record_on_the_deal(client, cast, deal_timeline, language):
+    activity, task = deal_timeline
+    login(client, cast.owner)
+    _refused(_api(client, "delete", f"/api/v1/activities/{activity.pk}/", None, language), language)
+    _refused(_api(client, "post", f"/api/v1/tasks/{task.pk}/complete/", None, language), language)
+    with scopes_disabled():
+        assert Activity.objects.filter(pk=activity.pk).exists()
+        assert Task.objects.get(pk=task.pk).status == Task.Status.OPEN
+
+
+def test_the_deal_lock_is_preloaded_for_a_list_in_a_fixed_number_of_queries(
+    cast, deal_timeline, django_assert_max_num_queries
+):
+    from terabox_crm.core import records
+
+    activity, task = deal_timeline
+    owner = member_of(cast.acme, cast.owner)
+    with scope(workspace=cast.acme):
+        rows = [Activity.objects.get(pk=activity.pk), Task.objects.get(pk=task.pk)]
+        with django_assert_max_num_queries(3):
+            records.preload_locks(owner, rows)
+        with django_assert_max_num_queries(0):
+            assert all(records.lock_reason(owner, row) for row in rows)
