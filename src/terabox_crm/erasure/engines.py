@@ -26,6 +26,8 @@ from terabox_crm.communications.models import OutboxEmail
 from terabox_crm.crypto.fields import DecryptionError
 from terabox_crm.crypto.models import SearchTerm
 from terabox_crm.erasure.registry import Eraser, Erasure, register
+from terabox_crm.policies import notices
+from terabox_crm.policies.models import NoticeRecipient
 
 # Ids per DELETE of search terms. With 1,000 ids in one IN list PostgreSQL
 # planned an index scan on the workspace alone and filtered half a million
@@ -88,6 +90,17 @@ def _preview_outbox(workspace_id, subject_id) -> int:
     return OutboxEmail.objects.filter(subject_id=subject_id).count()
 
 
+def _erase_notice_recipients(erasure: Erasure) -> None:
+    """The keyed hashes of the person's addresses kept to send one notice per
+    policy version (P10): without them, an erased address is not recognisable
+    there either. At worst the address, if it is also someone else's (a
+    colleague's, another workspace's contact), gets one more notice."""
+    keys = [notices.address_index(email) for email in erasure.identifiers.get("email", ())]
+    if keys:
+        deleted, _counts = NoticeRecipient.objects.filter(address_index__in=keys).delete()
+        erasure.count("policies.notice_recipients", deleted)
+
+
 def register_engines() -> None:
     register(
         Eraser(
@@ -95,6 +108,14 @@ def register_engines() -> None:
             _erase_outbox,
             description=_("Emails about this person waiting to be sent are deleted"),
             preview=_preview_outbox,
+            order=90,
+        )
+    )
+    register(
+        Eraser(
+            "policies.notice_recipients",
+            _erase_notice_recipients,
+            description=_("Records that a policy notice was sent to this address are deleted"),
             order=90,
         )
     )

@@ -214,3 +214,21 @@ def test_the_purpose_gate_and_restriction_answer_erased_after_an_erasure(cast):
             requested_by="the person",
         )
     assert refused.value.code == "subject_erased"
+
+
+def test_the_record_that_a_policy_notice_went_to_the_address_is_erased_too(cast):
+    from terabox_crm.policies import notices
+    from terabox_crm.policies.models import NoticeRecipient
+    from terabox_crm.policies.tests.helpers import version
+
+    person = world.make_person(cast)
+    upcoming = version("privacy", number=2)
+    told = NoticeRecipient.objects.create(
+        version=upcoming, address_index=notices.address_index(world.EMAIL.upper())
+    )
+    someone_else = NoticeRecipient.objects.create(
+        version=upcoming, address_index=notices.address_index("o@example.net")
+    )
+    erase(person)
+    assert not NoticeRecipient.objects.filter(pk=told.pk).exists()
+    assert NoticeRecipient.objects.filter(pk=someone_else.pk).exists()
