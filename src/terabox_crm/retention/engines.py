@@ -13,6 +13,12 @@ engine (it sits above them), so their targets are declared here:
   browsers of events with no person to attach them to (failed sign-ins for
   unknown emails) are destroyed once the whole month is older than the period.
 * ``accounts.sessions`` — session records not seen for the period.
+* ``privacy.receipts`` and ``privacy.provisions`` — the records of receiving
+  personal data from and providing it to third parties (P4, APPI 確認・記録),
+  deleted after their period (3 years by default) but never before the
+  ``keep_until`` written on each record when it was made: the law's 3 years
+  hold whatever a rule says. The privacy app sits below this one, so its
+  targets are declared here too.
 
 Notifications are a domain app: their targets are in ``notifications/retention.py``.
 """
@@ -21,12 +27,14 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.accounts.models import UserSession
 from terabox_crm.audit.models import AuditDetail
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import DataKey
+from terabox_crm.privacy.models import ProvisionRecord, ProvisionSubject, ThirdPartyReceipt
 from terabox_crm.retention.registry import Action, Target, delete_rows, register
 
 SUBJECT = "subject:"
@@ -64,6 +72,57 @@ def _sessions_pending(*, workspace_id, cutoff, held):
     return UserSession.objects.filter(last_seen_at__lt=cutoff)
 
 
+def _receipts_pending(*, workspace_id, cutoff, held):
+    rows = ThirdPartyReceipt.objects.filter(
+        workspace_id=workspace_id, created_at__lt=cutoff, keep_until__lt=timezone.now()
+    )
+    return rows.exclude(subject_id__in=held) if held else rows
+
+
+def _provisions_pending(*, workspace_id, cutoff, held):
+    rows = ProvisionRecord.objects.filter(
+        workspace_id=workspace_id, provided_at__lt=cutoff, keep_until__lt=timezone.now()
+    )
+    if held:  # a record that names a held person is kept whole
+        naming = ProvisionSubject.objects.filter(record_id=OuterRef("pk"), subject_id__in=held)
+        rows = rows.exclude(Exists(naming))
+    return rows
+
+
+register(
+    Target(
+        code="privacy.receipts",
+        label=_("Records of receiving data from third parties"),
+        help_text=_(
+            "Who provided a person's data, when, and the consent to the sharing. "
+            "Never deleted before the 3 years the law asks for."
+        ),
+        actions=(Action.DELETE,),
+        default_action=Action.DELETE,
+        inventory_retention="third_party_record",
+        pending=_receipts_pending,
+        apply=delete_rows(ThirdPartyReceipt),
+        default_enabled=True,
+        order=80,
+    )
+)
+register(
+    Target(
+        code="privacy.provisions",
+        label=_("Records of providing data to third parties"),
+        help_text=_(
+            "Which people's data went to which recipient, and when. "
+            "Never deleted before the 3 years the law asks for."
+        ),
+        actions=(Action.DELETE,),
+        default_action=Action.DELETE,
+        inventory_retention="third_party_record",
+        pending=_provisions_pending,
+        apply=delete_rows(ProvisionRecord),
+        default_enabled=True,
+        order=80,
+    )
+)
 register(
     Target(
         code="audit.details",

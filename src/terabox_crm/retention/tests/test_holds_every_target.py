@@ -23,6 +23,7 @@ from terabox_crm.core.selectors import membership_in
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import SearchTerm
 from terabox_crm.dsr.models import PrivacyRequest
+from terabox_crm.privacy.models import ProvisionRecord, ProvisionSubject, ThirdPartyReceipt
 from terabox_crm.retention import engine, registry, services
 from terabox_crm.retention.models import RetentionRule
 from terabox_crm.retention.tests.support import make_contact
@@ -89,7 +90,37 @@ def _rows_of(cast, contact, endpoint):
             due_at=long_ago,
             closed_at=long_ago,
         )
-    return {"activity": activity.pk, "task": task.pk, "ticket": ticket.pk, "request": request.pk}
+        receipt = ThirdPartyReceipt.objects.create(
+            workspace=cast.acme,
+            subject_id=contact.pk,
+            provider="名簿業者",
+            received_on=long_ago.date(),
+            obtained_how="展示会",
+            consent_by="本人",
+            consent_at=long_ago.date(),
+            consent_evidence="同意書",
+            created_at=long_ago,
+            keep_until=long_ago + timedelta(days=3 * 365),
+        )
+        provision = ProvisionRecord.objects.create(
+            workspace=cast.acme,
+            recipient="提携先",
+            provided_at=long_ago,
+            channel="export",
+            subject_count=1,
+            keep_until=long_ago + timedelta(days=3 * 365),
+        )
+        ProvisionSubject.objects.create(
+            workspace=cast.acme, record=provision, subject_id=contact.pk
+        )
+    return {
+        "activity": activity.pk,
+        "task": task.pk,
+        "ticket": ticket.pk,
+        "request": request.pk,
+        "receipt": receipt.pk,
+        "provision": provision.pk,
+    }
 
 
 def _endpoint(cast):
@@ -118,6 +149,8 @@ def _what_is_left(contact, rows) -> dict:
             "deliveries": Delivery.objects.filter(object_id=str(contact.pk)).count(),
             "readable_details": sum(1 for d in details if open_detail(d) is not None),
             "request_email": PrivacyRequest.objects.get(pk=rows["request"]).email,
+            "records": ThirdPartyReceipt.objects.filter(pk=rows["receipt"]).count()
+            + ProvisionRecord.objects.filter(pk=rows["provision"]).count(),
         }
 
 
@@ -155,6 +188,7 @@ def test_a_held_contact_keeps_everything_when_every_target_runs_with_a_0_day_rul
     assert not gone["ticket"] and gone["messages"] == 0 and gone["deliveries"] == 0
     assert gone["readable_details"] == 0
     assert gone["request_email"] == ""
+    assert gone["records"] == 0
     # …and nothing of the held contact went.
     after = _what_is_left(held, held_rows)
     assert after == before
@@ -163,6 +197,7 @@ def test_a_held_contact_keeps_everything_when_every_target_runs_with_a_0_day_rul
     assert after["ticket"] and after["messages"] == 1 and after["deliveries"] == 1
     assert after["readable_details"] > 0
     assert after["request_email"].startswith("request-")
+    assert after["records"] == 2
 
 
 def test_every_target_declares_whether_its_rows_concern_contacts():
@@ -177,3 +212,31 @@ def test_every_target_declares_whether_its_rows_concern_contacts():
     }
     for target in registry.targets():
         assert target.holds_apply == (target.code not in not_about_contacts), target.code
+
+
+def test_third_party_records_are_kept_until_their_legal_date_whatever_the_rule(cast):
+    """P4, APPI: a 1-day rule does not delete a record before its ``keep_until``."""
+    membership = cast.owner_membership
+    contact = make_contact(membership, family="記録")
+    long_ago = timezone.now() - LONG_AGO
+    with scopes_disabled():
+        young = ThirdPartyReceipt.objects.create(
+            workspace=cast.acme,
+            subject_id=contact.pk,
+            provider="名簿業者",
+            received_on=long_ago.date(),
+            obtained_how="展示会",
+            consent_by="本人",
+            consent_at=long_ago.date(),
+            consent_evidence="同意書",
+            created_at=long_ago,
+            keep_until=timezone.now() + timedelta(days=30),
+        )
+        for code in ("privacy.receipts", "privacy.provisions"):
+            RetentionRule.objects.create(
+                workspace=cast.acme, target=code, days=1, action="delete", enabled=True
+            )
+    run = engine.run(workspace_ids=[cast.acme.pk])
+    assert run.removed_in(cast.acme.pk).get("privacy.receipts", 0) == 0
+    with scopes_disabled():
+        assert ThirdPartyReceipt.objects.filter(pk=young.pk).exists()
