@@ -11,3 +11,6 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         actions.register("ops.demo.seeded", _("Demo workspace created"))
         actions.register("ops.demo.password_reset", _("Demo owner password reset at start"))
+        # Master-key rotation (S3, ops/keys.py): begun, and every key re-wrapped.
+        actions.register("crypto.master_key.rotation_started", _("Master key rotation started"))
+        actions.register("crypto.master_key.rotated", _("Master key rotated"))
