@@ -14,3 +14,7 @@ class OpsConfig(AppConfig):
         # Master-key rotation (S3, ops/keys.py): begun, and every key re-wrapped.
         actions.register("crypto.master_key.rotation_started", _("Master key rotation started"))
         actions.register("crypto.master_key.rotated", _("Master key rotated"))
+        # The security report's TLS section (S8): ops owns the certificate.
+        from terabox_crm.ops import security_checks
+
+        security_checks.register()
