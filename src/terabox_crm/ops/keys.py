@@ -269,6 +269,15 @@ def _begin_master_rotation(args):
 
     old_id, _raw = keyring.configured()
     state = master.read_state()
+    if state is not None and state.new_id == old_id:
+        # Switched to the new key before the rotation finished: the keys still
+        # under the old one cannot be read until the old key is configured.
+        raise Refused(
+            f"the configuration already names the new master key {old_id}, but "
+            f"{keyring.count_not_under(old_id)} data key(s) are still wrapped under "
+            f"{state.old_id}: configure the old key again, finish with "
+            "`terabox-crm keys rotate --master`, then switch"
+        )
     if state is not None and state.new_id != old_id:
         if args.new_key_file or args.new_key_command:
             wanted = keyring.kek_id_of(master.read(_new_source(args, keyring.configured_source())))

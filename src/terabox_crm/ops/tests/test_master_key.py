@@ -370,3 +370,25 @@ def test_serve_refuses_to_start_with_a_wrong_master_key(tmp_path):
     env[master.FILE] = str(tmp_path / "also")
     both = run(["serve", "--port", "0", "--no-worker"], env)
     assert both.returncode == 2 and "exactly one source" in both.stderr
+
+
+@pytest.mark.django_db
+def test_switching_to_the_new_key_before_the_rotation_ends_is_explained(
+    cast, data_dir, monkeypatch, capsys
+):
+    old_file = data_dir / "old.key"
+    shutil.copy(data_dir / "keys" / "master.key", old_file)
+    monkeypatch.setenv(master.FILE, str(old_file))
+    keyring.reset_cache()
+    old_id = keyring.configured()[0]
+    new_file = data_dir / "new.key"
+    new_file.write_text(new_key_text())
+    monkeypatch.setattr(keyring, "rewrap_batch", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        cli.main(["rotate", "--master", "--new-key-file", str(new_file)])
+    monkeypatch.setenv(master.FILE, str(new_file))  # switched too early
+    keyring.reset_cache()
+    assert cli.main(["rotate", "--master"]) == 2
+    err = capsys.readouterr().err
+    assert f"still wrapped under {old_id}: configure the old key again" in err
+    assert master.state_path().exists()  # nothing was given up
