@@ -20,7 +20,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("terabox_crm.ops.worker", "run a job worker (for Redis-backed deployments)"),
     "createowner": ("terabox_crm.ops.createowner", "create a workspace and its first owner"),
     "audit": ("terabox_crm.ops.auditlog", "audit log tools: verify"),
-    "keys": ("terabox_crm.ops.keys", "data-key tools: rotate (re-encrypt), status"),
+    "keys": (
+        "terabox_crm.ops.keys",
+        "key tools: rotate (data keys; --master for the master key), status",
+    ),
+    "security": (
+        "terabox_crm.ops.security_report",
+        "security report [--json]: TLS, keys, two-factor, audit chain (exit 0/1/2)",
+    ),
     "erasure": ("terabox_crm.ops.erasure", "erasure ledger: reapply (after a restore), status"),
     "retention": (
         "terabox_crm.ops.retention",

@@ -37,6 +37,8 @@ if CRM_ENV not in {"development", "production"}:
     raise ConfigurationError(f"CRM_ENV must be 'development' or 'production', got {CRM_ENV!r}")
 DATA_DIR = datadir.path()
 
+# Where the master key may come from (crypto/master.py; exactly one of them).
+_MASTER_KEY_SOURCES = ("CRM_MASTER_KEY", "CRM_MASTER_KEY_FILE", "CRM_MASTER_KEY_COMMAND")
 if PRODUCTION:
     SECRET_KEY = env_secret("CRM_SECRET_KEY")
     if not SECRET_KEY:
@@ -47,9 +49,10 @@ if PRODUCTION:
     if not ALLOWED_HOSTS:
         raise ConfigurationError("CRM_ENV=production requires CRM_ALLOWED_HOSTS")
     # Read lazily by crypto.keyring, but a production process must not start without it.
-    if not env_secret("CRM_MASTER_KEY"):
+    if not any(env_str(name).strip() for name in _MASTER_KEY_SOURCES):
         raise ConfigurationError(
-            "CRM_ENV=production requires CRM_MASTER_KEY (or CRM_MASTER_KEY_FILE)"
+            "CRM_ENV=production requires CRM_MASTER_KEY, CRM_MASTER_KEY_FILE "
+            "or CRM_MASTER_KEY_COMMAND"
         )
 else:
     SECRET_KEY = env_secret("CRM_SECRET_KEY") or datadir.generated_secret("secret_key")
@@ -84,6 +87,7 @@ INSTALLED_APPS = [
     "terabox_crm.retention",
     "terabox_crm.dsr",
     "terabox_crm.webhooks",
+    "terabox_crm.securityreport",
     # Third-party apps come after the product's own: where two apps translate
     # the same English text, the app listed first wins, and the product's
     # words (記録の「担当者」, 「作成日時」) must win over a library's.

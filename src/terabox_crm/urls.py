@@ -11,6 +11,7 @@ urlpatterns = [
     path("api-tokens/", include("terabox_crm.api.token_urls")),
     path("webhooks/", include("terabox_crm.webhooks.urls")),
     path("audit/", include("terabox_crm.auditlog.urls")),
+    path("workspace/security-report/", include("terabox_crm.securityreport.urls")),
     path("deals/", include("terabox_crm.deals.urls")),
     path("", include("terabox_crm.activities.urls")),
     path("tickets/", include("terabox_crm.support.urls")),

@@ -2,9 +2,12 @@
 
 Design (docs/decisions/0002-field-encryption.md):
 
-* The KEK comes from ``CRM_MASTER_KEY`` (32 bytes, base64) or, for the
-  embedded default only, from ``keys/master.key`` generated in the data dir.
-  Its id is a short hash of the key so a wrong KEK is recognised at once.
+* The KEK comes from exactly one source (``crypto.master``):
+  ``CRM_MASTER_KEY``, ``CRM_MASTER_KEY_FILE``, ``CRM_MASTER_KEY_COMMAND``
+  (an external KMS) or, for the embedded default only, ``keys/master.key``
+  generated in the data dir. Its id is a short hash of the key so a wrong
+  KEK is recognised at once. During a master-key rotation both the old and
+  the new KEK unwrap and new keys are wrapped under the new one.
 * Each scope (``system``, a workspace id, or ``subject:<id>`` for a person's
   crypto-shredding key) has data keys stored wrapped with AES-KW (RFC 3394).
   One key per scope and purpose is ``active``; rotation makes the old one
@@ -23,13 +26,13 @@ Design (docs/decisions/0002-field-encryption.md):
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import secrets
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -39,8 +42,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from terabox_crm import datadir
-from terabox_crm.env import ConfigurationError, env_secret
+from terabox_crm.crypto import master
+from terabox_crm.env import ConfigurationError
 from terabox_crm.rows import insert
 
 SYSTEM_SCOPE = "system"
@@ -61,7 +64,7 @@ class LoadedKey:
 
 
 _lock = threading.Lock()
-_kek: tuple[str, bytes] | None = None
+_kek: tuple | None = None  # (kek_id, kek, crypto.master.Source)
 _cache: dict[str, LoadedKey] = {}
 _active: dict[tuple[str, str], str] = {}
 # When each scope's active key was last read from the database. Another
@@ -77,35 +80,9 @@ GENERATION_RECHECK_SECONDS = 0.5
 _UNSEEN = object()
 _generation: object = _UNSEEN
 _generation_read_at = float("-inf")
-
-
-def _decode_kek(text: str) -> bytes:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except ValueError:
-        raise ConfigurationError("CRM_MASTER_KEY must be 32 bytes, base64-encoded") from None
-    if len(raw) != 32:
-        raise ConfigurationError("CRM_MASTER_KEY must be 32 bytes, base64-encoded")
-    return raw
-
-
-def kek() -> tuple[str, bytes]:
-    """Return ``(kek_id, kek)``, reading or (embedded default) generating it."""
-    global _kek
-    if _kek is None:
-        text = env_secret("CRM_MASTER_KEY")
-        if not text:
-            if settings.PRODUCTION:
-                raise ConfigurationError(
-                    "CRM_ENV=production requires CRM_MASTER_KEY (or CRM_MASTER_KEY_FILE)"
-                )
-            target = datadir.private_dir("keys") / "master.key"
-            if not target.exists():
-                datadir.write_private_file(target, base64.b64encode(secrets.token_bytes(32)))
-            text = target.read_text(encoding="utf-8").strip()
-        raw = _decode_kek(text)
-        _kek = (kek_id_of(raw), raw)
-    return _kek
+# The master-key rotation state file as last read (see ``_rotation_now``).
+_rotation: object = _UNSEEN
+_rotation_read_at = float("-inf")
 
 
 def kek_id_of(raw: bytes) -> str:
@@ -113,16 +90,123 @@ def kek_id_of(raw: bytes) -> str:
     return hashlib.sha256(b"tbx-kek-id" + raw).hexdigest()[:16]
 
 
+def _missing_generated_key(source) -> None:
+    """Refuse to generate a new embedded master key over a database that has
+    data keys: the old ``keys/master.key`` was lost or the data dir is not
+    the one the database belongs to; a new key would read nothing."""
+    from django.db import DatabaseError
+
+    from terabox_crm.crypto.models import DataKey
+
+    try:
+        row = (
+            DataKey.objects.exclude(status=DataKey.Status.DESTROYED)
+            .values_list("kek_id", flat=True)
+            .first()
+        )
+    except DatabaseError:  # not migrated yet: nothing can be wrapped
+        return
+    if row is not None:
+        raise ConfigurationError(
+            f"the master key is missing: {source.value} does not exist, but the database "
+            f"has data keys wrapped under master key {row}. Restore that file from your key "
+            f"backup, or set {master.ENV}, {master.FILE} or {master.COMMAND}"
+        )
+
+
+def configured() -> tuple[str, bytes]:
+    """``(kek_id, kek)`` of the configured master key (``crypto.master``)."""
+    global _kek
+    if _kek is None:
+        source = master.configured_source()
+        if source.kind == "generated":
+            if settings.PRODUCTION:
+                raise ConfigurationError(
+                    "CRM_ENV=production requires the master key from CRM_MASTER_KEY, "
+                    "CRM_MASTER_KEY_FILE or CRM_MASTER_KEY_COMMAND"
+                )
+            if not Path(source.value).exists():
+                _missing_generated_key(source)
+        raw = master.read(source, create=True)
+        _kek = (kek_id_of(raw), raw, source)
+    return _kek[0], _kek[1]
+
+
+def configured_source():
+    """Where the configured master key came from (``crypto.master.Source``)."""
+    configured()
+    # A test may have set ``_kek`` to a bare (id, key) pair.
+    return _kek[2] if len(_kek) > 2 else master.configured_source()
+
+
+def _rotation_now():
+    """``(Rotation, new key)`` while a master-key rotation is under way, else
+    ``(None, None)``; the state file is looked at once per
+    ``master.ROTATION_RECHECK_SECONDS`` (one ``stat``)."""
+    global _rotation, _rotation_read_at, _kek
+    now = time.monotonic()
+    if _rotation is not _UNSEEN and now - _rotation_read_at < master.ROTATION_RECHECK_SECONDS:
+        return _rotation[1], _rotation[2]
+    stamp = master.state_stamp()
+    if _rotation is _UNSEEN or stamp != _rotation[0]:
+        if _rotation is not _UNSEEN:
+            # The rotation began or ended: the embedded default's file may
+            # have been replaced by the new key, so read the source again.
+            _kek = None
+        state = master.read_state() if stamp is not None else None
+        raw = None
+        if state is not None and state.new_id == configured()[0]:
+            raw = configured()[1]  # switched over (or the new file took its place)
+        elif state is not None:
+            raw = master.read(state.new_source)
+            if kek_id_of(raw) != state.new_id:
+                raise ConfigurationError(
+                    f"a master-key rotation expects the new key {state.new_id} from "
+                    f"{state.new_source.describe()}, but that source gives {kek_id_of(raw)}"
+                )
+        _rotation = (stamp, state, raw)
+    _rotation_read_at = now
+    return _rotation[1], _rotation[2]
+
+
+def rotation():
+    """The master-key rotation under way (``crypto.master.Rotation``) or None."""
+    return _rotation_now()[0]
+
+
+def kek() -> tuple[str, bytes]:
+    """``(kek_id, kek)`` new data keys are wrapped under: the configured
+    master key, or the new one while a master-key rotation is under way."""
+    state, raw = _rotation_now()
+    kek_id, kek_raw = configured()
+    if state is not None and state.new_id != kek_id:
+        return state.new_id, raw
+    return kek_id, kek_raw
+
+
+def accepted() -> dict[str, bytes]:
+    """Every master key that may unwrap: the configured one and, during a
+    rotation, the new one too (by id)."""
+    kek_id, kek_raw = configured()
+    keys = {kek_id: kek_raw}
+    state, raw = _rotation_now()
+    if state is not None:
+        keys.setdefault(state.new_id, raw)
+    return keys
+
+
 def master_key_is_generated() -> bool:
     """True when the KEK lives in the data dir (fine for a demo, not for production)."""
-    return not env_secret("CRM_MASTER_KEY")
+    return master.configured_source().kind == "generated"
 
 
 def reset_cache() -> None:
     """Forget unwrapped keys (tests, and after a restore or rotation in another process)."""
-    global _kek, _generation, _generation_read_at
+    global _kek, _generation, _generation_read_at, _rotation, _rotation_read_at
     with _lock:
         _kek = None
+        _rotation = _UNSEEN
+        _rotation_read_at = float("-inf")
         _cache.clear()
         _active.clear()
         _active_read_at.clear()
@@ -201,10 +285,13 @@ def _load(row) -> LoadedKey:
 
     if row.status == DataKey.Status.DESTROYED or row.wrapped is None:
         raise KeyUnavailable(f"data key {row.key_id} has been destroyed")
-    kek_id, kek_raw = kek()
-    if row.kek_id != kek_id:
+    keys = accepted()
+    kek_raw = keys.get(row.kek_id)
+    if kek_raw is None:
+        kek_id, _raw = configured()
         raise KeyUnavailable(
-            f"data key {row.key_id} is wrapped under master key {row.kek_id}, not {kek_id}"
+            f"data key {row.key_id} is wrapped under master key {row.kek_id}, "
+            f"the configured key is {kek_id} ({configured_source().describe()})"
         )
     raw = aes_key_unwrap(kek_raw, bytes(row.wrapped))
     return LoadedKey(row.key_id, row.scope, raw, AESGCM(raw))
@@ -399,6 +486,22 @@ def derive(key: LoadedKey, domain: str, length: int = 32) -> bytes:
     )
 
 
+def foreign_kek_counts() -> dict[str, int]:
+    """``{master key id: live data keys}`` for keys wrapped under a master key
+    no process here accepts (one grouped query: cheap enough for /readyz)."""
+    from django.db.models import Count
+
+    from terabox_crm.crypto.models import DataKey
+
+    rows = (
+        DataKey.objects.exclude(status=DataKey.Status.DESTROYED)
+        .exclude(kek_id__in=list(accepted()))
+        .values("kek_id")
+        .annotate(n=Count("key_id"))
+    )
+    return {row["kek_id"]: row["n"] for row in rows}
+
+
 def check_all_keys() -> list[str]:
     """Unwrap every stored, non-destroyed key; return the problems found (readiness)."""
     from terabox_crm.crypto.models import DataKey
@@ -410,3 +513,54 @@ def check_all_keys() -> list[str]:
         except Exception as exc:  # any failure to unwrap is a readiness failure
             problems.append(f"{row.key_id}: {exc}")
     return problems
+
+
+def rewrap_batch(
+    new_id: str, *, after: str = "", batch_size: int = 1000
+) -> tuple[int, list[str], str]:
+    """Re-wrap up to ``batch_size`` live data keys not yet under master key
+    ``new_id`` (a master-key rotation, ``crypto.master``), in key-id order
+    after ``after``, in one transaction. Returns ``(re-wrapped, key ids left
+    because no accepted master key unwraps them, last key id looked at)``;
+    the last id is ``""`` when nothing was left to look at.
+
+    The raw data keys do not change, so nothing encrypted with them changes
+    and the per-process caches stay valid. Each row is rewritten only if it
+    still names the master key it was read under and is not destroyed (a
+    crypto-shredding meanwhile wins; its key is never brought back).
+    """
+    from terabox_crm.crypto.models import DataKey
+
+    keys = accepted()
+    new_raw = keys.get(new_id)
+    if new_raw is None:
+        raise KeyUnavailable(f"the new master key {new_id} is not available to this process")
+    done, unreadable, last = 0, [], ""
+    with transaction.atomic():
+        rows = list(
+            DataKey.objects.exclude(status=DataKey.Status.DESTROYED)
+            .exclude(kek_id=new_id)
+            .filter(key_id__gt=after)
+            .order_by("key_id")
+            .values_list("key_id", "kek_id", "wrapped")[:batch_size]
+        )
+        for key_id, kek_id, wrapped in rows:
+            last = key_id
+            old_raw = keys.get(kek_id)
+            if old_raw is None or wrapped is None:
+                unreadable.append(key_id)
+                continue
+            raw = aes_key_unwrap(old_raw, bytes(wrapped))
+            done += (
+                DataKey.objects.filter(key_id=key_id, kek_id=kek_id)
+                .exclude(status=DataKey.Status.DESTROYED)
+                .update(wrapped=aes_key_wrap(new_raw, raw), kek_id=new_id)
+            )
+    return done, unreadable, last
+
+
+def count_not_under(kek_id: str) -> int:
+    """Live data keys not (yet) wrapped under master key ``kek_id``."""
+    from terabox_crm.crypto.models import DataKey
+
+    return DataKey.objects.exclude(status=DataKey.Status.DESTROYED).exclude(kek_id=kek_id).count()

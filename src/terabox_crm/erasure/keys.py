@@ -80,16 +80,20 @@ def _record(key: bytes, kek_id: str, kek: bytes) -> bytes:
     ).encode()
 
 
-def _read(target: Path, kek_id: str, kek: bytes) -> bytes:
+def _read(target: Path, keks: dict[str, bytes]) -> bytes:
+    """Unwrap the file with whichever accepted master key it names (both the
+    old and the new one during a master-key rotation, ``keyring.accepted``)."""
     try:
         # The one JSON reader (size and depth caps), as for the ledger's lines.
         record = jsonbody.parse(target.read_text(encoding="utf-8"))
         wrapped = base64.b64decode(record["wrapped"], validate=True)
     except (OSError, jsonbody.BodyRefused, ValueError, KeyError, TypeError, AttributeError):
         raise LedgerKeyUnavailable(f"the erasure-ledger key file {target} is unreadable") from None
-    if record.get("kek") != kek_id:
+    kek = keks.get(record.get("kek"))
+    if kek is None:
         raise LedgerKeyUnavailable(
-            f"the erasure-ledger key is wrapped under master key {record.get('kek')}, not {kek_id}"
+            f"the erasure-ledger key is wrapped under master key {record.get('kek')}, "
+            f"not {' or '.join(keks)}"
         )
     try:
         key = aes_key_unwrap(kek, wrapped)
@@ -110,9 +114,24 @@ def _key() -> bytes:
         if not target.exists():
             # Never overwrites: a racing process's file wins and is read below.
             datadir.write_private_file(target, _record(_first_value(kek), kek_id, kek))
-        key = _read(target, kek_id, kek)
+        key = _read(target, keyring.accepted())
         _loaded[str(target)] = key
     return key
+
+
+def wrapped_under() -> str | None:
+    """The id of the master key the ledger key file is wrapped under (None
+    when there is no file yet); reads the file, unwraps nothing."""
+    try:
+        record = jsonbody.parse(key_path().read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, jsonbody.BodyRefused, ValueError):
+        raise LedgerKeyUnavailable(
+            f"the erasure-ledger key file {key_path()} is unreadable"
+        ) from None
+    kek_id = record.get("kek") if isinstance(record, dict) else None
+    return str(kek_id) if kek_id else None
 
 
 def ledger_key() -> tuple[str, bytes]:

@@ -3,7 +3,9 @@
 * ``verify [--chain CHAIN] [--since-checkpoint]`` — recompute the hash chains
   and check the signed checkpoints. Prints one line per chain; exits 0 when
   every chain is intact, 1 when one is not (naming its first bad event), 2 on
-  a usage or configuration error. ``CHAIN`` is ``system``, a workspace id or a
+  a usage or configuration error. Each run is recorded as evidence
+  ``audit.verified`` (pass or fail, with counts), which the security report
+  shows. ``CHAIN`` is ``system``, a workspace id or a
   workspace slug. A finding is also recorded as a security event in the
   affected workspace's own trail, so its admins see it.
 * ``checkpoint`` — sign a checkpoint now for every chain that grew since its
@@ -86,13 +88,32 @@ def _verify(args) -> int:
     reports = verify.verify_all(chain=chain, since_checkpoint=args.since_checkpoint)
     if not reports:
         print("no audit events yet: nothing to verify")
+        _record_evidence(reports, [], partial=bool(chain or args.since_checkpoint))
         return 0
     for report in reports:
         print(report.summary())
     broken = [report for report in reports if not report.ok]
     for report in broken:
         _record_finding(report)
+    _record_evidence(reports, broken, partial=bool(chain or args.since_checkpoint))
     return 1 if broken else 0
+
+
+def _record_evidence(reports, broken, *, partial: bool) -> None:
+    """Evidence ``audit.verified`` for the security report (S5, S8): counts
+    and the first broken place, never content. A partial run (one chain, or
+    from the last checkpoint) says so."""
+    from terabox_crm.core import evidence
+
+    evidence.record(
+        "audit.verified",
+        evidence.FAIL if broken else evidence.PASS,
+        chains=len(reports),
+        events=sum(report.events for report in reports),
+        broken=len(broken),
+        first_broken=({"chain": broken[0].chain, "seq": broken[0].finding.seq} if broken else None),
+        partial=partial,
+    )
 
 
 def _checkpoint(args) -> int:

@@ -125,12 +125,44 @@ class Startup:
     host: str
 
 
+def key_problems() -> list[str]:
+    """What stops this master key from reading the stored keys, in words an
+    operator acts on: which master key the data keys (and the erasure-ledger
+    key file) are wrapped under, and which one is configured. Ids name keys,
+    they never reveal them."""
+    from terabox_crm.crypto import keyring
+    from terabox_crm.erasure import keys as ledger_keys
+
+    kek_id, _raw = keyring.configured()
+    source = keyring.configured_source().describe()
+    accepted = keyring.accepted()
+    problems = [
+        f"{count} data key(s) are wrapped under master key {foreign}, "
+        f"the configured key is {kek_id} ({source})"
+        for foreign, count in sorted(keyring.foreign_kek_counts().items())
+    ]
+    try:
+        ledger_kek = ledger_keys.wrapped_under()
+    except keyring.KeyUnavailable as exc:
+        problems.append(str(exc))
+    else:
+        if ledger_kek is not None and ledger_kek not in accepted:
+            problems.append(
+                f"the erasure-ledger key is wrapped under master key {ledger_kek}, "
+                f"the configured key is {kek_id} ({source})"
+            )
+    if not problems:
+        # Same master key id, yet a key may still not unwrap (a damaged row).
+        problems = keyring.check_all_keys()
+    return problems
+
+
 def check_keys() -> bool:
     """False (and says why) when stored keys do not unwrap; else make sure the system keys exist."""
     from terabox_crm.crypto import keyring
 
     keyring.kek()
-    problems = keyring.check_all_keys()
+    problems = key_problems()
     if problems:
         refuse_master_key(problems)
         return False
@@ -144,14 +176,19 @@ def check_keys() -> bool:
 
 def refuse_master_key(problems: list[str]) -> None:
     print(
-        f"terabox-crm serve: {len(problems)} stored data key(s) cannot be unwrapped with "
-        "this master key.\nIs CRM_MASTER_KEY (or keys/master.key in the data dir) the one "
-        "this database was created with? Refusing to start.",
+        "terabox-crm serve: the stored keys cannot be unwrapped with this master key. "
+        "Refusing to start.",
         file=sys.stderr,
     )
     for problem in problems[:5]:
         # Key ids and master-key ids are not secret: they name, never reveal.
         print(f"  - {problem}", file=sys.stderr)
+    print(
+        "Is the master key (CRM_MASTER_KEY, CRM_MASTER_KEY_FILE, CRM_MASTER_KEY_COMMAND or "
+        "keys/master.key in the data dir) the one this database was created with? "
+        "`terabox-crm keys status` lists the keys (docs/operations.md, Keys).",
+        file=sys.stderr,
+    )
 
 
 def warnings_text(startup: Startup) -> str:

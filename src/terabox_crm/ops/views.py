@@ -2,8 +2,9 @@
 
 ``/healthz`` says the process answers and touches nothing else, so a slow
 database never gets a healthy process restarted. ``/readyz`` says whether this
-process can do its work: the database answers, every stored data key is
-wrapped under this master key, the audit signing key loads, the job queue's
+process can do its work: the database answers, the master key can be read
+from its source and every stored data key (and the erasure-ledger key file)
+is wrapped under it, the audit signing key loads, the job queue's
 storage answers, and the cache answers.
 Not ready is a 503 problem document naming which check failed — never why in
 detail: exception texts can carry connection strings, so they go to the log.
@@ -43,20 +44,33 @@ def check_database() -> str:
 
 
 def check_keys() -> str:
-    """Every stored key is wrapped under this master key, and the system key unwraps.
+    """Every stored key is wrapped under a master key this process holds, the
+    erasure-ledger key file too, and the system key unwraps.
 
     Cheap on purpose (probes come every few seconds and a workspace with many
-    people has many subject keys): one query for keys under another master
-    key instead of unwrapping them all; ``serve`` unwraps them all at start.
+    people has many subject keys): one grouped query for keys under another
+    master key instead of unwrapping them all; ``serve`` unwraps them all at
+    start. During a master-key rotation both the old and the new key count.
     """
+    from terabox_crm.erasure import keys as ledger_keys
 
-    kek_id, _kek = keyring.kek()
-    live = DataKey.objects.exclude(status=DataKey.Status.DESTROYED)
-    foreign = live.exclude(kek_id=kek_id).count()
+    foreign = keyring.foreign_kek_counts()
     if foreign:
-        log.error("readyz: %s data key(s) are wrapped under another master key", foreign)
+        log.error(
+            "readyz: data keys are wrapped under master key(s) %s, not the configured %s",
+            ", ".join(sorted(foreign)),
+            keyring.configured()[0],
+        )
         return UNAVAILABLE
-    system = live.filter(scope=keyring.SYSTEM_SCOPE).first()
+    ledger_kek = ledger_keys.wrapped_under()
+    if ledger_kek is not None and ledger_kek not in keyring.accepted():
+        log.error("readyz: the erasure-ledger key is wrapped under master key %s", ledger_kek)
+        return UNAVAILABLE
+    system = (
+        DataKey.objects.exclude(status=DataKey.Status.DESTROYED)
+        .filter(scope=keyring.SYSTEM_SCOPE)
+        .first()
+    )
     if system is not None:
         keyring.get_key(system.key_id)
     return OK
