@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from terabox_crm.core.records import RecordQuerySet
@@ -246,9 +247,9 @@ class Evidence(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        PASS = "pass", _("pass")
-        WARN = "warn", _("warn")
-        FAIL = "fail", _("fail")
+        PASS = "pass", pgettext_lazy("check outcome", "pass")
+        WARN = "warn", pgettext_lazy("check outcome", "warn")
+        FAIL = "fail", pgettext_lazy("check outcome", "fail")
 
     kind = models.CharField(max_length=64)
     at = models.DateTimeField(default=timezone.now)
