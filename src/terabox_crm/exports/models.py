@@ -87,7 +87,7 @@ class Export(models.Model):
     channel = models.CharField(max_length=8, default="web")
     resource = models.CharField(_("records"), max_length=16)
     format = models.CharField(_("format"), max_length=8, choices=Format.choices)
-    # The list's query parameters as JSON: a search text may be a name.
+    # The list's query string (``stage=customer&q=…``): a search text may be a name.
     filters = EncryptedTextField(_("filters"), blank=True, default="")
     fields = models.JSONField(_("columns"), default=list)
     purpose = models.ForeignKey(

@@ -21,10 +21,10 @@ where the policy, the gate and the approval rule are decided for both.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
 
 from django.db import transaction
 from django.db.models import F
@@ -224,7 +224,7 @@ def export_request(
             channel=channel,
             resource=found.code,
             format=format,
-            filters=json.dumps(params, ensure_ascii=False),
+            filters=urlencode(params),
             fields=keys,
             purpose=chosen,
             recipient=recipient,
@@ -399,7 +399,9 @@ def _log_refusals(item: Export, purpose: Purpose, run: Run) -> None:
 def _failed(item: Export, error: BaseException) -> bool:
     """Record a failed attempt; True when it was the last one (nothing
     half-written stays: ``writers.write`` destroyed the file and key)."""
-    final = item.attempts >= BUILD_ATTEMPTS
+    # A refusal (the requester lost the right to export) or a sheet too
+    # small will not change on a retry.
+    final = item.attempts >= BUILD_ATTEMPTS or isinstance(error, Refusal | writers.TooManyRows)
     failure = "too_many_rows" if isinstance(error, writers.TooManyRows) else "build_failed"
     if isinstance(error, Refusal):
         failure = error.code
@@ -445,7 +447,7 @@ def export_build(export_id) -> Export | None:
             language = getattr(item.requested_by, "language", "") or translation.get_language()
             with translation.override(language), scope(workspace=item.workspace_id):
                 preload_keys(item.workspace_id)
-                selection = found.select(membership, json.loads(item.filters or "{}"), strict=False)
+                selection = found.select(membership, dict(parse_qsl(item.filters)), strict=False)
                 columns = found.columns_for(item.fields)
                 run = Run()
                 key_id, size, digest = writers.write(

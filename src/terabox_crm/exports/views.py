@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.accounts.stepup import step_up_required
@@ -113,7 +114,7 @@ def _reasons(counts) -> list[tuple[str, int]]:
         "no_consent": _("no consent for this purpose"),
         "withdrawn": _("consent withdrawn"),
         "restricted": _("use restricted (利用停止)"),
-        "erased": _("erased"),
+        "erased": pgettext("gate reason", "erased"),
         "unknown_subject": _("no longer in the workspace"),
     }
     return [(labels.get(code, code), count) for code, count in sorted((counts or {}).items())]

@@ -15,7 +15,7 @@ class ExportIn(serializers.Serializer):
         required=False,
         default=dict,
         help_text="The list's query parameters, as an object of strings "
-        '(`{"stage": "customer", "q": "山田"}`).',
+        '(`{"stage": "customer", "q": "Yamada"}`).',
     )
     fields = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False, default=list, max_length=40

@@ -16,7 +16,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -28,6 +28,7 @@ from terabox_crm.api.renderers import JSONRenderer
 from terabox_crm.exports import selectors, services, writers
 from terabox_crm.exports.api.serializers import ExportIn, ExportOut
 from terabox_crm.exports.models import Export
+from terabox_crm.refusals import Refusal
 
 
 class FileRenderer(JSONRenderer):
@@ -35,6 +36,30 @@ class FileRenderer(JSONRenderer):
 
     media_type = "*/*"
     format = "json"
+
+
+class Gone(exceptions.APIException):
+    """A second download or an expired link (recorded as a security event)."""
+
+    status_code = status.HTTP_410_GONE
+    default_code = "export_gone"
+    problem_type = "export-gone"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "export_state"
+    problem_type = "export-state"
+
+
+def _answered(error: Refusal):
+    """A refusal of the export's state as 410 or 409 problem details (the
+    API base answers the others)."""
+    if error.status == 410:
+        return Gone(error.text)
+    if error.status == 409:
+        return Conflict(error.text)
+    return error
 
 
 def _needs_step_up(request) -> bool:
@@ -52,7 +77,9 @@ class ExportViewSet(
     lookup_url_kwarg = "guarded_export_id"
     permission_classes = [PolicyPermission]
     permission_action = {"GET": "exports.view", "POST": "exports.create"}
-    token_scope = "export"  # noqa: S105  # nosec B105  # the name of a token scope
+    # Reading the list and the progress needs ``read``; asking, approving and
+    # downloading need ``export`` (S4: a token's stand-in for the step-up).
+    token_scope = {"GET": "read", "POST": "export"}
     pagination_class = KeysetPagination
     cursor_ordering = "-created_at"
     serializer_class = ExportOut
@@ -97,7 +124,10 @@ class ExportViewSet(
         Only an admin or owner, never the requester (403, recorded)."""
         if _needs_step_up(request):
             return step_up_required_response(request)
-        services.export_approve(membership=request.membership, export_id=guarded_export_id)
+        try:
+            services.export_approve(membership=request.membership, export_id=guarded_export_id)
+        except Refusal as error:
+            raise _answered(error) from None
         return Response(ExportOut(self.get_queryset().get(pk=guarded_export_id)).data)
 
     @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
@@ -105,6 +135,7 @@ class ExportViewSet(
         detail=True,
         methods=["get"],
         permission_action="exports.create",
+        token_scope="export",  # noqa: S106  # nosec B106  # the name of a token scope
         renderer_classes=[JSONRenderer, FileRenderer],
     )
     def download(self, request, guarded_export_id=None):
@@ -114,7 +145,12 @@ class ExportViewSet(
         expired link answers 410 (recorded as a security event)."""
         if _needs_step_up(request):
             return step_up_required_response(request)
-        item = services.export_download(membership=request.membership, export_id=guarded_export_id)
+        try:
+            item = services.export_download(
+                membership=request.membership, export_id=guarded_export_id
+            )
+        except Refusal as error:
+            raise _answered(error) from None
         response = StreamingHttpResponse(
             services.export_stream(item), content_type=writers.CONTENT_TYPES[item.format]
         )

@@ -16,9 +16,11 @@ def foreign_export(foreign) -> ForeignId:
             requested_by=foreign.owner,
             resource="contacts",
             format="csv",
-            filters='{"q": "Globex searched name"}',
+            filters="q=Globex+searched+name",
             purpose=Purpose.objects.get(workspace=foreign.workspace, code="support"),
             status=Status.AWAITING_APPROVAL,
             sha256="f" * 64,
         )
-    return ForeignId(item.pk, identifying=("Globex searched name", "f" * 64))
+    return ForeignId(
+        item.pk, identifying=("Globex searched name", "Globex+searched+name", "f" * 64)
+    )

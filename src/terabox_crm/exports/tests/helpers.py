@@ -45,7 +45,8 @@ def read_file(item: Export) -> bytes:
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        sheet = ElementTree.fromstring(archive.read("xl/worksheets/sheet1.xml"))
+        # The file our own writer made in this test, not untrusted input.
+        sheet = ElementTree.fromstring(archive.read("xl/worksheets/sheet1.xml"))  # noqa: S314
     rows = []
     for row in sheet.iterfind(".//m:sheetData/m:row", XLSX_NS):
         cells = []
