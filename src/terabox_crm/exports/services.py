@@ -349,11 +349,9 @@ def _rows(item: Export, found, selection, columns, purpose: Purpose, run: Run):
     """The export's rows, batch by batch: the gate asked once per batch, the
     progress written once per batch (the page's bar reads it)."""
     keep_people = bool(item.recipient)
-    for batch in resources.batches(selection.queryset):
+    for read, batch in resources.read(found, selection, columns, item.workspace_id):
         refused = _check_batch(item.workspace_id, purpose, [found.subject_of(row) for row in batch])
         for row in batch:
-            if selection.keep is not None and not selection.keep(row):
-                continue
             subject = found.subject_of(row)
             reason = refused.get(subject) if subject is not None else None
             if reason is not None:
@@ -365,7 +363,7 @@ def _rows(item: Export, found, selection, columns, purpose: Purpose, run: Run):
             if keep_people and subject is not None:
                 run.provided.append(subject)
             yield [column.value(row) for column in columns]
-        run.read += len(batch)
+        run.read += read
         Export.objects.filter(pk=item.pk).update(progress=run.read)
 
 

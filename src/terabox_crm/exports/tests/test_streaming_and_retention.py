@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.crypto import keyring
@@ -62,30 +62,52 @@ def _build_queries(cast, capture, count: int) -> int:
 def test_each_batch_costs_the_same_number_of_queries(
     cast, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(resources, "BATCH", 4)
-    # The batches of resources.batches default to BATCH when called.
+    real = resources.read
     monkeypatch.setattr(
-        resources, "batches", lambda qs, size=4, _real=resources.batches: _real(qs, size=size)
+        resources, "read", lambda *args, size=4, **kwargs: real(*args, size=size, **kwargs)
     )
     two = _build_queries(cast, django_capture_on_commit_callbacks, 7)  # 2 batches
     four = _build_queries(cast, django_capture_on_commit_callbacks, 8)  # 15 rows: 4 batches
     six = _build_queries(cast, django_capture_on_commit_callbacks, 8)  # 23 rows: 6 batches
     assert four - two == six - four  # constant per batch, whatever the rows
-    assert (four - two) / 2 <= 12  # rows, 3 prefetches, the gate, the progress
+    assert (four - two) / 2 <= 12  # rows, emails, phones, tags, the gate, the progress
 
 
-def test_batches_walk_the_primary_key_without_offset(cast):
+def test_rows_are_read_by_primary_key_without_offset(cast):
     manager = member_of(cast.acme, cast.manager)
     for n in range(5):
         contact_in(manager, family=f"鍵{n}")
-    from terabox_crm.contacts.models import Contact
-
-    with scopes_disabled(), CaptureQueriesContext(connection) as queries:
-        seen = [
-            row.pk for batch in resources.batches(Contact.objects.all(), size=2) for row in batch
-        ]
+    found = resources.RESOURCES["contacts"]
+    with scope(workspace=cast.acme):
+        selection = found.select(manager, {}, strict=True)
+        with CaptureQueriesContext(connection) as queries:
+            seen = [
+                row["pk"]
+                for _read, batch in resources.read(
+                    found, selection, found.columns, cast.acme.pk, size=2
+                )
+                for row in batch
+            ]
     assert seen == sorted(seen) and len(set(seen)) == 5
     assert not any("OFFSET" in query["sql"].upper() for query in queries)
+
+
+def test_a_search_checked_after_decryption_costs_one_query_per_batch(
+    cast, django_assert_max_num_queries
+):
+    manager = member_of(cast.acme, cast.manager)
+    contact_in(manager, family="山田", emails=["a@example.jp"])
+    contact_in(manager, family="佐藤", emails=["b@example.jp"])
+    found = resources.RESOURCES["contacts"]
+    with scope(workspace=cast.acme):
+        selection = found.select(manager, {"q": "a@example.jp"}, strict=True)
+        with django_assert_max_num_queries(12):
+            rows = [
+                row
+                for _read, batch in resources.read(found, selection, found.columns, cast.acme.pk)
+                for row in batch
+            ]
+    assert [row["family_name"] for row in rows] == ["山田"]
 
 
 def test_an_expired_file_is_deleted_with_its_key_and_the_record_kept(
