@@ -45,6 +45,9 @@ from terabox_crm.support.models import Priority, Ticket
 from terabox_crm.support.models import Status as TicketStatus
 
 BATCH = 2_000
+# The first batch is smaller: the file's first sealed chunk (64 KiB, a few
+# hundred rows) reaches the disk without waiting for a whole batch.
+FIRST_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -562,9 +565,10 @@ def read(
     scope = str(workspace_id)
     ordered = selection.queryset.prefetch_related(None).order_by("pk").values_list(*wanted)
     last = None
+    limit = min(size, FIRST_BATCH)
     while True:
         page = ordered if last is None else ordered.filter(pk__gt=last)
-        rows = [dict(zip(wanted, values, strict=True)) for values in page[:size]]
+        rows = [dict(zip(wanted, values, strict=True)) for values in page[:limit]]
         if not rows:
             return
         last = rows[-1]["pk"]
@@ -590,8 +594,9 @@ def read(
         if resource.prepare is not None and rows:
             resource.prepare(workspace_id, rows)
         yield read_count, rows
-        if read_count < size:
+        if read_count < limit:
             return
+        limit = size
 
 
 def id_batches(queryset: QuerySet, field: str | None, *, size: int = 5_000) -> Iterator[list]:
