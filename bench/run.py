@@ -9,6 +9,7 @@
     .venv/bin/python bench/run.py --phase access-export --smoke # one person's access export (P9)
     .venv/bin/python bench/run.py --phase retention --contacts 1000000  # expiring 1 in 10 (P5)
     .venv/bin/python bench/run.py --phase names --contacts 100000       # company words (S3)
+    .venv/bin/python bench/run.py --phase export --smoke        # a CSV export of every contact (S4)
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -847,6 +848,7 @@ def main(argv=None) -> int:
             "access-export",
             "retention",
             "names",
+            "export",
         ],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
@@ -859,9 +861,15 @@ def main(argv=None) -> int:
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
         args.write_creates = 100
-    seeds_itself = args.phase in ("all", "write", "gate", "erasure", "retention", "names") or (
-        args.phase == "access-export" and args.smoke
-    )
+    seeds_itself = args.phase in (
+        "all",
+        "write",
+        "gate",
+        "erasure",
+        "retention",
+        "names",
+        "export",
+    ) or (args.phase == "access-export" and args.smoke)
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
     setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
@@ -883,6 +891,13 @@ def main(argv=None) -> int:
             "names": names_phase(args.contacts, args.repeat, min(args.write_creates, 200)),
         }
         return _emit(report, args.out)
+    if args.phase == "export":
+        from bench.export import export_phase
+
+        workspace, owner = make_workspace("Bench export")
+        plain_reference_table()
+        seeded = {"contacts": args.contacts, "seed": seed_contacts(workspace, owner, args.contacts)}
+        return _emit({**seeded, "export": export_phase(workspace, owner)}, args.out)
     if args.phase == "retention":
         from bench.retention import retention_phase
 
@@ -963,6 +978,10 @@ def main(argv=None) -> int:
     from bench.retention import retention_phase
 
     report["retention"] = retention_phase(min(args.contacts, 100_000))
+    from bench.export import export_phase
+
+    # Last: the export reads every contact of the main workspace (bench/export.py).
+    report["export"] = export_phase(workspace, owner)
     return _emit(report, args.out)
 
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "terabox_crm.dsr",
     "terabox_crm.webhooks",
     "terabox_crm.securityreport",
+    "terabox_crm.exports",
     # Third-party apps come after the product's own: where two apps translate
     # the same English text, the app listed first wins, and the product's
     # words (記録の「担当者」, 「作成日時」) must win over a library's.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("privacy/", include("terabox_crm.privacy.urls")),
     path("", include("terabox_crm.erasure.urls")),
     path("retention/", include("terabox_crm.retention.urls")),
+    path("exports/", include("terabox_crm.exports.urls")),
     path("", include("terabox_crm.core.urls")),
     path("", include("terabox_crm.web.urls")),
 ]

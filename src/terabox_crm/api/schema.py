@@ -88,6 +88,12 @@ RESOURCES = {
         "webhook endpoints",
         "Where the workspace's events are delivered, signed, and each delivery's history.",
     ),
+    "exports": (
+        "an export",
+        "exports",
+        "Guarded exports of a list to CSV, XLSX or JSON: purpose-gated, approved above a "
+        "threshold, downloaded once (S4, S5).",
+    ),
     "retention-rules": (
         "a retention rule",
         "retention rules",

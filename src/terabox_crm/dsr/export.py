@@ -50,15 +50,22 @@ def path_of(export_id) -> Path:
     return datadir.private_dir("dsr-exports") / f"{export_id}.zip.sealed"
 
 
-def _aad(export_id, index: int, last: bool) -> bytes:
-    return f"tbx/dsr-export/v1\x1f{export_id}\x1f{index}\x1f{int(last)}".encode()
+def _aad(export_id, index: int, last: bool, domain: str = "dsr-export") -> bytes:
+    return f"tbx/{domain}/v1\x1f{export_id}\x1f{index}\x1f{int(last)}".encode()
 
 
 class SealedWriter(io.RawIOBase):
-    """A write-only, unseekable stream that seals each chunk as it fills."""
+    """A write-only, unseekable stream that seals each chunk as it fills.
 
-    def __init__(self, handle, key: keyring.LoadedKey, export_id) -> None:
+    ``domain`` names the kind of file in each chunk's associated data, so a
+    file of one kind never opens as another (the guarded exports of the
+    exports app use ``"export"``)."""
+
+    def __init__(
+        self, handle, key: keyring.LoadedKey, export_id, domain: str = "dsr-export"
+    ) -> None:
         self.handle = handle
+        self.domain = domain
         self.key = key
         self.export_id = export_id
         self.buffer = bytearray()
@@ -77,7 +84,9 @@ class SealedWriter(io.RawIOBase):
 
     def _seal(self, chunk: bytes, *, last: bool) -> None:
         nonce = os.urandom(NONCE)
-        sealed = self.key.aead.encrypt(nonce, chunk, _aad(self.export_id, self.index, last))
+        sealed = self.key.aead.encrypt(
+            nonce, chunk, _aad(self.export_id, self.index, last, self.domain)
+        )
         self.handle.write(struct.pack(">I", len(sealed)) + nonce + sealed)
         self.index += 1
         self.size += len(chunk)
@@ -87,13 +96,16 @@ class SealedWriter(io.RawIOBase):
         self.buffer.clear()
 
 
-def open_chunks(export_id, key_id: str) -> Iterator[bytes]:
-    """The plaintext zip, chunk by chunk; ``ExportUnreadable`` when tampered."""
+def open_chunks(
+    export_id, key_id: str, *, path: Path | None = None, domain: str = "dsr-export"
+) -> Iterator[bytes]:
+    """The plaintext, chunk by chunk; ``ExportUnreadable`` when tampered.
+    ``path`` and ``domain``: a sealed file of another kind (``SealedWriter``)."""
     try:
         key = keyring.get_key(key_id)
     except keyring.KeyUnavailable:
         raise ExportUnreadable("the export's key is gone") from None
-    with path_of(export_id).open("rb") as handle:
+    with (path or path_of(export_id)).open("rb") as handle:
         index, last = 0, False
         while not last:
             head = handle.read(4)
@@ -106,7 +118,7 @@ def open_chunks(export_id, key_id: str) -> Iterator[bytes]:
                 raise ExportUnreadable("the export is truncated")
             last = handle.peek(1) == b"" if hasattr(handle, "peek") else False
             try:
-                plain = key.aead.decrypt(nonce, sealed, _aad(export_id, index, last))
+                plain = key.aead.decrypt(nonce, sealed, _aad(export_id, index, last, domain))
             except Exception:
                 raise ExportUnreadable("the export was altered") from None
             index += 1

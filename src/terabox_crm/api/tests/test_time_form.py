@@ -18,6 +18,7 @@ from terabox_crm.audit.models import AuditEvent
 from terabox_crm.deals.tests.factories import make_pipeline, stage_named
 from terabox_crm.dsr import services as dsr_services
 from terabox_crm.dsr.models import Submission
+from terabox_crm.exports import services as export_services
 from terabox_crm.webhooks import fanout, services
 from terabox_crm.webhooks.models import Delivery
 
@@ -109,6 +110,9 @@ def workspace(client, cast, make_token):
             verified_at=timezone.now(),
         )
         (privacy_request,) = dsr_services.submission_route(submission.pk)
+        export = export_services.export_request(
+            membership=cast.owner_membership, resource="contacts", format="csv", purpose="support"
+        )
         ids = {
             "/api/v1/privacy-requests/": str(privacy_request.pk),
             "/api/v1/contacts/": contact["id"],
@@ -122,6 +126,7 @@ def workspace(client, cast, make_token):
             "/api/v1/security-events/": security_event.hash,
             "/api/v1/webhook-endpoints/": str(endpoint.pk),
             "/api/v1/legal-holds/of-contact/": contact["id"],
+            "/api/v1/exports/": str(export.pk),
         }
     post("/api/v1/legal-holds", {"contact": contact["id"], "reason": "Case 1"})
     return ids, secret

@@ -1,0 +1,623 @@
+"""Writes of guarded exports (S4, S5, P3, P4).
+
+An export goes: asked (``export_request``: the policy, the purpose gate's
+count before, the approval rule) → approved by a second admin when it is
+above the workspace's threshold (``export_approve``) → built by a job
+(``export_build``: rows read in batches by primary key, each batch through
+the purpose gate, the file written, sealed and hashed as it goes, the
+progress recorded per batch) → downloaded once by its requester
+(``export_download``) → gone: the file and its key are destroyed after the
+download, or when the link expires (``exports_expire``, hourly; the
+retention target ``exports.files`` catches any the job missed).
+
+What is never deleted: the ``Export`` row and its audit events — the
+evidence of who exported what, for which purpose, how many rows, and the
+SHA-256 of the file they received.
+
+The step-up (S4) is the surfaces' part: the web views require a fresh one
+(``accounts.stepup``), a token needs the ``export`` scope; the services are
+where the policy, the gate and the approval rule are decided for both.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
+
+from terabox_crm import audit
+from terabox_crm.contacts.selectors import preload_keys
+from terabox_crm.core import guards, policy
+from terabox_crm.core.models import Membership
+from terabox_crm.exports import resources, tasks, writers
+from terabox_crm.exports.models import (
+    BUILD_ATTEMPTS,
+    LINK_VALID_FOR,
+    Export,
+    ExportSettings,
+    Format,
+    Status,
+)
+from terabox_crm.inventory import Category
+from terabox_crm.privacy import gate
+from terabox_crm.privacy import services as privacy
+from terabox_crm.privacy.models import Purpose
+from terabox_crm.refusals import Refusal, recorded_after_rollback, security_event, within_budget
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "exports"
+RECIPIENT_MAX = 200
+# The categories of data an export for a third party provides (P4).
+CATEGORIES = {
+    "contacts": (Category.IDENTITY, Category.CONTACT),
+    "companies": (Category.IDENTITY, Category.CONTACT),
+    "deals": (Category.IDENTITY, Category.ACTIVITY),
+    "tickets": (Category.IDENTITY, Category.COMMUNICATION),
+    "activities": (Category.IDENTITY, Category.ACTIVITY),
+}
+
+
+# --- Settings ---------------------------------------------------------------------------
+
+
+def settings_of(workspace_id) -> ExportSettings:
+    with scope(workspace=workspace_id):
+        found, _created = ExportSettings.objects.get_or_create(workspace_id=workspace_id)
+    return found
+
+
+@recorded_after_rollback
+@transaction.atomic
+def settings_change(*, membership: Membership, approval_threshold) -> ExportSettings:
+    """An owner sets the rows above which an export needs a second admin."""
+    guards.require(membership, "exports.settings", membership.workspace)
+    try:
+        threshold = int(approval_threshold)
+    except (TypeError, ValueError):
+        threshold = 0
+    if not 1 <= threshold <= 100_000_000:
+        raise Refusal(
+            _("Enter a number of rows between 1 and 100,000,000."),
+            code="invalid_threshold",
+            field="approval_threshold",
+        )
+    current = settings_of(membership.workspace_id)
+    before = current.approval_threshold
+    current.approval_threshold = threshold
+    with scope(workspace=membership.workspace_id):
+        current.save(update_fields=["approval_threshold", "updated_at"])
+    audit.record(
+        "exports.settings.changed",
+        actor=membership.user_id,
+        workspace=membership.workspace_id,
+        obj=current,
+        payload={"approval_threshold": [before, threshold]},
+    )
+    return current
+
+
+# --- Asking -----------------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    """What an export would hold now: the rows the list matches, and the ones
+    the purpose gate leaves out, by reason (P3)."""
+
+    matched: int = 0
+    excluded: Counter = field(default_factory=Counter)
+
+    @property
+    def rows(self) -> int:
+        return self.matched - sum(self.excluded.values())
+
+
+def _check_batch(workspace_id, purpose: Purpose, subject_ids: list) -> dict:
+    """``{subject id: Reason}`` of the people the gate refuses in one batch
+    (not logged here: the export logs one event for the whole run)."""
+    ids = [subject for subject in subject_ids if subject is not None]
+    if not ids:
+        return {}
+    decision = gate.check(
+        workspace=workspace_id, purpose=purpose, subject_ids=ids, channel=CHANNEL, log=False
+    )
+    return decision.refused
+
+
+def preview(*, membership: Membership, resource: str, params, purpose, strict: bool = False):
+    """Count the rows and the gate's refusals by reason, in batches of ids
+    (no decryption). A search confirmed only after decryption (a name, an
+    address) is counted by its blind-index candidates: the count after the
+    build is exact."""
+    found = resources.get(resource)
+    guards.require(membership, "exports.create")
+    guards.require(membership, found.permission)
+    chosen = gate.purpose_for(membership.workspace_id, purpose)
+    result = Preview()
+    with scope(workspace=membership.workspace_id):
+        selection = found.select(membership, params, strict=strict)
+        for batch in resources.id_batches(selection.queryset, found.subject_field):
+            result.matched += len(batch)
+            refused = _check_batch(membership.workspace_id, chosen, [s for _pk, s in batch])
+            for _pk, subject in batch:
+                reason = refused.get(subject) if subject is not None else None
+                if reason is not None:
+                    result.excluded[reason.code] += 1
+    return result
+
+
+def _fields(found: resources.Resource, fields) -> list[str]:
+    keys = [str(key) for key in (fields or [])]
+    unknown = [key for key in keys if key not in found.column_keys()]
+    if unknown:
+        raise Refusal(
+            _("Unknown column: %(names)s.") % {"names": ", ".join(unknown[:5])},
+            code="invalid_fields",
+            field="fields",
+        )
+    # In the resource's order, each once.
+    return [key for key in found.column_keys() if key in keys] or found.column_keys()
+
+
+@recorded_after_rollback
+@transaction.atomic
+def export_request(
+    *,
+    membership: Membership,
+    resource: str,
+    format: str,
+    purpose,
+    params=None,
+    fields=None,
+    recipient: str = "",
+    channel: str = "web",
+    strict: bool = False,
+) -> Export:
+    """Ask for an export of ``resource`` with the list's ``params``.
+
+    Refused unless the policy allows exports and reading the list. The
+    purpose gate counts the people it leaves out; above the workspace's
+    threshold the export waits for a second admin, else the job starts
+    once this commits."""
+    found = resources.get(resource)
+    if format not in Format.values:
+        raise Refusal(
+            _("Choose a format: CSV, XLSX or JSON."), code="invalid_format", field="format"
+        )
+    keys = _fields(found, fields)
+    recipient = (recipient or "").strip()
+    if len(recipient) > RECIPIENT_MAX:
+        raise Refusal(
+            _("Name the recipient in at most 200 characters."),
+            code="too_long",
+            field="recipient",
+        )
+    params = resources.clean_params(found, params or {})
+    counted = preview(
+        membership=membership, resource=resource, params=params, purpose=purpose, strict=strict
+    )
+    if format == Format.XLSX and counted.rows > writers.XLSX_MAX_ROWS:
+        raise Refusal(
+            _(
+                "A spreadsheet holds at most 1,048,575 rows; this export has %(rows)s. "
+                "Choose CSV or JSON, or narrow the list."
+            )
+            % {"rows": f"{counted.rows:,}"},
+            code="too_many_rows",
+            field="format",
+        )
+    chosen = gate.purpose_for(membership.workspace_id, purpose)
+    threshold = settings_of(membership.workspace_id).approval_threshold
+    needs_approval = counted.rows > threshold
+    with scope(workspace=membership.workspace_id):
+        item = Export.objects.create(
+            workspace_id=membership.workspace_id,
+            requested_by_id=membership.user_id,
+            channel=channel,
+            resource=found.code,
+            format=format,
+            filters=urlencode(params),
+            fields=keys,
+            purpose=chosen,
+            recipient=recipient,
+            status=Status.AWAITING_APPROVAL if needs_approval else Status.QUEUED,
+            matched=counted.matched,
+            excluded_before=dict(counted.excluded),
+            approval_required=needs_approval,
+        )
+    audit.record(
+        "exports.export.requested",
+        actor=membership.user_id,
+        workspace=membership.workspace_id,
+        obj=item,
+        payload={
+            "resource": found.code,
+            "format": format,
+            "fields": keys,
+            "purpose": chosen.code,
+            "channel": channel,
+            "matched": counted.matched,
+            "excluded": dict(counted.excluded),
+            "approval_required": needs_approval,
+            "third_party": bool(recipient),
+        },
+    )
+    if not needs_approval:
+        _enqueue(item)
+    return item
+
+
+def _enqueue(item: Export) -> None:
+    export_id = str(item.pk)
+    transaction.on_commit(lambda: tasks.build_export(export_id))
+
+
+def _locked(membership: Membership, export_id, *, action: str) -> Export:
+    """The export, locked, if ``membership`` may see it; else a 404, recorded."""
+    with scope(workspace=membership.workspace_id):
+        item = (
+            Export.objects.select_for_update()
+            .filter(pk=export_id, workspace_id=membership.workspace_id)
+            .first()
+        )
+    if item is None or not policy.can(membership, "exports.view", item):
+        raise guards.refusal(
+            membership, action, message=_("Not found."), code="not_found", status=404
+        )
+    return item
+
+
+@recorded_after_rollback
+@transaction.atomic
+def export_approve(*, membership: Membership, export_id) -> Export:
+    """A second admin approves an export above the threshold; the requester
+    never approves their own (refused and put on record, S4)."""
+    item = _locked(membership, export_id, action="exports.approve")
+    guards.require(membership, "exports.approve", item)
+    if item.status != Status.AWAITING_APPROVAL:
+        raise Refusal(
+            _("This export is not waiting for approval."), code="not_awaiting", status=409
+        )
+    if str(item.requested_by_id) == str(membership.user_id):
+        raise Refusal(
+            _("You cannot approve your own export: another admin must approve it."),
+            code="own_export",
+            status=403,
+            action="exports.approve",
+            audit_event=security_event(
+                "security.export.approval_refused",
+                actor=membership.user_id,
+                workspace=membership.workspace_id,
+                attempted="exports.approve",
+                reason="own_export",
+                obj=item,
+            ),
+        )
+    now = timezone.now()
+    item.status = Status.QUEUED
+    item.approved_by_id = membership.user_id
+    item.approved_at = now
+    with scope(workspace=item.workspace_id):
+        item.save(update_fields=["status", "approved_by", "approved_at"])
+    audit.record(
+        "exports.export.approved",
+        actor=membership.user_id,
+        workspace=item.workspace_id,
+        obj=item,
+        payload={"requested_by": str(item.requested_by_id), "rows": item.matched},
+    )
+    _enqueue(item)
+    return item
+
+
+# --- Building (a job) -------------------------------------------------------------------
+
+
+class BuildRetry(Exception):
+    """An attempt failed and another is due: the job queue runs it later."""
+
+
+def _requester(item: Export) -> Membership | None:
+    """The requester's membership as it is now: an export is built with the
+    rights they have when it runs, not those they had when they asked."""
+    with scope(workspace=item.workspace_id):
+        return (
+            Membership.objects.select_related("workspace", "user")
+            .filter(workspace_id=item.workspace_id, user_id=item.requested_by_id)
+            .first()
+        )
+
+
+@dataclass
+class Run:
+    read: int = 0
+    rows: int = 0
+    excluded: Counter = field(default_factory=Counter)
+    refused: dict = field(default_factory=dict)  # the first LOGGED_IDS, for the audit event
+    provided: list = field(default_factory=list)  # people given to a third party (P4)
+
+
+def _rows(item: Export, found, selection, columns, purpose: Purpose, run: Run):
+    """The export's rows, batch by batch: the gate asked once per batch, the
+    progress written once per batch (the page's bar reads it)."""
+    keep_people = bool(item.recipient)
+    for read, batch in resources.read(found, selection, columns, item.workspace_id):
+        refused = _check_batch(item.workspace_id, purpose, [found.subject_of(row) for row in batch])
+        for row in batch:
+            subject = found.subject_of(row)
+            reason = refused.get(subject) if subject is not None else None
+            if reason is not None:
+                run.excluded[reason.code] += 1
+                if len(run.refused) < gate.LOGGED_IDS:
+                    run.refused[str(subject)] = reason.code
+                continue
+            run.rows += 1
+            if keep_people and subject is not None:
+                run.provided.append(subject)
+            yield [column.value(row) for column in columns]
+        run.read += read
+        Export.objects.filter(pk=item.pk).update(progress=run.read)
+
+
+def _log_refusals(item: Export, purpose: Purpose, run: Run) -> None:
+    """The gate's refusals of this export as one ``privacy.gate.refused``
+    event (what ``gate.log_refusals`` writes for one check), with the counts
+    of the whole run and the first ids."""
+    if not run.excluded:
+        return
+    key = f"privacy:gate:{item.workspace_id}:{purpose.code}:{CHANNEL}"
+    if not within_budget(key, limit=gate.REFUSALS_RECORDED, window=gate.REFUSAL_WINDOW):
+        return
+    audit.record(
+        gate.REFUSED_ACTION,
+        actor=item.requested_by_id,
+        workspace=item.workspace_id,
+        object_type="privacy.purpose",
+        object_id=str(purpose.pk),
+        payload={
+            "purpose": purpose.code,
+            "channel": CHANNEL,
+            "export": str(item.pk),
+            "refused": sum(run.excluded.values()),
+            "allowed": run.rows,
+            "reasons": dict(run.excluded),
+            "subjects": run.refused,
+        },
+    )
+
+
+def _failed(item: Export, error: BaseException) -> bool:
+    """Record a failed attempt; True when it was the last one (nothing
+    half-written stays: ``writers.write`` destroyed the file and key)."""
+    # A refusal (the requester lost the right to export) or a sheet too
+    # small will not change on a retry.
+    final = item.attempts >= BUILD_ATTEMPTS or isinstance(error, Refusal | writers.TooManyRows)
+    failure = "too_many_rows" if isinstance(error, writers.TooManyRows) else "build_failed"
+    if isinstance(error, Refusal):
+        failure = error.code
+    logger.warning(
+        "export %s: attempt %d of %d failed", item.pk, item.attempts, BUILD_ATTEMPTS, exc_info=error
+    )
+    with transaction.atomic():
+        Export.objects.filter(pk=item.pk).update(
+            status=Status.FAILED if final else Status.QUEUED,
+            failure=failure,
+            progress=0,
+            finished_at=timezone.now() if final else None,
+        )
+        if final:
+            audit.record(
+                "exports.export.failed",
+                actor=None,
+                workspace=item.workspace_id,
+                obj=item,
+                payload={"attempts": item.attempts, "failure": failure},
+            )
+    return final
+
+
+def export_build(export_id) -> Export | None:
+    """Build the file of a queued export (the job). The row says "ready"
+    only once the file is complete, so a crash leaves it queued for the
+    queue's retry."""
+    with scopes_disabled():
+        claimed = Export.objects.filter(pk=export_id, status=Status.QUEUED).update(
+            status=Status.RUNNING, attempts=F("attempts") + 1, progress=0
+        )
+        if not claimed:
+            return None
+        item = Export.objects.select_related("purpose", "requested_by").get(pk=export_id)
+        membership = _requester(item)
+        try:
+            if membership is None:
+                raise Refusal(_("Not found."), code="requester_gone", status=404)
+            found = resources.get(item.resource)
+            guards.require(membership, "exports.create")
+            guards.require(membership, found.permission)
+            language = getattr(item.requested_by, "language", "") or translation.get_language()
+            with translation.override(language), scope(workspace=item.workspace_id):
+                preload_keys(item.workspace_id)
+                selection = found.select(membership, dict(parse_qsl(item.filters)), strict=False)
+                columns = found.columns_for(item.fields)
+                run = Run()
+                key_id, size, digest = writers.write(
+                    item.pk,
+                    item.format,
+                    [str(column.label) for column in columns],
+                    [column.key for column in columns],
+                    _rows(item, found, selection, columns, item.purpose, run),
+                )
+        except Exception as error:
+            if _failed(item, error):
+                item.refresh_from_db()
+                return item
+            raise BuildRetry(str(item.pk)) from error
+        now = timezone.now()
+        with transaction.atomic():
+            item.status = Status.READY
+            item.rows = run.rows
+            item.excluded = dict(run.excluded)
+            item.progress = run.read
+            item.sha256 = digest
+            item.size = size
+            item.key_id = key_id
+            item.failure = ""
+            item.finished_at = now
+            item.expires_at = now + LINK_VALID_FOR
+            item.save(
+                update_fields=[
+                    "status",
+                    "rows",
+                    "excluded",
+                    "progress",
+                    "sha256",
+                    "size",
+                    "key_id",
+                    "failure",
+                    "finished_at",
+                    "expires_at",
+                ]
+            )
+            _log_refusals(item, item.purpose, run)
+            if item.recipient and run.provided:
+                privacy.provision_record(
+                    workspace=item.workspace_id,
+                    recipient=item.recipient,
+                    subject_ids=run.provided,
+                    categories=CATEGORIES[item.resource],
+                    channel="export",
+                    reference=str(item.pk),
+                    purpose=item.purpose.code,
+                    actor=item.requested_by_id,
+                )
+            audit.record(
+                "exports.export.completed",
+                actor=item.requested_by_id,
+                workspace=item.workspace_id,
+                obj=item,
+                payload={
+                    "resource": item.resource,
+                    "format": item.format,
+                    "rows": run.rows,
+                    "fields": list(item.fields),
+                    "purpose": item.purpose.code,
+                    "excluded": dict(run.excluded),
+                    "sha256": digest,
+                    "bytes": size,
+                    "third_party": bool(item.recipient),
+                },
+            )
+    return item
+
+
+# --- Downloading and expiry -------------------------------------------------------------
+
+LINK_USED = _("This export was downloaded already: a file is handed out once. Export again.")
+LINK_EXPIRED = _("This export's link has expired and its file was deleted. Export again.")
+
+
+def _download_refused(membership: Membership, item: Export, *, message, code: str) -> Refusal:
+    return Refusal(
+        message,
+        code=code,
+        status=410,
+        action="exports.download",
+        audit_event=security_event(
+            "security.export.download_refused",
+            actor=membership.user_id,
+            workspace=membership.workspace_id,
+            attempted="exports.download",
+            reason=code,
+            obj=item,
+        ),
+    )
+
+
+@recorded_after_rollback
+@transaction.atomic
+def export_download(*, membership: Membership, export_id) -> Export:
+    """Hand the file out once, to its requester, while the link is valid.
+
+    Marks it downloaded and audits it (S5: a bulk read of personal data); the
+    caller streams it and then destroys it (``export_discard``). A second
+    download or an expired link is refused with a security event, nothing
+    changed."""
+    item = _locked(membership, export_id, action="exports.download")
+    if str(item.requested_by_id) != str(membership.user_id):
+        raise guards.refusal(
+            membership,
+            "exports.download",
+            item,
+            message=_("Only the member who asked for an export can download it."),
+            code="not_requester",
+        )
+    now = timezone.now()
+    if item.status == Status.DOWNLOADED:
+        raise _download_refused(membership, item, message=LINK_USED, code="already_downloaded")
+    if item.status == Status.EXPIRED or (
+        item.status == Status.READY and (item.expires_at is None or item.expires_at <= now)
+    ):
+        raise _download_refused(membership, item, message=LINK_EXPIRED, code="link_expired")
+    if item.status != Status.READY:
+        raise Refusal(_("This export is not ready yet."), code="export_not_ready", status=409)
+    item.status = Status.DOWNLOADED
+    item.downloaded_at = now
+    with scope(workspace=item.workspace_id):
+        item.save(update_fields=["status", "downloaded_at"])
+    audit.record(
+        "exports.export.downloaded",
+        actor=membership.user_id,
+        workspace=item.workspace_id,
+        obj=item,
+        payload={"rows": item.rows, "sha256": item.sha256, "format": item.format},
+    )
+    return item
+
+
+def export_stream(item: Export):
+    """The downloaded file's bytes; the file and its key are destroyed when
+    the stream ends, completed or not (one download)."""
+    try:
+        yield from writers.chunks(item.pk, item.key_id)
+    finally:
+        export_discard(item)
+
+
+def export_discard(item: Export) -> None:
+    writers.destroy(item.pk, item.key_id)
+    with scopes_disabled():
+        Export.objects.filter(pk=item.pk).update(key_id="")
+
+
+def exports_expire(now=None, *, workspace_id=None, ids=None) -> int:
+    """Delete the files of exports whose link expired and destroy their keys
+    (hourly job; the retention target passes its batch). The rows stay."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        due = Export.objects.filter(status=Status.READY, expires_at__lte=now)
+        if workspace_id is not None:
+            due = due.filter(workspace_id=workspace_id)
+        if ids is not None:
+            due = due.filter(pk__in=list(ids))
+        rows = list(due.values_list("pk", "workspace_id", "key_id")[:1000])
+    for export_id, workspace, key_id in rows:
+        with transaction.atomic():
+            writers.destroy(export_id, key_id)
+            with scopes_disabled():
+                Export.objects.filter(pk=export_id).update(status=Status.EXPIRED, key_id="")
+            audit.record(
+                "exports.export.expired",
+                actor=None,
+                workspace=workspace,
+                object_type="exports.export",
+                object_id=str(export_id),
+            )
+    return len(rows)

@@ -1,0 +1,21 @@
+"""Jobs of guarded exports: thin, ids in, services called."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from terabox_crm.context import system_context
+from terabox_crm.exports import services
+from terabox_crm.exports.models import BUILD_ATTEMPTS
+
+
+@db_task(retries=BUILD_ATTEMPTS - 1, retry_delay=60, retry_backoff=2)
+def build_export(export_id: str) -> bool:
+    """A failed build raises ``services.BuildRetry`` while attempts remain."""
+    with system_context("job"):
+        return services.export_build(export_id) is not None
+
+
+@db_periodic_task(crontab(minute="23"))
+def expire_exports() -> int:
+    with system_context("job"):
+        return services.exports_expire()
