@@ -350,7 +350,7 @@ def task_list(request):
         bulk_actions = [
             anatomy.BulkAction("done", _("Mark done")),
             anatomy.BulkAction("reopen", _("Reopen")),
-            anatomy.BulkAction("assignee", _("Assign to"), members),
+            anatomy.BulkAction("assignee", pgettext("bulk action", "Assign to"), members),
             anatomy.BulkAction("delete", _("Delete"), danger=True),
         ]
     lst = anatomy.list_context(

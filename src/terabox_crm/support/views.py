@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.contacts import selectors as contact_selectors
@@ -121,7 +121,9 @@ def ticket_list(request):
     bulk_actions = []
     if policy.can(membership, "tickets.change"):
         bulk_actions = [
-            anatomy.BulkAction("assignee", _("Assign to"), [("", _("Unassigned")), *members]),
+            anatomy.BulkAction(
+                "assignee", pgettext("bulk action", "Assign to"), [("", _("Unassigned")), *members]
+            ),
             anatomy.BulkAction("status", _("Change status"), Status.choices),
         ]
     statuses = [(selectors.ALL_STATUSES, _("Every ticket")), *Status.choices]

@@ -31,7 +31,7 @@
     if (!label.dataset.initial) label.dataset.initial = label.textContent;
     if (n === 0) label.textContent = label.dataset.initial;
     else if (n === 1) label.textContent = label.dataset.templateOne;
-    else label.textContent = label.dataset.templateMany.replace("%(n)s", n.toLocaleString());
+    else label.textContent = label.dataset.templateMany.replace("{n}", n.toLocaleString());
     form.classList.toggle("has-selection", n > 0);
   }
 
