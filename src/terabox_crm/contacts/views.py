@@ -137,7 +137,10 @@ def contact_list(request):
             tags=tags,
             stages=Stage.choices,
         ),
-        extra_views=[(v.pk, v.name, v.filters) for v in selectors.saved_views_of(membership)],
+        extra_views=[
+            (v.name, v.filters, reverse("contacts:saved_view_delete", args=[v.pk]))
+            for v in selectors.saved_views_of(membership)
+        ],
         next_cursor=page.next_cursor if page.has_more else "",
     )
     context = {"page": page, "lst": lst, "next_url": lst.next_url}
@@ -164,15 +167,6 @@ def contact_bulk(request):
         return _back_to("contacts:list", request.POST.get("query", ""))
     _bulk_done(request, count, action)
     return _back_to("contacts:list", request.POST.get("query", ""))
-
-
-def _sort_choices():
-    return [
-        ("-created_at", _("Newest first")),
-        ("created_at", _("Oldest first")),
-        ("-updated_at", _("Recently updated")),
-        ("updated_at", _("Least recently updated")),
-    ]
 
 
 @permission_required("contacts.view")

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -298,8 +299,8 @@ def _same(a: dict, b: dict) -> bool:
 
 def tabs(membership, spec: ListSpec, params, *, extra=()) -> list[dict]:
     """Built-in views, then ``extra`` (an app's own saved views, as
-    ``(id, name, params)``), then the user's views; the one matching the
-    current filters is active ("All" when none is)."""
+    ``(name, params, delete_url)``), then the user's views; the one
+    matching the current filters is active (none when no view matches)."""
     current = view_params(spec, params)
     first = spec.first_view or _("All")
     items = [{"name": first, "params": {}, "id": None, "builtin": True}]
@@ -308,12 +309,22 @@ def tabs(membership, spec: ListSpec, params, *, extra=()) -> list[dict]:
         for v in spec.builtin_views
     ]
     items += [
-        {"name": n, "params": p, "id": i, "builtin": False, "extra": True} for i, n, p in extra
+        {"name": n, "params": p, "id": None, "builtin": False, "delete_url": url}
+        for n, p, url in extra
     ]
     saved = ListView.objects.filter(
         workspace_id=membership.workspace_id, user_id=membership.user_id, list_key=spec.key
     )
-    items += [{"name": v.name, "params": v.params, "id": v.pk, "builtin": False} for v in saved]
+    items += [
+        {
+            "name": v.name,
+            "params": v.params,
+            "id": v.pk,
+            "builtin": False,
+            "delete_url": reverse("lists:view_delete", args=[v.pk]),
+        }
+        for v in saved
+    ]
     found = False
     for item in items:
         item["query"] = urlencode(item["params"])

@@ -7,7 +7,7 @@ from terabox_crm.lists import views
 app_name = "lists"
 
 urlpatterns = [
-    path("<slug:list_key>/columns/", views.columns_save, name="columns"),
-    path("<slug:list_key>/views/", views.view_create, name="view_create"),
+    path("columns/", views.columns_save, name="columns"),
+    path("views/", views.view_create, name="view_create"),
     path("views/<uuid:list_view_id>/delete/", views.view_delete, name="view_delete"),
 ]

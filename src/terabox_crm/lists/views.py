@@ -19,7 +19,8 @@ from terabox_crm.lists.models import ListView
 
 
 def _spec(request, list_key: str) -> anatomy.ListSpec:
-    spec = anatomy.spec_of(list_key)
+    """The list named ``list_key`` (a POST field: a name, not an object)."""
+    spec = anatomy.spec_of(list_key or "")
     if spec is None:
         raise Http404
     require_object(request, spec.permission)
@@ -38,8 +39,8 @@ def _back(spec: anatomy.ListSpec, query: str = ""):
 @login_required
 @require_POST
 @refusals_answered
-def columns_save(request, list_key):
-    spec = _spec(request, list_key)
+def columns_save(request):
+    spec = _spec(request, request.POST.get("list", ""))
     if "reset" in request.POST:
         services.columns_reset(
             membership=request.membership, list_key=spec.key, permission=spec.permission
@@ -58,8 +59,8 @@ def columns_save(request, list_key):
 @login_required
 @require_POST
 @refusals_answered
-def view_create(request, list_key):
-    spec = _spec(request, list_key)
+def view_create(request):
+    spec = _spec(request, request.POST.get("list", ""))
     try:
         view = services.view_create(
             membership=request.membership,

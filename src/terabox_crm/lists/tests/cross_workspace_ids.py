@@ -19,10 +19,3 @@ def foreign_list_view(foreign) -> ForeignId:
             params={"stage": "lead"},
         )
     return ForeignId(view.pk, identifying=("Globex secret pipeline view",))
-
-
-@param("list_key")
-def any_list(foreign) -> ForeignId:
-    # Not an object: the list's name. A POST saves the *caller's* columns or
-    # view in the caller's workspace; the walk checks nothing foreign changed.
-    return ForeignId("contacts")

@@ -248,8 +248,8 @@ def test_a_restricted_contacts_lock_refuses_the_whole_action(client, cast, owner
 def test_columns_are_remembered_per_user_and_workspace(client, cast, owner):
     make_contact(owner, family="A", emails=["a@example.jp"])
     login(client, cast.owner)
-    url = reverse("lists:columns", args=["contacts"])
-    client.post(url, {"columns": ["stage", "kana", "bogus"]}, **EN)
+    url = reverse("lists:columns")
+    client.post(url, {"list": "contacts", "columns": ["stage", "kana", "bogus"]}, **EN)
     with scopes_disabled():
         kept = ListColumns.objects.get(user=cast.owner)
     assert kept.columns == ["kana", "stage"] and kept.workspace_id == cast.acme.pk
@@ -261,7 +261,7 @@ def test_columns_are_remembered_per_user_and_workspace(client, cast, owner):
     assert "a@example.jp" in client.get(reverse("contacts:list"), **EN).content.decode()
     client.logout()
     login(client, cast.owner)
-    client.post(url, {"reset": "1"}, **EN)
+    client.post(url, {"list": "contacts", "reset": "1"}, **EN)
     assert "a@example.jp" in client.get(reverse("contacts:list"), **EN).content.decode()
 
 
@@ -270,8 +270,14 @@ def test_saved_views_are_tabs_of_their_user_only(client, cast, owner):
     make_contact(owner, family="Lead", stage="lead")
     login(client, cast.owner)
     response = client.post(
-        reverse("lists:view_create", args=["contacts"]),
-        {"name": "大口の顧客", "stage": "customer", "q": "secret name", "sort": "stage"},
+        reverse("lists:view_create"),
+        {
+            "list": "contacts",
+            "name": "大口の顧客",
+            "stage": "customer",
+            "q": "secret name",
+            "sort": "stage",
+        },
         **JA,
     )
     assert response.status_code == 302
@@ -298,7 +304,7 @@ def test_saved_views_are_tabs_of_their_user_only(client, cast, owner):
 
 def test_an_unknown_list_is_not_found(client, cast):
     login(client, cast.owner)
-    response = client.post(reverse("lists:columns", args=["nothing"]), {}, **EN)
+    response = client.post(reverse("lists:columns"), {"list": "nothing"}, **EN)
     assert response.status_code == 404
 
 
@@ -323,7 +329,7 @@ def test_the_list_query_count_does_not_grow_with_rows(client, cast, owner):
     company = make_company(owner, name="Acme Co")
     make_contact(owner, family="One", company_id=company.pk, tag_ids=[tag.pk])
     login(client, cast.owner)
-    client.post(reverse("lists:view_create", args=["contacts"]), {"name": "v", "stage": "lead"})
+    client.post(reverse("lists:view_create"), {"list": "contacts", "name": "v", "stage": "lead"})
     url = reverse("contacts:list") + "?sort=stage"
     client.get(url, **EN)
     with CaptureQueriesContext(connection) as small:
@@ -354,3 +360,16 @@ def test_company_list_sorts_counts_and_bulk_deletes(client, cast, owner):
     assert response.status_code == 302
     with scopes_disabled():
         assert not Company.objects.exists()
+
+
+def test_contact_views_saved_before_are_tabs_too(client, cast, owner):
+    from terabox_crm.contacts import services as contact_services
+
+    with scope(workspace=cast.acme):
+        old = contact_services.saved_view_create(
+            membership=owner, name="Old leads", filters={"stage": "lead"}
+        )
+    login(client, cast.owner)
+    body = client.get(reverse("contacts:list") + "?stage=lead", **EN).content.decode()
+    assert re.search(r'class="list-tab is-active">\s*<a href="\?stage=lead"[^>]*>Old leads', body)
+    assert reverse("contacts:saved_view_delete", args=[old.pk]) in body
