@@ -18,6 +18,7 @@ urlpatterns = [
     path("notifications/", include("terabox_crm.notifications.urls")),
     path("contacts/", include((contact_patterns, "contacts"))),
     path("companies/", include((company_patterns, "companies"))),
+    path("lists/", include("terabox_crm.lists.urls")),
     path("privacy/request/", include("terabox_crm.dsr.public_urls")),
     path("privacy-requests/", include("terabox_crm.dsr.urls")),
     # /privacy/, /security/, /notices/: the public policy pages (P10).

@@ -8,11 +8,14 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities and tasks")
 
     def ready(self) -> None:
-        from terabox_crm.activities import events
+        from terabox_crm.activities import events, listing
         from terabox_crm.audit import actions
         from terabox_crm.core import bus, policy, records
         from terabox_crm.core.roles import Role
+        from terabox_crm.lists import anatomy
         from terabox_crm.notifications import kinds
+
+        anatomy.register(listing.TASKS)
 
         policy.register(
             "activities.view",

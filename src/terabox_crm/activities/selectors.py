@@ -4,13 +4,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from terabox_crm.activities.models import Activity, Task
+from terabox_crm.contacts import selectors as contact_selectors
 from terabox_crm.contacts.models import Contact
 from terabox_crm.core import policy, records
+from terabox_crm.core.models import Membership
 from terabox_crm.crypto import fields, keyring
+from terabox_crm.lists import anatomy
 
 TIMELINE_LIMIT = 100
 _PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
@@ -116,3 +122,63 @@ def my_open_tasks(membership) -> list[Task]:
     )
     _preload(rows, "title")
     return rows
+
+
+# --- The task list (work queues) -----------------------------------------------------------
+
+TASK_SCOPES = ("", "team", "all")
+TASK_DUES = ("overdue", "today", "week")
+TASK_STATUSES = ("", "done", "any")
+
+
+def _local_midnight(now):
+    local = timezone.localtime(now)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def task_queue(membership, *, scope="", due="", status="", assignee=None, links=None, now=None):
+    """The tasks of one work queue, before order and page: ``scope`` mine
+    (""), my team's ("team") or everyone's I may read ("all"); ``due``
+    overdue, today or this week (the workspace's time zone); ``status`` open
+    (""), done or any. A record's "See all" (``links``) shows all its tasks."""
+    now = now or timezone.now()
+    queryset = Task.objects.visible_to(membership).select_related(
+        "assignee", "contact", "company", "deal"
+    )
+    links = links or {}
+    for name, value in links.items():
+        queryset = queryset.filter(**{f"{name}_id": value})
+    if scope == "team":
+        if membership.team_id:
+            team = Membership.objects.filter(
+                workspace_id=membership.workspace_id, team_id=membership.team_id
+            ).values("user_id")
+            queryset = queryset.filter(Q(assignee_id__in=team) | Q(team_id=membership.team_id))
+        else:
+            queryset = queryset.filter(assignee_id=membership.user_id)
+    elif scope != "all" and not links:
+        queryset = queryset.filter(assignee_id=membership.user_id)
+    if assignee:
+        queryset = queryset.filter(assignee_id=assignee)
+    if status == "done":
+        queryset = queryset.filter(status=Task.Status.DONE)
+    elif status != "any":
+        queryset = queryset.filter(status=Task.Status.OPEN)
+    midnight = _local_midnight(now)
+    if due == "overdue":
+        queryset = queryset.filter(due_at__lt=now)
+    elif due == "today":
+        queryset = queryset.filter(due_at__gte=midnight, due_at__lt=midnight + timedelta(days=1))
+    elif due == "week":
+        start = midnight - timedelta(days=midnight.weekday())
+        queryset = queryset.filter(due_at__gte=start, due_at__lt=start + timedelta(days=7))
+    return queryset
+
+
+def task_list_page(membership, queryset, sort, *, cursor: str = ""):
+    """A keyset page of ``queryset`` in ``sort``'s order, its capped count,
+    and the titles' and linked names' keys loaded in one query each."""
+    count = anatomy.capped_count(queryset)
+    page = anatomy.keyset(queryset, sort, cursor=cursor)
+    contact_selectors.preload_keys(membership.workspace_id)
+    return page, count

@@ -9,6 +9,7 @@ urlpatterns = [
     path("activities/<uuid:activity_id>/delete/", views.activity_delete, name="activity_delete"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/new/", views.task_create, name="task_create"),
+    path("tasks/bulk/", views.task_bulk, name="task_bulk"),
     path("tasks/<uuid:task_id>/", views.task_detail, name="task"),
     path("tasks/<uuid:task_id>/edit/", views.task_edit, name="task_edit"),
     path("tasks/<uuid:task_id>/delete/", views.task_delete, name="task_delete"),

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from terabox_crm.activities import selectors, services
+from terabox_crm.activities import listing, selectors, services
 from terabox_crm.activities.forms import ActivityForm, TaskForm
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts import selectors as contact_selectors
@@ -24,6 +25,7 @@ from terabox_crm.core.htmx import is_partial
 from terabox_crm.core.models import Membership
 from terabox_crm.deals import selectors as deal_selectors
 from terabox_crm.deals.models import Deal
+from terabox_crm.lists import anatomy
 from terabox_crm.refusals import Refusal
 
 LINKS = {"contact": Contact, "company": Company, "deal": Deal}
@@ -287,23 +289,39 @@ def _label_of(record) -> str:
     return getattr(record, "display_name", None) or record.name
 
 
+def _members(membership) -> list[tuple[str, str]]:
+    return [
+        (str(m.user_id), m.user.label)
+        for m in Membership.objects.filter(workspace_id=membership.workspace_id).select_related(
+            "user"
+        )
+    ]
+
+
+def _choice(request, name: str, allowed) -> str:
+    value = request.GET.get(name, "")
+    return value if value in allowed else ""
+
+
 @permission_required("activities.view")
 @require_http_methods(["GET", "HEAD", "POST"])
 def task_list(request):
-    """My open tasks (and the quick "New task" form), or with ``?contact=``,
-    ``?company=`` or ``?deal=`` every task of that record one may read (the
-    "See all" of a record's task panel)."""
-    can_add = policy.can(request.membership, "activities.add")
+    """The task work queues (mine, overdue, today, this week, my team's,
+    everyone's) in the shared list anatomy, with the quick "New task" form;
+    with ``?contact=``, ``?company=`` or ``?deal=`` every task of that record
+    one may read (the "See all" of a record's task panel)."""
+    membership = request.membership
+    can_add = policy.can(membership, "activities.add")
     form = TaskForm(
         request.POST or None,
         workspace=request.workspace,
-        initial={"assignee": request.membership},
+        initial={"assignee": membership},
     )
     if request.method == "POST":
         require_object(request, "activities.add", allowed=can_add)
         if form.is_valid():
             try:
-                services.task_create(membership=request.membership, data=_task_data(form))
+                services.task_create(membership=membership, data=_task_data(form))
             except Refusal as error:
                 _form_error(form, error)
             else:
@@ -313,21 +331,75 @@ def task_list(request):
     links: dict = {} if request.method == "POST" else _get_links(request)
     if links:
         ((name, value),) = list(links.items())[:1]
-        about = records.find_readable(request.membership, LINKS[name], value)
-        tasks = list(
-            Task.objects.visible_to(request.membership)
-            .filter(**{f"{name}_id": value})
-            .select_related("assignee")
-            .order_by("-status", "due_at", "id")[:TASK_LIST_LIMIT]
-        )
-        selectors.preload_titles(tasks)
-    else:
-        tasks = selectors.my_open_tasks(request.membership)
+        about = records.find_readable(membership, LINKS[name], value)
+    spec = listing.TASKS
+    scope = _choice(request, "scope", selectors.TASK_SCOPES)
+    due = _choice(request, "due", selectors.TASK_DUES)
+    status = _choice(request, "status", selectors.TASK_STATUSES)
+    assignee = records.as_uuid(request.GET.get("assignee"))
+    queryset = selectors.task_queue(
+        membership, scope=scope, due=due, status=status, assignee=assignee, links=links
+    )
+    sort = anatomy.sort_from(spec, request.GET.get("sort"))
+    page, count = selectors.task_list_page(
+        membership, queryset, sort, cursor=request.GET.get("cursor", "")
+    )
+    members = _members(membership)
+    bulk_actions = []
+    if policy.can(membership, "activities.change"):
+        bulk_actions = [
+            anatomy.BulkAction("done", _("Mark done")),
+            anatomy.BulkAction("reopen", _("Reopen")),
+            anatomy.BulkAction("assignee", pgettext("bulk action", "Assign to"), members),
+            anatomy.BulkAction("delete", _("Delete"), danger=True),
+        ]
+    lst = anatomy.list_context(
+        request,
+        spec,
+        sort=sort,
+        count=count,
+        filters=[
+            anatomy.Filter(
+                "scope",
+                pgettext("task filter", "Whose"),
+                [
+                    ("team", pgettext("task view", "My team's")),
+                    ("all", pgettext("task view", "Everyone's")),
+                ],
+                scope,
+            ),
+            anatomy.Filter(
+                "due",
+                _("Due"),
+                [
+                    ("overdue", pgettext("task view", "Overdue")),
+                    ("today", pgettext("task view", "Today")),
+                    ("week", pgettext("task view", "This week")),
+                ],
+                due,
+            ),
+            anatomy.Filter(
+                "status",
+                _("Status"),
+                [("done", _("Done")), ("any", pgettext("task status", "Open or done"))],
+                status,
+            ),
+            anatomy.Filter("assignee", _("Assignee"), members, str(assignee or "")),
+        ],
+        search_label=None,
+        bulk_url=reverse("activities:task_bulk"),
+        bulk_actions=bulk_actions,
+        next_cursor=page.next_cursor if page.has_more else "",
+    )
     return render(
         request,
         "activities/tasks.html",
         {
-            "tasks": tasks,
+            "tasks": page.rows,
+            "page": page,
+            "lst": lst,
+            "next_url": lst.next_url,
+            "now": timezone.now(),
             "form": form,
             "can_add": can_add and about is None,
             "about": _label_of(about) if about is not None else "",
@@ -337,6 +409,31 @@ def task_list(request):
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@permission_required("activities.view")
+@require_POST
+def task_bulk(request):
+    """One action on the chosen tasks (at most 1,000), all or nothing."""
+    action = request.POST.get("action", "")
+    try:
+        count = services.task_bulk(
+            membership=request.membership,
+            ids=request.POST.getlist("ids"),
+            action=action,
+            value=request.POST.get(f"value_{action}", ""),
+        )
+    except Refusal as refusal:
+        messages.error(request, refusal.text)
+    else:
+        if action == "delete":
+            text = ngettext("%(n)s task deleted.", "%(n)s tasks deleted.", count)
+        else:
+            text = ngettext("%(n)s task changed.", "%(n)s tasks changed.", count)
+        messages.success(request, text % {"n": f"{count:,}"})
+    query = (request.POST.get("query", "") or "").lstrip("?")
+    url = reverse("activities:tasks")
+    return redirect(f"{url}?{query}" if query and "//" not in query else url)
 
 
 @permission_required("activities.view")

@@ -9,9 +9,13 @@ class ContactsConfig(AppConfig):
 
     def ready(self) -> None:
         from terabox_crm.audit import actions
-        from terabox_crm.contacts import events, rules, search
+        from terabox_crm.contacts import events, listing, rules, search
         from terabox_crm.core import bus, policy, records
         from terabox_crm.crypto import search_index
+        from terabox_crm.lists import anatomy
+
+        anatomy.register(listing.CONTACTS)
+        anatomy.register(listing.COMPANIES)
 
         texts = {
             "contacts.view": _("See contacts with their names, emails, phones and notes"),

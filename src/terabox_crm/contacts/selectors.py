@@ -34,6 +34,7 @@ from terabox_crm.contacts.models import (
 from terabox_crm.core import policy
 from terabox_crm.crypto import keyring, normalise
 from terabox_crm.crypto.models import DataKey
+from terabox_crm.lists import anatomy
 
 SORTS = ("-created_at", "created_at", "-updated_at", "updated_at")
 PAGE_SIZE = 50
@@ -238,6 +239,46 @@ def contact_page(membership, filters: ContactFilters, *, cursor: str = "", limit
     page = keyset_page(queryset, sort=filters.sort, cursor=cursor, limit=limit, checks=checks)
     page.filters = filters
     return page
+
+
+def contact_list_page(
+    membership, filters: ContactFilters, sort: anatomy.Sort, *, cursor: str = ""
+) -> tuple[Page, anatomy.Count]:
+    """The contact list's page in a column header's order (``lists.anatomy``)
+    and its count: capped at ``anatomy.COUNT_CAP``, and "about" when a
+    search's blind-index candidates are checked only after decryption."""
+    queryset, checks = filter_contacts(contacts_for_list(membership), membership, filters)
+    count = anatomy.capped_count(queryset, estimated=bool(checks))
+    preload_keys(membership.workspace_id)
+    found = anatomy.keyset(queryset, sort, cursor=cursor)
+    rows = found.rows
+    if checks:
+        rows = [row for row in rows if all(_contact_matches(row, k, v) for k, v in checks)]
+    page = Page(rows=rows, next_cursor=found.next_cursor, has_more=found.has_more, filters=filters)
+    return page, count
+
+
+def company_list_page(
+    membership, *, q: str, sort: anatomy.Sort, cursor: str = "", owner=None, tag=None
+) -> tuple[Page, anatomy.Count]:
+    """The company list's page in a column header's order, and its count."""
+    queryset = companies_for_list(membership)
+    for name, value in (("owner_id", owner), ("tags__id", tag)):
+        if value:
+            with contextlib.suppress(ValueError):
+                queryset = queryset.filter(**{name: uuid.UUID(str(value))})
+    parts = search.company_query(q) if q else []
+    if parts:
+        queryset = search.matching_parts(
+            queryset, membership.workspace_id, search.COMPANY_NAME, parts
+        )
+    count = anatomy.capped_count(queryset, estimated=bool(parts))
+    preload_keys(membership.workspace_id)
+    found = anatomy.keyset(queryset, sort, cursor=cursor)
+    rows = found.rows
+    if parts:
+        rows = [row for row in rows if search.company_has_parts(row, parts)]
+    return Page(rows=rows, next_cursor=found.next_cursor, has_more=found.has_more), count
 
 
 def company_page(

@@ -8,6 +8,7 @@ from terabox_crm.contacts import views
 contact_patterns = [
     path("", views.contact_list, name="list"),
     path("new/", views.contact_create, name="create"),
+    path("bulk/", views.contact_bulk, name="bulk"),
     path("search/", views.global_search, name="search"),
     path("views/", views.saved_view_create, name="saved_view_create"),
     path("views/<uuid:saved_view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
@@ -21,6 +22,7 @@ contact_patterns = [
 company_patterns = [
     path("", views.company_list, name="list"),
     path("new/", views.company_create, name="create"),
+    path("bulk/", views.company_bulk, name="bulk"),
     path("picker/", views.company_picker, name="picker"),
     path("picker/new/", views.company_quick_create, name="quick_create"),
     path("<uuid:company_id>/", views.company_detail, name="detail"),

@@ -17,12 +17,12 @@ from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.contacts import forms as contact_forms
-from terabox_crm.contacts import selectors, services
+from terabox_crm.contacts import listing, selectors, services
 from terabox_crm.contacts.forms import (
     CompanyForm,
     ContactForm,
@@ -36,6 +36,7 @@ from terabox_crm.core import policy
 from terabox_crm.core.decorators import answer, permission_required, require_object
 from terabox_crm.core.htmx import is_partial
 from terabox_crm.core.models import Membership
+from terabox_crm.lists import anatomy
 from terabox_crm.refusals import Refusal
 
 
@@ -59,46 +60,113 @@ def _tag_ids(request, form) -> list:
 # --- Contacts list, search, saved views ------------------------------------------------------
 
 
+def _members(membership) -> list[tuple[str, str]]:
+    return [
+        (str(m.user_id), m.user.label)
+        for m in Membership.objects.filter(workspace_id=membership.workspace_id).select_related(
+            "user"
+        )
+    ]
+
+
+def _tags(membership) -> list[tuple[str, str]]:
+    return [(str(t.pk), t.name) for t in Tag.objects.filter(workspace_id=membership.workspace_id)]
+
+
+def _bulk_actions(membership, *, add: str, delete: str, members, tags, stages=None) -> list:
+    """The bulk bar's choices a member may use at all (per record: the service)."""
+    actions = []
+    if policy.can(membership, add):
+        actions.append(anatomy.BulkAction("owner", _("Assign owner"), members))
+        if tags:
+            actions.append(anatomy.BulkAction("tag_add", _("Add tag"), tags))
+            actions.append(anatomy.BulkAction("tag_remove", _("Remove tag"), tags))
+        if stages:
+            actions.append(anatomy.BulkAction("stage", _("Change stage"), stages))
+    if policy.can(membership, delete):
+        actions.append(anatomy.BulkAction("delete", _("Delete"), danger=True))
+    return actions
+
+
+def _bulk_done(request, count: int, action: str) -> None:
+    if action == "delete":
+        text = ngettext("%(n)s record deleted.", "%(n)s records deleted.", count)
+    else:
+        text = ngettext("%(n)s record changed.", "%(n)s records changed.", count)
+    messages.success(request, text % {"n": f"{count:,}"})
+
+
+def _back_to(url_name: str, query: str):
+    query = (query or "").lstrip("?")
+    url = reverse(url_name)
+    return redirect(f"{url}?{query}" if query and "//" not in query else url)
+
+
 @permission_required("contacts.view")
 @require_safe
 def contact_list(request):
     membership = request.membership
+    spec = listing.CONTACTS
     filters = selectors.ContactFilters.from_params(request.GET)
-    page = selectors.contact_page(membership, filters, cursor=request.GET.get("cursor", ""))
-    params = filters.as_params()
-    next_url = ""
-    if page.has_more:
-        next_url = "?" + urlencode({**params, "cursor": page.next_cursor})
-    context = {
-        "page": page,
-        "filters": filters,
-        "next_url": next_url,
-        "params": urlencode(params),
-    }
+    sort = anatomy.sort_from(spec, request.GET.get("sort"))
+    page, count = selectors.contact_list_page(
+        membership, filters, sort, cursor=request.GET.get("cursor", "")
+    )
+    members, tags = _members(membership), _tags(membership)
+    lst = anatomy.list_context(
+        request,
+        spec,
+        sort=sort,
+        count=count,
+        filters=[
+            anatomy.Filter("stage", _("Lifecycle stage"), Stage.choices, filters.stage),
+            anatomy.Filter(
+                "owner", pgettext("record owner", "Owner"), members, str(filters.owner or "")
+            ),
+            anatomy.Filter("tag", _("Tag"), tags, str(filters.tag or "")),
+            anatomy.Filter("source", _("Source"), Source.choices, filters.source),
+        ],
+        search_label=_("Search"),
+        search_placeholder=_("Name, kana, email or phone"),
+        bulk_url=reverse("contacts:bulk"),
+        bulk_actions=_bulk_actions(
+            membership,
+            add="contacts.change",
+            delete="contacts.delete",
+            members=members,
+            tags=tags,
+            stages=Stage.choices,
+        ),
+        extra_views=[
+            (v.name, v.filters, reverse("contacts:saved_view_delete", args=[v.pk]))
+            for v in selectors.saved_views_of(membership)
+        ],
+        next_cursor=page.next_cursor if page.has_more else "",
+    )
+    context = {"page": page, "lst": lst, "next_url": lst.next_url}
     if is_partial(request):
         return render(request, "contacts/partials/_contact_rows.html", context)
-    context.update(
-        stages=Stage.choices,
-        sources=Source.choices,
-        sorts=_sort_choices(),
-        owners=Membership.objects.filter(workspace_id=membership.workspace_id).select_related(
-            "user"
-        ),
-        tags=Tag.objects.filter(workspace_id=membership.workspace_id),
-        saved_views=selectors.saved_views_of(membership),
-        saved_view_form=SavedViewForm(),
-        can_add=policy.can(membership, "contacts.add"),
-    )
+    context["can_add"] = policy.can(membership, "contacts.add")
     return render(request, "contacts/list.html", context)
 
 
-def _sort_choices():
-    return [
-        ("-created_at", _("Newest first")),
-        ("created_at", _("Oldest first")),
-        ("-updated_at", _("Recently updated")),
-        ("updated_at", _("Least recently updated")),
-    ]
+@permission_required("contacts.view")
+@require_POST
+def contact_bulk(request):
+    """One action on the chosen contacts (at most 1,000), all or nothing."""
+    action = request.POST.get("action", "")
+    try:
+        count = services.contact_bulk(
+            membership=request.membership,
+            ids=request.POST.getlist("ids"),
+            action=action,
+            value=request.POST.get(f"value_{action}", ""),
+        )
+    except Refusal as refusal:
+        messages.error(request, refusal.text)
+        return _back_to("contacts:list", request.POST.get("query", ""))
+    _bulk_done(request, count, action)
+    return _back_to("contacts:list", request.POST.get("query", ""))
 
 
 @permission_required("contacts.view")
@@ -412,34 +480,65 @@ def _safe_uuid(value):
 @permission_required("companies.view")
 @require_safe
 def company_list(request):
-    q = request.GET.get("q", "")[:200]
-    sort = request.GET.get("sort", "-created_at")
-    owner, tag = request.GET.get("owner", "")[:64], request.GET.get("tag", "")[:64]
     membership = request.membership
-    page = selectors.company_page(
+    spec = listing.COMPANIES
+    q = request.GET.get("q", "")[:200]
+    owner, tag = request.GET.get("owner", "")[:64], request.GET.get("tag", "")[:64]
+    sort = anatomy.sort_from(spec, request.GET.get("sort"))
+    page, count = selectors.company_list_page(
         membership, q=q, sort=sort, cursor=request.GET.get("cursor", ""), owner=owner, tag=tag
     )
-    chosen = {"q": q, "sort": sort if sort != "-created_at" else "", "owner": owner, "tag": tag}
-    params = {k: v for k, v in chosen.items() if v}
-    next_url = "?" + urlencode({**params, "cursor": page.next_cursor}) if page.has_more else ""
+    members, tags = _members(membership), _tags(membership)
+    lst = anatomy.list_context(
+        request,
+        spec,
+        sort=sort,
+        count=count,
+        filters=[
+            anatomy.Filter("owner", pgettext("record owner", "Owner"), members, owner),
+            anatomy.Filter("tag", _("Tag"), tags, tag),
+        ],
+        search_label=_("Search"),
+        search_placeholder=_("Any word of the name (legal forms ignored)"),
+        bulk_url=reverse("companies:bulk"),
+        bulk_actions=_bulk_actions(
+            membership,
+            add="companies.change",
+            delete="companies.delete",
+            members=members,
+            tags=tags,
+        ),
+        next_cursor=page.next_cursor if page.has_more else "",
+    )
     return render(
         request,
         "contacts/company_list.html",
         {
             "page": page,
-            "q": q,
-            "sort": sort,
-            "sorts": _sort_choices(),
-            "next_url": next_url,
-            "owner": owner,
-            "tag": tag,
-            "owners": Membership.objects.filter(
-                workspace_id=membership.workspace_id
-            ).select_related("user"),
-            "tags": Tag.objects.filter(workspace_id=membership.workspace_id),
+            "lst": lst,
+            "next_url": lst.next_url,
             "can_add": policy.can(membership, "companies.add"),
         },
     )
+
+
+@permission_required("companies.view")
+@require_POST
+def company_bulk(request):
+    """One action on the chosen companies (at most 1,000), all or nothing."""
+    action = request.POST.get("action", "")
+    try:
+        count = services.company_bulk(
+            membership=request.membership,
+            ids=request.POST.getlist("ids"),
+            action=action,
+            value=request.POST.get(f"value_{action}", ""),
+        )
+    except Refusal as refusal:
+        messages.error(request, refusal.text)
+        return _back_to("companies:list", request.POST.get("query", ""))
+    _bulk_done(request, count, action)
+    return _back_to("companies:list", request.POST.get("query", ""))
 
 
 @permission_required("companies.view")

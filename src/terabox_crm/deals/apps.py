@@ -12,7 +12,10 @@ class DealsConfig(AppConfig):
         from terabox_crm.core import bus, policy, records
         from terabox_crm.core.roles import Role
         from terabox_crm.crypto import search_index
-        from terabox_crm.deals import events
+        from terabox_crm.deals import events, listing
+        from terabox_crm.lists import anatomy
+
+        anatomy.register(listing.DEALS)
 
         policy.register(
             "deals.view",

@@ -25,7 +25,7 @@ from django.db.models.deletion import ProtectedError
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from terabox_crm import audit
 from terabox_crm.contacts.models import Company, Contact
@@ -34,6 +34,7 @@ from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import search_index, words
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
+from terabox_crm.lists import anatomy
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 
 NAME_DOMAIN = "deals.deal.name"
@@ -679,3 +680,87 @@ def stage_delete(
         },
     )
     return moved
+
+
+# --- Bulk actions on the deal list (docs/ui.md "Bulk actions") --------------------------
+
+DEAL_BULK_ACTIONS = ("owner", "stage", "delete")
+
+
+@recorded_after_rollback
+@transaction.atomic
+def deal_bulk(*, membership: Membership, ids, action: str, value="") -> int:
+    """One action on at most ``anatomy.BULK_LIMIT`` deals, all or nothing:
+    every id must be a deal the member reads and may change (locks of
+    restricted contacts apply, P7), a new stage must be of every chosen
+    deal's pipeline, else nothing changes and the refusal says how many do
+    not fit. One audit event per deal, the one a single change records."""
+    if action not in DEAL_BULK_ACTIONS:
+        raise guards.invalid(
+            membership, "deals.bulk", message=_("Choose an action."), code="bad_value"
+        )
+    name = f"deals.bulk.{action}"
+    permission = "deals.delete" if action == "delete" else "deals.change"
+    ids = anatomy.bulk_ids(membership, ids, action=name)
+    rows = anatomy.bulk_records(
+        membership,
+        Deal.objects.visible_to(membership).select_related("workspace", "stage"),
+        ids,
+        permission=permission,
+        action=name,
+    )
+    if action == "delete":
+        for deal in rows:
+            deal_delete(membership=membership, deal=deal)
+        return len(rows)
+    if action == "stage":
+        stage = (
+            Stage.objects.filter(workspace_id=membership.workspace_id, pk=records.as_uuid(value))
+            .select_related("pipeline")
+            .first()
+            if records.as_uuid(value)
+            else None
+        )
+        if stage is None:
+            raise guards.invalid(membership, name, message=_("Choose a stage."), code="bad_value")
+        elsewhere = [d for d in rows if d.pipeline_id != stage.pipeline_id]
+        if elsewhere:
+            raise Refusal(
+                ngettext(
+                    "%(count)s of the chosen deals is in another pipeline. Nothing was changed.",
+                    "%(count)s of the chosen deals are in another pipeline. Nothing was changed.",
+                    len(elsewhere),
+                )
+                % {"count": f"{len(elsewhere):,}"},
+                code="foreign_stage",
+                action=name,
+            )
+        changed = [d for d in rows if d.stage_id != stage.pk]
+        for deal in changed:
+            deal_move(membership=membership, deal=deal, stage=stage)
+        return len(changed)
+    try:
+        owner = members.member_user(
+            workspace=membership.workspace, value=value, actor=membership.user, field="owner_id"
+        )
+    except Refusal:
+        raise guards.invalid(
+            membership,
+            name,
+            message=_("Choose a member of this workspace as the owner."),
+            code="bad_value",
+        ) from None
+    changed = [d for d in rows if d.owner_id != owner.pk]
+    Deal.objects.filter(pk__in=[d.pk for d in changed]).update(
+        owner_id=owner.pk, updated_at=timezone.now()
+    )
+    for deal in changed:
+        audit.record(
+            "deals.deal.updated",
+            actor=membership.user,
+            workspace=membership.workspace,
+            obj=deal,
+            payload={"fields": ["owner"], "bulk": True},
+        )
+        publish("deal.updated", workspace_id=deal.workspace_id, object_id=deal.pk)
+    return len(changed)

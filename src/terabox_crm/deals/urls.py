@@ -9,6 +9,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/<uuid:pipeline_id>/", views.board, name="board_pipeline"),
     path("new/", views.deal_create, name="create"),
+    path("bulk/", views.deal_bulk, name="bulk"),
     path("pipelines/", views.pipeline_list, name="pipelines"),
     path("pipelines/<uuid:pipeline_id>/rename/", views.pipeline_rename, name="pipeline_rename"),
     path("pipelines/<uuid:pipeline_id>/delete/", views.pipeline_delete, name="pipeline_delete"),

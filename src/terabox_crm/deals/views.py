@@ -9,17 +9,19 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.contacts import selectors as contact_selectors
 from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import permission_required, require_object
 from terabox_crm.core.htmx import is_partial, render_page_or_partial, toast
-from terabox_crm.deals import selectors, services
+from terabox_crm.core.models import Membership
+from terabox_crm.deals import listing, selectors, services
 from terabox_crm.deals.forms import DealForm
 from terabox_crm.deals.models import Deal, Pipeline, Stage
+from terabox_crm.lists import anatomy
 from terabox_crm.refusals import Refusal
 
 PAGE_SIZE = 50
@@ -85,48 +87,116 @@ def _apply_error(form: DealForm, error: Refusal) -> None:
 @permission_required("deals.view")
 @require_safe
 def deal_list(request):
-    """Newest first, keyset-paginated on (updated_at, id); no COUNT over the table."""
-    qs = Deal.objects.visible_to(request.membership).select_related("stage", "owner")
-    query = request.GET.get("q", "").strip()
+    """The deal list in the shared list anatomy: header sorting on keyset
+    pages, a capped count, filters and views (open, won, lost), bulk actions."""
+    membership = request.membership
+    spec = listing.DEALS
+    qs = Deal.objects.visible_to(membership).select_related("stage", "owner", "company", "contact")
+    query = request.GET.get("q", "").strip()[:200]
     if query:
-        qs = selectors.search(request.membership, query).select_related("stage", "owner")
-    pipeline_id = request.GET.get("pipeline")
-    if _is_uuid(pipeline_id):
-        qs = qs.filter(pipeline_id=pipeline_id)
-    # A contact's or company's "See all deals" (ids only in the address).
-    contact_id, company_id = request.GET.get("contact"), request.GET.get("company")
-    if _is_uuid(contact_id):
-        qs = qs.filter(contact_id=contact_id)
-    if _is_uuid(company_id):
-        qs = qs.filter(company_id=company_id)
-    # The board's "Show more" without JavaScript lands here, one stage's deals.
-    stage_id = request.GET.get("stage")
-    if _is_uuid(stage_id):
-        qs = qs.filter(stage_id=stage_id)
-    after = request.GET.get("after", "")
-    if after:
-        moment, _sep, last_id = after.partition("|")
-        parsed = parse_datetime(moment) if moment else None
-        if parsed is None or not last_id:
-            raise Http404
-        qs = qs.filter(updated_at__lte=parsed).exclude(updated_at=parsed, id__gte=last_id)
-    rows = list(qs.order_by("-updated_at", "-id")[: PAGE_SIZE + 1])
-    has_more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    next_cursor = f"{rows[-1].updated_at.isoformat()}|{rows[-1].pk}" if has_more and rows else ""
+        qs = selectors.search(membership, query).select_related(
+            "stage", "owner", "company", "contact"
+        )
+    # Ids only in the address: a pipeline, a stage (the board's "Show more"
+    # without JavaScript), an owner, a contact's or company's "See all deals".
+    chosen = {}
+    for name, field_name in (
+        ("pipeline", "pipeline_id"),
+        ("stage", "stage_id"),
+        ("owner", "owner_id"),
+        ("contact", "contact_id"),
+        ("company", "company_id"),
+    ):
+        value = records.as_uuid(request.GET.get(name))
+        if value is not None:
+            qs = qs.filter(**{field_name: value})
+            chosen[name] = str(value)
+    state = request.GET.get("state", "")
+    if state in Stage.Kind.values:
+        qs = qs.filter(stage__kind=state)
+    sort = anatomy.sort_from(spec, request.GET.get("sort"))
+    count = anatomy.capped_count(qs)
+    contact_selectors.preload_keys(membership.workspace_id)
+    page = anatomy.keyset(qs, sort, cursor=request.GET.get("cursor", ""))
+    stages = list(Stage.objects.select_related("pipeline").order_by("pipeline__name", "position"))
+    stage_options = [(str(st.pk), f"{st.pipeline.name}: {st.name}") for st in stages]
+    members = [
+        (str(m.user_id), m.user.label)
+        for m in Membership.objects.filter(workspace_id=membership.workspace_id).select_related(
+            "user"
+        )
+    ]
+    bulk_actions = []
+    if policy.can(membership, "deals.change"):
+        bulk_actions += [
+            anatomy.BulkAction("owner", _("Assign owner"), members),
+            anatomy.BulkAction("stage", _("Change stage"), stage_options),
+        ]
+    if policy.can(membership, "deals.delete"):
+        bulk_actions.append(anatomy.BulkAction("delete", _("Delete"), danger=True))
+    lst = anatomy.list_context(
+        request,
+        spec,
+        sort=sort,
+        count=count,
+        filters=[
+            anatomy.Filter(
+                "pipeline",
+                _("Pipeline"),
+                [(str(p.pk), p.name) for p in selectors.pipelines()],
+                chosen.get("pipeline", ""),
+            ),
+            anatomy.Filter("stage", _("Stage"), stage_options, chosen.get("stage", "")),
+            anatomy.Filter(
+                "state",
+                pgettext("deal filter", "Open or closed"),
+                Stage.Kind.choices,
+                state if state in Stage.Kind.values else "",
+            ),
+            anatomy.Filter(
+                "owner", pgettext("record owner", "Owner"), members, chosen.get("owner", "")
+            ),
+        ],
+        search_label=_("Search"),
+        search_placeholder=_("Whole words, e.g. 追加契約"),
+        bulk_url=reverse("deals:bulk"),
+        bulk_actions=bulk_actions,
+        next_cursor=page.next_cursor if page.has_more else "",
+    )
     context = {
-        "deals": rows,
-        "has_more": has_more,
-        "next_cursor": next_cursor,
+        "deals": page.rows,
+        "page": page,
+        "lst": lst,
+        "next_url": lst.next_url,
         "query": query,
-        "pipelines": selectors.pipelines(),
-        "pipeline_id": pipeline_id or "",
-        "stage_id": stage_id if _is_uuid(stage_id) else "",
-        "contact_id": contact_id if _is_uuid(contact_id) else "",
-        "company_id": company_id if _is_uuid(company_id) else "",
-        "can_add": policy.can(request.membership, "deals.add"),
+        "can_add": policy.can(membership, "deals.add"),
     }
-    return render_page_or_partial(request, "deals/list.html", "deals/partials/_rows.html", context)
+    return render(request, "deals/list.html", context)
+
+
+@permission_required("deals.view")
+@require_POST
+def deal_bulk(request):
+    """One action on the chosen deals (at most 1,000), all or nothing."""
+    action = request.POST.get("action", "")
+    try:
+        count = services.deal_bulk(
+            membership=request.membership,
+            ids=request.POST.getlist("ids"),
+            action=action,
+            value=request.POST.get(f"value_{action}", ""),
+        )
+    except Refusal as refusal:
+        messages.error(request, refusal.text)
+    else:
+        if action == "delete":
+            text = ngettext("%(n)s deal deleted.", "%(n)s deals deleted.", count)
+        else:
+            text = ngettext("%(n)s deal changed.", "%(n)s deals changed.", count)
+        messages.success(request, text % {"n": f"{count:,}"})
+    query = (request.POST.get("query", "") or "").lstrip("?")
+    url = reverse("deals:list")
+    return redirect(f"{url}?{query}" if query and "//" not in query else url)
 
 
 @permission_required("deals.view")

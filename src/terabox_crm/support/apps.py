@@ -14,7 +14,11 @@ class SupportConfig(AppConfig):
 
     def ready(self) -> None:
         from terabox_crm.contacts.selectors import register_search_provider
+        from terabox_crm.lists import anatomy
+        from terabox_crm.support import listing
         from terabox_crm.support.selectors import search_page_rows
+
+        anatomy.register(listing.TICKETS)
 
         register_search_provider(search_page_rows)
         policy.register(

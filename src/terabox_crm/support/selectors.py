@@ -51,6 +51,39 @@ def queue(
     return rows[:limit], len(rows) > limit
 
 
+def ticket_queue(
+    membership,
+    *,
+    status: str = "",
+    priority: str = "",
+    mine: bool = False,
+    assignee=None,
+    contact=None,
+    company=None,
+):
+    """The ticket list's rows before order and page (``lists.anatomy``):
+    open tickets unless ``status`` says one or ``"all"``; by priority,
+    assignee (``mine``: the member), or the person or company that asked."""
+    qs = Ticket.objects.visible_to(membership).select_related("assignee", "contact", "company")
+    if status == ALL_STATUSES:
+        pass
+    elif status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if priority:
+        qs = qs.filter(priority=priority)
+    if contact is not None:
+        qs = qs.filter(contact_id=contact)
+    if company is not None:
+        qs = qs.filter(company_id=company)
+    if mine:
+        qs = qs.filter(assignee_id=membership.user_id)
+    if assignee is not None:
+        qs = qs.filter(assignee_id=assignee)
+    return qs
+
+
 RELATED_TICKETS_LIMIT = 10
 
 

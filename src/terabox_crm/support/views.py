@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.dateparse import parse_datetime
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.contacts import selectors as contact_selectors
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import answer, permission_required
+from terabox_crm.core.models import Membership
+from terabox_crm.lists import anatomy
 from terabox_crm.privacy import selectors as privacy_selectors
 from terabox_crm.refusals import Refusal
-from terabox_crm.support import selectors, services, sla
+from terabox_crm.support import listing, selectors, services, sla
 from terabox_crm.support.forms import ReplyForm, RequesterForm, TicketChangeForm, TicketForm
-from terabox_crm.support.models import Status, Ticket
+from terabox_crm.support.models import Priority, Status, Ticket
 
 REQUESTER = {"contact": Contact, "company": Company}
 FINDER_LIMIT = 5
@@ -85,51 +86,99 @@ def _candidates(request, query: str) -> list[dict]:
 @permission_required("tickets.view")
 @require_safe
 def ticket_list(request):
+    """The ticket queue in the shared list anatomy: open tickets by
+    resolution deadline first; header sorting on keyset pages, a capped
+    count, filters and views (mine, urgent, every ticket), bulk actions."""
+    membership = request.membership
+    spec = listing.TICKETS
     status = request.GET.get("status", "")
     if status and status not in (*Status.values, selectors.ALL_STATUSES):
         status = ""
+    priority = request.GET.get("priority", "")
+    if priority not in Priority.values:
+        priority = ""
     # A contact's or company's "See all tickets" (ids only in the address).
     about = {
         name: records.as_uuid(request.GET.get(name))
         for name in REQUESTER
         if records.as_uuid(request.GET.get(name))
     }
-    before = None
-    after = request.GET.get("after", "")
-    if after:
-        moment, _sep, last_id = after.partition("|")
-        due = parse_datetime(moment) if moment else None
-        try:
-            before = (due, uuid.UUID(last_id)) if due else None
-        except ValueError:
-            before = None
-        if before is None:
-            raise Http404
-    rows, has_more = selectors.queue(
-        request.membership,
-        status=status,
-        mine=request.GET.get("mine") == "1",
-        before=before,
-        **about,
+    mine = request.GET.get("mine") == "1"
+    assignee = records.as_uuid(request.GET.get("assignee"))
+    qs = selectors.ticket_queue(
+        membership, status=status, priority=priority, mine=mine, assignee=assignee, **about
     )
-    tickets = [(ticket, sla.clock(ticket)) for ticket in rows]
-    next_cursor = (
-        f"{rows[-1].resolution_due_at.isoformat()}|{rows[-1].pk}" if has_more and rows else ""
+    sort = anatomy.sort_from(spec, request.GET.get("sort"))
+    count = anatomy.capped_count(qs)
+    contact_selectors.preload_keys(membership.workspace_id)
+    page = anatomy.keyset(qs, sort, cursor=request.GET.get("cursor", ""))
+    members = [
+        (str(m.user_id), m.user.label)
+        for m in Membership.objects.filter(workspace_id=membership.workspace_id).select_related(
+            "user"
+        )
+    ]
+    bulk_actions = []
+    if policy.can(membership, "tickets.change"):
+        bulk_actions = [
+            anatomy.BulkAction(
+                "assignee", pgettext("bulk action", "Assign to"), [("", _("Unassigned")), *members]
+            ),
+            anatomy.BulkAction("status", _("Change status"), Status.choices),
+        ]
+    statuses = [(selectors.ALL_STATUSES, _("Every ticket")), *Status.choices]
+    lst = anatomy.list_context(
+        request,
+        spec,
+        sort=sort,
+        count=count,
+        filters=[
+            anatomy.Filter("status", _("Status"), statuses, status),
+            anatomy.Filter("priority", _("Priority"), Priority.choices, priority),
+            anatomy.Filter("assignee", _("Assignee"), members, str(assignee or "")),
+            anatomy.Filter(
+                "mine", _("Assigned to me"), [("1", _("Assigned to me"))], "1" if mine else ""
+            ),
+        ],
+        search_label=None,
+        bulk_url=reverse("support:bulk"),
+        bulk_actions=bulk_actions,
+        next_cursor=page.next_cursor if page.has_more else "",
     )
     return render(
         request,
         "support/list.html",
         {
-            "tickets": tickets,
-            "status": status,
-            "statuses": Status.choices,
-            "all_statuses": selectors.ALL_STATUSES,
+            "tickets": [(ticket, sla.clock(ticket)) for ticket in page.rows],
+            "page": page,
+            "lst": lst,
+            "next_url": lst.next_url,
             "about": {name: str(value) for name, value in about.items()},
-            "mine": request.GET.get("mine") == "1",
-            "next_cursor": next_cursor,
-            "can_add": policy.can(request.membership, "tickets.add"),
+            "can_add": policy.can(membership, "tickets.add"),
         },
     )
+
+
+@permission_required("tickets.view")
+@require_POST
+def ticket_bulk(request):
+    """One action on the chosen tickets (at most 1,000), all or nothing."""
+    action = request.POST.get("action", "")
+    try:
+        count = services.ticket_bulk(
+            membership=request.membership,
+            ids=request.POST.getlist("ids"),
+            action=action,
+            value=request.POST.get(f"value_{action}", ""),
+        )
+    except Refusal as refusal:
+        messages.error(request, refusal.text)
+    else:
+        text = ngettext("%(n)s ticket changed.", "%(n)s tickets changed.", count)
+        messages.success(request, text % {"n": f"{count:,}"})
+    query = (request.POST.get("query", "") or "").lstrip("?")
+    url = reverse("support:tickets")
+    return redirect(f"{url}?{query}" if query and "//" not in query else url)
 
 
 @permission_required("tickets.add")
