@@ -4,6 +4,7 @@ the evidence the backup commands and the daily job record."""
 
 from __future__ import annotations
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm.core import evidence
@@ -13,6 +14,10 @@ HOUR = 3600.0
 BACKUP_WARN_AFTER = 26 * HOUR  # a daily job that missed one run
 BACKUP_FAIL_AFTER = 72 * HOUR
 DRILL_WARN_AFTER = 35 * 24 * HOUR  # a drill at least monthly
+
+
+# ``_(…) % values`` would translate now; the report is shown later, in its reader's language.
+_interpolate = lazy(lambda text, values: str(text) % values, str)
 
 
 def _hours(seconds: float) -> str:
@@ -34,11 +39,12 @@ def _last_backup() -> Finding:
         )
     age = evidence.age(last.at)
     status = PASS if age <= BACKUP_WARN_AFTER else WARN if age <= BACKUP_FAIL_AFTER else FAIL
-    detail = _("Last successful backup %(hours)s hours ago.") % {"hours": _hours(age)}
+    detail = _interpolate(_("Last successful backup %(hours)s hours ago."), {"hours": _hours(age)})
     if failed_since:
-        detail = _("The latest backup failed; last successful one %(hours)s hours ago.") % {
-            "hours": _hours(age)
-        }
+        detail = _interpolate(
+            _("The latest backup failed; last successful one %(hours)s hours ago."),
+            {"hours": _hours(age)},
+        )
         status = WARN if status == PASS else status
     return Finding(
         "backup.last",

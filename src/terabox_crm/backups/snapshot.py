@@ -57,18 +57,17 @@ def sqlite_path() -> Path:
 
 
 def sqlite_snapshot(target: Path) -> None:
-    """Copy the live SQLite database to ``target`` in one consistent read."""
-    source = sqlite3.connect(sqlite_path(), timeout=30)
+    """Copy the live SQLite database to ``target`` in one consistent read,
+    through this process's own connection (so it works for any database
+    Django has open, an in-memory test database included)."""
+    connection.ensure_connection()
+    destination = sqlite3.connect(target)
     try:
-        destination = sqlite3.connect(target)
-        try:
-            # pages=-1: one step, one read transaction; a stepwise copy would
-            # restart whenever the server wrote in between.
-            source.backup(destination, pages=-1)
-        finally:
-            destination.close()
+        # pages=-1: one step, one read transaction; a stepwise copy would
+        # restart whenever the server wrote in between.
+        connection.connection.backup(destination, pages=-1)
     finally:
-        source.close()
+        destination.close()
 
 
 def sqlite_check(path: Path) -> str:
