@@ -118,6 +118,8 @@ def _counted(chunks: Iterable[bytes], progress: Progress | None, total: int) -> 
         if progress:
             progress(done, max(total, done))
         yield piece
+    if progress:  # the total was an estimate (pg_database_size): end at 100 %
+        progress(done, done)
 
 
 def _record(kind: str, outcome: str, **facts) -> None:
@@ -142,7 +144,11 @@ def _audit(action: str, **payload) -> None:
 
 
 def _rejected(path: Path, operation: str, exc: ArchiveError) -> None:
-    """An archive failed its check: a security event, evidence and its state file."""
+    """An archive failed its check: a security event, evidence and its state file
+    (once, when a restore's own verify already said so)."""
+    if getattr(exc, "recorded", False):
+        return
+    exc.recorded = True
     _write_state(path, "corrupt", reason=exc.reason)
     _audit(
         "security.backup.rejected",
