@@ -9,6 +9,7 @@
     .venv/bin/python bench/run.py --phase access-export --smoke # one person's access export (P9)
     .venv/bin/python bench/run.py --phase retention --contacts 1000000  # expiring 1 in 10 (P5)
     .venv/bin/python bench/run.py --phase names --contacts 100000       # company words (S3)
+    .venv/bin/python bench/run.py --phase backup --contacts 1000000     # backup/restore (S11)
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -847,21 +848,29 @@ def main(argv=None) -> int:
             "access-export",
             "retention",
             "names",
+            "backup",
         ],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
         " write: only the single-record write path, on an empty database;"
         " gate: only the purpose gate (P3), on an empty database;"
         " retention: expiring one in ten of --contacts (bench/retention.py);"
-        " names: company-name words and joined full names (bench/name_search.py)",
+        " names: company-name words and joined full names (bench/name_search.py);"
+        " backup: backup and restore beside sqlite3 .backup / pg_dump (bench/backup.py)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
         args.write_creates = 100
-    seeds_itself = args.phase in ("all", "write", "gate", "erasure", "retention", "names") or (
-        args.phase == "access-export" and args.smoke
-    )
+    seeds_itself = args.phase in (
+        "all",
+        "write",
+        "gate",
+        "erasure",
+        "retention",
+        "names",
+        "backup",
+    ) or (args.phase == "access-export" and args.smoke)
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
     setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
@@ -887,6 +896,10 @@ def main(argv=None) -> int:
         from bench.retention import retention_phase
 
         return _emit({"retention": retention_phase(args.contacts)}, args.out)
+    if args.phase == "backup":
+        from bench.backup import backup_phase
+
+        return _emit({"backup": backup_phase(args.contacts)}, args.out)
     plain_reference_table()
     if args.phase == "access-export":
         from bench.access_export import access_export
@@ -963,6 +976,10 @@ def main(argv=None) -> int:
     from bench.retention import retention_phase
 
     report["retention"] = retention_phase(min(args.contacts, 100_000))
+    if args.smoke:  # at scale, run --phase backup on its own (docs/performance.md)
+        from bench.backup import backup_phase
+
+        report["backup"] = backup_phase(args.contacts)
     return _emit(report, args.out)
 
 
