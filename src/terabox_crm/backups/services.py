@@ -392,9 +392,11 @@ def verify(path: Path, *, progress: Progress | None = None, operation: str = "ve
     started = time.monotonic()
     total = path.stat().st_size
     try:
+        # Scratch space in the backup dir (a private disk sized for archives), not
+        # /tmp, and not beside the archive, which may be on read-only storage.
         with (
             open(path, "rb") as raw,
-            tempfile.TemporaryDirectory(dir=path.parent, prefix=".verify-") as scratch,
+            tempfile.TemporaryDirectory(dir=backup_dir(), prefix=".verify-") as scratch,
         ):
             reader = ArchiveReader(_CountingFile(raw, progress, total), keys.keys_for)
             check = ""
@@ -645,7 +647,7 @@ def drill(archive: Path) -> Drill:
     (``backup.restore_drill``) and audit trail."""
     started = time.monotonic()
     engine = snapshot.engine()
-    scratch = Path(tempfile.mkdtemp(prefix="tbx-drill-"))
+    scratch = Path(tempfile.mkdtemp(prefix=".drill-", dir=backup_dir()))
     database = ""
     try:
         keys_dir = scratch / "keys"
