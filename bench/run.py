@@ -10,6 +10,7 @@
     .venv/bin/python bench/run.py --phase retention --contacts 1000000  # expiring 1 in 10 (P5)
     .venv/bin/python bench/run.py --phase names --contacts 100000       # company words (S3)
     .venv/bin/python bench/run.py --phase export --smoke        # a CSV export of every contact (S4)
+    .venv/bin/python bench/run.py --phase backup --contacts 1000000     # backup/restore (S11)
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -849,13 +850,15 @@ def main(argv=None) -> int:
             "retention",
             "names",
             "export",
+            "backup",
         ],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
         " write: only the single-record write path, on an empty database;"
         " gate: only the purpose gate (P3), on an empty database;"
         " retention: expiring one in ten of --contacts (bench/retention.py);"
-        " names: company-name words and joined full names (bench/name_search.py)",
+        " names: company-name words and joined full names (bench/name_search.py);"
+        " backup: backup and restore beside sqlite3 .backup / pg_dump (bench/backup.py)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
@@ -869,6 +872,7 @@ def main(argv=None) -> int:
         "retention",
         "names",
         "export",
+        "backup",
     ) or (args.phase == "access-export" and args.smoke)
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
@@ -902,6 +906,10 @@ def main(argv=None) -> int:
         from bench.retention import retention_phase
 
         return _emit({"retention": retention_phase(args.contacts)}, args.out)
+    if args.phase == "backup":
+        from bench.backup import backup_phase
+
+        return _emit({"backup": backup_phase(args.contacts)}, args.out)
     plain_reference_table()
     if args.phase == "access-export":
         from bench.access_export import access_export
@@ -982,6 +990,10 @@ def main(argv=None) -> int:
 
     # Last: the export reads every contact of the main workspace (bench/export.py).
     report["export"] = export_phase(workspace, owner)
+    if args.smoke:  # at scale, run --phase backup on its own (docs/performance.md)
+        from bench.backup import backup_phase
+
+        report["backup"] = backup_phase(args.contacts)
     return _emit(report, args.out)
 
 

@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "terabox_crm.ops.retention",
         "apply the retention rules: run [--dry-run], status",
     ),
+    "backup": (
+        "terabox_crm.ops.backup",
+        "encrypted backups: create, list, verify [--drill], restore [--force], prune",
+    ),
     "search": ("terabox_crm.ops.search", "search-index tools: reindex (after an upgrade)"),
     "token": ("terabox_crm.ops.apitoken", "print a new personal API token for a member"),
     "policies": ("terabox_crm.ops.policies", "publish a policy version, list versions, notify"),

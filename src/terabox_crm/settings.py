@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "terabox_crm.webhooks",
     "terabox_crm.securityreport",
     "terabox_crm.exports",
+    "terabox_crm.backups",
     # Third-party apps come after the product's own: where two apps translate
     # the same English text, the app listed first wins, and the product's
     # words (記録の「担当者」, 「作成日時」) must win over a library's.
@@ -239,6 +240,20 @@ RETENTION_MINIMUM_DAYS = env_str("CRM_RETENTION_MINIMUM_DAYS", "")
 # The longest a retention batch may hold the write lock (SQLite) before the
 # engine shrinks its batches.
 RETENTION_LOCK_BUDGET_MS = env_int("CRM_RETENTION_LOCK_BUDGET_MS", 250)
+
+# --- Backups (S11; docs/operations.md "Backups and restore") ------------------------
+# Where archives go (``backup create --dir`` overrides), the daily job's hour
+# (UTC; "off" disables it) and how many daily and weekly archives it keeps.
+BACKUP_DIR = Path(env_str("CRM_BACKUP_DIR", "") or DATA_DIR / "backups")
+BACKUP_HOUR = env_str("CRM_BACKUP_HOUR", "2")
+if BACKUP_HOUR != "off" and not (BACKUP_HOUR.isdigit() and 0 <= int(BACKUP_HOUR) <= 23):
+    raise ConfigurationError(f"CRM_BACKUP_HOUR must be 0-23 or off, got {BACKUP_HOUR!r}")
+BACKUP_KEEP_DAILY = env_int("CRM_BACKUP_KEEP_DAILY", 7)
+BACKUP_KEEP_WEEKLY = env_int("CRM_BACKUP_KEEP_WEEKLY", 4)
+if BACKUP_KEEP_DAILY < 1 or BACKUP_KEEP_WEEKLY < 0:
+    raise ConfigurationError(
+        "CRM_BACKUP_KEEP_DAILY must be at least 1, CRM_BACKUP_KEEP_WEEKLY at least 0"
+    )
 
 # --- Authentication (S2, S7, S14) ------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
