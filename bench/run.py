@@ -9,6 +9,7 @@
     .venv/bin/python bench/run.py --phase access-export --smoke # one person's access export (P9)
     .venv/bin/python bench/run.py --phase retention --contacts 1000000  # expiring 1 in 10 (P5)
     .venv/bin/python bench/run.py --phase names --contacts 100000       # company words (S3)
+    .venv/bin/python bench/run.py --phase detection                     # detection per request (S7)
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -847,21 +848,29 @@ def main(argv=None) -> int:
             "access-export",
             "retention",
             "names",
+            "detection",
         ],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
         " write: only the single-record write path, on an empty database;"
         " gate: only the purpose gate (P3), on an empty database;"
         " retention: expiring one in ten of --contacts (bench/retention.py);"
-        " names: company-name words and joined full names (bench/name_search.py)",
+        " names: company-name words and joined full names (bench/name_search.py);"
+        " detection: detection's cost per request, Redis and SQLite cache (bench/detection.py)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
         args.contacts, args.repeat, args.service_inserts = 2000, 5, 20
         args.write_creates = 100
-    seeds_itself = args.phase in ("all", "write", "gate", "erasure", "retention", "names") or (
-        args.phase == "access-export" and args.smoke
-    )
+    seeds_itself = args.phase in (
+        "all",
+        "write",
+        "gate",
+        "erasure",
+        "retention",
+        "names",
+        "detection",
+    ) or (args.phase == "access-export" and args.smoke)
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
     setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
@@ -882,6 +891,11 @@ def main(argv=None) -> int:
             "database": connection.vendor,
             "names": names_phase(args.contacts, args.repeat, min(args.write_creates, 200)),
         }
+        return _emit(report, args.out)
+    if args.phase == "detection":
+        from bench.detection import detection_phase
+
+        report = {"detection": detection_phase(200 if args.smoke else 2000)}
         return _emit(report, args.out)
     if args.phase == "retention":
         from bench.retention import retention_phase
@@ -963,6 +977,9 @@ def main(argv=None) -> int:
     from bench.retention import retention_phase
 
     report["retention"] = retention_phase(min(args.contacts, 100_000))
+    from bench.detection import detection_phase
+
+    report["detection"] = detection_phase(200 if args.smoke else 2000)
     return _emit(report, args.out)
 
 

@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from terabox_crm import detection
 from terabox_crm.contacts import forms as contact_forms
 from terabox_crm.contacts import selectors, services
 from terabox_crm.contacts.forms import (
@@ -65,6 +66,7 @@ def contact_list(request):
     membership = request.membership
     filters = selectors.ContactFilters.from_params(request.GET)
     page = selectors.contact_page(membership, filters, cursor=request.GET.get("cursor", ""))
+    detection.count_reads(membership, len(page.rows))  # S7: mass reads
     params = filters.as_params()
     next_url = ""
     if page.has_more:
@@ -157,6 +159,7 @@ def global_search(request):
 def contact_detail(request, contact_id):
     contact = _contact(request, contact_id)
     membership = request.membership
+    detection.count_reads(membership, 1)  # S7: mass reads
     return render(
         request,
         "contacts/detail.html",

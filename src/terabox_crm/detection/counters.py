@@ -1,0 +1,101 @@
+"""Counters in Django's cache, shared by every process (S7).
+
+The cache is whatever sign-in throttling uses (``accounts/throttle.py``,
+decision 0004): Redis when ``REDIS_URL`` is set, otherwise the SQLite cache
+file in the data dir that every process of the machine opens. A counter is
+one key per fixed window (the window's index is in the key), so a window
+never needs resetting and old ones expire on their own.
+
+Each operation is O(1) and needs no read-modify-write:
+
+* ``bump``: add ``n`` to a window's counter and return the total. On Redis it
+  is one round trip (``INCRBY`` and ``EXPIRE … NX`` in a pipeline); on other
+  caches ``incr``, or ``add`` for the first count of a window.
+* ``first``: True for the first caller with a key in its lifetime (``add``) —
+  used to count distinct things (accounts per address) and to raise each
+  event once per window.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+
+
+class Counters:
+    def __init__(self, cache=None) -> None:
+        self.cache = cache if cache is not None else caches["default"]
+        self._redis = isinstance(self.cache, RedisCache)
+
+    def bump(self, key: str, n: int = 1, *, ttl: int) -> int:
+        """Add ``n`` to ``key`` (created with lifetime ``ttl`` seconds); the new total."""
+        if self._redis:
+            made = self.cache.make_and_validate_key(key)
+            client = self.cache._cache.get_client(made, write=True)
+            pipe = client.pipeline(transaction=False)
+            pipe.incrby(made, n)
+            pipe.expire(made, ttl, nx=True)
+            total, _ = pipe.execute()
+            return int(total)
+        try:
+            return int(self.cache.incr(key, n))
+        except ValueError:  # the window's first count (or its key just expired)
+            if self.cache.add(key, n, ttl):
+                return n
+            return int(self.cache.incr(key, n))
+
+    def bump_many(self, items: list[tuple[str, int, int]], *, get: str | None = None) -> list:
+        """``bump`` each ``(key, n, ttl)``; with ``get``, also read that key.
+
+        One round trip on Redis (a pipeline), whatever the number of keys:
+        returns the totals in order, then the value of ``get`` if asked.
+        """
+        if not self._redis:
+            out: list = [self.bump(key, n, ttl=ttl) for key, n, ttl in items]
+            if get is not None:
+                out.append(self.cache.get(get))
+            return out
+        client = self.cache._cache.get_client(write=True)
+        pipe = client.pipeline(transaction=False)
+        for key, n, ttl in items:
+            made = self.cache.make_and_validate_key(key)
+            pipe.incrby(made, n)
+            pipe.expire(made, ttl, nx=True)
+        if get is not None:
+            pipe.get(self.cache.make_and_validate_key(get))
+        results = pipe.execute()
+        out = [int(total) for total in results[0 : 2 * len(items) : 2]]
+        if get is not None:
+            raw = results[-1]
+            out.append(None if raw is None else self.cache._cache._serializer.loads(raw))
+        return out
+
+    def first_many(self, keys: list[str], *, ttl: int) -> list[bool]:
+        """``first`` for each key; one round trip on Redis."""
+        if not self._redis:
+            return [self.first(key, ttl=ttl) for key in keys]
+        client = self.cache._cache.get_client(write=True)
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.set(self.cache.make_and_validate_key(key), 1, ex=ttl, nx=True)
+        return [bool(done) for done in pipe.execute()]
+
+    def first(self, key: str, *, ttl: int) -> bool:
+        """True once per ``key`` while it lives (``ttl`` seconds), across processes."""
+        return bool(self.cache.add(key, 1, ttl))
+
+    def get(self, key: str, default=None):
+        return self.cache.get(key, default)
+
+    def get_many(self, keys: list[str]) -> dict:
+        return self.cache.get_many(keys)
+
+    def set(self, key: str, value, *, ttl: int) -> None:
+        self.cache.set(key, value, ttl)
+
+    def delete(self, key: str) -> None:
+        self.cache.delete(key)
+
+
+def default() -> Counters:
+    return Counters()
