@@ -1,9 +1,11 @@
 """The detectors (S7): counters in the shared cache, events raised once a window.
 
 Every rule counts in fixed windows (the window's index is part of the key)
-with O(1) cache operations per call (``counters``), and raises its security
-event at most once per subject and window (``_raise_once``): a flood makes
-one event, not one per request.
+with O(1) cache operations per call (``counters``: one round trip on Redis
+for the counts), and raises its security event when a count *crosses* its
+limit — the atomic increment hands that value to exactly one caller, so a
+flood makes one event, not one per request, and calls past the limit cost
+nothing more; ``_raise_once`` (an ``add`` per raise) guards that too.
 
 The rules and their numbers:
 
@@ -155,7 +157,7 @@ def login_failed(*, ip: str, account: str, actor=None, workspace=None) -> list[d
             continue  # this account already failed from here in this window
         if scope == "network" and totals.get("address", 0) >= STUFFING_ACCOUNTS:
             continue  # one address explains the network's count: its event says it
-        if accounts >= STUFFING_ACCOUNTS:
+        if accounts == STUFFING_ACCOUNTS:  # crossed now: exactly one caller sees it
             event = _raise_once(
                 kinds.CREDENTIAL_STUFFING,
                 source,
@@ -167,7 +169,7 @@ def login_failed(*, ip: str, account: str, actor=None, workspace=None) -> list[d
                 _record(event)
                 raised_events.append(event)
     addresses = totals.get("account")
-    if addresses is not None and addresses >= ACCOUNT_IPS:
+    if addresses == ACCOUNT_IPS:
         event = _raise_once(
             kinds.ACCOUNT_MANY_IPS,
             account,
@@ -223,7 +225,7 @@ def count_reads(membership, n: int) -> list[dict]:
     )
     events = []
     common = {"actor": membership.user_id, "workspace": membership.workspace_id}
-    if rows > MASS_READ_ROWS:
+    if rows - n <= MASS_READ_ROWS < rows:  # crossed by this call
         events.append(
             _raise_once(
                 kinds.MASS_READ,
@@ -237,7 +239,8 @@ def count_reads(membership, n: int) -> list[dict]:
         if base is None:
             base = baseline(member)
             store.set(base_key, base, ttl=WINDOW + 60)
-        if rows >= BURST_FACTOR * base:
+        threshold = max(BURST_MIN_ROWS, BURST_FACTOR * base)
+        if rows - n < threshold <= rows:  # crossed by this call
             events.append(
                 _raise_once(
                     kinds.READ_BURST,
@@ -276,7 +279,7 @@ def denied(*, actor, workspace) -> list[dict]:
     window = _window()
     subject = f"{workspace_id}:{actor_id}"
     total = counters.default().bump(f"{PREFIX}:deny:{subject}:{window}", ttl=WINDOW + 60)
-    if total <= DENIALS:
+    if total != DENIALS + 1:  # only the call that crosses the limit raises
         return []
     event = _raise_once(
         kinds.DENIAL_BURST,
@@ -309,13 +312,14 @@ def blocked_for(ip: str) -> int:
 
 def refused_response(ip: str) -> int:
     """Count one 4xx answer to ``ip``; block it when the minute's count
-    passes ``ERRORS_PER_MINUTE``. Returns the block's seconds (0: none)."""
+    passes ``ERRORS_PER_MINUTE``. Returns the seconds of a block this call
+    started (0: none)."""
     store = counters.default()
     address = opaque("ip", ip)
     window = _window(ERROR_WINDOW)
     total = store.bump(f"{PREFIX}:4xx:{address}:{window}", ttl=ERROR_WINDOW + 10)
-    if total <= ERRORS_PER_MINUTE:
-        return 0
+    if total != ERRORS_PER_MINUTE + 1:
+        return 0  # under the limit, or past it (the block was set when it was crossed)
     event = _raise_once(
         kinds.ADDRESS_BLOCKED,
         address,

@@ -16,7 +16,9 @@ class SecurityDashConfig(AppConfig):
     verbose_name = _("Security dashboard")
 
     def ready(self) -> None:
+        from terabox_crm.core.evidence import register_check
         from terabox_crm.detection.signals import raised
-        from terabox_crm.securitydash import alerts
+        from terabox_crm.securitydash import alerts, report
 
         raised.connect(alerts.on_raised, dispatch_uid="securitydash.alerts")
+        register_check("detection", report.detection_findings)

@@ -118,3 +118,22 @@ def test_events_fall_into_their_hour_and_day(cast):
     day = selectors.chart(workspace=cast.acme, period="24h", moment=now)
     assert day.series[0].counts[-1] == 1 and day.series[0].total == 1
     assert len(day.buckets) == 24 and len(week.buckets) == 7
+
+
+def test_the_audit_pages_link_to_the_dashboard(client, cast):
+    login(client, cast.admin)
+    text = client.get(reverse("audit:security"), secure=True).content.decode()
+    assert f'href="{URL}"' in text
+
+
+def test_the_security_report_counts_detection_events(cast):
+    from terabox_crm.core import evidence
+
+    [quiet] = evidence.registered_checks()["detection"]()
+    assert quiet.status == evidence.PASS
+    audit.record("security.detection.mass_read", workspace=cast.acme, payload={"rows": 6000})
+    audit.record("security.detection.address_blocked", payload={"seconds": 900})
+    [finding] = evidence.registered_checks()["detection"]()
+    assert finding.section == "audit"
+    assert finding.status == evidence.WARN
+    assert finding.data == {"high": 1, "by_kind": {"address_blocked": 1, "mass_read": 1}}
