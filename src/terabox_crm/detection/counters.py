@@ -70,6 +70,30 @@ class Counters:
             out.append(None if raw is None else self.cache._cache._serializer.loads(raw))
         return out
 
+    def bump_sliding(self, name: str, *, moment: float, bucket: int, span: int) -> int:
+        """Count one event at ``moment`` in a sliding window of ``span`` seconds.
+
+        The window is split into buckets of ``bucket`` seconds (the sign-in
+        throttle's scheme, decision 0004): one increment of the current
+        bucket, one read of the others — one round trip on Redis. Returns the
+        count over the last ``span`` seconds, to within one bucket.
+        """
+        index = int(moment // bucket)
+        current = f"{name}:{index}"
+        earlier = [f"{name}:{i}" for i in range(index - span // bucket + 1, index)]
+        ttl = span + 2 * bucket
+        if not self._redis:
+            total = self.bump(current, ttl=ttl)
+            return total + sum(int(v) for v in self.cache.get_many(earlier).values())
+        client = self.cache._cache.get_client(write=True)
+        pipe = client.pipeline(transaction=False)
+        made = self.cache.make_and_validate_key(current)
+        pipe.incrby(made, 1)
+        pipe.expire(made, ttl, nx=True)
+        pipe.mget([self.cache.make_and_validate_key(key) for key in earlier])
+        total, _expiry, values = pipe.execute()
+        return int(total) + sum(int(v) for v in values if v is not None)
+
     def first_many(self, keys: list[str], *, ttl: int) -> list[bool]:
         """``first`` for each key; one round trip on Redis."""
         if not self._redis:

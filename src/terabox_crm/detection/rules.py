@@ -28,7 +28,8 @@ The rules and their numbers:
 * **Denial burst** — more than ``DENIALS`` (20) refused accesses
   (``refusals.denial``) by one member within ``WINDOW``.
 * **Refused-request flood** — more than ``ERRORS_PER_MINUTE`` (50) 4xx
-  answers to one address within a minute blocks the address for
+  answers to one address within a sliding minute (5-second buckets, so a
+  burst across the turn of a minute counts whole) blocks the address for
   ``BLOCK_SECONDS`` (15 minutes): ``middleware.BlockMiddleware``.
 
 Addresses and accounts are never stored in keys or payloads: keys hold an
@@ -59,6 +60,7 @@ BASELINE_HOURS = 24
 DENIALS = 20
 ERRORS_PER_MINUTE = 50
 ERROR_WINDOW = 60
+ERROR_BUCKET = 5  # seconds: the minute slides in 12 buckets
 BLOCK_SECONDS = 15 * 60
 
 PREFIX = "det"
@@ -311,27 +313,35 @@ def blocked_for(ip: str) -> int:
 
 
 def refused_response(ip: str) -> int:
-    """Count one 4xx answer to ``ip``; block it when the minute's count
+    """Count one 4xx answer to ``ip``; block it when the last minute's count
     passes ``ERRORS_PER_MINUTE``. Returns the seconds of a block this call
-    started (0: none)."""
+    started (0: none).
+
+    A sliding minute of 5-second buckets (a burst across the turn of a minute
+    counts whole); the block starts once — the first caller over the limit
+    takes the block's slot (``BLOCK_SECONDS`` long, so a later block is in a
+    later slot) — with its one event.
+    """
     store = counters.default()
     address = opaque("ip", ip)
-    window = _window(ERROR_WINDOW)
-    total = store.bump(f"{PREFIX}:4xx:{address}:{window}", ttl=ERROR_WINDOW + 10)
-    if total != ERRORS_PER_MINUTE + 1:
-        return 0  # under the limit, or past it (the block was set when it was crossed)
+    moment = now()
+    total = store.bump_sliding(
+        f"{PREFIX}:4xx:{address}", moment=moment, bucket=ERROR_BUCKET, span=ERROR_WINDOW
+    )
+    if total <= ERRORS_PER_MINUTE:
+        return 0
+    slot = int(moment // BLOCK_SECONDS)
+    if not store.first(f"{PREFIX}:blocking:{address}:{slot}", ttl=BLOCK_SECONDS + 60):
+        return 0  # this block has started already
+    store.set(_block_key(address), moment + BLOCK_SECONDS, ttl=BLOCK_SECONDS + 60)
     event = _raise_once(
         kinds.ADDRESS_BLOCKED,
         address,
-        window,
+        slot,
         ERROR_WINDOW,
-        event={
-            "payload": {"source": address, "responses": total, "seconds": BLOCK_SECONDS},
-        },
+        event={"payload": {"source": address, "responses": total, "seconds": BLOCK_SECONDS}},
     )
-    if event is not None:
-        store.set(_block_key(address), now() + BLOCK_SECONDS, ttl=BLOCK_SECONDS + 60)
-        _record(event)
+    _record(event)
     return BLOCK_SECONDS
 
 

@@ -19,6 +19,7 @@ class DashboardFilterForm(forms.Form):
         self.fields["period"].choices = [
             (key, label) for key, (label, _count, _unit) in selectors.PERIODS.items()
         ]
+        self.fields["period"].initial = selectors.DEFAULT_PERIOD
 
     def values(self) -> tuple[str, str]:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}

@@ -106,3 +106,12 @@ def test_an_operator_can_lift_a_block(client, clock):
     flood(client, 51)
     assert rules.unblock(ATTACKER)
     assert flood(client, 1, path="/healthz") == [200]
+
+
+def test_a_burst_across_the_turn_of_a_minute_counts_whole(client, clock):
+    clock.advance(50)
+    flood(client, 30)
+    clock.advance(15)  # the next minute by the clock, the same minute for the attacker
+    flood(client, 21)
+    assert flood(client, 1, path="/healthz") == [429]
+    assert len(events(BLOCKED)) == 1

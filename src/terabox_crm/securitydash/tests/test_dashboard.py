@@ -137,3 +137,9 @@ def test_the_security_report_counts_detection_events(cast):
     assert finding.section == "audit"
     assert finding.status == evidence.WARN
     assert finding.data == {"high": 1, "by_kind": {"address_blocked": 1, "mass_read": 1}}
+
+
+def test_the_period_shown_is_the_period_charted(client, cast):
+    login(client, cast.admin)
+    text = get(client, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="7d" selected>' in text
