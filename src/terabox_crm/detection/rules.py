@@ -41,6 +41,7 @@ only in the audit event's encrypted detail, as on every security event.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import time
 
@@ -64,6 +65,7 @@ ERROR_BUCKET = 5  # seconds: the minute slides in 12 buckets
 BLOCK_SECONDS = 15 * 60
 
 PREFIX = "det"
+log = logging.getLogger(__name__)
 
 
 def now() -> float:
@@ -103,7 +105,13 @@ def _raise_once(
         return None
     event = {"action": kind.action, **event}
     event["payload"] = {"window_seconds": ttl, **event.get("payload", {})}
-    raised.send(sender=kind.name, kind=kind, workspace_id=_pk(event.get("workspace")))
+    # An alert that cannot be scheduled must not fail the request that raised
+    # the event: the event is on the chain all the same.
+    for receiver, outcome in raised.send_robust(
+        sender=kind.name, kind=kind, workspace_id=_pk(event.get("workspace"))
+    ):
+        if isinstance(outcome, Exception):
+            log.error("detection: %s failed for %s: %r", receiver, kind.name, outcome)
     return event
 
 

@@ -65,3 +65,18 @@ def test_a_refused_page_is_counted(client, cast, clock):
 def test_two_processes_share_the_denial_counts_through_redis(clock, cast, two_redis_clients):
     deny(cast, 21)
     assert len(events(BURST)) == 1
+
+
+def test_a_broken_alert_does_not_fail_the_request(clock, cast, caplog):
+    from terabox_crm.detection.signals import raised
+
+    def broken(sender, **kwargs):
+        raise RuntimeError("queue down")
+
+    raised.connect(broken, dispatch_uid="test.broken")
+    try:
+        deny(cast, 21)  # no exception reaches the caller
+    finally:
+        raised.disconnect(dispatch_uid="test.broken")
+    assert len(events(BURST)) == 1
+    assert "queue down" in caplog.text
