@@ -9,7 +9,8 @@ never needs resetting and old ones expire on their own.
 Each operation is O(1) and needs no read-modify-write:
 
 * ``bump``: add ``n`` to a window's counter and return the total. On Redis it
-  is one round trip (``INCRBY`` and ``EXPIRE … NX`` in a pipeline); on other
+  is one round trip (``SET … NX EX`` and ``INCRBY`` in a pipeline: a new key
+  gets its lifetime, an existing one keeps it; any Redis version); on other
   caches ``incr``, or ``add`` for the first count of a window.
 * ``first``: True for the first caller with a key in its lifetime (``add``) —
   used to count distinct things (accounts per address) and to raise each
@@ -33,9 +34,9 @@ class Counters:
             made = self.cache.make_and_validate_key(key)
             client = self.cache._cache.get_client(made, write=True)
             pipe = client.pipeline(transaction=False)
+            pipe.set(made, 0, ex=ttl, nx=True)  # a new key starts at 0 with its lifetime
             pipe.incrby(made, n)
-            pipe.expire(made, ttl, nx=True)
-            total, _ = pipe.execute()
+            _created, total = pipe.execute()
             return int(total)
         try:
             return int(self.cache.incr(key, n))
@@ -59,12 +60,12 @@ class Counters:
         pipe = client.pipeline(transaction=False)
         for key, n, ttl in items:
             made = self.cache.make_and_validate_key(key)
+            pipe.set(made, 0, ex=ttl, nx=True)
             pipe.incrby(made, n)
-            pipe.expire(made, ttl, nx=True)
         if get is not None:
             pipe.get(self.cache.make_and_validate_key(get))
         results = pipe.execute()
-        out = [int(total) for total in results[0 : 2 * len(items) : 2]]
+        out = [int(total) for total in results[1 : 2 * len(items) : 2]]
         if get is not None:
             raw = results[-1]
             out.append(None if raw is None else self.cache._cache._serializer.loads(raw))
@@ -88,10 +89,10 @@ class Counters:
         client = self.cache._cache.get_client(write=True)
         pipe = client.pipeline(transaction=False)
         made = self.cache.make_and_validate_key(current)
+        pipe.set(made, 0, ex=ttl, nx=True)
         pipe.incrby(made, 1)
-        pipe.expire(made, ttl, nx=True)
         pipe.mget([self.cache.make_and_validate_key(key) for key in earlier])
-        total, _expiry, values = pipe.execute()
+        _created, total, values = pipe.execute()
         return int(total) + sum(int(v) for v in values if v is not None)
 
     def first_many(self, keys: list[str], *, ttl: int) -> list[bool]:
