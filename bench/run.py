@@ -11,6 +11,7 @@
     .venv/bin/python bench/run.py --phase names --contacts 100000       # company words (S3)
     .venv/bin/python bench/run.py --phase export --smoke        # a CSV export of every contact (S4)
     .venv/bin/python bench/run.py --phase backup --contacts 1000000     # backup/restore (S11)
+    .venv/bin/python bench/run.py --phase detection                     # detection per request (S7)
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -851,6 +852,7 @@ def main(argv=None) -> int:
             "names",
             "export",
             "backup",
+            "detection",
         ],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
@@ -858,7 +860,8 @@ def main(argv=None) -> int:
         " gate: only the purpose gate (P3), on an empty database;"
         " retention: expiring one in ten of --contacts (bench/retention.py);"
         " names: company-name words and joined full names (bench/name_search.py);"
-        " backup: backup and restore beside sqlite3 .backup / pg_dump (bench/backup.py)",
+        " backup: backup and restore beside sqlite3 .backup / pg_dump (bench/backup.py);"
+        " detection: detection's cost per request, Redis and SQLite cache (bench/detection.py)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
@@ -873,6 +876,7 @@ def main(argv=None) -> int:
         "names",
         "export",
         "backup",
+        "detection",
     ) or (args.phase == "access-export" and args.smoke)
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
@@ -902,6 +906,11 @@ def main(argv=None) -> int:
         plain_reference_table()
         seeded = {"contacts": args.contacts, "seed": seed_contacts(workspace, owner, args.contacts)}
         return _emit({**seeded, "export": export_phase(workspace, owner)}, args.out)
+    if args.phase == "detection":
+        from bench.detection import detection_phase
+
+        report = {"detection": detection_phase(200 if args.smoke else 2000)}
+        return _emit(report, args.out)
     if args.phase == "retention":
         from bench.retention import retention_phase
 
@@ -994,6 +1003,9 @@ def main(argv=None) -> int:
         from bench.backup import backup_phase
 
         report["backup"] = backup_phase(args.contacts)
+    from bench.detection import detection_phase
+
+    report["detection"] = detection_phase(200 if args.smoke else 2000)
     return _emit(report, args.out)
 
 

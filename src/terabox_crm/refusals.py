@@ -52,7 +52,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm import audit
+from terabox_crm import audit, detection
 
 
 class Refusal(ValidationError):
@@ -228,6 +228,7 @@ def denial(
             **payload,
         )
         error.audit_events.append(event)
+    error.audit_events.extend(detection.denied(actor=actor_id, workspace=workspace))  # S7
     if not in_service():
         record(error)
     return error

@@ -72,8 +72,10 @@ INSTALLED_APPS = [
     "terabox_crm.crypto",
     "terabox_crm.audit",
     "terabox_crm.auditlog",  # before accounts: its catalog wins for shared msgids
+    "terabox_crm.securitydash",
     "terabox_crm.accounts",
     "terabox_crm.communications",
+    "terabox_crm.detection",
     "terabox_crm.ops",
     "terabox_crm.notifications",
     "terabox_crm.contacts",
@@ -111,6 +113,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "terabox_crm.core.middleware.RequestContextMiddleware",
+    # Right after the request context: an address blocked for a flood of 4xx
+    # answers is refused before sessions or queries, and every final status
+    # (the 405 and 413 below included) is counted (S7, detection/middleware.py).
+    "terabox_crm.detection.middleware.BlockMiddleware",
     # Before sessions, authentication and redirects: a method the URL does not
     # serve (TRACE, PUT on a page) is a 405 whoever asks (core/methods.py).
     "terabox_crm.core.methods.HttpMethodMiddleware",
@@ -254,6 +260,19 @@ if BACKUP_KEEP_DAILY < 1 or BACKUP_KEEP_WEEKLY < 0:
     raise ConfigurationError(
         "CRM_BACKUP_KEEP_DAILY must be at least 1, CRM_BACKUP_KEEP_WEEKLY at least 0"
     )
+# --- Detection and alerts (S7; detection/rules.py, securitydash/alerts.py) ---------
+# Loopback addresses are never counted or blocked for a flood of 4xx answers
+# unless this is on (a desktop install or a local proxy would block itself).
+DETECTION_BLOCK_LOOPBACK = env_bool("CRM_DETECTION_BLOCK_LOOPBACK", False)
+# Who gets alerts about the whole installation (credential stuffing, attempts
+# on unknown accounts): comma-separated addresses; empty = every workspace owner.
+SECURITY_ALERT_EMAILS = [
+    address.strip()
+    for address in env_str("CRM_SECURITY_ALERT_EMAILS", "").split(",")
+    if address.strip()
+]
+# At most one alert digest per chain in this many minutes, however many events.
+SECURITY_ALERT_DIGEST_MINUTES = env_int("CRM_SECURITY_ALERT_DIGEST_MINUTES", 15)
 
 # --- Authentication (S2, S7, S14) ------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

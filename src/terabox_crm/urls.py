@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/", include("terabox_crm.api_urls")),
     path("api-tokens/", include("terabox_crm.api.token_urls")),
     path("webhooks/", include("terabox_crm.webhooks.urls")),
+    path("audit/dashboard/", include("terabox_crm.securitydash.urls")),
     path("audit/", include("terabox_crm.auditlog.urls")),
     path("workspace/security-report/", include("terabox_crm.securityreport.urls")),
     path("deals/", include("terabox_crm.deals.urls")),

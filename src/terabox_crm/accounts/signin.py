@@ -25,6 +25,7 @@ from django.contrib.auth import authenticate, login
 from django.db import transaction
 from django.utils import timezone, translation
 
+from terabox_crm import detection
 from terabox_crm.accounts import audit, mfa, session_keys, throttle, tracking
 from terabox_crm.accounts.models import User
 from terabox_crm.accounts.selectors import membership_for
@@ -72,6 +73,9 @@ def _refused(refusals: list[throttle.Block], user: User | None = None) -> Outcom
 
 def _count_failure(*, ip: str, email: str, user: User | None) -> list[throttle.Block]:
     started = throttle.default().failure(ip=ip, email=email)
+    detection.login_failed(  # S7: credential stuffing, one account from many addresses
+        ip=ip, account=throttle.account_id(email), actor=user, workspace=audit.workspace_for(user)
+    )
     _record_trips(started, user=user)
     return started
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from terabox_crm import detection
 from terabox_crm.contacts import forms as contact_forms
 from terabox_crm.contacts import listing, selectors, services
 from terabox_crm.contacts.forms import (
@@ -112,6 +113,7 @@ def contact_list(request):
     page, count = selectors.contact_list_page(
         membership, filters, sort, cursor=request.GET.get("cursor", "")
     )
+    detection.count_reads(membership, len(page.rows))  # S7: mass reads
     members, tags = _members(membership), _tags(membership)
     lst = anatomy.list_context(
         request,
@@ -225,6 +227,7 @@ def global_search(request):
 def contact_detail(request, contact_id):
     contact = _contact(request, contact_id)
     membership = request.membership
+    detection.count_reads(membership, 1)  # S7: mass reads
     return render(
         request,
         "contacts/detail.html",

@@ -19,6 +19,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from terabox_crm import detection
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.problems import refusal_as_api_error
@@ -160,11 +161,17 @@ class ContactViewSet(_RecordViewSet):
         selectors.preload_keys(request.membership.workspace_id)
         page = self.paginate_queryset(queryset)
         rows = [r for r in page if all(selectors._contact_matches(r, k, v) for k, v in checks)]
+        detection.count_reads(request.membership, len(rows))  # S7: mass reads
         out = self.get_serializer_class()
         context = self.get_serializer_context()
         if hasattr(out, "context_for"):  # contacts: whether each is restricted (P7)
             context.update(out.context_for(rows))
         return self.get_paginated_response(out(rows, many=True, context=context).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        detection.count_reads(request.membership, 1)  # S7: mass reads
+        return response
 
     @extend_schema(
         request=ContactIn,

@@ -1,0 +1,145 @@
+"""The security dashboard: who sees it, what it shows, in ja and en (S7)."""
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from terabox_crm import audit
+from terabox_crm.core.roles import Role
+from terabox_crm.securitydash import selectors
+from terabox_crm.testing.auth import login
+
+URL = reverse("securitydash:dashboard")
+pytestmark = pytest.mark.django_db
+
+
+def get(client, **kwargs):
+    return client.get(URL, secure=True, **kwargs)
+
+
+@pytest.fixture
+def storm(cast):
+    for _ in range(3):
+        audit.record("security.detection.mass_read", workspace=cast.acme, payload={"rows": 6000})
+    audit.record("security.login.failed", workspace=cast.acme, payload={"step": "password"})
+    # Another workspace's events never show in Acme's dashboard.
+    for _ in range(7):
+        audit.record("security.detection.denial_burst", workspace=cast.globex, payload={})
+    return cast
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN])
+def test_owners_and_admins_see_the_chart(client, storm, role):
+    login(client, getattr(storm, role))
+    response = get(client, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "<svg" in text and "<rect" in text
+    assert "A member read or exported more than 5,000 contacts</a>" in text
+    assert "Many refused accesses by one member</a>" not in text  # Globex's
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.MEMBER, Role.VIEWER])
+def test_other_members_are_refused(client, storm, role):
+    login(client, getattr(storm, role))
+    assert get(client).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, db):
+    response = get(client)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_the_outsider_sees_their_own_workspace(client, storm):
+    login(client, storm.outsider)
+    text = get(client, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Many refused accesses by one member</a>" in text
+    assert "A member read or exported more than 5,000 contacts</a>" not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "phrases"),
+    [
+        ("en", ["Security dashboard", "Last 7 days: 4 events", "Events by kind", "High"]),
+        ("ja", ["セキュリティダッシュボード", "過去7日間：4件", "種類別のイベント", "高"]),
+    ],
+)
+def test_the_page_speaks_the_readers_language(client, storm, language, phrases):
+    storm.admin.language = language
+    storm.admin.save(update_fields=["language"])
+    login(client, storm.admin)
+    text = get(client, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    for phrase in phrases:
+        assert phrase in text
+
+
+def test_filter_by_kind(client, storm):
+    login(client, storm.admin)
+    text = get(
+        client, data={"kind": "security.login.failed", "period": "24h"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Last 24 hours: 1 event" in text
+    assert "A member read or exported more than 5,000 contacts</a>" not in text
+
+
+def test_bad_filters_are_refused_and_show_nothing(client, storm):
+    login(client, storm.admin)
+    response = get(client, data={"period": "forever"})
+    assert response.status_code == 400
+    assert "security-chart" not in response.content.decode()
+
+
+def test_an_empty_period_says_so(client, cast):
+    login(client, cast.admin)
+    text = get(client, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No security events in this period." in text
+
+
+def test_the_chart_costs_a_fixed_number_of_queries(client, storm, django_assert_max_num_queries):
+    for _ in range(50):
+        audit.record("security.detection.read_burst", workspace=storm.acme, payload={})
+    login(client, storm.admin)
+    with django_assert_max_num_queries(12):
+        assert get(client).status_code == 200
+
+
+def test_events_fall_into_their_hour_and_day(cast):
+    now = timezone.now()
+    audit.record("security.login.failed", workspace=cast.acme, payload={})
+    with mock.patch("django.utils.timezone.now", return_value=now - datetime.timedelta(days=2)):
+        audit.record("security.login.failed", workspace=cast.acme, payload={})
+    week = selectors.chart(workspace=cast.acme, period="7d", moment=now)
+    [series] = week.series
+    assert series.counts[-1] == 1 and series.counts[-3] == 1 and series.total == 2
+    day = selectors.chart(workspace=cast.acme, period="24h", moment=now)
+    assert day.series[0].counts[-1] == 1 and day.series[0].total == 1
+    assert len(day.buckets) == 24 and len(week.buckets) == 7
+
+
+def test_the_audit_pages_link_to_the_dashboard(client, cast):
+    login(client, cast.admin)
+    text = client.get(reverse("audit:security"), secure=True).content.decode()
+    assert f'href="{URL}"' in text
+
+
+def test_the_security_report_counts_detection_events(cast):
+    from terabox_crm.core import evidence
+
+    [quiet] = evidence.registered_checks()["detection"]()
+    assert quiet.status == evidence.PASS
+    audit.record("security.detection.mass_read", workspace=cast.acme, payload={"rows": 6000})
+    audit.record("security.detection.address_blocked", payload={"seconds": 900})
+    [finding] = evidence.registered_checks()["detection"]()
+    assert finding.section == "audit"
+    assert finding.status == evidence.WARN
+    assert finding.data == {"high": 1, "by_kind": {"address_blocked": 1, "mass_read": 1}}
+
+
+def test_the_period_shown_is_the_period_charted(client, cast):
+    login(client, cast.admin)
+    text = get(client, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="7d" selected>' in text
