@@ -14,6 +14,7 @@ from terabox_crm.contacts.api import views as contacts_api
 from terabox_crm.deals.api import views as deals_api
 from terabox_crm.dsr.api import views as dsr_api
 from terabox_crm.erasure.api import views as erasure_api
+from terabox_crm.incidents.api import views as incidents_api
 from terabox_crm.privacy.api import consents as consents_api
 from terabox_crm.privacy.api import records as records_api
 from terabox_crm.privacy.api import views as privacy_api
@@ -41,6 +42,7 @@ v1.register(
     "third-party-provisions", records_api.ProvisionViewSet, basename="third-party-provision"
 )
 v1.register("third-party-receipts", records_api.ReceiptViewSet, basename="third-party-receipt")
+v1.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
