@@ -414,6 +414,9 @@ SPECTACULAR_SETTINGS = {
         "CurrencyEnum": "terabox_crm.deals.models.CURRENCIES",
         "AuditDetailStateEnum": ["none", "ok", "erased", "unreadable"],
         "WebhookEventEnum": "terabox_crm.webhooks.api.serializers.event_names",
+        "IncidentSeverityEnum": "terabox_crm.incidents.models.Severity",
+        "IncidentStatusEnum": "terabox_crm.incidents.models.Status",
+        "IncidentSourceEnum": "terabox_crm.incidents.models.Source",
     },
 }
 

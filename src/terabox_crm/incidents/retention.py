@@ -3,7 +3,8 @@
 The register is the record the APPI and GDPR Art. 33(5) expect a controller
 to keep; a closed incident goes, with its timeline, who it affected and its
 deliveries, once the period (the audit trail's 5 years by default) has
-passed since it was closed. Off until an admin turns the rule on.
+passed since it was closed — unless a person it affected is under legal
+hold. Off until an admin turns the rule on.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from terabox_crm.retention.registry import Action, Target, register
 
 
 def _pending(*, workspace_id, cutoff, held):
-    return Incident.objects.filter(
+    incidents = Incident.objects.filter(
         workspace_id=workspace_id, status=Status.CLOSED, closed_at__lt=cutoff
     )
+    if held:
+        # A person under legal hold keeps the incidents that affected them.
+        incidents = incidents.exclude(
+            affected__object_type="contacts.contact",
+            affected__object_id__in=[str(subject) for subject in held],
+        )
+    return incidents
 
 
 def _delete(*, workspace_id, ids, action) -> int:
@@ -40,7 +48,6 @@ register(
         inventory_retention="audit",
         pending=_pending,
         apply=_delete,
-        holds_apply=False,
         order=90,
     )
 )

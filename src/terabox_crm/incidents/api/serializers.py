@@ -99,10 +99,10 @@ def _text(**kwargs):
 
 class IncidentChangeIn(serializers.Serializer):
     title = serializers.CharField(max_length=TITLE_MAX_LENGTH, required=False)
-    severity = serializers.ChoiceField(choices=Severity.values, required=False)
-    status = serializers.ChoiceField(choices=Status.values, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
     detected_at = serializers.DateTimeField(required=False)
-    source = serializers.ChoiceField(choices=Source.values, required=False)
+    source = serializers.ChoiceField(choices=Source.choices, required=False)
     source_user = serializers.UUIDField(required=False, allow_null=True)
     window_start = serializers.DateTimeField(required=False, allow_null=True)
     window_end = serializers.DateTimeField(required=False, allow_null=True)

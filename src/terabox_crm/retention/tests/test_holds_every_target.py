@@ -23,6 +23,7 @@ from terabox_crm.core.selectors import membership_in
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import SearchTerm
 from terabox_crm.dsr.models import PrivacyRequest
+from terabox_crm.incidents.models import AffectedItem, Incident
 from terabox_crm.retention import engine, registry, services
 from terabox_crm.retention.models import RetentionRule
 from terabox_crm.retention.tests.support import make_contact
@@ -89,7 +90,30 @@ def _rows_of(cast, contact, endpoint):
             due_at=long_ago,
             closed_at=long_ago,
         )
-    return {"activity": activity.pk, "task": task.pk, "ticket": ticket.pk, "request": request.pk}
+        incident = Incident.objects.create(
+            workspace=cast.acme,
+            number=Incident.objects.filter(workspace=cast.acme).count() + 1,
+            title="漏えい",
+            status="closed",
+            detected_at=long_ago,
+            closed_at=long_ago,
+        )
+        AffectedItem.objects.create(
+            workspace=cast.acme,
+            incident=incident,
+            kind="person",
+            object_type="contacts.contact",
+            object_id=str(contact.pk),
+            first_at=long_ago,
+            last_at=long_ago,
+        )
+    return {
+        "activity": activity.pk,
+        "task": task.pk,
+        "ticket": ticket.pk,
+        "request": request.pk,
+        "incident": incident.pk,
+    }
 
 
 def _endpoint(cast):
@@ -118,6 +142,7 @@ def _what_is_left(contact, rows) -> dict:
             "deliveries": Delivery.objects.filter(object_id=str(contact.pk)).count(),
             "readable_details": sum(1 for d in details if open_detail(d) is not None),
             "request_email": PrivacyRequest.objects.get(pk=rows["request"]).email,
+            "incident": Incident.objects.filter(pk=rows["incident"]).exists(),
         }
 
 
@@ -155,6 +180,7 @@ def test_a_held_contact_keeps_everything_when_every_target_runs_with_a_0_day_rul
     assert not gone["ticket"] and gone["messages"] == 0 and gone["deliveries"] == 0
     assert gone["readable_details"] == 0
     assert gone["request_email"] == ""
+    assert not gone["incident"]
     # …and nothing of the held contact went.
     after = _what_is_left(held, held_rows)
     assert after == before
