@@ -27,6 +27,7 @@ from django_scopes import scopes_disabled
 from terabox_crm.accounts.models import User
 from terabox_crm.audit.models import AuditEvent
 from terabox_crm.incidents.models import AffectedItem, AffectedKind, Source
+from terabox_crm.privacy import gate, subjects
 
 PERSON_TYPES = {"contacts.contact"}
 USER_TYPES = {"accounts.user"}
@@ -105,34 +106,32 @@ def found(incident) -> dict[tuple[str, str], dict]:
         .annotate(n=Count("id"), first=Min("created_at"), last=Max("created_at"))
         .order_by()
     )
-    subjects: dict[uuid.UUID, dict] = {}
+    named: dict[uuid.UUID, dict] = {}
     for row in by_subject.iterator(chunk_size=BATCH):
         subject_id = _as_uuid(row["detail__subject"].removeprefix("subject:"))
         if subject_id is not None and subject_id != incident.source_user_id:
-            subjects[subject_id] = row
-    ids = list(subjects)
+            named[subject_id] = row
+    ids = list(named)
     users = set()
     for start in range(0, len(ids), BATCH):
         users |= set(
             User.objects.filter(pk__in=ids[start : start + BATCH]).values_list("pk", flat=True)
         )
-    for subject_id, row in subjects.items():
+    others = [subject_id for subject_id in ids if subject_id not in users]
+    # A person is a subject the privacy engine knows (a contact), or one it
+    # says is gone for a reason of its own (erased): the gate refuses them
+    # later, on the record. Other keys (a company's, say) name no person.
+    people = subjects.existing(incident.workspace_id, others) | set(
+        gate.refusal_sources(incident.workspace_id, others)
+    )
+    for subject_id, row in named.items():
         if subject_id in users:
-            add(
-                ("accounts.user", str(subject_id)),
-                AffectedKind.USER,
-                row["n"],
-                row["first"],
-                row["last"],
-            )
+            key, kind = ("accounts.user", str(subject_id)), AffectedKind.USER
+        elif subject_id in people:
+            key, kind = ("contacts.contact", str(subject_id)), AffectedKind.PERSON
         else:
-            add(
-                ("contacts.contact", str(subject_id)),
-                AffectedKind.PERSON,
-                row["n"],
-                row["first"],
-                row["last"],
-            )
+            continue
+        add(key, kind, row["n"], row["first"], row["last"])
     return rows
 
 

@@ -3,6 +3,8 @@ account (or its API tokens) in the window, stored as ids, reviewed by staff."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -56,6 +58,16 @@ def test_people_the_account_touched_in_the_window_and_nobody_else(cast):
     read = make_contact(cast.owner_membership, family="Read")
     _read(cast.member, cast.acme, read)
     untouched = make_contact(cast.owner_membership, family="Untouched")
+    nobody = uuid.uuid4()  # a key that names no person (a company's, say)
+    with activate(RequestContext(ip="203.0.113.5")):
+        audit.record(
+            "privacy.consent.evidence_read",
+            actor=cast.member,
+            workspace=cast.acme,
+            object_type="privacy.consentevent",
+            object_id="evidence-2",
+            subject_id=nobody,
+        )
     # Another workspace's events of the same user are not this incident's.
     incident = open_incident(
         cast.acme,
@@ -69,6 +81,7 @@ def test_people_the_account_touched_in_the_window_and_nobody_else(cast):
     assert items[str(created.pk)] == "person"
     assert items[str(read.pk)] == "person"
     assert str(before.pk) not in items and str(untouched.pk) not in items
+    assert str(nobody) not in items
     assert items[str(cast.member.pk)] == "user"  # the account holder is told too
     assert counts["person"] == 2 and counts["user"] == 1
 
