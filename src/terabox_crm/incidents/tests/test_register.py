@@ -44,6 +44,7 @@ def test_admin_opens_an_incident_from_the_form(client, cast, language, words):
     page = client.get(LIST, secure=True, HTTP_ACCEPT_LANGUAGE=language)
     assert page.status_code == 200
     assert all(word in page.content.decode() for word in words)
+    assert f'href="{LIST}" aria-current="page"' in page.content.decode()  # the Workspace menu
     response = client.post(CREATE, _form(), secure=True, HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 302
     with scopes_disabled():
