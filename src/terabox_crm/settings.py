@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "terabox_crm.securityreport",
     "terabox_crm.exports",
     "terabox_crm.backups",
+    "terabox_crm.incidents",
     # Third-party apps come after the product's own: where two apps translate
     # the same English text, the app listed first wins, and the product's
     # words (記録の「担当者」, 「作成日時」) must win over a library's.
@@ -457,6 +458,9 @@ SPECTACULAR_SETTINGS = {
         "CurrencyEnum": "terabox_crm.deals.models.CURRENCIES",
         "AuditDetailStateEnum": ["none", "ok", "erased", "unreadable"],
         "WebhookEventEnum": "terabox_crm.webhooks.api.serializers.event_names",
+        "IncidentSeverityEnum": "terabox_crm.incidents.models.Severity",
+        "IncidentStatusEnum": "terabox_crm.incidents.models.Status",
+        "IncidentSourceEnum": "terabox_crm.incidents.models.Source",
     },
 }
 
@@ -497,6 +501,10 @@ WEBHOOK_ALLOW_PRIVATE = env_bool("CRM_WEBHOOK_ALLOW_PRIVATE", False)
 # Days of notice a new policy version needs: publishing with less is refused,
 # and users (and contacts allowed service notices) are told this long before.
 POLICY_NOTICE_DAYS = env_int("CRM_POLICY_NOTICE_DAYS", 30)
+# Incidents (S13): days until the APPI preliminary report (速報) is due, 1 to 5
+# (clamped), and how far back a "this wasn't me" draft reads the audit trail.
+INCIDENT_PRELIMINARY_DAYS = env_int("CRM_INCIDENT_PRELIMINARY_DAYS", 3)
+INCIDENT_WINDOW_DAYS = env_int("CRM_INCIDENT_WINDOW_DAYS", 14)
 # The contact block of the privacy policy §7 and the request page (P11). A role
 # address, never a person's: the policy pages are public.
 PRIVACY_CONTACT = {

@@ -22,6 +22,8 @@ urlpatterns = [
     path("lists/", include("terabox_crm.lists.urls")),
     path("privacy/request/", include("terabox_crm.dsr.public_urls")),
     path("privacy-requests/", include("terabox_crm.dsr.urls")),
+    # /incidents/ and the public /notices/incidents/<id>/ (S13).
+    path("", include("terabox_crm.incidents.urls")),
     # /privacy/, /security/, /notices/: the public policy pages (P10).
     path("", include("terabox_crm.policies.urls")),
     path("privacy/", include("terabox_crm.privacy.urls")),

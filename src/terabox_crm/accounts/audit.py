@@ -49,6 +49,10 @@ EVENT_TYPES = {
     "accounts.email.change_requested": _("Email change requested"),
     "accounts.email.changed": _("Email address changed"),
     "accounts.profile.changed": _("Profile changed"),
+    "security.account.reported_not_me": _(
+        "Account holder reported activity as not theirs: sessions ended, password reset forced"
+    ),
+    "security.not_me.refused": _('Forged, expired or used "this wasn\'t me" link refused'),
 }
 
 

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from terabox_crm import detection
-from terabox_crm.accounts import audit, mfa, session_keys, throttle, tracking
+from terabox_crm.accounts import audit, mfa, not_me, session_keys, throttle, tracking
 from terabox_crm.accounts.models import User
 from terabox_crm.accounts.selectors import membership_for
 from terabox_crm.communications.outbox import queue_email
@@ -217,6 +217,7 @@ def _alert_new_device(request, user: User) -> None:
             "device": device,
             "network": network,
             "security_url": tracking.security_url(),
+            "not_me_url": not_me.link_for(user),
         },
         language=language,
         subject_id=user.pk,

@@ -16,6 +16,7 @@ urlpatterns = [
         views.session_revoke,
         name="session_revoke",
     ),
+    path("not-me/", views.not_me_view, name="not_me"),
     path("security/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("two-factor/enrol/", views.mfa_enrol, name="mfa_enrol"),
     path("two-factor/recovery-codes/", views.mfa_recovery_codes, name="mfa_recovery_codes"),

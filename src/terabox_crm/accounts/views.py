@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from terabox_crm.accounts import (
     mfa,
+    not_me,
     selectors,
     services,
     session_keys,
@@ -274,6 +275,33 @@ def session_revoke(request, session_id):
 def sign_out_everywhere(request):
     services.session_revoke_all(actor=request.user, request=request)
     return signout.signed_out_response(request, notice="everywhere")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@csrf_protect
+@never_cache
+def not_me_view(request):
+    """ "This wasn't me" (S13, S14): from the new-device email's signed link
+    (``?token=``), or from the user menu when signed in. GET shows what will
+    happen; the POST (CSRF-checked) does it (``not_me.report``). A forged,
+    expired or used link changes nothing and is a security event."""
+    token = request.POST.get("token") or request.GET.get("token") or ""
+    if token:
+        checked = not_me.check_token(token)
+        if checked.user is None:
+            not_me.refuse(checked.reason)
+            return render(request, "accounts/not_me.html", {"refused": checked.reason}, status=400)
+        user, via = checked.user, not_me.VIA_EMAIL
+    elif request.user.is_authenticated:
+        user, via = request.user, not_me.VIA_MENU
+    else:
+        return redirect(f"{reverse('accounts:login')}?next={reverse('accounts:not_me')}")
+    if request.method != "POST":
+        return render(request, "accounts/not_me.html", {"token": token, "account": user})
+    done = not_me.report(user=user, via=via, request=request)
+    return render(
+        request, "accounts/not_me.html", {"done": True, "sessions_ended": done.sessions_ended}
+    )
 
 
 # --- Two-factor ------------------------------------------------------------------------

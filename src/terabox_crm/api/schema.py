@@ -53,6 +53,11 @@ RESOURCES = {
     "activities": ("an activity", "activities", "Calls, meetings, emails and notes on a record."),
     "tasks": ("a task", "tasks", "To-dos with a due time and an optional reminder."),
     "tickets": ("a ticket", "tickets", "Support tickets with status, priority and SLA clocks."),
+    "incidents": (
+        "an incident",
+        "incidents",
+        "The incident register (S13): timeline, data concerned and the APPI/GDPR report clocks.",
+    ),
     "privacy-requests": (
         "a privacy request",
         "privacy requests",

@@ -72,6 +72,10 @@ def workspace(client, cast, make_token):
     post(f"/api/v1/tasks/{task['id']}/complete/", {})
     ticket = post("/api/v1/tickets/", {"subject": "Help", "contact": contact["id"]})
     post(f"/api/v1/tickets/{ticket['id']}/reply/", {"body": "On it"})
+    incident = post(
+        "/api/v1/incidents/", {"title": "Phished", "detected_at": "2026-04-01T09:30:00+09:00"}
+    )
+    post(f"/api/v1/incidents/{incident['id']}/timeline/", {"text": "Password reset"})
     client.post(
         "/api/v1/contacts/",
         "[" * 100 + "]" * 100,
@@ -122,6 +126,7 @@ def workspace(client, cast, make_token):
             "/api/v1/activities/": activity["id"],
             "/api/v1/tasks/": task["id"],
             "/api/v1/tickets/": ticket["id"],
+            "/api/v1/incidents/": incident["id"],
             "/api/v1/audit-events/": audit_event.first().hash,
             "/api/v1/security-events/": security_event.hash,
             "/api/v1/webhook-endpoints/": str(endpoint.pk),

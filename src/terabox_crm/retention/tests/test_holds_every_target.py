@@ -23,6 +23,7 @@ from terabox_crm.core.selectors import membership_in
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import SearchTerm
 from terabox_crm.dsr.models import PrivacyRequest
+from terabox_crm.incidents.models import AffectedItem, Incident
 from terabox_crm.privacy.models import ProvisionRecord, ProvisionSubject, ThirdPartyReceipt
 from terabox_crm.retention import engine, registry, services
 from terabox_crm.retention.models import RetentionRule
@@ -113,6 +114,23 @@ def _rows_of(cast, contact, endpoint):
         ProvisionSubject.objects.create(
             workspace=cast.acme, record=provision, subject_id=contact.pk
         )
+        incident = Incident.objects.create(
+            workspace=cast.acme,
+            number=Incident.objects.filter(workspace=cast.acme).count() + 1,
+            title="漏えい",
+            status="closed",
+            detected_at=long_ago,
+            closed_at=long_ago,
+        )
+        AffectedItem.objects.create(
+            workspace=cast.acme,
+            incident=incident,
+            kind="person",
+            object_type="contacts.contact",
+            object_id=str(contact.pk),
+            first_at=long_ago,
+            last_at=long_ago,
+        )
     return {
         "activity": activity.pk,
         "task": task.pk,
@@ -120,6 +138,7 @@ def _rows_of(cast, contact, endpoint):
         "request": request.pk,
         "receipt": receipt.pk,
         "provision": provision.pk,
+        "incident": incident.pk,
     }
 
 
@@ -151,6 +170,7 @@ def _what_is_left(contact, rows) -> dict:
             "request_email": PrivacyRequest.objects.get(pk=rows["request"]).email,
             "records": ThirdPartyReceipt.objects.filter(pk=rows["receipt"]).count()
             + ProvisionRecord.objects.filter(pk=rows["provision"]).count(),
+            "incident": Incident.objects.filter(pk=rows["incident"]).exists(),
         }
 
 
@@ -189,6 +209,7 @@ def test_a_held_contact_keeps_everything_when_every_target_runs_with_a_0_day_rul
     assert gone["readable_details"] == 0
     assert gone["request_email"] == ""
     assert gone["records"] == 0
+    assert not gone["incident"]
     # …and nothing of the held contact went.
     after = _what_is_left(held, held_rows)
     assert after == before
