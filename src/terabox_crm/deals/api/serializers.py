@@ -74,7 +74,7 @@ class DealIn(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=CLOSE_REASON_MAX_LENGTH,
-        help_text="Why the deal was won or lost: required when the stage is a lost one.",
+        help_text="Why the deal was won or lost; kept while it is in a won or lost stage.",
     )
 
 

@@ -179,3 +179,24 @@ def test_the_api_shows_and_sets_the_close_reason(client, cast, deal):
     too_long = client.patch(url, {"close_reason": "x" * 501}, content_type="application/json")
     assert too_long.status_code == 400
     assert too_long["Content-Type"].startswith("application/problem+json")
+
+
+def test_an_erasure_clears_the_reason_with_the_name(cast):
+    """The reason may name the person (P8): it goes with the deal's name."""
+    from django_scopes import scopes_disabled
+
+    from terabox_crm.erasure import services as erasure_services
+    from terabox_crm.erasure.tests import world
+
+    person = world.make_person(cast)
+    with scopes_disabled():
+        deal = Deal.objects.get(pk=person.deal.pk)
+        deal.close_reason = "山田様のご判断"
+        deal.save(update_fields=["close_reason"])
+    with scope(workspace=cast.acme):
+        erasure_services.subject_erase(
+            membership=person.officer, subject_id=person.contact.pk, reason="Request"
+        )
+    with scopes_disabled():
+        erased = Deal.objects.get(pk=person.deal.pk)
+    assert (erased.name, erased.close_reason) == ("—", "")
