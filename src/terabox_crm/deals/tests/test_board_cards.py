@@ -100,3 +100,12 @@ def test_a_viewer_gets_no_card_menu(client, cast, pipeline):
 )
 def test_initials(label, expected):
     assert selectors.initials(label) == expected
+
+
+def test_deleting_an_empty_pipeline_sits_in_its_menu(client, cast):
+    make_pipeline(cast.acme, cast.owner, name="Renewals")
+    login(client, cast.admin)
+    html = client.get(reverse("deals:pipelines"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    menu = html.split('class="menu-wrap action-menu"', 1)[1].split("</details>", 1)[0]
+    assert "Actions for “Renewals”" in menu and "Delete pipeline…" in menu
+    assert "data-confirm=" in menu
