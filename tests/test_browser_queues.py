@@ -49,9 +49,9 @@ def test_a_deal_moves_from_the_card_menu_and_is_lost_from_its_stage_bar(serve, c
     assert last is not None and last["x"] + last["width"] <= 1440
     assert page.locator(".board-column-header", has_text="Weighted").count() >= 1
     # Where columns are hidden past the edge, the edge is shaded; not here.
-    page.wait_for_function("!document.getElementById('board').classList.contains('has-more')")
+    page.wait_for_function("() => !document.getElementById('board').classList.contains('has-more')")
     page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_function("document.getElementById('board').classList.contains('has-more')")
+    page.wait_for_function("() => document.getElementById('board').classList.contains('has-more')")
     page.set_viewport_size({"width": 1440, "height": 900})
 
     # The ⋯ menu from the keyboard: focus, Enter opens, Tab to a stage, Enter.
