@@ -1,6 +1,6 @@
 """The deal board in a real browser (SPEC §2): a card dragged to
-another column moves without a page reload, and the per-card "Move to" form
-does the same from the keyboard. Runs against ``serve --demo`` (its seeded
+another column moves without a page reload, and the card's ⋯ menu does the
+same from the keyboard. Runs against ``serve --demo`` (its seeded
 pipelines and deals) in headless Chromium."""
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ def test_a_card_dragged_to_another_column_moves_without_a_reload(serve, chromium
     assert page.evaluate("window.__sameDocument") is True
     page.screenshot(path=str(SHOTS / "browser-board-after-drag-ja.png"), full_page=True)
 
-    # The same move from the keyboard: choose in the card's "Move to" menu,
-    # Tab to its button, Enter.
+    # The same move from the keyboard: the card's ⋯ menu (Enter opens it),
+    # Tab to a stage, Enter.
     card = page.locator(".board-card", has_text=card_name)
-    card.locator("select").focus()
-    card.locator("select").select_option(label=columns.nth(2).locator("h2").inner_text())
-    page.keyboard.press("Tab")
+    target = columns.nth(2).locator("h2").inner_text()
+    card.locator("summary").focus()
+    page.keyboard.press("Enter")
+    card.locator(".menu-item", has_text=target).focus()
     page.keyboard.press("Enter")
     page.wait_for_function(
         "([name, stage]) => [...document.querySelectorAll('.board-column')]"

@@ -35,7 +35,7 @@ def test_a_ticket_is_answered_and_put_on_hold(serve, chromium):
 
     page.select_option("select[name=status]", "pending")
     page.click("form[action$='/change/'] button[type=submit]")
-    page.locator("dd", has_text="Waiting on customer").wait_for()
+    page.locator(".ticket-badges", has_text="Waiting on customer").wait_for()
     assert "paused" in page.locator(".badge", has_text="aused").inner_text().lower()
     assert page.locator("h1").inner_text() == subject
     page.screenshot(path=str(SHOTS / "browser-ticket-on-hold-en.png"), full_page=True)

@@ -51,6 +51,8 @@ class TaskForm(forms.Form):
     unlink_deal = forms.BooleanField(label=_("Remove the deal"), required=False)
 
     LINKS = ("contact", "company", "deal")
+    # The form grid (docs/ui.md): the two times side by side.
+    half_fields = frozenset({"due_at", "remind_at"})
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)

@@ -37,6 +37,7 @@ from terabox_crm.contacts.services import (
     PhoneIn,
 )
 from terabox_crm.core import members, records
+from terabox_crm.core.forms import NO_TEAM, SELECT
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
 
@@ -48,12 +49,12 @@ RESOLVE_LIMIT = 100
 
 def _owner_choices(membership):
     members = Membership.objects.filter(workspace_id=membership.workspace_id).select_related("user")
-    return [("", "—")] + [(str(m.user_id), m.user.label) for m in members]
+    return [("", SELECT)] + [(str(m.user_id), m.user.label) for m in members]
 
 
 def _team_choices(membership):
     teams = Team.objects.filter(workspace_id=membership.workspace_id)
-    return [("", "—")] + [(str(t.pk), t.name) for t in teams]
+    return [("", NO_TEAM)] + [(str(t.pk), t.name) for t in teams]
 
 
 def _tag_choices(membership):
@@ -67,14 +68,27 @@ class _RecordForm(forms.Form):
         error_messages={"invalid_choice": members.NOT_A_MEMBER},
     )
     team = forms.ChoiceField(label=_("Team"), required=False)
+    # The tag chip input (web/static/web/chips.js, docs/ui.md): without
+    # script a plain multi-select and a "New tags" field; with it one box of
+    # chips that offers the workspace's tags and makes new ones.
     tags = forms.MultipleChoiceField(
-        label=_("Tags"), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Tags"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-chips-for": "id_new_tags", "size": 5}),
     )
     new_tags = forms.CharField(
         label=_("New tags"),
         required=False,
         max_length=300,
         help_text=_("Separate several tags with commas."),
+        widget=forms.TextInput(
+            attrs={
+                "data-chips-new": "",
+                "data-chips-remove": _("Remove"),
+                "data-chips-new-word": pgettext_lazy("a tag made on save", "new"),
+                "data-chips-placeholder": _("Add a tag…"),
+            }
+        ),
     )
     notes = forms.CharField(
         label=_("Notes"),
@@ -177,6 +191,23 @@ class ContactForm(_RecordForm):
         label=_("Create anyway: this is not one of the contacts above"), required=False
     )
 
+    # The form grid (docs/ui.md): pairs side by side, 姓 | 名 and セイ | メイ.
+    half_fields = frozenset(
+        {
+            "family_name",
+            "given_name",
+            "family_name_kana",
+            "given_name_kana",
+            "stage",
+            "source",
+            "owner",
+            "team",
+            "receipt_consent_by",
+            "receipt_consent_at",
+        }
+    )
+    fit_fields = frozenset({"receipt_consent_at"})
+
     field_order = [
         "family_name",
         "given_name",
@@ -186,12 +217,12 @@ class ContactForm(_RecordForm):
         "company",
         "job_title",
         "stage",
+        "source",
+        "source_detail",
         "owner",
         "team",
         "tags",
         "new_tags",
-        "source",
-        "source_detail",
         "receipt_provider",
         "receipt_obtained_how",
         "receipt_consent_by",
@@ -500,6 +531,22 @@ class CompanyForm(_RecordForm):
     city = forms.CharField(label=_("City"), required=False, max_length=200)
     street = forms.CharField(label=_("Street address"), required=False, max_length=200)
     industry = forms.CharField(label=_("Industry"), required=False, max_length=80)
+
+    half_fields = frozenset(
+        {
+            "name",
+            "name_kana",
+            "website",
+            "phone",
+            "postal_code",
+            "region",
+            "city",
+            "street",
+            "owner",
+            "team",
+        }
+    )
+    fit_fields = frozenset({"postal_code", "phone"})
 
     field_order = [
         "name",

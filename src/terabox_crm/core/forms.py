@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import (
     validate_password,
 )
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.core import members
 from terabox_crm.core.invitations import DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH
@@ -18,6 +19,13 @@ from terabox_crm.core.roles import Role
 from terabox_crm.core.teams import TEAM_NAME_MAX_LENGTH
 
 NAME_MAX_LENGTH = Workspace._meta.get_field("name").max_length
+
+# A list's empty choice (docs/ui.md, "Forms"): never Django's "---------".
+# 「選択してください」 where nothing is a sensible default; where empty means
+# nobody or none, say so.
+SELECT = pgettext_lazy("empty choice", "Select…")
+NOBODY = pgettext_lazy("empty choice", "Unassigned")
+NO_TEAM = pgettext_lazy("empty choice", "No team")
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -28,6 +36,7 @@ class MemberChoiceField(forms.ModelChoiceField):
     default_error_messages = {"invalid_choice": members.NOT_A_MEMBER}
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("empty_label", SELECT if kwargs.get("required", True) else NOBODY)
         super().__init__(queryset=Membership.objects.none(), **kwargs)
 
     def limit_to(self, workspace) -> None:

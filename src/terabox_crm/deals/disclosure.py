@@ -15,7 +15,16 @@ def deals(workspace_id, subject_ids):
         Deal.objects.filter(workspace_id=workspace_id, contact_id__in=subject_ids)
         .select_related("stage")
         .order_by("created_at", "id"),
-        ["name", "stage", "amount", "currency", "expected_close_date", "closed_at", "created_at"],
+        [
+            "name",
+            "stage",
+            "amount",
+            "currency",
+            "expected_close_date",
+            "closed_at",
+            "close_reason",
+            "created_at",
+        ],
     )
 
 

@@ -3,7 +3,8 @@
 A deal is a business record: its amount, currency, pipeline, stage, dates
 and probability stay, so pipeline totals and stage history do not change.
 A deal linked to the erased person loses the link, and its name (which
-often names the person, "山田様 追加契約") is replaced by a dash; its name
+often names the person, "山田様 追加契約") is replaced by a dash and its
+won or lost reason (free text that may name them) is cleared; its name
 search terms go with the engine's eraser.
 """
 
@@ -23,8 +24,9 @@ def _erase(erasure: Erasure) -> None:
     )
     for deal in deals:  # a person's few deals; each name is encrypted for its own row
         deal.name = ERASED_NAME
+        deal.close_reason = ""
         deal.contact_id = None
-        deal.save(update_fields=["name", "contact"])
+        deal.save(update_fields=["name", "close_reason", "contact"])
     erasure.anonymised("deals.deal", [deal.pk for deal in deals])
 
 

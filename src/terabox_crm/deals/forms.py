@@ -11,7 +11,10 @@ from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Stage
 
 class DealForm(forms.Form):
     name = forms.CharField(label=_("Deal name"), max_length=NAME_MAX_LENGTH)
-    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.none())
+    # No empty choice: a new deal starts in the pipeline's first stage.
+    stage = forms.ModelChoiceField(
+        label=_("Stage"), queryset=Stage.objects.none(), empty_label=None
+    )
     amount = forms.DecimalField(
         label=_("Amount"), required=False, min_value=0, max_digits=16, decimal_places=2
     )
@@ -32,6 +35,21 @@ class DealForm(forms.Form):
     unlink_company = forms.BooleanField(label=_("Remove the company"), required=False)
     unlink_contact = forms.BooleanField(label=_("Remove the contact"), required=False)
     owner = MemberChoiceField(label=pgettext_lazy("record owner", "Owner"))
+
+    # The form grid (docs/ui.md): pairs side by side, short values fitted.
+    half_fields = frozenset(
+        {"stage", "owner", "amount", "currency", "expected_close_date", "probability"}
+    )
+    fit_fields = frozenset({"amount", "probability"})
+    field_order = [
+        "name",
+        "stage",
+        "owner",
+        "amount",
+        "currency",
+        "expected_close_date",
+        "probability",
+    ]
 
     def __init__(self, *args, workspace, pipeline=None, **kwargs):
         super().__init__(*args, **kwargs)

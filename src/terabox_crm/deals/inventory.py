@@ -12,6 +12,14 @@ personal(
     retention="account",
     note=_("deal names often name the customer; token-indexed for search"),
 )
+personal(
+    "deals.Deal",
+    "close_reason",
+    category=Category.ACTIVITY,
+    purposes=(Purpose.COMMUNICATION,),
+    retention="account",
+    note=_("why a deal was won or lost, free text that may name the customer"),
+)
 non_personal("deals.Deal", "currency", why="ISO 4217 code")
 non_personal("deals.Pipeline", "name", why="name of a sales process")
 non_personal("deals.Stage", "name", "kind", why="name and kind of a pipeline stage")

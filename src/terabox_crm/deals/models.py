@@ -38,6 +38,8 @@ CURRENCIES = [
     ("INR", _("Indian rupee")),
 ]
 NAME_MAX_LENGTH = 200
+# Why a deal was won or lost, asked when it closes (the deal page's stage bar).
+CLOSE_REASON_MAX_LENGTH = 500
 
 
 class Pipeline(models.Model):
@@ -112,6 +114,12 @@ class Deal(OwnedRecord):
     )
     board_position = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the deal entered its current stage: the board's "days in stage".
+    stage_entered_at = models.DateTimeField(_("in stage since"), null=True, blank=True)
+    # Why it was won or lost, asked when it closes; free text that may name
+    # a person ("山田様のご判断で…"), so encrypted like the name. Cleared
+    # when the deal is opened again.
+    close_reason = EncryptedTextField(_("won or lost reason"), blank=True, default="")
 
     # The one answer to a link to a deal that is not there for the actor
     # (none, another workspace's, unreadable): ``core.records.readable``.

@@ -4,13 +4,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 
 from terabox_crm.crypto import fields, keyring, search_index, words
 from terabox_crm.deals.models import Deal, Pipeline, Stage
@@ -47,9 +59,63 @@ class Column:
     deals: list[Deal]
     total: int
     more: bool
-    move_options: str = ""  # the "Move to" <option>s, this column selected (rendered once)
+    move_options: str = (
+        ""  # the card menu's "Move to" buttons, this column left out (rendered once)
+    )
     more_url: str = ""  # the next cards of this column, after the last one shown
     total_capped: bool = False  # more than BOARD_COUNT_CAP deals: shown as "10,000+"
+    # Per currency: (currency, amount, weighted amount = amount × probability);
+    # none past BOARD_COUNT_CAP (a sum of the first deals would be wrong).
+    amounts: list[tuple[str, object, object]] = field(default_factory=list)
+
+
+def column_amounts(membership, pipeline: Pipeline, stages: list[Stage]) -> dict:
+    """Each stage's total and weighted total per currency: amount × the
+    deal's probability, else its stage's (``Deal.effective_probability``).
+
+    One grouped query over at most ``BOARD_COUNT_CAP + 1`` deals per stage
+    (ranked in the database, as ``pipeline_summary`` does): a huge pipeline
+    costs a bounded read; a stage past the cap gets no sums.
+    """
+    if not stages:
+        return {}
+    ranked = (
+        Deal.objects.visible_to(membership)
+        .filter(pipeline=pipeline)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("stage_id")], order_by=[F(f) for f in BOARD_ORDER]
+            )
+        )
+        .filter(rank__lte=BOARD_COUNT_CAP + 1)
+        .values("pk")
+    )
+    rows = (
+        Deal.objects.filter(pk__in=ranked)
+        .order_by()
+        .values("stage_id", "currency")
+        .annotate(
+            count=Count("id"),
+            total=Sum("amount"),
+            weighted=Sum(
+                F("amount") * Coalesce("probability", "stage__probability"),
+                output_field=DecimalField(max_digits=20, decimal_places=2),
+            ),
+        )
+        .order_by("stage_id", "currency")
+    )
+    found: dict = {stage.pk: [] for stage in stages}
+    counts: dict = {stage.pk: 0 for stage in stages}
+    for row in rows:
+        counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["count"]
+        if row["total"] is None:
+            continue
+        weighted = (Decimal(row["weighted"] or 0) / 100).quantize(Decimal("1"))
+        found.setdefault(row["stage_id"], []).append((row["currency"], row["total"], weighted))
+    return {
+        pk: ([] if counts.get(pk, 0) > BOARD_COUNT_CAP else amounts)
+        for pk, amounts in found.items()
+    }
 
 
 def board(membership, pipeline: Pipeline) -> list[Column]:
@@ -78,6 +144,7 @@ def board(membership, pipeline: Pipeline) -> list[Column]:
         .filter(rank__lte=BOARD_PAGE_SIZE)
         .order_by("stage_id", *BOARD_ORDER)
     )
+    amounts = column_amounts(membership, pipeline, stages)
     by_stage: dict = {stage.pk: [] for stage in stages}
     for card in _prepared(ranked):
         by_stage.setdefault(card.stage_id, []).append(card)
@@ -92,6 +159,7 @@ def board(membership, pipeline: Pipeline) -> list[Column]:
             total_capped=total > BOARD_COUNT_CAP,
             more=total > len(shown),
             move_options=_options(stages, selected=stage),
+            amounts=amounts.get(stage.pk, []),
         )
         if column.more:
             column.more_url = _more_url(pipeline, stage, shown[-1])
@@ -193,13 +261,16 @@ def column_page(membership, pipeline: Pipeline, stage: Stage, after: Deal) -> Co
 
 
 def _card_rows(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
-    # Only what a card shows: the name, amount, currency and owner's label.
+    # Only what a card shows: the name, amount, currency, close date, days in
+    # stage and owner.
     return queryset.select_related("owner").only(
         "id",
         "workspace_id",
         "name",
         "amount",
         "currency",
+        "expected_close_date",
+        "stage_entered_at",
         "stage_id",
         "board_position",
         "created_at",
@@ -216,13 +287,32 @@ def _prepared(cards: list[Deal]) -> list[Deal]:
     base = reverse("deals:list")
     # A board has a few owners and many cards: decrypt each owner's name once.
     owner_labels: dict = {}
+    today = timezone.localdate()
     for card in cards:
         card.detail_url = f"{base}{card.pk}/"
         card.move_url = f"{base}{card.pk}/move/"
         if card.owner_id not in owner_labels:
             owner_labels[card.owner_id] = card.owner.label if card.owner_id else ""
         card.owner_label = owner_labels[card.owner_id]
+        card.owner_initials = initials(card.owner_label)
+        entered = card.stage_entered_at or card.created_at
+        card.days_in_stage = max(0, (today - timezone.localdate(entered)).days)
+        card.close_overdue = (
+            card.expected_close_date is not None and card.expected_close_date < today
+        )
     return cards
+
+
+def initials(label: str) -> str:
+    """An avatar's letters: "Taro Yamada" → "TY", "山田 花子" → "山" (one
+    character of a Japanese name reads as the family name)."""
+    parts = label.replace("@", " ").split()
+    if not parts:
+        return "?"
+    first = parts[0][0]
+    if first.isascii():
+        return "".join(part[0] for part in parts[:2] if part[0].isascii()).upper()
+    return first
 
 
 def _more_url(pipeline: Pipeline, stage: Stage, last: Deal) -> str:
@@ -231,13 +321,12 @@ def _more_url(pipeline: Pipeline, stage: Stage, last: Deal) -> str:
 
 
 def _options(stages: list[Stage], *, selected: Stage) -> str:
+    """The card menu's "Move to" buttons: every stage but the card's own
+    (rendered once per column, not per card)."""
     return format_html_join(
         "",
-        '<option value="{}"{}>{}</option>',
-        (
-            (stage.pk, mark_safe(" selected") if stage.pk == selected.pk else "", stage.name)  # nosec B308  # a constant attribute; the name is escaped
-            for stage in stages
-        ),
+        '<li><button class="menu-item" type="submit" name="stage" value="{}">{}</button></li>',
+        ((stage.pk, stage.name) for stage in stages if stage.pk != selected.pk),
     )
 
 

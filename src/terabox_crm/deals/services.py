@@ -33,7 +33,14 @@ from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import search_index, words
-from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
+from terabox_crm.deals.models import (
+    CLOSE_REASON_MAX_LENGTH,
+    CURRENCIES,
+    NAME_MAX_LENGTH,
+    Deal,
+    Pipeline,
+    Stage,
+)
 from terabox_crm.lists import anatomy
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 
@@ -68,6 +75,9 @@ class DealData:
     contact: object | None = None  # a Contact or its id
     owner: object | None = None  # a user or their id
     team: Team | None = None
+    # Why it was won or lost (the API's ``close_reason``); None: unchanged.
+    # Kept only while the deal is in a won or lost stage.
+    close_reason: str | None = None
 
 
 def _index_name(deal: Deal) -> None:
@@ -92,6 +102,8 @@ def _clean(membership, data: DealData, *, deal: Deal | None = None) -> DealData:
     data.name = name
     if data.stage is None or data.stage.workspace_id != workspace_id:
         raise Refusal(_("Choose a stage of this workspace."), code="unknown_stage", field="stage")
+    if data.close_reason is not None:
+        data.close_reason = _reason_text(data.close_reason)
     if data.currency not in CURRENCY_CODES:
         raise Refusal(
             _("“%(code)s” is not a currency we support.") % {"code": data.currency},
@@ -209,6 +221,8 @@ def deal_create(*, membership: Membership, data: DealData) -> Deal:
         team=data.team if data.team is not None else membership.team,
         board_position=_next_position(data.stage),
         closed_at=timezone.now() if data.stage.is_closed else None,
+        stage_entered_at=timezone.now(),
+        close_reason=(data.close_reason or "") if data.stage.is_closed else "",
     )
     deal.save(force_insert=True)
     _index_name(deal)
@@ -255,7 +269,11 @@ def deal_update(*, membership: Membership, deal: Deal, data: DealData) -> Deal:
         setattr(deal, name, value)
     if data.stage.pk != previous_stage:
         _apply_stage(deal, data.stage)
-        changed += ["stage", "board_position", "closed_at"]
+        changed += ["stage", "board_position", "closed_at", "stage_entered_at", "close_reason"]
+    reason = data.close_reason
+    if reason is not None and data.stage.is_closed and reason != deal.close_reason:
+        deal.close_reason = reason
+        changed.append("close_reason")
     if not changed:
         return deal
     deal.save(update_fields=[*changed, "updated_at"])
@@ -281,7 +299,17 @@ def deal_update(*, membership: Membership, deal: Deal, data: DealData) -> Deal:
 def _apply_stage(deal: Deal, stage: Stage) -> None:
     deal.stage = stage
     deal.board_position = _next_position(stage)
-    deal.closed_at = timezone.now() if stage.is_closed else None
+    _entered(deal, stage)
+
+
+def _entered(deal: Deal, stage: Stage) -> None:
+    """The stage's clocks: when the deal entered it (days in stage) and
+    closed; a reason belongs to a closing, so leaving won or lost drops it."""
+    now = timezone.now()
+    deal.stage_entered_at = now
+    deal.closed_at = now if stage.is_closed else None
+    if not stage.is_closed:
+        deal.close_reason = ""
 
 
 @recorded_after_rollback
@@ -311,9 +339,18 @@ def deal_move(
         ).update(board_position=F("board_position") + 1)
         if stage.pk != previous_stage:
             deal.stage = stage
-            deal.closed_at = timezone.now() if stage.is_closed else None
+            _entered(deal, stage)
         deal.board_position = before.board_position
-    deal.save(update_fields=["stage", "board_position", "closed_at", "updated_at"])
+    deal.save(
+        update_fields=[
+            "stage",
+            "board_position",
+            "closed_at",
+            "stage_entered_at",
+            "close_reason",
+            "updated_at",
+        ]
+    )
     if stage.pk != previous_stage:
         audit.record(
             "deals.deal.stage_changed",
@@ -323,6 +360,89 @@ def deal_move(
             payload={"from": str(previous_stage), "to": str(stage.pk)},
         )
         publish("deal.stage_changed", workspace_id=deal.workspace_id, object_id=deal.pk)
+    return deal
+
+
+def _reason_text(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > CLOSE_REASON_MAX_LENGTH:
+        raise Refusal(
+            _("The reason is too long (at most %(max)d characters).")
+            % {"max": CLOSE_REASON_MAX_LENGTH},
+            code="reason_too_long",
+            field="close_reason",
+        )
+    return reason
+
+
+def _close_reason(stage: Stage, reason: str | None) -> str:
+    reason = _reason_text(reason)
+    if stage.kind == Stage.Kind.LOST and not reason:
+        raise Refusal(
+            _("Say why the deal was lost: the team learns from it."),
+            code="reason_required",
+            field="close_reason",
+        )
+    return reason if stage.is_closed else ""
+
+
+@recorded_after_rollback
+@transaction.atomic
+def deal_set_stage(
+    *, membership: Membership, deal: Deal, stage: Stage, reason: str | None = None
+) -> Deal:
+    """The deal page's stage bar: one click to another stage of the deal's
+    pipeline, with the reason when it closes (required for lost, optional
+    for won; kept encrypted, shown on the page, in the API). Choosing the
+    stage it is in only updates the reason of a closed deal."""
+    guards.require_record(
+        membership, "deals.change", deal, message=_("You cannot change this deal.")
+    )
+    if stage.workspace_id != deal.workspace_id:
+        raise Refusal(_("Not found."), code="unknown_stage", status=404)
+    if stage.pipeline_id != deal.pipeline_id:
+        raise Refusal(_("That stage belongs to another pipeline."), code="foreign_stage")
+    reason = _close_reason(stage, reason)
+    previous_stage = deal.stage_id
+    if stage.pk == previous_stage:
+        if not stage.is_closed or reason == deal.close_reason:
+            return deal
+        deal.close_reason = reason
+        deal.save(update_fields=["close_reason", "updated_at"])
+        audit.record(
+            "deals.deal.updated",
+            actor=membership.user,
+            workspace=deal.workspace,
+            obj=deal,
+            payload={"fields": ["close_reason"]},
+            subject_id=deal.pk,
+        )
+        publish("deal.updated", workspace_id=deal.workspace_id, object_id=deal.pk)
+        return deal
+    _apply_stage(deal, stage)
+    deal.close_reason = reason
+    deal.save(
+        update_fields=[
+            "stage",
+            "board_position",
+            "closed_at",
+            "stage_entered_at",
+            "close_reason",
+            "updated_at",
+        ]
+    )
+    payload = {"from": str(previous_stage), "to": str(stage.pk)}
+    if stage.is_closed:
+        payload["outcome"] = stage.kind
+        payload["reason_given"] = bool(reason)
+    audit.record(
+        "deals.deal.stage_changed",
+        actor=membership.user,
+        workspace=deal.workspace,
+        obj=deal,
+        payload=payload,
+    )
+    publish("deal.stage_changed", workspace_id=deal.workspace_id, object_id=deal.pk)
     return deal
 
 
@@ -653,7 +773,9 @@ def stage_delete(
             closed_at=Coalesce(F("closed_at"), Value(now), output_field=DateTimeField())
             if target.is_closed
             else None,
+            stage_entered_at=now,
             updated_at=now,
+            **({} if target.is_closed else {"close_reason": ""}),
         )
     stage_id, name, kind = stage.pk, stage.name, stage.kind
     try:

@@ -20,5 +20,6 @@ urlpatterns = [
     path("<uuid:deal_id>/", views.deal_detail, name="detail"),
     path("<uuid:deal_id>/edit/", views.deal_edit, name="edit"),
     path("<uuid:deal_id>/move/", views.deal_move, name="move"),
+    path("<uuid:deal_id>/stage/", views.deal_stage, name="stage"),
     path("<uuid:deal_id>/delete/", views.deal_delete, name="delete"),
 ]

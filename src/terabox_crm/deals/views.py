@@ -15,12 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from terabox_crm.contacts import selectors as contact_selectors
 from terabox_crm.core import policy, records
-from terabox_crm.core.decorators import permission_required, require_object
+from terabox_crm.core.decorators import answer, permission_required, require_object
 from terabox_crm.core.htmx import is_partial, render_page_or_partial, toast
 from terabox_crm.core.models import Membership
 from terabox_crm.deals import listing, selectors, services
 from terabox_crm.deals.forms import DealForm
-from terabox_crm.deals.models import Deal, Pipeline, Stage
+from terabox_crm.deals.models import CLOSE_REASON_MAX_LENGTH, Deal, Pipeline, Stage
 from terabox_crm.lists import anatomy
 from terabox_crm.refusals import Refusal
 
@@ -246,16 +246,58 @@ def _board_more(request, pipeline):
 @require_safe
 def deal_detail(request, deal_id):
     deal = _deal(request, deal_id, "deals.view")
+    can_change = policy.can(request.membership, "deals.change", deal)
+    stages = list(deal.pipeline.stages.all())
+    # The stage bar: a won or lost stage asks why first (``?close=<stage>``,
+    # a plain GET, so it works without script and from the keyboard).
+    closing = None
+    if can_change and _is_uuid(request.GET.get("close")):
+        closing = next(
+            (s for s in stages if str(s.pk) == request.GET["close"] and s.is_closed), None
+        )
     return render(
         request,
         "deals/detail.html",
         {
             "deal": deal,
-            "can_change": policy.can(request.membership, "deals.change", deal),
+            "can_change": can_change,
+            "stages": stages,
+            "closing": closing,
+            "reason_max": CLOSE_REASON_MAX_LENGTH,
             # What happened to the deal (its audit events), like a contact's page.
             "timeline": contact_selectors.timeline(deal),
         },
     )
+
+
+@permission_required("deals.change")
+@require_POST
+def deal_stage(request, deal_id):
+    """One click on the deal page's stage bar: ``stage`` and, when it closes
+    the deal, ``reason`` (required for lost). Audited by the service."""
+    deal = _deal(request, deal_id, "deals.change")
+    stage = None
+    if _is_uuid(request.POST.get("stage")):
+        stage = Stage.objects.filter(pk=request.POST["stage"], pipeline=deal.pipeline).first()
+    if stage is None:
+        messages.error(request, _("Choose a stage of this pipeline."))
+        return redirect("deals:detail", deal_id=deal.pk)
+    try:
+        services.deal_set_stage(
+            membership=request.membership,
+            deal=deal,
+            stage=stage,
+            reason=request.POST.get("reason", ""),
+        )
+    except Refusal as error:
+        answer(error)
+        messages.error(request, error.message)
+        if stage.is_closed:
+            url = reverse("deals:detail", args=[deal.pk])
+            return redirect(f"{url}?close={stage.pk}#stage-bar")
+        return redirect("deals:detail", deal_id=deal.pk)
+    messages.success(request, _("Moved to %(stage)s.") % {"stage": stage.name})
+    return redirect("deals:detail", deal_id=deal.pk)
 
 
 @permission_required("deals.add")

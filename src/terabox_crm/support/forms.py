@@ -22,6 +22,9 @@ class TicketForm(forms.Form):
     contact = forms.CharField(required=False, widget=forms.HiddenInput)
     company = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    # The form grid (docs/ui.md): priority and assignee side by side.
+    half_fields = frozenset({"priority", "assignee"})
+
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].limit_to(workspace)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from terabox_crm.support.models import DUE_SOON_SHARE, Status, Ticket
 
@@ -28,6 +29,35 @@ class Clock:
     @property
     def label(self) -> str:
         return str(STATES[self.state])
+
+    def remaining(self, *, now: datetime | None = None) -> str:
+        """The time left in words, as the ticket page shows it: 「残り2時間」
+        / "2 hours left", 「3時間超過」 / "3 hours overdue"; empty once the
+        deadline was met or while the clock is paused (its label says so)."""
+        if self.due_at is None or self.state in ("met", "paused"):
+            return ""
+        seconds = (self.due_at - (now or timezone.now())).total_seconds()
+        return in_words(seconds)
+
+
+def in_words(seconds: float) -> str:
+    """``seconds`` until a deadline (negative: past it) in the largest whole
+    unit: minutes under an hour, hours under two days, then days."""
+    late, span = seconds < 0, abs(seconds)
+    if span < 3600:
+        count = max(1, int(span // 60))
+        if late:
+            return ngettext("%(n)d minute overdue", "%(n)d minutes overdue", count) % {"n": count}
+        return ngettext("%(n)d minute left", "%(n)d minutes left", count) % {"n": count}
+    if span < 48 * 3600:
+        count = int(span // 3600)
+        if late:
+            return ngettext("%(n)d hour overdue", "%(n)d hours overdue", count) % {"n": count}
+        return ngettext("%(n)d hour left", "%(n)d hours left", count) % {"n": count}
+    count = int(span // 86400)
+    if late:
+        return ngettext("%(n)d day overdue", "%(n)d days overdue", count) % {"n": count}
+    return ngettext("%(n)d day left", "%(n)d days left", count) % {"n": count}
 
 
 def _state(start: datetime, due: datetime, done_at: datetime | None, now: datetime) -> str:

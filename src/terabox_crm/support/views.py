@@ -240,12 +240,14 @@ def ticket_detail(request, ticket_id):
     assignee = membership.__class__.objects.filter(
         workspace=request.workspace, user_id=ticket.assignee_id
     ).first()
+    clock = sla.clock(ticket)
     return render(
         request,
         "support/detail.html",
         {
             "ticket": ticket,
-            "clock": sla.clock(ticket),
+            "clock": clock,
+            "sla_remaining": clock.remaining(),
             "thread": list(ticket.messages.select_related("author")),
             "reply_form": ReplyForm(),
             "change_form": TicketChangeForm(

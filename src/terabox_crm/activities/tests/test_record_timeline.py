@@ -50,6 +50,10 @@ def test_each_record_page_lists_its_activities_and_where_to_log_one(client, cast
     page = client.get(page_url).content.decode()
     assert f"Call about the {link}" in page
     assert reverse("activities:activity_delete", args=[activity.pk]) in page
+    # Deleting sits in the item's ⋯ menu with a confirmation (docs/ui.md).
+    menu = page.split('class="timeline-item-menu"', 1)[1].split("</details>", 1)[0]
+    assert reverse("activities:activity_delete", args=[activity.pk]) in menu
+    assert "data-confirm=" in menu and f'name="next" value="{page_url}"' in menu
     log_url = f"{reverse('activities:activity_create')}?{link}={record.pk}"
     # The log form returns to a deal by itself, to a contact or a company when told.
     expected = log_url if link == "deal" else f"{log_url}&amp;next={page_url}"

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from terabox_crm.api import serializers
-from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Deal, Pipeline, Stage
+from terabox_crm.deals.models import (
+    CLOSE_REASON_MAX_LENGTH,
+    CURRENCIES,
+    NAME_MAX_LENGTH,
+    Deal,
+    Pipeline,
+    Stage,
+)
 
 
 class StageOut(serializers.ModelSerializer):
@@ -20,6 +27,10 @@ class PipelineOut(serializers.ModelSerializer):
 
 class DealOut(serializers.ModelSerializer):
     name = serializers.CharField()
+    close_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why the deal was won or lost (empty while open); set with a stage change.",
+    )
     probability = serializers.IntegerField(source="effective_probability")
 
     class Meta:
@@ -38,6 +49,8 @@ class DealOut(serializers.ModelSerializer):
             "owner",
             "team",
             "closed_at",
+            "close_reason",
+            "stage_entered_at",
             "created_at",
             "updated_at",
         ]
@@ -57,6 +70,12 @@ class DealIn(serializers.Serializer):
     company = serializers.UUIDField(required=False, allow_null=True)
     contact = serializers.UUIDField(required=False, allow_null=True)
     owner = serializers.UUIDField(required=False, allow_null=True)
+    close_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=CLOSE_REASON_MAX_LENGTH,
+        help_text="Why the deal was won or lost; kept while it is in a won or lost stage.",
+    )
 
 
 class DealListParams(serializers.Serializer):

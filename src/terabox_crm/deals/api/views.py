@@ -91,6 +91,7 @@ class DealViewSet(
             contact=validated.get("contact"),
             owner=validated.get("owner") or (deal.owner if deal else None),
             team=deal.team if deal else None,
+            close_reason=validated.get("close_reason"),
         )
 
     def create(self, request, *args, **kwargs):
@@ -115,6 +116,7 @@ class DealViewSet(
             "company": deal.company_id,
             "contact": deal.contact_id,
             "owner": deal.owner_id,
+            "close_reason": deal.close_reason,
         }
         # The current values in their JSON form: the fields accept nothing else.
         current = DealIn(current).data

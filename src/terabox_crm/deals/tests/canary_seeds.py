@@ -20,6 +20,14 @@ def deals_activities_tickets(world: World) -> list[str]:
             name="Zqvwex Canary Merger 合併案件", stage=pipeline.stages.order_by("position").first()
         ),
     )
+    # A lost deal's reason is free text that may name a person (P1).
+    lost = pipeline.stages.get(kind="lost")
+    deal_services.deal_set_stage(
+        membership=world.membership,
+        deal=deal,
+        stage=lost,
+        reason="Zqvwex canary lost reason 失注理由",
+    )
     activity_services.activity_log(
         membership=world.membership,
         data=activity_services.ActivityData(
@@ -51,6 +59,8 @@ def deals_activities_tickets(world: World) -> list[str]:
     return [
         "Zqvwex Canary Merger",
         "合併案件",
+        "Zqvwex canary lost reason",
+        "失注理由",
         "Zqvwex canary call subject",
         "電話メモ",
         "Zqvwex canary task title",

@@ -94,7 +94,7 @@ def test_the_board_query_count_does_not_grow_with_cards(
     _fill(cast, pipeline, 12)
     _fill(cast, pipeline, 12, stage="Proposal")
     login(client, cast.member)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(21):  # + the column totals, one grouped query
         assert client.get(reverse("deals:board")).status_code == 200
 
 

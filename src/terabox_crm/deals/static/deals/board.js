@@ -1,6 +1,8 @@
 // Drag a deal card to another column (or above another card) to move it.
-// The same move is a plain form on every card, so the board also works with
-// the keyboard and without JavaScript; this file only adds dragging.
+// The same move is a plain form in every card's ⋯ menu, so the board also
+// works with the keyboard and without JavaScript; this file only adds
+// dragging, and a shade at the board's right edge while columns are hidden
+// past it (#board.has-more: the last column is hinted when it does not fit).
 (function () {
   "use strict";
   var dragged = null;
@@ -57,4 +59,25 @@
       values: values,
     });
   });
+
+  function hint() {
+    var scroller = board();
+    var wrap = document.getElementById("board");
+    if (!scroller || !wrap) return;
+    var hidden = scroller.scrollLeft + scroller.clientWidth < scroller.scrollWidth - 1;
+    wrap.classList.toggle("has-more", hidden);
+  }
+
+  // "scroll" does not bubble: listen in the capture phase.
+  document.addEventListener(
+    "scroll",
+    function (event) {
+      if (event.target === board()) hint();
+    },
+    true
+  );
+  window.addEventListener("resize", hint);
+  document.addEventListener("htmx:afterSettle", hint);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", hint);
+  else hint();
 })();
