@@ -468,6 +468,14 @@ class ListContext:
     bulk_actions: list[BulkAction] = field(default_factory=list)
     search_placeholder: Any = ""
     next_url: str = ""
+    searchable: bool = True
+
+    @property
+    def hidden_params(self) -> dict:
+        """Filters in the address with no control of their own (a record's
+        "See all": ``?contact=``…), kept when the filter bar is applied."""
+        shown = {f.name for f in self.filters} | {"q", "sort"}
+        return {k: v for k, v in self.params.items() if k not in shown}
 
     @property
     def shown(self) -> set[str]:
@@ -532,4 +540,5 @@ def list_context(
         bulk_actions=list(bulk_actions),
         search_placeholder=search_placeholder,
         next_url=next_url,
+        searchable=search_label is not None,
     )
