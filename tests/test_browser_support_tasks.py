@@ -25,7 +25,7 @@ def test_a_ticket_is_answered_and_put_on_hold(serve, chromium):
     served = serve("--demo")
     page = signed_in_page(chromium, served, locale="en-US")
     page.goto(f"{served.url}/tickets/")
-    page.locator("main table a").first.click()
+    page.locator("main table tbody a").first.click()
     page.wait_for_url("**/tickets/*/")
     subject = page.locator("h1").inner_text()
 

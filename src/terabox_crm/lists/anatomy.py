@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -131,42 +130,43 @@ def sort_from(spec: ListSpec, value: str | None) -> Sort:
     raise ValueError(f"list {spec.key!r} has no sortable default")
 
 
-def _plain(value):
-    """A cursor value as JSON: tagged so that it decodes to the same type."""
+_SEP = "\x1f"  # the unit separator: never in a date, a number, an id or a code
+
+
+def _plain(value) -> tuple[str, str]:
+    """A cursor value as (kind, text), so that it decodes to the same type."""
     if value is None:
-        return None
+        return "n", ""
     if isinstance(value, dt.datetime):
-        return ["dt", value.isoformat()]
+        return "dt", value.isoformat()
     if isinstance(value, dt.date):
-        return ["d", value.isoformat()]
+        return "d", value.isoformat()
     if isinstance(value, Decimal):
-        return ["dec", str(value)]
-    if isinstance(value, uuid.UUID):
-        return ["u", str(value)]
-    if isinstance(value, bool | int | str):
-        return ["v", value]
-    return ["v", str(value)]
+        return "dec", str(value)
+    if isinstance(value, bool):
+        return "s", str(value)
+    if isinstance(value, int):
+        return "i", str(value)
+    return "s", str(value)
 
 
-def _typed(item):
-    if item is None:
-        return None
-    kind, raw = item
-    if kind == "dt":
-        return dt.datetime.fromisoformat(raw)
-    if kind == "d":
-        return dt.date.fromisoformat(raw)
-    if kind == "dec":
-        return Decimal(raw)
-    if kind == "u":
-        return uuid.UUID(raw)
-    if kind == "v" and isinstance(raw, bool | int | str):
-        return raw
-    raise ValueError(kind)
+def _typed(kind: str, raw: str):
+    readers = {
+        "n": lambda _raw: None,
+        "dt": dt.datetime.fromisoformat,
+        "d": dt.date.fromisoformat,
+        "dec": Decimal,
+        "i": int,
+        "s": str,
+    }
+    if kind not in readers:
+        raise ValueError(kind)
+    return readers[kind](raw)
 
 
 def encode_cursor(sort: Sort, value, pk) -> str:
-    text = json.dumps([sort.param, _plain(value), str(pk)], separators=(",", ":"))
+    kind, raw = _plain(value)
+    text = _SEP.join((sort.param, kind, raw, str(pk)))
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
@@ -174,11 +174,13 @@ def decode_cursor(sort: Sort, cursor: str):
     """``(value, pk)`` or ``None`` for a cursor that does not decode or was
     made for another sort (the page starts again)."""
     try:
-        param, value, pk = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        param, kind, rest = text.split(_SEP, 2)
+        raw, pk = rest.rsplit(_SEP, 1)
         if param != sort.param:
             return None
-        return _typed(value), uuid.UUID(pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
+        return _typed(kind, raw), uuid.UUID(pk)
+    except (ValueError, TypeError, ArithmeticError, UnicodeDecodeError):
         return None
 
 
@@ -468,6 +470,14 @@ class ListContext:
     bulk_actions: list[BulkAction] = field(default_factory=list)
     search_placeholder: Any = ""
     next_url: str = ""
+    searchable: bool = True
+
+    @property
+    def hidden_params(self) -> dict:
+        """Filters in the address with no control of their own (a record's
+        "See all": ``?contact=``…), kept when the filter bar is applied."""
+        shown = {f.name for f in self.filters} | {"q", "sort"}
+        return {k: v for k, v in self.params.items() if k not in shown}
 
     @property
     def shown(self) -> set[str]:
@@ -532,4 +542,5 @@ def list_context(
         bulk_actions=list(bulk_actions),
         search_placeholder=search_placeholder,
         next_url=next_url,
+        searchable=search_label is not None,
     )

@@ -373,3 +373,20 @@ def test_contact_views_saved_before_are_tabs_too(client, cast, owner):
     body = client.get(reverse("contacts:list") + "?stage=lead", **EN).content.decode()
     assert re.search(r'class="list-tab is-active">\s*<a href="\?stage=lead"[^>]*>Old leads', body)
     assert reverse("contacts:saved_view_delete", args=[old.pk]) in body
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        3,
+        "lead",
+        anatomy.Decimal("12.50"),
+        anatomy.dt.date(2026, 12, 6),
+        anatomy.dt.datetime(2026, 12, 6, 9, 30, tzinfo=anatomy.dt.UTC),
+    ],
+)
+def test_a_cursor_keeps_its_value_and_type(value):
+    sort = anatomy.sort_from(anatomy.spec_of("deals"), "amount")
+    pk = uuid.uuid4()
+    assert anatomy.decode_cursor(sort, anatomy.encode_cursor(sort, value, pk)) == (value, pk)

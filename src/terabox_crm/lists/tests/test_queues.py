@@ -249,3 +249,52 @@ def test_ticket_list_sorts_by_priority_rank(client, cast):
     body = client.get(reverse("support:tickets") + "?sort=priority", **EN).content.decode()
     assert body.index("Urgent one") < body.index("Low one")
     assert "2 records" in body
+
+
+def test_a_records_see_all_keeps_its_link_through_the_filter_bar(client, cast, week):
+    from terabox_crm.contacts.tests.support import make_contact, member_of
+
+    contact = make_contact(member_of(cast.acme, cast.owner), family="Linked")
+    with scope(workspace=cast.acme):
+        task_services.task_create(
+            membership=cast.owner_membership,
+            data=task_services.TaskData(
+                title="About Linked",
+                due_at=timezone.now(),
+                assignee=cast.admin,
+                links=task_services.Links(contact=contact.pk),
+            ),
+        )
+    login(client, cast.member)
+    body = client.get(reverse("activities:tasks") + f"?contact={contact.pk}", **EN)
+    body = body.content.decode()
+    assert _titles(body) == {"About Linked"}  # every task of the record, not only mine
+    assert f'<input type="hidden" name="contact" value="{contact.pk}">' in body
+    assert 'id="list-q"' not in body  # titles are encrypted: the task list has no search box
+
+
+@pytest.mark.parametrize("kind", ["deals", "tickets"])
+def test_deal_and_ticket_lists_query_count_does_not_grow(client, cast, kind):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pipeline = make_pipeline(cast.acme, cast.owner)
+
+    def add(i):
+        if kind == "deals":
+            make_deal(cast.acme, cast.owner, pipeline, name=f"Row {i}", amount="10")
+        else:
+            open_ticket(cast.acme, cast.owner, subject=f"Row {i}")
+
+    add(0)
+    url = reverse("deals:list" if kind == "deals" else "support:tickets")
+    login(client, cast.owner)
+    client.get(url, **EN)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url, **EN)
+    for i in range(1, 15):
+        add(i)
+    with CaptureQueriesContext(connection) as big:
+        body = client.get(url, **EN).content.decode()
+    assert body.count(">Row ") == 15
+    assert len(big) == len(small)
