@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "terabox_crm.accounts.middleware.SessionPolicyMiddleware",
     "terabox_crm.accounts.middleware.UserLanguageMiddleware",
+    # Under /api/: Accept-Language, else English; never the UI setting (api/middleware.py).
+    "terabox_crm.api.middleware.ApiLanguageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "terabox_crm.core.middleware.WorkspaceMiddleware",
