@@ -136,3 +136,24 @@ def test_the_punctuation_check_names_the_entry_and_honours_the_allow_list(monkey
     problems = []
     check.check_punctuation("accounts", entries, problems)
     assert problems == []
+
+
+def test_the_terminology_list_names_the_word_to_use(monkeypatch):
+    entries = [
+        check.Entry(msgid="First response due", msgstr={0: "初回返信の期限"}),
+        check.Entry(msgid="Sign-in sessions", msgstr={0: "ログインセッション"}),
+    ]
+    problems: list[str] = []
+    check.check_terms("support", entries, problems)
+    assert len(problems) == 1
+    assert "'First response due'" in problems[0] and "'初回応答'" in problems[0]
+
+
+def test_a_word_the_list_does_not_cover_may_be_allowed_per_entry():
+    entry = check.Entry(
+        msgid="The API token's owner is no longer a member of its workspace.",
+        msgstr={0: "この API トークンの所有者は、すでにワークスペースのメンバーではありません。"},
+    )
+    problems: list[str] = []
+    check.check_terms("api", [entry], problems)
+    assert problems == []

@@ -336,6 +336,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 USE_I18N = True
 USE_TZ = True
+# One date and one date-time format per language (core/formats, docs/ui.md).
+FORMAT_MODULE_PATH = ["terabox_crm.core.formats"]
 TIME_ZONE = env_str("CRM_TIME_ZONE", "Asia/Tokyo")
 
 # --- Static files ----------------------------------------------------------------

@@ -7,6 +7,7 @@ import asyncio
 import io
 import warnings
 
+import pytest
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
 from terabox_crm.core.streaming import StreamingASGIHandler, make_async
@@ -40,6 +41,7 @@ def test_a_sync_streaming_response_is_streamed_asynchronously_without_a_warning(
     assert pulled == [0, 1, 2]
 
 
+@pytest.mark.django_db  # closing a response sends request_finished (closes DB connections)
 def test_a_file_response_is_streamed_asynchronously_and_its_file_closed():
     handle = io.BytesIO(b"x" * 10_000)
     response = _serve_async(FileResponse(handle, filename="a.txt"))
