@@ -11,6 +11,9 @@ screens the collisions broke, in Japanese and in English.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -110,3 +113,25 @@ def test_notifications_paging_does_not_speak_of_events(client, cast, language, o
     assert "古いイベント" not in first
     second = _page(client, f"{url}?page=2", language)
     assert f">{newer}</a>" in second
+
+
+# Words a Japanese screen may show in Latin letters: names and acronyms.
+LATIN_ALLOWED = {"Argon2id", "CRM", "HTML", "TOTP", "IP", "API", "URL", "ID", "CSV", "SMTP", "OTP"}
+
+
+def _latin_words(html: str) -> set[str]:
+    main = html.split("<main", 1)[1].split(">", 1)[1].split("</main>", 1)[0]
+    text = re.sub(r"<[^>]+>", " ", main)
+    return set(re.findall(r"[A-Za-z][A-Za-z0-9]*", text)) - LATIN_ALLOWED
+
+
+def test_the_inventory_page_in_japanese_has_no_english_left(client, cast):
+    login(client, cast.owner)
+    page = _page(client, reverse("privacy:inventory"), "ja")
+    assert _latin_words(page) == set()
+    assert "ユーザーがポリシーの版に同意した場所" in page
+
+
+def test_names_are_shown_as_typed_not_upper_cased():
+    css = (Path(__file__).resolve().parents[1] / "static" / "web" / "app.css").read_text()
+    assert "text-transform: uppercase" not in css
