@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "terabox_crm.accounts.middleware.SessionPolicyMiddleware",
     "terabox_crm.accounts.middleware.UserLanguageMiddleware",
+    # Under /api/: Accept-Language, else English; never the UI setting (api/middleware.py).
+    "terabox_crm.api.middleware.ApiLanguageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "terabox_crm.core.middleware.WorkspaceMiddleware",
@@ -379,6 +381,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 USE_I18N = True
 USE_TZ = True
+# One date and one date-time format per language (core/formats, docs/ui.md).
+FORMAT_MODULE_PATH = ["terabox_crm.core.formats"]
 TIME_ZONE = env_str("CRM_TIME_ZONE", "Asia/Tokyo")
 
 # --- Static files ----------------------------------------------------------------

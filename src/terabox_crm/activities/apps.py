@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ActivitiesConfig(AppConfig):
@@ -8,6 +9,7 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities and tasks")
 
     def ready(self) -> None:
+        _register_audit_targets()
         from terabox_crm.activities import events, listing
         from terabox_crm.audit import actions
         from terabox_crm.core import bus, policy, records
@@ -70,3 +72,16 @@ def _task_context(notification) -> dict:
         return {"title": "—", "due": ""}
     due = formats.date_format(timezone.localtime(task.due_at), "SHORT_DATETIME_FORMAT")
     return {"title": task.title, "due": due}
+
+
+def _register_audit_targets() -> None:
+    """The audit trail names these records and links to them (audit/targets.py)."""
+    from terabox_crm.activities.models import Task
+    from terabox_crm.audit import targets
+    from terabox_crm.core import records
+
+    targets.register(
+        "activities.task",
+        label=pgettext_lazy("record type", "Task"),
+        resolve=records.target_resolver(Task, "activities:task", lambda task: task.title),
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.core.models import OwnedRecord
 from terabox_crm.crypto.fields import EncryptedTextField
@@ -40,7 +41,7 @@ class Activity(_Linked):
         NOTE = "note", _("Note")
         CALL = "call", _("Call")
         MEETING = "meeting", _("Meeting")
-        EMAIL = "email", _("Email")
+        EMAIL = "email", pgettext_lazy("channel", "Email")
 
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.NOTE)
     subject = EncryptedTextField(_("subject"), blank=True, default="")
@@ -63,7 +64,7 @@ class Activity(_Linked):
 
 class Task(_Linked):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("task status", "Open")
         DONE = "done", _("Done")
 
     title = EncryptedTextField(_("title"))

@@ -44,6 +44,11 @@ class SchemaView(SpectacularAPIView):
 class DocsView(SpectacularSwaggerSplitView):
     http_method_names = READ_ONLY
     permission_classes = [DocsReader]
+    # drf-spectacular's page has an inline <style>, which the CSP refuses on
+    # every load: ours links the same rules from a static file (and the page
+    # says its language). Swagger UI's own assets are the sidecar's, served by
+    # WhiteNoise from this server ("SIDECAR" in settings.SPECTACULAR_SETTINGS).
+    template_name = "api/swagger_ui.html"
 
     def handle_exception(self, exc):
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):

@@ -128,7 +128,7 @@ _STANDARD_SUMMARIES = {
 PROBLEM_SCHEMA = {
     "type": "object",
     "description": "RFC 9457 problem details. `type` is stable and identifies the kind of "
-    "problem; `title` and `detail` are in the request's language.",
+    "problem; `title` and `detail` follow `Accept-Language` (ja or en), else English.",
     "properties": {
         "type": {
             "type": "string",
@@ -323,9 +323,9 @@ follow `next` and `previous`; `page_size` takes 1 to 200 (default 50). Any other
 cursor that does not decode, is a 400 problem.
 
 **Errors.** Every error is an RFC 9457 problem (`application/problem+json`) with a stable
-`type` under https://terabox-crm.dev/problems/, a `title` and `detail` in the request's
-language (`Accept-Language: ja` or `en`) and, for validation errors, an `errors` map of field to
-messages. A refused request changes nothing. Another workspace's id is a 404, never a 403.
+`type` under https://terabox-crm.dev/problems/, a `title` and `detail` in the first language
+of `Accept-Language` that the API speaks (`ja` or `en`), else English — never the token owner's
+UI language — and, for validation errors, an `errors` map of field to messages. A refused request changes nothing. Another workspace's id is a 404, never a 403.
 
 **Times.** Every date-time the API returns is RFC 3339 in UTC with `Z`
 (`2026-04-01T00:30:00Z`, fractional seconds when non-zero). Date-times sent to it must be RFC

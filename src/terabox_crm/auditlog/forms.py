@@ -6,6 +6,7 @@ import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.auditlog import selectors
 from terabox_crm.core.dates import DateField
@@ -16,7 +17,7 @@ class TrailFilterForm(forms.Form):
     security = forms.BooleanField(label=_("Security events only"), required=False)
     actor = forms.ChoiceField(label=_("Who"), required=False)
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64, strip=True)
-    date_from = DateField(label=_("From"), required=False)
+    date_from = DateField(label=pgettext_lazy("date range", "From"), required=False)
     date_to = DateField(label=_("To"), required=False)
     # The keyset cursor, carried by the "Older" link (not rendered in the form).
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

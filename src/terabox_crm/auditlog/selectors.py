@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from ua_parser import parse as parse_user_agent
 
 from terabox_crm.accounts.models import User
-from terabox_crm.audit import actions
+from terabox_crm.audit import actions, targets
 from terabox_crm.audit.chain import DetailUnreadable, open_detail
 from terabox_crm.audit.models import AuditEvent, Checkpoint
 from terabox_crm.core.models import Membership
@@ -62,6 +62,8 @@ class TrailEntry:
     user_agent: str = ""
     device: str = ""
     personal: list[tuple[str, object, object, object]] = field(default_factory=list)
+    # What the event is about, named for the reader (audit/targets.py).
+    target: targets.Target | None = None
 
     @property
     def erased(self) -> bool:
@@ -109,6 +111,7 @@ def trail_page(
     before: int | None = None,
     size: int = PAGE_SIZE,
     decrypt: bool = True,
+    membership=None,
 ) -> TrailPage:
     """One page of the trail, older than ``seq`` ``before`` when given."""
     size = max(1, min(size, MAX_PAGE_SIZE))
@@ -118,7 +121,7 @@ def trail_page(
     rows = list(qs[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
-    entries = present(rows, decrypt=decrypt)
+    entries = present(rows, decrypt=decrypt, membership=membership)
     return TrailPage(entries, rows[-1].seq if has_more else None)
 
 
@@ -212,8 +215,9 @@ def _open(entry: TrailEntry, event: AuditEvent) -> None:
     entry.personal = personal_rows(opened.get("personal"))
 
 
-def present(rows: list[AuditEvent], *, decrypt: bool = True) -> list[TrailEntry]:
-    """Turn events (fetched with ``select_related("detail")``) into trail entries."""
+def present(rows: list[AuditEvent], *, decrypt: bool = True, membership=None) -> list[TrailEntry]:
+    """Turn events (fetched with ``select_related("detail")``) into trail entries;
+    their targets are named for ``membership`` (one query per kind of record)."""
 
     labels = actor_labels(event.actor_id for event in rows)
     if decrypt:
@@ -230,6 +234,9 @@ def present(rows: list[AuditEvent], *, decrypt: bool = True) -> list[TrailEntry]
         if decrypt:
             _open(entry, event)
         entries.append(entry)
+    described = targets.describe(membership, ((e.object_type, e.object_id) for e in rows))
+    for entry in entries:
+        entry.target = described.get((entry.event.object_type, entry.event.object_id))
     return entries
 
 

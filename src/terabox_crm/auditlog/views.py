@@ -29,7 +29,10 @@ def _trail(request, *, security_view: bool):
         status = 400  # the filters are wrong: say so, show nothing rather than everything
     else:
         page = selectors.trail_page(
-            workspace=request.workspace, filters=form.filters(), before=form.cursor()
+            workspace=request.workspace,
+            filters=form.filters(),
+            before=form.cursor(),
+            membership=request.membership,
         )
     next_query = ""
     if page is not None and page.next_before is not None:
@@ -77,7 +80,7 @@ def event_detail(request, event_hash: str):
     require_object(request, "audit.view", allowed=may_read)
     if event is None:
         raise Http404
-    entry = selectors.present([event])[0]
+    entry = selectors.present([event], membership=membership)[0]
     return render(
         request,
         "audit/event_detail.html",

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ContactsConfig(AppConfig):
@@ -8,6 +9,7 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Companies and contacts")
 
     def ready(self) -> None:
+        _register_audit_targets()
         from terabox_crm.audit import actions
         from terabox_crm.contacts import events, listing, rules, search
         from terabox_crm.core import bus, policy, records
@@ -100,3 +102,23 @@ class ContactsConfig(AppConfig):
             model=Contact,
             tokens=search.contact_name_tokens,
         )
+
+
+def _register_audit_targets() -> None:
+    """The audit trail names these records and links to them (audit/targets.py)."""
+    from terabox_crm.audit import targets
+    from terabox_crm.contacts.models import Company, Contact
+    from terabox_crm.core import records
+
+    targets.register(
+        "contacts.contact",
+        label=pgettext_lazy("record type", "Contact"),
+        resolve=records.target_resolver(
+            Contact, "contacts:detail", lambda contact: contact.display_name
+        ),
+    )
+    targets.register(
+        "contacts.company",
+        label=pgettext_lazy("record type", "Company"),
+        resolve=records.target_resolver(Company, "companies:detail", lambda company: company.name),
+    )

@@ -410,3 +410,20 @@ def readable_many(
                     reason="locked_link",
                 )
     return found
+
+
+def target_resolver(model: type[Model], url_name: str, name=str):
+    """A resolver for the audit trail's targets (audit/targets.py): the
+    ``model`` records among ``ids`` that ``membership`` may read, as
+    ``{id: (name, url)}`` — one query for a page of events."""
+    from django.urls import reverse
+
+    def resolve(membership, ids: list[str]) -> dict[str, tuple[str, str]]:
+        keys = [key for key in (as_uuid(value) for value in ids) if key is not None]
+        if not keys:
+            return {}
+        with scopes_disabled():
+            rows = list(model._default_manager.visible_to(membership).filter(pk__in=keys))
+        return {str(row.pk): (name(row), reverse(url_name, args=[row.pk])) for row in rows}
+
+    return resolve

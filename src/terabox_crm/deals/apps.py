@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DealsConfig(AppConfig):
@@ -8,6 +9,7 @@ class DealsConfig(AppConfig):
     verbose_name = _("Deals")
 
     def ready(self) -> None:
+        _register_audit_targets()
         from terabox_crm.audit import actions
         from terabox_crm.core import bus, policy, records
         from terabox_crm.core.roles import Role
@@ -64,3 +66,16 @@ class DealsConfig(AppConfig):
             model=Deal,
             tokens=lambda deal: words.business_terms(deal.name),
         )
+
+
+def _register_audit_targets() -> None:
+    """The audit trail names these records and links to them (audit/targets.py)."""
+    from terabox_crm.audit import targets
+    from terabox_crm.core import records
+    from terabox_crm.deals.models import Deal
+
+    targets.register(
+        "deals.deal",
+        label=pgettext_lazy("record type", "Deal"),
+        resolve=records.target_resolver(Deal, "deals:detail", lambda deal: deal.name),
+    )

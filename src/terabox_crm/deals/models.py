@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from terabox_crm.core.models import OwnedRecord
@@ -61,7 +62,7 @@ class Pipeline(models.Model):
 
 class Stage(models.Model):
     class Kind(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal status", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scope, scopes_disabled
 
@@ -33,6 +33,11 @@ ALREADY_ERASED = _("This person was already erased on %(date)s. Nothing was chan
 NOT_FOUND = _("There is no such person in this workspace.")
 REASON_REQUIRED = _("Say why this person is erased (for example the request it fulfils).")
 REASON_TOO_LONG = _("The reason is too long (at most %(limit)s characters).")
+
+
+def _when(moment) -> str:
+    """In the language's one date-time format (core/formats)."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _as_uuid(value):
@@ -150,7 +155,7 @@ def subject_erase(*, membership: Membership, subject_id, reason: str, request_id
             code="already_erased",
             status=409,
             action=ACTION,
-            params={"date": timezone.localtime(earlier.erased_at).strftime("%Y-%m-%d %H:%M")},
+            params={"date": _when(earlier.erased_at)},
         )
     if not exists(workspace_id, subject):
         raise Refusal(NOT_FOUND, code="not_found", status=404, action=ACTION)
@@ -170,7 +175,7 @@ def subject_erase(*, membership: Membership, subject_id, reason: str, request_id
             code="already_erased",
             status=409,
             action=ACTION,
-            params={"date": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+            params={"date": _when(timezone.now())},
         ) from None
 
 

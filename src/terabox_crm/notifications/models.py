@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.core.models import Membership
 
@@ -43,7 +44,7 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
-        verbose_name=_("recipient"),
+        verbose_name=pgettext_lazy("notification", "recipient"),
     )
     # Not a django-scopes tenant model on purpose: an inbox spans the
     # recipient's workspaces and also holds account notices with no workspace.

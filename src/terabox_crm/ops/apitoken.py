@@ -1,7 +1,8 @@
 """``terabox-crm token --email E --workspace NAME``: print a new personal API token.
 
 Options: ``--scopes read,write,export`` (default ``read``), ``--name N``
-(default "CLI token"), ``--days D`` (default 90, at most 365). The workspace
+(default 「コマンドラインで作成したトークン」 / "Command-line token", in the
+user's own language: the name is shown on their API tokens page), ``--days D`` (default 90, at most 365). The workspace
 is given by name or slug. The ``privacy`` scope (erasure, P8) is refused
 here: it needs a step-up (S4), so a privacy officer creates such a token on
 the API tokens page. Works on a fresh data dir (``prepare()`` migrates
@@ -28,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--email", required=True, help="the member's sign-in email")
     parser.add_argument("--workspace", required=True, help="the workspace's name or slug")
     parser.add_argument("--scopes", default="read", help="comma-separated: read,write,export")
-    parser.add_argument("--name", default="CLI token", help="a label for the token")
+    parser.add_argument("--name", default=None, help="a label for the token")
     parser.add_argument("--days", type=int, default=90, help="lifetime in days (1-365)")
     return parser
 
@@ -38,6 +39,7 @@ def main(argv: list[str]) -> int:
 
     prepare()
 
+    from django.conf import settings
     from django.core.exceptions import ValidationError
     from django.db.models import Q
     from django.utils import translation
@@ -70,11 +72,16 @@ def main(argv: list[str]) -> int:
         membership = membership_in(found[0], user)
         if membership is None:
             return refuse(_("This account is not a member of the workspace."))
+        name = args.name
+        if name is None:
+            # Shown on the user's API tokens page: in their language, not the terminal's.
+            with translation.override(user.language or settings.LANGUAGE_CODE):
+                name = _("Command-line token")
         try:
             with system_context("cli"):
                 created = services.token_create(
                     membership=membership,
-                    name=args.name,
+                    name=name,
                     scopes=args.scopes,
                     days=args.days,
                 )

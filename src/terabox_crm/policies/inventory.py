@@ -1,5 +1,7 @@
 """Personal-data inventory of policies (P1)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from terabox_crm.inventory import Category, Purpose, non_personal, personal
 
 non_personal(
@@ -17,7 +19,8 @@ personal(
     category=Category.DEVICE,
     purposes=(Purpose.LEGAL, Purpose.SECURITY),
     retention="account",
-    note="where a user accepted a policy version: the evidence of acceptance (P10)",
+    # The evidence of acceptance (P10).
+    note=_("where a user accepted a policy version: the evidence of acceptance"),
 )
 non_personal(
     "policies.NoticeDispatch",

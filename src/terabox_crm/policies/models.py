@@ -21,6 +21,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.crypto.fields import EncryptedTextField
 
@@ -32,7 +33,7 @@ class PolicyVersion(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("policy"), max_length=16, choices=Kind.choices)
-    number = models.PositiveIntegerField(_("version"))
+    number = models.PositiveIntegerField(pgettext_lazy("policy", "version"))
     effective_at = models.DateTimeField(_("takes effect"))
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     body_ja = models.TextField(_("text (Japanese)"))

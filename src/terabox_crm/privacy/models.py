@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -109,8 +109,8 @@ class ConsentKind(models.TextChoices):
 
 class ConsentChannel(models.TextChoices):
     WEB_FORM = "web_form", _("Web form")
-    EMAIL = "email", _("Email")
-    PHONE = "phone", _("Phone")
+    EMAIL = "email", pgettext_lazy("channel", "Email")
+    PHONE = "phone", pgettext_lazy("channel", "Phone")
     IN_PERSON = "in_person", _("In person")
     IMPORT = "import", _("Import")
     API = "api", _("API")

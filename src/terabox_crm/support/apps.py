@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.audit import actions
 from terabox_crm.core import bus, policy, records
@@ -13,6 +14,7 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self) -> None:
+        _register_audit_targets()
         from terabox_crm.contacts.selectors import register_search_provider
         from terabox_crm.lists import anatomy
         from terabox_crm.support import listing
@@ -43,3 +45,18 @@ class SupportConfig(AppConfig):
         ):
             actions.register(action, label)
         bus.declare(events.DECLARED)
+
+
+def _register_audit_targets() -> None:
+    """The audit trail names these records and links to them (audit/targets.py)."""
+    from terabox_crm.audit import targets
+    from terabox_crm.core import records
+    from terabox_crm.support.models import Ticket
+
+    targets.register(
+        "support.ticket",
+        label=pgettext_lazy("record type", "Ticket"),
+        resolve=records.target_resolver(
+            Ticket, "support:ticket", lambda ticket: f"#{ticket.number} {ticket.subject}"
+        ),
+    )

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from terabox_crm.core.models import OwnedRecord
@@ -34,7 +35,7 @@ class Priority(models.TextChoices):
 
 class Status(models.TextChoices):
     NEW = "new", _("New")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("ticket status", "Open")
     PENDING = "pending", _("Waiting on customer")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")

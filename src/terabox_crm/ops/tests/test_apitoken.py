@@ -66,3 +66,16 @@ def test_usage_error_exits_2(cast):
     with pytest.raises(SystemExit) as exited:
         cli.main(["--email", "admin@acme.example"])
     assert exited.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "name"), [("ja", "コマンドラインで作成したトークン"), ("en", "Command-line token")]
+)
+def test_the_default_name_is_in_the_users_language_not_the_terminals(cast, capsys, language, name):
+    cast.admin.language = language
+    cast.admin.save(update_fields=["language"])
+    assert cli.main(["--email", "admin@acme.example", "--workspace", "Acme"]) == 0
+    with scopes_disabled():
+        token = ApiToken.objects.get(user=cast.admin)
+    assert token.name == name
+    assert "CLI" not in token.name

@@ -50,7 +50,7 @@ def test_an_upcoming_version_is_announced_with_its_date_and_a_diff(client):
     assert "A new version (version 2) takes effect on" in page
     assert "What version 2 changes" in page
     assert upcoming.get_absolute_url() in page
-    assert "Version 1, in force since Oct. 17, 2025" in page
+    assert "Version 1, in force since 17 Oct 2025" in page  # core/formats: one date format
 
     notices = client.get("/notices/", HTTP_ACCEPT_LANGUAGE="ja").text
     assert "プライバシーポリシー 第 2 版を" in notices and "第2版の変更点" in notices

@@ -51,7 +51,7 @@ def test_the_page_in_japanese(client, cast):
     login(client, cast.member)
     html = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "個人データの一覧" in html
-    assert "連絡先(メールアドレス、電話番号、住所)" in html
+    assert "連絡先（メールアドレス、電話番号、住所）" in html
     assert "ユーザー" in html  # accounts.User's plain verbose name, translated here
     assert "アカウントが存在する間" in html
     assert "暗号化" in html
@@ -118,7 +118,7 @@ def test_the_api_labels_follow_the_request_language(client, cast):
     login(client, cast.member)
     body = client.get(API, HTTP_ACCEPT_LANGUAGE="ja").json()
     contact = next(c for c in body["categories"] if c["code"] == "contact")
-    assert contact["label"] == "連絡先(メールアドレス、電話番号、住所)"
+    assert contact["label"] == "連絡先（メールアドレス、電話番号、住所）"
     email = next(f for f in contact["fields"] if f["model"] == "accounts.User")
     assert email["model"] == "accounts.User" and email["field"] == "email"  # codes stay English
     assert email["model_label"] == "ユーザー"

@@ -224,7 +224,7 @@ def test_japanese_home_with_content(client, cast):
     make_pipeline(cast.acme, cast.owner)
     content = _home(client, cast.member, "ja")
     assert "見積書を送る" in content
-    assert "期限切れ" in content
+    assert "期限超過" in content
     assert "ボードを開く" in content
 
 

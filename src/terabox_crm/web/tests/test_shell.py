@@ -164,7 +164,7 @@ def test_csp_header_forbids_inline_script(client):
 def test_flash_messages_can_be_dismissed(client, cast):
     login(client, cast.member)
     response = client.post(reverse("notifications:read_all"), follow=True)
-    item = parse(response.content).find("li", cls="flash-item")
+    item = parse(response.content).find("div", cls="flash-item")
     assert item is not None
     assert "flash-success" in item.classes
     assert "data-dismiss" in item.find("button").attrs

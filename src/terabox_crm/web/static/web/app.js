@@ -9,6 +9,9 @@
  *   [data-nav-toggle]         opens/closes the folded top bar on small screens
  *   "toast" event             (HX-Trigger: {"toast": {"level", "message"}})
  *                             shows a toast; htmx errors show one too
+ *   [data-copy="id"]          copies the text of element #id (one line per
+ *                             list item) and says so in a toast
+ *   [data-print]              opens the browser's print dialog
  *
  * Loaded in <head> without defer so the "js" class is set before first paint;
  * everything touching the DOM waits for DOMContentLoaded or uses delegation.
@@ -95,6 +98,38 @@
   document.addEventListener("toast", function (event) {
     var detail = event.detail || {};
     showToast(detail.level, detail.message);
+  });
+
+  /* Copy and print (recovery codes) ---------------------------------------- */
+  function textOf(element) {
+    var items = element.querySelectorAll("li");
+    if (!items.length) return element.textContent.trim();
+    return Array.prototype.map
+      .call(items, function (item) {
+        return item.textContent.trim();
+      })
+      .join("\n");
+  }
+
+  document.addEventListener("click", function (event) {
+    var copy = closestFrom(event, "[data-copy]");
+    if (copy) {
+      var source = document.getElementById(copy.getAttribute("data-copy"));
+      if (!source) return;
+      var done = function () {
+        showToast("success", copy.getAttribute("data-copied"));
+      };
+      var failed = function () {
+        showToast("warning", copy.getAttribute("data-copy-failed"));
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(textOf(source)).then(done, failed);
+      } else {
+        failed();
+      }
+      return;
+    }
+    if (closestFrom(event, "[data-print]")) window.print();
   });
 
   /* Confirmation before destructive actions --------------------------------- */

@@ -1,0 +1,9 @@
+"""Japanese: 2026年4月1日, 2026年4月1日 09:30 (core/formats/__init__.py)."""
+
+DATE_FORMAT = "Y年n月j日"
+DATETIME_FORMAT = "Y年n月j日 H:i"
+TIME_FORMAT = "H:i"
+SHORT_DATE_FORMAT = DATE_FORMAT
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
+YEAR_MONTH_FORMAT = "Y年n月"
+MONTH_DAY_FORMAT = "n月j日"
