@@ -43,6 +43,8 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from terabox_crm.core import jsonbody
+
 MAGIC = b"TBXBAK01"
 END_MAGIC = b"TBXEND01"
 FORMAT = 1
@@ -199,7 +201,7 @@ def read_header(handle: BinaryIO) -> tuple[dict, bytes]:
         raise ArchiveError("format", "the archive header is malformed")
     raw = _read_exact(handle, length)
     try:
-        header = json.loads(raw)
+        header = jsonbody.parse(raw, limit=MAX_HEADER)
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise ValueError
         bytes.fromhex(header["salt"])
@@ -227,7 +229,7 @@ def read_trailer(path) -> dict | None:
             if length > MAX_TRAILER or length > size:
                 return None
             handle.seek(size - len(END_MAGIC) - 4 - length)
-            trailer = json.loads(handle.read(length))
+            trailer = jsonbody.parse(handle.read(length), limit=MAX_TRAILER)
             return trailer.get("manifest") if isinstance(trailer, dict) else None
     except (OSError, ValueError):
         return None
@@ -343,7 +345,7 @@ class ArchiveReader:
         if length != len(rest) - 4 - len(END_MAGIC):
             raise ArchiveError("tampered", "the archive's manifest is malformed")
         try:
-            trailer = json.loads(rest[:length])
+            trailer = jsonbody.parse(rest[:length], limit=MAX_TRAILER)
             manifest, tag = trailer["manifest"], trailer["mac"]
             if not isinstance(manifest, dict) or not isinstance(tag, str):
                 raise TypeError

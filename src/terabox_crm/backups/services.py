@@ -49,7 +49,7 @@ from django.utils import timezone
 from terabox_crm import audit, datadir
 from terabox_crm.backups import keys, snapshot
 from terabox_crm.backups.archive import SUFFIX, ArchiveError, ArchiveReader, ArchiveWriter
-from terabox_crm.core import evidence
+from terabox_crm.core import evidence, jsonbody
 from terabox_crm.crypto import keyring
 from terabox_crm.erasure import keys as erasure_keys
 from terabox_crm.erasure import ledger, reapply
@@ -292,7 +292,7 @@ def _write_state(path: Path, state: str, **facts) -> None:
 
 def _read_state(path: Path) -> dict:
     try:
-        record = json.loads(_state_path(path).read_text(encoding="utf-8"))
+        record = jsonbody.parse(_state_path(path).read_bytes(), limit=64 << 10)
         stat = path.stat()
         if record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns:
             return record
