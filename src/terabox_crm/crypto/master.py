@@ -17,7 +17,7 @@ An error names the source that failed (the variable, the file's path, the
 command's exit status) and never the key: the key is never printed, logged
 or put in an exception.
 
-A master-key rotation writes ``keys/master-rotation.json`` in the data dir
+A master-key rotation writes ``keys/master-rotation.state`` in the data dir
 before it re-wraps anything. It names the old and the new key by id and
 where the new key comes from (a file path, a command, or — for the embedded
 default — ``keys/master.key.new``), never the key. While it exists every
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import shlex
 import subprocess  # nosec B404  # runs the operator's own KMS command, without a shell
@@ -48,7 +47,7 @@ COMMAND_TIMEOUT_VARIABLE = "CRM_MASTER_KEY_COMMAND_TIMEOUT"
 DEFAULT_COMMAND_TIMEOUT = 10
 GENERATED_NAME = "master.key"
 PENDING_NAME = "master.key.new"
-STATE_NAME = "master-rotation.json"
+STATE_NAME = "master-rotation.state"
 RETIRED_DIR = "retired"
 ROTATION_RECHECK_SECONDS = 1.0
 
@@ -179,21 +178,28 @@ def run_command(command_line: str) -> str:
 
 @dataclass(frozen=True)
 class Rotation:
-    """What ``keys/master-rotation.json`` says (no key material in it)."""
+    """What ``keys/master-rotation.state`` says (no key material in it)."""
 
     old_id: str
     new_id: str
     new_source: Source
     started_at: str
 
-    def as_json(self) -> dict:
-        return {
-            "v": 1,
+    def lines(self) -> str:
+        """The state file's text: ``name=value`` lines (no JSON reader below
+        core: request bodies and files alike go through ``core.jsonbody``)."""
+        fields = {
+            "v": "1",
             "old": self.old_id,
             "new": self.new_id,
-            "new_source": {"kind": self.new_source.kind, "value": self.new_source.value},
+            "new_source_kind": self.new_source.kind,
+            "new_source_value": self.new_source.value,
             "started_at": self.started_at,
         }
+        for name, value in fields.items():
+            if "\n" in value or "\r" in value:
+                raise ConfigurationError(f"a master-key rotation's {name} cannot span lines")
+        return "".join(f"{name}={value}\n" for name, value in fields.items())
 
 
 def state_path() -> Path:
@@ -216,16 +222,17 @@ def read_state() -> Rotation | None:
         return None
     except OSError as exc:
         raise ConfigurationError(f"{target} cannot be read: {exc.strerror or exc}") from None
+    record = dict(line.partition("=")[::2] for line in text.splitlines() if "=" in line)
     try:
-        record = json.loads(text)
-        source = record["new_source"]
+        if record["v"] != "1" or record["new_source_kind"] not in {"file", "command", "generated"}:
+            raise KeyError
         return Rotation(
-            old_id=str(record["old"]),
-            new_id=str(record["new"]),
-            new_source=Source(str(source["kind"]), str(source["value"])),
-            started_at=str(record.get("started_at", "")),
+            old_id=record["old"],
+            new_id=record["new"],
+            new_source=Source(record["new_source_kind"], record["new_source_value"]),
+            started_at=record.get("started_at", ""),
         )
-    except (ValueError, KeyError, TypeError):
+    except KeyError:
         raise ConfigurationError(f"{target} is not a master-key rotation record") from None
 
 
@@ -235,7 +242,7 @@ def write_state(rotation: Rotation) -> None:
     tmp = target.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(rotation.as_json(), handle, sort_keys=True)
+        handle.write(rotation.lines())
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, target)

@@ -19,7 +19,7 @@
   the data dir and replaces the old one at the end; the old one is kept as
   ``keys/retired/master-<id>.key`` for backups taken before. With
   ``CRM_MASTER_KEY``/``_FILE``/``_COMMAND`` the operator passes the new key's
-  source; the processes read it through ``keys/master-rotation.json`` until
+  source; the processes read it through ``keys/master-rotation.state`` until
   the configuration is switched to it (docs/operations.md, "Keys").
   Resumable: the state file is written first, every process then accepts
   both keys and wraps new data keys under the new one, and a rerun after a
