@@ -31,7 +31,7 @@ def test_a_ticket_is_answered_and_put_on_hold(serve, chromium):
 
     page.fill("textarea[name=body]", "We have reproduced it and are preparing a fix.")
     page.click("form[action$='/reply/'] button[type=submit]")
-    page.locator(".timeline-item", has_text="preparing a fix").wait_for()
+    page.locator(".message", has_text="preparing a fix").wait_for()
 
     page.select_option("select[name=status]", "pending")
     page.click("form[action$='/change/'] button[type=submit]")
