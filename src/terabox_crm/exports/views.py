@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -204,7 +204,7 @@ def export_download(request, guarded_export_id):
     response = StreamingHttpResponse(
         services.export_stream(item), content_type=writers.CONTENT_TYPES[item.format]
     )
-    stamp = timezone.localtime(item.created_at).strftime("%Y%m%d-%H%M")
+    stamp = dateformat.format(timezone.localtime(item.created_at), "Ymd-Hi")  # a file name
     response["Content-Disposition"] = (
         f'attachment; filename="{item.resource}-{stamp}.{item.format}"'
     )

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
@@ -274,7 +274,7 @@ def audit_chain() -> list[Finding]:
     else:
         status = PASS
         detail = _("Last signed checkpoint: %(at)s.") % {
-            "at": timezone.localtime(last).strftime("%Y-%m-%d %H:%M")
+            "at": formats.date_format(timezone.localtime(last), "SHORT_DATETIME_FORMAT")
         }
     findings.append(
         Finding("audit.checkpoint", "audit", status, _("Signed checkpoints"), detail, data)

@@ -13,7 +13,7 @@ session needs a fresh step-up instead.
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -154,7 +154,7 @@ class ExportViewSet(
         response = StreamingHttpResponse(
             services.export_stream(item), content_type=writers.CONTENT_TYPES[item.format]
         )
-        stamp = timezone.localtime(item.created_at).strftime("%Y%m%d-%H%M")
+        stamp = dateformat.format(timezone.localtime(item.created_at), "Ymd-Hi")  # a file name
         response["Content-Disposition"] = (
             f'attachment; filename="{item.resource}-{stamp}.{item.format}"'
         )
