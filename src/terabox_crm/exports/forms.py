@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.exports.models import Format
 
@@ -16,7 +17,9 @@ class ExportForm(forms.Form):
         help_text=_("Why you export. People who may not be used for it are left out."),
     )
     fields = forms.MultipleChoiceField(
-        label=_("Columns"), widget=forms.CheckboxSelectMultiple, required=False
+        label=pgettext_lazy("export", "Columns"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     recipient = forms.CharField(
         label=_("Third-party recipient"),

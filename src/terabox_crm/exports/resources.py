@@ -340,7 +340,9 @@ DEAL_COLUMNS = (
     Column("contact", _("Contact"), _person("contact"), _person_name("contact")),
     _owner(),
     Column("created_at", _("Created"), ("created_at",), _when_of("created_at")),
-    Column("closed_at", _("Closed"), ("closed_at",), _when_of("closed_at")),
+    Column(
+        "closed_at", pgettext_lazy("date column", "Closed"), ("closed_at",), _when_of("closed_at")
+    ),
 )
 
 
@@ -384,7 +386,12 @@ TICKET_COLUMNS = (
         ("resolution_due_at",),
         _when_of("resolution_due_at"),
     ),
-    Column("resolved_at", _("Resolved"), ("resolved_at",), _when_of("resolved_at")),
+    Column(
+        "resolved_at",
+        pgettext_lazy("date column", "Resolved"),
+        ("resolved_at",),
+        _when_of("resolved_at"),
+    ),
 )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.core.dates import DateTimeField
 from terabox_crm.core.forms import MemberChoiceField
@@ -29,7 +30,9 @@ def _text(label, help_text=""):
 
 class IncidentForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
-    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
+    severity = forms.ChoiceField(
+        label=pgettext_lazy("incident", "Severity"), choices=Severity.choices
+    )
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices, initial=Status.OPEN)
     detected_at = DateTimeField(label=_("Detected at"))
     owner = MemberChoiceField(label=_("Handled by"), required=False)
@@ -49,7 +52,7 @@ class IncidentForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    description = _text(_("What happened"))
+    description = _text(pgettext_lazy("incident", "What happened"))
     systems_affected = _text(_("Systems affected"))
     cause = _text(_("Cause"))
     secondary_risk = _text(_("Risk of secondary damage"))
@@ -114,7 +117,7 @@ class IncidentForm(forms.Form):
 
 class TimelineForm(forms.Form):
     text = forms.CharField(
-        label=_("What happened"),
+        label=pgettext_lazy("incident", "What happened"),
         max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

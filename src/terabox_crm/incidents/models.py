@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from terabox_crm.crypto.fields import EncryptedTextField
@@ -215,7 +216,7 @@ class AffectedItem(models.Model):
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", _("Email")
+    EMAIL = "email", pgettext_lazy("channel", "Email")
     IN_APP = "in_app", _("In-app notice")
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from terabox_crm.core.forms import MemberChoiceField
 from terabox_crm.support.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, Priority, Status
@@ -10,7 +11,10 @@ from terabox_crm.support.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, Prio
 class TicketForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=SUBJECT_MAX_LENGTH)
     description = forms.CharField(
-        label=_("Description"), max_length=BODY_MAX_LENGTH, required=False, widget=forms.Textarea
+        label=pgettext_lazy("ticket", "Description"),
+        max_length=BODY_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea,
     )
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL

@@ -54,7 +54,7 @@ DUE_SOON_SHARE = 0.25  # "due soon" when less than a quarter of the time is left
 class Ticket(OwnedRecord):
     number = models.PositiveIntegerField(_("number"))
     subject = EncryptedTextField(_("subject"))
-    description = EncryptedTextField(_("description"), blank=True, default="")
+    description = EncryptedTextField(pgettext_lazy("ticket", "description"), blank=True, default="")
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.NEW
     )

@@ -46,7 +46,7 @@ def test_a_form_date_time_outside_the_window_is_refused_in_japanese(text):
         with pytest.raises(ValidationError) as refused:
             DateTimeField().clean(text)
         messages = refused.value.messages
-    assert messages == ["日付は 1900-01-01 から 2200-12-31 までの範囲で指定してください。"]
+    assert messages == ["1900-01-01 から 2200-12-31 までの日付を入力してください。"]
 
 
 def test_a_form_date_outside_the_window_is_refused_in_english():

@@ -76,7 +76,7 @@ def test_the_link_shows_what_will_happen_and_changes_nothing_until_posted(relaxe
     stranger = Client()
     page = stranger.get(NOT_ME, {"token": token}, HTTP_ACCEPT_LANGUAGE="ja")
     assert page.status_code == 200
-    assert "不審なアクティビティを報告" in page.content.decode()
+    assert "不審な活動を報告" in page.content.decode()
     assert UserSession.objects.filter(user=user).count() == 2
     assert browsers[0].get(reverse("accounts:security")).status_code == 200
 
@@ -164,7 +164,7 @@ def test_a_forged_link_changes_nothing_and_is_a_security_event(relaxed, language
         assert response.status_code == 400
         text = response.content.decode()
         assert (
-            "このリンクは使えません" if language == "ja" else "This link cannot be used"
+            "このリンクは使用できません" if language == "ja" else "This link cannot be used"
         ) in text
     assert UserSession.objects.filter(user=user).count() == 2
     assert User.objects.get(pk=user.pk).has_usable_password()

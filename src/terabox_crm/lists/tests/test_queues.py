@@ -78,7 +78,7 @@ def test_task_views_are_work_queues(client, cast, week):
     ("lang", "tabs"),
     [
         (EN, ["Mine", "Overdue", "Today", "This week", "My team&#x27;s", "Everyone&#x27;s"]),
-        (JA, ["自分のタスク", "期限切れ", "今日", "今週", "チームのタスク", "全員のタスク"]),
+        (JA, ["自分のタスク", "期限超過", "今日", "今週", "チームのタスク", "全員のタスク"]),
     ],
 )
 def test_task_views_are_tabs_in_both_languages(client, cast, week, lang, tabs):

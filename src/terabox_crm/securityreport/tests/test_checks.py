@@ -283,4 +283,4 @@ def test_the_command_prints_every_section_in_english_and_japanese(cast, capsys):
     assert "[FAIL] Two-factor sign-in: Owner" in out and "Keys" in out and "[PASS]" in out
     report_cli.main(["report", "--lang", "ja"])
     out = capsys.readouterr().out
-    assert "二要素認証" in out and "マスターキー" in out and "監査ログ" in out
+    assert "2段階認証" in out and "マスターキー" in out and "監査ログ" in out

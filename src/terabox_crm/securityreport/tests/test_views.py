@@ -20,7 +20,7 @@ def test_owner_reads_the_report_in_japanese(client, cast):
     response = client.get(PAGE, secure=True, HTTP_ACCEPT_LANGUAGE="ja")
     assert response.status_code == 200
     text = response.content.decode()
-    assert "セキュリティレポート" in text and "二要素認証" in text and "マスターキー" in text
+    assert "セキュリティレポート" in text and "2段階認証" in text and "マスターキー" in text
     # cast's owners have no second factor: a failure, marked by symbol and word
     assert 'data-check="mfa.owner" data-status="fail"' in text
     assert "✗</span> 不合格" in text and "TLS と HSTS" in text
