@@ -166,3 +166,17 @@ def test_another_workspaces_export_is_not_found(client, cast, django_capture_on_
     with scopes_disabled():
         item.refresh_from_db()
     assert item.status == "ready"
+
+
+@pytest.mark.parametrize("bad_id", ["null,null", "0", "not-a-uuid"])
+def test_a_malformed_export_id_is_not_found_not_a_server_error(client, cast, bad_id):
+    """Found by the API fuzz: a malformed id reached the service and answered 500."""
+    auth = _token(cast, cast.owner)
+    for method, url in (
+        ("get", f"{API}{bad_id}/"),
+        ("get", f"{API}{bad_id}/download/"),
+        ("post", f"{API}{bad_id}/approve/"),
+    ):
+        answer = getattr(client, method)(url, secure=True, **auth)
+        assert answer.status_code == 404, (url, answer.status_code)
+        assert answer["Content-Type"] == "application/problem+json"

@@ -32,6 +32,8 @@ class IncidentViewSet(
 ):
     """Incidents of the workspace, newest first, with their regulatory clocks."""
 
+    lookup_value_regex = "[0-9a-f-]{36}"  # a malformed id is a 404 at routing
+
     lookup_url_kwarg = "incident_id"
     permission_classes = [PolicyPermission]
     permission_action = {
@@ -79,6 +81,7 @@ class IncidentViewSet(
         detail=True,
         methods=["get", "post"],
         permission_action={"GET": "incidents.view", "POST": "incidents.manage"},
+        pagination_class=None,  # at most 500 entries, in one answer (as documented)
     )
     def timeline(self, request, incident_id=None):
         """An incident's timeline: read it, or add an entry."""

@@ -91,3 +91,13 @@ def test_members_are_refused_and_other_workspaces_are_not_found(client, cast):
         == 404
     )
     assert "Globex secret" not in client.get(API).content.decode()
+
+
+def test_the_schema_documents_the_timeline_as_the_list_it_answers(client, cast):
+    """Found by the API fuzz: the schema said a paginated page, the answer is
+    a plain list of at most 500 entries."""
+    login(client, cast.admin)
+    schema = client.get("/api/schema/?format=json", secure=True).json()
+    answer = schema["paths"]["/api/v1/incidents/{incident_id}/timeline/"]["get"]["responses"]["200"]
+    body = answer["content"]["application/json"]["schema"]
+    assert body["type"] == "array"
