@@ -77,7 +77,7 @@ class ExportViewSet(
     lookup_url_kwarg = "guarded_export_id"
     # A malformed id is a 404 at routing (the approve and download actions
     # take the id straight to the service).
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     permission_classes = [PolicyPermission]
     permission_action = {"GET": "exports.view", "POST": "exports.create"}
     # Reading the list and the progress needs ``read``; asking, approving and

@@ -168,7 +168,7 @@ def test_another_workspaces_export_is_not_found(client, cast, django_capture_on_
     assert item.status == "ready"
 
 
-@pytest.mark.parametrize("bad_id", ["null,null", "0", "not-a-uuid"])
+@pytest.mark.parametrize("bad_id", ["null,null", "0", "not-a-uuid", "0" * 36, "-" * 36])
 def test_a_malformed_export_id_is_not_found_not_a_server_error(client, cast, bad_id):
     """Found by the API fuzz: a malformed id reached the service and answered 500."""
     auth = _token(cast, cast.owner)

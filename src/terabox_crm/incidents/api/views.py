@@ -32,7 +32,7 @@ class IncidentViewSet(
 ):
     """Incidents of the workspace, newest first, with their regulatory clocks."""
 
-    lookup_value_regex = "[0-9a-f-]{36}"  # a malformed id is a 404 at routing
+    lookup_value_regex = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # else 404
 
     lookup_url_kwarg = "incident_id"
     permission_classes = [PolicyPermission]
