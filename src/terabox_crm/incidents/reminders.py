@@ -55,7 +55,9 @@ def remind(incident_id, now=None) -> int:
     now = now or timezone.now()
     with transaction.atomic(), scopes_disabled():
         incident = (
-            Incident.objects.select_for_update()
+            # Only the incident's row: PostgreSQL cannot lock the nullable
+            # side of the outer join to its owner.
+            Incident.objects.select_for_update(of=("self",))
             .select_related("owner")
             .filter(pk=incident_id)
             .exclude(status=Status.CLOSED)

@@ -286,8 +286,11 @@ def test_saved_views_are_tabs_of_their_user_only(client, cast, owner):
     assert view.params == {"stage": "customer", "sort": "stage"}  # never the search text
     body = client.get(reverse("contacts:list") + "?stage=customer&sort=stage", **JA)
     body = body.content.decode()
+    # The view's parameters in either order (PostgreSQL's jsonb keeps its keys sorted).
     assert re.search(
-        r'class="list-tab is-active">\s*<a href="\?stage=customer&amp;sort=stage"', body
+        r'class="list-tab is-active">\s*<a href="\?(stage=customer&amp;sort=stage|'
+        r'sort=stage&amp;stage=customer)"',
+        body,
     )
     assert "大口の顧客" in body and [n.split()[0] for n in _names(body)] == ["Cust"]
     client.logout()
