@@ -5,7 +5,9 @@
    2.4.3, 2.4.7, 2.4.11, 1.4.11): Tab, Shift+Tab, Enter, Space, Escape and the
    arrow keys, no mouse. ``keyboard.Keyboard`` checks every focus stop: an
    indicator that appears with focus, with 3:1 against what is around it, not
-   hidden, no trap. The contact list and form are also walked in dark mode.
+   hidden, no trap. The contact list and form are also walked in dark mode,
+   and the contact list at phone width (folded top bar, 「絞り込み」, the
+   header row that cards hide).
 2. Status is never shown by colour alone (1.4.1): every tinted mark on the
    pages with SLA badges, priorities, deal stages, task due states and
    restriction marks says its state in visible text with an accessible name.
@@ -278,6 +280,27 @@ def test_the_contact_form_has_no_keyboard_trap(demo, keys, scheme):
     keys.tab_to("main .form-actions button[type=submit]")
     keys.tab_to("#id_family_name", backwards=True)
     page.emulate_media(color_scheme="light")
+
+
+def test_at_phone_width_what_has_focus_is_shown(demo, keys):
+    """The folded top bar, 「絞り込み」 and the list's header row (hidden for
+    cards, still holding "select all" and the sort links) at 390 px."""
+    page = keys.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        open_page(keys, f"{demo.url}/contacts/", skip=False)
+        keys.tab_to("[data-nav-toggle]")
+        keys.press("Enter")
+        keys.tab_to(".topbar-panel a.mainnav-link")
+        keys.press("Escape")
+        assert keys.focused("[data-nav-toggle]")
+        keys.tab_to("[data-list-filters] > summary")
+        keys.press("Enter")
+        keys.tab_to("#list-q")
+        keys.tab_to("main thead a.sort-link")
+        keys.tab_to("main tbody input[name=ids]")
+    finally:
+        page.set_viewport_size({"width": 1440, "height": 900})
 
 
 # Status marks: a badge, an SLA box, a stage step, a dot — anything tinted by
