@@ -20,11 +20,37 @@ every stop that went wrong with the trail of stops that led there.
 
 from __future__ import annotations
 
+# Colour helpers shared by the page scripts below: WCAG relative luminance
+# and contrast, and the colour a box's edge is drawn on.
+_COLOURS = r"""
+const rgba = c => (c.match(/[\d.]+/g) || [0, 0, 0, 0]).map(Number);
+const opaque = c => !(rgba(c)[3] <= 0.5);  // rgb() has no alpha: opaque
+const luminance = ([r, g, b]) => {
+  const lin = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+};
+const contrast = (a, b) => {
+  const [x, y] = [luminance(rgba(a)), luminance(rgba(b))].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+};
+// The first opaque background from ``node`` up.
+const fill = node => {
+  for (; node; node = node.parentElement) {
+    const colour = getComputedStyle(node).backgroundColor;
+    if (opaque(colour)) return colour;
+  }
+  return getComputedStyle(document.documentElement).backgroundColor || "rgb(255, 255, 255)";
+};
+// What a ring is drawn on: outside the box (offset >= 0) or inside it.
+const backdrop = el => fill(parseFloat(getComputedStyle(el).outlineOffset) >= 0 ? el.parentElement : el);
+"""
+
 # Runs in the page after each key: checks the stop just reached and the
 # one just left (now unfocused), and remembers the new one on ``window``.
 # A navigation resets ``window``, so a stop left by loading another page is
 # compared before that (``Keyboard.tab_to`` steps back and forth on arrival).
 _STOP = r"""() => {
+  ${COLOURS}
   const chain = el => [el, el.parentElement, el.parentElement && el.parentElement.parentElement]
     .filter(Boolean);
   const ring = el => chain(el).map(node => {
@@ -34,25 +60,6 @@ _STOP = r"""() => {
     const shadow = s.boxShadow !== "none" ? s.boxShadow : "";
     return {outline, shadow};
   });
-  const rgba = c => (c.match(/[\d.]+/g) || [0, 0, 0, 0]).map(Number);
-  const luminance = ([r, g, b]) => {
-    const lin = v => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
-  };
-  const contrast = (a, b) => {
-    const [x, y] = [luminance(rgba(a)), luminance(rgba(b))].sort((p, q) => q - p);
-    return (x + 0.05) / (y + 0.05);
-  };
-  // The colour the ring is drawn on: outside the box (offset >= 0) that is
-  // the first opaque background above it, inside it the box's own.
-  const backdrop = el => {
-    let node = parseFloat(getComputedStyle(el).outlineOffset) >= 0 ? el.parentElement : el;
-    for (; node; node = node.parentElement) {
-      const colour = getComputedStyle(node).backgroundColor;
-      if (rgba(colour)[3] === undefined || rgba(colour)[3] > 0.5) return colour;
-    }
-    return getComputedStyle(document.documentElement).backgroundColor || "rgb(255, 255, 255)";
-  };
   const describe = el => {
     const name = (el.getAttribute("aria-label") || el.innerText || el.value || el.name || "")
       .trim().replace(/\s+/g, " ").slice(0, 40);
@@ -108,7 +115,26 @@ _STOP = r"""() => {
   }
   window.__kbStop = {el: here, ring: now, desc};
   return {desc, problems, stayed};
-}"""
+}""".replace("${COLOURS}", _COLOURS)
+
+# The edges of text fields, selects and chip boxes keep 3:1 against both the
+# field's own fill and what is around it (WCAG 1.4.11): a field whose border
+# fades into the page is a field nobody finds.
+CONTROL_BORDERS = r"""() => {
+  ${COLOURS}
+  const fields = [...document.querySelectorAll(
+    "main :is(input:not([type=checkbox], [type=radio], [type=hidden], [type=submit], [type=button])," +
+    " select, textarea, .chips)")].filter(el => el.checkVisibility() && !el.matches(".chips *"));
+  return fields.flatMap(el => {
+    const s = getComputedStyle(el);
+    if (parseFloat(s.borderTopWidth) === 0) return [];
+    const around = fill(el.parentElement);
+    const inside = opaque(s.backgroundColor) ? s.backgroundColor : around;
+    const ratio = Math.min(contrast(s.borderTopColor, around), contrast(s.borderTopColor, inside));
+    const what = `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}`;
+    return ratio < 3 ? [`${what}: border ${ratio.toFixed(2)}:1`] : [];
+  });
+}""".replace("${COLOURS}", _COLOURS)
 
 
 class Keyboard:
