@@ -6,7 +6,8 @@ holds in both), and the page's ``lang`` follows the language shown.
 A real ``serve --demo`` with its demo data and Debian's Chromium: the first
 run's screens (two-factor enrolment, recovery codes) are checked on the way
 in, then every main list, a record of each kind, search, the audit trail,
-notifications, account security and the personal-data inventory.
+notifications, account security, the personal-data inventory and the members
+page (its ⋯ menus).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ OTHERS = [
     "/notifications/",
     "/accounts/security/",
     "/privacy/inventory/",
+    "/workspace/members/",  # the ⋯ menus of destructive actions
 ]
 
 

@@ -294,7 +294,7 @@ def deal_stage(request, deal_id):
         messages.error(request, error.message)
         if stage.is_closed:
             url = reverse("deals:detail", args=[deal.pk])
-            return redirect(f"{url}?close={stage.pk}#stage-bar")
+            return redirect(f"{url}?close={stage.pk}#id_reason")
         return redirect("deals:detail", deal_id=deal.pk)
     messages.success(request, _("Moved to %(stage)s.") % {"stage": stage.name})
     return redirect("deals:detail", deal_id=deal.pk)

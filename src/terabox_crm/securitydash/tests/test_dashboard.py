@@ -77,6 +77,27 @@ def test_the_page_speaks_the_readers_language(client, storm, language, phrases):
         assert phrase in text
 
 
+def test_severity_is_said_in_words_not_colour_alone(client, storm):
+    """WCAG 1.4.1: each kind's severity is a word in its own column (the high
+    one also tinted); the chart's colour swatches sit beside the kind's name."""
+    login(client, storm.admin)
+    text = get(client, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    rows = text.split("<caption>Events by kind</caption>", 1)[1].split("</tbody>", 1)[0]
+    rows = rows.split("<tr>")[2:]  # past the header row
+    severities = {
+        (
+            "High"
+            if '<span class="badge badge-danger">High</span>' in row
+            else "Normal"
+            if "<td>Normal</td>" in row
+            else None
+        )
+        for row in rows
+    }
+    assert severities == {"High", "Normal"}
+    assert all('aria-hidden="true"' in row and "</a>" in row for row in rows)
+
+
 def test_filter_by_kind(client, storm):
     login(client, storm.admin)
     text = get(
