@@ -599,6 +599,8 @@ def _as_uuid(value):
 
 def _raw_kind(expression) -> str:
     field = getattr(expression, "output_field", None)
+    if getattr(field, "many_to_one", False) or getattr(field, "one_to_one", False):
+        field = field.target_field  # a foreign key holds its target's value
     if isinstance(field, fields.EncryptedTextField):
         return "sealed"
     if isinstance(field, models.UUIDField):
