@@ -3,6 +3,7 @@
 flat memory under 150 MB, time to first byte under 1 s at 1M contacts).
 
     .venv/bin/python bench/export.py --contacts 100000          # SQLite in a temp data dir
+    .venv/bin/python bench/export.py --data-dir COPY-OF-SEED     # on an earlier --phase seed
     DATABASE_URL=postgres://…/bench .venv/bin/python bench/export.py --contacts 1000000
     .venv/bin/python bench/run.py --smoke                        # includes a small run of this
 
@@ -23,7 +24,13 @@ It reports:
 - ``download_first_byte_seconds``: from the download call to its first chunk;
 - ``peak_rss_mb`` and ``rss_growth_mb``: the process's resident memory, sampled
   every 20 ms during the build, at its peak and above what it was before the
-  build (flat memory: the growth does not scale with the rows).
+  build; it includes the database pages SQLite maps (``mmap_size``, up to
+  256 MiB), so it grows with the file read up to that bound;
+- ``peak_anon_rss_mb`` and ``anon_rss_growth_mb``: the same for the heap
+  alone (``RssAnon``): flat memory means this growth does not scale with
+  the rows;
+- ``cpu_seconds`` and ``rows_per_cpu_second``: the build's CPU time, which a
+  shared machine's load does not stretch as it stretches the wall time.
 
 Timings are never asserted: this is a measurement, not a test.
 """
@@ -53,15 +60,31 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 
+def _anon_mb() -> float:
+    """The process's anonymous resident memory (its heap: Python objects,
+    buffers), without the file pages SQLite maps (``mmap_size``, 256 MiB by
+    default: settings.py), which the kernel may drop at any time."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 class _Sampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = _rss_mb()
+        self.peak_anon = _anon_mb()
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.02):
             self.peak = max(self.peak, _rss_mb())
+            self.peak_anon = max(self.peak_anon, _anon_mb())
 
 
 def export_phase(workspace, owner, *, fmt: str = "csv") -> dict:
@@ -73,7 +96,13 @@ def export_phase(workspace, owner, *, fmt: str = "csv") -> dict:
     from terabox_crm.dsr import export as sealed
     from terabox_crm.exports import services
     from terabox_crm.exports.models import Export
+    from terabox_crm.ops import maintenance
 
+    # A live install refreshes SQLite's planner statistics hourly
+    # (ops.tasks.refresh_planner_statistics); a freshly seeded file has none,
+    # and without them SQLite reads each batch through the workspace index
+    # and sorts what is left of the workspace (docs/performance.md, Export).
+    statistics_refreshed = maintenance.refresh_statistics()
     with scope(workspace=workspace):
         membership = Membership.objects.select_related("workspace", "user").get(
             workspace=workspace, user=owner
@@ -103,12 +132,15 @@ def export_phase(workspace, owner, *, fmt: str = "csv") -> dict:
 
     sealed.SealedWriter._seal = timed_seal
     baseline = _rss_mb()
+    baseline_anon = _anon_mb()
     sampler = _Sampler()
     sampler.start()
     try:
         build_started = time.perf_counter()
+        cpu_started = time.process_time()
         services.export_build(item.pk)
         build_seconds = time.perf_counter() - build_started
+        cpu_seconds = time.process_time() - cpu_started
     finally:
         sampler.done.set()
         sampler.join()
@@ -123,6 +155,8 @@ def export_phase(workspace, owner, *, fmt: str = "csv") -> dict:
     size = len(first) + sum(len(chunk) for chunk in stream)
     return {
         "database": connection.vendor,
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "planner_statistics_refreshed": statistics_refreshed,
         "format": fmt,
         "status": item.status,
         "rows": item.rows,
@@ -130,11 +164,20 @@ def export_phase(workspace, owner, *, fmt: str = "csv") -> dict:
         "request_seconds": round(request_seconds, 3),
         "build_seconds": round(build_seconds, 3),
         "rows_per_second": round(item.rows / build_seconds) if build_seconds else None,
+        # The process's CPU time over the build: on a shared machine the wall
+        # time includes waiting for a core, the CPU time does not.
+        "cpu_seconds": round(cpu_seconds, 3),
+        "rows_per_cpu_second": round(item.rows / cpu_seconds) if cpu_seconds else None,
         "first_byte_seconds": round(first_chunk[0] - build_started, 3) if first_chunk else None,
         "download_first_byte_seconds": round(download_first_byte, 3),
         "rss_before_build_mb": round(baseline, 1),
         "peak_rss_mb": round(sampler.peak, 1),
         "rss_growth_mb": round(sampler.peak - baseline, 1),
+        # The heap alone (RSS less SQLite's mapped file pages): flat memory
+        # means this does not grow with the rows.
+        "anon_rss_before_build_mb": round(baseline_anon, 1),
+        "peak_anon_rss_mb": round(sampler.peak_anon, 1),
+        "anon_rss_growth_mb": round(sampler.peak_anon - baseline_anon, 1),
     }
 
 
@@ -148,12 +191,18 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="")
     args = parser.parse_args(argv)
     from bench import run
+    from bench.retention import _seeded
 
     run.setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-export-"))
-    run.plain_reference_table()  # the seeder fills it beside the contacts
-    workspace, owner = run.make_workspace("Bench export")
-    seeded = run.seed_contacts(workspace, owner, args.contacts)
-    report = {"contacts": args.contacts, "seed": seeded}
+    found = _seeded()  # an earlier ``--phase seed`` here: export its workspace
+    if found is not None:
+        workspace, owner, meta = found
+        report = {"contacts": meta["contacts"], "seed": {"reused": meta.get("seed")}}
+    else:
+        run.plain_reference_table()  # the seeder fills it beside the contacts
+        workspace, owner = run.make_workspace("Bench export")
+        seeded = run.seed_contacts(workspace, owner, args.contacts)
+        report = {"contacts": args.contacts, "seed": seeded}
     report["export"] = export_phase(workspace, owner, fmt=args.format)
     return run._emit(report, args.out)
 

@@ -901,10 +901,19 @@ def main(argv=None) -> int:
         return _emit(report, args.out)
     if args.phase == "export":
         from bench.export import export_phase
+        from bench.retention import _seeded
 
-        workspace, owner = make_workspace("Bench export")
-        plain_reference_table()
-        seeded = {"contacts": args.contacts, "seed": seed_contacts(workspace, owner, args.contacts)}
+        found = _seeded()  # an earlier --phase seed in this data dir or database
+        if found is not None:
+            workspace, owner, meta = found
+            seeded = {"contacts": meta["contacts"], "seed": {"reused": meta.get("seed")}}
+        else:
+            workspace, owner = make_workspace("Bench export")
+            plain_reference_table()
+            seeded = {
+                "contacts": args.contacts,
+                "seed": seed_contacts(workspace, owner, args.contacts),
+            }
         return _emit({**seeded, "export": export_phase(workspace, owner)}, args.out)
     if args.phase == "detection":
         from bench.detection import detection_phase

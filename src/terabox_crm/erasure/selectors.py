@@ -8,6 +8,7 @@ django-scopes scope is active (jobs, the purpose gate).
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from django.core.cache import cache
@@ -15,19 +16,28 @@ from django_scopes import scopes_disabled
 
 from terabox_crm.erasure import keys
 from terabox_crm.erasure.models import Tombstone, TombstoneDigest
+from terabox_crm.privacy import gate
 
 # Ids per IN (...) list: well below SQLite's parameter limit.
 CHUNK = 1000
+# Ids per array parameter (``gate.ids_in``: one parameter, whatever its length).
+ARRAY_CHUNK = 5000
 
 
 def erased_among(workspace_id, subject_ids) -> dict:
     """``{subject id: erased at}`` for those of ``subject_ids`` erased in the workspace."""
     ids = list(dict.fromkeys(subject_ids))
     found: dict[object, datetime] = {}
+    # UUIDs (the purpose gate's batches, an export's thousands) go as one
+    # array parameter (``gate.ids_in``); anything else as a list of ids.
+    as_array = all(isinstance(value, uuid.UUID) for value in ids)
+    size = ARRAY_CHUNK if as_array else CHUNK
     with scopes_disabled():
-        for start in range(0, len(ids), CHUNK):
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
             rows = Tombstone.objects.filter(
-                workspace_id=workspace_id, subject_id__in=ids[start : start + CHUNK]
+                workspace_id=workspace_id,
+                subject_id__in=gate.ids_in(chunk) if as_array else chunk,
             ).values_list("subject_id", "erased_at")
             found.update(rows)
     return found

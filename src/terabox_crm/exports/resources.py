@@ -25,8 +25,11 @@ import functools
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 
+from django.db import models
 from django.db.models import QuerySet
+from django.db.models.sql.constants import MULTI
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -60,11 +63,32 @@ class Column:
     label: object  # a lazy translation
     paths: tuple[str, ...]
     make: Callable[[dict], object] | None = None
+    # A choice field's values shown by their labels in the active language.
+    choices: object = None
 
     def value(self, row: dict):
         if self.make is not None:
             return self.make(row)
+        if self.choices is not None:
+            return _display(self.choices, row[self.paths[0]])
         return _text(row.get(self.paths[0]))
+
+    def cell(self) -> Callable[[dict], object]:
+        """``value`` as one function for the rows to come, in the language
+        active now (a choice's labels translated once, not per row)."""
+        if self.make is not None:
+            return self.make
+        path = self.paths[0]
+        if self.choices is not None:
+            labels = {value: str(label) for value, label in self.choices.choices}
+            return lambda row: str(labels.get(row[path], row[path] or ""))
+        return lambda row: _text(row.get(path))
+
+
+def row_maker(columns) -> Callable[[dict], list]:
+    """A function making an export row's cells from its values (``Column.cell``)."""
+    cells = [column.cell() for column in columns]
+    return lambda row: [cell(row) for cell in cells]
 
 
 @dataclass(frozen=True)
@@ -179,18 +203,28 @@ def _contacts(membership, params, *, strict: bool) -> Selection:
     return Selection(queryset, keep)
 
 
-def _first_by_contact(model, workspace_id, ids) -> dict:
-    """The primary (else first) email or phone of each contact in ``ids``, decrypted."""
+def _first_by_contact(model, workspace_id, ids, decryptor=None) -> dict:
+    """The primary (else first) email or phone of each contact in ``ids``,
+    decrypted: one query, the others of a contact never decrypted."""
     found: dict = {}
-    rows = (
+    rows = _values(
         model.objects.filter(contact_id__in=gate.ids_in(ids))
         .order_by("contact_id", "-is_primary", "id")
         .values_list("contact_id", "pk", "value")
     )
     table, column = model._meta.db_table, model._meta.get_field("value").column
+    decrypt = (decryptor or fields.Decryptor()).decrypt
+    scope = str(workspace_id)
+    last = None
     for contact_id, pk, value in rows:
-        if contact_id not in found:
-            found[contact_id] = _plain(value, str(workspace_id), table, column, pk)
+        if contact_id == last:
+            continue
+        last = contact_id
+        found[_hex(contact_id)] = (
+            decrypt(value, scope=scope, table=table, column=column, row_id=_uuid_text(pk))
+            if value
+            else ""
+        )
     return found
 
 
@@ -205,12 +239,14 @@ def _tags_by(through, field: str, ids) -> dict:
 
 def _contacts_batch(workspace_id, rows: list[dict]) -> None:
     ids = [row["pk"] for row in rows]
-    emails = _first_by_contact(ContactEmail, workspace_id, ids)
-    phones = _first_by_contact(ContactPhone, workspace_id, ids)
+    decryptor = fields.Decryptor()
+    emails = _first_by_contact(ContactEmail, workspace_id, ids, decryptor)
+    phones = _first_by_contact(ContactPhone, workspace_id, ids, decryptor)
     tags = _tags_by(Tag.contacts.through, "contact_id", ids)
     for row in rows:
-        row["email"] = emails.get(row["pk"], "")
-        row["phone"] = phones.get(row["pk"], "")
+        key = row["pk"].hex
+        row["email"] = emails.get(key, "")
+        row["phone"] = phones.get(key, "")
         row["tags"] = ", ".join(tags.get(row["pk"], ()))
 
 
@@ -253,8 +289,8 @@ CONTACT_COLUMNS = (
     Column("phone", _("Phone"), (), lambda r: r["phone"]),
     Column("company", _("Company"), ("company__name",)),
     Column("job_title", _("Job title"), ("job_title",)),
-    Column("stage", _("Stage"), ("stage",), lambda r: _display(Stage, r["stage"])),
-    Column("source", _("Source"), ("source",), lambda r: _display(Source, r["source"])),
+    Column("stage", _("Stage"), ("stage",), choices=Stage),
+    Column("source", _("Source"), ("source",), choices=Source),
     _owner(),
     Column("tags", _("Tags"), (), lambda r: r["tags"]),
     Column("notes", _("Notes"), ("notes",)),
@@ -373,8 +409,8 @@ TICKET_COLUMNS = (
     Column("id", _("ID"), ("pk",)),
     Column("number", _("Number"), ("number",), lambda r: r["number"]),
     Column("subject", _("Subject"), ("subject",)),
-    Column("status", _("Status"), ("status",), lambda r: _display(TicketStatus, r["status"])),
-    Column("priority", _("Priority"), ("priority",), lambda r: _display(Priority, r["priority"])),
+    Column("status", _("Status"), ("status",), choices=TicketStatus),
+    Column("priority", _("Priority"), ("priority",), choices=Priority),
     Column("contact", _("Contact"), _person("contact"), _person_name("contact")),
     Column("company", _("Company"), ("company__name",)),
     _owner("assignee"),
@@ -423,7 +459,7 @@ def _activities(membership, params, *, strict: bool) -> Selection:
 
 ACTIVITY_COLUMNS = (
     Column("id", _("ID"), ("pk",)),
-    Column("kind", _("Kind"), ("kind",), lambda r: _display(Activity.Kind, r["kind"])),
+    Column("kind", _("Kind"), ("kind",), choices=Activity.Kind),
     Column("occurred_at", _("When"), ("occurred_at",), _when_of("occurred_at")),
     Column("subject", pgettext_lazy("activity", "Subject"), ("subject",)),
     Column("body", _("Details"), ("body",)),
@@ -514,14 +550,6 @@ def clean_params(resource: Resource, params) -> dict[str, str]:
     }
 
 
-def _plain(token, scope: str, table: str, column: str, row_id) -> str:
-    """A value read with ``values_list`` (still ciphertext), decrypted as the
-    field would (``crypto.fields.decrypt``: bound to its row and column)."""
-    if not token:
-        return ""
-    return fields.decrypt(token, scope=scope, table=table, column=column, row_id=str(row_id))
-
-
 @dataclass(frozen=True)
 class _Sealed:
     """How to decrypt one path of a row: its column, table, scope, row id path."""
@@ -548,19 +576,82 @@ def _sealed(model, path: str) -> _Sealed | None:
     return _Sealed(path, model._meta.db_table, field.column, id_path, in_workspace)
 
 
+def _uuid_text(value) -> str:
+    """A UUID column's value as the database driver gives it (a ``UUID`` on
+    PostgreSQL, 32 hex digits on SQLite) in its canonical text form, the
+    row id the sealed values' associated data names."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def _hex(value) -> str:
+    """A UUID column's value as the driver gives it, as 32 hex digits (a
+    dict key that needs no ``UUID`` made)."""
+    return value if isinstance(value, str) else value.hex
+
+
+def _as_uuid(value):
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(hex=value)
+
+
+def _raw_kind(expression) -> str:
+    field = getattr(expression, "output_field", None)
+    if getattr(field, "many_to_one", False) or getattr(field, "one_to_one", False):
+        field = field.target_field  # a foreign key holds its target's value
+    if isinstance(field, fields.EncryptedTextField):
+        return "sealed"
+    if isinstance(field, models.UUIDField):
+        return "uuid"
+    return ""
+
+
+def _values(queryset) -> list[list]:
+    """The rows of a ``values_list`` queryset, converted as Django converts
+    them except two kinds of column left as the driver returns them: UUIDs
+    (``_as_uuid``/``_uuid_text`` make them when needed: a ``UUID`` per value
+    was the largest cost of a row after decryption) and encrypted columns
+    (their ciphertext, for ``fields.Decryptor``)."""
+    compiler = queryset.query.get_compiler(queryset.db)
+    results = compiler.execute_sql(MULTI)
+    if not results:
+        return []
+    select = [item[0] for item in compiler.select[: compiler.col_count]]
+    converters = {
+        index: found
+        for index, found in compiler.get_converters(select).items()
+        if not _raw_kind(select[index])
+    }
+    rows = chain.from_iterable(results)
+    if converters:
+        return list(compiler.apply_converters(rows, converters))
+    return [list(row) for row in rows]
+
+
+def _kinds(queryset) -> list[str]:
+    """``_raw_kind`` of each column of a ``values_list`` queryset."""
+    compiler = queryset.query.get_compiler(queryset.db)
+    compiler.setup_query()
+    return [_raw_kind(item[0]) for item in compiler.select[: compiler.col_count]]
+
+
 def read(
     resource: Resource, selection: Selection, columns, workspace_id, *, size: int = BATCH
 ) -> Iterator[tuple[int, list[dict]]]:
     """The rows of an export as dicts of plain values, in batches of ``size``
     by primary key: ``(rows read, rows kept)`` per batch.
 
-    ``values_list`` and a decryption per sealed value, never a model instance
-    per row (an instance and its related instances cost more than the row
-    itself at export sizes); each batch is one query, plus one per relation
-    ``resource.prepare`` reads, plus one for ``selection.keep`` (the records
-    of a search, checked after decryption), whatever its size: the query
-    count grows with the number of batches only. Never an OFFSET, never the
-    whole table in memory."""
+    ``values_list`` compiled and fetched as plain values (``_values``), never
+    a model instance per row (an instance and its related instances cost
+    more than the row itself at export sizes); each sealed value decrypted
+    by one ``fields.Decryptor`` per batch (its keys looked up once), and a
+    joined row's value (the owner's name on every contact) once per batch.
+    Each batch is one query, plus one per relation ``resource.prepare``
+    reads, plus one for ``selection.keep`` (the records of a search, checked
+    after decryption), whatever its size: the query count grows with the
+    number of batches only. Never an OFFSET, never the whole table in memory."""
     wanted = ["pk"]
     if resource.subject_field not in (None, "pk"):
         wanted.append(resource.subject_field)
@@ -571,15 +662,62 @@ def read(
     wanted += [found.id_path for found in sealed if found.id_path not in wanted]
     scope = str(workspace_id)
     ordered = selection.queryset.prefetch_related(None).order_by("pk").values_list(*wanted)
+    kinds = _kinds(ordered)
+    index_of = {path: index for index, path in enumerate(wanted)}
+    # The ids a row is known by become UUIDs; a joined row's id only names
+    # it in its sealed values' associated data (``_uuid_text``).
+    named = {"pk", resource.subject_field} | {column.paths[0] for column in columns if column.paths}
+    uuids = [index for index, kind in enumerate(kinds) if kind == "uuid" and wanted[index] in named]
+    plan = [
+        (
+            index_of[found.path],
+            index_of[found.id_path],
+            scope if found.in_workspace else keyring.SYSTEM_SCOPE,
+            found.table,
+            found.column,
+            found.id_path != "pk",  # a joined row: the same value on many rows
+        )
+        for found in sealed
+    ]
     last = None
     limit = min(size, FIRST_BATCH)
     while True:
         page = ordered if last is None else ordered.filter(pk__gt=last)
-        rows = [dict(zip(wanted, values, strict=True)) for values in page[:limit]]
-        if not rows:
+        values = _values(page[:limit])
+        if not values:
             return
+        read_count = len(values)
+        decrypt = fields.Decryptor().decrypt
+        joined: dict = {}
+        for row in values:
+            own_id = None  # the row's own id as text, made once for its columns
+            for target, id_index, key_scope, table, column, shared in plan:
+                token = row[target]
+                if not token:
+                    row[target] = ""
+                    continue
+                if shared:
+                    memo = (target, row[id_index])
+                    plain = joined.get(memo)
+                    if plain is None:
+                        plain = joined[memo] = decrypt(
+                            token,
+                            scope=key_scope,
+                            table=table,
+                            column=column,
+                            row_id=_uuid_text(row[id_index]),
+                        )
+                    row[target] = plain
+                else:
+                    if own_id is None:
+                        own_id = _uuid_text(row[id_index])
+                    row[target] = decrypt(
+                        token, scope=key_scope, table=table, column=column, row_id=own_id
+                    )
+            for index in uuids:
+                row[index] = _as_uuid(row[index])
+        rows = [dict(zip(wanted, row, strict=True)) for row in values]
         last = rows[-1]["pk"]
-        read_count = len(rows)
         if selection.keep is not None:
             kept = {
                 record.pk
@@ -589,15 +727,6 @@ def read(
                 if selection.keep(record)
             }
             rows = [row for row in rows if row["pk"] in kept]
-        for row in rows:
-            for found in sealed:
-                row[found.path] = _plain(
-                    row[found.path],
-                    scope if found.in_workspace else keyring.SYSTEM_SCOPE,
-                    found.table,
-                    found.column,
-                    row[found.id_path],
-                )
         if resource.prepare is not None and rows:
             resource.prepare(workspace_id, rows)
         yield read_count, rows

@@ -120,16 +120,30 @@ class Preview:
         return self.matched - sum(self.excluded.values())
 
 
-def _check_batch(workspace_id, purpose: Purpose, subject_ids: list) -> dict:
+def _check_batch(
+    workspace_id, purpose: Purpose, subject_ids: list, *, read_from_subjects: bool = False
+) -> dict:
     """``{subject id: Reason}`` of the people the gate refuses in one batch
-    (not logged here: the export logs one event for the whole run)."""
+    (not logged here: the export logs one event for the whole run).
+    ``read_from_subjects``: the ids are the contacts' own rows the build just
+    read in this workspace (``gate.check`` then does not look them up again)."""
     ids = [subject for subject in subject_ids if subject is not None]
     if not ids:
         return {}
     decision = gate.check(
-        workspace=workspace_id, purpose=purpose, subject_ids=ids, channel=CHANNEL, log=False
+        workspace=workspace_id,
+        purpose=purpose,
+        subject_ids=ids,
+        channel=CHANNEL,
+        log=False,
+        read_from_subjects=read_from_subjects,
     )
     return decision.refused
+
+
+def _own_rows(found: resources.Resource) -> bool:
+    """A contact export reads the subjects' own rows, in the workspace."""
+    return found.code == "contacts" and found.subject_field == "pk"
 
 
 def preview(*, membership: Membership, resource: str, params, purpose, strict: bool = False):
@@ -146,7 +160,12 @@ def preview(*, membership: Membership, resource: str, params, purpose, strict: b
         selection = found.select(membership, params, strict=strict)
         for batch in resources.id_batches(selection.queryset, found.subject_field):
             result.matched += len(batch)
-            refused = _check_batch(membership.workspace_id, chosen, [s for _pk, s in batch])
+            refused = _check_batch(
+                membership.workspace_id,
+                chosen,
+                [s for _pk, s in batch],
+                read_from_subjects=_own_rows(found),
+            )
             for _pk, subject in batch:
                 reason = refused.get(subject) if subject is not None else None
                 if reason is not None:
@@ -349,8 +368,15 @@ def _rows(item: Export, found, selection, columns, purpose: Purpose, run: Run):
     """The export's rows, batch by batch: the gate asked once per batch, the
     progress written once per batch (the page's bar reads it)."""
     keep_people = bool(item.recipient)
+    own_rows = _own_rows(found)
+    cells = resources.row_maker(columns)  # in the requester's language, active here
     for read, batch in resources.read(found, selection, columns, item.workspace_id):
-        refused = _check_batch(item.workspace_id, purpose, [found.subject_of(row) for row in batch])
+        refused = _check_batch(
+            item.workspace_id,
+            purpose,
+            [found.subject_of(row) for row in batch],
+            read_from_subjects=own_rows,
+        )
         for row in batch:
             subject = found.subject_of(row)
             reason = refused.get(subject) if subject is not None else None
@@ -362,7 +388,7 @@ def _rows(item: Export, found, selection, columns, purpose: Purpose, run: Run):
             run.rows += 1
             if keep_people and subject is not None:
                 run.provided.append(subject)
-            yield [column.value(row) for column in columns]
+            yield cells(row)
         run.read += read
         Export.objects.filter(pk=item.pk).update(progress=run.read)
 

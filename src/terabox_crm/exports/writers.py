@@ -59,10 +59,13 @@ CONTENT_TYPES = {
 FLUSH_AT = 64 * 1024
 
 
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
 def neutralise(value) -> str:
     """``value`` as cell text that no spreadsheet runs as a formula."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
+    if text[:1] in _FORMULA_FIRST:
         return "'" + text
     return text
 

@@ -198,11 +198,16 @@ def check(
     channel: str = "",
     actor=None,
     log: bool = True,
+    read_from_subjects: bool = False,
 ) -> Decision:
     """May ``purpose`` use ``subject_ids`` in ``workspace`` now?
 
     Returns the allowed ids and a ``Reason`` per refused id. ``channel`` names
     the caller on the audit trail ("webhooks", "notifications.email" …).
+    ``read_from_subjects``: the caller has just read these ids as the
+    subjects' own rows in this workspace (a guarded export of contacts, S4),
+    so they are not looked up again to be known; every other reason is
+    asked as always.
     """
     purpose = purpose_for(workspace, purpose)
     workspace_id = purpose.workspace_id
@@ -210,7 +215,7 @@ def check(
     decision = Decision(purpose=purpose)
     if not ids:
         return decision
-    known = subjects.existing(workspace_id, ids)
+    known = set(ids) if read_from_subjects else subjects.existing(workspace_id, ids)
     # The sources first, over every id: an erased person's row is gone, and
     # "erased" says more than "unknown".
     refused: dict[uuid.UUID, Reason] = refusal_sources(workspace_id, ids)

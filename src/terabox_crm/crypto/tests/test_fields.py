@@ -37,3 +37,30 @@ def test_ciphertext_moved_to_another_row_fails(db):
     token = fields.encrypt("secret", scope="system", table="t", column="c", row_id="1")
     with pytest.raises(fields.DecryptionError):
         fields.decrypt(token, scope="system", table="t", column="c", row_id="2")
+
+
+def test_batch_decryptor_reads_what_decrypt_reads_and_refuses_what_it_refuses(db):
+    """``Decryptor`` (exports, S4) keeps every check of ``decrypt``: the row,
+    column, table and scope bound in, a tampered or malformed token refused."""
+    context = {"scope": "system", "table": "t", "column": "c", "row_id": "1"}
+    token = fields.encrypt("秘密 secret", **context)
+    decryptor = fields.Decryptor()
+    assert decryptor.decrypt(token, **context) == fields.decrypt(token, **context) == "秘密 secret"
+    assert decryptor.decrypt(token, **context) == "秘密 secret"  # its key held, read again
+    prefix, key_id, payload = token.split(":", 2)
+    flipped = payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB")
+    for bad, changes in [
+        (token, {"row_id": "2"}),
+        (token, {"column": "d"}),
+        (token, {"table": "u"}),
+        (token, {"scope": "another"}),
+        (f"{prefix}:{key_id}:{flipped}", {}),
+        (f"v0:{key_id}:{payload}", {}),
+        (f"{prefix}:{key_id}:not base64!", {}),
+        (f"{prefix}:unknown-key:{payload}", {}),
+        ("garbage", {}),
+    ]:
+        with pytest.raises(fields.DecryptionError):
+            decryptor.decrypt(bad, **{**context, **changes})
+        with pytest.raises(fields.DecryptionError):
+            fields.decrypt(bad, **{**context, **changes})
