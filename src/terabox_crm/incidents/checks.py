@@ -16,12 +16,14 @@ from terabox_crm.incidents.models import Incident, Status
 LIMIT = 200
 
 
-def findings():
+def findings(*, workspace_id=None):
+    """Every open incident's clocks; ``workspace_id``: that workspace's only (S8)."""
     now = timezone.now()
     with scopes_disabled():
-        open_incidents = list(
-            Incident.objects.exclude(status=Status.CLOSED).order_by("detected_at")[:LIMIT]
-        )
+        incidents = Incident.objects.exclude(status=Status.CLOSED)
+        if workspace_id is not None:
+            incidents = incidents.filter(workspace_id=workspace_id)
+        open_incidents = list(incidents.order_by("detected_at")[:LIMIT])
     if not open_incidents:
         yield evidence.Finding(
             check="incidents.open",
