@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from django_scopes import scopes_disabled
 
 from terabox_crm.core import evidence
@@ -48,7 +49,7 @@ def findings(*, workspace_id=None):
             status=status,
             title=_("Incident #%(number)d (%(status)s)")
             % {"number": incident.number, "status": incident.get_status_display()},
-            detail="; ".join(
+            detail=pgettext("list separator", "; ").join(
                 f"{clock.label}: {clock.state_label}" for clock in found if clock.running
             ),
             data={
