@@ -15,8 +15,9 @@ Two ways in, one effect:
 (this one included), makes the password unusable and emails a reset link
 (a forced reset: whoever knew the password knows nothing that works now),
 records the security event ``security.account.reported_not_me`` and calls
-the handlers registered with ``register`` — the incidents app drafts an
-incident there, so this engine never imports the feature app above it
+the handlers registered with ``register`` — the API revokes every personal
+access token of the account there (``api.not_me``), the incidents app
+drafts an incident, so this engine never imports the layers above it
 (docs/architecture.md).
 
 Single use without a table: the token's fingerprint covers the password
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -65,15 +66,25 @@ class Report:
     at: datetime
     via: str
     sessions_ended: int
+    # What each handler answered (its name → its result, when not None):
+    # the API's "tokens_revoked", the incident drafted.
+    results: dict = field(default_factory=dict)
+
+    @property
+    def tokens_revoked(self) -> int:
+        return int(self.results.get("tokens_revoked", 0))
 
 
-Handler = Callable[[Report], None]
+Handler = Callable[[Report], object]
 _handlers: dict[str, Handler] = {}
 
 
 def register(name: str, handler: Handler) -> None:
     """Call ``handler(report)`` inside the report's transaction (an app above
-    registers from its ``AppConfig.ready``; the incidents app drafts an incident)."""
+    registers from its ``AppConfig.ready``; the incidents app drafts an
+    incident, the API revokes the account's tokens). A handler that answers
+    a number under ``tokens_revoked`` (or anything else) has it kept in
+    ``Report.results`` for the page to say."""
     _handlers[name] = handler
 
 
@@ -149,5 +160,7 @@ def report(*, user: User, via: str, request=None) -> Report:
     services.password_reset_link_send(user_id=str(user.pk))
     done = Report(user=user, at=at, via=via, sessions_ended=ended)
     for handler in _handlers.values():
-        handler(done)
+        answer = handler(done)
+        if isinstance(answer, dict):
+            done.results.update(answer)
     return done

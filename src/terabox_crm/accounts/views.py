@@ -301,7 +301,13 @@ def not_me_view(request):
         return render(request, "accounts/not_me.html", {"token": token, "account": user})
     done = not_me.report(user=user, via=via, request=request)
     return render(
-        request, "accounts/not_me.html", {"done": True, "sessions_ended": done.sessions_ended}
+        request,
+        "accounts/not_me.html",
+        {
+            "done": True,
+            "sessions_ended": done.sessions_ended,
+            "tokens_revoked": done.tokens_revoked,
+        },
     )
 
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
 from terabox_crm import audit
@@ -32,7 +33,7 @@ from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership
 from terabox_crm.deals.models import Deal
-from terabox_crm.lists import anatomy
+from terabox_crm.lists import bulk
 from terabox_crm.notifications.services import notification_send
 from terabox_crm.privacy import gate
 from terabox_crm.refusals import Refusal, recorded_after_rollback
@@ -422,63 +423,48 @@ def task_reminders_send(*, now: datetime | None = None) -> int:
 
 # --- Bulk actions on the task list (docs/ui.md "Bulk actions") --------------------------
 
-TASK_BULK_ACTIONS = ("assignee", "done", "reopen", "delete")
+
+def _bulk_delete(membership: Membership, rows: list, value, name: str) -> int:
+    for task in rows:
+        task_delete(membership=membership, task=task)
+    return len(rows)
 
 
-@recorded_after_rollback
-@transaction.atomic
-def task_bulk(*, membership: Membership, ids, action: str, value="") -> int:
-    """One action on at most ``anatomy.BULK_LIMIT`` tasks, all or nothing:
-    every id must be a task the member reads and may change (its assignee,
-    or whoever edits it as a record; locks of restricted contacts apply,
-    P7), else nothing changes and the refusal says how many may not. One
-    audit event per task, the one a single change records."""
-    if action not in TASK_BULK_ACTIONS:
-        raise guards.invalid(
-            membership, "activities.bulk", message=_("Choose an action."), code="bad_value"
-        )
-    name = f"activities.bulk.{action}"
-    ids = anatomy.bulk_ids(membership, ids, action=name)
-    rows = anatomy.bulk_records(
-        membership,
-        Task.objects.visible_to(membership).select_related("workspace"),
-        ids,
-        permission="activities.change",
-        action=name,
-    )
-    if action == "delete":
-        for task in rows:
-            task_delete(membership=membership, task=task)
-        return len(rows)
-    if action in ("done", "reopen"):
-        done = action == "done"
+def _bulk_done(done: bool):
+    def handler(membership: Membership, rows: list, value, name: str) -> int:
         changed = [t for t in rows if (t.status == Task.Status.DONE) != done]
         for task in changed:
             task_set_done(membership=membership, task=task, done=done)
         return len(changed)
-    try:
-        assignee = members.member_user(
-            workspace=membership.workspace, value=value, actor=membership.user, field="assignee"
-        )
-    except Refusal:
-        raise guards.invalid(
-            membership,
-            name,
-            message=_("Choose a member of this workspace as the assignee."),
-            code="bad_value",
-        ) from None
-    changed = [t for t in rows if t.assignee_id != assignee.pk]
-    Task.objects.filter(pk__in=[t.pk for t in changed]).update(
-        assignee_id=assignee.pk, updated_at=timezone.now()
-    )
-    for task in changed:
-        audit.record(
-            "activities.task.updated",
-            actor=membership.user,
-            workspace=membership.workspace,
-            obj=task,
-            payload={"fields": ["assignee"], "bulk": True},
-            subject_id=task.contact_id,
-        )
-        publish("task.updated", workspace_id=task.workspace_id, object_id=task.pk)
-    return len(changed)
+
+    return handler
+
+
+TASK_BULK = bulk.Bulk(
+    app="activities",
+    queryset=lambda membership, action: Task.objects.visible_to(membership).select_related(
+        "workspace"
+    ),
+    permissions={"delete": "activities.change"},
+    handlers={
+        "assignee": bulk.reassigning(
+            field="assignee",
+            event="task.updated",
+            message=gettext_lazy("Choose a member of this workspace as the assignee."),
+            subject=lambda task: task.contact_id,
+        ),
+        "done": _bulk_done(True),
+        "reopen": _bulk_done(False),
+        "delete": _bulk_delete,
+    },
+)
+
+
+def task_bulk(*, membership: Membership, ids, action: str, value="") -> int:
+    """One action on at most ``anatomy.BULK_LIMIT`` tasks, all or nothing
+    (``lists.bulk.run``): every id must be a task the member reads and may
+    change (its assignee, or whoever edits it as a record; locks of
+    restricted contacts apply, P7), else nothing changes and the refusal
+    says how many may not. One audit event per task, the one a single
+    change records."""
+    return bulk.run(TASK_BULK, membership=membership, ids=ids, action=action, value=value)

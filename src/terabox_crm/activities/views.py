@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.activities import listing, selectors, services
@@ -25,7 +25,7 @@ from terabox_crm.core.htmx import is_partial
 from terabox_crm.core.models import Membership
 from terabox_crm.deals import selectors as deal_selectors
 from terabox_crm.deals.models import Deal
-from terabox_crm.lists import anatomy
+from terabox_crm.lists import anatomy, bulk
 from terabox_crm.refusals import Refusal
 
 LINKS = {"contact": Contact, "company": Company, "deal": Deal}
@@ -415,25 +415,13 @@ def task_list(request):
 @require_POST
 def task_bulk(request):
     """One action on the chosen tasks (at most 1,000), all or nothing."""
-    action = request.POST.get("action", "")
-    try:
-        count = services.task_bulk(
-            membership=request.membership,
-            ids=request.POST.getlist("ids"),
-            action=action,
-            value=request.POST.get(f"value_{action}", ""),
-        )
-    except Refusal as refusal:
-        messages.error(request, refusal.text)
-    else:
-        if action == "delete":
-            text = ngettext("%(n)s task deleted.", "%(n)s tasks deleted.", count)
-        else:
-            text = ngettext("%(n)s task changed.", "%(n)s tasks changed.", count)
-        messages.success(request, text % {"n": f"{count:,}"})
-    query = (request.POST.get("query", "") or "").lstrip("?")
-    url = reverse("activities:tasks")
-    return redirect(f"{url}?{query}" if query and "//" not in query else url)
+    return bulk.respond(
+        request,
+        services.task_bulk,
+        url_name="activities:tasks",
+        changed=ngettext_lazy("%(n)s task changed.", "%(n)s tasks changed.", "count"),
+        deleted=ngettext_lazy("%(n)s task deleted.", "%(n)s tasks deleted.", "count"),
+    )
 
 
 @permission_required("activities.view")

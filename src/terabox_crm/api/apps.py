@@ -8,4 +8,8 @@ class ApiConfig(AppConfig):
     label = "api"
 
     def ready(self) -> None:
+        from terabox_crm.accounts import not_me as accounts_not_me
+        from terabox_crm.api import not_me
+
         audit.register_all()
+        accounts_not_me.register("api.tokens", not_me.revoke_tokens)

@@ -174,24 +174,44 @@ def record(
     (a new contact), so its key is made without looking for an older one
     (``keyring.create_first_keys``).
     """
-    actions.get(action)  # unknown names fail loudly
+    return record_many(
+        [
+            {
+                "action": action,
+                "actor": actor,
+                "workspace": workspace,
+                "obj": obj,
+                "object_type": object_type,
+                "object_id": object_id,
+                "payload": payload,
+                "personal": personal,
+                "subject_id": subject_id,
+                "new_subject": new_subject,
+            }
+        ]
+    )[0]
+
+
+def record_many(entries: list[dict]) -> list[AuditEvent]:
+    """Append several events (each a dict of ``record``'s arguments) in one
+    batch: each chain's head is locked and moved once, the events and their
+    details are INSERTed together — a bulk action's cost does not grow in
+    statements with the records it changes (docs/performance.md)."""
     ctx = context.current()
-    workspace_id = getattr(workspace, "pk", workspace)
-    chain = str(workspace_id) if workspace_id else SYSTEM_CHAIN
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-    actor_id = getattr(actor, "pk", actor)
-    subject = subject_id or actor_id
-    detail = {"ip": ctx.ip, "user_agent": ctx.user_agent}
-    if personal:
-        detail["personal"] = personal
-    with transaction.atomic():
-        head_seq, head_hash = _lock_head(chain)
+    by_chain: dict[str, list[tuple[AuditEvent, dict]]] = {}
+    for entry in entries:
+        action = entry["action"]
+        actions.get(action)  # unknown names fail loudly
+        workspace = entry.get("workspace")
+        workspace_id = getattr(workspace, "pk", workspace)
+        obj = entry.get("obj")
+        object_type, object_id = entry.get("object_type", ""), entry.get("object_id", "")
+        if obj is not None:
+            object_type = object_type or obj._meta.label_lower
+            object_id = object_id or str(obj.pk)
+        actor_id = getattr(entry.get("actor"), "pk", entry.get("actor"))
         event = AuditEvent(
-            chain=chain,
-            seq=head_seq + 1,
-            created_at=timezone.now(),
+            chain=str(workspace_id) if workspace_id else SYSTEM_CHAIN,
             workspace_id=workspace_id,
             actor_id=actor_id,
             action=action,
@@ -199,26 +219,52 @@ def record(
             object_id=str(object_id),
             request_id=ctx.request_id,
             channel=ctx.channel,
-            payload=payload or {},
+            payload=entry.get("payload") or {},
         )
-        sealed = None
+        by_chain.setdefault(event.chain, []).append((event, entry))
+    made: list[AuditEvent] = []
+    with transaction.atomic():
+        for chain, batch in by_chain.items():
+            made += _append(chain, batch, ctx)
+    return made
+
+
+def _append(chain: str, batch: list[tuple[AuditEvent, dict]], ctx) -> list[AuditEvent]:
+    head_seq, head_hash = _lock_head(chain)
+    events, details = [], []
+    for event, entry in batch:
+        head_seq += 1
+        event.seq = head_seq
+        event.created_at = timezone.now()
+        subject_id = entry.get("subject_id")
+        subject = subject_id or event.actor_id
+        personal = entry.get("personal")
+        detail = {"ip": ctx.ip, "user_agent": ctx.user_agent}
+        if personal:
+            detail["personal"] = personal
         if ctx.ip or ctx.user_agent or personal:
             # With no person to attach it to (a failed sign-in for an unknown
             # email), the detail goes under a monthly key: destroying that key
             # after the security-event retention shreds the IPs it holds.
             scope = subject_scope(subject) if subject else f"subject:anon-{event.created_at:%Y-%m}"
-            sealed = _seal_detail(
-                scope, detail, chain, event.seq, new_subject=new_subject and bool(subject_id)
+            new_subject = bool(entry.get("new_subject")) and bool(subject_id)
+            key_id, ciphertext, digest = _seal_detail(
+                scope, detail, chain, event.seq, new_subject=new_subject
             )
-            event.detail_digest = sealed[2]
+            event.detail_digest = digest
+            details.append(
+                AuditDetail(event=event, subject=scope, key_id=key_id, ciphertext=ciphertext)
+            )
         event.prev_hash = head_hash
-        event.hash = compute_hash(head_hash, event_body(event))
-        rows.insert([event])  # the event's single INSERT; never updated afterwards
-        if sealed is not None:
-            rows.insert(
-                [AuditDetail(event=event, subject=scope, key_id=sealed[0], ciphertext=sealed[1])]
-            )
-        _advance_head(chain, event.seq, event.hash)
+        event.hash = head_hash = compute_hash(head_hash, event_body(event))
+        events.append(event)
+    rows.insert(events)  # each event's single INSERT; never updated afterwards
+    if details:
+        for item in details:
+            item.event_id = item.event.pk
+        rows.insert(details)
+    _advance_head(chain, head_seq, head_hash)
+    for event in events:
         if event.seq % checkpoints.CHECKPOINT_EVERY == 0:
             checkpoints.write_checkpoint(chain=chain, seq=event.seq, hash=event.hash)
-    return event
+    return events

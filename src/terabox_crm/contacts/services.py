@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from terabox_crm import audit
 from terabox_crm.contacts import search
@@ -44,7 +45,7 @@ from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
 from terabox_crm.erasure import selectors as erasure_selectors
-from terabox_crm.lists import anatomy
+from terabox_crm.lists import bulk
 from terabox_crm.privacy import services as privacy
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 from terabox_crm.rows import insert
@@ -893,63 +894,32 @@ def saved_view_delete(*, membership: Membership, view: SavedView) -> None:
 
 # --- Bulk actions on the contact list (docs/ui.md "Bulk actions") ----------------------
 
-CONTACT_BULK_ACTIONS = ("owner", "tag_add", "tag_remove", "stage", "delete")
+
+def _bulk_stage(membership: Membership, rows: list, value, name: str) -> int:
+    if value not in Stage.values:
+        raise bulk.refused_value(membership, name, _("Choose a lifecycle stage."))
+    changed = [r for r in rows if r.stage != value]
+    Contact.objects.filter(pk__in=[r.pk for r in changed]).update(
+        stage=value, updated_at=timezone.now()
+    )
+    return _bulk_updated(membership, changed, ["stage"])
 
 
-def _bulk_value_refused(membership, action: str, message) -> Refusal:
-    return guards.invalid(membership, f"contacts.bulk.{action}", message=message, code="bad_value")
-
-
-def _records_bulk(
-    *, membership: Membership, model, ids, action: str, value, app: str, stages=(), delete
-) -> int:
-    """The one bulk action of the contact and company lists (see ``contact_bulk``)."""
-    if action not in CONTACT_BULK_ACTIONS or (action == "stage" and not stages):
-        raise _bulk_value_refused(membership, "action", _("Choose an action."))
-    name = f"{app}.bulk.{action}"
-    permission = f"{app}.delete" if action == "delete" else f"{app}.change"
-    guards.require(membership, permission)
-    ids = anatomy.bulk_ids(membership, ids, action=name)
-    queryset = model.objects.visible_to(membership)
-    if model is Contact and action == "delete":
-        queryset = queryset.prefetch_related("emails", "phones")
-    rows = anatomy.bulk_records(membership, queryset, ids, permission=permission, action=name)
-    if action == "delete":
-        for record in rows:
-            delete(membership, record)
-        return len(rows)
-    now = timezone.now()
-    if action == "owner":
-        try:
-            owner_id = Lookups(membership).owner_id(value)
-        except Refusal:
-            raise _bulk_value_refused(
-                membership, action, _("Choose a member of this workspace as the owner.")
-            ) from None
-        changed = [r for r in rows if str(r.owner_id) != str(owner_id)]
-        model.objects.filter(pk__in=[r.pk for r in changed]).update(
-            owner_id=owner_id, updated_at=now
-        )
-        fields_changed = ["owner"]
-    elif action == "stage":
-        if value not in stages:
-            raise _bulk_value_refused(membership, action, _("Choose a lifecycle stage."))
-        changed = [r for r in rows if r.stage != value]
-        model.objects.filter(pk__in=[r.pk for r in changed]).update(stage=value, updated_at=now)
-        fields_changed = ["stage"]
-    else:
+def _bulk_tags(add: bool):
+    def handler(membership: Membership, rows: list, value, name: str) -> int:
         tag_id = _as_uuid(value)
         tags = Lookups(membership).tags({tag_id}) if tag_id else None
         if not tags:
-            raise _bulk_value_refused(membership, action, _("Choose tags of this workspace."))
+            raise bulk.refused_value(membership, name, _("Choose tags of this workspace."))
+        model = type(rows[0])
         through = model.tags.through
         column = f"{model._meta.model_name}_id"
         having = set(
-            through.objects.filter(**{f"{column}__in": ids, "tag_id": tag_id}).values_list(
-                column, flat=True
-            )
+            through.objects.filter(
+                **{f"{column}__in": [r.pk for r in rows], "tag_id": tag_id}
+            ).values_list(column, flat=True)
         )
-        if action == "tag_add":
+        if add:
             changed = [r for r in rows if r.pk not in having]
             through.objects.bulk_create(
                 [through(**{column: r.pk, "tag_id": tag_id}) for r in changed],
@@ -960,52 +930,94 @@ def _records_bulk(
             through.objects.filter(
                 **{f"{column}__in": [r.pk for r in changed], "tag_id": tag_id}
             ).delete()
-        model.objects.filter(pk__in=[r.pk for r in changed]).update(updated_at=now)
-        fields_changed = ["tags"]
-    kind = model._meta.model_name
+        model.objects.filter(pk__in=[r.pk for r in changed]).update(updated_at=timezone.now())
+        return _bulk_updated(membership, changed, ["tags"])
+
+    return handler
+
+
+def _bulk_updated(membership: Membership, changed: list, fields_changed: list[str]) -> int:
+    """The audit event and bus event of each record a bulk action changed."""
+    if not changed:
+        return 0
+    kind = changed[0]._meta.model_name
+    bulk.audited(
+        membership,
+        changed,
+        action=f"contacts.{kind}.updated",
+        fields=fields_changed,
+        subject=_own_pk,
+    )
     for record in changed:
-        audit.record(
-            f"contacts.{kind}.updated",
-            actor=membership.user_id,
-            workspace=membership.workspace_id,
-            obj=record,
-            payload={"fields": fields_changed, "bulk": True},
-            subject_id=record.pk,
-        )
         publish(f"{kind}.updated", workspace_id=record.workspace_id, object_id=record.pk)
     return len(changed)
 
 
-@recorded_after_rollback
-@transaction.atomic
+def _bulk_delete(delete):
+    def handler(membership: Membership, rows: list, value, name: str) -> int:
+        for record in rows:
+            delete(membership, record)
+        return len(rows)
+
+    return handler
+
+
+OWNER_REFUSED = gettext_lazy("Choose a member of this workspace as the owner.")
+
+
+def _own_pk(record):
+    return record.pk  # a contact's or company's audit detail goes under its own key
+
+
+def _visible(model):
+    def queryset(membership: Membership, action: str):
+        rows = model.objects.visible_to(membership)
+        if model is Contact and action == "delete":
+            rows = rows.prefetch_related("emails", "phones")
+        return rows
+
+    return queryset
+
+
+CONTACT_BULK = bulk.Bulk(
+    app="contacts",
+    require=True,
+    queryset=_visible(Contact),
+    handlers={
+        "owner": bulk.reassigning(
+            field="owner", event="contact.updated", message=OWNER_REFUSED, subject=_own_pk
+        ),
+        "tag_add": _bulk_tags(add=True),
+        "tag_remove": _bulk_tags(add=False),
+        "stage": _bulk_stage,
+        "delete": _bulk_delete(lambda m, contact: contact_delete(membership=m, contact=contact)),
+    },
+)
+COMPANY_BULK = bulk.Bulk(
+    app="companies",
+    require=True,
+    queryset=_visible(Company),
+    handlers={
+        "owner": bulk.reassigning(
+            field="owner", event="company.updated", message=OWNER_REFUSED, subject=_own_pk
+        ),
+        "tag_add": _bulk_tags(add=True),
+        "tag_remove": _bulk_tags(add=False),
+        "delete": _bulk_delete(lambda m, company: company_delete(membership=m, company=company)),
+    },
+)
+
+
 def contact_bulk(*, membership: Membership, ids, action: str, value="") -> int:
     """Apply one action to at most ``anatomy.BULK_LIMIT`` contacts, all or
-    nothing: every id must be a contact the member sees and may change (or
-    delete), restricted contacts' locks included (P7), else nothing changes
-    and the refusal says how many are not. One audit event per contact, the
-    one a single change records. Returns how many were changed."""
-    return _records_bulk(
-        membership=membership,
-        model=Contact,
-        ids=ids,
-        action=action,
-        value=value,
-        app="contacts",
-        stages=Stage.values,
-        delete=lambda m, contact: contact_delete(membership=m, contact=contact),
-    )
+    nothing (``lists.bulk.run``): every id must be a contact the member sees
+    and may change (or delete), restricted contacts' locks included (P7),
+    else nothing changes and the refusal says how many are not. One audit
+    event per contact, the one a single change records. Returns how many
+    were changed."""
+    return bulk.run(CONTACT_BULK, membership=membership, ids=ids, action=action, value=value)
 
 
-@recorded_after_rollback
-@transaction.atomic
 def company_bulk(*, membership: Membership, ids, action: str, value="") -> int:
     """``contact_bulk`` for companies: owner, tags, delete."""
-    return _records_bulk(
-        membership=membership,
-        model=Company,
-        ids=ids,
-        action=action,
-        value=value,
-        app="companies",
-        delete=lambda m, company: company_delete(membership=m, company=company),
-    )
+    return bulk.run(COMPANY_BULK, membership=membership, ids=ids, action=action, value=value)

@@ -18,7 +18,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm import detection
@@ -37,7 +37,7 @@ from terabox_crm.core import policy
 from terabox_crm.core.decorators import answer, permission_required, require_object
 from terabox_crm.core.htmx import is_partial
 from terabox_crm.core.models import Membership
-from terabox_crm.lists import anatomy
+from terabox_crm.lists import anatomy, bulk
 from terabox_crm.refusals import Refusal
 
 
@@ -89,18 +89,8 @@ def _bulk_actions(membership, *, add: str, delete: str, members, tags, stages=No
     return actions
 
 
-def _bulk_done(request, count: int, action: str) -> None:
-    if action == "delete":
-        text = ngettext("%(n)s record deleted.", "%(n)s records deleted.", count)
-    else:
-        text = ngettext("%(n)s record changed.", "%(n)s records changed.", count)
-    messages.success(request, text % {"n": f"{count:,}"})
-
-
-def _back_to(url_name: str, query: str):
-    query = (query or "").lstrip("?")
-    url = reverse(url_name)
-    return redirect(f"{url}?{query}" if query and "//" not in query else url)
+RECORDS_CHANGED = ngettext_lazy("%(n)s record changed.", "%(n)s records changed.", "count")
+RECORDS_DELETED = ngettext_lazy("%(n)s record deleted.", "%(n)s records deleted.", "count")
 
 
 @permission_required("contacts.view")
@@ -156,19 +146,13 @@ def contact_list(request):
 @require_POST
 def contact_bulk(request):
     """One action on the chosen contacts (at most 1,000), all or nothing."""
-    action = request.POST.get("action", "")
-    try:
-        count = services.contact_bulk(
-            membership=request.membership,
-            ids=request.POST.getlist("ids"),
-            action=action,
-            value=request.POST.get(f"value_{action}", ""),
-        )
-    except Refusal as refusal:
-        messages.error(request, refusal.text)
-        return _back_to("contacts:list", request.POST.get("query", ""))
-    _bulk_done(request, count, action)
-    return _back_to("contacts:list", request.POST.get("query", ""))
+    return bulk.respond(
+        request,
+        services.contact_bulk,
+        url_name="contacts:list",
+        changed=RECORDS_CHANGED,
+        deleted=RECORDS_DELETED,
+    )
 
 
 @permission_required("contacts.view")
@@ -529,19 +513,13 @@ def company_list(request):
 @require_POST
 def company_bulk(request):
     """One action on the chosen companies (at most 1,000), all or nothing."""
-    action = request.POST.get("action", "")
-    try:
-        count = services.company_bulk(
-            membership=request.membership,
-            ids=request.POST.getlist("ids"),
-            action=action,
-            value=request.POST.get(f"value_{action}", ""),
-        )
-    except Refusal as refusal:
-        messages.error(request, refusal.text)
-        return _back_to("companies:list", request.POST.get("query", ""))
-    _bulk_done(request, count, action)
-    return _back_to("companies:list", request.POST.get("query", ""))
+    return bulk.respond(
+        request,
+        services.company_bulk,
+        url_name="companies:list",
+        changed=RECORDS_CHANGED,
+        deleted=RECORDS_DELETED,
+    )
 
 
 @permission_required("companies.view")

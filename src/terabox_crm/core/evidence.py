@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -92,21 +93,61 @@ SECTIONS = (
     "incidents",
 )
 
-Check = Callable[[], Iterable[Finding]]
+Check = Callable[..., Iterable[Finding]]
 _checks: dict[str, Check] = {}
+_scoped: set[str] = set()  # checks that can answer for one workspace
+
+# What a workspace's report says of an installation-level check (TLS, keys,
+# backups, the audit chain): its mark only — the details count every
+# workspace's rows and stay with the operator's ``security report``.
+INSTALLATION_LEVEL = _(
+    "Checked for the whole installation; the details are in the operator's report "
+    "(“terabox-crm security report”)."
+)
 
 
-def register_check(name: str, check: Check) -> None:
-    """Add (or replace, on reload) the check called ``name``."""
+def register_check(name: str, check: Check, *, scoped: bool = False) -> None:
+    """Add (or replace, on reload) the check called ``name``. ``scoped``: it
+    takes ``workspace_id`` (None: the whole installation) and then counts
+    that workspace's rows only."""
     _checks[name] = check
+    if scoped:
+        _scoped.add(name)
+    else:
+        _scoped.discard(name)
 
 
 def registered_checks() -> dict[str, Check]:
     return dict(_checks)
 
 
-def run_checks() -> list[Finding]:
+def _installation_level(finding: Finding) -> Finding:
+    return Finding(
+        check=finding.check,
+        section=finding.section,
+        status=finding.status,
+        title=finding.title,
+        detail=INSTALLATION_LEVEL,
+        data={"scope": "installation"},
+    )
+
+
+def _findings(name: str, check: Check, workspace_id) -> list[Finding]:
+    if workspace_id is None:
+        return list(check())
+    if name in _scoped:
+        return list(check(workspace_id=workspace_id))
+    return [_installation_level(finding) for finding in check()]
+
+
+def run_checks(*, workspace_id=None) -> list[Finding]:
     """Every registered check's findings, ordered by section.
+
+    ``workspace_id``: the report of one workspace's owners (S8) — scoped
+    checks count that workspace's rows only; the others (TLS, keys, backups,
+    the audit chain) give their pass/warn/fail mark without their details,
+    which describe every workspace. None: the operator's report, the whole
+    installation (the CLI ``security report``).
 
     A check that raises becomes a ``fail`` finding naming it: the report must
     still come out when one of its sources is broken (that is when it matters).
@@ -114,7 +155,7 @@ def run_checks() -> list[Finding]:
     findings: list[Finding] = []
     for name, check in _checks.items():
         try:
-            findings.extend(check())
+            findings.extend(_findings(name, check, workspace_id))
         except Exception as exc:  # a broken source is itself a finding
             logger.exception("security report check %s failed", name)
             findings.append(

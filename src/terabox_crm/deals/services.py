@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import DateTimeField, F, Max, Value
+from django.db.models import Case, DateTimeField, F, Max, PositiveIntegerField, Value, When
 from django.db.models.deletion import ProtectedError
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -41,7 +41,7 @@ from terabox_crm.deals.models import (
     Pipeline,
     Stage,
 )
-from terabox_crm.lists import anatomy
+from terabox_crm.lists import bulk
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 
 NAME_DOMAIN = "deals.deal.name"
@@ -806,83 +806,94 @@ def stage_delete(
 
 # --- Bulk actions on the deal list (docs/ui.md "Bulk actions") --------------------------
 
-DEAL_BULK_ACTIONS = ("owner", "stage", "delete")
 
-
-@recorded_after_rollback
-@transaction.atomic
-def deal_bulk(*, membership: Membership, ids, action: str, value="") -> int:
-    """One action on at most ``anatomy.BULK_LIMIT`` deals, all or nothing:
-    every id must be a deal the member reads and may change (locks of
-    restricted contacts apply, P7), a new stage must be of every chosen
-    deal's pipeline, else nothing changes and the refusal says how many do
-    not fit. One audit event per deal, the one a single change records."""
-    if action not in DEAL_BULK_ACTIONS:
-        raise guards.invalid(
-            membership, "deals.bulk", message=_("Choose an action."), code="bad_value"
-        )
-    name = f"deals.bulk.{action}"
-    permission = "deals.delete" if action == "delete" else "deals.change"
-    ids = anatomy.bulk_ids(membership, ids, action=name)
-    rows = anatomy.bulk_records(
-        membership,
-        Deal.objects.visible_to(membership).select_related("workspace", "stage"),
-        ids,
-        permission=permission,
-        action=name,
+def _bulk_stage(membership: Membership, rows: list, value, name: str) -> int:
+    """The bulk bar's stage change, set-based: what ``deal_move`` does for
+    one deal (stage, board position at the end of the column, the stage's
+    clocks, a reason dropped when reopened; its stage-changed audit event
+    and bus event), in one UPDATE and one audit batch however many deals
+    are chosen. The per-record checks (locks on restricted people's deals,
+    P7) were made by ``lists.bulk.run``."""
+    key = records.as_uuid(value)
+    stage = (
+        Stage.objects.filter(workspace_id=membership.workspace_id, pk=key)
+        .select_related("pipeline")
+        .first()
+        if key
+        else None
     )
-    if action == "delete":
-        for deal in rows:
-            deal_delete(membership=membership, deal=deal)
-        return len(rows)
-    if action == "stage":
-        stage = (
-            Stage.objects.filter(workspace_id=membership.workspace_id, pk=records.as_uuid(value))
-            .select_related("pipeline")
-            .first()
-            if records.as_uuid(value)
-            else None
-        )
-        if stage is None:
-            raise guards.invalid(membership, name, message=_("Choose a stage."), code="bad_value")
-        elsewhere = [d for d in rows if d.pipeline_id != stage.pipeline_id]
-        if elsewhere:
-            raise Refusal(
-                ngettext(
-                    "%(count)s of the chosen deals is in another pipeline. Nothing was changed.",
-                    "%(count)s of the chosen deals are in another pipeline. Nothing was changed.",
-                    len(elsewhere),
-                )
-                % {"count": f"{len(elsewhere):,}"},
-                code="foreign_stage",
-                action=name,
+    if stage is None:
+        raise bulk.refused_value(membership, name, _("Choose a stage."))
+    elsewhere = [d for d in rows if d.pipeline_id != stage.pipeline_id]
+    if elsewhere:
+        raise Refusal(
+            ngettext(
+                "%(count)s of the chosen deals is in another pipeline. Nothing was changed.",
+                "%(count)s of the chosen deals are in another pipeline. Nothing was changed.",
+                len(elsewhere),
             )
-        changed = [d for d in rows if d.stage_id != stage.pk]
-        for deal in changed:
-            deal_move(membership=membership, deal=deal, stage=stage)
-        return len(changed)
-    try:
-        owner = members.member_user(
-            workspace=membership.workspace, value=value, actor=membership.user, field="owner_id"
+            % {"count": f"{len(elsewhere):,}"},
+            code="foreign_stage",
+            action=name,
         )
-    except Refusal:
-        raise guards.invalid(
-            membership,
-            name,
-            message=_("Choose a member of this workspace as the owner."),
-            code="bad_value",
-        ) from None
-    changed = [d for d in rows if d.owner_id != owner.pk]
-    Deal.objects.filter(pk__in=[d.pk for d in changed]).update(
-        owner_id=owner.pk, updated_at=timezone.now()
+    changed = [d for d in rows if d.stage_id != stage.pk]
+    if not changed:
+        return 0
+    top = _next_position(stage)
+    now = timezone.now()
+    fields = {
+        "stage": stage,
+        "board_position": Case(
+            *[When(pk=d.pk, then=Value(top + n)) for n, d in enumerate(changed)],
+            output_field=PositiveIntegerField(),
+        ),
+        "stage_entered_at": now,
+        "closed_at": now if stage.is_closed else None,
+        "updated_at": now,
+    }
+    if not stage.is_closed:
+        fields["close_reason"] = ""
+    Deal.objects.filter(pk__in=[d.pk for d in changed]).update(**fields)
+    bulk.audited(
+        membership,
+        changed,
+        action="deals.deal.stage_changed",
+        fields=["stage"],
+        payload=lambda deal: {"from": str(deal.stage_id), "to": str(stage.pk)},
     )
     for deal in changed:
-        audit.record(
-            "deals.deal.updated",
-            actor=membership.user,
-            workspace=membership.workspace,
-            obj=deal,
-            payload={"fields": ["owner"], "bulk": True},
-        )
-        publish("deal.updated", workspace_id=deal.workspace_id, object_id=deal.pk)
+        publish("deal.stage_changed", workspace_id=deal.workspace_id, object_id=deal.pk)
     return len(changed)
+
+
+def _bulk_delete(membership: Membership, rows: list, value, name: str) -> int:
+    for deal in rows:
+        deal_delete(membership=membership, deal=deal)
+    return len(rows)
+
+
+DEAL_BULK = bulk.Bulk(
+    app="deals",
+    queryset=lambda membership, action: Deal.objects.visible_to(membership).select_related(
+        "workspace", "stage"
+    ),
+    handlers={
+        "owner": bulk.reassigning(
+            field="owner",
+            event="deal.updated",
+            message=gettext_lazy("Choose a member of this workspace as the owner."),
+        ),
+        "stage": _bulk_stage,
+        "delete": _bulk_delete,
+    },
+)
+
+
+def deal_bulk(*, membership: Membership, ids, action: str, value="") -> int:
+    """One action on at most ``anatomy.BULK_LIMIT`` deals, all or nothing
+    (``lists.bulk.run``): every id must be a deal the member reads and may
+    change (locks of restricted contacts apply, P7), a new stage must be of
+    every chosen deal's pipeline, else nothing changes and the refusal says
+    how many do not fit. One audit event per deal, the one a single change
+    records; the queries do not grow with the selection."""
+    return bulk.run(DEAL_BULK, membership=membership, ids=ids, action=action, value=value)

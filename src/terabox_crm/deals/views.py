@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.contacts import selectors as contact_selectors
@@ -21,7 +21,7 @@ from terabox_crm.core.models import Membership
 from terabox_crm.deals import listing, selectors, services
 from terabox_crm.deals.forms import DealForm
 from terabox_crm.deals.models import CLOSE_REASON_MAX_LENGTH, Deal, Pipeline, Stage
-from terabox_crm.lists import anatomy
+from terabox_crm.lists import anatomy, bulk
 from terabox_crm.refusals import Refusal
 
 PAGE_SIZE = 50
@@ -178,25 +178,13 @@ def deal_list(request):
 @require_POST
 def deal_bulk(request):
     """One action on the chosen deals (at most 1,000), all or nothing."""
-    action = request.POST.get("action", "")
-    try:
-        count = services.deal_bulk(
-            membership=request.membership,
-            ids=request.POST.getlist("ids"),
-            action=action,
-            value=request.POST.get(f"value_{action}", ""),
-        )
-    except Refusal as refusal:
-        messages.error(request, refusal.text)
-    else:
-        if action == "delete":
-            text = ngettext("%(n)s deal deleted.", "%(n)s deals deleted.", count)
-        else:
-            text = ngettext("%(n)s deal changed.", "%(n)s deals changed.", count)
-        messages.success(request, text % {"n": f"{count:,}"})
-    query = (request.POST.get("query", "") or "").lstrip("?")
-    url = reverse("deals:list")
-    return redirect(f"{url}?{query}" if query and "//" not in query else url)
+    return bulk.respond(
+        request,
+        services.deal_bulk,
+        url_name="deals:list",
+        changed=ngettext_lazy("%(n)s deal changed.", "%(n)s deals changed.", "count"),
+        deleted=ngettext_lazy("%(n)s deal deleted.", "%(n)s deals deleted.", "count"),
+    )
 
 
 @permission_required("deals.view")

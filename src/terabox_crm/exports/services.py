@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm import audit
@@ -546,8 +547,13 @@ def export_build(export_id) -> Export | None:
 
 # --- Downloading and expiry -------------------------------------------------------------
 
-LINK_USED = _("This export was downloaded already: a file is handed out once. Export again.")
-LINK_EXPIRED = _("This export's link has expired and its file was deleted. Export again.")
+# Lazy: module constants are read in the language of each request, not of the import.
+LINK_USED = gettext_lazy(
+    "This export was downloaded already: a file is handed out once. Export again."
+)
+LINK_EXPIRED = gettext_lazy(
+    "This export's link has expired and its file was deleted. Export again."
+)
 
 
 def _download_refused(membership: Membership, item: Export, *, message, code: str) -> Refusal:

@@ -53,4 +53,4 @@ class IncidentsConfig(AppConfig):
             actions.register(action, label)
         kinds.register_all()
         not_me.register("incidents", services.draft_from_report)
-        evidence.register_check("incidents", checks.findings)
+        evidence.register_check("incidents", checks.findings, scoped=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from django_scopes import scopes_disabled
 
 from terabox_crm.core import evidence
@@ -16,12 +17,14 @@ from terabox_crm.incidents.models import Incident, Status
 LIMIT = 200
 
 
-def findings():
+def findings(*, workspace_id=None):
+    """Every open incident's clocks; ``workspace_id``: that workspace's only (S8)."""
     now = timezone.now()
     with scopes_disabled():
-        open_incidents = list(
-            Incident.objects.exclude(status=Status.CLOSED).order_by("detected_at")[:LIMIT]
-        )
+        incidents = Incident.objects.exclude(status=Status.CLOSED)
+        if workspace_id is not None:
+            incidents = incidents.filter(workspace_id=workspace_id)
+        open_incidents = list(incidents.order_by("detected_at")[:LIMIT])
     if not open_incidents:
         yield evidence.Finding(
             check="incidents.open",
@@ -46,7 +49,7 @@ def findings():
             status=status,
             title=_("Incident #%(number)d (%(status)s)")
             % {"number": incident.number, "status": incident.get_status_display()},
-            detail="; ".join(
+            detail=pgettext("list separator", "; ").join(
                 f"{clock.label}: {clock.state_label}" for clock in found if clock.running
             ),
             data={

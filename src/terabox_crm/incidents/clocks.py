@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from terabox_crm.support import sla
+
 PRELIMINARY_MIN, PRELIMINARY_MAX = 1, 5
 DUE_SOON = timedelta(hours=24)
 
@@ -83,6 +85,12 @@ class Clock:
     @property
     def hours_left(self) -> int:
         return int(self.left.total_seconds() // 3600)
+
+    @property
+    def remaining(self) -> str:
+        """「残り2日」/ "47 hours left", 「3時間超過」: the ticket SLA's words
+        (``support.sla.in_words``), not ``timeuntil``'s "2日, 23時間"."""
+        return sla.in_words(self.left.total_seconds())
 
 
 def applies(incident, code: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from terabox_crm.incidents import clocks
@@ -34,7 +34,11 @@ class Section:
 
 
 def _when(value) -> str:
-    return formats.date_format(value, "DATETIME_FORMAT") if value else _("not yet")
+    # In the installation's time zone, as every page shows it (the date
+    # filter converts; ``date_format`` alone would print UTC).
+    return (
+        formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else _("not yet")
+    )
 
 
 def people_counts(incident) -> dict[str, int]:

@@ -21,4 +21,4 @@ class SecurityDashConfig(AppConfig):
         from terabox_crm.securitydash import alerts, report
 
         raised.connect(alerts.on_raised, dispatch_uid="securitydash.alerts")
-        register_check("detection", report.detection_findings)
+        register_check("detection", report.detection_findings, scoped=True)

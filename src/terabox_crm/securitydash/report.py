@@ -20,14 +20,13 @@ from terabox_crm.core.evidence import PASS, WARN, Finding
 from terabox_crm.detection import kinds
 
 
-def detection_findings():
+def detection_findings(*, workspace_id=None):
+    """Detection events of the last day: the installation's, or one workspace's (S8)."""
     since = timezone.now() - datetime.timedelta(hours=24)
-    rows = (
-        AuditEvent.objects.filter(action__startswith=kinds.PREFIX, created_at__gte=since)
-        .values("action")
-        .annotate(n=Count("seq"))
-        .order_by("action")
-    )
+    events = AuditEvent.objects.filter(action__startswith=kinds.PREFIX, created_at__gte=since)
+    if workspace_id is not None:
+        events = events.filter(workspace_id=workspace_id)
+    rows = events.values("action").annotate(n=Count("seq")).order_by("action")
     counts = {row["action"].removeprefix(kinds.PREFIX): row["n"] for row in rows}
     high = sum(n for name, n in counts.items() if kinds.PREFIX + name in kinds.HIGH)
     if high:

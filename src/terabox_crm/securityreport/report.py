@@ -76,5 +76,6 @@ class Report:
         }
 
 
-def make() -> Report:
-    return Report(findings=evidence.run_checks(), made_at=timezone.now())
+def make(*, workspace_id=None) -> Report:
+    """The installation's report (the CLI), or one workspace's (the owner page, S8)."""
+    return Report(findings=evidence.run_checks(workspace_id=workspace_id), made_at=timezone.now())

@@ -2,9 +2,10 @@
 each one query (or a few grouped ones) whatever the number of rows — never a
 list of people, never a row loaded to be counted.
 
-Reports cover the whole installation (the operator's view): two-factor
-coverage by role counts every active user by each role they hold in any
-workspace.
+With no ``workspace_id`` they cover the whole installation (the operator's
+view, ``security report``): two-factor coverage by role counts every active
+user by each role they hold in any workspace. With one, a workspace owner's
+page: that workspace's members, tokens and requests only (S8).
 """
 
 from __future__ import annotations
@@ -70,12 +71,14 @@ def key_facts(*, max_age: timedelta) -> KeyFacts:
     )
 
 
-def mfa_coverage() -> dict[str, tuple[int, int]]:
+def mfa_coverage(*, workspace_id=None) -> dict[str, tuple[int, int]]:
     """``{role: (active users holding it, of whom with a confirmed authenticator)}``."""
     with scopes_disabled():
+        memberships = Membership.objects.filter(user__is_active=True)
+        if workspace_id is not None:
+            memberships = memberships.filter(workspace_id=workspace_id)
         rows = (
-            Membership.objects.filter(user__is_active=True)
-            .values("role")
+            memberships.values("role")
             .annotate(
                 total=Count("user", distinct=True),
                 covered=Count("user", distinct=True, filter=Q(user__totp_device__confirmed=True)),
@@ -85,14 +88,18 @@ def mfa_coverage() -> dict[str, tuple[int, int]]:
         return {row["role"]: (row["total"], row["covered"]) for row in rows}
 
 
-def inactive_accounts(*, now=None) -> int:
+def inactive_accounts(*, now=None, workspace_id=None) -> int:
     """Active accounts with no sign-in for ``STALE`` (or never, joined before that)."""
     cut = (now or timezone.now()) - STALE
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(last_login__lt=cut) | Q(last_login__isnull=True, date_joined__lt=cut))
-        .count()
-    )
+    users = User.objects.filter(is_active=True)
+    if workspace_id is not None:
+        with scopes_disabled():
+            users = users.filter(
+                pk__in=Membership.objects.filter(workspace_id=workspace_id).values("user_id")
+            )
+    return users.filter(
+        Q(last_login__lt=cut) | Q(last_login__isnull=True, date_joined__lt=cut)
+    ).count()
 
 
 def checkpoint_facts() -> dict:
@@ -108,9 +115,10 @@ def checkpoint_facts() -> dict:
     return {"last_checkpoint_at": newest, "uncovered_events": uncovered}
 
 
-def overdue_requests(*, now=None) -> dict[str, int]:
+def overdue_requests(*, now=None, workspace_id=None) -> dict[str, int]:
     now = now or timezone.now()
     with scopes_disabled():
-        return PrivacyRequest.objects.filter(status__in=OPEN_STATUSES).aggregate(
-            open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now))
-        )
+        requests = PrivacyRequest.objects.filter(status__in=OPEN_STATUSES)
+        if workspace_id is not None:
+            requests = requests.filter(workspace_id=workspace_id)
+        return requests.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))

@@ -1,6 +1,8 @@
 """The owners' security report page (S8, S10): every registered check's
 findings with a pass/warn/fail mark (a symbol and a word, never colour
-alone). Counts only: the page names no person."""
+alone). Counts only: the page names no person. It is the workspace's report:
+its members, tokens, requests and incidents; the installation's own checks
+(TLS, keys, backups, the audit chain) show their mark only (S8)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from terabox_crm.securityreport import report as reports
 @permission_required("security.report")
 @require_safe
 def report(request):
-    made = reports.make()
+    made = reports.make(workspace_id=request.membership.workspace_id)
     sections = [
         {
             "title": section["title"],

@@ -25,7 +25,7 @@ from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
 from terabox_crm.core.models import Membership
-from terabox_crm.lists import anatomy
+from terabox_crm.lists import bulk
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 from terabox_crm.support.models import (
     BODY_MAX_LENGTH,
@@ -328,45 +328,41 @@ def ticket_change(
 
 # --- Bulk actions on the ticket list (docs/ui.md "Bulk actions") ------------------------
 
-TICKET_BULK_ACTIONS = ("assignee", "status")
+
+def _bulk_status(membership: Membership, rows: list, value, name: str) -> int:
+    if value not in Status.values:
+        raise bulk.refused_value(membership, name, _("Choose a status."))
+    changed = [ticket for ticket in rows if ticket.status != value]
+    for ticket in changed:
+        ticket_set_status(membership=membership, ticket=ticket, status=value)
+    return len(changed)
 
 
-@recorded_after_rollback
-@transaction.atomic
-def ticket_bulk(*, membership: Membership, ids, action: str, value="") -> int:
-    """One action on at most ``anatomy.BULK_LIMIT`` tickets, all or nothing:
-    every id must be a ticket the member reads and may change (locks of
-    restricted contacts apply, P7), else nothing changes and the refusal
-    says how many may not. Each ticket goes through ``ticket_update`` or
-    ``ticket_set_status``: one audit event per ticket, as one at a time.
-    Tickets are never deleted from the list (retention deletes them)."""
-    if action not in TICKET_BULK_ACTIONS:
-        raise guards.invalid(
-            membership, "tickets.bulk", message=_("Choose an action."), code="bad_value"
+def _bulk_assignee(membership: Membership, rows: list, value, name: str) -> int:
+    assignee = value or None  # none: unassigned
+    changed = [t for t in rows if str(t.assignee_id or "") != str(assignee or "")]
+    for ticket in changed:
+        ticket_update(
+            membership=membership, ticket=ticket, priority=ticket.priority, assignee=assignee
         )
-    name = f"tickets.bulk.{action}"
-    ids = anatomy.bulk_ids(membership, ids, action=name)
-    rows = anatomy.bulk_records(
-        membership,
-        Ticket.objects.visible_to(membership).select_related("workspace", "assignee"),
-        ids,
-        permission="tickets.change",
-        action=name,
-    )
-    changed = 0
-    if action == "status":
-        if value not in Status.values:
-            raise guards.invalid(membership, name, message=_("Choose a status."), code="bad_value")
-        for ticket in rows:
-            if ticket.status != value:
-                ticket_set_status(membership=membership, ticket=ticket, status=value)
-                changed += 1
-        return changed
-    assignee = value or None
-    for ticket in rows:
-        if str(ticket.assignee_id or "") != str(assignee or ""):
-            ticket_update(
-                membership=membership, ticket=ticket, priority=ticket.priority, assignee=assignee
-            )
-            changed += 1
-    return changed
+    return len(changed)
+
+
+TICKET_BULK = bulk.Bulk(
+    app="tickets",
+    queryset=lambda membership, action: Ticket.objects.visible_to(membership).select_related(
+        "workspace", "assignee"
+    ),
+    handlers={"assignee": _bulk_assignee, "status": _bulk_status},
+)
+
+
+def ticket_bulk(*, membership: Membership, ids, action: str, value="") -> int:
+    """One action on at most ``anatomy.BULK_LIMIT`` tickets, all or nothing
+    (``lists.bulk.run``): every id must be a ticket the member reads and may
+    change (locks of restricted contacts apply, P7), else nothing changes
+    and the refusal says how many may not. Each ticket goes through
+    ``ticket_update`` or ``ticket_set_status`` (an assignee is told, an SLA
+    clock moves): one audit event per ticket, as one at a time. Tickets are
+    never deleted from the list (retention deletes them)."""
+    return bulk.run(TICKET_BULK, membership=membership, ids=ids, action=action, value=value)

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.contacts import selectors as contact_selectors
@@ -16,7 +16,7 @@ from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import policy, records
 from terabox_crm.core.decorators import answer, permission_required
 from terabox_crm.core.models import Membership
-from terabox_crm.lists import anatomy
+from terabox_crm.lists import anatomy, bulk
 from terabox_crm.privacy import selectors as privacy_selectors
 from terabox_crm.refusals import Refusal
 from terabox_crm.support import listing, selectors, services, sla
@@ -163,22 +163,12 @@ def ticket_list(request):
 @require_POST
 def ticket_bulk(request):
     """One action on the chosen tickets (at most 1,000), all or nothing."""
-    action = request.POST.get("action", "")
-    try:
-        count = services.ticket_bulk(
-            membership=request.membership,
-            ids=request.POST.getlist("ids"),
-            action=action,
-            value=request.POST.get(f"value_{action}", ""),
-        )
-    except Refusal as refusal:
-        messages.error(request, refusal.text)
-    else:
-        text = ngettext("%(n)s ticket changed.", "%(n)s tickets changed.", count)
-        messages.success(request, text % {"n": f"{count:,}"})
-    query = (request.POST.get("query", "") or "").lstrip("?")
-    url = reverse("support:tickets")
-    return redirect(f"{url}?{query}" if query and "//" not in query else url)
+    return bulk.respond(
+        request,
+        services.ticket_bulk,
+        url_name="support:tickets",
+        changed=ngettext_lazy("%(n)s ticket changed.", "%(n)s tickets changed.", "count"),
+    )
 
 
 @permission_required("tickets.add")

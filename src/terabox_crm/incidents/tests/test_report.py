@@ -4,6 +4,8 @@ people, measures — as a page and as text, in Japanese and English."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
@@ -70,3 +72,17 @@ def test_only_admins_and_privacy_officers_see_it(client, cast, incident):
     assert (
         client.get(reverse("incidents:report", args=[incident.pk]), secure=True).status_code == 403
     )
+
+
+def test_the_draft_gives_times_in_the_installations_time_zone(client, cast, settings):
+    """The same detection time as the incident page (Asia/Tokyo), not UTC."""
+    settings.TIME_ZONE = "Asia/Tokyo"
+    detected = datetime(2026, 12, 6, 4, 2, tzinfo=UTC)
+    item = open_incident(cast.acme, cast.owner, detected_at=detected)
+    login(client, cast.admin)
+    body = client.get(
+        reverse("incidents:report", args=[item.pk]),
+        {"lang": "ja", "format": "txt"},
+        secure=True,
+    ).content.decode()
+    assert "13:02" in body and "04:02" not in body
