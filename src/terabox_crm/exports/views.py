@@ -150,7 +150,17 @@ def _detail_context(request, item: Export) -> dict:
         and item.expires_at > timezone.now(),
         "reasons_before": _reasons(item.excluded_before),
         "reasons_after": _reasons(item.excluded),
+        "column_labels": _column_labels(item),
     }
+
+
+def _column_labels(item: Export) -> list:
+    """The export's columns by their labels in the page's language, never the
+    stored keys (``family_name``); a key the resource no longer has is shown
+    as it is."""
+    found = resources.RESOURCES.get(item.resource)
+    labels = {column.key: column.label for column in found.columns} if found else {}
+    return [labels.get(key, key) for key in item.fields or ()]
 
 
 @permission_required("exports.view")

@@ -173,11 +173,16 @@ def test_the_download_needs_a_fresh_step_up(client, cast, django_capture_on_comm
 
 @pytest.mark.parametrize(
     ("language", "words"),
-    [("en", "You can download the file once"), ("ja", "ダウンロードできるのは1回")],
+    [
+        ("en", ["You can download the file once", "Family name, Given name"]),
+        ("ja", ["ダウンロードできるのは1回", "姓、名"]),
+    ],
 )
 def test_the_export_page_in_both_languages(
     client, cast, django_capture_on_commit_callbacks, language, words
 ):
+    """In the reader's language, with the columns by their labels, never the
+    stored keys (family_name)."""
     cast.manager.language = language
     cast.manager.save(update_fields=["language"])
     manager = member_of(cast.acme, cast.manager)
@@ -187,7 +192,9 @@ def test_the_export_page_in_both_languages(
     client.cookies["django_language"] = language
     page = client.get(reverse("exports:detail", args=[item.pk]))
     assert page.status_code == 200
-    assert words in page.content.decode()
+    html = page.content.decode()
+    assert all(word in html for word in words), words
+    assert "family_name" not in html
 
 
 def test_the_progress_bar_is_recorded_and_polled_while_running(
