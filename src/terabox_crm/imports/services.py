@@ -894,13 +894,15 @@ def imports_expire(now=None, *, workspace_id=None, ids=None) -> int:
     now = now or timezone.now()
     with scopes_disabled():
         due = ImportJob.objects.filter(
-            status__in=(Status.UPLOADED, Status.CHECKED, Status.FAILED),
-            created_at__lte=now - FILE_KEPT_FOR,
+            status__in=(Status.UPLOADED, Status.CHECKED, Status.FAILED)
         ).exclude(key_id="", status=Status.FAILED)
         if workspace_id is not None:
             due = due.filter(workspace_id=workspace_id)
         if ids is not None:
+            # The retention engine chose them by its own period.
             due = due.filter(pk__in=list(ids))
+        else:
+            due = due.filter(created_at__lte=now - FILE_KEPT_FOR)
         rows = list(due.values_list("pk", "workspace_id", "key_id")[:1000])
     for import_id, workspace, key_id in rows:
         with transaction.atomic():
