@@ -45,8 +45,15 @@ class PrivateUploadHandler(TemporaryFileUploadHandler):
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
         if self.received > settings.MAX_IMPORT_BODY_BYTES:
+            # The views answer 413 for an upload stopped here (``too_large``).
+            self.request.import_upload_too_large = True
             raise StopUpload(connection_reset=False)
         return super().receive_data_chunk(raw_data, start)
+
+
+def too_large(request) -> bool:
+    """The upload of ``request`` (a Django or DRF request) passed the limit."""
+    return bool(getattr(getattr(request, "_request", request), "import_upload_too_large", False))
 
 
 def install(request) -> None:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import answer, permission_required, require_object
 from terabox_crm.core.htmx import passive
-from terabox_crm.imports import reasons, selectors, services, storage
+from terabox_crm.imports import reasons, selectors, services, storage, uploads
 from terabox_crm.imports.forms import MappingForm, UploadForm
 from terabox_crm.imports.models import Import, Resource, Status
 from terabox_crm.imports.report import report_lines
@@ -53,7 +53,11 @@ def import_new(request):
     if resource not in Resource.values:
         resource = Resource.CONTACTS
     form = UploadForm(request.POST or None, request.FILES or None, initial={"resource": resource})
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and uploads.too_large(request):
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", services.too_large_refusal(settings.MAX_IMPORT_BODY_BYTES).text)
+    elif request.method == "POST" and form.is_valid():
         try:
             item = services.import_upload(
                 membership=request.membership,
@@ -65,9 +69,6 @@ def import_new(request):
             _shown(form, error)
         else:
             return redirect("imports:detail", import_id=item.pk)
-    elif request.method == "POST" and "file" not in request.FILES:
-        form.errors.pop("file", None)
-        form.add_error("file", services.too_large_refusal(settings.MAX_IMPORT_BODY_BYTES).text)
     return render(
         request,
         "imports/new.html",

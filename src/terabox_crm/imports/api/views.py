@@ -117,9 +117,9 @@ class ImportViewSet(
         import). A third-party source needs ``provider`` and
         ``obtained_how``; each row without a consent reference (here or in
         mapped columns) is refused with its reason."""
-        if "file" not in request.FILES and request.content_type.startswith("multipart/"):
-            raise _answered(services.too_large_refusal(settings.MAX_IMPORT_BODY_BYTES))
         incoming = ImportIn(data=request.data)
+        if uploads.too_large(request):
+            raise _answered(services.too_large_refusal(settings.MAX_IMPORT_BODY_BYTES))
         incoming.is_valid(raise_exception=True)
         values = incoming.validated_data
         item = None
@@ -164,9 +164,9 @@ class ImportViewSet(
 
         With the mapping and options of the dry run; ``dry_run`` false (the
         default here) applies it."""
+        item = self.get_object()  # another workspace's id: 404 before the body is read
         incoming = ImportRunIn(data=request.data if isinstance(request.data, dict) else {})
         incoming.is_valid(raise_exception=True)
-        item = self.get_object()
         try:
             services.import_start(
                 membership=request.membership,
