@@ -55,7 +55,7 @@ class MappingForm(forms.Form):
         choices=OnDuplicate.choices,
         widget=forms.RadioSelect,
     )
-    half_fields = ("provider", "consent_by", "consent_at")
+    half_fields = ("consent_by", "consent_at")
 
     def __init__(self, *args, resource: str, headers: list[str], mapping: list[str], **kwargs):
         super().__init__(*args, **kwargs)

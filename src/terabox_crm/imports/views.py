@@ -174,7 +174,12 @@ def import_progress(request, import_id):
     polling: not user activity, like the bell)."""
     item = _import(request, import_id)
     require_object(request, "imports.view", item)
-    return render(request, "imports/partials/_progress.html", _context(request, item))
+    response = render(request, "imports/partials/_progress.html", _context(request, item))
+    if not item.is_active and request.headers.get("HX-Request"):
+        # The run ended while the page polled: reload it whole, so the
+        # mapping form comes back after a dry run (htmx's HX-Refresh).
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @permission_required("imports.view")
