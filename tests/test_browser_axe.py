@@ -36,6 +36,8 @@ OTHERS = [
     "/notifications/",
     "/accounts/security/",
     "/privacy/inventory/",
+    "/imports/",
+    "/imports/new/",
 ]
 
 
