@@ -38,6 +38,8 @@ OTHERS = [
     "/accounts/security/",
     "/privacy/inventory/",
     "/workspace/members/",  # the ⋯ menus of destructive actions
+    "/imports/",
+    "/imports/new/",
 ]
 
 

@@ -15,6 +15,7 @@ from terabox_crm.deals.api import views as deals_api
 from terabox_crm.dsr.api import views as dsr_api
 from terabox_crm.erasure.api import views as erasure_api
 from terabox_crm.exports.api import views as exports_api
+from terabox_crm.imports.api import views as imports_api
 from terabox_crm.incidents.api import views as incidents_api
 from terabox_crm.privacy.api import consents as consents_api
 from terabox_crm.privacy.api import records as records_api
@@ -44,6 +45,7 @@ v1.register(
 )
 v1.register("third-party-receipts", records_api.ReceiptViewSet, basename="third-party-receipt")
 v1.register("exports", exports_api.ExportViewSet, basename="export")
+v1.register("imports", imports_api.ImportViewSet, basename="import")
 v1.register("incidents", incidents_api.IncidentViewSet, basename="incident")
 
 urlpatterns = [

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "terabox_crm.webhooks",
     "terabox_crm.securityreport",
     "terabox_crm.exports",
+    "terabox_crm.imports",
     "terabox_crm.backups",
     "terabox_crm.incidents",
     # Third-party apps come after the product's own: where two apps translate
@@ -363,6 +364,11 @@ CONTENT_SECURITY_POLICY = {
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 MAX_REQUEST_BODY_BYTES = env_int("CRM_MAX_BODY_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# Imports take a whole CSV or workbook: their own, larger cap (S7), for POSTs
+# under these paths only (core.middleware.BodySizeLimitMiddleware). The file
+# is streamed to a private temporary file, never held in memory.
+MAX_IMPORT_BODY_BYTES = env_int("CRM_MAX_IMPORT_BYTES", 100 * 1024 * 1024)
+LARGE_BODY_PATHS = ("/imports/", "/api/v1/imports/")
 # A list's bulk action posts up to 1,000 record ids (lists.anatomy.BULK_LIMIT)
 # beside its few fields; a little more reaches the action's own refusal,
 # which says the limit, instead of a bare 400 (docs/ui.md "Bulk actions").
@@ -465,6 +471,11 @@ SPECTACULAR_SETTINGS = {
         "IncidentSeverityEnum": "terabox_crm.incidents.models.Severity",
         "IncidentStatusEnum": "terabox_crm.incidents.models.Status",
         "IncidentSourceEnum": "terabox_crm.incidents.models.Source",
+        "ImportResourceEnum": "terabox_crm.imports.models.Resource",
+        "ImportStatusEnum": "terabox_crm.imports.models.Status",
+        "ImportSourceEnum": "terabox_crm.imports.models.Source",
+        "ImportFileFormatEnum": "terabox_crm.imports.models.FileFormat",
+        "ImportOnDuplicateEnum": "terabox_crm.imports.models.OnDuplicate",
     },
 }
 

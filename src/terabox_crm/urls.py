@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("terabox_crm.erasure.urls")),
     path("retention/", include("terabox_crm.retention.urls")),
     path("exports/", include("terabox_crm.exports.urls")),
+    path("imports/", include("terabox_crm.imports.urls")),
     path("", include("terabox_crm.core.urls")),
     path("", include("terabox_crm.web.urls")),
 ]

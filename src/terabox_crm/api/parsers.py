@@ -11,7 +11,8 @@ details instead, and changes nothing:
 * 413 ``…/too-large`` — over ``CRM_MAX_JSON_BYTES`` (1 MiB by default).
 
 Form and multipart parsers are not installed: no API operation takes them, so
-such bodies get 415.
+such bodies get 415 — except the upload of an import's file
+(``imports/api/views.py``), which takes multipart beside this parser.
 """
 
 from __future__ import annotations

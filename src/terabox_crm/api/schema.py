@@ -99,6 +99,12 @@ RESOURCES = {
         "Guarded exports of a list to CSV, XLSX or JSON: purpose-gated, approved above a "
         "threshold, downloaded once (S4, S5).",
     ),
+    "imports": (
+        "an import",
+        "imports",
+        "Imports of contacts and companies from CSV or XLSX: column mapping, dry run, dedupe, "
+        "third-party consent references (P4) and a report of every row.",
+    ),
     "retention-rules": (
         "a retention rule",
         "retention rules",

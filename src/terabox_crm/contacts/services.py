@@ -410,6 +410,16 @@ def _validate_company(membership, data: CompanyData, kept=()) -> dict:
     return resolved
 
 
+@recorded_after_rollback
+def company_validate(
+    *, membership: Membership, data: CompanyData, company: Company | None = None
+) -> None:
+    """Raise the ``ValidationError`` that ``company_create`` (or, given
+    ``company``, ``company_update``) would, writing nothing (an import's dry
+    run asks it for each row)."""
+    _validate_company(membership, replace(data), kept=(company,) if company else ())
+
+
 def _require(membership, action: str, obj=None) -> None:
     """The guard's 403, recorded (``core.guards``)."""
     guards.require(membership, action, obj, code="permission_denied")

@@ -57,7 +57,10 @@ class RequestContextMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over ``MAX_REQUEST_BODY_BYTES`` with 413 before reading them (S7)."""
+    """Refuse bodies over ``MAX_REQUEST_BODY_BYTES`` with 413 before reading them (S7).
+
+    A POST under one of ``LARGE_BODY_PATHS`` (imports of a whole file) has
+    the larger ``MAX_IMPORT_BODY_BYTES`` instead."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -67,7 +70,12 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_REQUEST_BODY_BYTES:
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        if request.method == "POST" and request.path.startswith(
+            tuple(getattr(settings, "LARGE_BODY_PATHS", ()))
+        ):
+            limit = max(limit, settings.MAX_IMPORT_BODY_BYTES)
+        if length > limit:
             return import_string(settings.REQUEST_TOO_LARGE_VIEW)(request)
         return self.get_response(request)
 

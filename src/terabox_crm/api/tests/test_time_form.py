@@ -19,6 +19,8 @@ from terabox_crm.deals.tests.factories import make_pipeline, stage_named
 from terabox_crm.dsr import services as dsr_services
 from terabox_crm.dsr.models import Submission
 from terabox_crm.exports import services as export_services
+from terabox_crm.imports.tests.helpers import csv_bytes
+from terabox_crm.imports.tests.helpers import upload as import_upload
 from terabox_crm.webhooks import fanout, services
 from terabox_crm.webhooks.models import Delivery
 
@@ -117,7 +119,9 @@ def workspace(client, cast, make_token):
         export = export_services.export_request(
             membership=cast.owner_membership, resource="contacts", format="csv", purpose="support"
         )
+        imported = import_upload(cast.owner_membership, csv_bytes([["姓"], ["山田"]]))
         ids = {
+            "/api/v1/imports/": str(imported.pk),
             "/api/v1/privacy-requests/": str(privacy_request.pk),
             "/api/v1/contacts/": contact["id"],
             "/api/v1/companies/": company["id"],

@@ -232,6 +232,8 @@ def test_every_target_declares_whether_its_rows_concern_contacts():
         "dsr.submissions",  # unverified public-page requests: no contact is matched yet
         "exports.files",  # a sealed file handed out once: the rows keep no person's ids
         "exports.records",  # an export's filters and recipient: no contact is named
+        "imports.files",  # a sealed uploaded file: many people at once, kept a day
+        "imports.records",  # an import's file name, headers and rows' outcomes (codes, ids)
     }
     for target in registry.targets():
         assert target.holds_apply == (target.code not in not_about_contacts), target.code
