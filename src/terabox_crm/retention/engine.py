@@ -547,7 +547,10 @@ def _apply_batch(
                 covered = position[part[0]]  # the rows before this slice
                 break
         if item.target.batch_table:
-            part = loaded if index == 0 and len(part) == len(ids) else registry.load_batch(part)
+            if index > 0 or len(part) != len(ids):
+                part = registry.load_batch(part, analyze=False)
+            else:
+                part = loaded
         changed += item.target.apply(workspace_id=item.workspace_id, ids=part, action=item.action)
         last = (len(part), (_clock() - now) * 1000)
     done = ids[:covered]
