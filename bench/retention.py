@@ -180,7 +180,11 @@ def _engine(workspace, owner) -> dict:
         run = engine.run(trigger="cli", workspace_ids=[workspace.pk], progress=report)
     elapsed = time.perf_counter() - start
     rows = run.removed_in(workspace.pk).get("contacts.inactive_leads", 0)
+    entry = run.progress.get(f"{workspace.pk}/contacts.inactive_leads", {})
     return {
+        "batches_over_budget": entry.get("over_budget", 0),
+        "batches_cut_short": entry.get("cut_short", 0),
+        "longest_checkpoint_ms": entry.get("longest_checkpoint_ms", 0.0),
         "rows": rows,
         "seconds": round(elapsed, 2),
         "rows_per_second": round(rows / elapsed) if elapsed else 0,

@@ -121,6 +121,9 @@ class Deal(OwnedRecord):
     # a person ("山田様のご判断で…"), so encrypted like the name. Cleared
     # when the deal is opened again.
     close_reason = EncryptedTextField(_("won or lost reason"), blank=True, default="")
+    # When a retention rule anonymised the closed deal (P5, deals/retention.py):
+    # the person went, the amount and the stage stayed.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # The one answer to a link to a deal that is not there for the actor
     # (none, another workspace's, unreadable): ``core.records.readable``.

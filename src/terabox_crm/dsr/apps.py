@@ -64,5 +64,9 @@ class DsrConfig(AppConfig):
             ("dsr.export.retried", _("Failed access export tried again")),
             ("security.dsr.throttled", _("Too many data-subject requests")),
             ("security.dsr.link_refused", _("Invalid data-subject request link used")),
+            (
+                "security.dsr.export_fetch_refused",
+                _("Staff copy of an access export refused (fetched already or expired)"),
+            ),
         ):
             actions.register(action, label)

@@ -294,6 +294,12 @@ class AccessExport(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     downloads = models.PositiveIntegerField(default=0)
     last_downloaded_at = models.DateTimeField(null=True, blank=True)
+    # The staff copy (the API's download, P9): handed out once, like a
+    # workspace export; a second try is refused (410) and a security event.
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    fetched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = ScopedManager(workspace="workspace")
 

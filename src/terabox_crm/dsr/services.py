@@ -55,7 +55,7 @@ from terabox_crm.dsr.models import (
     email_index_of,
     hash_token,
 )
-from terabox_crm.refusals import Refusal, recorded_after_rollback
+from terabox_crm.refusals import Refusal, recorded_after_rollback, security_event
 
 LINK_VALID_FOR = timedelta(hours=24)
 EXPORT_VALID_FOR = timedelta(days=7)
@@ -700,28 +700,66 @@ def export_retry(*, membership: Membership, request: PrivacyRequest, export_id) 
     return item
 
 
-EXPORT_NOT_READY = _("This access export is not ready: it is being prepared, failed or expired.")
+EXPORT_NOT_READY = _("This access export is not ready: it is being prepared or failed.")
+EXPORT_FETCHED = _(
+    "This access export was downloaded by staff already: the staff copy is handed out once. "
+    "Prepare a new export."
+)
+EXPORT_EXPIRED = _("This access export's link has expired and its file was deleted.")
+
+
+def _fetch_refused(membership: Membership, item: AccessExport, *, message, code: str):
+    return Refusal(
+        message,
+        code=code,
+        status=410,
+        action="dsr.export.fetch",
+        audit_event=security_event(
+            "security.dsr.export_fetch_refused",
+            actor=membership.user_id,
+            workspace=membership.workspace_id,
+            attempted="dsr.export.fetch",
+            reason=code,
+            obj=item,
+        ),
+    )
 
 
 @recorded_after_rollback
 @transaction.atomic
 def export_fetch(*, membership: Membership, request: PrivacyRequest, export_id) -> AccessExport:
-    """An officer fetches the file the person was sent (through the API),
-    while its link is valid: counted and audited like the person's download."""
+    """An officer fetches the file the person was sent (through the API):
+    once, while its link is valid, like a workspace export (S5). A second
+    fetch or an expired link is refused (410) with a security event, nothing
+    changed; a pending or failed export is not found. The person's own link
+    is not affected."""
     item = _export_of(membership, request, export_id)
     now = timezone.now()
-    if item.state != AccessExport.State.READY or item.expires_at is None or item.expires_at <= now:
+    if item.fetched_at is not None:
+        raise _fetch_refused(membership, item, message=EXPORT_FETCHED, code="already_fetched")
+    if item.state == AccessExport.State.EXPIRED or (
+        item.state == AccessExport.State.READY
+        and (item.expires_at is None or item.expires_at <= now)
+    ):
+        raise _fetch_refused(membership, item, message=EXPORT_EXPIRED, code="link_expired")
+    if item.state != AccessExport.State.READY:
         raise Refusal(EXPORT_NOT_READY, code="export_not_ready", status=404)
     item.downloads += 1
-    item.last_downloaded_at = now
+    item.last_downloaded_at = item.fetched_at = now
+    item.fetched_by_id = membership.user_id
     with scope(workspace=request.workspace_id):
-        item.save(update_fields=["downloads", "last_downloaded_at"])
+        item.save(update_fields=["downloads", "last_downloaded_at", "fetched_at", "fetched_by"])
     audit.record(
         "dsr.export.downloaded",
         actor=membership.user_id,
         workspace=item.workspace_id,
         obj=item,
-        payload={"request": str(request.pk), "rows": item.rows, "download": item.downloads},
+        payload={
+            "request": str(request.pk),
+            "rows": item.rows,
+            "download": item.downloads,
+            "staff": True,
+        },
     )
     return item
 

@@ -28,8 +28,19 @@ Design, in the order the code below follows it:
   of the budget (``CRM_RETENTION_LOCK_BUDGET_MS``, 250 ms) from the last
   eight batches' times fitted to a fixed part plus a part per row, growing
   at most twofold per batch from a first batch of 100 rows and shrinking at
-  once after a slow one.
-  The longest hold and the smallest batch are kept on the run.
+  once after a slow one. A size chosen beforehand cannot foresee a stall, so
+  inside the transaction the batch is applied in slices (``SLICES``), and
+  no slice starts once the time spent plus the last slice's time would pass
+  ``GUARD_SHARE`` of the budget: the batch then ends early, covering the
+  rows before the unstarted slice (the cursor stops there), and the rest of
+  the budget is left for the audit event, the run row and the commit.
+  SQLite's WAL checkpoint, which its auto-checkpoint runs inside the
+  committing call but *after* the write lock is released (sqlite.org,
+  ``sqlite3_wal_hook``), is run by the engine itself between batches
+  (``PASSIVE``, outside any transaction, every ``CHECKPOINT_ROWS`` rows)
+  and timed apart: the hold measured is the transaction alone.
+  The longest hold, the longest checkpoint and the smallest batch are kept
+  on the run.
 * **Legal holds.** The contacts under hold are read per workspace (a short
   list) and every target that concerns contacts leaves their rows alone.
 * **Evidence.** ``RetentionRun`` keeps, per workspace and target, the rows
@@ -49,7 +60,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -180,7 +191,11 @@ class _Due:
         self.held: list | None = None
         self.query = None
 
-    def rows(self):
+    def rows(self, *, fresh: bool = True):
+        """The due query; ``fresh=False`` (the walk outside the transaction,
+        which the transaction re-checks) keeps the holds last read."""
+        if not fresh and self.query is not None:
+            return self.query
         held = _held_for(self.item)
         if self.query is None or held != self.held:
             self.held, self.query = held, _pending(self.item, self.now, held)
@@ -200,6 +215,17 @@ def _budget_ms() -> float:
 
 RECENT = 8  # batches whose cost per row sizes the next one
 TARGET_SHARE = 0.6  # of the lock budget a batch is sized to fill
+_clock = time.perf_counter  # (a test replaces it with a clock it moves)
+GUARD_SHARE = 0.8  # of the budget after which no further slice of a batch starts
+# A batch is applied in up to SLICES slices of at least SLICE_MIN rows. Two:
+# a batch running a third slower than its size assumed is cut after its
+# first half; each slice more costs the target's statements again.
+SLICES = 2
+SLICE_MIN = 50
+# The WAL is checkpointed once this many rows were expired since the last
+# checkpoint (each ends in an fsync: one per batch cost about 40 ms a batch
+# at load 10 on 20,000 contacts, docs/performance.md).
+CHECKPOINT_ROWS = 1000
 LEASE_SECONDS = 120  # a run's lease, renewed by every batch
 
 
@@ -353,11 +379,43 @@ def run(
     with scopes_disabled():
         run_ = _acquire(trigger, _holder())
         try:
-            _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch)
+            with _checkpoints_between_batches():
+                _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch)
         except BaseException:
             _release(run_)
             raise
     return run_
+
+
+@contextlib.contextmanager
+def _checkpoints_between_batches():
+    """On SQLite, switch this connection's WAL auto-checkpoint off for the
+    run (``checkpoint`` runs it between batches) and back on after it."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        before = int(cursor.fetchone()[0])
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={before}")  # nosec B608  # an int read above
+
+
+def checkpoint() -> float:
+    """Copy the WAL back into the database (SQLite, ``PASSIVE``: it waits for
+    no reader or writer and holds no write lock); returns the milliseconds
+    it took. Nothing to do elsewhere."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return 0.0
+    started = _clock()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        cursor.fetchone()
+    return (_clock() - started) * 1000
 
 
 def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> None:
@@ -371,6 +429,7 @@ def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> 
     # The first batch is small: its cost per row sizes the next ones, so
     # no transaction has to overrun the budget to learn it.
     sizer = Sizer(budget, ceiling)
+    unchecked = 0  # rows written since the last WAL checkpoint
     for item in planned:
         entry = run_.progress.setdefault(
             item.key,
@@ -383,7 +442,7 @@ def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> 
             # The next due rows, read outside any write transaction: on a
             # table where due rows are sparse this walk is long, and it must
             # not hold the lock. The batch's transaction re-checks them.
-            pending = due.rows()
+            pending = due.rows(fresh=False)
             if entry["cursor"]:
                 pending = pending.filter(pk__gt=entry["cursor"])
             ids = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
@@ -392,11 +451,19 @@ def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> 
                 with transaction.atomic():
                     _save_leased(run_, "progress")
                 break
-            started = time.perf_counter()
+            started = _clock()
             with transaction.atomic():
-                taken = _apply_batch(run_, due, ids, entry)
-            hold_ms = (time.perf_counter() - started) * 1000
+                taken = _apply_batch(run_, due, ids, entry, budget, started)
+            hold_ms = (_clock() - started) * 1000
             run_.longest_hold_ms = max(run_.longest_hold_ms, hold_ms)
+            if hold_ms > budget:  # a stall (CPU or I/O): counted, next batch cut
+                entry["over_budget"] = entry.get("over_budget", 0) + 1
+            unchecked += taken
+            if unchecked >= CHECKPOINT_ROWS:
+                unchecked = 0
+                entry["longest_checkpoint_ms"] = round(
+                    max(entry.get("longest_checkpoint_ms", 0.0), checkpoint()), 1
+                )
             run_.smallest_batch = (
                 size if run_.smallest_batch is None else min(run_.smallest_batch, size)
             )
@@ -406,6 +473,7 @@ def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> 
             sizer.observe(taken, hold_ms)
             if after_batch:
                 after_batch(run_)
+    checkpoint()
     run_.state = RetentionRun.State.DONE
     run_.finished_at = timezone.now()
     run_.lease_until = None
@@ -436,13 +504,26 @@ def _save_leased(run_: RetentionRun, *fields: str) -> None:
         raise LeaseLost(str(run_.pk))
 
 
-def _apply_batch(run_: RetentionRun, due: _Due, ids: list, entry: dict) -> int:
-    """One transaction: re-check, expire, audit, move the cursor.
+def _slices(ids: list) -> list[list]:
+    size = max(SLICE_MIN, -(-len(ids) // SLICES))
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def _apply_batch(
+    run_: RetentionRun, due: _Due, ids: list, entry: dict, budget_ms: float, started: float
+) -> int:
+    """One transaction: re-check, expire (in slices, under a deadline), audit,
+    move the cursor.
 
     The re-check is the due query again, restricted to the batch's ids (a
     bounded cost, whatever the table): rows changed or held since they were
     read are left alone. Holds are re-read here, inside the transaction.
-    Returns the rows the batch covered (read), the cursor moves past them.
+    The rows still due are expired slice by slice; a slice starts only if
+    the time since ``started`` plus the last slice's time (scaled to its
+    rows) stays under ``GUARD_SHARE`` of the budget, and the first always
+    runs. Returns the rows the batch covered (read and decided): the ids up
+    to the first slice not started; the cursor moves past them and the next
+    batch starts there.
     """
     item = due.item
     if item.target.batch_table:
@@ -450,17 +531,29 @@ def _apply_batch(run_: RetentionRun, due: _Due, ids: list, entry: dict) -> int:
         still = list(
             due.rows().filter(pk__in=registry.in_batch(loaded)).values_list("pk", flat=True)
         )
-        if len(still) == len(ids):
-            still = loaded
-        elif still:
-            still = registry.load_batch(still)
     else:
+        loaded = None
         still = list(due.rows().filter(pk__in=ids).values_list("pk", flat=True))
-    changed = (
-        item.target.apply(workspace_id=item.workspace_id, ids=still, action=item.action)
-        if still
-        else 0
-    )
+    position = {pk: index for index, pk in enumerate(ids)}
+    still.sort(key=position.__getitem__)
+    guard_ms = budget_ms * GUARD_SHARE
+    changed, covered, last = 0, len(ids), None
+    for index, part in enumerate(_slices(still)):
+        now = _clock()
+        if last is not None:
+            rows_before, ms_before = last
+            expected = ms_before * len(part) / max(rows_before, 1)
+            if (now - started) * 1000 + expected > guard_ms:
+                covered = position[part[0]]  # the rows before this slice
+                break
+        if item.target.batch_table:
+            if index > 0 or len(part) != len(ids):
+                part = registry.load_batch(part, analyze=False)
+            else:
+                part = loaded
+        changed += item.target.apply(workspace_id=item.workspace_id, ids=part, action=item.action)
+        last = (len(part), (_clock() - now) * 1000)
+    done = ids[:covered]
     audit.record(
         "retention.batch.applied",
         workspace=item.workspace_id,
@@ -471,19 +564,21 @@ def _apply_batch(run_: RetentionRun, due: _Due, ids: list, entry: dict) -> int:
             "action": item.action,
             "days": item.days,
             "rows": changed,
-            "first_id": str(ids[0]),
-            "last_id": str(ids[-1]),
+            "first_id": str(done[0]),
+            "last_id": str(done[-1]),
         },
     )
-    entry["cursor"] = str(ids[-1])
+    entry["cursor"] = str(done[-1])
     entry["rows"] += changed
     entry["batches"] += 1
+    if covered < len(ids):
+        entry["cut_short"] = entry.get("cut_short", 0) + 1
     run_.rows_total += changed
     run_.batches += 1
     # The hold statistics of the batches before this one ride along: no
     # commit of their own (a commit is an fsync on SQLite).
     _save_leased(run_, "progress", "rows_total", "batches", "longest_hold_ms", "smallest_batch")
-    return len(ids)
+    return covered
 
 
 def last_run() -> RetentionRun | None:

@@ -84,8 +84,11 @@ class BatchIds(list):
     loaded = False
 
 
-def load_batch(ids) -> BatchIds:
-    """Put ``ids`` (UUIDs) in the batch table, inside the caller's transaction."""
+def load_batch(ids, *, analyze: bool = True) -> BatchIds:
+    """Put ``ids`` (UUIDs) in the batch table, inside the caller's transaction.
+
+    ``analyze=False`` (a slice of a batch loaded just before) keeps the
+    PostgreSQL statistics of the batch: the same order of rows."""
     batch = BatchIds(ids)
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
@@ -102,7 +105,7 @@ def load_batch(ids) -> BatchIds:
             "INSERT INTO retention_batch_ids (id) VALUES (%s)",
             [(str(pk) if postgres else pk.hex,) for pk in batch],
         )
-        if postgres:  # the planner must know it is a thousand rows, not a guess
+        if postgres and analyze:  # the planner must know it is a thousand rows, not a guess
             cursor.execute("ANALYZE retention_batch_ids")
     batch.loaded = True
     return batch

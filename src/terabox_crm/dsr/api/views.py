@@ -39,6 +39,14 @@ from terabox_crm.refusals import Refusal
 EXPORT_ID = r"(?P<export_id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 
 
+class ExportGone(exceptions.APIException):
+    """The staff copy fetched already, or its link expired (a security event)."""
+
+    status_code = status.HTTP_410_GONE
+    default_code = "export_gone"
+    problem_type = "export-gone"
+
+
 class ZipRenderer(JSONRenderer):
     """Lets a client ask for ``application/zip`` (the download's type); an
     error answered instead is still problem details in JSON."""
@@ -163,9 +171,10 @@ class PrivacyRequestViewSet(
     def export_download(self, request, request_id=None, export_id=None):
         """Download an access export
 
-        The zip the person was sent (JSON and CSV), decrypted as it streams,
-        while its link is valid; each download is counted and audited. A
-        pending, failed or expired export answers 404."""
+        The zip the person was sent (JSON and CSV), decrypted as it streams:
+        once, while its link is valid, counted and audited. A second fetch
+        or an expired link answers 410 (and is a security event); a pending
+        or failed export answers 404."""
         item = self.get_object()
         try:
             found = services.export_fetch(
@@ -174,6 +183,8 @@ class PrivacyRequestViewSet(
         except Refusal as error:
             if error.code == "export_not_ready":
                 raise exceptions.NotFound(error.text) from None
+            if error.status == 410:
+                raise ExportGone(error.text) from None
             raise
         response = StreamingHttpResponse(
             export.open_chunks(found.pk, found.key_id), content_type="application/zip"

@@ -101,14 +101,61 @@ def test_prepare_list_and_fetch_an_export_through_the_api(
     assert any(s["key"] == "emails" for s in document["sections"])
     downloaded = AuditEvent.objects.get(action="dsr.export.downloaded")
     assert downloaded.actor_id == cast.member.pk
-    # Once expired, the file is gone: the API says so and nothing is counted.
+
+
+def _ready_export(client, cast, django_capture_on_commit_callbacks):
+    item, _contact = _request(cast, kind="access")
+    make_officer(cast.member_membership)
+    login(client, cast.member)
+    with django_capture_on_commit_callbacks(execute=True):
+        export_id = client.post(f"{API}{item.pk}/exports/").json()["id"]
+    return item, export_id
+
+
+def test_the_staff_copy_is_handed_out_once(client, cast, django_capture_on_commit_callbacks):
+    """Like a workspace export: one fetch; a second is a 410 problem and a
+    security event, nothing counted. The person's own link still works."""
+    item, export_id = _ready_export(client, cast, django_capture_on_commit_callbacks)
+    url = f"{API}{item.pk}/exports/{export_id}/download/"
+    first = client.get(url, HTTP_ACCEPT="application/zip")
+    assert first.status_code == 200 and b"".join(first.streaming_content)
+
+    again = client.get(url, HTTP_ACCEPT="application/zip", HTTP_ACCEPT_LANGUAGE="ja")
+
+    assert again.status_code == 410
+    assert again["Content-Type"].startswith("application/problem+json")
+    assert "一度" in again.json()["title"]
+    refused = AuditEvent.objects.get(action="security.dsr.export_fetch_refused")
+    assert refused.actor_id == cast.member.pk and refused.payload["reason"] == "already_fetched"
+    assert AuditEvent.objects.filter(action="dsr.export.downloaded").count() == 1
+    with scopes_disabled():
+        export = AccessExport.objects.get(pk=export_id)
+    assert export.downloads == 1 and export.fetched_by_id == cast.member.pk
+    assert export.state == AccessExport.State.READY and export.token_hash  # the person's link
+    # Another officer gets no second copy either.
+    client.logout()
+    make_officer(cast.admin_membership)
+    login(client, cast.admin)
+    assert client.get(url, HTTP_ACCEPT="application/zip").status_code == 410
+
+
+def test_an_expired_staff_link_is_a_410_and_a_security_event(
+    client, cast, django_capture_on_commit_callbacks
+):
+    item, export_id = _ready_export(client, cast, django_capture_on_commit_callbacks)
     with scopes_disabled():
         export = AccessExport.objects.get(pk=export_id)
     services.exports_expire(now=export.expires_at + timedelta(seconds=1))
+
     gone = client.get(f"{API}{item.pk}/exports/{export_id}/download/")
-    assert gone.status_code == 404
+
+    assert gone.status_code == 410
     assert gone["Content-Type"].startswith("application/problem+json")
-    assert AuditEvent.objects.filter(action="dsr.export.downloaded").count() == 1
+    refused = AuditEvent.objects.get(action="security.dsr.export_fetch_refused")
+    assert refused.payload["reason"] == "link_expired"
+    assert not AuditEvent.objects.filter(action="dsr.export.downloaded").exists()
+    with scopes_disabled():
+        assert AccessExport.objects.get(pk=export_id).fetched_at is None
 
 
 def test_an_export_of_a_request_that_is_not_access_is_refused(client, cast):

@@ -315,3 +315,119 @@ def test_a_fixed_cost_per_batch_does_not_collapse_the_batches():
     # The fixed part leaves 30 ms of the 150 ms share; a quarter of the share
     # (37.5 ms) is kept for rows: 375 rows, 157.5 ms, inside the 250 ms budget.
     assert sizes[-1] == 375 and 120 + 0.1 * sizes[-1] <= 250
+
+
+class _Clock:
+    """A clock that moves only when a slice is applied (no timing asserted)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _slow_slices(monkeypatch, ms_per_slice: float) -> _Clock:
+    """Every slice of the leads target takes ``ms_per_slice`` on a fake clock."""
+    import dataclasses
+
+    from terabox_crm.retention import registry
+
+    clock = _Clock()
+    target = registry.get("contacts.inactive_leads")
+
+    def apply(**kwargs):
+        clock.now += ms_per_slice / 1000
+        return target.apply(**kwargs)
+
+    monkeypatch.setitem(registry._targets, target.code, dataclasses.replace(target, apply=apply))
+    monkeypatch.setattr(engine, "_clock", clock)
+    monkeypatch.setattr(engine, "SLICE_MIN", 5)
+    monkeypatch.setattr(engine, "SLICES", 4)
+    return clock
+
+
+def test_a_batch_that_would_overrun_the_budget_ends_early_and_the_next_resumes_there(
+    cast, monkeypatch
+):
+    """The lock budget is kept whatever the batch size chosen beforehand:
+    slices of 5 rows at 30 ms each, a 100 ms budget (no slice starts past
+    80 ms): the first batch of 20 rows stops after two slices, its cursor
+    at the tenth row, and the next batches start there; nothing twice."""
+    membership = cast.owner_membership
+    leads = [old_lead(membership, family=f"姓{i}") for i in range(40)]
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+    _slow_slices(monkeypatch, 30)
+
+    def crash(run):
+        raise Crash
+
+    with pytest.raises(Crash):
+        _run(cast, batch_size=20, budget_ms=100, after_batch=crash)
+
+    ids = sorted(str(lead.pk) for lead in leads)
+    (first,) = _batch_events()
+    assert first.payload["rows"] == 10  # 20 read, two slices of 5 applied
+    assert (first.payload["first_id"], first.payload["last_id"]) == (ids[0], ids[9])
+    crashed = RetentionRun.objects.get()
+    entry = crashed.progress[f"{cast.acme.pk}/contacts.inactive_leads"]
+    assert entry["cursor"] == ids[9] and entry["cut_short"] == 1
+    with scopes_disabled():
+        done = {
+            str(pk) for pk in Contact.objects.filter(family_name="").values_list("pk", flat=True)
+        }
+    assert done == set(ids[:10])  # the batch's transaction committed just those
+
+    resumed = _run(cast, batch_size=20, budget_ms=100)
+
+    events = _batch_events()
+    assert resumed.state == RetentionRun.State.DONE and resumed.rows_total == 40
+    assert sum(event.payload["rows"] for event in events) == 40
+    assert len(events) == resumed.batches  # one audit event per batch (per transaction)
+    assert all(event.payload["rows"] <= 10 for event in events)  # each cut at the deadline
+    assert [event.payload["first_id"] for event in events[1:2]] == [ids[10]]
+    with scopes_disabled():
+        assert Contact.objects.filter(family_name="").count() == 40
+
+
+def test_the_first_slice_always_runs_so_a_run_always_moves_on(cast, monkeypatch):
+    """A slice slower than the whole budget: every batch still applies one."""
+    membership = cast.owner_membership
+    for i in range(12):
+        old_lead(membership, family=f"姓{i}")
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+    _slow_slices(monkeypatch, 500)
+
+    run = _run(cast, batch_size=20, budget_ms=100)
+
+    assert run.state == RetentionRun.State.DONE and run.rows_total == 12
+    assert all(event.payload["rows"] >= 1 for event in _batch_events())
+
+
+def test_the_wal_is_checkpointed_between_batches_not_inside_them(cast):
+    """SQLite: auto-checkpoint off for the run's connection, back on after."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite WAL setting")
+    old_lead(cast.owner_membership)
+    _enable(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        before = cursor.fetchone()[0]
+    seen = []
+
+    def look(run):
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            seen.append(cursor.fetchone()[0])
+
+    run = _run(cast, after_batch=look)
+
+    assert seen == [0] and run.rows_total == 1
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == before

@@ -22,6 +22,8 @@ from terabox_crm.contacts.models import Contact, ContactEmail, Stage
 from terabox_crm.core.selectors import membership_in
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import SearchTerm
+from terabox_crm.deals.models import Deal
+from terabox_crm.deals.tests.factories import make_deal, make_pipeline
 from terabox_crm.dsr.models import PrivacyRequest
 from terabox_crm.incidents.models import AffectedItem, Incident
 from terabox_crm.privacy.models import ProvisionRecord, ProvisionSubject, ThirdPartyReceipt
@@ -64,11 +66,16 @@ def _rows_of(cast, contact, endpoint):
         )
         activity_services.task_set_done(membership=membership, task=task)
     ticket = open_ticket(cast.acme, cast.owner, contact=contact.pk)
+    pipeline = make_pipeline(cast.acme, cast.owner, name=f"Pipeline {contact.pk}")
+    deal = make_deal(
+        cast.acme, cast.owner, pipeline, name="年間契約", stage="Won", contact=contact.pk
+    )
     with scope(workspace=cast.acme):
         ticket_reply(membership=membership, ticket=ticket, body="ご連絡ありがとうございます")
     with scopes_disabled():
         Task.objects.filter(pk=task.pk).update(completed_at=long_ago, updated_at=long_ago)
         Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED, resolved_at=long_ago)
+        Deal.objects.filter(pk=deal.pk).update(closed_at=long_ago)
         Delivery.objects.create(
             workspace=cast.acme,
             endpoint=endpoint,
@@ -139,6 +146,7 @@ def _rows_of(cast, contact, endpoint):
         "receipt": receipt.pk,
         "provision": provision.pk,
         "incident": incident.pk,
+        "deal": deal.pk,
     }
 
 
@@ -171,6 +179,7 @@ def _what_is_left(contact, rows) -> dict:
             "records": ThirdPartyReceipt.objects.filter(pk=rows["receipt"]).count()
             + ProvisionRecord.objects.filter(pk=rows["provision"]).count(),
             "incident": Incident.objects.filter(pk=rows["incident"]).exists(),
+            "deal_contact": Deal.objects.get(pk=rows["deal"]).contact_id,
         }
 
 
@@ -210,6 +219,7 @@ def test_a_held_contact_keeps_everything_when_every_target_runs_with_a_0_day_rul
     assert gone["request_email"] == ""
     assert gone["records"] == 0
     assert not gone["incident"]
+    assert gone["deal_contact"] is None
     # …and nothing of the held contact went.
     after = _what_is_left(held, held_rows)
     assert after == before
@@ -219,6 +229,7 @@ def test_a_held_contact_keeps_everything_when_every_target_runs_with_a_0_day_rul
     assert after["readable_details"] > 0
     assert after["request_email"].startswith("request-")
     assert after["records"] == 2
+    assert after["deal_contact"] == held.pk
 
 
 def test_every_target_declares_whether_its_rows_concern_contacts():
