@@ -466,7 +466,7 @@ class ShownRefusal:
     pipeline_id: str = ""
 
 
-def _stage_rows(stages: list[Stage], refusal: ShownRefusal | None) -> list[dict]:
+def _stage_rows(stages: list[Stage], refusal: ShownRefusal | None, editing: str = "") -> list[dict]:
     rows = []
     for index, stage in enumerate(stages):
         mine = refusal is not None and refusal.where == str(stage.pk)
@@ -482,12 +482,20 @@ def _stage_rows(stages: list[Stage], refusal: ShownRefusal | None) -> list[dict]
                 "targets": [other for other in stages if other.pk != stage.pk],
                 "first": index == 0,
                 "last": index == len(stages) - 1,
+                # The stage's line opens its form when asked (?edit=) or refused.
+                "editing": mine or editing == str(stage.pk),
             }
         )
     return rows
 
 
-def _card(pipeline: Pipeline, refusal: ShownRefusal | None = None) -> dict:
+def _card(
+    pipeline: Pipeline,
+    refusal: ShownRefusal | None = None,
+    *,
+    editing: str = "",
+    renaming: str = "",
+) -> dict:
     if refusal is not None and refusal.pipeline_id != str(pipeline.pk):
         refusal = None
 
@@ -497,7 +505,9 @@ def _card(pipeline: Pipeline, refusal: ShownRefusal | None = None) -> dict:
     values = refusal.values if refusal is not None else {}
     return {
         "pipeline": pipeline,
-        "rows": _stage_rows(list(pipeline.stages.all()), refusal),
+        "rows": _stage_rows(list(pipeline.stages.all()), refusal, editing),
+        "renaming": bool(error("rename")) or renaming == str(pipeline.pk),
+        "rename_url": f"{reverse('deals:pipelines')}?rename={pipeline.pk}#pipeline-{pipeline.pk}",
         "name": values.get("name", pipeline.name) if error("rename") else pipeline.name,
         "rename_error": error("rename"),
         "delete_error": error("delete"),
@@ -509,7 +519,15 @@ def _card(pipeline: Pipeline, refusal: ShownRefusal | None = None) -> dict:
 def _pipelines_page(request, *, refusal: ShownRefusal | None = None, status: int = 200):
     can_manage = policy.can(request.membership, "pipelines.manage")
     context = {
-        "cards": [_card(pipeline, refusal) for pipeline in selectors.pipeline_overview()],
+        "cards": [
+            _card(
+                pipeline,
+                refusal,
+                editing=request.GET.get("edit", ""),
+                renaming=request.GET.get("rename", ""),
+            )
+            for pipeline in selectors.pipeline_overview()
+        ],
         "can_manage": can_manage,
         "kinds": Stage.Kind.choices,
         "create_error": refusal.message if refusal and refusal.where == "create" else "",
