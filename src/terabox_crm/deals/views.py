@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,9 +62,10 @@ def _linked(request, form: DealForm) -> dict:
     return shown
 
 
-def _data(form: DealForm, company=None, contact=None) -> services.DealData:
+def _data(form: DealForm, company=None, contact=None, tag_ids=None) -> services.DealData:
     values = form.cleaned_data
     return services.DealData(
+        tag_ids=tag_ids,
         name=values["name"],
         stage=values["stage"],
         amount=values["amount"],
@@ -320,10 +322,12 @@ def deal_create(request):
         try:
             deal = services.deal_create(
                 membership=request.membership,
-                data=_data(form, *_link_ids(form)),
+                data=_data(form, *_link_ids(form), tag_ids=form.tag_ids(request.membership)),
             )
-        except Refusal as error:
+        except Refusal as error:  # a ValidationError too: caught first
             _apply_error(form, error)
+        except ValidationError as error:  # a new tag's name
+            form.add_error("new_tags", error.message_dict.get("name", error.messages))
         else:
             messages.success(request, _("Deal created."))
             return redirect("deals:detail", deal_id=deal.pk)
@@ -352,6 +356,7 @@ def deal_edit(request, deal_id):
         ).first(),
         "company": str(deal.company_id or ""),
         "contact": str(deal.contact_id or ""),
+        "tags": [str(tag.pk) for tag in deal.tags.all()],
     }
     form = DealForm(
         request.POST or None, workspace=request.workspace, pipeline=deal.pipeline, initial=initial
@@ -359,10 +364,14 @@ def deal_edit(request, deal_id):
     if request.method == "POST" and form.is_valid():
         try:
             services.deal_update(
-                membership=request.membership, deal=deal, data=_data(form, *_link_ids(form))
+                membership=request.membership,
+                deal=deal,
+                data=_data(form, *_link_ids(form), tag_ids=form.tag_ids(request.membership)),
             )
-        except Refusal as error:
+        except Refusal as error:  # a ValidationError too: caught first
             _apply_error(form, error)
+        except ValidationError as error:  # a new tag's name
+            form.add_error("new_tags", error.message_dict.get("name", error.messages))
         else:
             messages.success(request, _("Deal saved."))
             return redirect("deals:detail", deal_id=deal.pk)
