@@ -61,6 +61,52 @@ def _tag_choices(membership):
     return [(str(t.pk), t.name) for t in Tag.objects.filter(workspace_id=membership.workspace_id)]
 
 
+class TagChipFields(forms.Form):
+    """The tag chip input for other records' forms (deals, tickets): the
+    same fields, widget and "New tags" as the contact and company forms
+    (docs/ui.md "Tags are chips"). Call ``set_tag_choices`` in ``__init__``."""
+
+    tags = forms.MultipleChoiceField(
+        label=_("Tags"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-chips-for": "id_new_tags", "size": 5}),
+    )
+    new_tags = forms.CharField(
+        label=_("New tags"),
+        required=False,
+        max_length=300,
+        help_text=_("Separate several tags with commas."),
+        widget=forms.TextInput(
+            attrs={
+                "data-chips-new": "",
+                "data-chips-remove": _("Remove"),
+                "data-chips-new-word": pgettext_lazy("a tag made on save", "new"),
+                "data-chips-placeholder": _("Add a tag…"),
+            }
+        ),
+    )
+
+    def set_tag_choices(self, workspace_id) -> None:
+        self.fields["tags"].choices = [
+            (str(tag.pk), tag.name) for tag in Tag.objects.filter(workspace_id=workspace_id)
+        ]
+        if not self.fields["tags"].choices:
+            # No tags yet: no empty list, only "New tags".
+            self.fields["tags"].widget = forms.MultipleHiddenInput()
+
+    def new_tag_names(self) -> list[str]:
+        names = self.cleaned_data.get("new_tags", "").split(",")
+        return [name.strip() for name in names if name.strip()]
+
+    def tag_ids(self, membership) -> list[str]:
+        """The chosen tags plus the new ones typed in, made in the workspace
+        first (as the contact and company forms do)."""
+        ids = list(self.cleaned_data.get("tags") or [])
+        for name in self.new_tag_names():
+            ids.append(str(services.tag_get_or_create(membership=membership, name=name).pk))
+        return ids
+
+
 class _RecordForm(forms.Form):
     owner = forms.ChoiceField(
         label=pgettext_lazy("record owner", "Owner"),

@@ -870,6 +870,22 @@ def tag_get_or_create(*, membership: Membership, name: str) -> Tag:
     return tag
 
 
+def tags_for(*, membership: Membership, tag_ids) -> list[Tag]:
+    """The workspace's tags with these ids, for another record (a deal, a
+    ticket). Any other id — another workspace's, deleted, not an id —
+    refuses the whole change with one answer, saying nothing about it."""
+    wanted = {str(tag_id) for tag_id in tag_ids if tag_id}
+    if not wanted:
+        return []
+    keys = {_as_uuid(tag_id) for tag_id in wanted}
+    tags = []
+    if None not in keys and False not in keys:
+        tags = list(Tag.objects.filter(workspace_id=membership.workspace_id, pk__in=keys))
+    if len(tags) != len(wanted):
+        raise Refusal(_("Choose tags of this workspace."), code="unknown_tag", field="tags")
+    return tags
+
+
 ALLOWED_VIEW_FILTERS = ("stage", "owner", "tag", "company", "source", "sort")
 
 

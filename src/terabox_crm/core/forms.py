@@ -96,6 +96,9 @@ class InviteForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    # The form grid (docs/ui.md "Forms"): the address on its own line, then
+    # role | language of the email.
+    half_fields = frozenset({"role", "language"})
     language = forms.ChoiceField(
         label=_("Language of the invitation email"), choices=settings.LANGUAGES
     )

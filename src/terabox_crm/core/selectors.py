@@ -92,3 +92,15 @@ def two_factor_enrolled(user_ids) -> set:
             "user_id", flat=True
         )
     )
+
+
+def initials(label: str) -> str:
+    """An avatar's letters: "Taro Yamada" → "TY", "山田 花子" → "山" (one
+    character of a Japanese name reads as the family name)."""
+    parts = label.replace("@", " ").split()
+    if not parts:
+        return "?"
+    first = parts[0][0]
+    if first.isascii():
+        return "".join(part[0] for part in parts[:2] if part[0].isascii()).upper()
+    return first

@@ -12,6 +12,11 @@ urlpatterns = [
     path("workspace/members/", views.member_list, name="members"),
     path("workspace/members/invite/", views.member_invite, name="invite"),
     path(
+        "workspace/members/<uuid:membership_id>/",
+        views.member_detail,
+        name="member",
+    ),
+    path(
         "workspace/members/<uuid:membership_id>/role/",
         views.member_change_role,
         name="member_role",

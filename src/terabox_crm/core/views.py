@@ -167,6 +167,7 @@ def _member_rows(me: Membership, members: list[Membership]) -> list[dict]:
             {
                 "membership": member,
                 "is_me": member.pk == me.pk,
+                "initials": selectors.initials(member.user.label),
                 "two_factor": member.user_id in enrolled,
                 "can_change_role": can_change and not last_owner,
                 "role_choices": [(value, Role(value).label) for value in grantable],
@@ -178,6 +179,13 @@ def _member_rows(me: Membership, members: list[Membership]) -> list[dict]:
             }
         )
     return rows
+
+
+def _can_edit_member(me: Membership, row: dict, *, manage: bool, teams: list) -> bool:
+    """Whether the member's page offers a form (else it only shows them)."""
+    if manage and (row["can_change_role"] or row["can_change_capabilities"]):
+        return True
+    return bool(teams) and row["can_assign_team"] and policy.can(me, "teams.manage")
 
 
 def _members_page(request, *, invite_form=None, error: Refusal | None = None, status=200):
@@ -203,6 +211,8 @@ def _members_page(request, *, invite_form=None, error: Refusal | None = None, st
             )
     rows = _member_rows(me, members)
     teams = selectors.teams_of(workspace) if policy.can(me, "teams.view") else []
+    for row in rows:
+        row["can_edit"] = _can_edit_member(me, row, manage=manage, teams=teams)
     context = {
         "rows": rows,
         "teams": teams,
@@ -287,6 +297,34 @@ def _target_member(membership_id) -> Membership:
     return get_object_or_404(
         Membership.objects.select_related("workspace", "user"), pk=membership_id
     )
+
+
+@permission_required("members.view")
+@require_safe
+def member_detail(request, membership_id):
+    """One member: who they are, and — for those who may change them — their
+    role, team and capabilities on a form card, and their removal in the
+    page's ⋯ menu (docs/ui.md "Settings pages"). The forms post to the same
+    addresses as before; each change asks for step-up and is audited there."""
+    target = _target_member(membership_id)
+    if target.workspace_id != request.workspace.pk:
+        raise Http404
+    me = request.membership
+    everyone = selectors.members_of(request.workspace)
+    row = next((r for r in _member_rows(me, everyone) if r["membership"].pk == target.pk), None)
+    if row is None:
+        raise Http404
+    manage = policy.can(me, "members.manage")
+    teams_here = selectors.teams_of(request.workspace) if policy.can(me, "teams.view") else []
+    context = {
+        "row": row,
+        "m": target,
+        "manage": manage,
+        "manage_teams": policy.can(me, "teams.manage"),
+        "teams": teams_here,
+        "can_edit": _can_edit_member(me, row, manage=manage, teams=teams_here),
+    }
+    return render(request, "core/member_detail.html", context)
 
 
 @permission_required("members.manage")
@@ -403,8 +441,21 @@ def _teams_page(request, *, create_form=None, error: Refusal | None = None, stat
     me = request.membership
     workspace = request.workspace
     manage = policy.can(me, "teams.manage")
+    rows = selectors.teams_of(workspace)
+    # Each team's members as chips (avatar letters and name), in one query.
+    people: dict = {}
+    for member in selectors.members_of(workspace):
+        if member.team_id:
+            people.setdefault(member.team_id, []).append(
+                {"label": member.user.label, "initials": selectors.initials(member.user.label)}
+            )
+    renaming = request.GET.get("rename", "")
+    for team in rows:
+        team.people = people.get(team.pk, [])
+        team.renaming = manage and renaming == str(team.pk)
+        team.rename_url = f"{reverse('core:teams')}?rename={team.pk}#team-{team.pk}"
     context = {
-        "teams": selectors.teams_of(workspace),
+        "teams": rows,
         "manage": manage,
         "create_form": create_form or (TeamForm() if manage else None),
         "max_teams": teams.MAX_TEAMS,

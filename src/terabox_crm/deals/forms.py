@@ -4,12 +4,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from terabox_crm.contacts.forms import TagChipFields
 from terabox_crm.core.dates import DateField
 from terabox_crm.core.forms import MemberChoiceField
 from terabox_crm.deals.models import CURRENCIES, NAME_MAX_LENGTH, Stage
 
 
-class DealForm(forms.Form):
+class DealForm(TagChipFields):
     name = forms.CharField(label=_("Deal name"), max_length=NAME_MAX_LENGTH)
     # No empty choice: a new deal starts in the pipeline's first stage.
     stage = forms.ModelChoiceField(
@@ -35,7 +36,6 @@ class DealForm(forms.Form):
     unlink_company = forms.BooleanField(label=_("Remove the company"), required=False)
     unlink_contact = forms.BooleanField(label=_("Remove the contact"), required=False)
     owner = MemberChoiceField(label=pgettext_lazy("record owner", "Owner"))
-
     # The form grid (docs/ui.md): pairs side by side, short values fitted.
     half_fields = frozenset(
         {"stage", "owner", "amount", "currency", "expected_close_date", "probability"}
@@ -59,3 +59,5 @@ class DealForm(forms.Form):
         self.fields["stage"].queryset = stages
         self.fields["stage"].label_from_instance = lambda s: f"{s.pipeline.name} — {s.name}"
         self.fields["owner"].limit_to(workspace)
+        # The tag chip input, the same as on contacts and companies.
+        self.set_tag_choices(workspace.pk)

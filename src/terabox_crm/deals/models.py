@@ -113,6 +113,11 @@ class Deal(OwnedRecord):
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="deals"
     )
+    # The workspace's tags, shared with contacts and companies (docs/ui.md
+    # "Tags are chips"); no personal data, removed with the deal.
+    tags = models.ManyToManyField(
+        "contacts.Tag", blank=True, related_name="deals", verbose_name=_("tags")
+    )
     board_position = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
     # When the deal entered its current stage: the board's "days in stage".

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from terabox_crm.core.selectors import initials  # the avatar letters, shared with the members page
 from terabox_crm.crypto import fields, keyring, search_index, words
 from terabox_crm.deals.models import Deal, Pipeline, Stage
 
@@ -301,18 +302,6 @@ def _prepared(cards: list[Deal]) -> list[Deal]:
             card.expected_close_date is not None and card.expected_close_date < today
         )
     return cards
-
-
-def initials(label: str) -> str:
-    """An avatar's letters: "Taro Yamada" → "TY", "山田 花子" → "山" (one
-    character of a Japanese name reads as the family name)."""
-    parts = label.replace("@", " ").split()
-    if not parts:
-        return "?"
-    first = parts[0][0]
-    if first.isascii():
-        return "".join(part[0] for part in parts[:2] if part[0].isascii()).upper()
-    return first
 
 
 def _more_url(pipeline: Pipeline, stage: Stage, last: Deal) -> str:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from terabox_crm import audit
+from terabox_crm.contacts import services as contact_services
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
@@ -78,6 +79,8 @@ class DealData:
     # Why it was won or lost (the API's ``close_reason``); None: unchanged.
     # Kept only while the deal is in a won or lost stage.
     close_reason: str | None = None
+    # Ids of the workspace's tags; None: unchanged (the API does not send them).
+    tag_ids: list | None = None
 
 
 def _index_name(deal: Deal) -> None:
@@ -206,6 +209,11 @@ def deal_create(*, membership: Membership, data: DealData) -> Deal:
     actor, workspace = membership.user, membership.workspace
     guards.require(membership, "deals.add", message=_("Viewers cannot create deals."))
     data = _clean(membership, data)
+    tags = (
+        contact_services.tags_for(membership=membership, tag_ids=data.tag_ids)
+        if data.tag_ids
+        else []
+    )
     deal = Deal(
         workspace=workspace,
         pipeline_id=data.stage.pipeline_id,
@@ -225,6 +233,8 @@ def deal_create(*, membership: Membership, data: DealData) -> Deal:
         close_reason=(data.close_reason or "") if data.stage.is_closed else "",
     )
     deal.save(force_insert=True)
+    if tags:
+        deal.tags.set(tags)
     _index_name(deal)
     audit.record(
         "deals.deal.created",
@@ -251,6 +261,12 @@ def deal_update(*, membership: Membership, deal: Deal, data: DealData) -> Deal:
         raise Refusal(
             _("That stage belongs to another pipeline."), code="foreign_stage", field="stage"
         )
+    # Checked before anything changes: a foreign tag refuses the whole edit.
+    tags = (
+        contact_services.tags_for(membership=membership, tag_ids=data.tag_ids)
+        if data.tag_ids is not None
+        else None
+    )
     before_name = deal.name
     previous_stage = deal.stage_id
     fields = {
@@ -274,11 +290,18 @@ def deal_update(*, membership: Membership, deal: Deal, data: DealData) -> Deal:
     if reason is not None and data.stage.is_closed and reason != deal.close_reason:
         deal.close_reason = reason
         changed.append("close_reason")
-    if not changed:
+    tags_changed = False
+    if tags is not None:
+        tags_changed = {t.pk for t in tags} != set(deal.tags.values_list("pk", flat=True))
+        if tags_changed:
+            deal.tags.set(tags)
+    if not changed and not tags_changed:
         return deal
     deal.save(update_fields=[*changed, "updated_at"])
     if "name" in changed:
         _index_name(deal)
+    if tags_changed:
+        changed.append("tags")
     audit.record(
         "deals.deal.updated",
         actor=actor,

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,9 +62,10 @@ def _linked(request, form: DealForm) -> dict:
     return shown
 
 
-def _data(form: DealForm, company=None, contact=None) -> services.DealData:
+def _data(form: DealForm, company=None, contact=None, tag_ids=None) -> services.DealData:
     values = form.cleaned_data
     return services.DealData(
+        tag_ids=tag_ids,
         name=values["name"],
         stage=values["stage"],
         amount=values["amount"],
@@ -308,10 +310,12 @@ def deal_create(request):
         try:
             deal = services.deal_create(
                 membership=request.membership,
-                data=_data(form, *_link_ids(form)),
+                data=_data(form, *_link_ids(form), tag_ids=form.tag_ids(request.membership)),
             )
-        except Refusal as error:
+        except Refusal as error:  # a ValidationError too: caught first
             _apply_error(form, error)
+        except ValidationError as error:  # a new tag's name
+            form.add_error("new_tags", error.message_dict.get("name", error.messages))
         else:
             messages.success(request, _("Deal created."))
             return redirect("deals:detail", deal_id=deal.pk)
@@ -340,6 +344,7 @@ def deal_edit(request, deal_id):
         ).first(),
         "company": str(deal.company_id or ""),
         "contact": str(deal.contact_id or ""),
+        "tags": [str(tag.pk) for tag in deal.tags.all()],
     }
     form = DealForm(
         request.POST or None, workspace=request.workspace, pipeline=deal.pipeline, initial=initial
@@ -347,10 +352,14 @@ def deal_edit(request, deal_id):
     if request.method == "POST" and form.is_valid():
         try:
             services.deal_update(
-                membership=request.membership, deal=deal, data=_data(form, *_link_ids(form))
+                membership=request.membership,
+                deal=deal,
+                data=_data(form, *_link_ids(form), tag_ids=form.tag_ids(request.membership)),
             )
-        except Refusal as error:
+        except Refusal as error:  # a ValidationError too: caught first
             _apply_error(form, error)
+        except ValidationError as error:  # a new tag's name
+            form.add_error("new_tags", error.message_dict.get("name", error.messages))
         else:
             messages.success(request, _("Deal saved."))
             return redirect("deals:detail", deal_id=deal.pk)
@@ -454,7 +463,7 @@ class ShownRefusal:
     pipeline_id: str = ""
 
 
-def _stage_rows(stages: list[Stage], refusal: ShownRefusal | None) -> list[dict]:
+def _stage_rows(stages: list[Stage], refusal: ShownRefusal | None, editing: str = "") -> list[dict]:
     rows = []
     for index, stage in enumerate(stages):
         mine = refusal is not None and refusal.where == str(stage.pk)
@@ -470,12 +479,20 @@ def _stage_rows(stages: list[Stage], refusal: ShownRefusal | None) -> list[dict]
                 "targets": [other for other in stages if other.pk != stage.pk],
                 "first": index == 0,
                 "last": index == len(stages) - 1,
+                # The stage's line opens its form when asked (?edit=) or refused.
+                "editing": mine or editing == str(stage.pk),
             }
         )
     return rows
 
 
-def _card(pipeline: Pipeline, refusal: ShownRefusal | None = None) -> dict:
+def _card(
+    pipeline: Pipeline,
+    refusal: ShownRefusal | None = None,
+    *,
+    editing: str = "",
+    renaming: str = "",
+) -> dict:
     if refusal is not None and refusal.pipeline_id != str(pipeline.pk):
         refusal = None
 
@@ -485,7 +502,9 @@ def _card(pipeline: Pipeline, refusal: ShownRefusal | None = None) -> dict:
     values = refusal.values if refusal is not None else {}
     return {
         "pipeline": pipeline,
-        "rows": _stage_rows(list(pipeline.stages.all()), refusal),
+        "rows": _stage_rows(list(pipeline.stages.all()), refusal, editing),
+        "renaming": bool(error("rename")) or renaming == str(pipeline.pk),
+        "rename_url": f"{reverse('deals:pipelines')}?rename={pipeline.pk}#pipeline-{pipeline.pk}",
         "name": values.get("name", pipeline.name) if error("rename") else pipeline.name,
         "rename_error": error("rename"),
         "delete_error": error("delete"),
@@ -497,7 +516,15 @@ def _card(pipeline: Pipeline, refusal: ShownRefusal | None = None) -> dict:
 def _pipelines_page(request, *, refusal: ShownRefusal | None = None, status: int = 200):
     can_manage = policy.can(request.membership, "pipelines.manage")
     context = {
-        "cards": [_card(pipeline, refusal) for pipeline in selectors.pipeline_overview()],
+        "cards": [
+            _card(
+                pipeline,
+                refusal,
+                editing=request.GET.get("edit", ""),
+                renaming=request.GET.get("rename", ""),
+            )
+            for pipeline in selectors.pipeline_overview()
+        ],
         "can_manage": can_manage,
         "kinds": Stage.Kind.choices,
         "create_error": refusal.message if refusal and refusal.where == "create" else "",

@@ -4,11 +4,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from terabox_crm.contacts.forms import TagChipFields
 from terabox_crm.core.forms import MemberChoiceField
 from terabox_crm.support.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, Priority, Status
 
 
-class TicketForm(forms.Form):
+class TicketForm(TagChipFields):
     subject = forms.CharField(label=_("Subject"), max_length=SUBJECT_MAX_LENGTH)
     description = forms.CharField(
         label=pgettext_lazy("ticket", "Description"),
@@ -26,12 +27,15 @@ class TicketForm(forms.Form):
     contact = forms.CharField(required=False, widget=forms.HiddenInput)
     company = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    # The form grid (docs/ui.md): priority and assignee side by side.
+    # The form grid (docs/ui.md): priority and assignee side by side; the
+    # tag chips (docs/ui.md "Tags are chips") after them.
     half_fields = frozenset({"priority", "assignee"})
+    field_order = ["subject", "description", "priority", "assignee", "tags", "new_tags"]
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].limit_to(workspace)
+        self.set_tag_choices(workspace.pk)
 
 
 class RequesterForm(forms.Form):
@@ -49,11 +53,13 @@ class ReplyForm(forms.Form):
     )
 
 
-class TicketChangeForm(forms.Form):
+class TicketChangeForm(TagChipFields):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     assignee = MemberChoiceField(label=_("Assignee"), required=False)
+    field_order = ["status", "priority", "assignee", "tags", "new_tags"]
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].limit_to(workspace)
+        self.set_tag_choices(workspace.pk)

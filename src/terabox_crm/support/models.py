@@ -77,6 +77,11 @@ class Ticket(OwnedRecord):
     )
     # Without the verbose name the other records give it (the schema stays as it was).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The workspace's tags, shared with contacts, companies and deals
+    # (docs/ui.md "Tags are chips"); no personal data, removed with the ticket.
+    tags = models.ManyToManyField(
+        "contacts.Tag", blank=True, related_name="tickets", verbose_name=_("tags")
+    )
     first_response_due_at = models.DateTimeField()
     resolution_due_at = models.DateTimeField()
     first_responded_at = models.DateTimeField(null=True, blank=True)

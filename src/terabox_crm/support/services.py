@@ -13,7 +13,7 @@ rollback (``refusals``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from terabox_crm import audit
+from terabox_crm.contacts import services as contact_services
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.core import guards, members, records
 from terabox_crm.core.bus import publish
@@ -45,6 +46,7 @@ class TicketData:
     contact: object | None = None  # the requester: a Contact or its id
     company: object | None = None  # a Company or its id
     assignee: object | None = None  # a user or their id
+    tag_ids: list = field(default_factory=list)  # ids of the workspace's tags
 
 
 def _require(membership, action: str, ticket=None) -> None:
@@ -113,6 +115,7 @@ def _ticket_open(*, membership: Membership, data: TicketData) -> Ticket:
         {"contact": (Contact, data.contact), "company": (Company, data.company)},
     )
     assignee = _assignee(workspace, data.assignee, actor=actor)
+    tags = contact_services.tags_for(membership=membership, tag_ids=data.tag_ids)
     now = timezone.now()
     response_due, resolution_due = Ticket.deadlines(data.priority, now)
     top = Ticket.objects.filter(workspace=workspace).aggregate(top=Max("number"))["top"] or 0
@@ -132,6 +135,8 @@ def _ticket_open(*, membership: Membership, data: TicketData) -> Ticket:
         resolution_due_at=resolution_due,
     )
     ticket.save(force_insert=True)
+    if tags:
+        ticket.tags.set(tags)
     audit.record(
         "support.ticket.opened",
         actor=actor,
@@ -298,6 +303,28 @@ def ticket_set_requester(
     return ticket
 
 
+@recorded_after_rollback
+@transaction.atomic
+def ticket_set_tags(*, membership: Membership, ticket: Ticket, tag_ids) -> Ticket:
+    """The ticket's tags: ids of the workspace's tags (another workspace's
+    id refuses the change, docs/ui.md "Tags are chips")."""
+    actor = _editable(membership, ticket)
+    tags = contact_services.tags_for(membership=membership, tag_ids=tag_ids)
+    if {tag.pk for tag in tags} == set(ticket.tags.values_list("pk", flat=True)):
+        return ticket
+    ticket.tags.set(tags)
+    ticket.save(update_fields=["updated_at"])
+    audit.record(
+        "support.ticket.updated",
+        actor=actor,
+        workspace=ticket.workspace,
+        obj=ticket,
+        payload={"fields": ["tags"], "priority": ticket.priority},
+    )
+    publish("ticket.updated", workspace_id=ticket.workspace_id, object_id=ticket.pk)
+    return ticket
+
+
 _UNCHANGED = object()
 
 
@@ -310,10 +337,13 @@ def ticket_change(
     priority=_UNCHANGED,
     assignee=_UNCHANGED,
     status=_UNCHANGED,
+    tag_ids=_UNCHANGED,
 ) -> Ticket:
-    """Priority, assignee and status in one transaction: a refused status
-    leaves the priority and assignee as they were (writes are atomic).
-    A value not given stays as it is."""
+    """Priority, assignee, status and tags in one transaction: a refused
+    status leaves the others as they were (writes are atomic). A value not
+    given stays as it is."""
+    if tag_ids is not _UNCHANGED:
+        ticket_set_tags(membership=membership, ticket=ticket, tag_ids=tag_ids)
     if priority is not _UNCHANGED or assignee is not _UNCHANGED:
         ticket_update(
             membership=membership,

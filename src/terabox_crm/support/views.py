@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -190,13 +191,16 @@ def ticket_create(request):
                     assignee=values["assignee"].user if values["assignee"] else None,
                     contact=values["contact"] or None,
                     company=values["company"] or None,
+                    tag_ids=form.tag_ids(request.membership),
                 ),
             )
-        except Refusal as error:
+        except Refusal as error:  # a ValidationError too: caught first
             answer(error)
             field = form.fields.get(error.field or "")
             visible = field is not None and not field.widget.is_hidden
             form.add_error(error.field if visible else None, error.message)
+        except ValidationError as error:  # a new tag's name
+            form.add_error("new_tags", error.message_dict.get("name", error.messages))
         else:
             messages.success(request, _("Ticket #%(number)d opened.") % {"number": ticket.number})
             return redirect("support:ticket", ticket_id=ticket.pk)
@@ -246,6 +250,7 @@ def ticket_detail(request, ticket_id):
                     "status": ticket.status,
                     "priority": ticket.priority,
                     "assignee": assignee,
+                    "tags": [str(tag.pk) for tag in ticket.tags.all()],
                 },
             ),
             "can_change": policy.can(membership, "tickets.change", ticket),
@@ -353,10 +358,13 @@ def ticket_change(request, ticket_id):
             priority=values["priority"],
             assignee=values["assignee"].user if values["assignee"] else None,
             status=values["status"],
+            tag_ids=form.tag_ids(request.membership),
         )
-    except Refusal as error:
+    except Refusal as error:  # a ValidationError too: caught first
         answer(error)
         messages.error(request, error.message)
+    except ValidationError as error:  # a new tag's name
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Ticket updated."))
     return redirect("support:ticket", ticket_id=ticket.pk)

@@ -39,15 +39,57 @@ def test_members_page_in_japanese(client, cast):
     assert "このワークスペースから退出" in body
 
 
+def _member_page(client, membership, language="en"):
+    url = reverse("core:member", args=[membership.pk])
+    return client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+
 def test_admin_gets_role_selects_only_for_members_below_and_only_grantable_roles(client, cast):
     login(client, cast.admin)
     body = client.get(MEMBERS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # The list only reads; changes are on each member's page.
+    assert 'name="role"' not in body.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert reverse("core:member", args=[cast.member_membership.pk]) in body
+    body = _member_page(client, cast.member_membership)
     assert _role_url(cast.member_membership) in body
-    assert _role_url(cast.owner_membership) not in body
-    assert _role_url(cast.admin_membership) not in body
     assert '<option value="owner"' not in body
     assert '<option value="admin"' not in body
     assert '<option value="manager"' in body
+    assert _role_url(cast.owner_membership) not in _member_page(client, cast.owner_membership)
+    assert _role_url(cast.admin_membership) not in _member_page(client, cast.admin_membership)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["Change role", "Save capabilities", "Remove from workspace"]),
+        ("ja", ["ロールを変更", "追加権限を保存", "ワークスペースから削除"]),
+    ],
+)
+def test_a_members_page_has_the_form_card_and_asks_before_removing(client, cast, language, words):
+    login(client, cast.owner)
+    body = _member_page(client, cast.member_membership, language)
+    for word in words:
+        assert word in body
+    removal = body.split('class="menu-wrap action-menu"', 1)[1].split("</details>", 1)[0]
+    assert reverse("core:member_remove", args=[cast.member_membership.pk]) in removal
+    assert "data-confirm=" in removal and "menu-item-danger" in removal
+    assert "btn-danger" not in body
+
+
+def test_a_viewer_sees_a_member_without_forms(client, cast):
+    login(client, cast.viewer)
+    body = _member_page(client, cast.member_membership)
+    assert cast.member.email in body
+    assert 'name="role"' not in body and "data-confirm=" not in body
+
+
+def test_another_workspaces_member_page_is_a_404(client, cast):
+    login(client, cast.owner)
+    url = reverse("core:member", args=[cast.outsider_membership.pk])
+    response = client.get(url)
+    assert response.status_code == 404
+    assert cast.outsider.email not in response.content.decode()
 
 
 def test_owner_sees_pending_invitations_with_their_address(client, cast):

@@ -80,9 +80,25 @@ def test_admin_gets_create_rename_and_delete_but_not_the_visibility_form(client,
     login(client, cast.admin)
     body = client.get(TEAMS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert reverse("core:team_create") in body
-    assert reverse("core:team_rename", args=[sales.pk]) in body
-    assert reverse("core:team_delete", args=[sales.pk]) in body
+    assert f"?rename={sales.pk}" in body  # the row's ⋯ menu opens the rename form
+    delete = body.split('class="menu-wrap action-menu"', 1)[1].split("</details>", 1)[0]
+    assert reverse("core:team_delete", args=[sales.pk]) in delete
+    assert "data-confirm=" in delete and "btn-danger" not in body
     assert VISIBILITY not in body
+    body = client.get(f"{TEAMS}?rename={sales.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert reverse("core:team_rename", args=[sales.pk]) in body
+
+
+@pytest.mark.parametrize(
+    ("language", "word"), [("en", "Members of Sales"), ("ja", "Salesのメンバー")]
+)
+def test_teams_show_their_members_as_chips(client, cast, language, word):
+    sales = _team(cast.acme, "Sales")
+    _put_in(sales, cast.member_membership)
+    login(client, cast.viewer)
+    body = client.get(TEAMS, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    chips = body.split('class="member-chips"', 1)[1].split("</ul>", 1)[0]
+    assert word in chips and cast.member.label in chips
 
 
 def test_owner_gets_the_visibility_form_with_both_explanations(client, cast):
@@ -268,11 +284,15 @@ def test_another_workspaces_team_is_a_404(client, cast, name):
 def test_members_page_has_a_team_select_per_member_below_the_admin(client, cast):
     sales = _team(cast.acme, "Sales")
     login(client, cast.admin)
-    body = client.get(MEMBERS, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert _member_team_url(cast.member_membership) in body
-    assert _member_team_url(cast.viewer_membership) in body
-    assert _member_team_url(cast.owner_membership) not in body
-    assert f'<option value="{sales.pk}">Sales</option>' in body
+
+    def page(membership):
+        url = reverse("core:member", args=[membership.pk])
+        return client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert _member_team_url(cast.member_membership) in page(cast.member_membership)
+    assert _member_team_url(cast.viewer_membership) in page(cast.viewer_membership)
+    assert _member_team_url(cast.owner_membership) not in page(cast.owner_membership)
+    assert f'<option value="{sales.pk}">Sales</option>' in page(cast.member_membership)
 
 
 def test_members_page_shows_team_names_read_only_to_a_viewer(client, cast):
@@ -285,7 +305,7 @@ def test_members_page_shows_team_names_read_only_to_a_viewer(client, cast):
 
 
 def test_members_page_in_japanese_has_the_team_column(client, cast):
-    _team(cast.acme, "営業部")
+    _put_in(_team(cast.acme, "営業部"), cast.member_membership)
     login(client, cast.owner)
     body = client.get(MEMBERS, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "チームなし" in body

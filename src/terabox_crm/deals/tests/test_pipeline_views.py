@@ -65,7 +65,8 @@ def test_moving_a_stage_with_htmx_answers_the_card_with_a_toast(client, cast, pi
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith(f'<section class="card stack" id="pipeline-{pipeline.pk}"')
-    assert html.index('value="Lost"') < html.index('value="Won"')
+    # The stages are an ordered list of badges (docs/ui.md "Settings pages").
+    assert html.index(">Lost</span>") < html.index(">Won</span>")
     assert "is now stage 5" in response.headers["HX-Trigger"]
 
 

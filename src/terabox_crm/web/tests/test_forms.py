@@ -118,8 +118,11 @@ def test_the_members_page_keeps_removals_in_a_menu(client, cast):
     login(client, cast.owner)
     html = client.get(reverse("core:members"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    assert "btn-danger" not in rows
-    # Every member but the owner themself can be removed: one menu each.
-    assert rows.count('class="menu-wrap action-menu"') == 4
-    menu = rows.split('class="menu-wrap action-menu"', 1)[1].split("</details>", 1)[0]
+    assert "btn-danger" not in rows and 'name="role"' not in rows
+    # One ⋯ menu per member (their page first); every member but the owner
+    # themself can be removed from it, after a question.
+    assert rows.count('class="menu-wrap action-menu"') == 5
+    assert rows.count("menu-item-danger") == 4
+    menu = rows.split('class="menu-wrap action-menu"', 2)[2].split("</details>", 1)[0]
     assert "の操作" in menu and "data-confirm=" in menu and "menu-item-danger" in menu
+    assert "編集" in menu

@@ -1,0 +1,73 @@
+"""The members and pipelines settings pages in a real browser (docs/ui.md
+"Settings pages", "Destructive actions"), against ``serve --demo``:
+
+- removing a member from the row's ⋯ menu asks first; saying no changes
+  nothing, saying yes removes them;
+- a member's role is changed on their page;
+- an email in the ticket's requester card stays on one line (ellipsis), in
+  a card narrower than the address.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from browser import signed_in_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _rows(page):
+    return page.locator("main table.member-table tbody tr")
+
+
+def test_removing_a_member_asks_first_and_a_role_changes_on_their_page(serve, chromium):
+    served = serve("--demo")
+    page = signed_in_page(chromium, served, locale="ja-JP", width=1440)
+    page.goto(f"{served.url}/workspace/members/")
+    before = _rows(page).count()
+    assert page.locator("main table.member-table .btn-danger").count() == 0
+
+    last = _rows(page).last
+    name = last.locator("td.primary a").inner_text()
+    answers = iter([False, True])
+    questions: list[str] = []
+
+    def answer(dialog):
+        questions.append(dialog.message)
+        (dialog.accept if next(answers) else dialog.dismiss)()
+
+    page.on("dialog", answer)
+    last.locator(".action-menu summary").click()
+    last.locator(".menu-item-danger").click()
+    assert name in questions[0]
+    assert _rows(page).count() == before  # said no: nothing happened
+
+    last.locator(".menu-item-danger").click()
+    page.wait_for_load_state()
+    assert _rows(page).count() == before - 1
+    assert page.locator("main table.member-table", has_text=name).count() == 0
+
+    # The second member's role, on their page.
+    second = _rows(page).nth(1).locator("td.primary a")
+    name = second.inner_text()
+    second.click()
+    page.wait_for_url("**/workspace/members/*/")
+    page.select_option("#member-role", "viewer")
+    page.get_by_role("button", name="ロールを変更").click()
+    page.wait_for_url("**/workspace/members/")
+    assert "閲覧者" in _rows(page).filter(has_text=name).inner_text()
+
+
+def test_an_email_in_the_requester_card_stays_on_one_line(serve, chromium):
+    served = serve("--demo")
+    page = signed_in_page(chromium, served, locale="ja-JP", width=1440)
+    page.goto(f"{served.url}/tickets/")
+    page.locator("main table tbody a").first.click()
+    page.wait_for_load_state()
+    email = page.locator(".requester-card a[href^='mailto:']").first
+    box = email.bounding_box()
+    line = float(email.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+    assert box is not None and box["height"] <= line * 1.5  # one line, not two
+    assert email.get_attribute("title") == email.inner_text().strip()
+    assert email.evaluate("e => getComputedStyle(e).textOverflow") == "ellipsis"
