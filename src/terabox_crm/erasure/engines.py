@@ -9,6 +9,14 @@ They cannot import the erasure app, so it registers their part here:
   id) and queued emails whose text names them (matched on their emails,
   phones and full names, decrypted here in memory); sent ones already hold
   nothing (the outbox blanks them on delivery);
+* ``privacy.consent`` — the person's consent events (P7) stay as a
+  pseudonymous ledger (purpose, grant or withdrawal, channel code, time,
+  policy version, subject id, the staff member who recorded it) while their
+  evidence text is blanked and their evidence files are deleted (the bytes
+  live in the file row, encrypted under the *workspace* key, so the person's
+  subject key does not shred them); ``privacy.restriction`` likewise keeps a
+  restriction's dates and blanks its reason, who asked and the reason for
+  lifting (docs/privacy-erasure.md "Consent and restriction records");
 * the person's subject key (``subject:<uuid>``) is destroyed last by
   ``services.run_erasers``: audit details and anything else sealed under it
   become unreadable, and the audit chain, which names ids only, verifies.
@@ -28,6 +36,7 @@ from terabox_crm.crypto.models import SearchTerm
 from terabox_crm.erasure.registry import Eraser, Erasure, register
 from terabox_crm.policies import notices
 from terabox_crm.policies.models import NoticeRecipient
+from terabox_crm.privacy.models import ConsentEvent, ConsentEvidenceFile, Restriction
 
 # Ids per DELETE of search terms. With 1,000 ids in one IN list PostgreSQL
 # planned an index scan on the workspace alone and filtered half a million
@@ -101,7 +110,60 @@ def _erase_notice_recipients(erasure: Erasure) -> None:
         erasure.count("policies.notice_recipients", deleted)
 
 
+def _erase_consent(erasure: Erasure) -> None:
+    """Evidence files deleted, evidence text blanked; the events stay (P7, P8).
+
+    A queryset delete and update: the rows are append-only for the services
+    (``privacy.models.AppendOnly``), erasure is the one writer allowed.
+    """
+    events = ConsentEvent.objects.filter(
+        workspace_id=erasure.workspace_id, subject_id=erasure.subject_id
+    )
+    files = ConsentEvidenceFile.objects.filter(
+        workspace_id=erasure.workspace_id, event__in=events.values("pk")
+    )
+    erasure.erased("privacy.consent_files", files.values_list("pk", flat=True))
+    files.delete()
+    erasure.anonymised("privacy.consent", events.values_list("pk", flat=True))
+    events.exclude(evidence="").update(evidence="")
+
+
+def _preview_consent(workspace_id, subject_id) -> int:
+    return ConsentEvent.objects.filter(workspace_id=workspace_id, subject_id=subject_id).count()
+
+
+def _erase_restrictions(erasure: Erasure) -> None:
+    """A restriction's free text goes; its dates stay with the pseudonymous id."""
+    rows = Restriction.objects.filter(
+        workspace_id=erasure.workspace_id, subject_id=erasure.subject_id
+    )
+    erasure.anonymised("privacy.restriction", rows.values_list("pk", flat=True))
+    rows.update(reason="", requested_by="", lift_reason="")
+
+
 def register_engines() -> None:
+    register(
+        Eraser(
+            "privacy.consent",
+            _erase_consent,
+            description=_(
+                "Consent events keep their purpose, kind, channel, time and policy version; "
+                "their evidence text and files are deleted"
+            ),
+            preview=_preview_consent,
+            order=40,
+        )
+    )
+    register(
+        Eraser(
+            "privacy.restriction",
+            _erase_restrictions,
+            description=_(
+                "Restrictions of use keep their dates; the reason and who asked are deleted"
+            ),
+            order=40,
+        )
+    )
     register(
         Eraser(
             "communications.outbox",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.activities.models import Activity, Task
@@ -20,6 +21,9 @@ from terabox_crm.erasure import ledger, selectors, services
 from terabox_crm.erasure.models import Tombstone, TombstoneDigest
 from terabox_crm.erasure.tests import world
 from terabox_crm.notifications.models import Notification
+from terabox_crm.privacy import gate
+from terabox_crm.privacy.models import ConsentEvent, ConsentEvidenceFile, Restriction
+from terabox_crm.privacy.tests.support import grant
 from terabox_crm.refusals import Refusal
 from terabox_crm.support.models import Ticket, TicketMessage
 from terabox_crm.webhooks.models import Delivery
@@ -39,7 +43,7 @@ def erase(person, membership=None, **extra):
 
 
 def test_erasure_reaches_every_table_index_queue_and_key(cast):
-    person = world.make_person(cast)
+    person = world.make_person(cast, restricted=True)
     contact_id = person.contact.pk
     with scopes_disabled():
         assert AuditDetail.objects.filter(subject=subject_scope(contact_id)).exists()
@@ -68,6 +72,21 @@ def test_erasure_reaches_every_table_index_queue_and_key(cast):
         assert not OutboxEmail.objects.filter(workspace_id=cast.acme.pk).exists()
         assert not Delivery.objects.filter(object_id=str(contact_id)).exists()
         assert not Notification.objects.filter(params__task_id=str(person.task.pk)).exists()
+        # Consent ledger and restriction: text and files gone, the shape stays.
+        assert not ConsentEvidenceFile.objects.filter(
+            event_id__in=[e.pk for e in person.consents]
+        ).exists()
+        events = ConsentEvent.objects.filter(subject_id=contact_id).order_by("occurred_at")
+        assert [(e.kind, e.channel, e.purpose.code, e.evidence) for e in events] == [
+            ("grant", "in_person", "communication", ""),
+            ("withdraw", "email", "communication", ""),
+        ]
+        restriction = Restriction.objects.get(pk=person.restriction.pk)
+        assert (restriction.reason, restriction.requested_by, restriction.set_at) == (
+            "",
+            "",
+            person.restriction.set_at,
+        )
         # Audit details: the subject key is destroyed, the detail unreadable.
         keys = DataKey.objects.filter(scope=subject_scope(contact_id))
         assert keys.exists()
@@ -81,6 +100,9 @@ def test_erasure_reaches_every_table_index_queue_and_key(cast):
         event = AuditEvent.objects.get(action="privacy.subject.erased")
         assert event.payload["subject"] == str(contact_id)
         assert event.payload["request"] == "dsr-1"
+        assert event.payload["rows"]["privacy.consent"] == 2
+        assert event.payload["rows"]["privacy.consent_files"] == 1
+        assert event.payload["rows"]["privacy.restriction"] == 1
         assert event.actor_id == person.officer.user_id
         assert tombstone.subject_id == contact_id
         assert set(
@@ -232,3 +254,32 @@ def test_the_record_that_a_policy_notice_went_to_the_address_is_erased_too(cast)
     erase(person)
     assert not NoticeRecipient.objects.filter(pk=told.pk).exists()
     assert NoticeRecipient.objects.filter(pk=someone_else.pk).exists()
+
+
+def test_the_consent_ledger_of_an_erased_person_stays_a_pseudonymous_record(cast):
+    """The kept events still answer "was the use lawful, when was it
+    withdrawn" by id (docs/privacy-erasure.md), and the gate says "erased"."""
+    person = world.make_person(cast)
+    other = make_contact(member_of(cast.acme, cast.owner), family="Other", emails=["o@example.net"])
+    kept = grant(
+        member_of(cast.acme, cast.owner),
+        other,
+        evidence="Other's own evidence",
+        evidence_file=SimpleUploadedFile("o.txt", b"other", content_type="text/plain"),
+    )
+    erase(person)
+    with scopes_disabled():
+        latest = gate.latest_consent(
+            cast.acme.pk, person.consents[0].purpose_id, [person.contact.pk]
+        )
+        assert latest[person.contact.pk][0] == "withdraw"
+        assert [e.policy_version_id for e in person.consents] == list(
+            ConsentEvent.objects.filter(subject_id=person.contact.pk)
+            .order_by("occurred_at")
+            .values_list("policy_version_id", flat=True)
+        )
+        # Another person's evidence is untouched.
+        assert ConsentEvent.objects.get(pk=kept.pk).evidence == "Other's own evidence"
+        assert ConsentEvidenceFile.objects.filter(event_id=kept.pk).exists()
+    with scope(workspace=cast.acme):
+        assert selectors.erased_among(cast.acme.pk, [person.contact.pk])

@@ -27,6 +27,7 @@ import pytest
 from django.db import connection
 from django_scopes import scope, scopes_disabled
 
+from terabox_crm import datadir
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.audit.chain import subject_scope
 from terabox_crm.audit.models import AuditEvent
@@ -40,8 +41,9 @@ from terabox_crm.deals.models import Deal
 from terabox_crm.erasure import reapply, services
 from terabox_crm.erasure.models import Tombstone
 from terabox_crm.erasure.tests import world
+from terabox_crm.privacy.models import ConsentEvent, ConsentEvidenceFile, Restriction
 from terabox_crm.support.models import Ticket, TicketMessage
-from terabox_crm.testing.canary import scan_bytes
+from terabox_crm.testing.canary import scan_bytes, scan_paths
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -139,7 +141,7 @@ def restorable():
 def test_a_restored_database_loses_the_person_again(cast, restorable):
     if connection.vendor == "postgresql" and not shutil.which("pg_dump"):
         pytest.skip("pg_dump is not installed")
-    person = world.make_person(cast)
+    person = world.make_person(cast, restricted=True)
     owner = member_of(cast.acme, cast.owner)
     # The same person under a second record, merged away after the backup.
     twin = make_contact(owner, family="Twin", emails=[world.EMAIL.upper()])
@@ -163,6 +165,14 @@ def test_a_restored_database_loses_the_person_again(cast, restorable):
         assert not Contact.objects.filter(pk__in=[person.contact.pk, twin_id]).exists()
         assert not Activity.objects.filter(contact_id=person.contact.pk).exists()
         assert Deal.objects.get(pk=person.deal.pk).name == "—"
+        events = ConsentEvent.objects.filter(subject_id=person.contact.pk)
+        assert events.count() == 2 and set(events.values_list("evidence", flat=True)) == {""}
+        assert not ConsentEvidenceFile.objects.filter(event__subject_id=person.contact.pk).exists()
+        assert set(
+            Restriction.objects.filter(subject_id=person.contact.pk).values_list(
+                "reason", "requested_by"
+            )
+        ) == {("", "")}
         assert not OutboxEmail.objects.filter(workspace_id=cast.acme.pk).exists()
         assert set(
             DataKey.objects.filter(scope=subject_scope(person.contact.pk)).values_list(
@@ -212,6 +222,13 @@ def _stored_values(person) -> list[str]:
     tokens += _stored(TicketMessage, "body", ticket__contact_id=pk)
     tokens += _stored(Deal, "name", contact_id=pk)
     tokens += _stored(OutboxEmail, "body_text", workspace_id=person.officer.workspace_id)
+    # Consent evidence and restriction text: under the workspace key, so the
+    # destroyed subject key does not cover them; the erasure must remove them.
+    tokens += _stored(ConsentEvent, "evidence", subject_id=pk)
+    tokens += _stored(ConsentEvidenceFile, "name", event__subject_id=pk)
+    tokens += _stored(ConsentEvidenceFile, "content", event__subject_id=pk)
+    for name in ("reason", "requested_by"):
+        tokens += _stored(Restriction, name, subject_id=pk)
     needles = [token.rsplit(":", 1)[-1][:40] for token in tokens]
     with scopes_disabled():
         for wrapped in DataKey.objects.filter(scope=subject_scope(pk)).values_list(
@@ -244,10 +261,10 @@ def _wrapped_keys_raw(person) -> list[bytes]:
 
 
 def test_nothing_of_the_person_is_left_in_the_database_files(cast):
-    person = world.make_person(cast)
+    person = world.make_person(cast, restricted=True)
     stored = _stored_values(person)
     keys = _wrapped_keys_raw(person)
-    assert len(stored) >= 10 and keys
+    assert len(stored) >= 16 and keys
     before = _image()
     assert scan_bytes(before, stored, "before"), "the scan must find the values before"
     if connection.vendor == "sqlite":
@@ -258,3 +275,6 @@ def test_nothing_of_the_person_is_left_in_the_database_files(cast):
     after = _image()
     assert scan_bytes(after, [*stored, *world.CANARIES], "after") == []
     assert not any(key in after for key in keys)
+    # Nor in the data dir's files (ledger, keys, caches): evidence files live
+    # in their rows, never on the file system.
+    assert scan_paths(datadir.path(), [*stored, *world.CANARIES]) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -14,6 +15,7 @@ from terabox_crm.communications.models import OutboxEmail
 from terabox_crm.contacts.tests.support import make_contact, member_of
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline
 from terabox_crm.notifications.models import Notification
+from terabox_crm.privacy import services as privacy_services
 from terabox_crm.support import services as support_services
 from terabox_crm.webhooks.models import Delivery, Endpoint
 
@@ -26,7 +28,27 @@ TICKET_TEXT = "Qzerasev ticket description チケット"
 MESSAGE_TEXT = "Qzerasev ticket reply 返信"
 TASK_TITLE = "Qzerasev call back"
 DEAL_NAME = "Qzerasev Canarina renewal"
-CANARIES = [NAME[0], EMAIL, PHONE_E164, ACTIVITY_TEXT, TICKET_TEXT, MESSAGE_TEXT, DEAL_NAME]
+CONSENT_TEXT = "Qzerasev 山田様より口頭で同意"
+WITHDRAW_TEXT = "Qzerasev withdrew by email 撤回"
+EVIDENCE_NAME = "qzerasev-signed-form.txt"
+EVIDENCE_BYTES = "Qzerasev signed consent form 署名済み同意書".encode()
+RESTRICTION_TEXT = "Qzerasev asked to stop 利用停止"
+RESTRICTION_BY = "Qzerasev herself 本人"
+CANARIES = [
+    NAME[0],
+    EMAIL,
+    PHONE_E164,
+    ACTIVITY_TEXT,
+    TICKET_TEXT,
+    MESSAGE_TEXT,
+    DEAL_NAME,
+    CONSENT_TEXT,
+    WITHDRAW_TEXT,
+    EVIDENCE_NAME,
+    EVIDENCE_BYTES.decode(),
+    RESTRICTION_TEXT,
+    RESTRICTION_BY,
+]
 
 
 @dataclass
@@ -37,6 +59,8 @@ class Person:
     ticket: object
     task: object
     activities: list
+    consents: list  # a grant with evidence text and a file, a withdrawal with text
+    restriction: object  # None unless made ``restricted``
 
 
 def privacy_officer(cast):
@@ -47,7 +71,16 @@ def privacy_officer(cast):
     return member_of(cast.acme, cast.admin)
 
 
-def make_person(cast, *, activities: int = 2, email: str = EMAIL, phone: str = PHONE) -> Person:
+def make_person(
+    cast,
+    *,
+    activities: int = 2,
+    email: str = EMAIL,
+    phone: str = PHONE,
+    restricted: bool = False,
+) -> Person:
+    """``restricted``: also a restriction of use with its texts (it makes the
+    person read-only for most members, so only the erasure's tests ask for it)."""
     officer = privacy_officer(cast)
     owner = member_of(cast.acme, cast.owner)
     contact = make_contact(
@@ -121,4 +154,34 @@ def make_person(cast, *, activities: int = 2, email: str = EMAIL, phone: str = P
         body_text="Qzerasev notice body",
         next_attempt_at=timezone.now() + timedelta(hours=1),
     )
-    return Person(contact, officer, deal, ticket, task, made)
+    with scope(workspace=cast.acme):
+        # The consent ledger (P7): evidence text and a file, sealed under the
+        # workspace key, so only the erasure's own eraser can remove them.
+        granted = privacy_services.consent_grant(
+            membership=owner,
+            subject_id=contact.pk,
+            purpose="communication",
+            channel="in_person",
+            evidence=CONSENT_TEXT,
+            occurred_at=timezone.now() - timedelta(days=2),
+            evidence_file=SimpleUploadedFile(
+                EVIDENCE_NAME, EVIDENCE_BYTES, content_type="text/plain"
+            ),
+        )
+        withdrawn = privacy_services.consent_withdraw(
+            membership=owner,
+            subject_id=contact.pk,
+            purpose="communication",
+            channel="email",
+            evidence=WITHDRAW_TEXT,
+            occurred_at=timezone.now() - timedelta(days=1),
+        )
+        restriction = None
+        if restricted:
+            restriction = privacy_services.restriction_set(
+                membership=officer,
+                subject_id=contact.pk,
+                reason=RESTRICTION_TEXT,
+                requested_by=RESTRICTION_BY,
+            )
+    return Person(contact, officer, deal, ticket, task, made, [granted, withdrawn], restriction)
