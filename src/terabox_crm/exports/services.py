@@ -369,7 +369,8 @@ def _rows(item: Export, found, selection, columns, purpose: Purpose, run: Run):
     progress written once per batch (the page's bar reads it)."""
     keep_people = bool(item.recipient)
     own_rows = _own_rows(found)
-    cells = resources.row_maker(columns)  # in the requester's language, active here
+    # In the requester's language, active here.
+    cells = resources.row_maker(columns, selection.queryset.model)
     for read, batch in resources.read(found, selection, columns, item.workspace_id):
         refused = _check_batch(
             item.workspace_id,

@@ -100,8 +100,17 @@ def write_csv(sink, labels: list[str], keys: list[str], rows: Iterator[list]) ->
     writer = csv.writer(buffer, lineterminator="\r\n")
     sink.write(BOM)
     writer.writerow([neutralise(label) for label in labels])
+    first = _FORMULA_FIRST
     for row in rows:
-        writer.writerow([neutralise(value) for value in row])
+        # ``neutralise`` inlined for text cells (most cells): the same test.
+        writer.writerow(
+            [
+                ("'" + value if value[:1] in first else value)
+                if value.__class__ is str
+                else neutralise(value)
+                for value in row
+            ]
+        )
         if buffer.tell() >= FLUSH_AT:
             sink.write(buffer.getvalue().encode("utf-8"))
             buffer.seek(0)
