@@ -177,6 +177,10 @@ class Contact(OwnedRecord):
         indexes = [
             models.Index(fields=["workspace", "-created_at", "-id"], name="contact_recent"),
             models.Index(fields=["workspace", "-updated_at", "-id"], name="contact_updated"),
+            # A guarded export's keyset batches (S4, exports.resources.read):
+            # the fast plan without planner statistics, whatever share of
+            # the table the workspace holds (docs/performance.md).
+            models.Index(fields=["workspace", "id"], name="contact_workspace_id"),
         ]
 
     def __str__(self) -> str:

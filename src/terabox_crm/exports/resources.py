@@ -21,13 +21,16 @@ whatever its size, so the query count grows with the number of batches only.
 
 from __future__ import annotations
 
+import datetime
 import functools
+import operator
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 
-from django.db import models
+from django.conf import settings
+from django.db import connections, models
 from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
 from django.utils.dateparse import parse_datetime
@@ -82,12 +85,30 @@ class Column:
         if self.choices is not None:
             labels = {value: str(label) for value, label in self.choices.choices}
             return lambda row: str(labels.get(row[path], row[path] or ""))
-        return lambda row: _text(row.get(path))
+
+        def text(row: dict) -> str:
+            value = row.get(path)
+            return value if value.__class__ is str else _text(value)
+
+        return text
 
 
-def row_maker(columns) -> Callable[[dict], list]:
-    """A function making an export row's cells from its values (``Column.cell``)."""
-    cells = [column.cell() for column in columns]
+def row_maker(columns, model=None) -> Callable[[dict], list]:
+    """A function making an export row's cells from its values (``Column.cell``).
+
+    With the ``model`` the rows were ``read`` from, a sealed column's cell is
+    its value as it is: ``read`` leaves every sealed value text (decrypted,
+    or ``""``), so ``_text`` has nothing to do (an ``itemgetter``, no Python
+    call per cell)."""
+    cells = [
+        operator.itemgetter(column.paths[0])
+        if model is not None
+        and column.make is None
+        and column.choices is None
+        and _sealed(model, column.paths[0]) is not None
+        else column.cell()
+        for column in columns
+    ]
     return lambda row: [cell(row) for cell in cells]
 
 
@@ -160,7 +181,13 @@ def _user(user) -> str:
 
 
 def _when(value) -> str:
-    return value.isoformat() if value else ""
+    if not value:
+        return ""
+    if value.__class__ is datetime.datetime and value.tzinfo is None:
+        # A moment SQLite gave as stored, in UTC (``_values``): written as
+        # Django's aware value would be.
+        return value.isoformat() + "+00:00"
+    return value.isoformat()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -213,18 +240,15 @@ def _first_by_contact(model, workspace_id, ids, decryptor=None) -> dict:
         .values_list("contact_id", "pk", "value")
     )
     table, column = model._meta.db_table, model._meta.get_field("value").column
-    decrypt = (decryptor or fields.Decryptor()).decrypt
-    scope = str(workspace_id)
+    open_ = (decryptor or fields.Decryptor()).opener(
+        scope=str(workspace_id), table=table, column=column
+    )
     last = None
     for contact_id, pk, value in rows:
         if contact_id == last:
             continue
         last = contact_id
-        found[_hex(contact_id)] = (
-            decrypt(value, scope=scope, table=table, column=column, row_id=_uuid_text(pk))
-            if value
-            else ""
-        )
+        found[_hex(contact_id)] = open_(value, _uuid_text(pk)) if value else ""
     return found
 
 
@@ -608,6 +632,11 @@ def _raw_kind(expression) -> str:
     return ""
 
 
+def _is_moment(expression) -> bool:
+    field = getattr(expression, "output_field", None)
+    return isinstance(field, models.DateTimeField)
+
+
 def _values(queryset) -> list[list]:
     """The rows of a ``values_list`` queryset, converted as Django converts
     them except two kinds of column left as the driver returns them: UUIDs
@@ -619,10 +648,17 @@ def _values(queryset) -> list[list]:
     if not results:
         return []
     select = [item[0] for item in compiler.select[: compiler.col_count]]
+    # SQLite's driver already gives a moment as a naive ``datetime`` in the
+    # connection's time zone; in UTC, ``_when`` writes it without Django
+    # making it aware first (a ``replace`` per value).
+    connection = connections[queryset.db]
+    naive_utc = (
+        connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone is datetime.UTC
+    )
     converters = {
         index: found
         for index, found in compiler.get_converters(select).items()
-        if not _raw_kind(select[index])
+        if not _raw_kind(select[index]) and not (naive_utc and _is_moment(select[index]))
     }
     rows = chain.from_iterable(results)
     if converters:
@@ -672,13 +708,18 @@ def read(
         (
             index_of[found.path],
             index_of[found.id_path],
-            scope if found.in_workspace else keyring.SYSTEM_SCOPE,
-            found.table,
-            found.column,
+            {
+                "scope": scope if found.in_workspace else keyring.SYSTEM_SCOPE,
+                "table": found.table,
+                "column": found.column,
+            },
             found.id_path != "pk",  # a joined row: the same value on many rows
         )
         for found in sealed
     ]
+    own = [(target, id_index, where) for target, id_index, where, shared in plan if not shared]
+    joins = [(target, id_index, where) for target, id_index, where, shared in plan if shared]
+    pk_index = index_of["pk"]
     last = None
     limit = min(size, FIRST_BATCH)
     while True:
@@ -687,33 +728,32 @@ def read(
         if not values:
             return
         read_count = len(values)
-        decrypt = fields.Decryptor().decrypt
-        joined: dict = {}
+        # One opener per sealed column (its key held, its associated data's
+        # fixed part joined once), made for each batch: a key destroyed
+        # meanwhile is seen at the next batch.
+        decryptor = fields.Decryptor()
+        owns = [(target, decryptor.opener(**where)) for target, _id, where in own]
+        joined = [
+            (target, id_index, decryptor.opener(**where), {}) for target, id_index, where in joins
+        ]
         for row in values:
-            own_id = None  # the row's own id as text, made once for its columns
-            for target, id_index, key_scope, table, column, shared in plan:
+            if owns:
+                own_id = _uuid_text(row[pk_index])  # the row's own id, once for its columns
+                for target, open_ in owns:
+                    token = row[target]
+                    row[target] = open_(token, own_id) if token else ""
+            for target, id_index, open_, memo in joined:
                 token = row[target]
                 if not token:
                     row[target] = ""
                     continue
-                if shared:
-                    memo = (target, row[id_index])
-                    plain = joined.get(memo)
-                    if plain is None:
-                        plain = joined[memo] = decrypt(
-                            token,
-                            scope=key_scope,
-                            table=table,
-                            column=column,
-                            row_id=_uuid_text(row[id_index]),
-                        )
-                    row[target] = plain
-                else:
-                    if own_id is None:
-                        own_id = _uuid_text(row[id_index])
-                    row[target] = decrypt(
-                        token, scope=key_scope, table=table, column=column, row_id=own_id
-                    )
+                # A joined row's value (the owner's name on every contact):
+                # decrypted once per batch.
+                joined_id = row[id_index]
+                plain = memo.get(joined_id)
+                if plain is None:
+                    plain = memo[joined_id] = open_(token, _uuid_text(joined_id))
+                row[target] = plain
             for index in uuids:
                 row[index] = _as_uuid(row[index])
         rows = [dict(zip(wanted, row, strict=True)) for row in values]

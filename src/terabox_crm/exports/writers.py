@@ -38,6 +38,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
 import xlsxwriter
@@ -57,6 +58,7 @@ CONTENT_TYPES = {
     "json": "application/json",
 }
 FLUSH_AT = 64 * 1024
+WRITE_ROWS = 128  # rows handed to csv.writer at once
 
 
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)
@@ -100,8 +102,24 @@ def write_csv(sink, labels: list[str], keys: list[str], rows: Iterator[list]) ->
     writer = csv.writer(buffer, lineterminator="\r\n")
     sink.write(BOM)
     writer.writerow([neutralise(label) for label in labels])
-    for row in rows:
-        writer.writerow([neutralise(value) for value in row])
+    first = _FORMULA_FIRST
+    # ``neutralise`` inlined for text cells (most cells): the same test.
+    guarded = (
+        [
+            ("'" + value if value[:1] in first else value)
+            if value.__class__ is str
+            else neutralise(value)
+            for value in row
+        ]
+        for row in rows
+    )
+    while True:
+        # A few hundred rows at a time through ``writerows`` (one call, not
+        # one a row); still one buffer of about 64 KiB in memory.
+        lines = list(islice(guarded, WRITE_ROWS))
+        if not lines:
+            break
+        writer.writerows(lines)
         if buffer.tell() >= FLUSH_AT:
             sink.write(buffer.getvalue().encode("utf-8"))
             buffer.seek(0)

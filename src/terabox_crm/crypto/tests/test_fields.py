@@ -64,3 +64,12 @@ def test_batch_decryptor_reads_what_decrypt_reads_and_refuses_what_it_refuses(db
             decryptor.decrypt(bad, **{**context, **changes})
         with pytest.raises(fields.DecryptionError):
             fields.decrypt(bad, **{**context, **changes})
+        changed = {**context, **changes}
+        row_id = changed.pop("row_id")
+        with pytest.raises(fields.DecryptionError):
+            decryptor.opener(**changed)(bad, row_id)
+    # The per-column form: the same value, its key held across calls.
+    open_ = fields.Decryptor().opener(scope="system", table="t", column="c")
+    assert open_(token, "1") == open_(token, "1") == "秘密 secret"
+    with pytest.raises(fields.DecryptionError):
+        open_(token, "2")

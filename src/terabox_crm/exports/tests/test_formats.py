@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import pytest
+from django_scopes import scopes_disabled
 
 from terabox_crm.exports import writers
 from terabox_crm.exports.tests.helpers import (
@@ -127,3 +129,31 @@ def test_the_audit_event_names_rows_fields_purpose_and_the_files_sha256(
     assert event.payload["fields"] == ["family_name"]
     assert event.payload["purpose"] == "support"
     assert event.payload["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_moments_are_written_as_aware_iso_8601(cast, django_capture_on_commit_callbacks, fmt):
+    """A moment reads as Django's aware value would write it (UTC offset,
+    microseconds when there are any), also where SQLite's naive value is
+    written without being made aware first (``resources._values``)."""
+    manager = member_of(cast.acme, cast.manager)
+    contact = contact_in(manager, family="山田", given="花子")
+    with scopes_disabled():
+        type(contact).objects.filter(pk=contact.pk).update(
+            created_at=datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC),
+            updated_at=datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+        )
+        contact.refresh_from_db()
+    item = request_export(
+        manager,
+        django_capture_on_commit_callbacks,
+        format=fmt,
+        fields=["id", "created_at", "updated_at"],
+    )
+    rows = file_rows(fmt, read_file(item))
+    expected = ["2026-01-02T03:04:05.000006+00:00", "2026-01-02T03:04:05+00:00"]
+    assert expected == [contact.created_at.isoformat(), contact.updated_at.isoformat()]
+    if fmt == "json":
+        assert [rows[0]["created_at"], rows[0]["updated_at"]] == expected
+    else:
+        assert rows[1][1:] == expected

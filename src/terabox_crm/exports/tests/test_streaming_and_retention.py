@@ -92,6 +92,30 @@ def test_rows_are_read_by_primary_key_without_offset(cast):
     assert not any("OFFSET" in query["sql"].upper() for query in queries)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, without statistics")
+def test_a_contact_batch_walks_the_workspace_and_id_index_without_statistics(cast):
+    """Without planner statistics (a fresh or restored file, before the
+    hourly ANALYZE) a batch reads the ``(workspace, id)`` index in order: no
+    sort of what is left of the workspace (docs/performance.md)."""
+    manager = member_of(cast.acme, cast.manager)
+    contact_in(manager, family="鍵")
+    found = resources.RESOURCES["contacts"]
+    with scope(workspace=cast.acme):
+        selection = found.select(manager, {}, strict=True)
+        with CaptureQueriesContext(connection) as queries:
+            for _batch in resources.read(found, selection, found.columns, cast.acme.pk, size=2):
+                pass
+    batch = next(query["sql"] for query in queries if 'FROM "contacts_contact"' in query["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone():
+            cursor.execute("DELETE FROM sqlite_stat1")
+        cursor.execute("ANALYZE sqlite_schema")  # the planner reloads what is left
+        cursor.execute(f"EXPLAIN QUERY PLAN {batch}")  # nosec B608 - the captured query
+        plan = " ".join(str(step[-1]) for step in cursor.fetchall())
+    assert "INDEX contact_workspace_id (" in plan and "TEMP B-TREE" not in plan, plan
+
+
 def test_a_search_checked_after_decryption_costs_one_query_per_batch(
     cast, django_assert_max_num_queries
 ):
