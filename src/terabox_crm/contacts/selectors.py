@@ -614,3 +614,14 @@ def saved_views_of(membership) -> list[SavedView]:
     return list(
         SavedView.objects.filter(workspace_id=membership.workspace_id, user_id=membership.user_id)
     )
+
+
+def tag_choices(membership) -> list[tuple[str, str]]:
+    """The workspace's tags as (id, name), by name: the bulk bar's "Add tag" /
+    "Remove tag" choices on every tagged list."""
+    return [
+        (str(pk), name)
+        for pk, name in Tag.objects.filter(workspace_id=membership.workspace_id)
+        .order_by("name")
+        .values_list("pk", "name")
+    ]

@@ -931,7 +931,13 @@ def _bulk_stage(membership: Membership, rows: list, value, name: str) -> int:
     return _bulk_updated(membership, changed, ["stage"])
 
 
-def _bulk_tags(add: bool):
+def bulk_tags(add: bool, *, subject=None, payload=None):
+    """The bulk bar's "Add tag" / "Remove tag" for any tagged list (contacts,
+    companies, deals, tickets): one tag of the workspace, set-based on the
+    through table, one ``<app>.<kind>.updated`` audit event per record that
+    changed (``subject``/``payload``: as the list's single change records
+    them) and its bus event."""
+
     def handler(membership: Membership, rows: list, value, name: str) -> int:
         tag_id = _as_uuid(value)
         tags = Lookups(membership).tags({tag_id}) if tag_id else None
@@ -957,12 +963,25 @@ def _bulk_tags(add: bool):
                 **{f"{column}__in": [r.pk for r in changed], "tag_id": tag_id}
             ).delete()
         model.objects.filter(pk__in=[r.pk for r in changed]).update(updated_at=timezone.now())
-        return _bulk_updated(membership, changed, ["tags"])
+        return _bulk_updated(
+            membership,
+            changed,
+            ["tags"],
+            subject=subject or _own_pk,
+            payload=payload,
+        )
 
     return handler
 
 
-def _bulk_updated(membership: Membership, changed: list, fields_changed: list[str]) -> int:
+def _bulk_updated(
+    membership: Membership,
+    changed: list,
+    fields_changed: list[str],
+    *,
+    subject=None,
+    payload=None,
+) -> int:
     """The audit event and bus event of each record a bulk action changed."""
     if not changed:
         return 0
@@ -970,9 +989,10 @@ def _bulk_updated(membership: Membership, changed: list, fields_changed: list[st
     bulk.audited(
         membership,
         changed,
-        action=f"contacts.{kind}.updated",
+        action=f"{changed[0]._meta.app_label}.{kind}.updated",
         fields=fields_changed,
-        subject=_own_pk,
+        subject=subject or _own_pk,
+        payload=payload,
     )
     for record in changed:
         publish(f"{kind}.updated", workspace_id=record.workspace_id, object_id=record.pk)
@@ -1013,8 +1033,8 @@ CONTACT_BULK = bulk.Bulk(
         "owner": bulk.reassigning(
             field="owner", event="contact.updated", message=OWNER_REFUSED, subject=_own_pk
         ),
-        "tag_add": _bulk_tags(add=True),
-        "tag_remove": _bulk_tags(add=False),
+        "tag_add": bulk_tags(add=True),
+        "tag_remove": bulk_tags(add=False),
         "stage": _bulk_stage,
         "delete": _bulk_delete(lambda m, contact: contact_delete(membership=m, contact=contact)),
     },
@@ -1027,8 +1047,8 @@ COMPANY_BULK = bulk.Bulk(
         "owner": bulk.reassigning(
             field="owner", event="company.updated", message=OWNER_REFUSED, subject=_own_pk
         ),
-        "tag_add": _bulk_tags(add=True),
-        "tag_remove": _bulk_tags(add=False),
+        "tag_add": bulk_tags(add=True),
+        "tag_remove": bulk_tags(add=False),
         "delete": _bulk_delete(lambda m, company: company_delete(membership=m, company=company)),
     },
 )

@@ -32,7 +32,7 @@ from terabox_crm.contacts.forms import (
     PhoneFormSet,
     SavedViewForm,
 )
-from terabox_crm.contacts.models import Company, Contact, SavedView, Source, Stage, Tag
+from terabox_crm.contacts.models import Company, Contact, SavedView, Source, Stage
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import answer, permission_required, require_object
 from terabox_crm.core.htmx import is_partial
@@ -71,7 +71,7 @@ def _members(membership) -> list[tuple[str, str]]:
 
 
 def _tags(membership) -> list[tuple[str, str]]:
-    return [(str(t.pk), t.name) for t in Tag.objects.filter(workspace_id=membership.workspace_id)]
+    return selectors.tag_choices(membership)
 
 
 def _bulk_actions(membership, *, add: str, delete: str, members, tags, stages=None) -> list:

@@ -906,6 +906,8 @@ DEAL_BULK = bulk.Bulk(
             event="deal.updated",
             message=gettext_lazy("Choose a member of this workspace as the owner."),
         ),
+        "tag_add": contact_services.bulk_tags(add=True),
+        "tag_remove": contact_services.bulk_tags(add=False),
         "stage": _bulk_stage,
         "delete": _bulk_delete,
     },

@@ -134,6 +134,12 @@ def deal_list(request):
             anatomy.BulkAction("owner", _("Assign owner"), members),
             anatomy.BulkAction("stage", _("Change stage"), stage_options),
         ]
+        tags = contact_selectors.tag_choices(membership)
+        if tags:
+            bulk_actions += [
+                anatomy.BulkAction("tag_add", _("Add tag"), tags),
+                anatomy.BulkAction("tag_remove", _("Remove tag"), tags),
+            ]
     if policy.can(membership, "deals.delete"):
         bulk_actions.append(anatomy.BulkAction("delete", _("Delete"), danger=True))
     lst = anatomy.list_context(

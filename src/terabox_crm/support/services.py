@@ -378,12 +378,28 @@ def _bulk_assignee(membership: Membership, rows: list, value, name: str) -> int:
     return len(changed)
 
 
+def _no_subject(ticket):
+    return None
+
+
+def _tags_payload(ticket) -> dict:
+    return {"fields": ["tags"], "priority": ticket.priority, "bulk": True}
+
+
 TICKET_BULK = bulk.Bulk(
     app="tickets",
     queryset=lambda membership, action: Ticket.objects.visible_to(membership).select_related(
         "workspace", "assignee"
     ),
-    handlers={"assignee": _bulk_assignee, "status": _bulk_status},
+    handlers={
+        "assignee": _bulk_assignee,
+        "status": _bulk_status,
+        # As ticket_set_tags records it: no person's key, the priority shown.
+        "tag_add": contact_services.bulk_tags(add=True, subject=_no_subject, payload=_tags_payload),
+        "tag_remove": contact_services.bulk_tags(
+            add=False, subject=_no_subject, payload=_tags_payload
+        ),
+    },
 )
 
 

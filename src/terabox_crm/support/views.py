@@ -127,6 +127,12 @@ def ticket_list(request):
             ),
             anatomy.BulkAction("status", _("Change status"), Status.choices),
         ]
+        tags = contact_selectors.tag_choices(membership)
+        if tags:
+            bulk_actions += [
+                anatomy.BulkAction("tag_add", _("Add tag"), tags),
+                anatomy.BulkAction("tag_remove", _("Remove tag"), tags),
+            ]
     statuses = [(selectors.ALL_STATUSES, _("Every ticket")), *Status.choices]
     lst = anatomy.list_context(
         request,

@@ -105,3 +105,46 @@ def test_a_foreign_tag_id_posted_to_the_form_is_not_a_choice(client, cast, pipel
     assert response.status_code == 400
     assert "Globex secret" not in response.content.decode()
     assert _tags_of(deal) == []
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "Add tag"), ("ja", "タグを追加")])
+def test_the_deal_list_bulk_bar_offers_the_tags(client, cast, pipeline, language, label):
+    make_deal(cast.acme, cast.member, pipeline)
+    _tag(cast.acme, "VIP")
+    _tag(cast.globex, "Globex secret")
+    login(client, cast.member)
+    html = client.get(reverse("deals:list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert label in html and ">VIP</option>" in html
+    assert "Globex secret" not in html
+
+
+def test_tags_are_added_and_removed_in_bulk_from_the_list(client, cast, pipeline):
+    first = make_deal(cast.acme, cast.member, pipeline, name="First")
+    second = make_deal(cast.acme, cast.member, pipeline, name="Second")
+    vip = _tag(cast.acme, "VIP")
+    login(client, cast.member)
+    url = reverse("deals:bulk")
+    ids = [str(first.pk), str(second.pk)]
+    client.post(url, {"ids": ids, "action": "tag_add", "value_tag_add": str(vip.pk)})
+    assert _tags_of(first) == _tags_of(second) == ["VIP"]
+    with scope(workspace=cast.acme):
+        added = events("deals.deal.updated")
+    assert sorted(str(e.object_id) for e in added) == sorted(ids)
+    assert all(e.payload == {"fields": ["tags"], "bulk": True} for e in added)
+    client.post(
+        url, {"ids": [str(first.pk)], "action": "tag_remove", "value_tag_remove": str(vip.pk)}
+    )
+    assert _tags_of(first) == [] and _tags_of(second) == ["VIP"]
+
+
+def test_a_bulk_tag_of_another_workspace_changes_nothing(client, cast, pipeline):
+    deal = make_deal(cast.acme, cast.member, pipeline)
+    foreign = _tag(cast.globex, "Globex secret")
+    login(client, cast.member)
+    client.post(
+        reverse("deals:bulk"),
+        {"ids": [str(deal.pk)], "action": "tag_add", "value_tag_add": str(foreign.pk)},
+    )
+    assert _tags_of(deal) == []
+    with scope(workspace=cast.acme):
+        assert not events("deals.deal.updated")

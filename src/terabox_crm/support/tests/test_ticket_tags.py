@@ -78,3 +78,25 @@ def test_another_workspaces_tag_is_refused_and_nothing_changes(cast):
     with scope(workspace=cast.acme):
         assert Ticket.objects.get(pk=ticket.pk).priority == "normal"
     assert _tags_of(ticket) == []
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "Remove tag"), ("ja", "タグを外す")])
+def test_tags_are_added_and_removed_in_bulk_from_the_ticket_list(client, cast, language, label):
+    first = open_ticket(cast.acme, cast.member)
+    second = open_ticket(cast.acme, cast.member)
+    vip = _tag(cast.acme, "VIP")
+    login(client, cast.member)
+    html = client.get(reverse("support:tickets"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert label in html and ">VIP</option>" in html
+    url = reverse("support:bulk")
+    ids = [str(first.pk), str(second.pk)]
+    client.post(url, {"ids": ids, "action": "tag_add", "value_tag_add": str(vip.pk)})
+    assert _tags_of(first) == _tags_of(second) == ["VIP"]
+    with scope(workspace=cast.acme):
+        added = [e for e in events("support.ticket.updated") if e.payload.get("bulk")]
+    assert sorted(str(e.object_id) for e in added) == sorted(ids)
+    assert all(e.payload["fields"] == ["tags"] for e in added)
+    client.post(
+        url, {"ids": [str(first.pk)], "action": "tag_remove", "value_tag_remove": str(vip.pk)}
+    )
+    assert _tags_of(first) == [] and _tags_of(second) == ["VIP"]
