@@ -213,6 +213,10 @@ def test_the_published_notice_is_on_the_public_page(client, cast, breach, langua
     text = page.content.decode()
     assert page.status_code == 200
     assert heading in text and title in text
+    # The policy section below names its own emptiness, not the page's.
+    assert 'empty">No announcements yet.' not in text
+    assert 'empty">お知らせはまだありません' not in text
+    assert "Policy changes" in text or "ポリシーの変更" in text
     one = public.get(detail, secure=True, HTTP_ACCEPT_LANGUAGE=language)
     assert one.status_code == 200 and title in one.content.decode()
     # No personal data: not the incident's internal title, not who was compromised.

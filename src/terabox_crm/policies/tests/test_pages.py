@@ -20,8 +20,16 @@ pytestmark = pytest.mark.django_db
         ("/privacy/", "en", ["Terabox Inc. Privacy Policy", "used for", "History"]),
         ("/security/", "ja", ["Terabox CRM セキュリティポリシー", "委託先", "施行中"]),
         ("/security/", "en", ["Terabox CRM Security Policy", "Sub-processors", "In force"]),
-        ("/notices/", "ja", ["お知らせ", "お知らせはまだありません。"]),
-        ("/notices/", "en", ["Notices", "No announcements yet."]),
+        (
+            "/notices/",
+            "ja",
+            ["お知らせ", "ポリシーの変更", "ポリシーの変更のお知らせはまだありません。"],
+        ),
+        (
+            "/notices/",
+            "en",
+            ["Notices", "Policy changes", "No policy change has been announced yet."],
+        ),
     ],
 )
 def test_the_public_pages_speak_both_languages_without_sign_in(client, url, language, words):
