@@ -154,3 +154,22 @@ def test_the_list_does_not_grow_queries_with_incidents(client, cast, django_asse
         open_incident(cast.acme, cast.owner, title=f"More {number}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(LIST, secure=True).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "listed"),
+    [
+        ("en", "Contact details (email, phone, address), Name and identity"),
+        ("ja", "連絡先（メールアドレス、電話番号、住所）、氏名・本人を識別する情報"),
+    ],
+)
+def test_the_categories_of_data_are_listed_in_the_readers_language(client, cast, language, listed):
+    incident = open_incident(cast.acme, cast.owner, data_categories=["identity", "contact"])
+    login(client, cast.owner)
+    client.cookies["django_language"] = language
+    html = client.get(
+        reverse("incidents:detail", args=[incident.pk]), secure=True, HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert listed in html
+    if language == "en":
+        assert "、" not in html.split("Categories of data", 1)[1].split("</dd>", 1)[0]
