@@ -56,6 +56,16 @@ def test_current_page_is_marked_in_the_navigation(client, cast):
     assert [a.attrs["href"] for a in current] == [reverse("web:home")]
 
 
+def test_the_search_page_marks_no_section_it_merely_lives_under(client, cast):
+    """Search spans contacts, companies, deals and tickets: 連絡先 is not current."""
+    login(client, cast.member)
+    nav = parse(client.get(reverse("contacts:search") + "?q=a").content).find("nav", cls="mainnav")
+    assert not [a for a in nav.find_all("a") if a.attrs.get("aria-current") == "page"]
+    nav = parse(client.get(reverse("contacts:list")).content).find("nav", cls="mainnav")
+    current = [a for a in nav.find_all("a") if a.attrs.get("aria-current") == "page"]
+    assert [a.attrs["href"] for a in current] == [reverse("contacts:list")]
+
+
 def test_workspace_switcher_lists_only_the_users_workspaces(client, cast):
     third = factories.make_workspace("Initech")
     factories.add_member(third, cast.member, Role.VIEWER)
