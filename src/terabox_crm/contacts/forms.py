@@ -57,10 +57,6 @@ def _team_choices(membership):
     return [("", NO_TEAM)] + [(str(t.pk), t.name) for t in teams]
 
 
-def _tag_choices(membership):
-    return [(str(t.pk), t.name) for t in Tag.objects.filter(workspace_id=membership.workspace_id)]
-
-
 class TagChipFields(forms.Form):
     """The tag chip input for other records' forms (deals, tickets): the
     same fields, widget and "New tags" as the contact and company forms
@@ -117,25 +113,8 @@ class _RecordForm(forms.Form):
     # The tag chip input (web/static/web/chips.js, docs/ui.md): without
     # script a plain multi-select and a "New tags" field; with it one box of
     # chips that offers the workspace's tags and makes new ones.
-    tags = forms.MultipleChoiceField(
-        label=_("Tags"),
-        required=False,
-        widget=forms.SelectMultiple(attrs={"data-chips-for": "id_new_tags", "size": 5}),
-    )
-    new_tags = forms.CharField(
-        label=_("New tags"),
-        required=False,
-        max_length=300,
-        help_text=_("Separate several tags with commas."),
-        widget=forms.TextInput(
-            attrs={
-                "data-chips-new": "",
-                "data-chips-remove": _("Remove"),
-                "data-chips-new-word": pgettext_lazy("a tag made on save", "new"),
-                "data-chips-placeholder": _("Add a tag…"),
-            }
-        ),
-    )
+    tags = TagChipFields.base_fields["tags"]
+    new_tags = TagChipFields.base_fields["new_tags"]
     notes = forms.CharField(
         label=_("Notes"),
         required=False,
@@ -152,10 +131,7 @@ class _RecordForm(forms.Form):
         self.membership = membership
         self.fields["owner"].choices = _owner_choices(membership)
         self.fields["team"].choices = _team_choices(membership)
-        self.fields["tags"].choices = _tag_choices(membership)
-        if not self.fields["tags"].choices:
-            # No tags yet: no empty checkbox list, only "New tags".
-            self.fields["tags"].widget = forms.MultipleHiddenInput()
+        TagChipFields.set_tag_choices(self, membership.workspace_id)
 
     def clean_notes(self):
         notes = self.cleaned_data["notes"]
@@ -166,8 +142,7 @@ class _RecordForm(forms.Form):
             )
         return notes
 
-    def new_tag_names(self) -> list[str]:
-        return [n.strip() for n in self.cleaned_data.get("new_tags", "").split(",") if n.strip()]
+    new_tag_names = TagChipFields.new_tag_names
 
     def apply_errors(self, exc: ValidationError) -> list[str]:
         """Put a service's errors on their fields; return those with no field."""
