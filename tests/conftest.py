@@ -8,6 +8,20 @@ import pytest
 
 from serving import Served, clean_env
 
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test here starts real processes through ``clean_env``, which
+    strips DATABASE_URL and REDIS_URL: they run on the embedded SQLite of a
+    data dir of their own, whatever database the run itself uses. They are
+    marked ``embedded_database`` (the PostgreSQL pass of .ci/run deselects
+    them with ``-m "not embedded_database"``), except those marked
+    ``outer_database``, which hand the run's own database to their process."""
+    for item in items:
+        if item.path.is_relative_to(HERE) and not item.get_closest_marker("outer_database"):
+            item.add_marker(pytest.mark.embedded_database)
+
 
 @pytest.fixture
 def chromium():

@@ -225,6 +225,7 @@ def test_restore_drill_on_sqlite(tmp_path):
     _drill(tmp_path, None)
 
 
+@pytest.mark.outer_database
 def test_restore_drill_on_postgresql(tmp_path):
     outer = os.environ.get("DATABASE_URL", "")
     if not outer.startswith(("postgres://", "postgresql://")):

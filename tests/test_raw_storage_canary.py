@@ -88,6 +88,7 @@ def _postgres_dsn() -> str | None:
     return url
 
 
+@pytest.mark.outer_database
 def test_postgresql_raw_rows_and_dump_hold_no_plaintext(tmp_path):
     base = _postgres_dsn()
     if base is None:

@@ -403,6 +403,7 @@ OUTER_DATABASE = os.environ.get("DATABASE_URL", "")
 OUTER_REDIS = os.environ.get("REDIS_URL", "")
 
 
+@pytest.mark.outer_database
 @pytest.mark.skipif(
     not (OUTER_DATABASE.startswith("postgres") and OUTER_REDIS),
     reason="needs PostgreSQL and Redis (the second pass of .ci/run)",

@@ -93,6 +93,7 @@ def test_an_unknown_subcommand_is_a_usage_error(capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.embedded_database
 def test_verify_works_on_a_fresh_data_dir(tmp_path):
     env = {
         key: value

@@ -131,6 +131,7 @@ def test_missing_arguments_are_a_usage_error(db, env):
 
 
 @pytest.mark.slow
+@pytest.mark.embedded_database
 def test_real_command_on_a_fresh_data_dir(tmp_path):
     command = Path(sys.executable).with_name("terabox-crm")
     environment = {

@@ -348,6 +348,7 @@ def test_master_rotation_refuses_scope_options(cast, data_dir, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.embedded_database
 def test_serve_refuses_to_start_with_a_wrong_master_key(tmp_path):
     from terabox_crm.ops.tests.test_production import run
 

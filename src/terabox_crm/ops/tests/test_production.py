@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.embedded_database]
 
 COMMAND = str(Path(sys.executable).with_name("terabox-crm"))
 
