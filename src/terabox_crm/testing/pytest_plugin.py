@@ -10,6 +10,8 @@ jobs; pytest-django already gives each worker its own test database.
 import os
 import tempfile
 
+import pytest
+
 os.environ.setdefault("CRM_DATA_DIR", tempfile.mkdtemp(prefix="tbx-test-"))
 os.environ.setdefault("CRM_JOBS_IMMEDIATE", "true")
 
@@ -20,3 +22,26 @@ if _worker:
     os.environ["CRM_DATA_DIR"] = _data_dir
     os.environ["CRM_CACHE_PREFIX"] = f"{os.environ.get('CRM_CACHE_PREFIX', 'tbx')}-{_worker}"
     os.environ["CRM_JOBS_NAME"] = f"{os.environ.get('CRM_JOBS_NAME', 'terabox-crm')}-{_worker}"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The tests marked ``slow`` (real servers, subprocesses, the browser) run
+    first. Under ``--dist loadfile`` xdist hands out files in the order their
+    first test appears, so a long file started last keeps one core busy after
+    the other ran dry; started first, the many short files fill the gaps.
+    Runs after pytest-django's own ordering, which a stable sort keeps within
+    each group; a transactional test (which empties the database after it)
+    is never moved ahead of the others."""
+
+    def moved_first(item) -> bool:
+        if item.get_closest_marker("slow") is None:
+            return False
+        marker = item.get_closest_marker("django_db")
+        transactional = marker is not None and (
+            marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+        )
+        fixtures = getattr(item, "fixturenames", ())
+        return not transactional and "transactional_db" not in fixtures
+
+    items.sort(key=lambda item: not moved_first(item))
