@@ -36,6 +36,7 @@ SQLite, where it is the time the single write lock is held).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from datetime import timedelta
@@ -109,35 +110,49 @@ def _floor(ids: list, batch: int = 1000) -> dict:
 
 # The engine's statements for one batch, written by hand: what anonymising
 # removes, without the engine's re-check, holds, audit event, cursor or sizing.
+# Each is scoped to the workspace as the engine's are (``{ws}``): the term
+# table's index by object leads with the workspace, and without it the term
+# delete is a scan of the whole table per batch (``EXPLAIN QUERY PLAN``:
+# ``SCAN crypto_searchterm``), which the engine never does.
 SAME_WORK = (
-    f"UPDATE contacts_contact SET {BLANK} WHERE id IN ({{marks}})",
-    "DELETE FROM contacts_contactemail WHERE contact_id IN ({marks})",
-    "DELETE FROM contacts_contactphone WHERE contact_id IN ({marks})",
+    f"UPDATE contacts_contact SET {BLANK} WHERE {{ws}} id IN ({{marks}})",
+    "DELETE FROM contacts_contactemail WHERE {ws} contact_id IN ({marks})",
+    "DELETE FROM contacts_contactphone WHERE {ws} contact_id IN ({marks})",
     "DELETE FROM contacts_contact_tags WHERE contact_id IN ({marks})",
-    "DELETE FROM crypto_searchterm WHERE object_id IN ({marks})",
-    "UPDATE activities_activity SET subject = '', body = '' WHERE contact_id IN ({marks})",
-    "UPDATE activities_task SET title = '', notes = '' WHERE contact_id IN ({marks})",
+    "DELETE FROM crypto_searchterm WHERE {ws} object_id IN ({marks})",
+    "UPDATE activities_activity SET subject = '', body = '' WHERE {ws} contact_id IN ({marks})",
+    "UPDATE activities_task SET title = '', notes = '' WHERE {ws} contact_id IN ({marks})",
 )
+WORKSPACE = "workspace_id = %s AND"
 
 
-def _same_work(ids: list, batch: int = 1000) -> dict:
+def same_work_statements(workspace_id: str, marks: str) -> list[tuple[str, list]]:
+    """SAME_WORK for one batch: (sql, leading parameters) — the workspace where scoped."""
+    found = []
+    for statement in SAME_WORK:
+        scoped = "{ws}" in statement
+        sql = statement.format(ws=WORKSPACE if scoped else "", marks=marks)
+        found.append((sql, [workspace_id] if scoped else []))
+    return found
+
+
+def _same_work(workspace, ids: list, batch: int = 1000) -> dict:
     """The same anonymisation as the engine's, by hand: raw statements over
     1,000 ids, one commit per batch (the subject keys' destruction, one
     indexed UPDATE of the few keys there are, left out)."""
     from django.db import connection, transaction
 
+    postgres = connection.vendor == "postgresql"
+    workspace_id = str(workspace.pk) if postgres else workspace.pk.hex
     longest = 0.0
     start = time.perf_counter()
     for offset in range(0, len(ids), batch):
-        chunk = [
-            str(pk) if connection.vendor == "postgresql" else pk.hex
-            for pk in ids[offset : offset + batch]
-        ]
+        chunk = [str(pk) if postgres else pk.hex for pk in ids[offset : offset + batch]]
         marks = ", ".join(["%s"] * len(chunk))
         began = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            for statement in SAME_WORK:
-                cursor.execute(statement.format(marks=marks), chunk)  # nosec B608
+            for sql, lead in same_work_statements(workspace_id, marks):
+                cursor.execute(sql, [*lead, *chunk])  # nosec B608
         longest = max(longest, time.perf_counter() - began)
     elapsed = time.perf_counter() - start
     return {
@@ -146,6 +161,119 @@ def _same_work(ids: list, batch: int = 1000) -> dict:
         "rows_per_second": round(len(ids) / elapsed),
         "longest_transaction_ms": round(longest * 1000, 1),
     }
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
+
+
+class _StatementTimer:
+    """Per-statement time inside the engine's write transactions
+    (``BENCH_STATEMENTS=1``): which statement spends a batch's budget, and
+    which one a batch over the budget overran in (``connection.execute_wrapper``)."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, list] = {}
+        self.tx: list = []  # (statement, ms) of the transaction in progress
+        self.tx_began: float | None = None
+        self.overruns: list = []  # the make-up of transactions over 250 ms
+
+    @staticmethod
+    def _name(sql: str) -> str:
+        import re
+
+        verb = sql.split(None, 1)[0].upper() if sql.strip() else "?"
+        table = re.search(r'(?:FROM|UPDATE|INTO)\s+"?(\w+)', sql, re.IGNORECASE)
+        return f"{verb} {table.group(1) if table else ''}".strip()
+
+    def __call__(self, execute, sql, params, many, context):
+        from django.db import connection
+
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            where = "in tx" if connection.in_atomic_block else "outside"
+            ms = (time.perf_counter() - began) * 1000
+            self.add(f"{where}: {self._name(sql)}", ms)
+            if connection.in_atomic_block:
+                if self.tx_began is None:
+                    self.tx_began = began
+                self.tx.append((self._name(sql), ms))
+
+    def _close_tx(self, commit_began: float, ended: float) -> None:
+        """Keep the make-up of every transaction longer than the budget."""
+        began, statements = self.tx_began, self.tx
+        self.tx_began, self.tx = None, []
+        if began is None:
+            return
+        span = (ended - began) * 1000
+        if span > 250:
+            sql_ms = sum(ms for _, ms in statements)
+            top = sorted(statements, key=lambda item: -item[1])[:3]
+            self.overruns.append(
+                {
+                    "ms": round(span, 1),
+                    "commit_ms": round((ended - commit_began) * 1000, 1),
+                    "statements_ms": round(sql_ms, 1),
+                    "between_statements_ms": round(
+                        span - sql_ms - (ended - commit_began) * 1000, 1
+                    ),
+                    "statements": len(statements),
+                    "dearest": [(name, round(ms, 1)) for name, ms in top],
+                }
+            )
+
+    def add(self, name: str, ms: float) -> None:
+        entry = self.totals.setdefault(name, [0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] += ms
+        entry[2] = max(entry[2], ms)
+
+    def __enter__(self):
+        from django.db import connection
+
+        from terabox_crm.retention import engine
+
+        self._wrap = connection.execute_wrapper(self)
+        self._wrap.__enter__()
+        # The commit (not a statement) and the engine's checkpoints, timed too.
+        connection.ensure_connection()
+        self._commit, self._checkpoint = connection._commit, engine.checkpoint
+
+        def commit():
+            began = time.perf_counter()
+            try:
+                return self._commit()
+            finally:
+                ended = time.perf_counter()
+                self.add("COMMIT", (ended - began) * 1000)
+                self._close_tx(began, ended)
+
+        def checkpoint():
+            ms = self._checkpoint()
+            self.add("checkpoint (between batches)", ms)
+            return ms
+
+        connection._commit, engine.checkpoint = commit, checkpoint
+        return self
+
+    def __exit__(self, *exc):
+        from django.db import connection
+
+        from terabox_crm.retention import engine
+
+        connection._commit, engine.checkpoint = self._commit, self._checkpoint
+        return self._wrap.__exit__(*exc)
+
+    def report(self) -> dict:
+        ordered = sorted(self.totals.items(), key=lambda item: -item[1][1])
+        found = {
+            name: {"count": n, "total_ms": round(total, 1), "max_ms": round(most, 1)}
+            for name, (n, total, most) in ordered[:20]
+        }
+        return {**found, "transactions over 250 ms": self.overruns}
 
 
 def _engine(workspace, owner) -> dict:
@@ -175,13 +303,20 @@ def _engine(workspace, owner) -> dict:
         progress.total = max(total, 1)
         progress.update(done)
 
+    # Levers, for measuring them: BENCH_ENGINE_SET="CHECKPOINT_ROWS=5000,SLICES=1"
+    # sets the engine's module constants for this run.
+    for pair in filter(None, os.environ.get("BENCH_ENGINE_SET", "").split(",")):
+        name, value = pair.split("=")
+        setattr(engine, name, type(getattr(engine, name))(value))
+    timer = _StatementTimer() if os.environ.get("BENCH_STATEMENTS") else None
     start = time.perf_counter()
-    with system_context("cli"):
+    with system_context("cli"), timer or _nothing():
         run = engine.run(trigger="cli", workspace_ids=[workspace.pk], progress=report)
     elapsed = time.perf_counter() - start
     rows = run.removed_in(workspace.pk).get("contacts.inactive_leads", 0)
     entry = run.progress.get(f"{workspace.pk}/contacts.inactive_leads", {})
     return {
+        **({"statements": timer.report()} if timer else {}),
         "batches_over_budget": entry.get("over_budget", 0),
         "batches_cut_short": entry.get("cut_short", 0),
         "longest_checkpoint_ms": entry.get("longest_checkpoint_ms", 0.0),
@@ -233,7 +368,7 @@ def retention_phase(contacts: int) -> dict:
     # work itself costs, so the engine's own overhead can be told apart.
     by_hand = _age_share(workspace, 10, offset=5)
     flush_to_disk()
-    same_work = _same_work(by_hand)
+    same_work = _same_work(workspace, by_hand)
     return {
         "database": connection.vendor,
         "load_average": [round(value, 2) for value in os.getloadavg()],

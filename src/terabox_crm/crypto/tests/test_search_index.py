@@ -102,3 +102,26 @@ def test_few_candidates_become_a_list_of_ids_and_many_stay_a_subquery(db, monkey
     )
     assert many.connector == "OR" and len(many.children) == 2
     assert all(not isinstance(value, list) for _name, value in many.children)
+
+
+def test_a_terms_entries_are_in_object_order_and_a_search_reads_the_index_alone(db):
+    """The lookup index ends in ``object_id`` (docs/performance.md "Retention
+    (P5)"): deleting a batch of objects taken in id order then takes out runs
+    of neighbouring entries of each shared term instead of one random page
+    per entry, and a search's candidate ids come from the index alone."""
+    from django.db import connection
+
+    from terabox_crm.crypto.models import SearchTerm
+
+    lookup = next(i for i in SearchTerm._meta.indexes if i.name == "search_term_lookup")
+    assert list(lookup.fields) == ["workspace_id", "domain", "term", "object_id"]
+    if connection.vendor != "sqlite":
+        return
+    search_index.register("tests.thing.name", expected_rows=10**5)
+    sql, params = search_index.candidates(
+        uuid.uuid4(), "tests.thing.name", "山田"
+    ).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)  # nosec B608  # Django's own SQL
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "COVERING INDEX search_term_lookup" in plan, plan
