@@ -15,6 +15,14 @@ Each operation is O(1) and needs no read-modify-write:
 * ``first``: True for the first caller with a key in its lifetime (``add``) —
   used to count distinct things (accounts per address) and to raise each
   event once per window.
+
+On Redis every operation goes through one ``redis.Redis`` client kept by the
+``Counters`` of the cache (``default()``): Django's ``RedisCache`` builds a new
+client for each call, which cost a request about as much CPU as the round
+trip itself (docs/performance.md "Detection (S7)"). The client shares
+Django's connection pool, which reconnects in a forked process. Keys are
+made with ``make_key``, without ``validate_key``'s memcached character scan
+(3 µs a key; these keys are this module's own, short and ASCII).
 """
 
 from __future__ import annotations
@@ -27,13 +35,18 @@ class Counters:
     def __init__(self, cache=None) -> None:
         self.cache = cache if cache is not None else caches["default"]
         self._redis = isinstance(self.cache, RedisCache)
+        self._client = None
+
+    def _redis_client(self):
+        if self._client is None:
+            self._client = self.cache._cache.get_client(write=True)
+        return self._client
 
     def bump(self, key: str, n: int = 1, *, ttl: int) -> int:
         """Add ``n`` to ``key`` (created with lifetime ``ttl`` seconds); the new total."""
         if self._redis:
-            made = self.cache.make_and_validate_key(key)
-            client = self.cache._cache.get_client(made, write=True)
-            pipe = client.pipeline(transaction=False)
+            made = self.cache.make_key(key)
+            pipe = self._redis_client().pipeline(transaction=False)
             pipe.set(made, 0, ex=ttl, nx=True)  # a new key starts at 0 with its lifetime
             pipe.incrby(made, n)
             _created, total = pipe.execute()
@@ -56,14 +69,13 @@ class Counters:
             if get is not None:
                 out.append(self.cache.get(get))
             return out
-        client = self.cache._cache.get_client(write=True)
-        pipe = client.pipeline(transaction=False)
+        pipe = self._redis_client().pipeline(transaction=False)
         for key, n, ttl in items:
-            made = self.cache.make_and_validate_key(key)
+            made = self.cache.make_key(key)
             pipe.set(made, 0, ex=ttl, nx=True)
             pipe.incrby(made, n)
         if get is not None:
-            pipe.get(self.cache.make_and_validate_key(get))
+            pipe.get(self.cache.make_key(get))
         results = pipe.execute()
         out = [int(total) for total in results[1 : 2 * len(items) : 2]]
         if get is not None:
@@ -86,12 +98,11 @@ class Counters:
         if not self._redis:
             total = self.bump(current, ttl=ttl)
             return total + sum(int(v) for v in self.cache.get_many(earlier).values())
-        client = self.cache._cache.get_client(write=True)
-        pipe = client.pipeline(transaction=False)
-        made = self.cache.make_and_validate_key(current)
+        pipe = self._redis_client().pipeline(transaction=False)
+        made = self.cache.make_key(current)
         pipe.set(made, 0, ex=ttl, nx=True)
         pipe.incrby(made, 1)
-        pipe.mget([self.cache.make_and_validate_key(key) for key in earlier])
+        pipe.mget([self.cache.make_key(key) for key in earlier])
         _created, total, values = pipe.execute()
         return int(total) + sum(int(v) for v in values if v is not None)
 
@@ -99,10 +110,9 @@ class Counters:
         """``first`` for each key; one round trip on Redis."""
         if not self._redis:
             return [self.first(key, ttl=ttl) for key in keys]
-        client = self.cache._cache.get_client(write=True)
-        pipe = client.pipeline(transaction=False)
+        pipe = self._redis_client().pipeline(transaction=False)
         for key in keys:
-            pipe.set(self.cache.make_and_validate_key(key), 1, ex=ttl, nx=True)
+            pipe.set(self.cache.make_key(key), 1, ex=ttl, nx=True)
         return [bool(done) for done in pipe.execute()]
 
     def first(self, key: str, *, ttl: int) -> bool:
@@ -110,7 +120,10 @@ class Counters:
         return bool(self.cache.add(key, 1, ttl))
 
     def get(self, key: str, default=None):
-        return self.cache.get(key, default)
+        if not self._redis:
+            return self.cache.get(key, default)
+        raw = self._redis_client().get(self.cache.make_key(key))
+        return default if raw is None else self.cache._cache._serializer.loads(raw)
 
     def get_many(self, keys: list[str]) -> dict:
         return self.cache.get_many(keys)
@@ -123,4 +136,10 @@ class Counters:
 
 
 def default() -> Counters:
-    return Counters()
+    """The counters of this thread's default cache, made once per cache object
+    (``caches`` gives each thread its own; a settings change makes new ones)."""
+    cache = caches["default"]
+    store = getattr(cache, "_detection_counters", None)
+    if store is None:
+        store = cache._detection_counters = Counters(cache)
+    return store

@@ -41,10 +41,12 @@ DATABASE = bytes(range(256)) * 7 + b"tail"
 LEDGER = b'{"line":1}\n{"line":2}\n'
 
 
-def _archive(**kwargs) -> tuple[bytes, dict]:
+def _archive(*, database=None, format=2, **kwargs) -> tuple[bytes, dict]:
     out = io.BytesIO()
-    writer = ArchiveWriter(out, keys=_keys(**kwargs), header={"engine": "sqlite"}, chunk_size=CHUNK)
-    writer.add_file("database.sqlite3", [DATABASE[:1000], DATABASE[1000:]])
+    writer = ArchiveWriter(
+        out, keys=_keys(**kwargs), header={"engine": "sqlite"}, chunk_size=CHUNK, format=format
+    )
+    writer.add_file("database.sqlite3", database or [DATABASE[:1000], DATABASE[1000:]])
     writer.add_file("keys/erasure-ledger.jsonl", [LEDGER])
     manifest = writer.finish({"engine": "sqlite", "created_at": "2026-12-06T00:00:00+00:00"})
     return out.getvalue(), manifest
@@ -69,7 +71,7 @@ def test_the_manifest_holds_sizes_hashes_and_the_master_key_id():
 
     data, manifest = _archive()
     assert manifest["master_key_id"] == KEK_ID
-    assert manifest["engine"] == "sqlite" and manifest["format"] == 1
+    assert manifest["engine"] == "sqlite" and manifest["format"] == 2
     assert manifest["files"][0] == {
         "name": "database.sqlite3",
         "size": len(DATABASE),
@@ -78,8 +80,39 @@ def test_the_manifest_holds_sizes_hashes_and_the_master_key_id():
     assert manifest["chunks"] > 10  # many chunks of 64 bytes
     end = manifest["ciphertext_size"]
     assert manifest["ciphertext_sha256"] == hashlib.sha256(data[:end]).hexdigest()
+    assert "plaintext_sha256" not in manifest  # a third pass that proved nothing more
     # The plaintext is nowhere in the file; the manifest is readable without the key.
     assert DATABASE[:32] not in data and b"erasure-ledger.jsonl" not in data[:end]
+
+
+@pytest.mark.parametrize("chunk_reads", [1, 5, 64, 65, 500])
+def test_a_file_read_straight_into_the_chunks_round_trips(chunk_reads):
+    class Source(io.BytesIO):  # a file that reads at most chunk_reads bytes at a time
+        def readinto(self, buffer):
+            return super().readinto(memoryview(buffer)[:chunk_reads])
+
+    data, manifest = _archive(database=Source(DATABASE))
+    found, read_manifest = _read(data)
+    assert found["database.sqlite3"] == DATABASE and read_manifest == manifest
+    assert manifest["files"][0]["size"] == len(DATABASE)
+
+
+def test_an_archive_of_the_first_format_still_reads_and_its_stream_hash_is_checked():
+    data, manifest = _archive(format=1)
+    assert manifest["format"] == 1 and len(manifest["plaintext_sha256"]) == 64
+    found, read_manifest = _read(data)
+    assert found["database.sqlite3"] == DATABASE and read_manifest == manifest
+
+    class Forged(ArchiveReader):  # the chunks authenticate, the stream hash differs
+        def _check_trailer(self):
+            self._pt_hash.update(b"x")
+            super()._check_trailer()
+
+    reader = Forged(io.BytesIO(data), _keys_for())
+    with pytest.raises(ArchiveError, match="plaintext_sha256") as caught:
+        for _name, chunks in reader.entries():
+            b"".join(chunks)
+    assert caught.value.reason == "tampered"
 
 
 def test_list_reads_the_trailer_without_the_key(tmp_path):
