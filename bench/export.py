@@ -173,6 +173,7 @@ def export_phase(workspace, owner, *, fmt: str = "csv") -> dict:
         "status": item.status,
         "rows": item.rows,
         "bytes": size,
+        "sha256": item.sha256,
         "request_seconds": round(request_seconds, 3),
         "count_status": counted.status if counted is not None else None,
         "matched": counted.matched if counted is not None else None,
