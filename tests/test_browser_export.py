@@ -4,7 +4,9 @@
 1. the contact list's Export button asks for a step-up first (password and
    a second-factor code), then opens the export form;
 2. the form names its purpose and says how many rows the file will hold;
-3. the export runs as a job whose progress the detail page follows;
+3. the export is asked at once and its job counts the rows through the
+   purpose gate, then builds the file; the detail page follows both and
+   shows the count the form announced;
 4. the file is downloaded once: a CSV whose SHA-256 is the one the page shows;
 5. a second download of the same export is refused and says why.
 
@@ -80,20 +82,28 @@ def test_export_from_the_list_through_step_up_to_one_download(serve, chromium):
     # 2. The form: what the file will hold, and its purpose.
     preview = page.locator("#export-preview").inner_text()
     rows = int(re.search(r"([\d,]+) rows?", preview).group(1).replace(",", ""))
-    assert rows > 0
+    matched = int(re.search(r"\(([\d,]+) match", preview).group(1).replace(",", ""))
+    assert rows > 0 and matched >= rows
     assert page.locator("select[name=purpose] option").count() >= 1
     page.select_option("select[name=format]", "csv")
     page.screenshot(path=str(SHOTS / "browser-export-new-en-1440.png"), full_page=True)
     page.click("main form[method=post] button[type=submit]")
 
-    # 3. The job and its progress.
+    # 3. The job: the count first (not in the request: the page answers at
+    # once, "counting"), then the build, whose progress the page follows.
     page.wait_for_url(re.compile(r".*/exports/[0-9a-f-]{36}/$"))
+    assert "rows are being counted" in page.locator("main").inner_text()
     assert page.locator("#export-progress").is_visible()
     download_button = page.locator("#export-progress button[type=submit]", has_text="Download")
     download_button.wait_for(timeout=120_000)
     progress = page.locator("#export-progress progress")
     assert progress.get_attribute("value") == "100"
     shown_sha = page.locator("#export-progress code").inner_text().strip()
+    # The job's count, shown beside the request once made: what the form said.
+    page.reload()
+    asked = page.locator("dl.details").inner_text()
+    assert f"{matched} rows matched" in asked, asked
+    assert "Being counted" not in asked
     page.screenshot(path=str(SHOTS / "browser-export-ready-en-1440.png"), full_page=True)
 
     # 4. One download: the file the page describes.

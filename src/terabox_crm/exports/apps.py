@@ -48,6 +48,7 @@ class ExportsConfig(AppConfig):
         )
         for action, label in (
             ("exports.export.requested", _("Export requested")),
+            ("exports.export.counted", _("Export counted through the purpose gate")),
             ("exports.export.approved", _("Export approved")),
             ("exports.export.completed", _("Export file prepared")),
             ("exports.export.downloaded", _("Export downloaded")),

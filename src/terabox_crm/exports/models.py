@@ -21,8 +21,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from terabox_crm.crypto.fields import EncryptedTextField
@@ -40,6 +40,9 @@ class Format(models.TextChoices):
 
 
 class Status(models.TextChoices):
+    # Asked; the job counts the rows through the purpose gate, then decides
+    # the approval rule (S4) or builds.
+    COUNTING = "counting", pgettext_lazy("export status", "Counting the rows")
     AWAITING_APPROVAL = "awaiting", _("Waiting for approval")
     QUEUED = "queued", pgettext_lazy("export status", "Queued")
     RUNNING = "running", pgettext_lazy("export status", "Being prepared")
@@ -49,8 +52,17 @@ class Status(models.TextChoices):
     FAILED = "failed", pgettext_lazy("export status", "Failed")
 
 
+# Why an export failed, by ``Export.failure`` code, as the requester reads it
+# (``Export.failure_text``; "too_many_rows" names the count).
+FAILURES = {
+    "count_failed": _("The rows could not be counted. Export again."),
+    "build_failed": _("The export could not be prepared. Export again."),
+    "requester_gone": _("The member who asked for this export is no longer in the workspace."),
+    "forbidden": _("The member who asked for this export may no longer export these records."),
+}
+
 # States whose progress bar still moves (the page polls while in them).
-ACTIVE = (Status.QUEUED, Status.RUNNING)
+ACTIVE = (Status.COUNTING, Status.QUEUED, Status.RUNNING)
 
 
 class ExportSettings(models.Model):
@@ -95,15 +107,16 @@ class Export(models.Model):
     )
     recipient = EncryptedTextField(_("third-party recipient"), blank=True, default="")
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+        _("status"), max_length=10, choices=Status.choices, default=Status.COUNTING
     )
     # Before: what the list matched and what the purpose gate would leave out
-    # when it was asked ({reason code: count}); after: what the file holds.
+    # when the job counted it ({reason code: count}); after: what the file holds.
     matched = models.PositiveIntegerField(default=0)
     excluded_before = models.JSONField(default=dict, blank=True)
     rows = models.PositiveIntegerField(_("rows"), default=0)
     excluded = models.JSONField(default=dict, blank=True)
-    progress = models.PositiveIntegerField(default=0)  # rows read so far
+    # Rows read so far: by the count while "counting", by the build after.
+    progress = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, default="")
     size = models.PositiveBigIntegerField(default=0)
     key_id = models.CharField(max_length=64, blank=True, default="")
@@ -142,12 +155,30 @@ class Export(models.Model):
         return self.status in ACTIVE
 
     @property
+    def is_counting(self) -> bool:
+        return self.status == Status.COUNTING
+
+    @property
     def percent(self) -> int:
+        if self.status == Status.COUNTING:
+            return 0
         if self.status in (Status.READY, Status.DOWNLOADED, Status.EXPIRED):
             return 100
         if not self.matched:
             return 0
         return min(99, self.progress * 100 // self.matched)
+
+    @property
+    def failure_text(self) -> str:
+        """Why it failed, in the active language ("" unless it failed)."""
+        if self.status != Status.FAILED:
+            return ""
+        if self.failure == "too_many_rows":
+            return gettext(
+                "A spreadsheet holds at most 1,048,575 rows; this export has %(rows)s. "
+                "Choose CSV or JSON, or narrow the list."
+            ) % {"rows": f"{self.matched - self.excluded_before_total:,}"}
+        return str(FAILURES.get(self.failure, FAILURES["build_failed"]))
 
     @property
     def excluded_total(self) -> int:

@@ -1,8 +1,10 @@
 """Writes of guarded exports (S4, S5, P3, P4).
 
-An export goes: asked (``export_request``: the policy, the purpose gate's
-count before, the approval rule) → approved by a second admin when it is
-above the workspace's threshold (``export_approve``) → built by a job
+An export goes: asked (``export_request``: the policy, the purpose, the
+filters; created "counting") → counted by its job (``export_count``: the
+rows through the purpose gate, then the approval rule) → approved by a
+second admin when it is above the workspace's threshold
+(``export_approve``) → built by the job
 (``export_build``: rows read in batches by primary key, each batch through
 the purpose gate, the file written, sealed and hashed as it goes, the
 progress recorded per batch) → downloaded once by its requester
@@ -21,8 +23,11 @@ where the policy, the gate and the approval rule are decided for both.
 
 from __future__ import annotations
 
+import gc
 import logging
+import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
@@ -40,6 +45,7 @@ from terabox_crm.core.models import Membership
 from terabox_crm.exports import resources, tasks, writers
 from terabox_crm.exports.models import (
     BUILD_ATTEMPTS,
+    FAILURES,
     LINK_VALID_FOR,
     Export,
     ExportSettings,
@@ -111,10 +117,12 @@ def settings_change(*, membership: Membership, approval_threshold) -> ExportSett
 @dataclass
 class Preview:
     """What an export would hold now: the rows the list matches, and the ones
-    the purpose gate leaves out, by reason (P3)."""
+    the purpose gate leaves out, by reason (P3). ``complete`` is False when
+    the count stopped at its ``limit`` (the export form's bounded preview)."""
 
     matched: int = 0
     excluded: Counter = field(default_factory=Counter)
+    complete: bool = True
 
     @property
     def rows(self) -> int:
@@ -147,31 +155,60 @@ def _own_rows(found: resources.Resource) -> bool:
     return found.code == "contacts" and found.subject_field == "pk"
 
 
-def preview(*, membership: Membership, resource: str, params, purpose, strict: bool = False):
-    """Count the rows and the gate's refusals by reason, in batches of ids
-    (no decryption). A search confirmed only after decryption (a name, an
+def _count(
+    workspace_id, found, selection, purpose: Purpose, *, limit=None, on_batch=None
+) -> Preview:
+    """The rows of ``selection`` and the gate's refusals by reason, in
+    batches of ids (no decryption); ``on_batch(rows counted so far)`` after
+    each batch. A search confirmed only after decryption (a name, an
     address) is counted by its blind-index candidates: the count after the
     build is exact."""
-    found = resources.get(resource)
-    guards.require(membership, "exports.create")
-    guards.require(membership, found.permission)
-    chosen = gate.purpose_for(membership.workspace_id, purpose)
     result = Preview()
-    with scope(workspace=membership.workspace_id):
-        selection = found.select(membership, params, strict=strict)
-        for batch in resources.id_batches(selection.queryset, found.subject_field):
-            result.matched += len(batch)
-            refused = _check_batch(
-                membership.workspace_id,
-                chosen,
-                [s for _pk, s in batch],
-                read_from_subjects=_own_rows(found),
-            )
+    own_rows = _own_rows(found)
+    for batch in resources.id_batches(selection.queryset, found.subject_field):
+        if limit is not None and result.matched >= limit:
+            result.complete = False
+            break
+        result.matched += len(batch)
+        refused = _check_batch(
+            workspace_id, purpose, [s for _pk, s in batch], read_from_subjects=own_rows
+        )
+        if own_rows:
+            # Each row is its own subject, once: count the refusals themselves.
+            result.excluded.update(reason.code for reason in refused.values())
+        elif refused:
             for _pk, subject in batch:
                 reason = refused.get(subject) if subject is not None else None
                 if reason is not None:
                     result.excluded[reason.code] += 1
+        if on_batch is not None:
+            on_batch(result.matched)
     return result
+
+
+# The export form counts at most this many rows as it opens (a bounded wait in
+# the web request); the export's job counts them all (``export_count``).
+PREVIEW_LIMIT = 20_000
+
+
+def preview(
+    *,
+    membership: Membership,
+    resource: str,
+    params,
+    purpose,
+    strict: bool = False,
+    limit: int | None = None,
+):
+    """Count the rows and the gate's refusals by reason (``_count``), at most
+    ``limit`` rows (then ``complete`` is False)."""
+    found = resources.get(resource)
+    guards.require(membership, "exports.create")
+    guards.require(membership, found.permission)
+    chosen = gate.purpose_for(membership.workspace_id, purpose)
+    with scope(workspace=membership.workspace_id):
+        selection = found.select(membership, params, strict=strict)
+        return _count(membership.workspace_id, found, selection, chosen, limit=limit)
 
 
 def _fields(found: resources.Resource, fields) -> list[str]:
@@ -203,10 +240,12 @@ def export_request(
 ) -> Export:
     """Ask for an export of ``resource`` with the list's ``params``.
 
-    Refused unless the policy allows exports and reading the list. The
-    purpose gate counts the people it leaves out; above the workspace's
-    threshold the export waits for a second admin, else the job starts
-    once this commits."""
+    Refused at once unless the policy allows exports and reading the list,
+    the purpose exists and (``strict``, the API) the filters are the list's.
+    The export is created "counting" and its job starts once this commits:
+    it counts the rows through the purpose gate (``export_count``), then
+    waits for a second admin above the workspace's threshold, else builds.
+    The count is never made here: at a million rows it takes a minute."""
     found = resources.get(resource)
     if format not in Format.values:
         raise Refusal(
@@ -221,23 +260,13 @@ def export_request(
             field="recipient",
         )
     params = resources.clean_params(found, params or {})
-    counted = preview(
-        membership=membership, resource=resource, params=params, purpose=purpose, strict=strict
-    )
-    if format == Format.XLSX and counted.rows > writers.XLSX_MAX_ROWS:
-        raise Refusal(
-            _(
-                "A spreadsheet holds at most 1,048,575 rows; this export has %(rows)s. "
-                "Choose CSV or JSON, or narrow the list."
-            )
-            % {"rows": f"{counted.rows:,}"},
-            code="too_many_rows",
-            field="format",
-        )
+    guards.require(membership, "exports.create")
+    guards.require(membership, found.permission)
     chosen = gate.purpose_for(membership.workspace_id, purpose)
-    threshold = settings_of(membership.workspace_id).approval_threshold
-    needs_approval = counted.rows > threshold
     with scope(workspace=membership.workspace_id):
+        # The filters are checked now (a bad one is the asker's to correct);
+        # the rows are read by the job.
+        found.select(membership, params, strict=strict)
         item = Export.objects.create(
             workspace_id=membership.workspace_id,
             requested_by_id=membership.user_id,
@@ -248,10 +277,7 @@ def export_request(
             fields=keys,
             purpose=chosen,
             recipient=recipient,
-            status=Status.AWAITING_APPROVAL if needs_approval else Status.QUEUED,
-            matched=counted.matched,
-            excluded_before=dict(counted.excluded),
-            approval_required=needs_approval,
+            status=Status.COUNTING,
         )
     audit.record(
         "exports.export.requested",
@@ -264,15 +290,113 @@ def export_request(
             "fields": keys,
             "purpose": chosen.code,
             "channel": channel,
-            "matched": counted.matched,
-            "excluded": dict(counted.excluded),
-            "approval_required": needs_approval,
             "third_party": bool(recipient),
         },
     )
-    if not needs_approval:
-        _enqueue(item)
+    _enqueue(item)
     return item
+
+
+def _count_failed(item: Export, error: BaseException, *, failure: str, counted=None) -> None:
+    """The count could not be made or forbids the export: failed at once
+    (nothing was written; a retry would count the same)."""
+    if failure == "count_failed":
+        logger.warning("export %s: the count failed", item.pk, exc_info=error)
+    values = {"status": Status.FAILED, "failure": failure, "progress": 0}
+    if counted is not None:
+        values.update(matched=counted.matched, excluded_before=dict(counted.excluded))
+    with transaction.atomic():
+        claimed = Export.objects.filter(pk=item.pk, status=Status.COUNTING).update(
+            finished_at=timezone.now(), **values
+        )
+        if claimed:
+            audit.record(
+                "exports.export.failed",
+                actor=None,
+                workspace=item.workspace_id,
+                obj=item,
+                payload={"attempts": 0, "failure": failure, "stage": "count"},
+            )
+
+
+def export_count(export_id) -> Export | None:
+    """Count an export's rows through the purpose gate (the job's first step):
+    how many the list matches and whom the gate leaves out, by reason (P3,
+    shown to the requester and audited as ``exports.export.counted``), then
+    the approval rule (S4): above the workspace's threshold the export waits
+    for a second admin, else it is queued for ``export_build``. The progress
+    shows the rows counted so far. None unless the export was counting."""
+    with scopes_disabled():
+        item = (
+            Export.objects.select_related("purpose", "requested_by")
+            .filter(pk=export_id, status=Status.COUNTING)
+            .first()
+        )
+        if item is None:
+            return None
+        started = time.perf_counter()
+        counted = None
+        try:
+            membership = _requester(item)
+            if membership is None:
+                raise Refusal(_("Not found."), code="requester_gone", status=404)
+            found = resources.get(item.resource)
+            guards.require(membership, "exports.create")
+            guards.require(membership, found.permission)
+            with scope(workspace=item.workspace_id):
+                selection = found.select(membership, dict(parse_qsl(item.filters)), strict=False)
+                counted = _count(
+                    item.workspace_id,
+                    found,
+                    selection,
+                    item.purpose,
+                    on_batch=lambda rows: Export.objects.filter(
+                        pk=item.pk, status=Status.COUNTING
+                    ).update(progress=rows),
+                )
+            if item.format == Format.XLSX and counted.rows > writers.XLSX_MAX_ROWS:
+                raise writers.TooManyRows(counted.rows)
+        except Refusal as error:
+            failure = error.code if error.code in FAILURES else "count_failed"
+            _count_failed(item, error, failure=failure)
+            return _fresh(item)
+        except writers.TooManyRows as error:
+            _count_failed(item, error, failure="too_many_rows", counted=counted)
+            return _fresh(item)
+        except Exception as error:
+            _count_failed(item, error, failure="count_failed")
+            return _fresh(item)
+        threshold = settings_of(item.workspace_id).approval_threshold
+        needs_approval = counted.rows > threshold
+        with transaction.atomic():
+            claimed = Export.objects.filter(pk=item.pk, status=Status.COUNTING).update(
+                status=Status.AWAITING_APPROVAL if needs_approval else Status.QUEUED,
+                matched=counted.matched,
+                excluded_before=dict(counted.excluded),
+                approval_required=needs_approval,
+                progress=0,
+            )
+            if not claimed:
+                return None
+            audit.record(
+                "exports.export.counted",
+                actor=item.requested_by_id,
+                workspace=item.workspace_id,
+                obj=item,
+                payload={
+                    "matched": counted.matched,
+                    "excluded": dict(counted.excluded),
+                    "approval_required": needs_approval,
+                    "threshold": threshold,
+                    "seconds": round(time.perf_counter() - started, 3),
+                },
+            )
+        return _fresh(item)
+
+
+def _fresh(item: Export) -> Export:
+    with scopes_disabled():
+        return Export.objects.select_related("purpose", "requested_by").get(pk=item.pk)
 
 
 def _enqueue(item: Export) -> None:
@@ -464,6 +588,25 @@ def _failed(item: Export, error: BaseException) -> bool:
     return final
 
 
+@contextmanager
+def _young_objects_only():
+    """The build's garbage collections scan only what the build allocates.
+
+    A build allocates a few container objects per row (millions at 1M
+    rows), so the collector runs thousands of times, and each full
+    collection walked the whole process (Django, the app, the keys): about
+    a tenth of the build's CPU (docs/performance.md, Guarded export).
+    ``gc.freeze`` sets what exists before the build aside for its duration;
+    cycles the build makes are still collected, so memory stays flat, and
+    ``gc.unfreeze`` gives the rest back to the collector afterwards."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def export_build(export_id) -> Export | None:
     """Build the file of a queued export (the job). The row says "ready"
     only once the file is complete, so a crash leaves it queued for the
@@ -488,13 +631,14 @@ def export_build(export_id) -> Export | None:
                 selection = found.select(membership, dict(parse_qsl(item.filters)), strict=False)
                 columns = found.columns_for(item.fields)
                 run = Run()
-                key_id, size, digest = writers.write(
-                    item.pk,
-                    item.format,
-                    [str(column.label) for column in columns],
-                    [column.key for column in columns],
-                    _rows(item, found, selection, columns, item.purpose, run),
-                )
+                with _young_objects_only():
+                    key_id, size, digest = writers.write(
+                        item.pk,
+                        item.format,
+                        [str(column.label) for column in columns],
+                        [column.key for column in columns],
+                        _rows(item, found, selection, columns, item.purpose, run),
+                    )
         except Exception as error:
             if _failed(item, error):
                 item.refresh_from_db()

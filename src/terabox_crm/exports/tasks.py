@@ -10,8 +10,13 @@ from terabox_crm.exports.models import BUILD_ATTEMPTS
 
 @db_task(retries=BUILD_ATTEMPTS - 1, retry_delay=60, retry_backoff=2)
 def build_export(export_id: str) -> bool:
-    """A failed build raises ``services.BuildRetry`` while attempts remain."""
+    """An export's job: its count first while it is counting (which leaves
+    it queued, waiting for approval, or failed), then its build if queued
+    (after an approval, the build only). A failed build raises
+    ``services.BuildRetry`` while attempts remain; the retry's count is then
+    a no-op."""
     with system_context("job"):
+        services.export_count(export_id)
         return services.export_build(export_id) is not None
 
 

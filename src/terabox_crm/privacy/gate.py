@@ -215,18 +215,23 @@ def check(
     decision = Decision(purpose=purpose)
     if not ids:
         return decision
-    known = set(ids) if read_from_subjects else subjects.existing(workspace_id, ids)
     # The sources first, over every id: an erased person's row is gone, and
     # "erased" says more than "unknown".
     refused: dict[uuid.UUID, Reason] = refusal_sources(workspace_id, ids)
-    for subject_id in ids:
-        if subject_id not in known and subject_id not in refused:
-            refused[subject_id] = Reason(UNKNOWN_SUBJECT)
-    remaining = [subject_id for subject_id in ids if subject_id not in refused]
+    if not read_from_subjects:  # else every id is known: nothing to add
+        known = subjects.existing(workspace_id, ids)
+        for subject_id in ids:
+            if subject_id not in known and subject_id not in refused:
+                refused[subject_id] = Reason(UNKNOWN_SUBJECT)
+    # (Filtered only when something was refused: a UUID's hash is a Python
+    # call, and an export asks about thousands of ids per batch.)
+    remaining = [subject_id for subject_id in ids if subject_id not in refused] if refused else ids
     if not purpose.overrides_restriction:
-        for subject_id, since in restricted_among(workspace_id, remaining).items():
+        restricted = restricted_among(workspace_id, remaining)
+        for subject_id, since in restricted.items():
             refused[subject_id] = Reason(RESTRICTED, since)
-        remaining = [subject_id for subject_id in remaining if subject_id not in refused]
+        if restricted:
+            remaining = [subject_id for subject_id in remaining if subject_id not in refused]
     if purpose.needs_consent:
         latest = latest_consent(workspace_id, purpose.pk, remaining)
         for subject_id in remaining:
@@ -236,7 +241,9 @@ def check(
             elif state[0] == ConsentKind.WITHDRAW:
                 refused[subject_id] = Reason(WITHDRAWN, state[1])
     decision.refused = refused
-    decision.allowed = {subject_id for subject_id in ids if subject_id not in refused}
+    decision.allowed = (
+        {subject_id for subject_id in ids if subject_id not in refused} if refused else set(ids)
+    )
     if refused and log:
         log_refusals(decision, channel=channel, actor=actor)
     return decision

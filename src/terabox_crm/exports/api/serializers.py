@@ -37,6 +37,9 @@ class ExportOut(serializers.ModelSerializer):
     purpose = serializers.SerializerMethodField()
     percent = serializers.IntegerField(read_only=True)
     third_party = serializers.SerializerMethodField()
+    failure_reason = serializers.SerializerMethodField(
+        help_text="Why a failed export failed, in the caller's language (empty otherwise)."
+    )
 
     class Meta:
         model = Export
@@ -65,6 +68,8 @@ class ExportOut(serializers.ModelSerializer):
             "expires_at",
             "downloaded_at",
             "third_party",
+            "failure",
+            "failure_reason",
         ]
 
     def get_purpose(self, item: Export) -> str:
@@ -72,3 +77,6 @@ class ExportOut(serializers.ModelSerializer):
 
     def get_third_party(self, item: Export) -> bool:
         return bool(item.recipient)
+
+    def get_failure_reason(self, item: Export) -> str:
+        return item.failure_text

@@ -96,10 +96,13 @@ class ExportViewSet(
     def create(self, request, *args, **kwargs):
         """Ask for an export
 
-        The purpose gate counts the people it leaves out (``excluded_before``
-        by reason); above the workspace's threshold the export waits for a
-        second admin (``status`` ``awaiting``), else a job prepares it: poll
-        the export for ``progress`` and ``status`` ``ready``."""
+        Answered at once with ``status`` ``counting``: a job counts the rows
+        through the purpose gate (``progress``: rows counted so far), then
+        gives ``matched`` and the people the gate leaves out
+        (``excluded_before`` by reason). Above the workspace's threshold the
+        export then waits for a second admin (``status`` ``awaiting``), else
+        the job prepares it: poll the export for ``progress`` and ``status``
+        ``ready``. A failed export says why (``failure``, ``failure_reason``)."""
         if _needs_step_up(request):
             return step_up_required_response(request)
         incoming = ExportIn(data=request.data)

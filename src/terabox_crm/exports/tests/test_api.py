@@ -47,9 +47,12 @@ def test_a_token_exports_with_the_lists_filters_and_downloads_once(
         )
     assert made.status_code == 202, made.content
     body = made.json()
-    assert body["matched"] == 1 and body["excluded_before"] == {}
+    # Answered before the count: the job counts once the request commits.
+    assert body["status"] == "counting" and body["matched"] == 0
     detail = client.get(f"{API}{body['id']}/", **auth).json()
+    assert detail["matched"] == 1 and detail["excluded_before"] == {}
     assert detail["status"] == "ready" and detail["percent"] == 100 and detail["rows"] == 1
+    assert detail["failure"] == "" and detail["failure_reason"] == ""
     assert len(detail["sha256"]) == 64
     listed = client.get(API, **auth).json()
     assert [row["id"] for row in listed["results"]] == [body["id"]]
@@ -143,8 +146,12 @@ def test_the_requester_cannot_approve_their_own_export_through_the_api(
     for n in range(2):
         contact_in(admin, family=f"承認{n}")
     auth = _token(cast, cast.admin)
-    made = _post(client, auth, {"resource": "contacts", "format": "csv", "purpose": "support"})
-    assert made.json()["status"] == "awaiting"
+    with django_capture_on_commit_callbacks(execute=True):
+        made = _post(client, auth, {"resource": "contacts", "format": "csv", "purpose": "support"})
+    assert made.json()["status"] == "counting"
+    counted = client.get(f"{API}{made.json()['id']}/", **auth).json()
+    assert counted["status"] == "awaiting" and counted["approval_required"]
+    assert counted["matched"] == 2
     refused = client.post(f"{API}{made.json()['id']}/approve/", **auth)
     assert refused.status_code == 403
     assert refused["Content-Type"].startswith("application/problem+json")

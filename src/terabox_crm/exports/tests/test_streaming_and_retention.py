@@ -52,6 +52,7 @@ def _build_queries(cast, capture, count: int) -> int:
         item = services.export_request(
             membership=manager, resource="contacts", format="csv", purpose="support"
         )
+    services.export_count(item.pk)  # the job's first step
     with CaptureQueriesContext(connection) as queries:
         services.export_build(item.pk)
     with scopes_disabled():
