@@ -12,9 +12,11 @@
    pages with SLA badges, priorities, deal stages, task due states and
    restriction marks says its state in visible text with an accessible name.
 
-One ``serve --demo`` and one Chromium signed in once, shared by the module; the
-journeys run in Japanese, the product's default language. ``page.goto`` stands
-for typing an address; everything on the page is done with keys.
+One ``serve --demo`` and one Chromium signed in once, shared by the module
+(CI cost); the journeys run in Japanese, then in English, each in a browser
+context of that language's locale (``ja-JP``, ``en-GB``) on the same session.
+``page.goto`` stands for typing an address; everything on the page is done
+with keys.
 """
 
 from __future__ import annotations
@@ -64,9 +66,52 @@ def signed_in(demo):
         browser.close()
 
 
+# The words a journey looks for, in each language it runs in.
+WORDS = {
+    # Each run gives the chosen rows another owner, so the second run changes them too.
+    "ja": {"assign_owner": "担当者を変更", "owner": "田中 結衣", "done": "完了", "reopen": "再開"},
+    "en": {
+        "assign_owner": "Assign owner",
+        "owner": "佐藤 健二",
+        "done": "Done",
+        "reopen": "Reopen",
+    },
+}
+LOCALES = {"ja": "ja-JP", "en": "en-GB"}
+
+
+@pytest.fixture(scope="module", params=["ja", "en"])
+def lang(request, demo, signed_in):
+    """The module's signed-in session shown in one language, in a browser
+    context of that language's locale. Module-scoped and parametrised, so
+    pytest runs every journey in Japanese, then every one in English, with
+    one server, one browser and one sign-in."""
+    language = request.param
+    signed_in.goto(f"{demo.url}/")
+    signed_in.locator(".user-menu summary").click()
+    signed_in.locator(f"button.lang-option[value={language}]").first.click()
+    signed_in.wait_for_load_state()
+    context = signed_in.context.browser.new_context(
+        ignore_https_errors=True,
+        locale=LOCALES[language],
+        viewport={"width": 1440, "height": 900},
+        storage_state=signed_in.context.storage_state(),
+    )
+    page = context.new_page()
+    page.goto(f"{demo.url}/")
+    assert page.locator("html").get_attribute("lang") == language
+    yield language, page
+    context.close()
+
+
 @pytest.fixture
-def keys(signed_in):
-    keyboard = Keyboard(signed_in)
+def words(lang):
+    return WORDS[lang[0]]
+
+
+@pytest.fixture
+def keys(lang):
+    keyboard = Keyboard(lang[1])
     yield keyboard
     assert keyboard.problems == [], f"trail: {keyboard.trail}"
 
@@ -139,7 +184,7 @@ def test_a_company_is_found_by_sakura_in_search(demo, keys):
     assert "株式会社さくら物流" in page.locator("main h1").inner_text()
 
 
-def test_chosen_rows_get_a_new_owner(demo, keys):
+def test_chosen_rows_get_a_new_owner(demo, keys, words):
     page = keys.page
     open_page(keys, f"{demo.url}/contacts/")
     boxes = "main tbody input[name=ids]"
@@ -152,18 +197,18 @@ def test_chosen_rows_get_a_new_owner(demo, keys):
     assert "2" in page.locator("[data-bulk-count]").inner_text()
 
     keys.tab_to("[data-bulk-action]", backwards=True)
-    keys.choose("[data-bulk-action]", "担当者を変更")
+    keys.choose("[data-bulk-action]", words["assign_owner"])
     keys.tab_to("[data-bulk-value=owner]")
-    keys.choose("[data-bulk-value=owner]", "田中 結衣")
+    keys.choose("[data-bulk-value=owner]", words["owner"])
     keys.tab_to("[data-bulk-submit]")
     keys.follow()
     page.locator(".flash").wait_for()
     for contact_id in chosen:
         page.goto(f"{demo.url}/contacts/{contact_id}/")
-        assert "田中 結衣" in page.locator("main").inner_text()
+        assert words["owner"] in page.locator("main").inner_text()
 
 
-def test_a_task_is_completed_from_its_page(demo, keys):
+def test_a_task_is_completed_from_its_page(demo, keys, words):
     page = keys.page
     open_page(keys, f"{demo.url}/tasks/")
     keys.tab_to("main tbody a[href^='/tasks/']")
@@ -171,8 +216,8 @@ def test_a_task_is_completed_from_its_page(demo, keys):
     page.wait_for_url(TASK)
     keys.tab_to("form[action$='/done/'] button[type=submit]")
     keys.follow("Space")
-    page.locator("h1 .badge", has_text="完了").wait_for()
-    page.get_by_role("button", name="再開").wait_for()
+    page.locator("h1 .badge", has_text=words["done"]).wait_for()
+    page.get_by_role("button", name=words["reopen"]).wait_for()
 
 
 def test_a_ticket_gets_its_requester(demo, keys):
@@ -349,18 +394,21 @@ _MARKS = r"""() => {
 }"""
 
 
-def test_status_is_never_shown_by_colour_alone(demo, signed_in):
+def test_status_is_never_shown_by_colour_alone(demo, lang):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    page = signed_in
+    page = lang[1]
     # An overdue task, so the task list shows that state too.
     page.goto(f"{demo.url}/tasks/")
-    page.fill("input[name=title]", "期限を過ぎたタスク")
+    title = f"期限を過ぎたタスク ({lang[0]})"
+    page.fill("input[name=title]", title)
     due = datetime.now(ZoneInfo("Asia/Tokyo")) - timedelta(days=2)
-    page.fill("input[name=due_at]", due.strftime("%Y-%m-%dT%H:%M"))
+    # The date and time boxes as a person types them (core.dates.DateTimePairInput).
+    page.fill("input[name=due_at]", f"{due.year}/{due.month}/{due.day}")
+    page.fill("input[name=due_at_time]", f"{due.hour:02d}:{due.minute:02d}")
     page.click("main form.card button[type=submit]")
-    page.locator("main", has_text="期限を過ぎたタスク").wait_for()
+    page.locator("main", has_text=title).wait_for()
 
     pages = {
         "tickets": "/tickets/",  # SLA badges, priorities

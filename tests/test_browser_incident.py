@@ -192,14 +192,14 @@ def test_this_wasnt_me_to_the_public_notice(serve, chromium, inbox):
     incident_url = laptop.url
     assert EMAIL in laptop.locator("h1").inner_text()
     assert "Draft" in laptop.locator(".incident-status").inner_text()
-    people = int(laptop.locator("tr[data-kind=person] td[data-decision=pending]").inner_text())
+    people = int(laptop.locator("[data-kind=person] [data-decision=pending]").inner_text())
     assert people > 0  # the demo contacts this account created, read from the audit trail
     laptop.screenshot(path=str(SHOTS / "incident-drafted-en.png"), full_page=True)
 
     # Review: include every one, then write the notice and set the status.
     laptop.locator("form[action$='/affected/review/'] button[name=all]").click()
     laptop.wait_for_url(incident_url)
-    included = laptop.locator("tr[data-kind=person] td[data-decision=included]").inner_text()
+    included = laptop.locator("[data-kind=person] [data-decision=included]").inner_text()
     assert int(included) == people
     laptop.goto(f"{incident_url}edit/")
     laptop.select_option("select[name=status]", "open")

@@ -11,9 +11,13 @@ would refuse.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -61,21 +65,114 @@ class DateField(forms.DateField):
         return _windowed(super().to_python(value))
 
 
-class DateTimeField(forms.DateTimeField):
-    """A local date and time (``datetime-local``) within the window every channel accepts."""
+# How a date is typed (docs/ui.md "Dates and times"): year first in both
+# languages, with / or - or . or 年月日, full-width digits accepted (an IME
+# gives them). A time is 24-hour HH:MM. Without a time, the day's start.
+DATE_TIME_INPUT_FORMATS = [
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y.%m.%d %H:%M",
+    "%Y.%m.%d",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
+]
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "widget",
-            forms.DateTimeInput(
-                attrs={
-                    "type": "datetime-local",
-                    "min": f"{EARLIEST.isoformat()}T00:00",
-                    "max": f"{LATEST.isoformat()}T23:59",
-                }
-            ),
+
+def _typed_date(moment: dt.datetime) -> str:
+    """A date as the page's language types it: 2026/04/01 (ja), 2026-04-01 (en)."""
+    separator = "/" if (get_language() or "ja").startswith("ja") else "-"
+    return separator.join((f"{moment.year:04d}", f"{moment.month:02d}", f"{moment.day:02d}"))
+
+
+class DateTimePairInput(forms.MultiWidget):
+    """A date and a time as two text boxes that follow the page's language.
+
+    Not ``datetime-local``: browsers lay that control out in their own
+    language (a Japanese page in an English Chromium shows mm/dd/yyyy and
+    AM/PM), never the page's (docs/ui.md "Dates and times"). The date keeps
+    the field's name (``due_at``), the time adds ``_time``; a whole
+    ``2026-04-01T09:30`` typed into the date box is taken as it is.
+    """
+
+    template_name = "web/widgets/date_time_pair.html"
+    use_fieldset = False  # the field's own label names the date box; the time box has its own
+
+    def __init__(self, attrs=None):
+        date = forms.TextInput(
+            attrs={
+                "class": "date-part",
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "size": "11",
+                "maxlength": "20",
+                "placeholder": pgettext_lazy("date input", "e.g. 2026-04-01"),
+            }
         )
-        super().__init__(**kwargs)
+        time = forms.TextInput(
+            attrs={
+                "class": "time-part",
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "size": "5",
+                "maxlength": "5",
+                "placeholder": pgettext_lazy("time input", "HH:MM"),
+                "aria-label": pgettext_lazy("time input", "Time (24-hour)"),
+            }
+        )
+        super().__init__({"": date, "time": time}, attrs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        id_ = context["widget"]["attrs"].get("id")
+        if id_:  # the date box keeps the field's id (its label's for), the time box adds _time
+            date, time = context["widget"]["subwidgets"]
+            date["attrs"]["id"], time["attrs"]["id"] = id_, f"{id_}_time"
+        # A date without a time is the day's start: only the date box is required.
+        context["widget"]["subwidgets"][1]["attrs"].pop("required", None)
+        return context
+
+    def id_for_label(self, id_):
+        return id_
+
+    def decompress(self, value):
+        if not value:
+            return [None, None]
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value)
+            except ValueError:  # well formed, but no such day (2026-02-30)
+                parsed = None
+            if parsed is None:  # what was typed, shown again with its error
+                date, _sep, time = value.replace("T", " ").partition(" ")
+                return [date, time]
+            value = parsed  # an initial given as 2026-04-01T09:30
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return [_typed_date(value), f"{value.hour:02d}:{value.minute:02d}"]
+
+    def value_from_datadict(self, data, files, name):
+        date, time = (
+            unicodedata.normalize("NFKC", part or "").strip()
+            for part in super().value_from_datadict(data, files, name)
+        )
+        if not date:
+            return "" if not time else f" {time}"  # a time alone: the field asks for a date
+        if "T" in date or ":" in date:
+            return date
+        return f"{date} {time}".strip()
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and f"{name}_time" not in data
+
+
+class DateTimeField(forms.DateTimeField):
+    """A local date and time (a date box and a time box, ``DateTimePairInput``)
+    within the window every channel accepts."""
+
+    widget = DateTimePairInput
+    input_formats = DATE_TIME_INPUT_FORMATS
 
     def to_python(self, value):
         return _windowed(super().to_python(value))

@@ -157,7 +157,7 @@ def deal_list(request):
             anatomy.Filter("stage", _("Stage"), stage_options, chosen.get("stage", "")),
             anatomy.Filter(
                 "state",
-                pgettext("deal filter", "Open or closed"),
+                pgettext("deal filter", "Status"),
                 Stage.Kind.choices,
                 state if state in Stage.Kind.values else "",
             ),

@@ -135,6 +135,52 @@ def found(incident) -> dict[tuple[str, str], dict]:
     return rows
 
 
+def actions_of(incident, items) -> dict[str, list[tuple[str, int]]]:
+    """What the compromised account did to each item of one page, for the
+    review list: ``{item id: [(action, events), …]}``, most events first.
+
+    Two grouped queries per page, whatever the number of events: by the
+    record an event is about, and by the person its detail names. An action
+    counted both ways (a contact read, its detail naming that contact) keeps
+    the larger count, as ``found`` does for the item's total.
+    """
+    if incident.source_user_id is None or not items:
+        return {}
+    by_key = {(item.object_type, item.object_id): str(item.pk) for item in items}
+    counts: dict[str, dict[str, int]] = {str(item.pk): {} for item in items}
+
+    def add(item_id: str, action: str, n: int) -> None:
+        counts[item_id][action] = max(counts[item_id].get(action, 0), n)
+
+    events = _events(incident)
+    for row in (
+        events.filter(object_id__in=[object_id for _type, object_id in by_key])
+        .values("object_type", "object_id", "action")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        item_id = by_key.get((row["object_type"], row["object_id"]))
+        if item_id is not None:
+            add(item_id, row["action"], row["n"])
+    subjects_named = {
+        f"subject:{item.object_id}": str(item.pk)
+        for item in items
+        if item.kind in (AffectedKind.PERSON, AffectedKind.USER)
+    }
+    if subjects_named:
+        for row in (
+            events.filter(detail__subject__in=list(subjects_named))
+            .values("detail__subject", "action")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
+            add(subjects_named[row["detail__subject"]], row["action"], row["n"])
+    return {
+        item_id: sorted(actions.items(), key=lambda pair: (-pair[1], pair[0]))
+        for item_id, actions in counts.items()
+    }
+
+
 def refresh(incident) -> dict[str, int]:
     """Store what ``found`` says; decisions already taken are kept. Returns counts per kind."""
     rows = found(incident)

@@ -33,12 +33,14 @@ class Section:
     text: str
 
 
-def _when(value) -> str:
+def _when(value, missing=None) -> str:
     # In the installation's time zone, as every page shows it (the date
-    # filter converts; ``date_format`` alone would print UTC).
-    return (
-        formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else _("not yet")
-    )
+    # filter converts; ``date_format`` alone would print UTC). A moment not
+    # given says "not yet" (notified: 未実施) or ``missing`` (a period's
+    # ends are not recorded, not "not carried out").
+    if not value:
+        return str(missing) if missing is not None else _("not yet")
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def people_counts(incident) -> dict[str, int]:
@@ -75,8 +77,8 @@ def sections(incident, language: str) -> list[Section]:
                         _("Detected: %(when)s") % {"when": _when(incident.detected_at)},
                         _("Period: %(start)s – %(end)s")
                         % {
-                            "start": _when(incident.window_start),
-                            "end": _when(incident.window_end),
+                            "start": _when(incident.window_start, _("not yet recorded")),
+                            "end": _when(incident.window_end, _("not yet recorded")),
                         },
                         _("Systems affected: %(systems)s")
                         % {"systems": incident.systems_affected or _("not yet recorded")},

@@ -3,15 +3,19 @@ lets it see (``incidents.view``); the public notices need no membership."""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db.models import Count
+from django.utils.text import capfirst
 from django_scopes import scopes_disabled
 
 from terabox_crm.accounts.models import User
+from terabox_crm.audit import actions
 from terabox_crm.contacts.models import Contact
 from terabox_crm.core import policy
+from terabox_crm.incidents import affected
 from terabox_crm.incidents.models import AffectedItem, AffectedKind, Decision, Delivery, Incident
 
-AFFECTED_PAGE = 100
+AFFECTED_PAGE = 25
 PUBLIC_LIMIT = 50
 
 
@@ -39,13 +43,15 @@ def affected_summary(incident) -> dict[str, dict[str, int]]:
 
 
 def affected_page(incident, *, kind: str, page: int) -> tuple[list[dict], bool]:
-    """One page of affected items of ``kind`` with a label each (names looked
-    up in one query per page: the records may have been erased since)."""
+    """One page of affected items of ``kind`` for the review list: a label
+    each (names looked up in one query per page: the records may have been
+    erased since; a record shows its kind), what the account did to it
+    (``affected.actions_of``, with the event types' labels) and who reviewed it."""
     start = max(page - 1, 0) * AFFECTED_PAGE
     items = list(
-        AffectedItem.objects.filter(incident=incident, kind=kind).order_by("-events", "object_id")[
-            start : start + AFFECTED_PAGE + 1
-        ]
+        AffectedItem.objects.filter(incident=incident, kind=kind)
+        .select_related("reviewed_by")
+        .order_by("-events", "object_id")[start : start + AFFECTED_PAGE + 1]
     )
     more = len(items) > AFFECTED_PAGE
     items = items[:AFFECTED_PAGE]
@@ -58,7 +64,27 @@ def affected_page(incident, *, kind: str, page: int) -> tuple[list[dict], bool]:
     elif kind == AffectedKind.USER:
         for user in User.objects.filter(pk__in=ids):
             labels[str(user.pk)] = user.label
-    return [{"item": item, "label": labels.get(item.object_id, "")} for item in items], more
+    done = affected.actions_of(incident, items)
+    return [
+        {
+            "item": item,
+            "label": labels.get(item.object_id, ""),
+            "type_label": _record_type(item.object_type) if kind == AffectedKind.RECORD else "",
+            "actions": [
+                (actions.label(action), count) for action, count in done.get(str(item.pk), [])
+            ],
+        }
+        for item in items
+    ], more
+
+
+def _record_type(object_type: str) -> str:
+    """A record's kind in the reader's language (「会社」), not ``contacts.company``."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return capfirst(str(model._meta.verbose_name))
 
 
 def delivery_summary(incident) -> dict[str, dict[str, int]]:

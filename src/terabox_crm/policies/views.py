@@ -163,7 +163,13 @@ def accept_page(request):
 @require_safe
 def processing_page(request):
     rows = processing.record_of_processing(request.workspace, _language())
-    return render(request, "policies/processing.html", {"rows": rows})
+    # Each data category's retention once, not once per purpose that uses it:
+    # the table said the same paragraph up to six times (the CSV keeps it per row).
+    retention: dict[tuple[str, str], None] = {}
+    for row in rows:
+        for pair in row.retention:
+            retention.setdefault(pair, None)
+    return render(request, "policies/processing.html", {"rows": rows, "retention": list(retention)})
 
 
 @permission_required("policies.processing.view")

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.core.dates import DateTimeField
 from terabox_crm.privacy import selectors
 from terabox_crm.privacy.models import (
     EVIDENCE_CONTENT_TYPES,
@@ -34,11 +35,10 @@ class ConsentForm(ServiceErrors, forms.Form):
     )
     purpose = forms.ChoiceField(label=_("Purpose"), choices=())
     channel = forms.ChoiceField(label=_("How they told you"), choices=ConsentChannel.choices)
-    occurred_at = forms.DateTimeField(
+    occurred_at = DateTimeField(
         label=_("When"),
         required=False,
         help_text=_("Leave empty for now."),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     evidence = forms.CharField(
         label=_("Evidence"),

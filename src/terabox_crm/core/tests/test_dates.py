@@ -57,9 +57,48 @@ def test_a_form_date_outside_the_window_is_refused_in_english():
     assert messages == ["Give a date between 1900-01-01 and 2200-12-31."]
 
 
-def test_the_date_inputs_tell_the_browser_the_window():
-    html = DateTimeField().widget.render("due_at", None)
-    assert 'min="1900-01-01T00:00"' in html and 'max="2200-12-31T23:59"' in html
+def test_a_date_and_time_are_two_text_boxes_that_follow_the_page_language():
+    """Not ``datetime-local``: the browser lays that out in its own language
+    (docs/ui.md "Dates and times"). The date box keeps the field's name and
+    id (its label's ``for``); the time box adds ``_time``."""
+    moment = dt.datetime(2026, 4, 1, 0, 30, tzinfo=dt.UTC)  # 09:30 in Tokyo
+    for language, shown in (("ja", "2026/04/01"), ("en", "2026-04-01")):
+        with translation.override(language):
+            html = DateTimeField().widget.render("due_at", moment, {"id": "id_due_at"})
+        assert "datetime-local" not in html and 'type="date"' not in html
+        assert f'name="due_at" value="{shown}"' in html
+        assert 'id="id_due_at"' in html and 'id="id_due_at_time"' in html
+        assert 'name="due_at_time" value="09:30"' in html
+    with translation.override("ja"):
+        html = DateTimeField().widget.render("due_at", None)
+    assert "例：2026/04/01" in html and "時刻（24時間制）" in html
+
+
+@pytest.mark.parametrize(
+    ("date", "time", "expected"),
+    [
+        ("2026/04/01", "09:30", (2026, 4, 1, 9, 30)),
+        ("2026/4/1", "9:05", (2026, 4, 1, 9, 5)),
+        ("2026-04-01", "", (2026, 4, 1, 0, 0)),
+        ("２０２６／０４／０１", "０９：３０", (2026, 4, 1, 9, 30)),  # typed with an IME
+        ("2026年4月1日", "09:30", (2026, 4, 1, 9, 30)),
+        ("2026-04-01T09:30", "", (2026, 4, 1, 9, 30)),  # a whole value in the date box
+    ],
+)
+def test_a_date_and_time_are_read_as_people_type_them(date, time, expected):
+    field = DateTimeField()
+    value = field.widget.value_from_datadict({"due_at": date, "due_at_time": time}, {}, "due_at")
+    cleaned = field.clean(value)
+    assert cleaned.astimezone(dt.timezone(dt.timedelta(hours=9))).timetuple()[:5] == expected
+
+
+def test_a_time_without_a_date_is_refused():
+    field = DateTimeField(required=False)
+    value = field.widget.value_from_datadict({"due_at": "", "due_at_time": "09:30"}, {}, "due_at")
+    with pytest.raises(ValidationError):
+        field.clean(value)
+    empty = field.widget.value_from_datadict({"due_at": "", "due_at_time": ""}, {}, "due_at")
+    assert field.clean(empty) is None
 
 
 def test_a_deal_closing_in_the_year_one_is_refused_and_nothing_is_saved(client, cast):

@@ -82,6 +82,28 @@ def test_a_viewer_sees_a_member_without_forms(client, cast):
     body = _member_page(client, cast.member_membership)
     assert cast.member.email in body
     assert 'name="role"' not in body and "data-confirm=" not in body
+    # Still the profile: the role and capabilities in words, not empty sections.
+    assert 'class="setting-value"' in body and "<form" not in body.split("profile-access", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", ["Access", "Details", "Two-factor"]), ("ja", ["アクセス権限", "詳細", "2段階認証："])],
+)
+def test_a_members_page_reads_as_a_profile(client, cast, language, words):
+    """docs/ui.md "Settings pages": a header card with the avatar, name,
+    email and role · team · two-factor, then one line per setting, each its
+    own form and button (step-up and audit per change, as before)."""
+    login(client, cast.owner)
+    body = _member_page(client, cast.member_membership, language)
+    header = body.split('class="card profile-header"', 1)[1].split("</header>", 1)[0]
+    assert 'class="avatar avatar-xl"' in header and cast.member.email in header
+    assert "badge-role" in header and ("badge-ok" in header or "badge-warn" in header)
+    for word in words:
+        assert word in body
+    rows = body.split('class="setting-rows"', 1)[1]
+    assert rows.count('class="setting-form"') == 2  # role and capabilities (no teams yet)
+    assert 'class="card stack"' not in rows.split("</section>", 1)[0]  # no card per form
 
 
 def test_another_workspaces_member_page_is_a_404(client, cast):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm import audit
+from terabox_crm.audit import actions
 from terabox_crm.contacts.tests.support import make_contact, member_of
 from terabox_crm.context import RequestContext, activate
 from terabox_crm.core.selectors import membership_in
@@ -150,3 +151,33 @@ def test_computing_a_large_trail_is_grouped_in_the_database(cast, django_assert_
     with django_assert_max_num_queries(30):
         counts = _compute(cast, incident)
     assert counts["person"] == 30
+
+
+def test_the_review_list_says_what_the_account_did_and_who_reviewed(client, cast):
+    """Who is affected reads as a review list (docs/ui.md "Review lists"):
+    each person with what the account did to them in the event types' words,
+    how often, and the staff's decision and reviewer — not ids in a table."""
+    start = timezone.now()
+    read = make_contact(cast.owner_membership, family="Readperson")
+    _read(cast.member, cast.acme, read)
+    _read(cast.member, cast.acme, read)
+    incident = open_incident(cast.acme, cast.owner, source_user=cast.member.pk, window_start=start)
+    _compute(cast, incident)
+    with scopes_disabled():
+        item = AffectedItem.objects.get(incident=incident, object_id=str(read.pk))
+    login(client, cast.admin)
+    client.post(
+        reverse("incidents:affected_review", args=[incident.pk]),
+        {"decision": "included", "item": [item.pk]},
+        secure=True,
+    )
+    page = client.get(
+        reverse("incidents:detail", args=[incident.pk]), secure=True, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert 'class="review-list"' in page and '<table class="table affected' not in page
+    start_at = page.index("Readperson")
+    row = page[start_at : page.index('class="review-state"', start_at) + 400]
+    label = str(actions.label("privacy.consent.evidence_read"))
+    assert label in row and "×2" in row
+    assert "✓ Included" in row and cast.admin.label in row
+    assert 'data-kind="person"' in page and 'data-decision="included">1<' in page

@@ -86,3 +86,13 @@ def test_the_draft_gives_times_in_the_installations_time_zone(client, cast, sett
         secure=True,
     ).content.decode()
     assert "13:02" in body and "04:02" not in body
+
+
+def test_a_period_not_given_is_not_recorded_rather_than_not_carried_out(client, cast, incident):
+    """The misuse window's ends, when unknown, read 「未記入」 (not recorded),
+    not 「未実施」 (not yet done), which is for notification and publication."""
+    login(client, cast.owner)
+    url = reverse("incidents:report", args=[incident.pk])
+    page = client.get(f"{url}?lang=ja", secure=True).content.decode()
+    assert "期間：未記入 ～ 未記入" in page
+    assert "通知日時：未実施" in page

@@ -72,6 +72,17 @@ def test_the_page_lists_every_purpose_with_its_data_and_retention(client, cast):
     assert "処理活動の記録" in ja and "保存期間" in ja
 
 
+def test_each_categorys_retention_is_said_once_not_once_per_purpose(client, cast):
+    """Several purposes use contact details; their retention is one entry of
+    the retention section, not a paragraph repeated in every purpose's row."""
+    login(client, cast.owner)
+    text = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").text
+    retention = text.split('class="retention-list"', 1)[1].split("</dl>", 1)[0]
+    assert retention.count("<dt>Contact details (email, phone, address)</dt>") == 1
+    table = text.split('class="table processing-table"', 1)[1].split("</table>", 1)[0]
+    assert "While the CRM record exists" not in table
+
+
 def test_the_csv_has_one_row_per_purpose_in_the_readers_language_and_is_audited(
     client, cast, settings, tmp_path
 ):
