@@ -22,3 +22,11 @@ def grouped(number) -> str:
         return f"{int(number):,}"
     except (TypeError, ValueError):
         return str(number)
+
+
+@register.filter
+def with_colon(label) -> str:
+    """「状態：」 / "Status: ": a label before its value, with the colon of the
+    reader's language (full-width next to Japanese)."""
+    colon = pgettext("label separator", ": ")
+    return f"{label}{colon}"
