@@ -65,6 +65,9 @@ class Status(models.TextChoices):
     EXPIRED = "expired", pgettext_lazy("import status", "Expired")
 
 
+# The codec names storage.py records, as a person knows them.
+ENCODING_LABELS = {"cp932": "Shift_JIS", "utf8": "UTF-8", "utf-8": "UTF-8", "utf-8-sig": "UTF-8"}
+
 # States whose progress bar still moves (the page polls while in them).
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 # States in which the mapping and options may still be set and a run asked.
@@ -142,6 +145,12 @@ class Import(models.Model):
     @property
     def is_configurable(self) -> bool:
         return self.status in CONFIGURABLE
+
+    @property
+    def encoding_label(self) -> str:
+        """The encoding as people call it: Excel's Japanese CSV is
+        "Shift_JIS", not Python's codec name "cp932"."""
+        return ENCODING_LABELS.get(self.encoding, self.encoding)
 
     @property
     def percent(self) -> int:

@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from terabox_crm.core import guards, policy, records
 from terabox_crm.lists.models import ListColumns, ListView
@@ -251,7 +251,7 @@ class Count:
         shown = f"{self.value:,}"
         if self.capped:
             return ngettext("%(n)s+ record", "%(n)s+ records", self.value) % {"n": shown}
-        if self.estimated:
+        if self.estimated and self.value:  # "about 0 records" says nothing
             return ngettext("about %(n)s record", "about %(n)s records", self.value) % {"n": shown}
         return ngettext("%(n)s record", "%(n)s records", self.value) % {"n": shown}
 
@@ -335,6 +335,12 @@ def tabs(membership, spec: ListSpec, params, *, extra=()) -> list[dict]:
     return items
 
 
+def named_value(name, value) -> str:
+    """A filter's name and its value ("Owner: Any", 「担当者：すべて」), with the
+    colon of the reader's language (full-width next to Japanese)."""
+    return pgettext("filter chip", "%(name)s: %(value)s") % {"name": name, "value": value}
+
+
 @dataclass
 class Chip:
     label: str
@@ -354,6 +360,11 @@ class Filter:
     def value_label(self) -> str:
         return next((str(label) for value, label in self.options if str(value) == self.value), "")
 
+    @property
+    def placeholder(self) -> str:
+        """The select's empty option, which labels it: "Owner: Any"."""
+        return named_value(self.label, _("Any"))
+
 
 def chips(params: dict, filters: list[Filter], *, search_label=None) -> list[Chip]:
     """A chip per active filter, each with the query that removes it."""
@@ -361,11 +372,12 @@ def chips(params: dict, filters: list[Filter], *, search_label=None) -> list[Chi
     out = []
     if active.get("q") and search_label is not None:
         rest = {k: v for k, v in active.items() if k != "q"}
-        out.append(Chip(f"{search_label}: {active['q']}", urlencode(rest)))
+        out.append(Chip(named_value(search_label, active["q"]), urlencode(rest)))
     for item in filters:
         if item.value and active.get(item.name):
             rest = {k: v for k, v in active.items() if k != item.name}
-            out.append(Chip(f"{item.label}: {item.value_label or item.value}", urlencode(rest)))
+            label = item.value_label or item.value
+            out.append(Chip(named_value(item.label, label), urlencode(rest)))
     return out
 
 

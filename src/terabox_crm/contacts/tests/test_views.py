@@ -351,7 +351,7 @@ def test_timeline_names_changed_fields_in_the_readers_language(client, cast):
     url = reverse("contacts:detail", args=[contact.pk])
     ja = client.get(url, secure=True, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     en = client.get(url, secure=True, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "連絡先を更新" in ja and "(名, 担当者)" in ja
+    assert "連絡先を更新" in ja and "（名、担当者）" in ja
     assert "Contact updated" in en and "(given name, owner)" in en
 
 
