@@ -397,3 +397,33 @@ def test_officers_hear_of_a_new_request_in_their_language_without_the_address(
     (message,) = messages_to(smtp_server, "member@acme.example")
     assert "個人情報に関する新しい請求 #1" in str(message["Subject"])
     assert "hanako@example.jp" not in body_of(message)
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"), [("ja", "個人情報保護責任者がいません"), ("en", "no privacy officer")]
+)
+def test_without_a_privacy_officer_the_owners_hear_of_a_new_request(
+    cast, smtp_server, django_capture_on_commit_callbacks, language, subject
+):
+    """``createowner`` appoints no privacy officer: a request must not wait
+    unseen in a queue nobody can open until its due date (P9)."""
+    cast.owner.language = language
+    cast.owner.save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        _request(cast)
+    assert smtp_server.event.wait(10)
+    (message,) = messages_to(smtp_server, cast.owner.email)
+    assert subject in str(message["Subject"])
+    body = body_of(message)
+    assert reverse("core:members") in body and "hanako@example.jp" not in body
+
+
+def test_with_a_privacy_officer_the_owners_are_not_told(
+    cast, smtp_server, django_capture_on_commit_callbacks
+):
+    make_officer(cast.member_membership)
+    with django_capture_on_commit_callbacks(execute=True):
+        _request(cast)
+    assert smtp_server.event.wait(10)
+    assert messages_to(smtp_server, "member@acme.example")
+    assert not messages_to(smtp_server, cast.owner.email)
