@@ -131,9 +131,21 @@ def _text(value) -> str:
     return str(value)
 
 
+# A cell a spreadsheet would run as a formula starts with one of these; the
+# CSV files are opened in spreadsheets, so such a cell gets a leading "'"
+# (as the guarded exports do, S4). The JSON keeps every value as it is.
+FORMULA_FIRST = frozenset(("=", "+", "-", "@", "\t", "\r"))
+
+
+def cell(value) -> str:
+    """``value`` as CSV cell text that no spreadsheet runs as a formula."""
+    text = _text(value)
+    return "'" + text if text[:1] in FORMULA_FIRST else text
+
+
 def _csv_line(values) -> bytes:
     out = io.StringIO()
-    csv.writer(out).writerow(values)
+    csv.writer(out).writerow([cell(value) for value in values])
     return out.getvalue().encode("utf-8")
 
 

@@ -21,6 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
 SubjectFinder = Callable[[object, str], list]
 
 
@@ -101,6 +104,27 @@ def _plain(value) -> object:
     return value
 
 
+# Labels for fields whose model gives no translated verbose name (Django then
+# makes "created at" from the name): the export is labelled in the
+# requester's language (P9), every column.
+COMMON_LABELS = {
+    "created_at": pgettext_lazy("access export column", "Created"),
+    "updated_at": pgettext_lazy("access export column", "Last updated"),
+    "closed_at": pgettext_lazy("access export column", "Closed"),
+    "completed_at": pgettext_lazy("access export column", "Completed"),
+    "resolved_at": pgettext_lazy("access export column", "Resolved"),
+    "stage": pgettext_lazy("access export column", "Stage"),
+}
+
+
+def column_label(model, name: str):
+    """The translated label of ``model``'s field ``name``."""
+    verbose = model._meta.get_field(name).verbose_name
+    if isinstance(verbose, Promise):
+        return verbose
+    return COMMON_LABELS.get(name, verbose)
+
+
 def records_section(key: str, label, queryset, fields: list[str], *, batch: int = 500) -> Section:
     """A section of one model's rows, columns labelled by the fields' verbose
     names (choices shown by their label). Relations to show must be in
@@ -108,7 +132,7 @@ def records_section(key: str, label, queryset, fields: list[str], *, batch: int 
     Choice labels are translated once per section, not once per cell (in the
     language active when the rows are read: the requester's)."""
     model = queryset.model
-    columns = [(name, model._meta.get_field(name).verbose_name) for name in fields]
+    columns = [(name, column_label(model, name)) for name in fields]
 
     def rows():
         choices = {

@@ -37,6 +37,7 @@ from terabox_crm.accounts.models import User
 from terabox_crm.communications.outbox import queue_email
 from terabox_crm.core import guards
 from terabox_crm.core.models import Membership, Workspace
+from terabox_crm.core.roles import Role
 from terabox_crm.crypto import keyring, normalise
 from terabox_crm.dsr import export, registry, tasks
 from terabox_crm.dsr.models import (
@@ -318,12 +319,34 @@ def _staff_email(user: User, kind: str, request: PrivacyRequest, **extra) -> Non
     )
 
 
+def _owners(workspace_id) -> list[User]:
+    with scopes_disabled():
+        return list(
+            User.objects.filter(
+                memberships__workspace_id=workspace_id, memberships__role=Role.OWNER
+            ).order_by("pk")
+        )
+
+
 def _notify_officers(requests: list[PrivacyRequest]) -> None:
-    """Tell each workspace's privacy officers a request arrived (no personal data)."""
+    """Tell each workspace's privacy officers a request arrived (no personal data).
+    A workspace without one (``createowner`` appoints none) tells its owners
+    instead, who may give the capability, so no request waits unseen until
+    its due date (P9)."""
+    members_link = settings.SITE_URL.rstrip("/") + reverse("core:members")
     for request in requests:
         with transaction.atomic():
-            for officer in _officers(request.workspace_id):
+            officers = _officers(request.workspace_id)
+            for officer in officers:
                 _staff_email(officer, "dsr/emails/received", request)
+            if not officers:
+                for owner in _owners(request.workspace_id):
+                    _staff_email(
+                        owner,
+                        "dsr/emails/received_no_officer",
+                        request,
+                        members_link=members_link,
+                    )
 
 
 # --- The staff side ----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ def findings(*, workspace_id=None):
             section="incidents",
             status=evidence.PASS,
             title=_("No open incidents"),
+            detail=_("No incident is open, so no reporting deadline is running."),
             data={"open": 0},
         )
         return

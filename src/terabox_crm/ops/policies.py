@@ -23,7 +23,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from terabox_crm.ops.bootstrap import prepare
+from terabox_crm.ops.bootstrap import prepare, terminal_language
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,7 +117,11 @@ def _notify(args) -> int:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     prepare()
+    from django.utils import translation
+
     from terabox_crm.context import system_context
 
-    with system_context("cli"):
+    # A refusal (too short a notice, P10) speaks the terminal's language, as
+    # ``createowner`` and ``token`` do, not the installation's default.
+    with system_context("cli"), translation.override(terminal_language()):
         return {"publish": _publish, "list": _list, "notify": _notify}[args.command](args)

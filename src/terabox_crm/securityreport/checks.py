@@ -266,7 +266,13 @@ def audit_chain() -> list[Finding]:
     stale = facts["uncovered_events"] and (
         last is None or seconds > CHECKPOINT_MAX_AGE.total_seconds()
     )
-    if stale:
+    if stale and last is None:
+        status = WARN
+        detail = _(
+            "%(n)d event(s) are not yet covered by a signed checkpoint and none has been "
+            "signed yet: is the job worker running?"
+        ) % {"n": facts["uncovered_events"]}
+    elif stale:
         status = WARN
         detail = _(
             "%(n)d event(s) are not yet covered by a signed checkpoint and the last one is "

@@ -3,17 +3,20 @@ export (P9), with emails read from a real SMTP server."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import uuid
 import zipfile
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm.audit.models import AuditEvent
+from terabox_crm.contacts.models import Contact
 from terabox_crm.crypto.models import DataKey
 from terabox_crm.dsr import export as export_file
 from terabox_crm.dsr import registry, services
@@ -88,8 +91,8 @@ def test_a_workspace_page_routes_only_to_that_workspace(
     assert len(requests_in(cast.globex)) == 1
 
 
-def _request(cast, kind="deletion", address="hanako@example.jp"):
-    contact = make_contact(cast.owner_membership, address)
+def _request(cast, kind="deletion", address="hanako@example.jp", given="太郎"):
+    contact = make_contact(cast.owner_membership, address, given=given)
     with scopes_disabled():
         submission = Submission.objects.create(
             kind=kind,
@@ -300,6 +303,45 @@ def test_the_export_is_labelled_in_the_requesters_language(
     assert document["sections"][0]["label"] == "あなたの登録情報"
 
 
+def test_every_column_of_the_export_has_a_translated_label(cast):
+    """No column falls back to Django's "created at" made from a field name:
+    every label of every registered collector is a translation (P9)."""
+    from django.utils.functional import Promise
+
+    with scopes_disabled():
+        untranslated = [
+            (section.key, key)
+            for section in registry.sections(cast.acme.pk, [uuid.uuid4()])
+            for key, label in section.columns
+            if not isinstance(label, Promise)
+        ]
+    assert untranslated == []
+    with translation.override("ja"):
+        assert str(registry.column_label(Contact, "created_at")) == "作成日時"
+
+
+def test_a_value_a_spreadsheet_would_run_is_neutralised_in_the_csv_only(
+    client, cast, smtp_server, django_capture_on_commit_callbacks
+):
+    """The person opens the CSV files in a spreadsheet: a cell starting with
+    = + - @, a tab or a carriage return gets a leading "'" (as the guarded
+    exports do, S4); the JSON keeps the value as it is."""
+    formula = '=HYPERLINK("https://evil.example","x")'
+    item, _contact = _request(cast, kind="access", given=formula)
+    officer = make_officer(cast.member_membership)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.export_request(membership=officer, request=item)
+    assert smtp_server.event.wait(10)
+    mail = [m for m in messages_to(smtp_server, "hanako@example.jp") if "download" in body_of(m)]
+    response = client.get(reverse("dsr_public:download", args=[link_in(mail[-1], "download")]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    person_csv = next(n for n in archive.namelist() if n.endswith("person.csv"))
+    rows = list(csv.reader(io.StringIO(archive.read(person_csv).decode("utf-8-sig"))))
+    assert "'" + formula in rows[1] and formula not in rows[1]
+    document = json.loads(archive.read("export.json"))
+    assert formula in document["sections"][0]["rows"][0].values()
+
+
 def test_a_failed_export_leaves_no_file_or_key_and_says_so(cast, monkeypatch):
     item, _contact = _request(cast, kind="access")
     officer = make_officer(cast.member_membership)
@@ -355,3 +397,33 @@ def test_officers_hear_of_a_new_request_in_their_language_without_the_address(
     (message,) = messages_to(smtp_server, "member@acme.example")
     assert "個人情報に関する新しい請求 #1" in str(message["Subject"])
     assert "hanako@example.jp" not in body_of(message)
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"), [("ja", "個人情報保護責任者がいません"), ("en", "no privacy officer")]
+)
+def test_without_a_privacy_officer_the_owners_hear_of_a_new_request(
+    cast, smtp_server, django_capture_on_commit_callbacks, language, subject
+):
+    """``createowner`` appoints no privacy officer: a request must not wait
+    unseen in a queue nobody can open until its due date (P9)."""
+    cast.owner.language = language
+    cast.owner.save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        _request(cast)
+    assert smtp_server.event.wait(10)
+    (message,) = messages_to(smtp_server, cast.owner.email)
+    assert subject in str(message["Subject"])
+    body = body_of(message)
+    assert reverse("core:members") in body and "hanako@example.jp" not in body
+
+
+def test_with_a_privacy_officer_the_owners_are_not_told(
+    cast, smtp_server, django_capture_on_commit_callbacks
+):
+    make_officer(cast.member_membership)
+    with django_capture_on_commit_callbacks(execute=True):
+        _request(cast)
+    assert smtp_server.event.wait(10)
+    assert messages_to(smtp_server, "member@acme.example")
+    assert not messages_to(smtp_server, cast.owner.email)

@@ -51,6 +51,21 @@ def test_publish_with_too_short_a_notice_is_refused_and_stores_nothing(texts, ca
     assert PolicyVersion.objects.filter(kind="security").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("ja_JP.UTF-8", "30 日以上前に公開する必要があります"), ("C.UTF-8", "at least 30 days")],
+)
+def test_the_refusal_speaks_the_terminals_language(texts, capsys, monkeypatch, lang, expected):
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", lang)
+    ja, en = texts
+    args = ["publish", "--kind", "privacy", "--ja", ja, "--en", en, "--effective", _day(10)]
+    assert cli.main(args) == 1
+    assert expected in capsys.readouterr().err
+    assert PolicyVersion.objects.filter(kind="privacy").count() == 1
+
+
 def test_a_malformed_date_is_a_usage_error(texts, capsys):
     ja, en = texts
     args = ["publish", "--kind", "privacy", "--ja", ja, "--en", en, "--effective", "next month"]

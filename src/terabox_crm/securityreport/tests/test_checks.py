@@ -233,9 +233,11 @@ def test_an_old_verification_and_a_stalled_checkpoint_warn(cast):
     Evidence.objects.filter(pk=row.pk).update(at=timezone.now() - timedelta(days=8))
     found = by_check(checks.audit_chain())
     assert found["audit.verified"].status == WARN
-    # cast's events are not covered by any checkpoint yet, and none was ever signed
+    # cast's events are not covered by any checkpoint yet, and none was ever signed:
+    # the finding says so, not that the last one is old
     assert found["audit.checkpoint"].status == WARN
     assert found["audit.checkpoint"].data["uncovered_events"] > 0
+    assert "まだ一度も署名されていません" in found["audit.checkpoint"].detail
 
 
 # --- the report: registry, exit codes, JSON ------------------------------------------------
