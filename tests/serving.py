@@ -77,8 +77,9 @@ def command_line(pid: int) -> str:
         return ""
 
 
-def established_connections(pid: int, port: int) -> int:
-    """How many TCP connections to local ``port`` process ``pid`` holds open."""
+def established_connections(pid: int, port: int, peers: set[int] | None = None) -> int:
+    """How many TCP connections to local ``port`` process ``pid`` holds open
+    (only those from the client ports ``peers``, if given)."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(OSError):
@@ -91,7 +92,9 @@ def established_connections(pid: int, port: int) -> int:
             fields = line.split()
             local_port = int(fields[1].rsplit(":", 1)[1], 16)
             established = fields[3] == "01"
-            if local_port == port and established and fields[9] in inodes:
+            peer_port = int(fields[2].rsplit(":", 1)[1], 16)
+            ours = peers is None or peer_port in peers
+            if local_port == port and established and ours and fields[9] in inodes:
                 count += 1
     return count
 

@@ -223,12 +223,16 @@ def test_a_burst_of_connections_is_spread_over_every_web_worker(running):
     for connection in burst:  # all SYNs out within a millisecond or so
         connection.setblocking(False)
         connection.connect_ex(("127.0.0.1", port))
+    # Only the burst's own connections count, not one an earlier test of
+    # this module left open (a keep-alive client the server has not yet seen
+    # close: 65 of 64 was measured).
+    peers = {connection.getsockname()[1] for connection in burst}
     try:
         deadline = time.monotonic() + 20
         held: dict[int, int] = {}
         while sum(held.values()) < total and time.monotonic() < deadline:
             time.sleep(0.2)
-            held = {pid: established_connections(pid, port) for pid in running.web_pids}
+            held = {pid: established_connections(pid, port, peers) for pid in running.web_pids}
     finally:
         for connection in burst:
             connection.close()
