@@ -102,6 +102,14 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _state(pid: int) -> str:
+    """The process state letter (R running, S sleeping, D disk, Z zombie…)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"
+
+
 def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -243,6 +251,20 @@ class Served:
             self.process.send_signal(sig)
         try:
             return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # Say what is still running and what it printed: a stop that
+            # hangs is otherwise a bare timeout in CI's log.
+            self.drain()
+            still = [
+                f"  {pid} {_state(pid)} {command_line(pid)[:120]}"
+                for pid in [self.process.pid, *descendants(self.process.pid)]
+            ]
+            raise AssertionError(
+                f"serve did not stop within {timeout} s of signal {sig}; still running:\n"
+                + "\n".join(still)
+                + "\nits last output:\n"
+                + "\n".join(self.lines[-30:])
+            ) from None
         finally:
             self.drain()
 
