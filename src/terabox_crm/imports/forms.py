@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.core.dates import DateTextInput
 from terabox_crm.imports import columns
 from terabox_crm.imports.models import OnDuplicate, Resource, Source
 
@@ -43,7 +44,8 @@ class MappingForm(forms.Form):
     consent_at = forms.CharField(
         label=_("Date of the consent"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # Read by the import service as people type it (2026/4/1, 2026年4月1日).
+        widget=DateTextInput,
     )
     consent_evidence = forms.CharField(
         label=_("Evidence of the consent"),
