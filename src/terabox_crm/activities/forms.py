@@ -78,6 +78,7 @@ class QuickTaskForm(TaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["title"].widget.attrs["placeholder"] = _("Task title")
+        self.fields["notes"].widget.attrs["rows"] = 3
 
     def line_fields(self):
         return [self[name] for name in self.LINE]

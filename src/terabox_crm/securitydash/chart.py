@@ -6,7 +6,7 @@ styles, which the Content-Security-Policy would refuse.
 
 The page draws it twice, one shown at a time by the stylesheet: wide for a
 desktop (up to 8 dates on the axis) and narrow for a phone (``PHONE``: a
-viewBox as wide as a 390 px screen, so its 11-unit labels stay 11 px, and
+viewBox about as wide as a 390 px screen, so its labels stay about 12 px, and
 at most 4 dates). Axis dates are short (「12月6日」, "6 Dec": the year is in
 the heading); each bar's title and the table (``rows``) give the whole date.
 """
@@ -29,10 +29,11 @@ class Size:
     height: int
     left: int
     ticks: int  # at most this many labels on the time axis
+    font: int = 11  # label size in viewBox units
 
 
 DESKTOP = Size(WIDTH, HEIGHT, LEFT, 8)
-PHONE = Size(340, 220, 28, 4)
+PHONE = Size(340, 220, 28, 4, font=12)
 
 
 @dataclass
@@ -134,6 +135,7 @@ def layout(chart, size: Size = DESKTOP) -> dict:
     legend = [(s.label, colours[s.action], s.total, s.action, s.high) for s in chart.series]
     return {
         "width": size.width,
+        "font": size.font,
         "height": size.height,
         "left": left,
         "right": size.width - RIGHT,

@@ -185,7 +185,7 @@ def test_the_phone_chart_has_few_short_labels_at_their_own_size(cast):
         wide = chart.layout(month)
         phone = chart.layout(month, chart.PHONE)
     assert len(wide["x_ticks"]) <= 8 and len(phone["x_ticks"]) <= 4
-    assert phone["width"] <= 360  # 11-unit text stays about 11 px on a 390 px phone
+    assert phone["width"] <= 360  # 12-unit text stays about 12 px on a 390 px phone
     last = timezone.localtime(month.buckets[-1])
     assert phone["x_ticks"][-1].label == f"{last.month}月{last.day}日"
     steps = [b.position - a.position for a, b in itertools.pairwise(phone["x_ticks"])]
