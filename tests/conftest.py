@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+import serving
 from serving import Served, clean_env
 
 HERE = Path(__file__).resolve().parent
@@ -21,6 +23,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.is_relative_to(HERE) and not item.get_closest_marker("outer_database"):
             item.add_marker(pytest.mark.embedded_database)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_template_root(tmp_path_factory):
+    """The run's migrated template (``serving.migrated_template``) lives in the
+    run's temporary root, which the xdist workers of one run share, and which
+    pytest removes with the run's other old temporary dirs."""
+    base = tmp_path_factory.getbasetemp()
+    serving.TEMPLATE_ROOT = (
+        base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    ) / "template"
 
 
 @pytest.fixture
@@ -47,9 +60,15 @@ def serve(tmp_path_factory):
     """Start ``terabox-crm serve`` (call with extra args / env); everything is killed at the end."""
     started: list[Served] = []
 
-    def start(*args: str, data_dir: Path | None = None, wait: bool = True, **env: str | None):
+    def start(
+        *args: str,
+        data_dir: Path | None = None,
+        wait: bool = True,
+        fresh: bool = False,
+        **env: str | None,
+    ):
         directory = data_dir or tmp_path_factory.mktemp("serve")
-        served = Served(directory, list(args), clean_env(directory, **env))
+        served = Served(directory, list(args), clean_env(directory, fresh=fresh, **env))
         started.append(served)
         return served.wait_ready() if wait else served
 

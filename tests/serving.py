@@ -5,13 +5,16 @@ says otherwise, HTTPS verified against the certificate the server generated."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import queue
 import re
+import shutil
 import signal
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,9 +29,40 @@ WEB_WORKERS = re.compile(r"web workers: (\d+) \(pids ([\d, ]+)\)")
 HTTP_PORT = re.compile(r"http://…:(\d+)/ redirects to HTTPS")
 
 
-def clean_env(data_dir: Path, **extra: str | None) -> dict[str, str]:
-    """The outer environment without the test run's own settings (its data dir,
-    inline jobs, the CI database): each process gets its own."""
+# Where the run's migrated template lives (set once per run by conftest.py).
+TEMPLATE_ROOT: Path | None = None
+
+
+def migrated_template() -> Path:
+    """A data dir that ``terabox-crm manage migrate`` made, once per test run
+    and shared by the xdist workers (built under a file lock).
+
+    Migrating a fresh SQLite database costs about six CPU-seconds (Django
+    renders every model state of every migration); most process tests start
+    from a copy of this instead. The copy is the database a first start
+    leaves behind before it writes anything of its own: no keys, no user,
+    no workspace — those stay per data dir. What a first start does on a
+    truly empty data dir is tested with ``fresh=True``."""
+    root = TEMPLATE_ROOT or Path(tempfile.gettempdir()) / f"terabox-crm-template-{os.getpid()}"
+    template = root / "migrated"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (template / "db.sqlite3").exists():
+            building = Path(tempfile.mkdtemp(dir=root))
+            done = subprocess.run(
+                [COMMAND, "manage", "migrate", "-v0"],
+                env=_outer_env(building),
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            building.rename(template)
+    return template / "db.sqlite3"
+
+
+def _outer_env(data_dir: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -36,6 +70,21 @@ def clean_env(data_dir: Path, **extra: str | None) -> dict[str, str]:
     }
     env["CRM_DATA_DIR"] = str(data_dir)
     env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def clean_env(data_dir: Path, *, fresh: bool = False, **extra: str | None) -> dict[str, str]:
+    """The outer environment without the test run's own settings (its data dir,
+    inline jobs, the CI database): each process gets its own.
+
+    An empty ``data_dir`` on the embedded SQLite starts as a copy of the run's
+    migrated template (``migrated_template``), unless ``fresh``."""
+    env = _outer_env(data_dir)
+    embedded = not extra.get("DATABASE_URL")
+    if not fresh and embedded and data_dir.is_dir() and not any(data_dir.iterdir()):
+        database = data_dir / "db.sqlite3"
+        shutil.copyfile(migrated_template(), database)
+        database.chmod(0o600)
     for key, value in extra.items():
         if value is None:
             env.pop(key, None)

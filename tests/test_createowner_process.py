@@ -16,7 +16,7 @@ PASSWORD = "a long owner passphrase 2026"
 
 
 def test_createowner_before_serve_then_sign_in(serve, tmp_path):
-    env = clean_env(tmp_path, CRM_PASSWORD=PASSWORD, LANG="C.UTF-8")
+    env = clean_env(tmp_path, fresh=True, CRM_PASSWORD=PASSWORD, LANG="C.UTF-8")
     created = subprocess.run(
         [COMMAND, "createowner", "--email", "owner@example.com", "--workspace", "Acme 株式会社"],
         env=env,

@@ -23,7 +23,7 @@ def sign_in(served, email: str, password: str):
 
 
 def test_demo_prints_the_workspace_email_and_a_password(serve):
-    served = serve("--demo")
+    served = serve("--demo", fresh=True)  # the README's first start, on an empty data dir
     assert "Terabox デモ" in served.output
     assert "email:    demo@example.com" in served.output
     assert PASSWORD.search(served.output)

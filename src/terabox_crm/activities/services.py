@@ -5,7 +5,8 @@ text only in ``personal=``, encrypted under the linked person's key when
 there is one). Reminders: ``task_reminders_send`` runs every minute from the
 job queue; it claims due tasks in batches by setting ``reminded_at`` in the
 same transaction that queues the email and the in-app notification, so a
-reminder is sent once even with several workers.
+reminder is sent once even with several workers. A reminder already due
+when its task is saved starts that job at once (``_remind_now_if_due``).
 
 Links (contact, company, deal) are given as records or ids and resolved
 here, each one a record the actor may read (``core.records.readable_many``);
@@ -26,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django_scopes import scopes_disabled
 
 from terabox_crm import audit
+from terabox_crm.activities import tasks
 from terabox_crm.activities.models import BODY_MAX_LENGTH, TITLE_MAX_LENGTH, Activity, Task
 from terabox_crm.communications.outbox import queue_email
 from terabox_crm.contacts.models import Company, Contact
@@ -197,6 +199,7 @@ def task_create(*, membership: Membership, data: TaskData) -> Task:
         team=membership.team,
     )
     task.save(force_insert=True)
+    _remind_now_if_due(task)
     audit.record(
         "activities.task.created",
         actor=actor,
@@ -315,6 +318,7 @@ def task_update(*, membership: Membership, task: Task, data: TaskChange) -> Task
             "updated_at",
         ]
     )
+    _remind_now_if_due(task)
     audit.record(
         "activities.task.updated",
         actor=actor,
@@ -371,6 +375,16 @@ def _reminders_refused(batch) -> set:
         )
         refused_contacts |= set(decision.refused)
     return {task.pk for task in batch if task.contact_id in refused_contacts}
+
+
+def _remind_now_if_due(task: Task) -> None:
+    """A reminder whose time has already come when it is set (the current
+    minute, say) goes out as soon as the task is saved, not at the next
+    minute's sweep. The job is the sweep itself: it claims what is due, so
+    the reminder is still sent once."""
+    due = task.remind_at is not None and task.reminded_at is None
+    if due and task.remind_at <= timezone.now():
+        transaction.on_commit(tasks.send_due_task_reminders)
 
 
 def task_reminders_send(*, now: datetime | None = None) -> int:

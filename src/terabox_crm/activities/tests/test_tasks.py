@@ -44,6 +44,42 @@ def test_a_due_reminder_notifies_in_app_and_queues_an_email_once(
     assert OutboxEmail.objects.filter(kind="activities/email/task_reminder").count() == 1
 
 
+def test_a_reminder_already_due_when_the_task_is_saved_is_sent_at_once(
+    cast, django_capture_on_commit_callbacks
+):
+    """Set for the current minute: no wait for the next minute's sweep."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        task = make_task(cast)
+    assert len(callbacks) >= 1
+    with scopes_disabled():
+        assert Notification.objects.filter(user=cast.member).count() == 1
+        assert Task.objects.get(pk=task.pk).reminded_at is not None
+    assert services.task_reminders_send() == 0  # the sweep finds it sent
+
+
+def test_moving_a_reminder_to_now_sends_it_at_once_and_a_future_one_waits(
+    cast, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        task = make_task(cast, remind_in=timedelta(minutes=30))
+    with scopes_disabled():
+        assert not Notification.objects.filter(user=cast.member).exists()
+    now = timezone.now()
+    with scope(workspace=cast.acme), django_capture_on_commit_callbacks(execute=True):
+        services.task_update(
+            membership=cast.member_membership,
+            task=task,
+            data=services.TaskChange(
+                title=task.title,
+                due_at=task.due_at,
+                remind_at=now - timedelta(seconds=5),
+                assignee=cast.member,
+            ),
+        )
+    with scopes_disabled():
+        assert Notification.objects.filter(user=cast.member).count() == 1
+
+
 def test_a_reminder_not_yet_due_waits(cast):
     make_task(cast, remind_in=timedelta(minutes=30))
     assert services.task_reminders_send() == 0
