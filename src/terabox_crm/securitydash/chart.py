@@ -84,7 +84,7 @@ def rows(chart) -> list[dict]:
             "label": _bucket_label(bucket, chart.unit),
             "moment": bucket,
             "total": sum(s.counts[i] for s in chart.series),
-            "kinds": [f"{s.label} {s.counts[i]}" for s in chart.series if s.counts[i]],
+            "kinds": [f"{s.label} ×{s.counts[i]}" for s in chart.series if s.counts[i]],
         }
         for i, bucket in enumerate(chart.buckets)
     ]

@@ -211,4 +211,4 @@ def test_the_chart_is_drawn_for_both_widths_and_said_as_a_table(
     table = html.split('<details class="chart-table">', 1)[1].split("</details>", 1)[0]
     assert f"<summary>{summary}</summary>" in table
     assert table.count('<th scope="row"') == 7  # one row a day of the week
-    assert kind in table
+    assert f"{kind} ×1" in table
