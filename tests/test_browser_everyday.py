@@ -36,6 +36,9 @@ SCREENS = [
     "/imports/new/",
     "/notifications/",
     "/accounts/security/",
+    # The settings and dashboard screens of docs/ui.md "Settings pages" and "Charts".
+    "/deals/pipelines/",
+    "/audit/dashboard/",
 ]
 # A record of each kind: the first row of its list.
 RECORDS = ["/contacts/", "/companies/", "/deals/", "/tickets/", "/tasks/"]

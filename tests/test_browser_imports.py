@@ -37,6 +37,14 @@ def test_a_shift_jis_csv_is_checked_then_imported(serve, chromium, locale, words
     page.locator("#import-mapping").wait_for()
     assert page.locator("select[name=column_0]").input_value() == "family_name"
     assert page.locator("select[name=column_2]").input_value() == "email"
+    # The third-party receipt shows only for a third-party source (docs/ui.md
+    # "Imports"): hidden for the default, shown when that source is chosen.
+    receipt = page.locator("#consent-receipt")
+    assert not receipt.is_visible()
+    page.check("input[name=source][value=third_party]")
+    assert receipt.is_visible() and page.locator("input[name=consent_at]").is_visible()
+    page.check("input[name=source][value=import]")
+    assert not receipt.is_visible()
     page.screenshot(path=str(SHOTS / f"browser-imports-mapping-{language}.png"), full_page=True)
     page.click(f"button[value=dry]:text-is('{words['dry']}')")
     page.locator("#import-counts").wait_for(timeout=30_000)

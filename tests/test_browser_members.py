@@ -4,6 +4,8 @@
 - removing a member from the row's ⋯ menu asks first; saying no changes
   nothing, saying yes removes them;
 - a member's role is changed on their page;
+- a pipeline's stage moved twice from its ⋯ menu by keyboard, the menu
+  open again on the same item after each htmx swap; a stage's delete asks;
 - an email in the ticket's requester card stays on one line (ellipsis), in
   a card narrower than the address.
 """
@@ -71,3 +73,40 @@ def test_an_email_in_the_requester_card_stays_on_one_line(serve, chromium):
     assert box is not None and box["height"] <= line * 1.5  # one line, not two
     assert email.get_attribute("title") == email.inner_text().strip()
     assert email.evaluate("e => getComputedStyle(e).textOverflow") == "ellipsis"
+
+
+def test_a_stage_moves_from_its_menu_by_keyboard_and_stays_in_hand(serve, chromium):
+    """Pipelines (docs/ui.md "Settings pages"): a stage's ⋯ menu opened with
+    Enter, "Move up" pressed twice without leaving the keyboard (htmx swaps
+    the card; the menu is open again on the same item), then the stage's
+    delete asks first and saying no keeps it."""
+    served = serve("--demo")
+    page = signed_in_page(chromium, served, locale="en-GB", width=1440)
+    page.goto(f"{served.url}/deals/pipelines/")
+    card = page.locator(".pipeline-card").first
+    names = card.locator(".stage-item .stage-name")
+    third = names.nth(2).inner_text()
+    line = card.locator(".stage-item").nth(2)
+    line.locator("summary").focus()
+    page.keyboard.press("Enter")
+    up = line.locator("button[value=up]")
+    up.focus()
+    for place in (1, 0):
+        page.keyboard.press("Enter")
+        card.locator(".stage-item").nth(place).locator(".stage-name", has_text=third).wait_for()
+        focused = page.evaluate("document.activeElement.id")
+        moved = card.locator(".stage-item").nth(place)
+        assert focused == moved.locator("button[value=up]").get_attribute("id") or (
+            place == 0 and focused == moved.locator("button[value=down]").get_attribute("id")
+        )
+        assert moved.locator("details.stage-menu").get_attribute("open") is not None
+    assert names.first.inner_text() == third
+
+    questions: list[str] = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    # A stage without deals is deleted from its menu, asking first.
+    empty = page.locator(".stage-item:has(.stage-menu form[data-confirm])").first
+    count = page.locator(".stage-item").count()
+    empty.locator("summary").click()
+    empty.locator(".menu-item-danger").click()
+    assert len(questions) == 1 and page.locator(".stage-item").count() == count

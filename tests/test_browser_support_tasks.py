@@ -48,6 +48,7 @@ def test_a_task_reminder_arrives_in_the_bell(serve, chromium):
     page.goto(f"{served.url}/tasks/")
     page.fill("input[name=title]", "見積書を送る")
     page.fill("input[name=due_at]", (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    page.click(".quick-add-more summary")  # the reminder is behind "More options" (docs/ui.md)
     page.fill("input[name=remind_at]", now.strftime("%Y-%m-%dT%H:%M"))
     page.click("main form.card button[type=submit]")
     page.locator("main", has_text="見積書を送る").wait_for()

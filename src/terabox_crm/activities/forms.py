@@ -65,3 +65,26 @@ class TaskForm(forms.Form):
             name: None if values.get(f"unlink_{name}") else values.get(name) or None
             for name in self.LINKS
         }
+
+
+class QuickTaskForm(TaskForm):
+    """The task list's quick add (docs/ui.md "Task quick add"): the same
+    fields and rules as the full form, laid out as one line — title, due,
+    assignee, Add — with the reminder and notes behind "More options"."""
+
+    LINE = ("title", "due_at", "assignee")
+    MORE = ("remind_at", "notes")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].widget.attrs["placeholder"] = _("Task title")
+        self.fields["notes"].widget.attrs["rows"] = 3
+
+    def line_fields(self):
+        return [self[name] for name in self.LINE]
+
+    def more_fields(self):
+        return [self[name] for name in self.MORE]
+
+    def more_has_errors(self) -> bool:
+        return any(self[name].errors for name in self.MORE)

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from terabox_crm.activities import listing, selectors, services
-from terabox_crm.activities.forms import ActivityForm, TaskForm
+from terabox_crm.activities.forms import ActivityForm, QuickTaskForm, TaskForm
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts import selectors as contact_selectors
 from terabox_crm.contacts.models import Company, Contact
@@ -312,7 +312,7 @@ def task_list(request):
     one may read (the "See all" of a record's task panel)."""
     membership = request.membership
     can_add = policy.can(membership, "activities.add")
-    form = TaskForm(
+    form = QuickTaskForm(
         request.POST or None,
         workspace=request.workspace,
         initial={"assignee": membership},

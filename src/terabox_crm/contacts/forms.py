@@ -37,6 +37,7 @@ from terabox_crm.contacts.services import (
     PhoneIn,
 )
 from terabox_crm.core import members, records
+from terabox_crm.core.dates import DateField
 from terabox_crm.core.forms import NO_TEAM, SELECT
 from terabox_crm.core.models import Membership, Team
 from terabox_crm.crypto import normalise
@@ -190,11 +191,7 @@ class ContactForm(_RecordForm):
     receipt_consent_by = forms.CharField(
         label=_("Who consented to the sharing"), required=False, max_length=200
     )
-    receipt_consent_at = forms.DateField(
-        label=_("Date of that consent"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    receipt_consent_at = DateField(label=_("Date of that consent"), required=False)
     receipt_consent_evidence = forms.CharField(
         label=_("Evidence of that consent"),
         required=False,

@@ -49,22 +49,6 @@ def validate_in_window(value: dt.date | dt.datetime) -> None:
         )
 
 
-class DateField(forms.DateField):
-    """A calendar date within the window every channel accepts."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "widget",
-            forms.DateInput(
-                attrs={"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
-            ),
-        )
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        return _windowed(super().to_python(value))
-
-
 # How a date is typed (docs/ui.md "Dates and times"): year first in both
 # languages, with / or - or . or 年月日, full-width digits accepted (an IME
 # gives them). A time is 24-hour HH:MM. Without a time, the day's start.
@@ -84,6 +68,68 @@ def _typed_date(moment: dt.datetime) -> str:
     """A date as the page's language types it: 2026/04/01 (ja), 2026-04-01 (en)."""
     separator = "/" if (get_language() or "ja").startswith("ja") else "-"
     return separator.join((f"{moment.year:04d}", f"{moment.month:02d}", f"{moment.day:02d}"))
+
+
+# A date alone, typed the same way (docs/ui.md "Dates and times"): without
+# the time. ``DateTextInput`` shows it as the page's language types it.
+DATE_INPUT_FORMATS = [form for form in DATE_TIME_INPUT_FORMATS if "%H" not in form]
+
+
+class DateTextInput(forms.TextInput):
+    """A date as one text box that follows the page's language — the date
+    box of ``DateTimePairInput`` without its time box, so every date in the
+    product is typed and shown alike (docs/ui.md "Dates and times"). Not
+    ``type="date"``: the browser lays that out in its own language."""
+
+    def __init__(self, attrs=None):
+        defaults = {
+            "class": "date-part date-only",
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "size": "11",
+            "maxlength": "20",
+            "placeholder": pgettext_lazy("date input", "e.g. 2026-04-01"),
+        }
+        super().__init__({**defaults, **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, dt.datetime):
+            value = timezone.localtime(value) if timezone.is_aware(value) else value
+        if isinstance(value, dt.date):
+            return _typed_date(value)
+        if isinstance(value, str) and value:
+            parsed = _parse_date(value)
+            return _typed_date(parsed) if parsed else value  # what was typed, with its error
+        return None
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+def _parse_date(text: str) -> dt.date | None:
+    """A date as people type it (the forms of ``DATE_INPUT_FORMATS``, NFKC
+    normalised), or None."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    for form in DATE_INPUT_FORMATS:
+        try:
+            return dt.datetime.strptime(text, form).date()
+        except ValueError:
+            continue
+    return None
+
+
+class DateField(forms.DateField):
+    """A calendar date within the window every channel accepts, typed in one
+    text box (``DateTextInput``) the way ``DateTimeField``'s date box is."""
+
+    widget = DateTextInput
+    input_formats = DATE_INPUT_FORMATS
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value).strip()
+        return _windowed(super().to_python(value))
 
 
 class DateTimePairInput(forms.MultiWidget):

@@ -463,30 +463,38 @@ def deal_delete(request, deal_id):
 class ShownRefusal:
     """A refused change, shown beside the form that asked for it."""
 
-    where: str  # "create", "rename", "delete", "add" or the id of a stage
+    # "create", "rename", "delete", "add", or a stage's id (its edit form),
+    # "<id>:move" or "<id>:delete" (its line, its delete panel)
+    where: str
     message: str
     values: dict = field(default_factory=dict)  # what was typed, shown again
     pipeline_id: str = ""
 
 
-def _stage_rows(stages: list[Stage], refusal: ShownRefusal | None, editing: str = "") -> list[dict]:
+def _stage_rows(
+    stages: list[Stage], refusal: ShownRefusal | None, editing: str = "", deleting: str = ""
+) -> list[dict]:
     rows = []
     for index, stage in enumerate(stages):
-        mine = refusal is not None and refusal.where == str(stage.pk)
-        values = refusal.values if mine else {}
+        where = refusal.where if refusal is not None else ""
+        edited = where == str(stage.pk)
+        values = refusal.values if edited or where == f"{stage.pk}:delete" else {}
         rows.append(
             {
                 "stage": stage,
+                "prefix": f"stage-{stage.pk}",  # its form's ids
                 "name": values.get("name", stage.name),
                 "kind": values.get("kind", stage.kind),
                 "probability": values.get("probability", stage.probability),
                 "target": values.get("target", ""),
-                "error": refusal.message if mine else "",
+                "error": refusal.message if where.split(":")[0] == str(stage.pk) else "",
                 "targets": [other for other in stages if other.pk != stage.pk],
                 "first": index == 0,
                 "last": index == len(stages) - 1,
-                # The stage's line opens its form when asked (?edit=) or refused.
-                "editing": mine or editing == str(stage.pk),
+                # The stage's line opens its form when asked (?edit=) or refused;
+                # its delete panel (the stage to move its deals to) likewise.
+                "editing": edited or editing == str(stage.pk),
+                "deleting": where == f"{stage.pk}:delete" or deleting == str(stage.pk),
             }
         )
     return rows
@@ -498,6 +506,8 @@ def _card(
     *,
     editing: str = "",
     renaming: str = "",
+    deleting: str = "",
+    adding: str = "",
 ) -> dict:
     if refusal is not None and refusal.pipeline_id != str(pipeline.pk):
         refusal = None
@@ -506,37 +516,48 @@ def _card(
         return refusal.message if refusal is not None and refusal.where == where else ""
 
     values = refusal.values if refusal is not None else {}
+    here = reverse("deals:pipelines")
     return {
         "pipeline": pipeline,
-        "rows": _stage_rows(list(pipeline.stages.all()), refusal, editing),
+        "rows": _stage_rows(list(pipeline.stages.all()), refusal, editing, deleting),
         "renaming": bool(error("rename")) or renaming == str(pipeline.pk),
-        "rename_url": f"{reverse('deals:pipelines')}?rename={pipeline.pk}#pipeline-{pipeline.pk}",
+        "rename_url": f"{here}?rename={pipeline.pk}#pipeline-{pipeline.pk}-name",
+        "add_url": f"{here}?add={pipeline.pk}#pipeline-{pipeline.pk}-add-name",
+        "add_prefix": f"pipeline-{pipeline.pk}-add",
         "name": values.get("name", pipeline.name) if error("rename") else pipeline.name,
         "rename_error": error("rename"),
         "delete_error": error("delete"),
         "add_error": error("add"),
+        # One "Add a stage" per pipeline: a button that opens the form as the
+        # list's last line (?add=), open again when refused.
+        "adding": bool(error("add")) or adding == str(pipeline.pk),
         "add": values if error("add") else {"kind": Stage.Kind.OPEN, "probability": 10},
     }
 
 
 def _pipelines_page(request, *, refusal: ShownRefusal | None = None, status: int = 200):
     can_manage = policy.can(request.membership, "pipelines.manage")
+    cards = [
+        _card(
+            pipeline,
+            refusal,
+            editing=request.GET.get("edit", ""),
+            renaming=request.GET.get("rename", ""),
+            deleting=request.GET.get("delete", ""),
+            adding=request.GET.get("add", ""),
+        )
+        for pipeline in selectors.pipeline_overview()
+    ]
+    creating = refusal is not None and refusal.where == "create"
     context = {
-        "cards": [
-            _card(
-                pipeline,
-                refusal,
-                editing=request.GET.get("edit", ""),
-                renaming=request.GET.get("rename", ""),
-            )
-            for pipeline in selectors.pipeline_overview()
-        ],
+        "cards": cards,
         "can_manage": can_manage,
         "kinds": Stage.Kind.choices,
-        "create_error": refusal.message if refusal and refusal.where == "create" else "",
-        "create_name": refusal.values.get("name", "")
-        if refusal and refusal.where == "create"
-        else "",
+        # "New pipeline" in the header opens its form above the pipelines
+        # (?new); with no pipeline yet the form is the page's next step.
+        "creating": can_manage and (creating or "new" in request.GET or not cards),
+        "create_error": refusal.message if creating else "",
+        "create_name": refusal.values.get("name", "") if creating else "",
     }
     return render(request, "deals/pipelines.html", context, status=status)
 
@@ -671,7 +692,7 @@ def stage_move(request, stage_id):
     return _change(
         request,
         stage.pipeline,
-        str(stage.pk),
+        f"{stage.pk}:move",
         lambda: services.stage_move(
             membership=request.membership, stage=stage, direction=request.POST.get("direction", "")
         ),
@@ -697,7 +718,7 @@ def stage_delete(request, stage_id):
     return _change(
         request,
         stage.pipeline,
-        str(stage.pk),
+        f"{stage.pk}:delete",
         lambda: services.stage_delete(
             membership=request.membership, stage=stage, move_deals_to=target
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.core.dates import DateTextInput
 from terabox_crm.imports import columns
 from terabox_crm.imports.models import OnDuplicate, Resource, Source
 
@@ -25,17 +26,26 @@ class MappingForm(forms.Form):
     """One choice per column of the file, then where the data came from and
     what to do with a record that exists."""
 
+    # Where the data came from and, from a third party, the record of its
+    # receipt (P4): one fieldset on the page, the receipt's fields shown
+    # only when the source is a third party (docs/ui.md "Imports").
     source = forms.ChoiceField(
         label=_("Where the people in the file come from"),
         choices=Source.choices,
-        help_text=_(
-            "From a third party, each person needs a consent reference: who consented to "
-            "the sharing, when, and the evidence (here for the whole file, or a column)."
-        ),
+        widget=forms.RadioSelect,
+        help_text=_("It becomes the source of each contact the import creates."),
     )
-    provider = forms.CharField(label=_("Third party"), max_length=200, required=False)
+    provider = forms.CharField(
+        label=_("Third party"),
+        max_length=200,
+        required=False,
+        help_text=_("The company or person who gave you the file."),
+    )
     obtained_how = forms.CharField(
-        label=_("How the third party obtained the data"), max_length=2000, required=False
+        label=_("How the third party obtained the data"),
+        max_length=2000,
+        required=False,
+        help_text=_("For example: at their seminar, with each person's consent to share it."),
     )
     consent_by = forms.CharField(
         label=_("Who consented to the sharing"), max_length=200, required=False
@@ -43,12 +53,14 @@ class MappingForm(forms.Form):
     consent_at = forms.CharField(
         label=_("Date of the consent"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # Read by the import service as people type it (2026/4/1, 2026年4月1日).
+        widget=DateTextInput,
     )
     consent_evidence = forms.CharField(
         label=_("Evidence of the consent"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Where the signed form or the email is kept, or its reference number."),
     )
     on_duplicate = forms.ChoiceField(
         label=_("When a record with the same email address or company name exists"),

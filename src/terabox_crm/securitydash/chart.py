@@ -3,6 +3,12 @@
 ``layout`` turns a ``selectors.Chart`` into rectangles, axis ticks and a
 legend for the template; colours are SVG presentation attributes, not inline
 styles, which the Content-Security-Policy would refuse.
+
+The page draws it twice, one shown at a time by the stylesheet: wide for a
+desktop (up to 8 dates on the axis) and narrow for a phone (``PHONE``: a
+viewBox about as wide as a 390 px screen, so its labels stay about 12 px, and
+at most 4 dates). Axis dates are short (「12月6日」, "6 Dec": the year is in
+the heading); each bar's title and the table (``rows``) give the whole date.
 """
 
 from __future__ import annotations
@@ -15,6 +21,19 @@ from django.utils import formats, timezone
 PALETTE = ["#D55E00", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 8, 10, 36
+
+
+@dataclass(frozen=True)
+class Size:
+    width: int
+    height: int
+    left: int
+    ticks: int  # at most this many labels on the time axis
+    font: int = 11  # label size in viewBox units
+
+
+DESKTOP = Size(WIDTH, HEIGHT, LEFT, 8)
+PHONE = Size(340, 220, 28, 4, font=12)
 
 
 @dataclass
@@ -45,17 +64,40 @@ def _nice_max(value: int) -> int:
 def _bucket_label(moment, unit: str) -> str:
     local = timezone.localtime(moment)
     if unit == "hour":
-        return formats.time_format(local, "H:i")
+        return formats.date_format(local, "SHORT_DATETIME_FORMAT")
     return formats.date_format(local, "SHORT_DATE_FORMAT")
 
 
-def layout(chart) -> dict:
+def _axis_label(moment, unit: str) -> str:
+    """A time axis label, short: 09:00 for an hour, 12月6日 / 6 Dec for a day."""
+    local = timezone.localtime(moment)
+    if unit == "hour":
+        return formats.time_format(local, "H:i")
+    return formats.date_format(local, "MONTH_DAY_FORMAT")
+
+
+def rows(chart) -> list[dict]:
+    """The chart as a table, one row per hour or day: its whole date, the
+    events and how many of each kind (the text alternative of the bars)."""
+    return [
+        {
+            "label": _bucket_label(bucket, chart.unit),
+            "moment": bucket,
+            "total": sum(s.counts[i] for s in chart.series),
+            "kinds": [f"{s.label} ×{s.counts[i]}" for s in chart.series if s.counts[i]],
+        }
+        for i, bucket in enumerate(chart.buckets)
+    ]
+
+
+def layout(chart, size: Size = DESKTOP) -> dict:
     n = len(chart.buckets)
     colours = {s.action: PALETTE[i % len(PALETTE)] for i, s in enumerate(chart.series)}
     stack_totals = [sum(s.counts[i] for s in chart.series) for i in range(n)]
     top = _nice_max(max(stack_totals, default=0))
-    plot_w = WIDTH - LEFT - RIGHT
-    plot_h = HEIGHT - TOP - BOTTOM
+    left = size.left
+    plot_w = size.width - left - RIGHT
+    plot_h = size.height - TOP - BOTTOM
     slot = plot_w / max(n, 1)
     bar_w = max(2.0, slot * 0.7)
     bars = []
@@ -70,7 +112,7 @@ def layout(chart) -> dict:
             y = TOP + plot_h - plot_h * (base + value) / top
             bars.append(
                 Bar(
-                    x=round(LEFT + i * slot + (slot - bar_w) / 2, 1),
+                    x=round(left + i * slot + (slot - bar_w) / 2, 1),
                     y=round(y, 1),
                     width=round(bar_w, 1),
                     height=round(max(height, 0.5), 1),
@@ -79,23 +121,26 @@ def layout(chart) -> dict:
                 )
             )
             base += value
-    every = max(1, -(-n // 8))
+    # Evenly spaced labels, the last bucket's always among them, never two
+    # closer than a step (the last one replaces the one before it if need be).
+    every = max(1, -(-n // size.ticks))
+    shown = [i for i in range(n) if (n - 1 - i) % every == 0]
     x_ticks = [
-        Tick(round(LEFT + i * slot + slot / 2, 1), _bucket_label(b, chart.unit))
-        for i, b in enumerate(chart.buckets)
-        if i % every == 0 or i == n - 1
+        Tick(round(left + i * slot + slot / 2, 1), _axis_label(chart.buckets[i], chart.unit))
+        for i in shown
     ]
     y_ticks = [
         Tick(round(TOP + plot_h - plot_h * v / top, 1), str(v)) for v in sorted({0, top // 2, top})
     ]
     legend = [(s.label, colours[s.action], s.total, s.action, s.high) for s in chart.series]
     return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
+        "width": size.width,
+        "font": size.font,
+        "height": size.height,
+        "left": left,
+        "right": size.width - RIGHT,
         "baseline": TOP + plot_h,
-        "label_y": HEIGHT - BOTTOM + 16,
+        "label_y": size.height - BOTTOM + 16,
         "bars": bars,
         "x_ticks": x_ticks,
         "y_ticks": y_ticks,

@@ -27,6 +27,8 @@ def dashboard(request):
         "form": form,
         "chart": data,
         "svg": svg.layout(data),
+        "svg_phone": svg.layout(data, svg.PHONE),  # docs/ui.md "Charts"
+        "chart_rows": svg.rows(data),
         "period_label": selectors.PERIODS[period][0],
     }
     return render(request, "securitydash/dashboard.html", context)

@@ -128,3 +128,52 @@ def test_the_audit_filter_refuses_the_year_one_instead_of_failing(client, cast):
     )
     assert response.status_code == 400
     assert "Give a date between 1900-01-01 and 2200-12-31." in response.content.decode()
+
+
+def test_a_plain_date_is_the_same_text_box_as_a_date_times_date():
+    """``DateField`` is the date box of ``DateTimeField`` alone (docs/ui.md
+    "Dates and times"): not the browser's ``type="date"``, shown as the page's
+    language types it, with the same placeholder."""
+    day = dt.date(2026, 4, 1)
+    for language, shown, hint in (
+        ("ja", "2026/04/01", "例：2026/04/01"),
+        ("en", "2026-04-01", "e.g. 2026-04-01"),
+    ):
+        with translation.override(language):
+            html = DateField().widget.render("close", day, {"id": "id_close"})
+            pair = DateTimeField().widget.render("due", None, {"id": "id_due"})
+        assert 'type="date"' not in html and 'type="text"' in html
+        assert f'name="close" value="{shown}"' in html and 'id="id_close"' in html
+        assert f'placeholder="{hint}"' in html and f'placeholder="{hint}"' in pair
+        assert 'class="date-part date-only"' in html and 'inputmode="numeric"' in html
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["2026/04/01", "2026/4/1", "2026-04-01", "2026.4.1", "2026年4月1日", "２０２６／４／１"],
+)
+def test_a_plain_date_is_read_as_people_type_it(typed):
+    field = DateField()
+    assert field.clean(field.widget.value_from_datadict({"d": typed}, {}, "d")) == dt.date(
+        2026, 4, 1
+    )
+
+
+def test_a_plain_date_that_is_no_day_is_refused_and_shown_again_as_typed():
+    field = DateField()
+    with pytest.raises(ValidationError):
+        field.clean("2026/02/30")
+    assert 'value="2026/02/30"' in field.widget.render("d", "2026/02/30")
+
+
+def test_every_form_date_uses_the_one_date_field():
+    """No form builds its own date input: the deal's close date, a contact's
+    consent date and the import's consent date are the one text box."""
+    from terabox_crm.contacts.forms import ContactForm
+    from terabox_crm.core.dates import DateTextInput
+    from terabox_crm.deals.forms import DealForm
+    from terabox_crm.imports.forms import MappingForm
+
+    assert isinstance(DealForm.base_fields["expected_close_date"], DateField)
+    assert isinstance(ContactForm.base_fields["receipt_consent_at"], DateField)
+    assert isinstance(MappingForm.base_fields["consent_at"].widget, DateTextInput)

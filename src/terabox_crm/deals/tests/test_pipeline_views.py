@@ -64,7 +64,9 @@ def test_moving_a_stage_with_htmx_answers_the_card_with_a_toast(client, cast, pi
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith(f'<section class="card stack" id="pipeline-{pipeline.pk}"')
+    assert html.lstrip().startswith(
+        f'<section class="card stack pipeline-card" id="pipeline-{pipeline.pk}"'
+    )
     # The stages are an ordered list of badges (docs/ui.md "Settings pages").
     assert html.index(">Lost</span>") < html.index(">Won</span>")
     assert "is now stage 5" in response.headers["HX-Trigger"]
@@ -287,3 +289,79 @@ def test_the_api_lists_stages_in_the_new_order(client, cast, pipeline):
     body = client.get("/api/v1/pipelines/").json()
     assert [stage["name"] for stage in body["results"][0]["stages"]][-2:] == ["Lost", "Won"]
     assert [stage["position"] for stage in body["results"][0]["stages"]] == [1, 2, 3, 4, 5, 6]
+
+
+def test_each_pipeline_has_one_add_a_stage_and_its_stages_act_from_a_menu(client, cast, pipeline):
+    """One editor per pipeline (docs/ui.md "Settings pages"): the stages'
+    changes sit in each line's ⋯ menu, the delete asks first, and "Add a
+    stage" is one button per pipeline that opens its form (?add)."""
+    make_pipeline(cast.acme, cast.owner, name="Renewals")
+    login(client, cast.admin)
+    html = client.get(reverse("deals:pipelines"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert html.count("stage-add-link") == 2 and 'name="name"' not in html.split("</h1>")[1]
+    assert html.count('class="menu-wrap action-menu stage-menu"') == 12
+    assert 'data-confirm="Delete the stage “Lead”?"' in html
+    assert "btn-danger" not in html  # no red button on every line
+    assert ">New pipeline</a>" in html
+    stage = stage_named(pipeline, "Lead")
+    menu = html[html.index(f'id="stage-{stage.pk}-menu"') :].split("</details>")[0]
+    for item in ("Edit", "Move up", "Move down", "Delete stage…"):
+        assert item in menu
+    assert f'id="stage-{stage.pk}-up" disabled' in menu  # the first stage cannot go up
+
+    html = client.get(
+        reverse("deals:pipelines"), {"add": str(pipeline.pk)}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert html.count('class="stage-edit stage-add stack"') == 1
+    assert f'id="pipeline-{pipeline.pk}-add-name"' in html
+    assert html.count("stage-add-link") == 1  # the other pipeline keeps its button
+
+
+def test_a_stage_with_deals_is_deleted_from_its_panel_naming_where_they_go(client, cast, pipeline):
+    make_deal(cast.acme, cast.member, pipeline, stage="Qualified")
+    stage = stage_named(pipeline, "Qualified")
+    login(client, cast.admin)
+    html = client.get(reverse("deals:pipelines"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert f"?delete={stage.pk}#stage-{stage.pk}-target" in html
+    html = client.get(
+        reverse("deals:pipelines"), {"delete": str(stage.pk)}, HTTP_ACCEPT_LANGUAGE="ja"
+    ).content.decode()
+    panel = html[html.index('class="stage-edit stage-delete stack"') :].split("</form>")[0]
+    assert 'data-confirm="ステージ「Qualified」を削除しますか？"' in html
+    assert f'id="stage-{stage.pk}-target"' in panel and "キャンセル" in panel
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "create"),
+    [("en", "New pipeline", "Create pipeline"), ("ja", "新しいパイプライン", "パイプラインを作成")],
+)
+def test_new_pipeline_is_the_headers_button_that_opens_its_form(
+    client, cast, pipeline, language, button, create
+):
+    login(client, cast.admin)
+    html = client.get(reverse("deals:pipelines"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    header = html[html.index('class="page-header"') :].split("</div>\n</div>")[0]
+    assert f">{button}</a>" in header and create not in html
+    html = client.get(
+        reverse("deals:pipelines") + "?new", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert f">{create}</button>" in html and 'id="pipeline-name"' in html
+
+
+def test_with_no_pipeline_the_new_pipeline_form_is_the_next_step(client, cast):
+    login(client, cast.admin)
+    html = client.get(reverse("deals:pipelines"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="pipeline-name"' in html and ">Cancel</a>" not in html
+
+
+def test_a_refused_move_is_shown_on_the_stage_line(client, cast, pipeline):
+    login(client, cast.admin)
+    stage = stage_named(pipeline, "Lead")
+    response = client.post(
+        reverse("deals:stage_move", args=[stage.pk]),
+        {"direction": "sideways"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f'id="stage-{stage.pk}-error"' in html and f'id="stage-{stage.pk}-edit"' not in html

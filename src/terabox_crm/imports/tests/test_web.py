@@ -133,3 +133,66 @@ def test_a_manager_sees_only_their_own_imports(client, cast):
     assert client.get(reverse("imports:detail", args=[other.pk]), secure=True).status_code == 404
     login(client, cast.owner)
     assert client.get(reverse("imports:detail", args=[other.pk]), secure=True).status_code == 200
+
+
+def _uploaded(client, data: bytes, resource="contacts") -> str:
+    response = client.post(
+        reverse("imports:new"),
+        {"resource": resource, "file": SimpleUploadedFile("people.csv", data)},
+        secure=True,
+    )
+    assert response.status_code == 302
+    return response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("language", "legend", "receipt", "evidence_help"),
+    [
+        ("ja", "データの取得元", "第三者からの提供", "署名済みの書面やメールの保管場所"),
+        ("en", "Where the data comes from", "Received from a third party", "signed form"),
+    ],
+)
+def test_the_source_and_consent_receipt_are_one_fieldset(
+    client, cast, language, legend, receipt, evidence_help
+):
+    """The mapping step's source and third-party receipt (P4; docs/ui.md
+    "Imports"): a fieldset with a legend and help; the receipt's fields in
+    their own fieldset, which the stylesheet shows only for a third party;
+    the consent date is the product's date box; a companies import has none."""
+    login(client, cast.manager)
+    client.cookies["django_language"] = language
+    detail = _uploaded(client, FILE)
+    page = client.get(detail, secure=True, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    source = page.split('<fieldset class="import-source stack"', 1)[1]
+    assert f"<legend><h2>{legend}</h2></legend>" in source
+    assert 'type="radio" name="source" value="third_party"' in source
+    inner = source.split('<fieldset class="consent-receipt stack"', 1)[1].split("</fieldset>")[0]
+    assert f"<legend>{receipt}</legend>" in inner and evidence_help in inner
+    for name in ("provider", "obtained_how", "consent_by", "consent_at", "consent_evidence"):
+        assert f'name="{name}"' in inner
+    assert 'type="date"' not in inner and 'class="date-part date-only"' in inner
+    companies = _uploaded(client, csv_bytes([["会社名"], ["さくら物流"]]), resource="companies")
+    page = client.get(companies, secure=True).content.decode()
+    assert "consent-receipt" not in page and 'name="source"' not in page
+
+
+def test_a_third_party_import_without_its_receipt_keeps_the_receipt_open(client, cast):
+    login(client, cast.manager)
+    detail = _uploaded(client, FILE)
+    response = client.post(
+        detail,
+        {
+            "column_0": "family_name",
+            "column_1": "given_name",
+            "source": "third_party",
+            "on_duplicate": "skip",
+            "run": "dry",
+        },
+        secure=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    radio = page.split('value="third_party"', 1)[1].split(">", 1)[0]
+    assert "checked" in radio
+    assert "Name the third party that provided the data." in page

@@ -1,15 +1,16 @@
 """The security dashboard: who sees it, what it shows, in ja and en (S7)."""
 
 import datetime
+import itertools
 from unittest import mock
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from terabox_crm import audit
 from terabox_crm.core.roles import Role
-from terabox_crm.securitydash import selectors
+from terabox_crm.securitydash import chart, selectors
 from terabox_crm.testing.auth import login
 
 URL = reverse("securitydash:dashboard")
@@ -164,3 +165,50 @@ def test_the_period_shown_is_the_period_charted(client, cast):
     login(client, cast.admin)
     text = get(client, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<option value="7d" selected>' in text
+
+
+def _month_chart(cast):
+    now = timezone.now()
+    for days in (0, 3, 12, 29):
+        moment = now - datetime.timedelta(days=days)
+        with mock.patch("django.utils.timezone.now", return_value=moment):
+            audit.record("security.login.failed", workspace=cast.acme, payload={})
+    return selectors.chart(workspace=cast.acme, period="30d", moment=now)
+
+
+def test_the_phone_chart_has_few_short_labels_at_their_own_size(cast):
+    """At 390 px the wide chart's labels would shrink to 5 px and run into
+    each other (docs/ui.md "Charts"): the phone drawing is as wide as the
+    screen and names at most 4 days, the last one always, in short form."""
+    month = _month_chart(cast)
+    with translation.override("ja"):
+        wide = chart.layout(month)
+        phone = chart.layout(month, chart.PHONE)
+    assert len(wide["x_ticks"]) <= 8 and len(phone["x_ticks"]) <= 4
+    assert phone["width"] <= 360  # 12-unit text stays about 12 px on a 390 px phone
+    last = timezone.localtime(month.buckets[-1])
+    assert phone["x_ticks"][-1].label == f"{last.month}月{last.day}日"
+    steps = [b.position - a.position for a, b in itertools.pairwise(phone["x_ticks"])]
+    assert max(steps) - min(steps) < 0.5  # evenly spaced
+    with translation.override("en"):
+        label = chart.layout(month, chart.PHONE)["x_ticks"][-1].label
+    assert str(last.year) not in label and str(last.day) in label
+
+
+@pytest.mark.parametrize(
+    ("language", "summary", "kind"),
+    [
+        ("en", "Show the chart as a table", "Sign-in failed"),
+        ("ja", "グラフを表で表示", "ログイン失敗"),
+    ],
+)
+def test_the_chart_is_drawn_for_both_widths_and_said_as_a_table(
+    client, storm, language, summary, kind
+):
+    login(client, storm.admin)
+    html = get(client, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert "security-chart-wide" in html and "security-chart-narrow" in html
+    table = html.split('<details class="chart-table">', 1)[1].split("</details>", 1)[0]
+    assert f"<summary>{summary}</summary>" in table
+    assert table.count('<th scope="row"') == 7  # one row a day of the week
+    assert f"{kind} ×1" in table

@@ -87,3 +87,37 @@ def test_a_viewer_reads_the_properties_without_a_form(client, cast):
     ).content.decode()
     assert 'action="' + reverse("support:change", args=[ticket.pk]) not in html
     assert "priority-high badge-warn" in html and "High" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "save", "unassigned", "labels"),
+    [
+        ("en", "Save", "Unassigned", ("Status", "Priority", "Assignee")),
+        ("ja", "保存", "未割り当て", ("状態", "優先度", "担当者")),
+    ],
+)
+def test_the_properties_are_one_compact_form_with_one_save(
+    client, cast, language, save, unassigned, labels
+):
+    """The sidebar's properties (docs/ui.md "Ticket properties"): one form, a
+    labelled control per property, one Save — no button per property, no
+    ``---------`` choice; it works as a plain POST."""
+    ticket = open_ticket(cast.acme, cast.member)
+    login(client, cast.member)
+    url = reverse("support:ticket", args=[ticket.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    form = html.split('class="ticket-properties"', 1)[1].split("</form>", 1)[0]
+    assert form.count('type="submit"') == 1 and f">{save}<" in form
+    assert html.count('class="ticket-properties"') == 1
+    assert "---------" not in form and f">{unassigned}</option>" in form
+    for name, label in zip(("status", "priority", "assignee"), labels, strict=True):
+        assert f'<label for="id_{name}">{label}</label>' in form
+        assert f'<select name="{name}"' in form
+    response = client.post(
+        reverse("support:change", args=[ticket.pk]),
+        {"status": "pending", "priority": "high", "assignee": ""},
+    )
+    assert response.status_code == 302 and response["Location"] == url
+    with scope(workspace=cast.acme):
+        fresh = Ticket.objects.get(pk=ticket.pk)
+    assert (fresh.status, fresh.priority, fresh.assignee_id) == ("pending", "high", None)
