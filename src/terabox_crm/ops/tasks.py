@@ -8,5 +8,6 @@ from terabox_crm.ops import maintenance
 
 @db_periodic_task(crontab(minute="23"))
 def refresh_planner_statistics() -> bool:
-    """Keep SQLite's query planner informed as the data grows (hourly)."""
+    """Keep the query planner informed as the data grows (hourly; SQLite, and
+    PostgreSQL with autovacuum off)."""
     return maintenance.refresh_statistics()
