@@ -1,8 +1,8 @@
 """The incident register as the shared list anatomy describes it
-(``lists.anatomy``, docs/ui.md "Lists" and "Incidents"): a work list of the
-open incidents first, with their next report deadline (S13). A title is
-encrypted: it does not sort; severity and status sort by their rank, not
-their codes."""
+(``lists.anatomy``, docs/ui.md "Lists" and "Incident register"): a work
+list of the open incidents first, with their next report deadline (S13). A
+title is encrypted: it does not sort; severity and status sort by their
+rank, not their codes."""
 
 from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _

@@ -51,7 +51,7 @@ def _refused(request, refusal: Refusal) -> None:
 @require_safe
 def incident_list(request):
     """The register in the shared list anatomy (docs/ui.md "Lists",
-    "Incidents"): open incidents by default, each with its next report
+    "Incident register"): open incidents by default, each with its next report
     deadline in words; views, filters, header sorting on keyset pages and a
     capped count."""
     membership = request.membership

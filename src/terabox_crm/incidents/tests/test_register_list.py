@@ -1,8 +1,8 @@
 """The incident register as a work list (S13; docs/ui.md "Lists" and
-"Incidents"): the shared list anatomy, severity and status as badges with
-words, the report deadline due next in words with the exact time in a title,
-overdue marked, who handles it, and an empty state with the next step — in
-Japanese and English."""
+"Incident register"): the shared list anatomy, severity and status as badges
+with words, the report deadline due next in words with the exact time in a
+title, overdue marked, who handles it, and an empty state with the next
+step — in Japanese and English."""
 
 from __future__ import annotations
 
