@@ -40,6 +40,9 @@ OTHERS = [
     "/workspace/members/",  # the ⋯ menus of destructive actions
     "/imports/",
     "/imports/new/",
+    "/incidents/",  # the register in the list anatomy
+    "/policies/processing/",  # the record of processing
+    "/privacy/request/",  # the public request page's radio group
 ]
 
 

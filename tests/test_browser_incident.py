@@ -187,7 +187,7 @@ def test_this_wasnt_me_to_the_public_notice(serve, chromium, inbox):
     _second_factor(laptop, recovery.pop())
 
     laptop.goto(f"{served.url}/incidents/")
-    laptop.locator("main table a").first.click()
+    laptop.locator("main table tbody a").first.click()
     laptop.wait_for_url(re.compile(r".*/incidents/[0-9a-f-]{36}/$"))
     incident_url = laptop.url
     assert EMAIL in laptop.locator("h1").inner_text()

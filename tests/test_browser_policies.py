@@ -109,21 +109,22 @@ def test_a_version_in_force_is_accepted_at_the_next_sign_in(demo, chromium):
 
 def _fits_a_phone(page, url, heading):
     page.goto(url)
-    page.locator(".processing-table tbody tr").first.wait_for()
+    section = page.locator(".processing-purpose").first
+    section.wait_for()
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
-    cell = page.locator(".processing-table tbody tr").first.locator("td").first
-    label = cell.evaluate("el => getComputedStyle(el, '::before').content")
-    assert label.strip('"') == heading
-    box = cell.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    term, value = section.locator("dt").first, section.locator("dd").first
+    assert term.inner_text().strip() == heading
+    term_box, value_box = term.bounding_box(), value.bounding_box()
+    assert value_box["y"] >= term_box["y"] + term_box["height"] - 1  # under its label
+    assert value_box["x"] >= 0 and value_box["x"] + value_box["width"] <= 390
 
 
 def test_the_record_of_processing_fits_a_phone(serve, chromium):
-    """At 390 px each purpose is a card: nothing overflows sideways, and each
-    column's heading is shown above its value (ja, then en)."""
+    """At 390 px each purpose is a section of one column: nothing overflows
+    sideways, and each fact's label is shown above its value (ja, then en)."""
     served = serve("--demo")
     page = signed_in_page(chromium, served, locale="ja-JP", width=390)
     url = f"{served.url}/policies/processing/"

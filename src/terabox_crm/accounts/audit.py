@@ -43,6 +43,7 @@ EVENT_TYPES = {
     "accounts.mfa.recovery_code_used": _("Recovery code used to sign in"),
     "accounts.session.revoked": _("Session ended from the session list"),
     "accounts.sessions.revoked_all": _("Signed out everywhere"),
+    "accounts.sessions.revoked_others": _("Signed out everywhere else"),
     "accounts.password.changed": _("Password changed"),
     "accounts.password.reset_requested": _("Password reset link requested"),
     "accounts.password.reset": _("Password reset with an email link"),

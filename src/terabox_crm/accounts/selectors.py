@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from terabox_crm.accounts import tracking
@@ -23,6 +25,24 @@ class SessionView:
     created_at: datetime
     last_seen_at: datetime
     is_current: bool
+    last_seen_ago: str = ""  # "5 minutes ago"; the absolute time goes in a title
+
+
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """How long ago ``moment`` was, in the largest whole unit ("Just now",
+    "5 minutes ago", 「3時間前」): a session list is read by when, not by
+    the minute (docs/ui.md "Sessions")."""
+    seconds = max(((now or timezone.now()) - moment).total_seconds(), 0)
+    if seconds < 60:
+        return _("Just now")
+    if seconds < 3600:
+        count = int(seconds // 60)
+        return ngettext("%(n)d minute ago", "%(n)d minutes ago", count) % {"n": count}
+    if seconds < 48 * 3600:
+        count = int(seconds // 3600)
+        return ngettext("%(n)d hour ago", "%(n)d hours ago", count) % {"n": count}
+    count = int(seconds // 86400)
+    return ngettext("%(n)d day ago", "%(n)d days ago", count) % {"n": count}
 
 
 def live_sessions(user):
@@ -41,8 +61,10 @@ def live_sessions(user):
 
 
 def session_list(user, request) -> list[SessionView]:
+    """The user's live sessions, this device's first, then by last activity."""
     current = tracking.current_key_hash(request)
-    return [
+    now = timezone.now()
+    found = [
         SessionView(
             id=str(row.pk),
             device=tracking.describe_user_agent(row.user_agent),
@@ -50,9 +72,11 @@ def session_list(user, request) -> list[SessionView]:
             created_at=row.created_at,
             last_seen_at=row.last_seen_at,
             is_current=row.key_hash == current,
+            last_seen_ago=ago(row.last_seen_at, now),
         )
         for row in live_sessions(user)
     ]
+    return sorted(found, key=lambda session: not session.is_current)
 
 
 def membership_for(user, workspace_id):

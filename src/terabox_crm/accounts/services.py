@@ -395,6 +395,22 @@ def session_revoke_all(*, actor: User, request) -> int:
 
 
 @transaction.atomic
+def session_revoke_others(*, actor: User, request) -> int:
+    """End every session of the actor but this one ("sign out everywhere
+    else"): the other browsers must sign in again; this one stays."""
+    current = tracking.current_key_hash(request)
+    count = UserSession.objects.filter(user=actor).exclude(key_hash=current).count()
+    audit.record(
+        "accounts.sessions.revoked_others",
+        user=actor,
+        request=request,
+        payload={"sessions": count},
+    )
+    tracking.end_sessions(actor, keep_key_hash=current)
+    return count
+
+
+@transaction.atomic
 def sign_out_record(*, actor: User, request) -> None:
     audit.record("accounts.logout", user=actor, request=request)
     logout(request)

@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("not-me/", views.not_me_view, name="not_me"),
     path("security/sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("security/sign-out-others/", views.sign_out_others, name="sign_out_others"),
     path("two-factor/enrol/", views.mfa_enrol, name="mfa_enrol"),
     path("two-factor/recovery-codes/", views.mfa_recovery_codes, name="mfa_recovery_codes"),
     path("two-factor/disable/", views.mfa_disable, name="mfa_disable"),

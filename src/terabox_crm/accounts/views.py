@@ -247,11 +247,13 @@ def security(request):
 
 
 def _security_page(request, *, status: int = 200):
+    sessions = selectors.session_list(request.user, request)
     return render(
         request,
         "accounts/security.html",
         {
-            "sessions": selectors.session_list(request.user, request),
+            "sessions": sessions,
+            "others": sum(1 for session in sessions if not session.is_current),
             "device": mfa.confirmed_device(request.user),
             "recovery_left": mfa.remaining_recovery_codes(request.user),
             "mfa_required": request.user.mfa_required(),
@@ -276,6 +278,24 @@ def session_revoke(request, session_id):
 def sign_out_everywhere(request):
     services.session_revoke_all(actor=request.user, request=request)
     return signout.signed_out_response(request, notice="everywhere")
+
+
+@login_required
+@require_POST
+def sign_out_others(request):
+    """ "Sign out everywhere else": every other session ends, this one stays."""
+    count = services.session_revoke_others(actor=request.user, request=request)
+    if count:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s other session was ended.", "%(count)s other sessions were ended.", count
+            )
+            % {"count": count},
+        )
+    else:
+        messages.info(request, _("You were not signed in anywhere else."))
+    return redirect("accounts:security")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -14,6 +14,17 @@ NEEDS_DETAILS = {
 }
 
 
+# One line under each choice of the public page, so that a person who does
+# not know the words of the law picks the right request (P8, P9).
+KIND_HELP = {
+    Kind.ACCESS: _("See the data held about you, and to whom it was provided."),
+    Kind.CORRECTION: _("Have wrong or outdated data corrected: say what in the details."),
+    Kind.RESTRICTION: _("Have your data kept but no longer used."),
+    Kind.WITHDRAWAL: _("Take back a consent you gave, for example to newsletters."),
+    Kind.DELETION: _("Have your data erased wherever it is held."),
+}
+
+
 class RequestForm(forms.Form):
     email = forms.EmailField(
         label=_("Your email address"),
@@ -33,6 +44,22 @@ class RequestForm(forms.Form):
             "(for example newsletters, service notices, statistics)."
         ),
     )
+
+    def kind_options(self) -> list[dict]:
+        """The request types as the page's radio group lays them out: each
+        with its id, label, one-line explanation and whether it is chosen."""
+        field = self["kind"]
+        chosen = str(field.value() or "")
+        return [
+            {
+                "id": f"{field.auto_id}_{n}",
+                "value": value,
+                "label": label,
+                "help": KIND_HELP.get(value, ""),
+                "checked": value == chosen,
+            }
+            for n, (value, label) in enumerate(self.fields["kind"].choices)
+        ]
 
     def clean_email(self) -> str:
         try:

@@ -12,7 +12,10 @@ class IncidentsConfig(AppConfig):
         from terabox_crm.audit import actions
         from terabox_crm.core import evidence, policy
         from terabox_crm.core.roles import Capability, Role
-        from terabox_crm.incidents import checks, kinds, services
+        from terabox_crm.incidents import checks, kinds, listing, services
+        from terabox_crm.lists import anatomy
+
+        anatomy.register(listing.INCIDENTS)
 
         privacy_admin = policy.at_least(Role.ADMIN, or_capability=Capability.PRIVACY_OFFICER)
         policy.register(

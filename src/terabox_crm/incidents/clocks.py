@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from terabox_crm.support import sla
 
@@ -34,6 +34,12 @@ LABELS = {
     APPI_PRELIMINARY: _("APPI preliminary report to the PPC"),
     APPI_FINAL: _("APPI final report to the PPC"),
     GDPR: _("GDPR notification to the supervisory authority"),
+}
+# The report's short name, for a line that says what is due next (「速報まで残り2日」).
+SHORT_LABELS = {
+    APPI_PRELIMINARY: pgettext_lazy("report", "Preliminary report"),
+    APPI_FINAL: pgettext_lazy("report", "Final report"),
+    GDPR: pgettext_lazy("report", "GDPR notification"),
 }
 REPORTED_FIELD = {
     APPI_PRELIMINARY: "preliminary_reported_at",
@@ -87,6 +93,45 @@ class Clock:
         return int(self.left.total_seconds() // 3600)
 
     @property
+    def short_label(self):
+        return SHORT_LABELS[self.code]
+
+    @property
+    def due_words(self) -> str:
+        """What is due and when, in one line: "Preliminary report due in 2
+        days" / 「速報まで残り2日」, "… 3 hours overdue" / 「速報の期限を3時間超過」:
+        minutes under an hour, hours under two days, then days (as
+        ``remaining``)."""
+        seconds = self.left.total_seconds()
+        late, span = seconds < 0, abs(seconds)
+        report = self.short_label
+        if span < 3600:
+            n = max(1, int(span // 60))
+            if late:
+                text = ngettext(
+                    "%(report)s %(n)d minute overdue", "%(report)s %(n)d minutes overdue", n
+                )
+            else:
+                text = ngettext(
+                    "%(report)s due in %(n)d minute", "%(report)s due in %(n)d minutes", n
+                )
+        elif span < 48 * 3600:
+            n = int(span // 3600)
+            if late:
+                text = ngettext(
+                    "%(report)s %(n)d hour overdue", "%(report)s %(n)d hours overdue", n
+                )
+            else:
+                text = ngettext("%(report)s due in %(n)d hour", "%(report)s due in %(n)d hours", n)
+        else:
+            n = int(span // 86400)
+            if late:
+                text = ngettext("%(report)s %(n)d day overdue", "%(report)s %(n)d days overdue", n)
+            else:
+                text = ngettext("%(report)s due in %(n)d day", "%(report)s due in %(n)d days", n)
+        return text % {"report": report, "n": n}
+
+    @property
     def remaining(self) -> str:
         """「残り2日」/ "47 hours left", 「3時間超過」: the ticket SLA's words
         (``support.sla.in_words``), not ``timeuntil``'s "2日, 23時間"."""
@@ -115,3 +160,10 @@ def clocks(incident, now: datetime | None = None) -> list[Clock]:
             state = RUNNING
         found.append(Clock(code, due, done, state, due - now))
     return found
+
+
+def next_due(found: list[Clock]) -> Clock | None:
+    """The running clock that ends first (an overdue one before any other):
+    what the register shows for an incident."""
+    running = [clock for clock in found if clock.running]
+    return min(running, key=lambda clock: clock.due_at) if running else None

@@ -13,7 +13,14 @@ from terabox_crm.audit import actions
 from terabox_crm.contacts.models import Contact
 from terabox_crm.core import policy
 from terabox_crm.incidents import affected
-from terabox_crm.incidents.models import AffectedItem, AffectedKind, Decision, Delivery, Incident
+from terabox_crm.incidents.models import (
+    AffectedItem,
+    AffectedKind,
+    Decision,
+    Delivery,
+    Incident,
+    Status,
+)
 
 AFFECTED_PAGE = 25
 PUBLIC_LIMIT = 50
@@ -23,6 +30,24 @@ def incidents(membership):
     if not policy.can(membership, "incidents.view"):
         return Incident.objects.none()
     return Incident.objects.filter(workspace_id=membership.workspace_id).select_related("owner")
+
+
+def register(membership, *, status: str = "", severity: str = "", mine: bool = False):
+    """The register as a work list: the open incidents (not closed) unless
+    ``status`` names one, or is ``"all"``; of one severity; handled by the
+    member."""
+    found = incidents(membership)
+    if status == "all":
+        pass
+    elif status:
+        found = found.filter(status=status)
+    else:
+        found = found.exclude(status=Status.CLOSED)
+    if severity:
+        found = found.filter(severity=severity)
+    if mine:
+        found = found.filter(owner_id=membership.user_id)
+    return found
 
 
 def incident(membership, incident_id):

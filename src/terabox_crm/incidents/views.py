@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -22,10 +22,11 @@ from terabox_crm import audit
 from terabox_crm.accounts.stepup import step_up_required
 from terabox_crm.core import members, policy
 from terabox_crm.core.decorators import answer, permission_required
-from terabox_crm.incidents import clocks, report, selectors, services
+from terabox_crm.incidents import clocks, listing, report, selectors, services
 from terabox_crm.incidents.forms import IncidentForm, TimelineForm
-from terabox_crm.incidents.models import AffectedKind, Decision, Status
+from terabox_crm.incidents.models import AffectedKind, Decision, Severity, Status
 from terabox_crm.inventory import Category
+from terabox_crm.lists import anatomy
 from terabox_crm.refusals import Refusal
 
 
@@ -49,14 +50,58 @@ def _refused(request, refusal: Refusal) -> None:
 @permission_required("incidents.view")
 @require_safe
 def incident_list(request):
-    rows = [
-        (incident, clocks.clocks(incident))
-        for incident in selectors.incidents(request.membership)[:200]
+    """The register in the shared list anatomy (docs/ui.md "Lists",
+    "Incident register"): open incidents by default, each with its next report
+    deadline in words; views, filters, header sorting on keyset pages and a
+    capped count."""
+    membership = request.membership
+    spec = listing.INCIDENTS
+    status = request.GET.get("status", "")
+    if status not in (*Status.values, listing.ALL_STATUSES):
+        status = ""
+    severity = request.GET.get("severity", "")
+    if severity not in Severity.values:
+        severity = ""
+    mine = request.GET.get("mine") == "1"
+    qs = selectors.register(membership, status=status, severity=severity, mine=mine)
+    sort = anatomy.sort_from(spec, request.GET.get("sort"))
+    count = anatomy.capped_count(qs)
+    page = anatomy.keyset(qs, sort, cursor=request.GET.get("cursor", ""))
+    statuses = [
+        (listing.ALL_STATUSES, pgettext("incident view", "Every incident")),
+        *Status.choices,
     ]
+    lst = anatomy.list_context(
+        request,
+        spec,
+        sort=sort,
+        count=count,
+        filters=[
+            anatomy.Filter("status", _("Status"), statuses, status),
+            anatomy.Filter(
+                "severity", pgettext("incident", "Severity"), Severity.choices, severity
+            ),
+            anatomy.Filter(
+                "mine",
+                _("Handled by"),
+                [("1", pgettext("incident view", "Me"))],
+                "1" if mine else "",
+            ),
+        ],
+        search_label=None,
+        next_cursor=page.next_cursor if page.has_more else "",
+    )
+    rows = [(incident, clocks.next_due(clocks.clocks(incident))) for incident in page.rows]
     return render(
         request,
         "incidents/list.html",
-        {"rows": rows, "can_manage": policy.can(request.membership, "incidents.manage")},
+        {
+            "rows": rows,
+            "page": page,
+            "lst": lst,
+            "filtered": bool(status or severity or mine),
+            "can_manage": policy.can(membership, "incidents.manage"),
+        },
     )
 
 

@@ -40,6 +40,10 @@ class PurposeEntry:
     name: str
     basis: str = ""  # the lawful basis, translated; "" when not recorded
     description: str = ""
+    # What the basis means for the people, in a sentence (translated); ""
+    # when not recorded.
+    basis_note: str = ""
+    consent_needed: bool | None = None  # None: not recorded
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from terabox_crm import audit, context
 from terabox_crm.core.decorators import permission_required
-from terabox_crm.policies import processing, rendering, selectors, services
+from terabox_crm.policies import config, processing, rendering, selectors, services
 from terabox_crm.policies.middleware import SESSION_KEY
 from terabox_crm.policies.models import PolicyVersion
 from terabox_crm.refusals import Refusal
@@ -162,14 +163,38 @@ def accept_page(request):
 @permission_required("policies.processing.view")
 @require_safe
 def processing_page(request):
-    rows = processing.record_of_processing(request.workspace, _language())
+    """The record of processing as a document an auditor is handed
+    (docs/ui.md "Record of processing"): one numbered section per purpose —
+    its description, the lawful basis in words, whether consent is needed,
+    the data categories, recipients — then each category's retention once
+    and the sub-processor register; print-friendly."""
+    language = _language()
+    rows = processing.record_of_processing(request.workspace, language)
     # Each data category's retention once, not once per purpose that uses it:
-    # the table said the same paragraph up to six times (the CSV keeps it per row).
+    # the table said the same paragraph up to six times (the CSV keeps it per
+    # row). A purpose's categories link to their entry.
     retention: dict[tuple[str, str], None] = {}
     for row in rows:
         for pair in row.retention:
             retention.setdefault(pair, None)
-    return render(request, "policies/processing.html", {"rows": rows, "retention": list(retention)})
+    anchors = {category: f"retention-{n}" for n, (category, _rules) in enumerate(retention, 1)}
+    purposes = [
+        {
+            "row": row,
+            "categories": [(category, anchors.get(category, "")) for category in row.categories],
+        }
+        for row in rows
+    ]
+    return render(
+        request,
+        "policies/processing.html",
+        {
+            "purposes": purposes,
+            "retention": [(anchors[c], c, rules) for c, rules in retention],
+            "subprocessors": config.subprocessors(language),
+            "as_of": timezone.localdate(),
+        },
+    )
 
 
 @permission_required("policies.processing.view")

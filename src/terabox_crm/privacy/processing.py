@@ -9,10 +9,30 @@ from __future__ import annotations
 
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext_lazy as _
 from django_scopes import scopes_disabled
 
 from terabox_crm.policies import processing
 from terabox_crm.privacy.models import LawfulBasis, ProvisionRecord, Purpose
+
+# The lawful basis in words, for the record of processing an auditor reads.
+BASIS_NOTES = {
+    LawfulBasis.CONSENT: _(
+        "Used only for the people who gave their consent and have not withdrawn it; "
+        "each grant and withdrawal is kept in the consent ledger."
+    ),
+    LawfulBasis.CONTRACT: _(
+        "Needed to perform a contract with the person, or to take the steps they "
+        "asked for before one."
+    ),
+    LawfulBasis.LEGITIMATE_INTEREST: _(
+        "The workspace's legitimate interest, weighed against the person's rights; "
+        "the person may object, and their use can be restricted."
+    ),
+    LawfulBasis.LEGAL_OBLIGATION: _(
+        "Required by law; the only purpose that may still use a person whose use is restricted."
+    ),
+}
 
 
 def _pk(workspace):
@@ -30,6 +50,8 @@ def purposes(workspace) -> list[processing.PurposeEntry]:
             name=purpose.name,
             basis=str(LawfulBasis(purpose.lawful_basis).label),
             description=purpose.description,
+            basis_note=str(BASIS_NOTES.get(purpose.lawful_basis, "")),
+            consent_needed=purpose.needs_consent,
         )
         for purpose in found
     ]

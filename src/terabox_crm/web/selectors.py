@@ -13,6 +13,7 @@ from terabox_crm.contacts.models import Contact
 from terabox_crm.core import policy, records
 from terabox_crm.crypto import fields, keyring
 from terabox_crm.deals import selectors as deal_selectors
+from terabox_crm.privacy import selectors as privacy_selectors
 from terabox_crm.support import selectors as ticket_selectors
 from terabox_crm.support import sla
 
@@ -42,6 +43,7 @@ class Suggestion:
     label: str
     url: str
     detail: str = ""
+    restricted: bool = False  # a contact under restriction of use (P7): marked
 
 
 @dataclass
@@ -126,11 +128,18 @@ def suggestions(membership, query: str) -> Suggestions:
         companies = []
     deals = _deals(membership, query) if policy.can(membership, "deals.view") else []
     contacts, companies, deals = _share([contacts, companies, deals], SUGGEST_LIMIT)
+    # Marked as every list marks them (P7), one query for the dropdown.
+    restricted = (
+        privacy_selectors.restricted_ids(membership.workspace, [c.pk for c in contacts])
+        if contacts
+        else set()
+    )
     result.contacts = [
         Suggestion(
             contact.display_name,
             reverse("contacts:detail", args=[contact.pk]),
             _company_note(membership, contact),
+            restricted=contact.pk in restricted,
         )
         for contact in contacts
     ]

@@ -50,14 +50,96 @@ def test_every_sign_in_is_listed_with_device_and_address(two_browsers, relaxed):
     assert "Mobile Safari 17 on iOS" in response.text
     assert "203.0.113.10" in response.text
     assert "198.51.100.20" in response.text
-    assert response.text.count("This session") == 1
+    assert response.text.count("This device") == 1
 
 
 def test_session_list_in_japanese(two_browsers):
     pc, _phone = two_browsers
     response = pc.get(reverse("accounts:security"), HTTP_ACCEPT_LANGUAGE="ja")
-    assert "このセッション" in response.text
-    assert "すべての端末からログアウト" in response.text
+    assert "この端末" in response.text
+    assert "他のすべての端末からログアウト" in response.text
+    assert "Windows の Firefox 128" in response.text
+
+
+def _rows(html: str) -> list[str]:
+    import re
+
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r"<tr\b.*?</tr>", body, flags=re.S)
+
+
+@pytest.mark.parametrize(
+    ("language", "this_device", "ago", "end", "confirm"),
+    [
+        ("en", "This device", "2 hours ago", "End session…", "End the session on"),
+        ("ja", "この端末", "2時間前", "セッションを終了…", "のセッションを終了しますか"),
+    ],
+)
+def test_the_session_table_reads_like_a_device_list(
+    two_browsers, relaxed, language, this_device, ago, end, confirm
+):
+    """This device first and marked in words; the other one's last activity
+    as a relative time with the exact time in a title; ending it in a ⋯ menu
+    that asks first — no bare button in the row."""
+    pc, _phone = two_browsers
+    phone_row = (
+        UserSession.objects.filter(user=relaxed.member)
+        .exclude(key_hash=hash_session_key(pc.session.session_key))
+        .get()
+    )
+    UserSession.objects.filter(pk=phone_row.pk).update(
+        last_seen_at=timezone.now() - timedelta(hours=2, minutes=5)
+    )
+    html = pc.get(reverse("accounts:security"), HTTP_ACCEPT_LANGUAGE=language).text
+    current, other = _rows(html)
+    assert this_device in current and 'aria-current="true"' in current
+    assert this_device not in other
+    assert ago in other
+    assert 'title="' in other.split(ago)[0].rsplit("<time", 1)[1]
+    assert 'class="menu-wrap action-menu"' in other
+    assert end in other and confirm in other
+    assert "btn-danger" not in html.split('id="sessions-title"', 1)[1]
+
+
+def test_sign_out_everywhere_else_keeps_this_session(two_browsers, relaxed):
+    pc, phone = two_browsers
+    response = pc.post(reverse("accounts:sign_out_others"), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:security")
+    page = pc.get(reverse("accounts:security"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "1 other session was ended." in page.text
+    assert "Sign out everywhere else" not in page.text  # nothing else left to end
+    assert phone.get(reverse("accounts:security")).status_code == 302
+    assert UserSession.objects.filter(user=relaxed.member).count() == 1
+    [event] = events("accounts.sessions.revoked_others")
+    assert event.payload == {"sessions": 1}
+
+
+def test_sign_out_everywhere_else_needs_post(two_browsers):
+    pc, _phone = two_browsers
+    assert pc.get(reverse("accounts:sign_out_others")).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("seconds", "en", "ja"),
+    [
+        (20, "Just now", "たった今"),
+        (5 * 60, "5 minutes ago", "5分前"),
+        (3600, "1 hour ago", "1時間前"),
+        (47 * 3600, "47 hours ago", "47時間前"),
+        (3 * 86400, "3 days ago", "3日前"),
+    ],
+)
+def test_relative_times_in_both_languages(seconds, en, ja):
+    from django.utils import translation
+
+    from terabox_crm.accounts.selectors import ago
+
+    now = timezone.now()
+    for language, expected in (("en", en), ("ja", ja)):
+        with translation.override(language):
+            assert ago(now - timedelta(seconds=seconds), now) == expected
 
 
 def test_address_and_user_agent_are_encrypted_at_rest(two_browsers, relaxed):

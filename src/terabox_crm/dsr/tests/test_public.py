@@ -36,6 +36,45 @@ def test_the_page_speaks_japanese(client):
     assert "削除" in page
 
 
+@pytest.mark.parametrize(
+    ("language", "legend", "explains"),
+    [
+        ("ja", "ご請求の内容", "保存したまま、利用を停止"),
+        ("en", "What would you like us to do?", "kept but no longer used"),
+    ],
+)
+def test_the_request_types_are_a_fieldset_with_a_legend_and_a_line_each(
+    client, language, legend, explains
+):
+    """The radio group is named by its <legend> (not a <label for="">), and
+    each choice has its own label and a one-line explanation tied to it."""
+    from terabox_crm.dsr.models import Kind
+    from terabox_crm.web.tests.html import parse
+
+    response = client.get("/privacy/request/", HTTP_ACCEPT_LANGUAGE=language)
+    page = parse(response.content)
+    assert 'for=""' not in response.content.decode()
+    [fieldset] = [f for f in page.find_all("fieldset") if f.find("input")]
+    assert fieldset.find("legend").text().strip() == legend
+    radios = [i for i in fieldset.find_all("input") if i.attrs.get("type") == "radio"]
+    assert [r.attrs["value"] for r in radios] == list(Kind.values)
+    labels = {label.attrs.get("for"): label for label in fieldset.find_all("label")}
+    helps = {p.attrs.get("id"): p.text().strip() for p in fieldset.find_all("p", "help")}
+    for radio in radios:
+        assert radio.attrs["id"] in labels
+        assert helps[radio.attrs["aria-describedby"]]  # a line of its own
+    assert explains in " ".join(helps.values())
+
+
+def test_a_refused_request_keeps_the_chosen_type_and_ties_its_error(client, db):
+    body = file_request(client, "a@example.jp", kind="correction").content.decode()
+    assert re.search(r'value="correction"[^>]*checked', body)
+    # No type chosen: the fieldset is described by its error.
+    body = file_request(client, "a@example.jp", kind="").content.decode()
+    assert 'aria-describedby="id_kind_errors"' in body
+    assert 'id="id_kind_errors"' in body
+
+
 def _without_secrets(html: str) -> str:
     return re.sub(r"[A-Za-z0-9+/=_-]{20,}", "…", html)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -74,13 +76,67 @@ def test_the_page_lists_every_purpose_with_its_data_and_retention(client, cast):
 
 def test_each_categorys_retention_is_said_once_not_once_per_purpose(client, cast):
     """Several purposes use contact details; their retention is one entry of
-    the retention section, not a paragraph repeated in every purpose's row."""
+    the retention section, which each purpose's categories link to, not a
+    paragraph repeated in every purpose."""
     login(client, cast.owner)
     text = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").text
-    retention = text.split('class="retention-list"', 1)[1].split("</dl>", 1)[0]
-    assert retention.count("<dt>Contact details (email, phone, address)</dt>") == 1
-    table = text.split('class="table processing-table"', 1)[1].split("</table>", 1)[0]
-    assert "While the CRM record exists" not in table
+    retention = text.split('class="details retention-list"', 1)[1].split("</dl>", 1)[0]
+    [entry] = re.findall(
+        r'<dt id="(retention-\d+)">Contact details \(email, phone, address\)</dt>', retention
+    )
+    purposes = text.split('id="retention"', 1)[0]
+    assert "While the CRM record exists" not in purposes
+    assert f'<a href="#{entry}">Contact details (email, phone, address)</a>' in purposes
+
+
+def _purpose(text: str, code: str) -> str:
+    return text.split(f'data-purpose="{code}"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "consent", "consent_note", "contract", "contract_note", "as_of"),
+    [
+        (
+            "en",
+            "Needed",
+            "Without a consent recorded for this purpose",
+            "Not needed",
+            "The lawful basis is “Contract”, not consent.",
+            "Acme · as of ",
+        ),
+        (
+            "ja",
+            "必要",
+            "この利用目的への同意が記録されていない人のデータは",
+            "不要",
+            "法的根拠は「契約」で、同意ではありません。",
+            "Acme・",
+        ),
+    ],
+)
+def test_each_purpose_reads_like_a_section_of_a_document(
+    client, cast, language, consent, consent_note, contract, contract_note, as_of
+):
+    """A numbered section per purpose: its name and description, the lawful
+    basis in words, whether consent is needed, the categories it uses, its
+    recipients; sub-processors and retention said once below; a print rule."""
+    login(client, cast.owner)
+    text = client.get(PAGE, HTTP_ACCEPT_LANGUAGE=language).text
+    assert as_of in text
+    support = _purpose(text, "support")
+    assert re.search(r'<span class="processing-number">1\.</span>', support)
+    assert 'class="processing-description"' in support
+    basis = support.split('data-fact="basis">', 1)[1].split("</dd>", 1)[0]
+    assert 'class="processing-note"' in basis  # the basis in a sentence
+    facts = support.split('data-fact="consent">', 1)[1].split("</dd>", 1)[0]
+    assert contract in facts and contract_note in facts
+    communication = _purpose(text, "communication")
+    facts = communication.split('data-fact="consent">', 1)[1].split("</dd>", 1)[0]
+    assert f"<strong>{consent}</strong>" in facts and consent_note in facts
+    assert 'data-fact="categories"' in support and 'data-fact="recipients"' in support
+    assert 'id="subprocessors"' in text
+    css = (Path(__file__).parents[1] / "static/policies/policies.css").read_text()
+    assert "@media print" in css and ".processing-record" in css
 
 
 def test_the_csv_has_one_row_per_purpose_in_the_readers_language_and_is_audited(

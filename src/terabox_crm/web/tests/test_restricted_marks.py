@@ -159,3 +159,26 @@ def test_the_marks_of_a_list_cost_one_query_not_one_per_row(client, cast, world,
     assert len(restriction_reads) <= len(
         [q for q in few.captured_queries if "privacy_restriction" in q["sql"]]
     )
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_search_dropdown_marks_the_restricted_contact_and_only_it(
+    client, cast, world, language
+):
+    """The top bar's suggestions name contacts like a list does: the
+    restricted one carries the mark in words, the free one does not."""
+    login(client, cast.member)
+    response = client.get(
+        reverse("web:search_suggest"),
+        {"q": "花子"},
+        HTTP_ACCEPT_LANGUAGE=language,
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    options = re.findall(r"<a\b[^>]*role=\"option\".*?</a>", body, flags=re.S)
+    restricted, free = world["停止"], world["自由"]
+    [marked] = [option for option in options if str(restricted.pk) in option]
+    [unmarked] = [option for option in options if str(free.pk) in option]
+    assert MARK[language] in marked
+    assert MARK[language] not in unmarked
