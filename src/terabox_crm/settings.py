@@ -196,6 +196,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             ),
         }
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # JIT compilation off for the product's connections (unless the URL's
+    # ?options= sets jit itself): PostgreSQL compiles any query whose
+    # *estimated* cost passes jit_above_cost, and the retention engine's
+    # walk over due rows (a LIMIT 1000 over a million contacts, estimated at
+    # millions) paid ~230 ms of compiling per call for a query that runs in
+    # tens of milliseconds (docs/performance.md, Retention on PostgreSQL).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if "jit" not in _options.get("options", ""):
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, throttling, jobs -------------------------------------------------------
