@@ -65,10 +65,16 @@ def serve(tmp_path_factory):
         data_dir: Path | None = None,
         wait: bool = True,
         fresh: bool = False,
+        sigint_ignored: bool = False,
         **env: str | None,
     ):
         directory = data_dir or tmp_path_factory.mktemp("serve")
-        served = Served(directory, list(args), clean_env(directory, fresh=fresh, **env))
+        served = Served(
+            directory,
+            list(args),
+            clean_env(directory, fresh=fresh, **env),
+            sigint_ignored=sigint_ignored,
+        )
         started.append(served)
         return served.wait_ready() if wait else served
 

@@ -102,6 +102,10 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _state(pid: int) -> str:
     """The process state letter (R running, S sleeping, D disk, Z zombie…)."""
     try:
@@ -168,7 +172,14 @@ def web_worker_pids(serve_pid: int) -> list[int]:
 class Served:
     """One ``terabox-crm serve`` process and what it printed."""
 
-    def __init__(self, data_dir: Path, args: list[str], env: dict[str, str]):
+    def __init__(
+        self,
+        data_dir: Path,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        sigint_ignored: bool = False,
+    ):
         self.data_dir = data_dir
         self.lines: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
@@ -179,6 +190,8 @@ class Served:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # As a shell starts a background job (`serve &` in a script).
+            preexec_fn=_ignore_sigint if sigint_ignored else None,
         )
         threading.Thread(target=self._read, daemon=True).start()
         self.url = ""

@@ -335,6 +335,15 @@ def test_ctrl_c_stops_server_and_worker_leaving_no_process(serve):
     assert "Terabox CRM stopped." in served.output
 
 
+def test_ctrl_c_stops_serve_started_in_the_background_by_a_script(serve):
+    """A shell starts `terabox-crm serve &` with SIGINT ignored; serve must
+    still stop on it (it did not, and CI's runner starts jobs that way)."""
+    served = serve(sigint_ignored=True)
+    assert served.stop(signal.SIGINT) == 0
+    assert wait_gone(served.worker_pid, 5)
+    assert "Terabox CRM stopped." in served.output
+
+
 def test_sigterm_stops_server_and_worker(serve):
     served = serve()
     assert served.stop(signal.SIGTERM) == 0

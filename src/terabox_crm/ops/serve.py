@@ -645,6 +645,11 @@ def main(argv: list[str]) -> int:
     web: list[WebWorkerProcess] = []
     sockets: list[socket.socket] = []
     previous_term = signal.signal(signal.SIGTERM, _raise_stopped)
+    # Ctrl-C (SIGINT) stops serve however it was started: a shell starts a
+    # background job (`terabox-crm serve &` in a script, CI runners) with
+    # SIGINT ignored, and Python then leaves it ignored — `kill -INT` did
+    # nothing at all.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         if worker is not None:
             pid = worker.start()
@@ -707,6 +712,7 @@ def main(argv: list[str]) -> int:
         for sock in sockets:
             sock.close()
         signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
         print("Terabox CRM stopped.", flush=True)
 
 
