@@ -94,10 +94,16 @@ def test_a_stage_moves_from_its_menu_by_keyboard_and_stays_in_hand(serve, chromi
     for place in (1, 0):
         page.keyboard.press("Enter")
         card.locator(".stage-item").nth(place).locator(".stage-name", has_text=third).wait_for()
-        focused = page.evaluate("document.activeElement.id")
         moved = card.locator(".stage-item").nth(place)
-        assert focused == moved.locator("button[value=up]").get_attribute("id") or (
-            place == 0 and focused == moved.locator("button[value=down]").get_attribute("id")
+        expected = [moved.locator("button[value=up]").get_attribute("id")]
+        if place == 0:
+            expected.append(moved.locator("button[value=down]").get_attribute("id"))
+        # Focus comes back once htmx has settled the swap, a moment after
+        # the new card is in place: wait for it rather than read it at once.
+        page.wait_for_function(
+            "ids => ids.includes(document.activeElement && document.activeElement.id)",
+            arg=expected,
+            timeout=5000,
         )
         assert moved.locator("details.stage-menu").get_attribute("open") is not None
     assert names.first.inner_text() == third
