@@ -27,9 +27,11 @@ if _worker:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """The tests marked ``slow`` (real servers, subprocesses, the browser) run
-    first. Under ``--dist loadfile`` xdist hands out files in the order their
-    first test appears, so a long file started last keeps one core busy after
-    the other ran dry; started first, the many short files fill the gaps.
+    first. Under ``--dist loadfile`` with ``--no-loadscope-reorder`` (in
+    pyproject's addopts; by default xdist hands out the files with the most
+    tests first) files go out in the order their first test appears, so a
+    long file started last keeps one core busy after the other ran dry;
+    started first, the many short files fill the gaps.
     Runs after pytest-django's own ordering, which a stable sort keeps within
     each group; a transactional test (which empties the database after it)
     is never moved ahead of the others."""
