@@ -69,6 +69,24 @@ def own_signal_handlers():
         signal.signal(signum, handler)
 
 
+@pytest.fixture
+def only_this_tests_threads(monkeypatch):
+    """``leave`` ends the process when a non-daemon thread besides the job
+    threads is alive. In the test run, threads that earlier tests of the same
+    worker process left (asgiref's single-thread executor is one, idle for
+    good once used) are not this worker's: ``leave`` sees only the threads
+    started during the test."""
+    import threading
+
+    before = set(threading.enumerate())
+    real = threading.enumerate
+    monkeypatch.setattr(
+        threading,
+        "enumerate",
+        lambda: [t for t in real() if t not in before or t is threading.main_thread()],
+    )
+
+
 def _refuse_to_exit(code):
     raise AssertionError(f"the worker would have ended the process ({code})")
 
@@ -89,7 +107,7 @@ def _signal_at_the_start_line(monkeypatch, signum):
 
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
 def test_stop_request_at_the_start_line_stops_every_job_thread(
-    queued_mode, monkeypatch, own_signal_handlers, signal_name
+    queued_mode, monkeypatch, own_signal_handlers, only_this_tests_threads, signal_name
 ):
     import signal
 
@@ -100,7 +118,7 @@ def test_stop_request_at_the_start_line_stops_every_job_thread(
 
 
 def test_stop_request_noted_while_starting_is_handed_to_the_consumer(
-    queued_mode, own_signal_handlers
+    queued_mode, own_signal_handlers, only_this_tests_threads
 ):
     import os
     import signal
@@ -129,7 +147,7 @@ def _thread(target):
     return thread
 
 
-def test_leave_returns_when_every_job_thread_has_ended():
+def test_leave_returns_when_every_job_thread_has_ended(only_this_tests_threads):
     consumer = _Consumer(_thread(lambda: None), _thread(lambda: None))
     assert worker.leave(consumer, exit_now=_refuse_to_exit) == 0
 
