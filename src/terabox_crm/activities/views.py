@@ -367,6 +367,8 @@ def task_list(request):
                     ("all", pgettext("task view", "Everyone's")),
                 ],
                 scope,
+                # A record's "See all" shows everyone's tasks on it.
+                empty=None if links else pgettext("task view", "Mine"),
             ),
             anatomy.Filter(
                 "due",
@@ -383,6 +385,7 @@ def task_list(request):
                 _("Status"),
                 [("done", _("Done")), ("any", pgettext("task status", "Open or done"))],
                 status,
+                empty=pgettext("task status", "Open"),
             ),
             anatomy.Filter("assignee", _("Assignee"), members, str(assignee or "")),
         ],

@@ -77,7 +77,9 @@ def incident_list(request):
         sort=sort,
         count=count,
         filters=[
-            anatomy.Filter("status", _("Status"), statuses, status),
+            anatomy.Filter(
+                "status", _("Status"), statuses, status, empty=pgettext("incident view", "Open")
+            ),
             anatomy.Filter(
                 "severity", pgettext("incident", "Severity"), Severity.choices, severity
             ),

@@ -349,12 +349,15 @@ class Chip:
 
 @dataclass
 class Filter:
-    """One control of the filter bar: a select of ``options`` (value, label)."""
+    """One control of the filter bar: a select of ``options`` (value, label).
+    ``empty`` names what the empty choice shows when that is not everything
+    (a queue that shows its open items until told otherwise)."""
 
     name: str
     label: Any
     options: list = field(default_factory=list)
     value: str = ""
+    empty: Any = None
 
     @property
     def value_label(self) -> str:
@@ -362,8 +365,9 @@ class Filter:
 
     @property
     def placeholder(self) -> str:
-        """The select's empty option, which labels it: "Owner: Any"."""
-        return named_value(self.label, _("Any"))
+        """The select's empty option, which labels it: "Owner: Any", or
+        "Status: Open" where the empty choice shows the open ones."""
+        return named_value(self.label, _("Any") if self.empty is None else self.empty)
 
 
 def chips(params: dict, filters: list[Filter], *, search_label=None) -> list[Chip]:

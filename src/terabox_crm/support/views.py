@@ -140,7 +140,9 @@ def ticket_list(request):
         sort=sort,
         count=count,
         filters=[
-            anatomy.Filter("status", _("Status"), statuses, status),
+            anatomy.Filter(
+                "status", _("Status"), statuses, status, empty=pgettext("tickets", "Unresolved")
+            ),
             anatomy.Filter("priority", _("Priority"), Priority.choices, priority),
             anatomy.Filter("assignee", _("Assignee"), members, str(assignee or "")),
             anatomy.Filter(

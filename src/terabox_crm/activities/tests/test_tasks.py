@@ -148,3 +148,29 @@ def test_another_workspaces_task_is_not_found(client, cast):
     login(client, cast.owner)
     assert client.get(reverse("activities:task", args=[foreign.pk])).status_code == 404
     assert client.post(reverse("activities:task_done", args=[foreign.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "whose", "status"),
+    [("ja", "誰のタスク：自分のタスク", "状態：未完了"), ("en", "Whose: Mine", "Status: Open")],
+)
+def test_the_filters_empty_choices_name_what_the_queue_shows(client, cast, language, whose, status):
+    """Unfiltered, the task queue shows my open tasks: the empty choices of
+    its "Whose" and "Status" filters say so; a record's "See all" shows
+    everyone's tasks on it, and never says "Mine"."""
+    from terabox_crm.web.tests.html import parse
+
+    def empty_choices(url) -> dict[str, str]:
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content
+        return {
+            select.attrs["name"]: select.find("option").text().strip()
+            for select in parse(html).find_all("select")
+            if select.attrs.get("name") in ("scope", "status")
+            and select.find("option").attrs.get("value") == ""
+        }
+
+    task = make_task(cast, remind_in=None)
+    login(client, cast.member)
+    assert empty_choices(reverse("activities:tasks")) == {"scope": whose, "status": status}
+    on_record = empty_choices(f"{reverse('activities:tasks')}?contact={task.contact_id}")
+    assert on_record.get("scope") != whose

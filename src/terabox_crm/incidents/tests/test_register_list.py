@@ -153,3 +153,19 @@ def test_a_filter_that_matches_nothing_offers_to_clear_it(client, cast, register
     empty = parse(_get(client, severity="low")).find("div", "empty")
     assert "No incidents match these filters." in empty.text()
     assert any(a.attrs.get("href") == "?" for a in empty.find_all("a"))
+
+
+@pytest.mark.parametrize(("language", "empty"), [("ja", "状態：対応中"), ("en", "Status: Open")])
+def test_the_status_filters_empty_choice_names_what_it_shows(
+    client, cast, register, language, empty
+):
+    """With no status chosen the register shows the incidents not closed, and
+    the filter's empty choice says so (not "any", which is another view)."""
+    login(client, cast.admin)
+    [select] = [
+        s
+        for s in parse(_get(client, language)).find_all("select")
+        if s.attrs.get("name") == "status"
+    ]
+    first = select.find("option")
+    assert first.attrs["value"] == "" and first.text().strip() == empty

@@ -199,3 +199,18 @@ def test_a_change_through_the_api_sets_only_the_fields_sent(client, cast):
     )
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["priority"]) == ("pending", "low")
+
+
+@pytest.mark.parametrize(
+    ("language", "empty"), [("ja", "状態：未解決"), ("en", "Status: Unresolved")]
+)
+def test_the_status_filters_empty_choice_names_what_the_queue_shows(client, cast, language, empty):
+    """With no status chosen the queue shows the tickets not yet resolved;
+    the filter's empty choice says so, not "any" (that is "Every ticket")."""
+    from terabox_crm.web.tests.html import parse
+
+    login(client, cast.member)
+    html = client.get(reverse("support:tickets"), HTTP_ACCEPT_LANGUAGE=language).content
+    [select] = [s for s in parse(html).find_all("select") if s.attrs.get("name") == "status"]
+    first = select.find("option")
+    assert first.attrs["value"] == "" and first.text().strip() == empty

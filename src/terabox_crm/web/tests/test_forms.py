@@ -126,3 +126,38 @@ def test_the_members_page_keeps_removals_in_a_menu(client, cast):
     menu = rows.split('class="menu-wrap action-menu"', 2)[2].split("</details>", 1)[0]
     assert "の操作" in menu and "data-confirm=" in menu and "menu-item-danger" in menu
     assert "編集" in menu
+
+
+class _Choices(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind", choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect, help_text="One."
+    )
+    events = forms.MultipleChoiceField(
+        label="Events", choices=[("x", "X"), ("y", "Y")], widget=forms.CheckboxSelectMultiple
+    )
+    name = forms.CharField(label="Name")
+
+
+def test_a_radio_group_and_a_checkbox_list_are_fieldsets_named_by_their_legend():
+    """Django gives a radio group or a checkbox list no id a ``<label for>``
+    could point at (``for=""``, which names nothing for a screen reader): the
+    field partial makes each a fieldset with a legend, its help and errors
+    tied to it; a plain field keeps its label."""
+    from django.template.loader import render_to_string
+
+    from terabox_crm.web.tests.html import parse
+
+    form = _Choices(data={"events": ["z"]})
+    assert not form.is_valid()
+    html = "".join(
+        render_to_string("web/partials/_field.html", {"field": form[name]})
+        for name in ("kind", "events", "name")
+    )
+    assert 'for=""' not in html
+    page = parse(html)
+    fieldsets = page.find_all("fieldset")
+    assert [f.find("legend").text().strip() for f in fieldsets] == ["Kind", "Events"]
+    assert fieldsets[0].attrs["aria-describedby"].split() == ["id_kind_helptext", "id_kind_errors"]
+    assert fieldsets[1].attrs["aria-describedby"].split() == ["id_events_errors"]
+    assert [i.attrs["value"] for i in fieldsets[0].find_all("input")] == ["a", "b"]
+    assert [label.attrs.get("for") for label in page.find_all("label")][-1] == "id_name"
