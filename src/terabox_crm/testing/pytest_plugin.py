@@ -24,6 +24,17 @@ if _worker:
     os.environ["CRM_JOBS_NAME"] = f"{os.environ.get('CRM_JOBS_NAME', 'terabox-crm')}-{_worker}"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker more than there are cores. The browser and
+    process tests spend much of their time waiting on the servers and the
+    browser they started; a third worker on two cores keeps both busy
+    meanwhile. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides when set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return len(os.sched_getaffinity(0)) + 1
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """The tests marked ``slow`` (real servers, subprocesses, the browser) run
