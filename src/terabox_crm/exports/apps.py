@@ -54,6 +54,7 @@ class ExportsConfig(AppConfig):
             ("exports.export.downloaded", _("Export downloaded")),
             ("exports.export.expired", _("Export expired and its file deleted")),
             ("exports.export.failed", _("Export failed after its retries")),
+            ("exports.export.resumed", _("Export taken up again after its job was lost")),
             ("exports.settings.changed", _("Export settings changed")),
             ("security.export.download_refused", _("Export download refused (used or expired)")),
             ("security.export.approval_refused", _("Export approval refused (own export)")),

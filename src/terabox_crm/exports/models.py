@@ -121,6 +121,10 @@ class Export(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     key_id = models.CharField(max_length=64, blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When its job last gave a sign of life (queued, claimed, a batch
+    # counted or written): an active export silent for long lost its job
+    # (a worker killed mid-build) and is resumed (services.exports_resume_lost).
+    touched_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=32, blank=True, default="")
     approval_required = models.BooleanField(default=False)
     approved_by = models.ForeignKey(

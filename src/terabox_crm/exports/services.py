@@ -29,10 +29,12 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,8 +44,11 @@ from terabox_crm import audit
 from terabox_crm.contacts.selectors import preload_keys
 from terabox_crm.core import guards, policy
 from terabox_crm.core.models import Membership
+from terabox_crm.crypto import keyring
+from terabox_crm.crypto.models import DataKey
 from terabox_crm.exports import resources, tasks, writers
 from terabox_crm.exports.models import (
+    ACTIVE,
     BUILD_ATTEMPTS,
     FAILURES,
     LINK_VALID_FOR,
@@ -352,7 +357,7 @@ def export_count(export_id) -> Export | None:
                     item.purpose,
                     on_batch=lambda rows: Export.objects.filter(
                         pk=item.pk, status=Status.COUNTING
-                    ).update(progress=rows),
+                    ).update(progress=rows, touched_at=timezone.now()),
                 )
             if item.format == Format.XLSX and counted.rows > writers.XLSX_MAX_ROWS:
                 raise writers.TooManyRows(counted.rows)
@@ -375,6 +380,7 @@ def export_count(export_id) -> Export | None:
                 excluded_before=dict(counted.excluded),
                 approval_required=needs_approval,
                 progress=0,
+                touched_at=timezone.now(),
             )
             if not claimed:
                 return None
@@ -448,9 +454,9 @@ def export_approve(*, membership: Membership, export_id) -> Export:
     now = timezone.now()
     item.status = Status.QUEUED
     item.approved_by_id = membership.user_id
-    item.approved_at = now
+    item.approved_at = item.touched_at = now
     with scope(workspace=item.workspace_id):
-        item.save(update_fields=["status", "approved_by", "approved_at"])
+        item.save(update_fields=["status", "approved_by", "approved_at", "touched_at"])
     audit.record(
         "exports.export.approved",
         actor=membership.user_id,
@@ -512,7 +518,7 @@ def _rows(item: Export, found, selection, columns, purpose: Purpose, run: Run):
         else:
             yield from _kept(batch, found, refused, keep_people, cells, run)
         run.read += read
-        Export.objects.filter(pk=item.pk).update(progress=run.read)
+        Export.objects.filter(pk=item.pk).update(progress=run.read, touched_at=timezone.now())
 
 
 def _kept(batch, found, refused: dict, keep_people: bool, cells, run: Run):
@@ -576,6 +582,7 @@ def _failed(item: Export, error: BaseException) -> bool:
             failure=failure,
             progress=0,
             finished_at=timezone.now() if final else None,
+            touched_at=timezone.now(),
         )
         if final:
             audit.record(
@@ -613,7 +620,7 @@ def export_build(export_id) -> Export | None:
     queue's retry."""
     with scopes_disabled():
         claimed = Export.objects.filter(pk=export_id, status=Status.QUEUED).update(
-            status=Status.RUNNING, attempts=F("attempts") + 1, progress=0
+            status=Status.RUNNING, attempts=F("attempts") + 1, progress=0, touched_at=timezone.now()
         )
         if not claimed:
             return None
@@ -784,6 +791,68 @@ def export_discard(item: Export) -> None:
     writers.destroy(item.pk, item.key_id)
     with scopes_disabled():
         Export.objects.filter(pk=item.pk).update(key_id="")
+
+
+# An active export whose job gave no sign of life for this long lost it: a
+# batch takes well under a second, a count writes its progress every 5,000
+# ids, and a queued job waits behind others for minutes at most.
+LOST_AFTER = timedelta(minutes=10)
+
+
+def exports_resume_lost(now=None) -> int:
+    """Resume the exports whose job was lost (the periodic job): a worker
+    killed or restarted mid-job leaves its export counting, queued or being
+    prepared, and the job queue does not run a job again once it was taken.
+
+    Counting or queued: the job is queued again (its first step claims the
+    export, so a job that was only late does nothing twice). Being prepared:
+    the half-written file and its key are destroyed, and the build is queued
+    again as a retry (attempts counted), or failed after the last one.
+    Audited as ``exports.export.resumed`` or ``exports.export.failed``."""
+    now = now or timezone.now()
+    silent_since = now - LOST_AFTER
+    with scopes_disabled():
+        lost = list(
+            Export.objects.filter(status__in=ACTIVE)
+            .annotate(last_sign=Coalesce("touched_at", "approved_at", "created_at"))
+            .filter(last_sign__lt=silent_since)
+            .order_by("last_sign")[:100]
+        )
+    resumed = 0
+    for item in lost:
+        with transaction.atomic(), scopes_disabled():
+            final = item.status == Status.RUNNING and item.attempts >= BUILD_ATTEMPTS
+            values = {"touched_at": now, "progress": 0}
+            if item.status == Status.RUNNING:
+                values.update(
+                    status=Status.FAILED if final else Status.QUEUED,
+                    failure="build_failed" if final else "",
+                    finished_at=now if final else None,
+                )
+            claimed = Export.objects.filter(
+                pk=item.pk, status=item.status, touched_at=item.touched_at
+            ).update(**values)
+            if not claimed:
+                continue  # it moved meanwhile: its job is alive
+            if item.status == Status.RUNNING:
+                writers.destroy(item.pk, "")
+                keyring.destroy_keys(
+                    DataKey.objects.filter(scope=writers.key_scope(item.pk)).values_list(
+                        "key_id", flat=True
+                    )
+                )
+            audit.record(
+                "exports.export.failed" if final else "exports.export.resumed",
+                actor=None,
+                workspace=item.workspace_id,
+                obj=item,
+                payload={"status": item.status, "attempts": item.attempts}
+                | ({"failure": "build_failed"} if final else {}),
+            )
+            if not final:
+                _enqueue(item)
+                resumed += 1
+    return resumed
 
 
 def exports_expire(now=None, *, workspace_id=None, ids=None) -> int:

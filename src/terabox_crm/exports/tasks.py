@@ -20,6 +20,13 @@ def build_export(export_id: str) -> bool:
         return services.export_build(export_id) is not None
 
 
+@db_periodic_task(crontab(minute="*/5"))
+def resume_lost_exports() -> int:
+    """Every five minutes: exports whose job was lost are taken up again."""
+    with system_context("job"):
+        return services.exports_resume_lost()
+
+
 @db_periodic_task(crontab(minute="23"))
 def expire_exports() -> int:
     with system_context("job"):
