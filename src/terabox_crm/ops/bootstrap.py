@@ -13,6 +13,7 @@ directories regardless (``datadir.write_private_file``).
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 PRIVATE_UMASK = 0o077
 
@@ -34,9 +35,47 @@ def terminal_language() -> str:
     return "en"
 
 
+# The PostgreSQL advisory lock taken while migrating (any fixed number).
+MIGRATE_LOCK = 0x7B1A_0001
+
+
+@contextmanager
+def one_migrator_at_a_time():
+    """Processes started together on a database that needs migrating (after
+    an upgrade: ``serve`` and a standalone ``worker``, or two commands) run
+    ``migrate`` one after the other, and the second finds nothing left to
+    do. Without it both planned the same migration and the second failed on
+    it ("duplicate column"). SQLite: an exclusive ``flock`` on a file beside
+    the database; PostgreSQL: a session advisory lock."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK])
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATE_LOCK])
+        return
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor != "sqlite" or not os.path.isabs(name):
+        yield  # an in-memory database (tests) has one process
+        return
+    import fcntl
+
+    with open(f"{name}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def prepare(*, verbosity: int = 0) -> None:
     os.umask(PRIVATE_UMASK)
     setup_django()
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=verbosity)
+    with one_migrator_at_a_time():
+        call_command("migrate", interactive=False, verbosity=verbosity)
