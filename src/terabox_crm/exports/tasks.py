@@ -15,7 +15,7 @@ def build_export(export_id: str) -> bool:
     (after an approval, the build only). A failed build raises
     ``services.BuildRetry`` while attempts remain; the retry's count is then
     a no-op."""
-    with system_context("job"):
+    with system_context("job"), services.job_page_cache():
         services.export_count(export_id)
         return services.export_build(export_id) is not None
 
