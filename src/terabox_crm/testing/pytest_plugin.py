@@ -24,7 +24,7 @@ if _worker:
     os.environ["CRM_JOBS_NAME"] = f"{os.environ.get('CRM_JOBS_NAME', 'terabox-crm')}-{_worker}"
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # xdist's hook: unknown without it
 def pytest_xdist_auto_num_workers(config):
     """``-n auto``: one worker more than there are cores. The browser and
     process tests spend much of their time waiting on the servers and the
