@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -72,3 +73,34 @@ def test_three_processes_migrating_one_fresh_postgresql_database_all_start(tmp_p
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+SECRET = (
+    "import sys, time; from terabox_crm import datadir; "
+    "time.sleep(max(0.0, float(sys.argv[1]) - time.time())); "
+    "print(datadir.generated_secret('secret_key'))"
+)
+
+
+def test_processes_started_together_on_a_fresh_data_dir_share_one_generated_secret(tmp_path):
+    """Each writes its own temporary file; the first link wins and the others
+    read its key (a shared temporary name had a later process fail with the
+    file linked and removed from under it)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    env = clean_env(data, fresh=True)
+    start = f"{time.time() + 1.5:.3f}"  # all at the same instant, after their imports
+    processes = [
+        subprocess.Popen(  # our own interpreter, fixed arguments
+            [sys.executable, "-c", SECRET, start],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    results = [process.communicate(timeout=60) for process in processes]
+    assert [p.returncode for p in processes] == [0] * 8, [err[-500:] for _, err in results]
+    assert len({out.strip() for out, _ in results}) == 1
+    assert sorted(p.name for p in (data / "keys").iterdir()) == ["secret_key"]

@@ -33,8 +33,13 @@ def private_dir(name: str) -> Path:
 
 
 def write_private_file(target: Path, data: bytes) -> None:
-    """Create ``target`` with mode 0600 atomically; never overwrite an existing key."""
-    tmp = target.with_suffix(target.suffix + ".tmp")
+    """Create ``target`` with mode 0600 atomically; never overwrite an existing key.
+
+    The temporary file is this call's own: processes started together on a
+    fresh data dir each write theirs, the first link wins, and the others
+    read the key it made (a shared temporary name made the later ones fail
+    with the file renamed from under them)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
