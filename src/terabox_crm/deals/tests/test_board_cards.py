@@ -4,7 +4,7 @@ the owner's initials and the days in the stage."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -60,12 +60,14 @@ def test_a_card_shows_initials_close_date_and_days_in_stage(client, cast, pipeli
         pipeline,
         name="Kanban card",
         amount="1200",
-        expected_close_date=date.today() - timedelta(days=1),
+        expected_close_date=timezone.localdate() - timedelta(days=1),
     )
+    # Days in stage are calendar days in the workspace's time zone: entered at
+    # noon three days ago, whatever the hour the test runs (at 00:30 local,
+    # "now less 3 days and an hour" was four calendar days back).
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
     with scope(workspace=cast.acme):
-        Deal.objects.filter(pk=deal.pk).update(
-            stage_entered_at=timezone.now() - timedelta(days=3, hours=1)
-        )
+        Deal.objects.filter(pk=deal.pk).update(stage_entered_at=noon - timedelta(days=3))
     login(client, cast.member)
     html = client.get(reverse("deals:board"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "3 days in stage" in html
