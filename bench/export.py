@@ -65,12 +65,12 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 
-def _anon_mb() -> float:
-    """The process's anonymous resident memory (its heap: Python objects,
+def anon_mb(pid: int | str = "self") -> float:
+    """A process's anonymous resident memory (its heap: Python objects,
     buffers), without the file pages SQLite maps (``mmap_size``, 256 MiB by
     default: settings.py), which the kernel may drop at any time."""
     try:
-        with open("/proc/self/status") as handle:
+        with open(f"/proc/{pid}/status") as handle:
             for line in handle:
                 if line.startswith("RssAnon:"):
                     return int(line.split()[1]) / 1024
@@ -83,21 +83,36 @@ class _Sampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.peak = _rss_mb()
-        self.peak_anon = _anon_mb()
+        self.peak_anon = anon_mb()
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.02):
             self.peak = max(self.peak, _rss_mb())
-            self.peak_anon = max(self.peak_anon, _anon_mb())
+            self.peak_anon = max(self.peak_anon, anon_mb())
+
+
+def owner_without_threshold(workspace, owner):
+    """The owner's membership, with the workspace's approval threshold out of
+    the way: the benchmarks measure the build, not the approval."""
+    from django_scopes import scope
+
+    from terabox_crm.core.models import Membership
+    from terabox_crm.exports import services
+
+    with scope(workspace=workspace):
+        membership = Membership.objects.select_related("workspace", "user").get(
+            workspace=workspace, user=owner
+        )
+    services.settings_change(membership=membership, approval_threshold=100_000_000)
+    return membership
 
 
 def export_phase(workspace, owner, *, fmt: str = "csv") -> dict:
     """Export every contact of ``workspace`` (its owner asks) and measure."""
     from django.db import connection
-    from django_scopes import scope, scopes_disabled
+    from django_scopes import scopes_disabled
 
-    from terabox_crm.core.models import Membership
     from terabox_crm.dsr import export as sealed
     from terabox_crm.exports import services
     from terabox_crm.exports.models import Export
@@ -108,12 +123,7 @@ def export_phase(workspace, owner, *, fmt: str = "csv") -> dict:
     # and without them SQLite reads each batch through the workspace index
     # and sorts what is left of the workspace (docs/performance.md, Export).
     statistics_refreshed = maintenance.refresh_statistics()
-    with scope(workspace=workspace):
-        membership = Membership.objects.select_related("workspace", "user").get(
-            workspace=workspace, user=owner
-        )
-    # The bench measures the build, not the approval: no threshold in the way.
-    services.settings_change(membership=membership, approval_threshold=100_000_000)
+    membership = owner_without_threshold(workspace, owner)
     # The job runs on commit when jobs are immediate (the bench's setting):
     # hold it back, so its count and its build are timed on their own.
     enqueue = services._enqueue
@@ -144,7 +154,7 @@ def export_phase(workspace, owner, *, fmt: str = "csv") -> dict:
 
     sealed.SealedWriter._seal = timed_seal
     baseline = _rss_mb()
-    baseline_anon = _anon_mb()
+    baseline_anon = anon_mb()
     sampler = _Sampler()
     sampler.start()
     try:

@@ -34,17 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def _anon_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("RssAnon:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def measure(data_dir: str, timeout: float = 1800) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("CRM_JOBS_IMMEDIATE", "DATABASE_URL")}
     env["CRM_DATA_DIR"] = data_dir
@@ -61,29 +50,24 @@ def measure(data_dir: str, timeout: float = 1800) -> dict:
         from terabox_crm.ops.bootstrap import prepare
 
         prepare()
-        from django_scopes import scope, scopes_disabled
+        from django_scopes import scopes_disabled
 
+        from bench.export import anon_mb, owner_without_threshold
         from bench.run import recall
-        from terabox_crm.core.models import Membership
         from terabox_crm.exports import services
         from terabox_crm.exports.models import Export
 
         workspace, owner, meta = recall()
-        with scope(workspace=workspace):
-            membership = Membership.objects.select_related("workspace", "user").get(
-                workspace=workspace, user=owner
-            )
-        # The memory of the build, not the approval: no threshold in the way.
-        services.settings_change(membership=membership, approval_threshold=100_000_000)
+        membership = owner_without_threshold(workspace, owner)
         time.sleep(3)  # the worker started and idle
-        before = _anon_mb(worker.pid)
+        before = anon_mb(worker.pid)
         started = time.perf_counter()
         item = services.export_request(
             membership=membership, resource="contacts", format="csv", purpose="support"
         )
         peak, status, samples = before, "", 0
         while time.perf_counter() - started < timeout:
-            peak = max(peak, _anon_mb(worker.pid))
+            peak = max(peak, anon_mb(worker.pid))
             samples += 1
             if samples % 20 == 0:
                 with scopes_disabled():
@@ -92,7 +76,7 @@ def measure(data_dir: str, timeout: float = 1800) -> dict:
                     break
             time.sleep(0.05)
         seconds = time.perf_counter() - started
-        after = _anon_mb(worker.pid)
+        after = anon_mb(worker.pid)
         with scopes_disabled():
             done = Export.objects.get(pk=item.pk)
         return {

@@ -45,7 +45,6 @@ from terabox_crm.contacts.selectors import preload_keys
 from terabox_crm.core import guards, policy
 from terabox_crm.core.models import Membership
 from terabox_crm.crypto import keyring
-from terabox_crm.crypto.models import DataKey
 from terabox_crm.exports import resources, tasks, writers
 from terabox_crm.exports.models import (
     ACTIVE,
@@ -865,11 +864,7 @@ def exports_resume_lost(now=None) -> int:
                 continue  # it moved meanwhile: its job is alive
             if item.status == Status.RUNNING:
                 writers.destroy(item.pk, "")
-                keyring.destroy_keys(
-                    DataKey.objects.filter(scope=writers.key_scope(item.pk)).values_list(
-                        "key_id", flat=True
-                    )
-                )
+                keyring.destroy_scope(writers.key_scope(item.pk))
             audit.record(
                 "exports.export.failed" if final else "exports.export.resumed",
                 actor=None,
