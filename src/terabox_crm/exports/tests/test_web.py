@@ -232,3 +232,26 @@ def test_the_list_of_exports_has_no_n_plus_one(
         page = client.get(reverse("exports:list"))
     assert page.content.decode().count(reverse("exports:list")) >= 1
     assert page.content.decode().count("/exports/") >= 6
+
+
+@pytest.mark.parametrize(
+    ("language", "support"),
+    [("ja", "製品・サービスのサポート"), ("en", "Product and service support")],
+)
+def test_the_count_can_be_asked_again_for_another_purpose(client, cast, language, support):
+    """The preview's "Count for the purpose" offers the workspace's purposes,
+    the one counted chosen (the form's columns field is named ``fields``, so
+    ``form.fields`` in the template named that field, and the select was
+    empty)."""
+    from terabox_crm.web.tests.html import parse
+
+    login(client, cast.manager, step_up=True)
+    html = client.get(
+        f"{reverse('exports:new')}?resource=contacts&purpose=communication",
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).content
+    [select] = [s for s in parse(html).find_all("select") if s.attrs.get("id") == "count-purpose"]
+    options = {o.attrs["value"]: o for o in select.find_all("option")}
+    assert {"support", "communication"} <= set(options)
+    assert options["support"].text().strip() == support
+    assert "selected" in options["communication"].attrs
