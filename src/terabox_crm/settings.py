@@ -9,6 +9,7 @@ over TLS with every security header on.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -260,6 +261,13 @@ RETENTION_MINIMUM_DAYS = env_str("CRM_RETENTION_MINIMUM_DAYS", "")
 # The longest a retention batch may hold the write lock (SQLite) before the
 # engine shrinks its batches.
 RETENTION_LOCK_BUDGET_MS = env_int("CRM_RETENTION_LOCK_BUDGET_MS", 250)
+
+# --- Exports (S4, S5; docs/operations.md "Exports") ------------------------------
+# How many processes build one large CSV or JSON export (the job's and its
+# helpers, exports/building.py; 1: the job alone), and from how many rows.
+# Default: two where the service may use two cores or more.
+EXPORT_PROCESSES = env_int("CRM_EXPORT_PROCESSES", min(2, len(os.sched_getaffinity(0))))
+EXPORT_PARALLEL_FROM = env_int("CRM_EXPORT_PARALLEL_FROM", 50_000)
 
 # --- Backups (S11; docs/operations.md "Backups and restore") ------------------------
 # Where archives go (``backup create --dir`` overrides), the daily job's hour

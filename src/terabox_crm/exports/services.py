@@ -27,6 +27,7 @@ import gc
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,10 +43,11 @@ from django_scopes import scope, scopes_disabled
 
 from terabox_crm import audit
 from terabox_crm.contacts.selectors import preload_keys
+from terabox_crm.context import system_context
 from terabox_crm.core import guards, policy
 from terabox_crm.core.models import Membership
 from terabox_crm.crypto import keyring
-from terabox_crm.exports import resources, tasks, writers
+from terabox_crm.exports import building, resources, tasks, writers
 from terabox_crm.exports.models import (
     ACTIVE,
     BUILD_ATTEMPTS,
@@ -133,32 +135,6 @@ class Preview:
         return self.matched - sum(self.excluded.values())
 
 
-def _check_batch(
-    workspace_id, purpose: Purpose, subject_ids: list, *, read_from_subjects: bool = False
-) -> dict:
-    """``{subject id: Reason}`` of the people the gate refuses in one batch
-    (not logged here: the export logs one event for the whole run).
-    ``read_from_subjects``: the ids are the contacts' own rows the build just
-    read in this workspace (``gate.check`` then does not look them up again)."""
-    ids = [subject for subject in subject_ids if subject is not None]
-    if not ids:
-        return {}
-    decision = gate.check(
-        workspace=workspace_id,
-        purpose=purpose,
-        subject_ids=ids,
-        channel=CHANNEL,
-        log=False,
-        read_from_subjects=read_from_subjects,
-    )
-    return decision.refused
-
-
-def _own_rows(found: resources.Resource) -> bool:
-    """A contact export reads the subjects' own rows, in the workspace."""
-    return found.code == "contacts" and found.subject_field == "pk"
-
-
 def _count(
     workspace_id, found, selection, purpose: Purpose, *, limit=None, on_batch=None
 ) -> Preview:
@@ -168,13 +144,13 @@ def _count(
     address) is counted by its blind-index candidates: the count after the
     build is exact."""
     result = Preview()
-    own_rows = _own_rows(found)
+    own_rows = building.own_rows(found)
     for batch in resources.id_batches(selection.queryset, found.subject_field):
         if limit is not None and result.matched >= limit:
             result.complete = False
             break
         result.matched += len(batch)
-        refused = _check_batch(
+        refused = building.check_batch(
             workspace_id, purpose, [s for _pk, s in batch], read_from_subjects=own_rows
         )
         if own_rows:
@@ -485,58 +461,7 @@ def _requester(item: Export) -> Membership | None:
         )
 
 
-@dataclass
-class Run:
-    read: int = 0
-    rows: int = 0
-    excluded: Counter = field(default_factory=Counter)
-    refused: dict = field(default_factory=dict)  # the first LOGGED_IDS, for the audit event
-    provided: list = field(default_factory=list)  # people given to a third party (P4)
-
-
-def _rows(item: Export, found, selection, columns, purpose: Purpose, run: Run):
-    """The export's rows, batch by batch: the gate asked once per batch, the
-    progress written once per batch (the page's bar reads it)."""
-    keep_people = bool(item.recipient)
-    own_rows = _own_rows(found)
-    # In the requester's language, active here.
-    cells = resources.row_maker(columns, selection.queryset.model)
-    field = found.subject_field
-    for read, batch in resources.read(found, selection, columns, item.workspace_id):
-        refused = _check_batch(
-            item.workspace_id,
-            purpose,
-            [row[field] for row in batch] if field else [],
-            read_from_subjects=own_rows,
-        )
-        if not refused and not keep_people:
-            # Nobody refused and no one to name for a third party (P4): the
-            # batch's rows as they are.
-            run.rows += len(batch)
-            yield from map(cells, batch)
-        else:
-            yield from _kept(batch, found, refused, keep_people, cells, run)
-        run.read += read
-        Export.objects.filter(pk=item.pk).update(progress=run.read, touched_at=timezone.now())
-
-
-def _kept(batch, found, refused: dict, keep_people: bool, cells, run: Run):
-    """A batch's rows less those the gate refused, counted by reason."""
-    for row in batch:
-        subject = found.subject_of(row)
-        reason = refused.get(subject) if subject is not None else None
-        if reason is not None:
-            run.excluded[reason.code] += 1
-            if len(run.refused) < gate.LOGGED_IDS:
-                run.refused[str(subject)] = reason.code
-            continue
-        run.rows += 1
-        if keep_people and subject is not None:
-            run.provided.append(subject)
-        yield cells(row)
-
-
-def _log_refusals(item: Export, purpose: Purpose, run: Run) -> None:
+def _log_refusals(item: Export, purpose: Purpose, run: building.Run) -> None:
     """The gate's refusals of this export as one ``privacy.gate.refused``
     event (what ``gate.log_refusals`` writes for one check), with the counts
     of the whole run and the first ids."""
@@ -642,6 +567,52 @@ def job_page_cache():
             cursor.execute(f"PRAGMA cache_size = {before}")  # nosec B608  # an int read above
 
 
+@contextmanager
+def planned(item: Export, membership: Membership) -> Iterator[building.Plan]:
+    """What a build of ``item`` reads, with the requester's rights checked
+    again, in the requester's language and the export's workspace."""
+    found = resources.get(item.resource)
+    guards.require(membership, "exports.create")
+    guards.require(membership, found.permission)
+    language = getattr(item.requested_by, "language", "") or translation.get_language()
+    with translation.override(language), scope(workspace=item.workspace_id):
+        preload_keys(item.workspace_id)
+        selection = found.select(membership, dict(parse_qsl(item.filters)), strict=False)
+        yield building.Plan(item, found, selection, found.columns_for(item.fields))
+
+
+def _write(plan: building.Plan, run: building.Run) -> tuple[str, int, str]:
+    """The sealed file, by this process alone or with helper processes
+    (``building``): the same bytes either way."""
+    item = plan.item
+    processes = building.processes_for(item)
+    if processes <= 1:
+        return writers.write(item.pk, item.format, plan.labels, plan.keys, building.rows(plan, run))
+    helpers = building.start_helpers(item, processes - 1)
+    try:
+        return writers.write_body(
+            item.pk, item.format, plan.labels, building.body(plan, run, helpers=helpers)
+        )
+    finally:
+        building.stop_helpers(helpers)
+
+
+@contextmanager
+def helper_plan(export_id) -> Iterator[building.Plan]:
+    """A helper process's plan of an export being built (``building.main``):
+    the export must be running, its requester's rights are checked again,
+    and the helper reads as the job does (its page cache, its collector)."""
+    with system_context("job"), job_page_cache(), scopes_disabled():
+        item = Export.objects.select_related("purpose", "requested_by").get(
+            pk=export_id, status=Status.RUNNING
+        )
+        membership = _requester(item)
+        if membership is None:
+            raise Refusal(_("Not found."), code="requester_gone", status=404)
+        with planned(item, membership) as plan, _young_objects_only():
+            yield plan
+
+
 def export_build(export_id) -> Export | None:
     """Build the file of a queued export (the job). The row says "ready"
     only once the file is complete, so a crash leaves it queued for the
@@ -657,23 +628,9 @@ def export_build(export_id) -> Export | None:
         try:
             if membership is None:
                 raise Refusal(_("Not found."), code="requester_gone", status=404)
-            found = resources.get(item.resource)
-            guards.require(membership, "exports.create")
-            guards.require(membership, found.permission)
-            language = getattr(item.requested_by, "language", "") or translation.get_language()
-            with translation.override(language), scope(workspace=item.workspace_id):
-                preload_keys(item.workspace_id)
-                selection = found.select(membership, dict(parse_qsl(item.filters)), strict=False)
-                columns = found.columns_for(item.fields)
-                run = Run()
-                with _young_objects_only():
-                    key_id, size, digest = writers.write(
-                        item.pk,
-                        item.format,
-                        [str(column.label) for column in columns],
-                        [column.key for column in columns],
-                        _rows(item, found, selection, columns, item.purpose, run),
-                    )
+            run = building.Run()
+            with planned(item, membership) as plan, _young_objects_only():
+                key_id, size, digest = _write(plan, run)
         except Exception as error:
             if _failed(item, error):
                 item.refresh_from_db()

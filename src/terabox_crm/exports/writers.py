@@ -38,6 +38,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
@@ -97,11 +98,13 @@ class HashingSink:
         return True
 
 
-def write_csv(sink, labels: list[str], keys: list[str], rows: Iterator[list]) -> None:
+def csv_body(rows: Iterable[list]) -> Iterator[bytes]:
+    """The lines of ``rows`` as UTF-8 CSV, about 64 KiB at a time, every text
+    cell that starts a formula neutralised: the file without its byte-order
+    mark and header, so that blocks of rows written by other processes
+    (``exports.building``) join into the same file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    sink.write(BOM)
-    writer.writerow([neutralise(label) for label in labels])
     first = _FORMULA_FIRST
     # ``neutralise`` inlined for text cells (most cells): the same test.
     guarded = (
@@ -121,10 +124,23 @@ def write_csv(sink, labels: list[str], keys: list[str], rows: Iterator[list]) ->
             break
         writer.writerows(lines)
         if buffer.tell() >= FLUSH_AT:
-            sink.write(buffer.getvalue().encode("utf-8"))
+            yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
-    sink.write(buffer.getvalue().encode("utf-8"))
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
+def csv_head(labels: list[str]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([neutralise(label) for label in labels])
+    return BOM + buffer.getvalue().encode("utf-8")
+
+
+def write_csv(sink, labels: list[str], keys: list[str], rows: Iterator[list]) -> None:
+    sink.write(csv_head(labels))
+    for piece in csv_body(rows):
+        sink.write(piece)
 
 
 def _plain(value):
@@ -133,13 +149,40 @@ def _plain(value):
     return str(value)
 
 
+# Every object of a JSON body starts with this separator; the file's first
+# drops its comma (``JsonBody``).
+JSON_SEPARATOR = b",\n"
+
+
+def json_body(keys: list[str], rows: Iterable[list]) -> Iterator[bytes]:
+    """The objects of ``rows``, each as ``,\\n{…}`` (see ``JsonBody``)."""
+    for row in rows:
+        item = {key: _plain(value) for key, value in zip(keys, row, strict=True)}
+        yield JSON_SEPARATOR + json.dumps(item, ensure_ascii=False).encode()
+
+
+class JsonBody:
+    """Writes JSON body pieces, the first object without its comma: the array
+    is the same whichever process wrote which objects."""
+
+    def __init__(self, sink) -> None:
+        self.sink = sink
+        self.started = False
+
+    def write(self, piece: bytes) -> None:
+        if not piece:
+            return
+        if not self.started:
+            self.started = True
+            piece = piece[1:]  # the first object: "\n{…}"
+        self.sink.write(piece)
+
+
 def write_json(sink, labels: list[str], keys: list[str], rows: Iterator[list]) -> None:
     sink.write(b"[")
-    for number, row in enumerate(rows):
-        item = {key: _plain(value) for key, value in zip(keys, row, strict=True)}
-        sink.write(
-            (",\n" if number else "\n").encode() + json.dumps(item, ensure_ascii=False).encode()
-        )
+    body = JsonBody(sink)
+    for piece in json_body(keys, rows):
+        body.write(piece)
     sink.write(b"\n]\n")
 
 
@@ -182,6 +225,25 @@ def key_scope(export_id) -> str:
     return f"export:{export_id}"
 
 
+@contextmanager
+def _sealed(export_id):
+    """The export's sealed file, open behind a ``HashingSink``; yields
+    ``(key, sink)`` and finishes the file. On any failure nothing stays
+    behind: the partial file and its key are destroyed and the error is
+    raised again."""
+    key = keyring.create_key(key_scope(export_id), KEY_PURPOSE)
+    try:
+        fd = os.open(path_of(export_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            writer = sealed.SealedWriter(handle, key, export_id, domain=DOMAIN)
+            sink = HashingSink(writer)
+            yield key, sink
+            writer.finish()
+    except BaseException:
+        destroy(export_id, key.key_id)
+        raise
+
+
 def write(
     export_id, fmt: str, labels: list[str], keys: list[str], rows: Iterable[list]
 ) -> tuple[str, int, str]:
@@ -189,14 +251,9 @@ def write(
 
     On any failure nothing stays behind: the partial file and its key are
     destroyed and the error is raised again."""
-    key = keyring.create_key(key_scope(export_id), KEY_PURPOSE)
-    target = path_of(export_id)
     tmpdir = datadir.private_dir("exports-tmp") / str(export_id)
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            writer = sealed.SealedWriter(handle, key, export_id, domain=DOMAIN)
-            sink = HashingSink(writer)
+        with _sealed(export_id) as (key, sink):
             rows = iter(rows)
             if fmt == "csv":
                 write_csv(sink, labels, keys, rows)
@@ -207,12 +264,43 @@ def write(
                 write_xlsx(sink, labels, keys, rows, tmpdir=tmpdir)
             else:
                 raise ValueError(f"unknown export format {fmt!r}")
-            writer.finish()
-    except BaseException:
-        destroy(export_id, key.key_id)
-        raise
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+    return key.key_id, sink.size, sink.digest.hexdigest()
+
+
+# The formats whose body joins from pieces encoded apart (``write_body``).
+JOINABLE = ("csv", "json")
+
+
+def encode_body(fmt: str, keys: list[str], rows: Iterable[list]) -> Iterator[bytes]:
+    """The body of a CSV or JSON file for ``rows`` (``write_body``'s pieces)."""
+    if fmt == "csv":
+        return csv_body(rows)
+    if fmt == "json":
+        return json_body(keys, rows)
+    raise ValueError(f"a {fmt!r} file is not written in pieces")
+
+
+def write_body(
+    export_id, fmt: str, labels: list[str], pieces: Iterable[bytes]
+) -> tuple[str, int, str]:
+    """``write`` for a CSV or JSON file whose body comes already encoded
+    (``encode_body``), in order, from however many processes encoded it:
+    the same bytes as ``write`` gives for the same rows."""
+    with _sealed(export_id) as (key, sink):
+        if fmt == "csv":
+            sink.write(csv_head(labels))
+            for piece in pieces:
+                sink.write(piece)
+        elif fmt == "json":
+            sink.write(b"[")
+            body = JsonBody(sink)
+            for piece in pieces:
+                body.write(piece)
+            sink.write(b"\n]\n")
+        else:
+            raise ValueError(f"a {fmt!r} file is not written in pieces")
     return key.key_id, sink.size, sink.digest.hexdigest()
 
 

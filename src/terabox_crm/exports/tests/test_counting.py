@@ -109,13 +109,13 @@ def test_the_count_shows_its_progress_while_it_runs(cast, monkeypatch):
         contact_in(manager, family=f"進{n}")
     item = _asked(manager)
     seen = []
-    real = services._check_batch
+    real = services.building.check_batch
 
     def watched(*args, **kwargs):
         seen.append(_fresh(item).progress)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_check_batch", watched)
+    monkeypatch.setattr(services.building, "check_batch", watched)
     monkeypatch.setattr(services.resources, "id_batches", _small_batches)
     assert services.export_count(item.pk).status == "queued"
     assert seen == [0, 2]  # rows counted before each batch's check
@@ -150,7 +150,7 @@ def test_a_count_that_fails_fails_the_export_and_says_why(
     def broken(*args, **kwargs):
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(services, "_check_batch", broken)
+    monkeypatch.setattr(services.building, "check_batch", broken)
     done = services.export_count(item.pk)
     assert done.status == "failed" and done.failure == "count_failed"
     assert done.finished_at is not None and not done.key_id
