@@ -61,6 +61,7 @@ class DsrConfig(AppConfig):
             ("dsr.export.downloaded", _("Access export downloaded")),
             ("dsr.export.expired", _("Access export expired and its key destroyed")),
             ("dsr.export.failed", _("Access export failed after its retries")),
+            ("dsr.export.resumed", _("Access export taken up again after its job was lost")),
             ("dsr.export.retried", _("Failed access export tried again")),
             ("security.dsr.throttled", _("Too many data-subject requests")),
             ("security.dsr.link_refused", _("Invalid data-subject request link used")),

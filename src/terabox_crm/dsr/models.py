@@ -272,6 +272,13 @@ class AccessExport(models.Model):
                 "operator (the server log names the cause)."
             ),
         )
+        INTERRUPTED = (
+            "interrupted",
+            _(
+                "Preparing the file was interrupted each time (the job worker stopped). Try "
+                "again; if it happens again, tell the operator."
+            ),
+        )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
@@ -283,6 +290,9 @@ class AccessExport(models.Model):
     # Attempts to build the file so far; the job queue retries a failed build
     # with back-off (``EXPORT_ATTEMPTS``), then the export is failed.
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when a job starts building the file (its claim), cleared by a
+    # failed attempt: a pending export claimed long ago lost its job.
+    building_since = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=16, choices=Failure.choices, blank=True, default="")
     failed_at = models.DateTimeField(null=True, blank=True)
     token_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -577,6 +577,7 @@ def _export_failed(item: AccessExport, error: Exception) -> bool:
             failure=failure,
             state=AccessExport.State.FAILED if final else AccessExport.State.PENDING,
             failed_at=timezone.now() if final else None,
+            building_since=None,
         )
         if final:
             audit.record(
@@ -593,6 +594,76 @@ class ExportRetry(Exception):
     """An attempt failed and another is due: the job queue runs it later."""
 
 
+# A pending access export whose build started this long ago, or whose job
+# has not started this long after it was asked, lost its job (a file takes
+# well under a second at a million contacts: docs/performance.md).
+LOST_AFTER = timedelta(minutes=10)
+
+
+def exports_resume_lost(now=None) -> int:
+    """Take up again the access exports whose job was lost (the periodic
+    job): a worker killed or restarted mid-job leaves its export pending,
+    and the job queue does not run a job again once it was taken, so the
+    person would never get their link (P9).
+
+    Never started: the job is queued again (its claim makes a job that was
+    only late do nothing twice). Started and silent: the half-written file
+    and its key are destroyed and the build is queued again, counted as an
+    attempt; after the last, the export fails with ``interrupted`` and the
+    officer sees why. Audited as ``dsr.export.resumed`` or
+    ``dsr.export.failed``."""
+    now = now or timezone.now()
+    silent_since = now - LOST_AFTER
+    with scopes_disabled():
+        lost = list(
+            AccessExport.objects.filter(state=AccessExport.State.PENDING)
+            .filter(
+                Q(building_since__lt=silent_since)
+                | Q(building_since__isnull=True, created_at__lt=silent_since)
+            )
+            .select_related("request")
+            .order_by("created_at")[:100]
+        )
+    resumed = 0
+    for item in lost:
+        started = item.building_since is not None
+        attempts = item.attempts + (1 if started else 0)
+        final = attempts >= EXPORT_ATTEMPTS
+        with transaction.atomic(), scopes_disabled():
+            values = {"attempts": attempts, "building_since": None}
+            if final:
+                values.update(
+                    state=AccessExport.State.FAILED,
+                    failure=AccessExport.Failure.INTERRUPTED,
+                    failed_at=now,
+                )
+            moved = AccessExport.objects.filter(
+                pk=item.pk, state=item.state, building_since=item.building_since
+            ).update(**values)
+            if not moved:
+                continue  # its job is alive after all
+            if started:
+                export.destroy(item.pk, "")
+                keyring.destroy_scope(export.key_scope(item.pk))
+            payload = {"export": str(item.pk), "attempts": attempts, "started": started}
+            if final:
+                payload["failure"] = AccessExport.Failure.INTERRUPTED.value
+            audit.record(
+                "dsr.export.failed" if final else "dsr.export.resumed",
+                actor=None,
+                workspace=item.workspace_id,
+                obj=item.request,
+                payload=payload,
+            )
+            if not final:
+                export_id = str(item.pk)
+                transaction.on_commit(
+                    lambda export_id=export_id: tasks.build_access_export(export_id)
+                )
+                resumed += 1
+    return resumed
+
+
 def export_build(export_id) -> AccessExport | None:
     """Build the file, then send its link (a job). The file is written before
     the row says it is ready, so a crash leaves a pending export to retry.
@@ -601,13 +672,14 @@ def export_build(export_id) -> AccessExport | None:
     queue retries it with back-off); after the last one the export is
     failed and returned as such."""
     with scopes_disabled():
-        item = (
-            AccessExport.objects.select_related("request")
-            .filter(pk=export_id, state=AccessExport.State.PENDING)
-            .first()
-        )
-        if item is None:
+        # The claim: one job builds a file at a time (a job queued again by
+        # ``exports_resume_lost`` while the first was only late does nothing).
+        claimed = AccessExport.objects.filter(
+            pk=export_id, state=AccessExport.State.PENDING, building_since__isnull=True
+        ).update(building_since=timezone.now())
+        if not claimed:
             return None
+        item = AccessExport.objects.select_related("request").get(pk=export_id)
         request = item.request
         workspace = Workspace.objects.get(pk=item.workspace_id)
         try:
@@ -708,6 +780,7 @@ def export_retry(*, membership: Membership, request: PrivacyRequest, export_id) 
             attempts=0,
             failure="",
             failed_at=None,
+            building_since=None,
             requested_by_id=membership.user_id,
         )
         item.refresh_from_db()

@@ -29,6 +29,13 @@ def build_access_export(export_id: str) -> bool:
         return services.export_build(export_id) is not None
 
 
+@db_periodic_task(crontab(minute="*/5"))
+def resume_lost_access_exports() -> int:
+    """Every five minutes: access exports whose job was lost are taken up again."""
+    with system_context("job"):
+        return services.exports_resume_lost()
+
+
 @db_periodic_task(crontab(minute="17"))
 def send_request_reminders() -> int:
     with system_context("job"):
