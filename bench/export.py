@@ -80,15 +80,24 @@ def anon_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
-def _children() -> list[int]:
-    """This process's children (a build's helper processes)."""
+def _children(pid: int | str = "self") -> list[int]:
+    """A process's export helpers (``terabox_crm.exports.helper``): its
+    children once they run the helper (before ``exec`` a child still shows
+    its parent's memory)."""
     found = []
-    for task in Path("/proc/self/task").glob("*/children"):
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
         try:
             found += [int(child) for child in task.read_text().split()]
         except OSError:
             continue
-    return found
+    helpers = []
+    for child in found:
+        try:
+            if b"terabox_crm.exports.helper" in Path(f"/proc/{child}/cmdline").read_bytes():
+                helpers.append(child)
+        except OSError:
+            continue
+    return helpers
 
 
 class _Sampler(threading.Thread):

@@ -37,14 +37,10 @@ BIN = Path(sys.executable).parent
 
 
 def children(pid: int) -> list[int]:
-    """The processes ``pid`` started (an export's helpers), from ``/proc``."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            found += [int(child) for child in task.read_text().split()]
-        except OSError:
-            continue
-    return found
+    """The export helpers the worker started (``exports/building.py``)."""
+    from bench.export import _children
+
+    return _children(pid)
 
 
 def measure(data_dir: str, timeout: float = 1800) -> dict:
@@ -67,6 +63,7 @@ def measure(data_dir: str, timeout: float = 1800) -> dict:
 
         from bench.export import anon_mb, owner_without_threshold
         from bench.run import recall
+        from terabox_crm.audit.models import AuditEvent
         from terabox_crm.exports import services
         from terabox_crm.exports.models import Export
 
@@ -97,11 +94,25 @@ def measure(data_dir: str, timeout: float = 1800) -> dict:
         after = anon_mb(worker.pid)
         with scopes_disabled():
             done = Export.objects.get(pk=item.pk)
+            # The build alone: from the count's audit event to the file's.
+            moments = dict(
+                AuditEvent.objects.filter(
+                    object_id=str(item.pk),
+                    action__in=("exports.export.counted", "exports.export.completed"),
+                ).values_list("action", "created_at")
+            )
+        build = None
+        if len(moments) == 2:
+            build = (
+                moments["exports.export.completed"] - moments["exports.export.counted"]
+            ).total_seconds()
         return {
             "contacts": meta["contacts"],
             "status": done.status,
             "rows": done.rows,
             "seconds_request_to_ready": round(seconds, 1),
+            "build_seconds": round(build, 1) if build else None,
+            "build_rows_per_second": round(done.rows / build) if build else None,
             "worker_anon_before_mb": round(before, 1),
             "worker_anon_peak_mb": round(peak, 1),
             "worker_anon_growth_mb": round(peak - before, 1),
