@@ -55,3 +55,8 @@ non_personal(
     "reason",
     why="delivery codes; the message itself is in the outbox, encrypted and blanked once sent",
 )
+non_personal(
+    "incidents.TimelineEntry",
+    "kind",
+    why="a code: which entry the system wrote (its values are in the encrypted text)",
+)

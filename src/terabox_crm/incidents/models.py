@@ -26,6 +26,7 @@ from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from terabox_crm.crypto.fields import EncryptedTextField
+from terabox_crm.incidents import timeline
 
 TITLE_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 20_000
@@ -159,6 +160,9 @@ class TimelineEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     text = EncryptedTextField(_("entry"))
+    # Empty: a person's entry, ``text`` as written. Else an entry the system
+    # wrote, ``text`` its values (``incidents.timeline``).
+    kind = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(workspace="workspace")
@@ -169,6 +173,10 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"timeline entry {self.pk}"
+
+    def shown(self) -> str:
+        """The entry as read, in the active language."""
+        return timeline.sentence(self.kind, self.text) if self.kind else self.text
 
 
 class AffectedKind(models.TextChoices):

@@ -30,7 +30,7 @@ from terabox_crm.contacts.models import ContactEmail
 from terabox_crm.core import guards
 from terabox_crm.core.models import Membership, Workspace
 from terabox_crm.core.roles import RANK, Role
-from terabox_crm.incidents import affected, clocks
+from terabox_crm.incidents import affected, clocks, timeline
 from terabox_crm.incidents.models import (
     NOTICE_MAX_LENGTH,
     TEXT_MAX_LENGTH,
@@ -200,14 +200,21 @@ def _next_number(workspace_id) -> int:
     return (top or 0) + 1
 
 
-def _timeline(incident, text: str, *, author=None, at=None) -> TimelineEntry:
+def _timeline(incident, text: str, *, author=None, at=None, kind: str = "") -> TimelineEntry:
     return TimelineEntry.objects.create(
         workspace_id=incident.workspace_id,
         incident=incident,
         author=author,
         text=text,
+        kind=kind,
         at=at or timezone.now(),
     )
+
+
+def _system_entry(incident, kind: str, values: dict, *, author=None, at=None) -> TimelineEntry:
+    """An entry the system writes: its kind and values, read in the reader's
+    language (``incidents.timeline``)."""
+    return _timeline(incident, timeline.stored(values), author=author, at=at, kind=kind)
 
 
 # --- The register ----------------------------------------------------------------------
@@ -278,10 +285,8 @@ def incident_update(*, membership: Membership, incident: Incident, values: dict)
     for name in changed:
         if name in REPORTED_FIELDS and clean[name]:
             code = next(k for k, v in clocks.REPORTED_FIELD.items() if v == name)
-            _timeline(
-                incident,
-                _("%(report)s marked as submitted.") % {"report": clocks.LABELS[code]},
-                author=membership.user,
+            _system_entry(
+                incident, timeline.REPORT_SUBMITTED, {"report": code}, author=membership.user
             )
     return sorted(changed)
 
@@ -444,10 +449,10 @@ def campaign_send(*, membership: Membership, incident: Incident) -> CampaignResu
             "skipped": result.skipped,
         },
     )
-    _timeline(
+    _system_entry(
         incident,
-        _("Notification sent: %(emails)d emails queued, %(refused)d not sent.")
-        % {"emails": result.queued, "refused": sum(result.refused.values())},
+        timeline.CAMPAIGN_SENT,
+        {"emails": result.queued, "refused": sum(result.refused.values())},
         author=membership.user,
     )
     return result
@@ -650,9 +655,10 @@ def notice_publish(*, membership: Membership, incident: Incident, publish: bool 
         workspace=incident.workspace_id,
         obj=incident,
     )
-    _timeline(
+    _system_entry(
         incident,
-        _("Public notice published.") if publish else _("Public notice withdrawn."),
+        timeline.NOTICE_PUBLISHED if publish else timeline.NOTICE_WITHDRAWN,
+        {},
         author=membership.user,
     )
     return incident
@@ -687,15 +693,6 @@ def draft_from_report(report) -> list[Incident]:
     for workspace in workspaces:
         with translation.override(workspace.default_language or settings.LANGUAGE_CODE):
             title = _("Suspicious activity reported on %(account)s") % {"account": user.email}
-            via = (
-                _("the link in the new-device email")
-                if report.via == "email"
-                else _("the account menu")
-            )
-            note = _(
-                "The account holder reported activity that was not theirs, from %(via)s. "
-                "%(sessions)d sessions were ended and a password reset was forced."
-            ) % {"via": via, "sessions": report.sessions_ended}
         with scopes_disabled():
             incident = Incident(
                 workspace=workspace,
@@ -712,7 +709,12 @@ def draft_from_report(report) -> list[Incident]:
                 preliminary_days=clocks.default_preliminary_days(),
             )
             incident.save(force_insert=True)
-            _timeline(incident, note, at=report.at)
+            _system_entry(
+                incident,
+                timeline.NOT_ME,
+                {"via": report.via, "sessions": report.sessions_ended},
+                at=report.at,
+            )
             audit.record(
                 "incidents.incident.drafted",
                 actor=user,

@@ -144,11 +144,19 @@ class IncidentIn(IncidentChangeIn):
 
 
 class TimelineEntryOut(serializers.ModelSerializer):
-    text = serializers.CharField()
+    text = serializers.CharField(
+        source="shown",
+        help_text="The entry: as its author wrote it, or the system's entry in the "
+        "language asked for (Accept-Language).",
+    )
+    kind = serializers.CharField(
+        help_text="Empty for a person's entry; else what the system recorded: "
+        "report_submitted, campaign_sent, notice_published, notice_withdrawn, not_me.",
+    )
 
     class Meta:
         model = TimelineEntry
-        fields = ["id", "at", "author", "text", "created_at"]
+        fields = ["id", "at", "author", "kind", "text", "created_at"]
         read_only_fields = fields
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from terabox_crm.audit.models import AuditEvent
@@ -123,8 +124,8 @@ def test_edit_and_timeline(client, cast):
         secure=True,
     )
     assert added.status_code == 302
-    with scopes_disabled():
-        texts = [entry.text for entry in incident.timeline.all()]
+    with scopes_disabled(), translation.override("en"):
+        texts = [entry.shown() for entry in incident.timeline.all()]
     assert "Reset every admin's password." in texts
     assert any("marked as submitted" in text for text in texts)
     page = client.get(reverse("incidents:detail", args=[incident.pk]), secure=True)
