@@ -1135,6 +1135,7 @@ def _emit(report: dict, out: str) -> int:
     text = json.dumps(report, indent=2, ensure_ascii=False)
     print(text)
     if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text + "\n", encoding="utf-8")
     return 0
 
