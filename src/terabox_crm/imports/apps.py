@@ -44,6 +44,7 @@ class ImportsConfig(AppConfig):
             ("imports.import.checked", _("Import dry run finished")),
             ("imports.import.finished", _("Import finished")),
             ("imports.import.failed", _("Import failed")),
+            ("imports.import.resumed", _("Import queued again after its job was lost")),
             ("imports.import.expired", _("Import file deleted unused")),
         ):
             actions.register(action, label)

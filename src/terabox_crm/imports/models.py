@@ -124,6 +124,10 @@ class Import(models.Model):
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The last sign of life of its job: queued, claimed, each batch of rows.
+    # A queued or running import silent for long lost its job
+    # (``services.imports_resume_lost``).
+    touched_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(workspace="workspace")
 

@@ -38,6 +38,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
@@ -56,6 +57,7 @@ from terabox_crm.dsr import export as sealed
 from terabox_crm.erasure import selectors as erasure_selectors
 from terabox_crm.imports import columns, storage, tasks
 from terabox_crm.imports.models import (
+    ACTIVE,
     BATCH,
     ImportRow,
     OnDuplicate,
@@ -311,6 +313,7 @@ def import_start(
     item.flagged = 0
     item.failure = ""
     item.started_at = item.finished_at = None
+    item.touched_at = timezone.now()
     with scope(workspace=item.workspace_id):
         ImportRow.objects.filter(job=item).delete()
         item.save()
@@ -528,6 +531,7 @@ class Runner:
             self.counts["flagged"] += int(row.suppressed)
         self.read += read
         ImportJob.objects.filter(pk=self.item.pk).update(
+            touched_at=timezone.now(),
             progress=self.read,
             created=self.counts[Outcome.CREATE],
             updated=self.counts[Outcome.UPDATE],
@@ -831,8 +835,9 @@ def import_run(import_id) -> ImportJob | None:
     """Run a queued import (the job): a dry run writes only the rows'
     outcomes; a real run applies each row through the services."""
     with scopes_disabled():
+        now = timezone.now()
         claimed = ImportJob.objects.filter(pk=import_id, status=Status.QUEUED).update(
-            status=Status.RUNNING, started_at=timezone.now(), progress=0
+            status=Status.RUNNING, started_at=now, touched_at=now, progress=0
         )
         if not claimed:
             return None
@@ -875,6 +880,66 @@ def import_run(import_id) -> ImportJob | None:
         import_discard(item)
     with scopes_disabled():
         return ImportJob.objects.get(pk=item.pk)
+
+
+# --- Lost jobs --------------------------------------------------------------------------
+
+# An import whose job gave no sign of life this long lost it: a running one
+# writes its progress after every batch of rows.
+LOST_AFTER = timedelta(minutes=10)
+
+
+def imports_resume_lost(now=None) -> int:
+    """Deal with the imports whose job was lost (the periodic job): the job
+    queue does not run a job again once a worker took it, so a worker killed
+    or restarted left its import queued or running for good, its page
+    polling forever.
+
+    Queued (the job never started): the job is queued again; its claim makes
+    a job that was only late do nothing twice. Running (cut short mid-file):
+    the import fails with ``interrupted`` — every row it handled was whole
+    and stays, listed in its report, and the file is destroyed; importing the
+    file again finds those rows as existing records. Audited as
+    ``imports.import.resumed`` or ``imports.import.failed``. Returns how many
+    were queued again."""
+    now = now or timezone.now()
+    silent_since = now - LOST_AFTER
+    with scopes_disabled():
+        lost = list(
+            ImportJob.objects.filter(status__in=ACTIVE)
+            .annotate(last_sign=Coalesce("touched_at", "created_at"))
+            .filter(last_sign__lt=silent_since)
+            .order_by("last_sign")[:100]
+        )
+    resumed = 0
+    for item in lost:
+        running = item.status == Status.RUNNING
+        values = {"touched_at": now}
+        if running:
+            values.update(status=Status.FAILED, failure="interrupted", key_id="", finished_at=now)
+        with transaction.atomic(), scopes_disabled():
+            moved = ImportJob.objects.filter(
+                pk=item.pk, status=item.status, touched_at=item.touched_at
+            ).update(**values)
+            if not moved:
+                continue  # it moved meanwhile: its job is alive
+            audit.record(
+                "imports.import.failed" if running else "imports.import.resumed",
+                actor=None,
+                workspace=item.workspace_id,
+                obj=item,
+                payload={"failure": "interrupted", "dry_run": item.dry_run}
+                if running
+                else {"dry_run": item.dry_run},
+            )
+            if running:
+                key_id = item.key_id
+                transaction.on_commit(lambda pk=item.pk, key=key_id: storage.destroy(pk, key))
+            else:
+                import_id = str(item.pk)
+                transaction.on_commit(lambda import_id=import_id: tasks.run_import(import_id))
+                resumed += 1
+    return resumed
 
 
 # --- The file's end ---------------------------------------------------------------------
