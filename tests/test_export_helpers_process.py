@@ -118,12 +118,13 @@ def _same_file(out: dict, fmt: str = "csv") -> None:
     assert helped["guarded"] == (fmt == "csv")  # JSON is data for programs: as it is
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_helper_processes_write_the_file_the_job_writes_alone(tmp_path, fmt):
+def test_helper_processes_write_the_file_the_job_writes_alone(tmp_path):
+    # CSV here; JSON's joined body is held to the same bytes in this process
+    # (exports/tests/test_building.py), and the pipes carry bytes either way.
     data = tmp_path / "data"
     data.mkdir()
-    out = _run(clean_env(data, LANG="C.UTF-8"), fmt=fmt)
-    _same_file(out, fmt)
+    out = _run(clean_env(data, LANG="C.UTF-8"))
+    _same_file(out)
     assert out["alone"]["assigned"] == []
     # 60 rows in blocks of 3, then 10 (7 blocks): each helper built some.
     helped = out["helped"]
