@@ -313,8 +313,7 @@ class Helper:
             [sys.executable, "-m", "terabox_crm.exports.helper"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=os.environ.copy(),
-        )
+        )  # the job's environment: the same settings, database and keys
         helper = cls(process)
         helper._send(
             {

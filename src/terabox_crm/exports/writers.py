@@ -138,9 +138,7 @@ def csv_head(labels: list[str]) -> bytes:
 
 
 def write_csv(sink, labels: list[str], keys: list[str], rows: Iterator[list]) -> None:
-    sink.write(csv_head(labels))
-    for piece in csv_body(rows):
-        sink.write(piece)
+    frame(sink, "csv", labels, csv_body(rows))
 
 
 def _plain(value):
@@ -150,40 +148,40 @@ def _plain(value):
 
 
 # Every object of a JSON body starts with this separator; the file's first
-# drops its comma (``JsonBody``).
+# drops its comma (``frame``).
 JSON_SEPARATOR = b",\n"
 
 
 def json_body(keys: list[str], rows: Iterable[list]) -> Iterator[bytes]:
-    """The objects of ``rows``, each as ``,\\n{…}`` (see ``JsonBody``)."""
+    """The objects of ``rows``, each as ``,\\n{…}`` (see ``frame``)."""
     for row in rows:
         item = {key: _plain(value) for key, value in zip(keys, row, strict=True)}
         yield JSON_SEPARATOR + json.dumps(item, ensure_ascii=False).encode()
 
 
-class JsonBody:
-    """Writes JSON body pieces, the first object without its comma: the array
-    is the same whichever process wrote which objects."""
-
-    def __init__(self, sink) -> None:
-        self.sink = sink
-        self.started = False
-
-    def write(self, piece: bytes) -> None:
-        if not piece:
-            return
-        if not self.started:
-            self.started = True
-            piece = piece[1:]  # the first object: "\n{…}"
-        self.sink.write(piece)
-
-
 def write_json(sink, labels: list[str], keys: list[str], rows: Iterator[list]) -> None:
-    sink.write(b"[")
-    body = JsonBody(sink)
-    for piece in json_body(keys, rows):
-        body.write(piece)
-    sink.write(b"\n]\n")
+    frame(sink, "json", labels, json_body(keys, rows))
+
+
+def frame(sink, fmt: str, labels: list[str], pieces: Iterable[bytes]) -> None:
+    """A CSV or JSON file around its body's pieces (``csv_body``,
+    ``json_body``), whichever process encoded which: a CSV's byte-order mark
+    and header first; a JSON array's brackets, its first object without its
+    separator's comma."""
+    if fmt == "csv":
+        sink.write(csv_head(labels))
+        for piece in pieces:
+            sink.write(piece)
+    elif fmt == "json":
+        sink.write(b"[")
+        first = True
+        for piece in pieces:
+            if piece:
+                sink.write(piece[1:] if first else piece)  # the first object: "\n{…}"
+                first = False
+        sink.write(b"\n]\n")
+    else:
+        raise ValueError(f"a {fmt!r} file is not written in pieces")
 
 
 def write_xlsx(
@@ -289,18 +287,7 @@ def write_body(
     (``encode_body``), in order, from however many processes encoded it:
     the same bytes as ``write`` gives for the same rows."""
     with _sealed(export_id) as (key, sink):
-        if fmt == "csv":
-            sink.write(csv_head(labels))
-            for piece in pieces:
-                sink.write(piece)
-        elif fmt == "json":
-            sink.write(b"[")
-            body = JsonBody(sink)
-            for piece in pieces:
-                body.write(piece)
-            sink.write(b"\n]\n")
-        else:
-            raise ValueError(f"a {fmt!r} file is not written in pieces")
+        frame(sink, fmt, labels, pieces)
     return key.key_id, sink.size, sink.digest.hexdigest()
 
 
