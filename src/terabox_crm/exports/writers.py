@@ -42,8 +42,6 @@ from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
-import xlsxwriter
-
 from terabox_crm import datadir
 from terabox_crm.crypto import keyring
 from terabox_crm.dsr import export as sealed
@@ -187,6 +185,10 @@ def frame(sink, fmt: str, labels: list[str], pieces: Iterable[bytes]) -> None:
 def write_xlsx(
     sink, labels: list[str], keys: list[str], rows: Iterator[list], *, tmpdir: Path
 ) -> None:
+    # Imported here: every process of the product imports this module; only
+    # an XLSX export needs xlsxwriter (30 ms of a start-up's imports).
+    import xlsxwriter
+
     workbook = xlsxwriter.Workbook(
         sink,
         {

@@ -32,7 +32,6 @@ from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
 
-import openpyxl
 from django.utils.translation import gettext as _
 
 from terabox_crm import datadir
@@ -259,6 +258,11 @@ def _csv_rows(text) -> Iterator[list[str]]:
 
 
 def _xlsx_open(path: Path):
+    # Imported here: every process of the product imports this module, and
+    # importing openpyxl took 70 ms of the second a start-up spends importing;
+    # only an XLSX import reads it.
+    import openpyxl
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
