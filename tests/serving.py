@@ -78,8 +78,14 @@ def clean_env(data_dir: Path, *, fresh: bool = False, **extra: str | None) -> di
     inline jobs, the CI database): each process gets its own.
 
     An empty ``data_dir`` on the embedded SQLite starts as a copy of the run's
-    migrated template (``migrated_template``), unless ``fresh``."""
+    migrated template (``migrated_template``), unless ``fresh``.
+
+    ``serve`` starts one web worker (``CRM_WEB_WORKERS=1``): each is a Python
+    process of its own, and starting the per-CPU default in every browser and
+    process test was a tenth of the suite's CPU. A test about the workers
+    passes ``--workers`` or ``CRM_WEB_WORKERS=None`` (the per-CPU default)."""
     env = _outer_env(data_dir)
+    env["CRM_WEB_WORKERS"] = "1"
     embedded = not extra.get("DATABASE_URL")
     if not fresh and embedded and data_dir.is_dir() and not any(data_dir.iterdir()):
         database = data_dir / "db.sqlite3"

@@ -34,9 +34,11 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
-    """One server for the tests that only look at it."""
+    """One server for the tests that only look at it, with the default web
+    workers (one per CPU)."""
     directory = tmp_path_factory.mktemp("running")
-    served = Served(directory, ["--http-port", "0"], clean_env(directory)).wait_ready()
+    env = clean_env(directory, CRM_WEB_WORKERS=None)
+    served = Served(directory, ["--http-port", "0"], env).wait_ready()
     yield served
     served.kill()
 
