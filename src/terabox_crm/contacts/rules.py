@@ -14,7 +14,7 @@ from terabox_crm.privacy import selectors as privacy
 __all__ = ["can_create", "can_read", "can_write", "restriction_lock"]
 
 RESTRICTED_READ_ONLY = _(
-    "The use of this person's data is restricted (利用停止): only a privacy officer can "
+    "The use of this person's data is restricted: only a privacy officer can "
     "change their record or add to, change or delete anything on their timeline."
 )
 

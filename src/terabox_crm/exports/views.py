@@ -123,7 +123,7 @@ def _reasons(counts) -> list[tuple[str, int]]:
     labels = {
         "no_consent": _("no consent for this purpose"),
         "withdrawn": _("consent withdrawn"),
-        "restricted": _("use restricted (利用停止)"),
+        "restricted": _("use restricted"),
         "erased": pgettext("gate reason", "erased"),
         "unknown_subject": _("no longer in the workspace"),
     }

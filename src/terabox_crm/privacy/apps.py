@@ -80,7 +80,7 @@ class PrivacyConfig(AppConfig):
         policy.register(
             "privacy.restriction.set",
             _privacy_officer_or(Role.MANAGER),
-            _("Restrict the use of a contact's data (利用停止)"),
+            _("Restrict the use of a contact's data"),
         )
         policy.register(
             "privacy.restriction.lift",
