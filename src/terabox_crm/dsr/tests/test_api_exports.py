@@ -234,6 +234,9 @@ def test_the_officer_sees_the_reason_and_retries_from_the_request_page(
     text = page.content.decode()
     assert "ran out of disk space" in text
     assert reverse("dsr:export_retry", args=[item.pk, export.pk]) in text
+    # One way on from a failed export: trying it again, not a second button
+    # that would start another.
+    assert reverse("dsr:export", args=[item.pk]) not in text
     queue_page = client.get(reverse("dsr:queue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Access export failed" in queue_page
     ja = client.get(reverse("dsr:request", args=[item.pk]), HTTP_ACCEPT_LANGUAGE="ja")
@@ -245,6 +248,9 @@ def test_the_officer_sees_the_reason_and_retries_from_the_request_page(
         export.refresh_from_db()
     assert export.state == "ready" and export.failure == "" and export.attempts == 0
     assert AuditEvent.objects.filter(action="dsr.export.retried").count() == 1
+    # Sent: a new export can be sent again from the page.
+    page = client.get(reverse("dsr:request", args=[item.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert reverse("dsr:export", args=[item.pk]) in page.content.decode()
     assert smtp_server.event.wait(10)
     assert any("download" in body_of(m) for m in messages_to(smtp_server, "hanako@example.jp"))
 
