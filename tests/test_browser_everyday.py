@@ -62,6 +62,13 @@ CHECKS = """({japanese, pattern}) => {
   if (doc.scrollWidth > window.innerWidth + 1) {
     problems.push(`page ${doc.scrollWidth}px wide in a ${window.innerWidth}px window`);
   }
+  // Small tables whose rows become cards on a phone (docs/ui.md "Layout widths").
+  for (const table of document.querySelectorAll("main .table-cards")) {
+    const frame = table.closest(".table-wrap") || table.parentElement;
+    if (frame.scrollWidth > frame.clientWidth + 1) {
+      problems.push(`${table.className} ${frame.scrollWidth}px wide in its ${frame.clientWidth}px frame`);
+    }
+  }
   for (const option of document.querySelectorAll("option")) {
     if (/^-{3,}$/.test(option.textContent.trim())) problems.push("a --------- choice");
   }
