@@ -23,10 +23,9 @@ def main() -> int:
     os.dup2(2, 1)
     stdin = sys.stdin.buffer
     spec = json.loads(stdin.readline())
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terabox_crm.settings")
-    import django
+    from terabox_crm.ops.bootstrap import setup_django
 
-    django.setup()
+    setup_django()
     from django.db import connections
 
     from terabox_crm.exports import building, services
