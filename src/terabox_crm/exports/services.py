@@ -543,9 +543,13 @@ def _young_objects_only():
 # cache (CRM_SQLITE_CACHE_MB, 64 by default, sized for lookups) would fill
 # with pages the job never reads again. Measured in a real worker building a
 # 1M-contact export (bench/export_worker.py): its heap peaked at 152.9 MB
-# (+77.6) with the installation's cache, 94.5 MB (+19.2) with this one, and
+# (+77.6) with the installation's cache, 94.5 MB (+19.2) with 8 MiB, and
 # the file was ready a second sooner (docs/performance.md, Guarded export).
-JOB_SQLITE_CACHE_MB = 8
+# 2 MiB, SQLite's own default, holds the few index pages a key-ordered read
+# returns to; it took 5-9 MB off the job's heap and 4-5 MB off each
+# helper's (the same cache there) at no cost in rows per second
+# (docs/performance.md, "Two processes under 150 MB together").
+JOB_SQLITE_CACHE_MB = 2
 
 
 @contextmanager
