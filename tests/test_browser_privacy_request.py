@@ -138,6 +138,9 @@ def test_a_deletion_request_is_filed_verified_and_closed(serve, chromium, inbox)
     request_url = staff.url
     contact_url = staff.locator("li[data-subject] a").first.get_attribute("href")
     staff.screenshot(path=str(SHOTS / "dsr-request-deletion-en.png"), full_page=True)
+    staff.set_viewport_size({"width": 390, "height": 900})
+    staff.screenshot(path=str(SHOTS / "dsr-request-deletion-en-phone.png"), full_page=True)
+    staff.set_viewport_size({"width": 1400, "height": 900})
     staff.click("form[action$='/erase/'] button[type=submit]")
     staff.wait_for_load_state()
     if "/accounts/step-up/" in staff.url:  # signing in counts as a step-up for 5 minutes only

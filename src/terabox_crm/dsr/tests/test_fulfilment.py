@@ -270,3 +270,44 @@ def test_a_correction_for_a_person_not_named_by_the_request_is_refused(client, c
     login(client, cast.member)
     _post(client, "correct", item, other, changes="family name")
     assert [h.to_status for h in _history(item)] == ["new"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "fulfil", "access", "closed"),
+    [
+        (
+            "en",
+            "Carry out the request for each person",
+            "The access export below gathers",
+            "The request is closed",
+        ),
+        ("ja", "以下の各本人について請求に対応", "下の開示ファイルに", "この請求は完了しています"),
+    ],
+)
+def test_the_people_card_says_what_to_do_with_them_in_each_state(
+    client, cast, lang, fulfil, access, closed
+):
+    deletion, _contact = _request(cast, "deletion")
+    officer = make_officer(cast.member_membership)
+    with scopes_disabled():
+        cast.member.language = lang
+        cast.member.save(update_fields=["language"])
+    _login(client, cast.member)
+    page = _page(client, deletion, lang).text
+    assert fulfil in page and closed not in page
+    services.request_set_status(membership=officer, request=deletion, status="in_progress")
+    services.request_set_status(membership=officer, request=deletion, status="done", note="n/a")
+    page = _page(client, deletion, lang).text
+    assert closed in page and fulfil not in page
+    # An access request is answered by its export, not from this card.
+    with scopes_disabled():
+        submission = Submission.objects.create(
+            kind="access",
+            email="hanako@example.jp",
+            email_index="x",
+            language=lang,
+            verified_at=timezone.now(),
+        )
+    (access_request,) = services.submission_route(submission.pk)
+    page = _page(client, access_request, lang).text
+    assert access in page and fulfil not in page and closed not in page
