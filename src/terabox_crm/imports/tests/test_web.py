@@ -48,7 +48,7 @@ def test_a_viewer_sees_no_import_button_and_is_refused(client, cast):
     ("language", "words"),
     [
         ("ja", ["インポート", "ドライラン", "インポートしない", "姓"]),
-        ("en", ["Import of Contacts", "Dry run", "Do not import", "Family name"]),
+        ("en", ["Import of contacts", "Dry run", "Do not import", "Family name"]),
     ],
 )
 def test_upload_map_dry_run_and_import_in_each_language(
