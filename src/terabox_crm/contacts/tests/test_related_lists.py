@@ -161,7 +161,7 @@ def test_a_company_with_many_contacts_shows_a_page_of_them_and_a_link_to_all(cli
         make_contact(world["member"], family=f"社員{number}", company_id=world["company"].pk)
     page = _page(client, cast, "companies:detail", world["company"])
     assert f"{reverse('contacts:list')}?company={world['company'].pk}" in page
-    assert page.count('<tr><td><a href="/contacts/') == 20
+    assert page.count('<tr><th scope="row"><a href="/contacts/') == 20
 
 
 def test_the_rolled_up_activity_pages_by_keyset(client, cast, world):
