@@ -64,14 +64,15 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "exports"
 # The first block is small, so the file's first chunk is sealed at once
-# (first byte: docs/performance.md); the rest hold this many rows: about
-# 1.3 MB of CSV, what a helper holds while the job writes the block before.
-# The job holds up to AHEAD + IN_FLIGHT blocks per helper: with 10,000 rows
-# a block, the job's worker and its helper peaked at 153.6-156.4 MB of heap
-# together at 200,000 contacts; with 5,000, 139.5-139.8 MB, as fast
-# (docs/performance.md, "Two processes under 150 MB together").
+# (first byte: docs/performance.md); the rest hold this many rows, one
+# batch of the reads (resources.BATCH): about 0.5 MB of CSV. The job holds
+# up to AHEAD + IN_FLIGHT blocks per helper: with 10,000 rows a block the
+# job's worker and its helper peaked at 153.6-156.4 MB of heap together at
+# 200,000 contacts, with 5,000 at 139.5-139.8 MB, with 2,000 at 125.1 MB
+# and as fast; at 1M, 125.8-126.0 MB (docs/performance.md, "Two processes
+# under 150 MB together").
 FIRST_BLOCK = resources.FIRST_BATCH
-BLOCK_ROWS = 5_000
+BLOCK_ROWS = resources.BATCH
 HELPER_NICE = 10
 
 
