@@ -300,14 +300,6 @@ def test_the_people_card_says_what_to_do_with_them_in_each_state(
     page = _page(client, deletion, lang).text
     assert closed in page and fulfil not in page
     # An access request is answered by its export, not from this card.
-    with scopes_disabled():
-        submission = Submission.objects.create(
-            kind="access",
-            email="hanako@example.jp",
-            email_index="x",
-            language=lang,
-            verified_at=timezone.now(),
-        )
-    (access_request,) = services.submission_route(submission.pk)
+    access_request, _contact = _request(cast, "access", address="jiro@example.jp")
     page = _page(client, access_request, lang).text
     assert access in page and fulfil not in page and closed not in page
