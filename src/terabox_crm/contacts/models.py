@@ -179,8 +179,15 @@ class Contact(OwnedRecord):
             models.Index(fields=["workspace", "-updated_at", "-id"], name="contact_updated"),
             # A guarded export's keyset batches (S4, exports.resources.read):
             # the fast plan without planner statistics, whatever share of
-            # the table the workspace holds (docs/performance.md).
-            models.Index(fields=["workspace", "id"], name="contact_workspace_id"),
+            # the table the workspace holds (docs/performance.md). Stage and
+            # updated_at ride along for the retention walk (P5), which reads
+            # a workspace's contacts by id and keeps the old leads: both
+            # databases test them in the index and read the row of a due
+            # contact only, instead of every contact's (docs/performance.md,
+            # Retention: the walk).
+            models.Index(
+                fields=["workspace", "id", "stage", "updated_at"], name="contact_workspace_id"
+            ),
         ]
 
     def __str__(self) -> str:

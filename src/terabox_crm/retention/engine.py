@@ -16,7 +16,9 @@ Design, in the order the code below follows it:
   and not held set-based, writes one audit event (counts and the id range,
   no personal data) and moves the run's cursor. A crash loses at most the batch
   in flight, and rerunning resumes the unfinished run from its cursors:
-  nothing is done twice.
+  nothing is done twice. On PostgreSQL, where no write transaction is a
+  database-wide lock, a batch-table target walks inside the batch's
+  transaction instead, and that walk is the re-check (``_walks_inside``).
 * **One run at a time.** The run row carries a lease (holder, until when),
   taken in one transaction and renewed by every batch; the daily job and
   ``terabox-crm retention run`` in another process find it live and stand
@@ -454,23 +456,24 @@ def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> 
         )
         entry.update({"action": item.action, "days": item.days})
         due = _Due(item, run_.now)
+        inside = _walks_inside(item.target, budget)
         while True:
             size = sizer.size
-            # The next due rows, read outside any write transaction: on a
-            # table where due rows are sparse this walk is long, and it must
-            # not hold the lock. The batch's transaction re-checks them.
-            pending = due.rows(fresh=False)
-            if entry["cursor"]:
-                pending = pending.filter(pk__gt=entry["cursor"])
-            ids = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
-            if not ids:
+            ids = None  # walked inside the batch's transaction
+            if not inside:
+                # The next due rows, read outside any write transaction: on
+                # a table where due rows are sparse this walk is long, and it
+                # must not hold the lock. The batch's transaction re-checks them.
+                ids = list(_next_due(due, entry, size, fresh=False))
+            started, taken = _clock(), 0
+            if ids != []:
+                with transaction.atomic():
+                    taken = _apply_batch(run_, due, ids, entry, budget, started, size)
+            if not taken:  # nothing left due after the cursor
                 entry["done"] = True
                 with transaction.atomic():
                     _save_leased(run_, "progress")
                 break
-            started = _clock()
-            with transaction.atomic():
-                taken = _apply_batch(run_, due, ids, entry, budget, started)
             hold_ms = (_clock() - started) * 1000
             run_.longest_hold_ms = max(run_.longest_hold_ms, hold_ms)
             if hold_ms > budget:  # a stall (CPU or I/O): counted, next batch cut
@@ -504,6 +507,27 @@ def _run_leased(run_, ceiling, budget, workspace_ids, progress, after_batch) -> 
         )
 
 
+def _walks_inside(target: Target, budget_ms: float) -> bool:
+    """Whether a target's due rows are walked inside each batch's transaction.
+
+    On SQLite the walk runs outside, because a write transaction holds the
+    database's one write lock and a walk over sparse due rows is long. On
+    PostgreSQL, where a batch locks only its own rows and has no budget
+    (``_budget_ms``), a batch-table target's walk fills the batch table
+    in one statement inside the transaction and is its re-check: the ids do
+    not travel to Python and back, and the due query runs once per batch,
+    not twice (docs/performance.md, Retention: the walk)."""
+    return target.batch_table and math.isinf(budget_ms) and connection.vendor == "postgresql"
+
+
+def _next_due(due: _Due, entry: dict, size: int, *, fresh: bool):
+    """The primary keys of the next ``size`` due rows after the cursor, in order."""
+    pending = due.rows(fresh=fresh)
+    if entry["cursor"]:
+        pending = pending.filter(pk__gt=entry["cursor"])
+    return pending.order_by("pk").values_list("pk", flat=True)[:size]
+
+
 def _remaining(run_: RetentionRun, item: Planned) -> int:
     pending = _pending(item, run_.now)
     cursor = run_.progress.get(item.key, {}).get("cursor")
@@ -527,7 +551,13 @@ def _slices(ids: list) -> list[list]:
 
 
 def _apply_batch(
-    run_: RetentionRun, due: _Due, ids: list, entry: dict, budget_ms: float, started: float
+    run_: RetentionRun,
+    due: _Due,
+    ids: list | None,
+    entry: dict,
+    budget_ms: float,
+    started: float,
+    size: int,
 ) -> int:
     """One transaction: re-check, expire (in slices, under a deadline), audit,
     move the cursor.
@@ -535,6 +565,8 @@ def _apply_batch(
     The re-check is the due query again, restricted to the batch's ids (a
     bounded cost, whatever the table): rows changed or held since they were
     read are left alone. Holds are re-read here, inside the transaction.
+    ``ids=None`` (``_walks_inside``): the next ``size`` due rows are walked
+    here, and that walk is the re-check; none found returns 0, nothing done.
     The rows still due are expired slice by slice; a slice starts only if
     the time since ``started`` plus the last slice's time (scaled to its
     rows) stays under ``GUARD_SHARE`` of the budget, and the first always
@@ -543,7 +575,12 @@ def _apply_batch(
     batch starts there.
     """
     item = due.item
-    if item.target.batch_table:
+    if ids is None:
+        loaded = registry.load_due(_next_due(due, entry, size, fresh=True))
+        if not loaded:
+            return 0
+        ids, still = list(loaded), list(loaded)
+    elif item.target.batch_table:
         loaded = registry.load_batch(ids)
         still = list(
             due.rows().filter(pk__in=registry.in_batch(loaded)).values_list("pk", flat=True)

@@ -84,6 +84,18 @@ class BatchIds(list):
     loaded = False
 
 
+def _empty_batch_table(cursor, postgres: bool) -> None:
+    if postgres:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS retention_batch_ids (id uuid PRIMARY KEY)"
+        )
+    else:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS retention_batch_ids (id char(32) PRIMARY KEY)"
+        )
+    cursor.execute("DELETE FROM retention_batch_ids")
+
+
 def load_batch(ids, *, analyze: bool = True) -> BatchIds:
     """Put ``ids`` (UUIDs) in the batch table, inside the caller's transaction.
 
@@ -92,21 +104,34 @@ def load_batch(ids, *, analyze: bool = True) -> BatchIds:
     batch = BatchIds(ids)
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if postgres:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS retention_batch_ids (id uuid PRIMARY KEY)"
-            )
-        else:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS retention_batch_ids (id char(32) PRIMARY KEY)"
-            )
-        cursor.execute("DELETE FROM retention_batch_ids")
+        _empty_batch_table(cursor, postgres)
         cursor.executemany(
             "INSERT INTO retention_batch_ids (id) VALUES (%s)",
             [(str(pk) if postgres else pk.hex,) for pk in batch],
         )
         if postgres and analyze:  # the planner must know it is a thousand rows, not a guess
             cursor.execute("ANALYZE retention_batch_ids")
+    batch.loaded = True
+    return batch
+
+
+def load_due(rows: QuerySet) -> BatchIds:
+    """Fill the batch table with ``rows`` (the primary keys of a target's next
+    due rows: ``values_list("pk", flat=True)``, ordered and sliced) in one
+    statement on the database, inside the caller's transaction; returns
+    them in order.
+
+    PostgreSQL only: there a batch's transaction locks only its own rows, so
+    the walk over due rows can run inside it and serve as the re-check, and
+    the ids need not travel to Python and back (engine.py, "Batches")."""
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("the walk runs inside the transaction on PostgreSQL only")
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        _empty_batch_table(cursor, postgres=True)
+        cursor.execute(f"INSERT INTO retention_batch_ids (id) {sql} RETURNING id", params)  # nosec B608  # the ORM's query
+        batch = BatchIds(sorted(row[0] for row in cursor.fetchall()))
+        cursor.execute("ANALYZE retention_batch_ids")
     batch.loaded = True
     return batch
 

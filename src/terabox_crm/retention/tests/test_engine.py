@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -461,3 +462,76 @@ def test_the_wal_is_checkpointed_between_batches_not_inside_them(cast):
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
         assert cursor.fetchone()[0] == before
+
+
+def test_the_walk_tests_stage_and_age_in_the_index_and_reads_due_rows_only(cast):
+    """The walk over a workspace's contacts by id finds old leads in the
+    ``(workspace, id, stage, updated_at)`` index: the row of a contact that
+    is not due is never read, and no sort of what is left of the workspace
+    is needed (docs/performance.md, Retention: the walk through the index).
+    SQLite's plan is pinned here; PostgreSQL's, which a table of two rows
+    cannot show (it reads such a table whole, or by primary key), is
+    measured at 1,000,000 contacts by ``bench/retention.py``."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Contact._meta.db_table)
+    assert found["contact_workspace_id"]["columns"] == [
+        "workspace_id",
+        "id",
+        "stage",
+        "updated_at",
+    ]
+    if connection.vendor != "sqlite":
+        return
+    old_lead(cast.owner_membership)
+    make_contact(cast.owner_membership)
+    item = engine.Planned(cast.acme.pk, engine.registry.get("contacts.inactive_leads"), 730, "")
+    with scopes_disabled():
+        # Every walk after a run's first starts past the cursor.
+        walk = engine._Due(item, timezone.now()).rows(fresh=False).order_by("pk")
+        walk = walk.filter(pk__gt=uuid.UUID(int=0))
+        sql, params = walk.values_list("pk", flat=True)[:1000].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)  # nosec B608 - the ORM's query
+        plan = " ".join(str(step[-1]) for step in cursor.fetchall())
+    assert "INDEX contact_workspace_id (workspace_id=? AND id>?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+
+
+def test_where_the_walk_runs_and_what_each_batch_decides(cast):
+    """SQLite walks outside the write transactions (it holds the database's
+    one write lock) and each batch re-checks its ids; PostgreSQL fills the
+    batch table with the next due rows inside the transaction, one
+    statement that is also the re-check. Either way a lead placed under a
+    legal hold mid-run and a lead changed mid-run are left alone, and the
+    batches cover the due rows once, in order."""
+    from django.test.utils import CaptureQueriesContext
+
+    membership = cast.owner_membership
+    leads = sorted((old_lead(membership, family=f"姓{i}") for i in range(7)), key=lambda c: c.pk)
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+    held, touched = leads[4], leads[5]
+
+    def meanwhile(run):
+        if run.batches == 1:  # after the first batch: a hold, and an edit
+            services.hold_set(membership=membership, subject_id=held.pk, reason="訴訟対応")
+            with scopes_disabled():
+                Contact.objects.filter(pk=touched.pk).update(updated_at=timezone.now())
+
+    with CaptureQueriesContext(connection) as queries:
+        run = _run(cast, batch_size=3, after_batch=meanwhile)
+
+    fills = [q["sql"] for q in queries if q["sql"].startswith("INSERT INTO retention_batch_ids")]
+    walks_inside = connection.vendor == "postgresql"
+    leads_target = engine.registry.get("contacts.inactive_leads")
+    assert engine._walks_inside(leads_target, engine._budget_ms()) is walks_inside
+    if walks_inside:
+        assert fills and all("SELECT" in sql and "RETURNING" in sql for sql in fills), fills
+    else:
+        assert all("SELECT" not in sql for sql in fills), fills
+    with scopes_disabled():
+        blank = set(Contact.objects.filter(family_name="").values_list("pk", flat=True))
+    assert blank == {lead.pk for lead in leads} - {held.pk, touched.pk}
+    assert run.rows_total == 5
+    ranges = [(e.payload["first_id"], e.payload["last_id"]) for e in _batch_events()]
+    assert ranges == sorted(ranges) and ranges[0][0] == str(leads[0].pk)
