@@ -184,7 +184,7 @@ class Contact(OwnedRecord):
             # a workspace's contacts by id and keeps the old leads: both
             # databases test them in the index and read the row of a due
             # contact only, instead of every contact's (docs/performance.md,
-            # Retention: the walk).
+            # "The walk through the index").
             models.Index(
                 fields=["workspace", "id", "stage", "updated_at"], name="contact_workspace_id"
             ),

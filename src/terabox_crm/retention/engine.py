@@ -516,7 +516,7 @@ def _walks_inside(target: Target, budget_ms: float) -> bool:
     (``_budget_ms``), a batch-table target's walk fills the batch table
     in one statement inside the transaction and is its re-check: the ids do
     not travel to Python and back, and the due query runs once per batch,
-    not twice (docs/performance.md, Retention: the walk)."""
+    not twice (docs/performance.md, "The walk through the index")."""
     return target.batch_table and math.isinf(budget_ms) and connection.vendor == "postgresql"
 
 

@@ -468,7 +468,7 @@ def test_the_walk_tests_stage_and_age_in_the_index_and_reads_due_rows_only(cast)
     """The walk over a workspace's contacts by id finds old leads in the
     ``(workspace, id, stage, updated_at)`` index: the row of a contact that
     is not due is never read, and no sort of what is left of the workspace
-    is needed (docs/performance.md, Retention: the walk through the index).
+    is needed (docs/performance.md, "The walk through the index").
     SQLite's plan is pinned here; PostgreSQL's, which a table of two rows
     cannot show (it reads such a table whole, or by primary key), is
     measured at 1,000,000 contacts by ``bench/retention.py``."""
