@@ -173,3 +173,11 @@ def test_a_deletion_request_is_filed_verified_and_closed(serve, chromium, inbox)
     queue.goto(f"{served.url}/privacy-requests/?status=all")
     queue.locator("h1", has_text="個人情報に関する請求").wait_for()
     queue.screenshot(path=str(SHOTS / "dsr-queue-ja.png"), full_page=True)
+    # The closed request in Japanese, at both widths: its people card says
+    # where the outcome is (the status history), not what to do next.
+    queue.goto(request_url)
+    people = queue.locator("section", has=queue.locator("li[data-subject]")).last
+    assert "この請求は完了しています。" in people.inner_text()
+    queue.screenshot(path=str(SHOTS / "dsr-request-done-ja.png"), full_page=True)
+    queue.set_viewport_size({"width": 390, "height": 900})
+    queue.screenshot(path=str(SHOTS / "dsr-request-done-ja-phone.png"), full_page=True)

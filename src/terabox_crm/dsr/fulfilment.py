@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_scopes import scope
 
 from terabox_crm import audit
@@ -68,7 +69,41 @@ def _open_request(membership: Membership, request: PrivacyRequest, subject_id) -
     return request
 
 
-def _record(membership: Membership, request: PrivacyRequest, note: str) -> None:
+# A fulfilment's entry in the status history, worded when read (the
+# officer who did it and the one who reads it may not share a language).
+CORRECTED, RESTRICTED, WITHDRAWN, ERASED = "corrected", "restricted", "withdrawn", "erased"
+OUTCOME_TEXT = {
+    CORRECTED: gettext_lazy("Corrected for person %(subject)s: %(changes)s"),
+    RESTRICTED: gettext_lazy("Use restricted for person %(subject)s."),
+    WITHDRAWN: gettext_lazy("Consent withdrawn for person %(subject)s: %(purposes)s."),
+    ERASED: gettext_lazy("Person %(subject)s erased."),
+}
+
+
+def history_text(change: StatusChange, purpose_names: dict[str, str]) -> str:
+    """A status-history entry as the reader sees it, in the active language:
+    a fulfilment's outcome worded now (``purpose_names``: code → name in
+    this language), an officer's note as written. Entries written before
+    outcomes were kept as codes hold their words in ``note``."""
+    if change.outcome not in OUTCOME_TEXT:
+        return change.note
+    purposes = ", ".join(purpose_names.get(code, code) for code in change.outcome_purposes)
+    return str(OUTCOME_TEXT[change.outcome]) % {
+        "subject": change.outcome_subject,
+        "changes": change.note,
+        "purposes": purposes,
+    }
+
+
+def _record(
+    membership: Membership,
+    request: PrivacyRequest,
+    outcome: str,
+    subject_id,
+    *,
+    note: str = "",
+    purposes: list[str] | None = None,
+) -> None:
     """Append the outcome to the status history (new → in progress)."""
     before = request.status
     after = Status.IN_PROGRESS if before == Status.NEW else before
@@ -83,6 +118,9 @@ def _record(membership: Membership, request: PrivacyRequest, note: str) -> None:
             to_status=after,
             actor_id=membership.user_id,
             note=note,
+            outcome=outcome,
+            outcome_subject=subject_id,
+            outcome_purposes=list(purposes or []),
         )
     audit.record(
         "dsr.request.fulfilled",
@@ -120,12 +158,7 @@ def fulfil_correction(
             code="too_long",
             field="changes",
         )
-    _record(
-        membership,
-        request,
-        _("Corrected for person %(subject)s: %(changes)s")
-        % {"subject": subject_id, "changes": changes},
-    )
+    _record(membership, request, CORRECTED, subject_id, note=changes)
     return DONE
 
 
@@ -142,11 +175,7 @@ def fulfil_restriction(
         reason=(reason or "").strip() or _reason(request),
         requested_by=request.email,
     )
-    _record(
-        membership,
-        request,
-        _("Use restricted for person %(subject)s.") % {"subject": subject_id},
-    )
+    _record(membership, request, RESTRICTED, subject_id)
     return DONE
 
 
@@ -175,12 +204,7 @@ def fulfil_withdrawal(
             evidence=_reason(request),
         )
         names.append(event.purpose.code)
-    _record(
-        membership,
-        request,
-        _("Consent withdrawn for person %(subject)s: %(purposes)s.")
-        % {"subject": subject_id, "purposes": ", ".join(names)},
-    )
+    _record(membership, request, WITHDRAWN, subject_id, purposes=names)
     return DONE
 
 
@@ -197,7 +221,7 @@ def fulfil_deletion(
         reason=(reason or "").strip() or _reason(request),
         request_id=str(request.pk),
     )
-    _record(membership, request, _("Person %(subject)s erased.") % {"subject": subject_id})
+    _record(membership, request, ERASED, subject_id)
     return DONE
 
 

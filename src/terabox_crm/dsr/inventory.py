@@ -45,7 +45,15 @@ for model, field, note in (
 non_personal(
     "dsr.PrivacyRequest", "status", "subject_ids", why="status code; ids of the contacts found"
 )
-non_personal("dsr.StatusChange", "from_status", "to_status", why="status codes")
+non_personal(
+    "dsr.StatusChange",
+    "from_status",
+    "to_status",
+    "outcome",
+    "outcome_subject",
+    "outcome_purposes",
+    why="status codes; what a fulfilment did, as a code, the contact's id and purpose codes",
+)
 non_personal(
     "dsr.WorkspacePolicy", "contact_block", why="the organisation's published contact block"
 )

@@ -193,6 +193,14 @@ class StatusChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     note = EncryptedTextField(_("note"), blank=True, default="")
+    # What a fulfilment step did (dsr/fulfilment.py: erased, restricted,
+    # corrected, consent withdrawn), kept as a code, the person's id and the
+    # purposes' codes, and worded when the history is read, in the reader's
+    # language (``fulfilment.history_text``). ``note`` keeps only what a
+    # person wrote: an officer's note, what a correction changed.
+    outcome = models.CharField(max_length=16, blank=True, default="")
+    outcome_subject = models.UUIDField(null=True, blank=True)
+    outcome_purposes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(workspace="workspace")

@@ -75,7 +75,8 @@ def test_a_restriction_request_restricts_the_person_and_is_in_the_history(client
     assert restriction.requested_by == "hanako@example.jp"
     history = _history(item)
     assert history[-1].to_status == "in_progress"
-    assert str(contact.pk) in history[-1].note and "restricted" in history[-1].note
+    assert (history[-1].outcome, history[-1].outcome_subject) == ("restricted", contact.pk)
+    assert f"Use restricted for person {contact.pk}." in _page(client, item).text
 
 
 def test_restricting_twice_is_refused_with_nothing_changed(client, cast):
@@ -111,7 +112,7 @@ def test_a_withdrawal_request_withdraws_the_purposes_the_officer_picks(client, c
     with scope(workspace=cast.acme):
         withdrawn = ConsentEvent.objects.filter(subject_id=contact.pk, kind="withdraw")
         assert [e.purpose.code for e in withdrawn] == ["communication"]
-    assert "communication" in _history(item)[-1].note
+    assert _history(item)[-1].outcome_purposes == ["communication"]
 
 
 def test_withdrawing_a_consent_never_given_changes_nothing(client, cast):
@@ -148,8 +149,8 @@ def test_a_deletion_needs_a_fresh_step_up_then_erases_the_person(client, cast):
         assert not Contact.objects.filter(pk=contact.pk).exists()
         tombstone = Tombstone.objects.get(subject_id=contact.pk)
     assert tombstone.request_id == str(item.pk)
-    note = _history(item)[-1].note
-    assert str(contact.pk) in note and "hanako" not in note
+    erased = _history(item)[-1]
+    assert (erased.outcome, erased.outcome_subject, erased.note) == ("erased", contact.pk, "")
     page = _page(client, item).text
     assert "Erased" in page and reverse("dsr:erase", args=[item.pk, contact.pk]) not in page
     # Erasing twice: refused with the first erasure's date, nothing changed.
@@ -241,7 +242,9 @@ def test_a_correction_is_a_guided_step_recorded_and_audited(client, cast):
     )
     history = _history(item)
     assert history[-1].to_status == "in_progress"
-    assert "山田 → 山本" in history[-1].note and str(contact.pk) in history[-1].note
+    assert (history[-1].outcome, history[-1].outcome_subject) == ("corrected", contact.pk)
+    assert history[-1].note == "family name 山田 → 山本"  # what the officer wrote
+    assert f"Corrected for person {contact.pk}: family name 山田 → 山本" in _page(client, item).text
     assert AuditEvent.objects.filter(action="dsr.request.fulfilled").count() == 1
     # Closing it as done needs the outcome.
     closing = client.post(
@@ -303,3 +306,28 @@ def test_the_people_card_says_what_to_do_with_them_in_each_state(
     access_request, _contact = _request(cast, "access", address="jiro@example.jp")
     page = _page(client, access_request, lang).text
     assert access in page and fulfil not in page and closed not in page
+
+
+def test_an_outcome_reads_in_the_readers_language_whoever_recorded_it(client, cast):
+    """An officer working in English withdraws a consent; a colleague
+    working in Japanese reads the history in Japanese, the purpose under its
+    Japanese name. The entry keeps codes and ids, not one language's words."""
+    item, contact = _request(cast, "withdrawal")
+    officer = make_officer(cast.member_membership)
+    grant(officer, contact, "communication")
+    login(client, cast.member)
+    with translation.override("en"):
+        assert (
+            _post(client, "withdraw", item, contact, purposes=["communication"]).status_code == 302
+        )
+    english = _page(client, item).text
+    assert (
+        f"Consent withdrawn for person {contact.pk}: "
+        "Business and customer-service communication." in english
+    )
+    with scopes_disabled():
+        cast.member.language = "ja"
+        cast.member.save(update_fields=["language"])
+    japanese = _page(client, item, lang="ja").text
+    assert f"本人 {contact.pk} の同意を撤回しました：業務上の連絡・顧客対応。" in japanese
+    assert "Consent withdrawn" not in japanese
