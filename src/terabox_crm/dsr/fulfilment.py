@@ -95,6 +95,16 @@ def history_text(change: StatusChange, purpose_names: dict[str, str]) -> str:
     }
 
 
+def word_history(history: list[StatusChange], workspace_id) -> None:
+    """Set ``text`` on each entry of a request's history (``history_text``);
+    the workspace's purposes are read once, and only if an entry names one."""
+    names = {}
+    if any(change.outcome_purposes for change in history):
+        names = {p.code: p.name for p in privacy_selectors.purposes(workspace_id)}
+    for change in history:
+        change.text = history_text(change, names)
+
+
 def _record(
     membership: Membership,
     request: PrivacyRequest,

@@ -207,11 +207,7 @@ def _detail_context(request, item: PrivacyRequest, **forms) -> dict:
         exports = list(AccessExport.objects.filter(request=item))
         history = list(item.history.select_related("actor"))
         replies = list(item.replies.select_related("author"))
-    names = {}
-    if any(change.outcome_purposes for change in history):
-        names = {p.code: p.name for p in fulfilment.withdrawable_purposes(item.workspace_id)}
-    for change in history:
-        change.text = fulfilment.history_text(change, names)
+    fulfilment.word_history(history, item.workspace_id)
     return {
         "item": item,
         "history": history,
