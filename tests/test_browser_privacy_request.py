@@ -79,18 +79,24 @@ def _signed_in(browser, served):
     return page, secret
 
 
-def test_a_deletion_request_is_filed_verified_and_closed(serve, chromium, inbox):
-    served = serve("--demo", CRM_EMAIL_URL=f"smtp+insecure://127.0.0.1:{inbox.port}")
-    staff, secret = _signed_in(chromium, served)
-
-    # The demo owner answers privacy requests, and the person is a contact.
-    # Capabilities are changed on the member's own page (docs/ui.md "Settings pages").
+def _make_officer(staff, served) -> None:
+    """Give the demo owner the privacy-officer capability, on the member's
+    own page (docs/ui.md "Settings pages")."""
     staff.goto(f"{served.url}/workspace/members/")
     staff.locator("main table tbody tr").first.locator("a").first.click()
     staff.wait_for_url(re.compile(r".*/workspace/members/[0-9a-f-]{36}/$"))
     officer_form = staff.locator("form[action*='/capabilities/']").first
     officer_form.locator("input[name=privacy_officer]").check()
     officer_form.locator("button[type=submit]").click()
+    staff.wait_for_load_state()
+
+
+def test_a_deletion_request_is_filed_verified_and_closed(serve, chromium, inbox):
+    served = serve("--demo", CRM_EMAIL_URL=f"smtp+insecure://127.0.0.1:{inbox.port}")
+    staff, secret = _signed_in(chromium, served)
+
+    # The demo owner answers privacy requests, and the person is a contact.
+    _make_officer(staff, served)
     staff.goto(f"{served.url}/contacts/new/")
     staff.fill("input[name=family_name]", "山田")
     staff.fill("input[name=given_name]", "花子")
@@ -181,3 +187,57 @@ def test_a_deletion_request_is_filed_verified_and_closed(serve, chromium, inbox)
     queue.screenshot(path=str(SHOTS / "dsr-request-done-ja.png"), full_page=True)
     queue.set_viewport_size({"width": 390, "height": 900})
     queue.screenshot(path=str(SHOTS / "dsr-request-done-ja-phone.png"), full_page=True)
+
+
+def test_an_officer_records_a_request_received_by_phone(serve, chromium, inbox):
+    """A request that came by phone, recorded from the contact's ⋯ menu: the
+    contact is named, the person is told by email, and the request screen
+    says how it arrived and how identity was checked. Screenshots of the
+    form and the request in English and Japanese, at desk and phone widths."""
+    served = serve("--demo", CRM_EMAIL_URL=f"smtp+insecure://127.0.0.1:{inbox.port}")
+    staff, _secret = _signed_in(chromium, served)
+    _make_officer(staff, served)
+    staff.goto(f"{served.url}/contacts/")
+    staff.locator("main table tbody tr a[href*='/contacts/']").first.click()
+    staff.wait_for_url(re.compile(r".*/contacts/[0-9a-f-]{36}/$"))
+    name = staff.locator("h1").first.inner_text().strip()
+    staff.locator("summary[aria-label='More actions']").click()
+    staff.locator(".menu a", has_text="Record a privacy request").click()
+    staff.wait_for_url("**/privacy-requests/new/?contact=*")
+    assert name.split()[0] in staff.locator("main dl.details").inner_text()
+    staff.select_option("select[name=kind]", "restriction")
+    staff.select_option("select[name=channel]", "phone")
+    staff.fill("input[name=email]", ADDRESS)
+    staff.select_option("select[name=language]", "en")
+    staff.fill("textarea[name=identity_check]", "Called back on the number we hold.")
+    staff.fill("textarea[name=details]", "Please stop using my data for now.")
+    staff.screenshot(path=str(SHOTS / "dsr-record-en.png"), full_page=True)
+    staff.click("main form button[type=submit]")
+    staff.wait_for_url(re.compile(r".*/privacy-requests/[0-9a-f-]{36}/$"))
+    request_url = staff.url
+    main = staff.locator("main").inner_text()
+    assert "Phone" in main and "Called back on the number we hold." in main
+    people = staff.locator("section[aria-labelledby=subjects-title]")
+    assert "People this request is about" in people.inner_text()
+    assert people.locator("li[data-subject]").count() == 1
+    staff.screenshot(path=str(SHOTS / "dsr-recorded-request-en.png"), full_page=True)
+    inbox.wait_for(re.compile(r"has recorded your request"))
+    staff.goto(f"{served.url}/privacy-requests/")
+    assert staff.locator("main table .badge", has_text="Phone").count() == 1
+
+    ja = chromium.new_context(ignore_https_errors=True, locale="ja-JP")
+    ja.add_cookies(staff.context.cookies())
+    page = ja.new_page()
+    page.goto(f"{served.url}/privacy-requests/new/")
+    page.locator("h1", has_text="請求を記録").wait_for()
+    page.click("main form button[type=submit]")  # nothing filled in: every error, in Japanese
+    assert "本人確認の方法" in page.locator("main").inner_text()
+    page.screenshot(path=str(SHOTS / "dsr-record-errors-ja.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.screenshot(path=str(SHOTS / "dsr-record-errors-ja-phone.png"), full_page=True)
+    page.goto(request_url)
+    assert "受付方法" not in page.locator("main h1").inner_text()
+    assert "電話" in page.locator("main dl.details").inner_text()
+    page.screenshot(path=str(SHOTS / "dsr-recorded-request-ja-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(SHOTS / "dsr-recorded-request-ja.png"), full_page=True)

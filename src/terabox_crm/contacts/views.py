@@ -223,6 +223,7 @@ def contact_detail(request, contact_id):
             "can_merge": policy.can(membership, "contacts.merge", contact),
             "can_add_deal": policy.can(membership, "deals.add"),
             "can_erase": policy.can(membership, "privacy.erase"),
+            "can_record_request": policy.can(membership, "dsr.handle"),
         },
     )
 

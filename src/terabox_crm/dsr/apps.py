@@ -37,8 +37,9 @@ class DsrConfig(AppConfig):
             "dsr.handle",
             _privacy_officer,
             _(
-                "Answer data-subject requests: assign, change status, reply to the person "
-                "and send them the access export of everything held on them"
+                "Answer data-subject requests: record one received by email, phone, post or in "
+                "person, assign, change status, reply to the person and send them the access "
+                "export of everything held on them"
             ),
             exposes_personal_data=True,
         )
@@ -50,6 +51,10 @@ class DsrConfig(AppConfig):
         for action, label in (
             ("dsr.submission.verified", _("Data-subject request verified by its sender")),
             ("dsr.request.received", _("Data-subject request received")),
+            (
+                "dsr.request.recorded",
+                _("Data-subject request received by email, phone, post or in person recorded"),
+            ),
             ("dsr.request.status_changed", _("Data-subject request status changed")),
             ("dsr.request.assigned", _("Data-subject request assigned")),
             ("dsr.request.fulfilled", _("Data-subject request carried out for a person")),

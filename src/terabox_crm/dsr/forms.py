@@ -5,8 +5,17 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from terabox_crm.core.dates import DateField
+from terabox_crm.core.forms import SELECT
 from terabox_crm.crypto import normalise
-from terabox_crm.dsr.models import DETAILS_MAX_LENGTH, MAX_DUE_DAYS, TRANSITIONS, Kind, Status
+from terabox_crm.dsr.models import (
+    DETAILS_MAX_LENGTH,
+    MAX_DUE_DAYS,
+    RECORDED_CHANNELS,
+    TRANSITIONS,
+    Kind,
+    Status,
+)
 
 NEEDS_DETAILS = {
     Kind.CORRECTION: _("Say what is wrong and what it should be."),
@@ -75,6 +84,57 @@ class RequestForm(forms.Form):
         if kind in NEEDS_DETAILS and not (data.get("details") or "").strip():
             self.add_error("details", NEEDS_DETAILS[kind])
         return data
+
+
+class RecordForm(forms.Form):
+    """A request a person made by email, phone, post or in person, recorded
+    by a privacy officer (``services.request_record`` checks it all again)."""
+
+    kind = forms.ChoiceField(
+        label=_("What the person asks for"), choices=[("", SELECT), *Kind.choices]
+    )
+    channel = forms.ChoiceField(
+        label=_("Received by"),
+        choices=[("", SELECT)] + [(c.value, c.label) for c in RECORDED_CHANNELS],
+    )
+    received_on = DateField(
+        label=_("Received on"),
+        help_text=_("The day the request arrived: it is due counting from that day."),
+    )
+    email = forms.EmailField(
+        label=_("The person's email address"),
+        max_length=254,
+        help_text=_(
+            "Replies and the access download are sent here, and the person is told at once "
+            "that the request was recorded."
+        ),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the answers"), choices=[("ja", "日本語"), ("en", "English")]
+    )
+    identity_check = forms.CharField(
+        label=_("How you checked who the person is"),
+        max_length=DETAILS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "For example: called back on the number we hold; identity document seen at the "
+            "counter; the email came from the address we hold."
+        ),
+    )
+    details = forms.CharField(
+        label=_("What the person asked for, in their words"),
+        required=False,
+        max_length=DETAILS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Required for a correction (what to correct) and a withdrawal of consent (which uses)."
+        ),
+    )
+    subject = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    # The form grid (docs/ui.md): how | when, address | language.
+    half_fields = frozenset({"channel", "received_on", "email", "language"})
+    fit_fields = frozenset({"received_on"})
 
 
 class StatusForm(forms.Form):

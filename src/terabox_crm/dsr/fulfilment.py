@@ -33,7 +33,14 @@ from terabox_crm import audit
 from terabox_crm.core import guards
 from terabox_crm.core.models import Membership
 from terabox_crm.dsr import services
-from terabox_crm.dsr.models import DETAILS_MAX_LENGTH, Kind, PrivacyRequest, Status, StatusChange
+from terabox_crm.dsr.models import (
+    DETAILS_MAX_LENGTH,
+    Channel,
+    Kind,
+    PrivacyRequest,
+    Status,
+    StatusChange,
+)
 from terabox_crm.erasure import services as erasure
 from terabox_crm.privacy import selectors as privacy_selectors
 from terabox_crm.privacy import services as privacy
@@ -43,6 +50,17 @@ from terabox_crm.refusals import Refusal, recorded_after_rollback
 MANUAL = "manual"
 STARTED = "started"
 DONE = "done"
+
+
+# The consent ledger records how a withdrawal reached the workspace (P7):
+# the way the request came.
+CONSENT_CHANNEL = {
+    Channel.WEB: ConsentChannel.WEB_FORM,
+    Channel.EMAIL: ConsentChannel.EMAIL,
+    Channel.PHONE: ConsentChannel.PHONE,
+    Channel.POST: ConsentChannel.POST,
+    Channel.IN_PERSON: ConsentChannel.IN_PERSON,
+}
 
 
 def _reason(request: PrivacyRequest) -> str:
@@ -210,7 +228,7 @@ def fulfil_withdrawal(
             membership=membership,
             subject_id=subject_id,
             purpose=purpose,
-            channel=ConsentChannel.WEB_FORM,
+            channel=CONSENT_CHANNEL[request.channel],
             evidence=_reason(request),
         )
         names.append(event.purpose.code)

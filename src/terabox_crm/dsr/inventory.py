@@ -31,6 +31,11 @@ for model in ("dsr.Submission", "dsr.PrivacyRequest"):
     )
 for model, field, note in (
     ("dsr.PrivacyRequest", "outcome", _("how the request was answered or why it was refused")),
+    (
+        "dsr.PrivacyRequest",
+        "identity_check",
+        _("how staff checked who made a request received by email, phone, post or in person"),
+    ),
     ("dsr.StatusChange", "note", _("notes on the status history of a request")),
     ("dsr.Reply", "body", _("messages sent to the person about their request")),
 ):
@@ -43,7 +48,11 @@ for model, field, note in (
         note=note,
     )
 non_personal(
-    "dsr.PrivacyRequest", "status", "subject_ids", why="status code; ids of the contacts found"
+    "dsr.PrivacyRequest",
+    "status",
+    "subject_ids",
+    "channel",
+    why="status code; ids of the contacts found or named; how the request arrived, as a code",
 )
 non_personal(
     "dsr.StatusChange",

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from terabox_crm.crypto import blind_index, normalise
@@ -55,6 +56,26 @@ class Kind(models.TextChoices):
     RESTRICTION = "restriction", _("Restriction of use")
     WITHDRAWAL = "withdrawal", _("Withdrawal of consent")
     DELETION = "deletion", _("Deletion")
+
+
+class Channel(models.TextChoices):
+    """How a request reached the workspace: its own public page, or one of
+    the ways the published contact block offers (P9, P11), recorded by a
+    privacy officer who checked who the person is."""
+
+    WEB = "web", pgettext_lazy("request channel", "The request page")
+    EMAIL = "email", pgettext_lazy("request channel", "Email")
+    PHONE = "phone", pgettext_lazy("request channel", "Phone")
+    POST = "post", pgettext_lazy("request channel", "Post")
+    IN_PERSON = "in_person", pgettext_lazy("request channel", "In person")
+
+
+# The channels a privacy officer records a request from (not the web page,
+# whose requests verify themselves through the one-time link).
+RECORDED_CHANNELS = tuple(c for c in Channel if c != Channel.WEB)
+# The request kinds that say nothing without their details: what to
+# correct, which uses of the data.
+KINDS_NEEDING_DETAILS = (Kind.CORRECTION, Kind.WITHDRAWAL)
 
 
 class Status(models.TextChoices):
@@ -140,8 +161,23 @@ class PrivacyRequest(models.Model):
     email_index = models.CharField(max_length=64, db_index=True)
     details = EncryptedTextField(_("details"), blank=True, default="")
     language = models.CharField(_("language"), max_length=8, default="ja")
-    # The people the address was found on (contact ids), at routing time.
+    # The people the request is about (contact ids): those the address was
+    # found on at routing time, and those an officer recording it named.
     subject_ids = models.JSONField(default=list, blank=True)
+    channel = models.CharField(
+        _("received by"), max_length=16, choices=Channel.choices, default=Channel.WEB
+    )
+    # A request recorded by an officer (not from the page): who recorded it
+    # and how they checked the person is who they say, in their words.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    identity_check = EncryptedTextField(_("how identity was checked"), blank=True, default="")
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.NEW
     )

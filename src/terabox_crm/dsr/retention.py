@@ -4,9 +4,11 @@ promises for the requester's address, kept by the retention engine.
 * ``dsr.closed_requests`` — a request closed (done or refused) longer ago
   than the period (the inventory's "audit": 5 years) is anonymised: its
   address (ciphertext and blind index), what the person wrote, the outcome,
-  the notes of its status history and the replies' text are blanked. The
+  how an officer checked who they were (a request recorded from a call or a
+  letter), the notes of its status history and the replies' text are
+  blanked. The
   request's record stays as evidence that it was asked and answered: its
-  number, kind, language, dates, status, assignee and the status history's
+  number, kind, channel, language, dates, status, assignee and the status history's
   transitions, actors and times. Requests about a contact under legal hold
   are left alone.
 * ``dsr.submissions`` — what a person typed on the public page, deleted the
@@ -57,7 +59,7 @@ def _closed_requests_pending(*, workspace_id, cutoff, held):
 def _anonymise_requests(*, workspace_id, ids, action) -> int:
     ids = list(ids)
     changed = PrivacyRequest.objects.filter(workspace_id=workspace_id, pk__in=ids).update(
-        email="", email_index="", details="", outcome=""
+        email="", email_index="", details="", outcome="", identity_check=""
     )
     Reply.objects.filter(workspace_id=workspace_id, request_id__in=ids).update(body="")
     # The history is append-only for the application (StatusChange.save);

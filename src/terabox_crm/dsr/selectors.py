@@ -21,7 +21,7 @@ def requests_for(membership: Membership):
         queryset = PrivacyRequest.objects.filter(workspace_id=membership.workspace_id)
     if not policy.can(membership, "dsr.view"):
         return queryset.none()
-    return queryset.select_related("assignee")
+    return queryset.select_related("assignee", "recorded_by")
 
 
 def queue(membership: Membership, *, status: str = "open") -> list[PrivacyRequest]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import errno
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +30,7 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import scope, scopes_disabled
 
 from terabox_crm import audit
@@ -41,11 +42,15 @@ from terabox_crm.core.roles import Role
 from terabox_crm.crypto import keyring, normalise
 from terabox_crm.dsr import export, registry, tasks
 from terabox_crm.dsr.models import (
+    DETAILS_MAX_LENGTH,
     EXPORT_ATTEMPTS,
+    KINDS_NEEDING_DETAILS,
     MAX_DUE_DAYS,
     OPEN_STATUSES,
+    RECORDED_CHANNELS,
     TRANSITIONS,
     AccessExport,
+    Channel,
     Kind,
     PrivacyRequest,
     Reply,
@@ -56,6 +61,7 @@ from terabox_crm.dsr.models import (
     email_index_of,
     hash_token,
 )
+from terabox_crm.policies import config as policies_config
 from terabox_crm.refusals import Refusal, recorded_after_rollback, security_event
 
 LINK_VALID_FOR = timedelta(hours=24)
@@ -201,7 +207,22 @@ def policy_for(workspace_id) -> WorkspacePolicy:
 
 
 @transaction.atomic
-def _request_open(submission: Submission, workspace_id, subject_ids: list[str]) -> PrivacyRequest:
+def _request_open(
+    workspace_id,
+    *,
+    kind: str,
+    email: str,
+    details: str,
+    language: str,
+    subject_ids: list[str],
+    submission: Submission | None = None,
+    received_at=None,
+    channel: str = Channel.WEB,
+    recorded_by=None,
+    identity_check: str = "",
+) -> PrivacyRequest:
+    """Open one request in one workspace: numbered under the workspace's
+    lock, due ``due_days`` after it was received, its history begun."""
     with scope(workspace=workspace_id):
         policy, _created = WorkspacePolicy.objects.get_or_create(workspace_id=workspace_id)
         # The policy row is the workspace's lock for numbering requests.
@@ -210,31 +231,52 @@ def _request_open(submission: Submission, workspace_id, subject_ids: list[str]) 
             PrivacyRequest.objects.filter(workspace_id=workspace_id).aggregate(n=Max("number"))["n"]
             or 0
         ) + 1
-        received = timezone.now()
+        received = received_at or timezone.now()
         request = PrivacyRequest(
             workspace_id=workspace_id,
             submission=submission,
             number=number,
-            kind=submission.kind,
-            email=submission.email,
-            email_index=submission.email_index,
-            details=submission.details,
-            language=submission.language,
+            kind=kind,
+            email=email,
+            email_index=email_index_of(email),
+            details=details,
+            language=language,
             subject_ids=subject_ids,
+            channel=channel,
+            recorded_by_id=recorded_by,
+            identity_check=identity_check,
             received_at=received,
             due_at=received + timedelta(days=policy.due_days),
         )
         request.save(force_insert=True)
         StatusChange.objects.create(
-            workspace_id=workspace_id, request=request, from_status="", to_status=Status.NEW
+            workspace_id=workspace_id,
+            request=request,
+            from_status="",
+            to_status=Status.NEW,
+            actor_id=recorded_by,
         )
-        audit.record(
-            "dsr.request.received",
-            actor=None,
-            workspace=workspace_id,
-            obj=request,
-            payload={"kind": request.kind, "number": number, "subjects": len(subject_ids)},
-        )
+    return request
+
+
+@transaction.atomic
+def _request_received(submission: Submission, workspace_id, subject_ids: list[str]):
+    request = _request_open(
+        workspace_id,
+        submission=submission,
+        kind=submission.kind,
+        email=submission.email,
+        details=submission.details,
+        language=submission.language,
+        subject_ids=subject_ids,
+    )
+    audit.record(
+        "dsr.request.received",
+        actor=None,
+        workspace=workspace_id,
+        obj=request,
+        payload={"kind": request.kind, "number": request.number, "subjects": len(subject_ids)},
+    )
     return request
 
 
@@ -273,7 +315,7 @@ def submission_route(submission_id) -> list[PrivacyRequest]:
             if found:
                 targets.append((workspace_id, found))
     opened = [
-        _request_open(submission, workspace_id, found)
+        _request_received(submission, workspace_id, found)
         for workspace_id, found in targets
         if workspace_id not in served
     ]
@@ -328,17 +370,18 @@ def _owners(workspace_id) -> list[User]:
         )
 
 
-def _notify_officers(requests: list[PrivacyRequest]) -> None:
+def _notify_officers(requests: list[PrivacyRequest], *, besides=None) -> None:
     """Tell each workspace's privacy officers a request arrived (no personal data).
     A workspace without one (``createowner`` appoints none) tells its owners
     instead, who may give the capability, so no request waits unseen until
-    its due date (P9)."""
+    its due date (P9). ``besides``: the officer who recorded it, who knows."""
     members_link = settings.SITE_URL.rstrip("/") + reverse("core:members")
     for request in requests:
         with transaction.atomic():
             officers = _officers(request.workspace_id)
             for officer in officers:
-                _staff_email(officer, "dsr/emails/received", request)
+                if besides is None or str(officer.pk) != str(besides):
+                    _staff_email(officer, "dsr/emails/received", request)
             if not officers:
                 for owner in _owners(request.workspace_id):
                     _staff_email(
@@ -353,6 +396,201 @@ def _notify_officers(requests: list[PrivacyRequest]) -> None:
 
 
 NOT_FOUND = _("Not found.")
+
+
+def contact_block(workspace_id, language: str) -> str:
+    """How a person reaches the workspace about their data (P11): its own
+    contact block if it wrote one, else the operator's, in ``language``."""
+    if workspace_id is not None:
+        own = policy_for(workspace_id).contact_block
+        if own:
+            return own
+    block = policies_config.contact(language)
+    with translation.override(language):
+        rows = [
+            (_("Organisation"), block.organisation),
+            (_("Desk"), block.desk),
+            (_("Address"), block.address),
+            (_("Email"), block.email),
+            (_("Phone"), block.phone),
+            (_("Hours"), block.hours),
+        ]
+        return "\n".join(f"{label}: {value}" for label, value in rows if value)
+
+
+# How a recorded request reached the workspace, as the email to the person
+# says it ("which reached it by phone on …").
+HOW_RECEIVED = {
+    Channel.EMAIL: pgettext_lazy("request reached us", "by email"),
+    Channel.PHONE: pgettext_lazy("request reached us", "by phone"),
+    Channel.POST: pgettext_lazy("request reached us", "by post"),
+    Channel.IN_PERSON: pgettext_lazy("request reached us", "in person"),
+}
+
+# A request is recorded when it arrives; one found in a drawer a year on is
+# more likely a mistyped year than a request to answer by date.
+RECORD_AT_MOST_AGO = timedelta(days=366)
+
+
+def _recorded_refusal(message, *, code: str, field: str, **params) -> Refusal:
+    return Refusal(message, code=code, field=field, params=params or None)
+
+
+def _received_at(received_on):
+    """When a request recorded for ``received_on`` was received: now if
+    today, else the start of that day (its due date is then never later
+    than the law's)."""
+    today = timezone.localdate()
+    if received_on is None or received_on == today:
+        return timezone.now()
+    if received_on > today:
+        raise _recorded_refusal(
+            _("The day the request arrived cannot be in the future."),
+            code="received_in_future",
+            field="received_on",
+        )
+    if today - received_on > RECORD_AT_MOST_AGO:
+        raise _recorded_refusal(
+            _("The day the request arrived cannot be more than a year ago: check the year."),
+            code="received_too_long_ago",
+            field="received_on",
+        )
+    return timezone.make_aware(datetime.combine(received_on, time.min))
+
+
+@recorded_after_rollback
+@transaction.atomic
+def request_record(
+    *,
+    membership: Membership,
+    kind: str,
+    channel: str,
+    email: str,
+    identity_check: str,
+    details: str = "",
+    language: str = "",
+    received_on=None,
+    subject_ids=(),
+) -> PrivacyRequest:
+    """Record a request a person made another way than the request page:
+    by email, phone, post or in person, through the contact block (P9, P11).
+
+    The officer says how they checked who the person is (the page's link
+    does that for a web request) and may name the contacts it is about; the
+    address is looked up in this workspace as routing does, and its people
+    join the named ones. The request is due ``due_days`` after the day it
+    arrived. The person is told at the address it was recorded under, so
+    a request made in their name by somebody else does not go unseen; the
+    workspace's other privacy officers hear of it as of any new request.
+    """
+    workspace_id = membership.workspace_id
+    guards.require(membership, "dsr.handle", membership.workspace)
+    if kind not in Kind.values:
+        raise guards.invalid(
+            membership, "dsr.request.recorded", message=_("Choose a request."), code="bad_kind"
+        )
+    if channel not in RECORDED_CHANNELS:
+        raise guards.invalid(
+            membership,
+            "dsr.request.recorded",
+            message=_("Choose how the request arrived: email, phone, post or in person."),
+            code="bad_channel",
+        )
+    try:
+        address = normalise.email(email or "")
+    except ValueError:
+        raise _recorded_refusal(
+            _("Enter the email address the person wants the answer at."),
+            code="invalid_email",
+            field="email",
+        ) from None
+    identity_check = (identity_check or "").strip()
+    if not identity_check:
+        raise _recorded_refusal(
+            _(
+                "Say how you checked that the person is who they say (for example, called "
+                "back on the number we hold): a request made in somebody else's name must "
+                "not be answered."
+            ),
+            code="identity_check_required",
+            field="identity_check",
+        )
+    details = (details or "").strip()
+    if kind in KINDS_NEEDING_DETAILS and not details:
+        raise _recorded_refusal(
+            _("Write what the person asked for: what to correct, or which uses of their data."),
+            code="details_required",
+            field="details",
+        )
+    if len(details) > DETAILS_MAX_LENGTH or len(identity_check) > DETAILS_MAX_LENGTH:
+        raise _recorded_refusal(
+            _("Keep it under %(max)d characters."),
+            code="too_long",
+            field="details" if len(details) > DETAILS_MAX_LENGTH else "identity_check",
+            max=DETAILS_MAX_LENGTH,
+        )
+    received_at = _received_at(received_on)
+    named = sorted({str(subject_id) for subject_id in subject_ids or ()})
+    if named:
+        with scope(workspace=workspace_id):
+            known = registry.subject_labels(workspace_id, named)
+        if any(subject_id not in known for subject_id in named):
+            raise guards.invalid(
+                membership,
+                "dsr.request.recorded",
+                message=_("The request can only be about people of this workspace."),
+                code="unknown_subject",
+            )
+    found = registry.find_subjects(workspace_id, address)
+    subjects = sorted(set(named) | set(found))
+    language = language if language in ("ja", "en") else settings.LANGUAGE_CODE
+    request = _request_open(
+        workspace_id,
+        kind=kind,
+        email=address,
+        details=details,
+        language=language,
+        subject_ids=subjects,
+        received_at=received_at,
+        channel=channel,
+        recorded_by=membership.user_id,
+        identity_check=identity_check,
+    )
+    audit.record(
+        "dsr.request.recorded",
+        actor=membership.user_id,
+        workspace=workspace_id,
+        obj=request,
+        payload={
+            "kind": kind,
+            "number": request.number,
+            "channel": channel,
+            "subjects": len(subjects),
+            "named": len(named),
+            "received_at": received_at.isoformat(),
+        },
+    )
+    with scope(workspace=workspace_id):
+        workspace = Workspace.objects.get(pk=workspace_id)
+    with translation.override(language):
+        kind_label = str(Kind(kind).label)
+        how = str(HOW_RECEIVED[channel])
+    queue_email(
+        kind="dsr/emails/recorded",
+        to=address,
+        language=language,
+        workspace_id=workspace_id,
+        context={
+            "workspace": workspace.name,
+            "kind": kind_label,
+            "how": how,
+            "received_at": timezone.localtime(received_at),
+            "due_at": timezone.localtime(request.due_at),
+            "contact_block": contact_block(workspace_id, language),
+        },
+    )
+    _notify_officers([request], besides=membership.user_id)
+    return request
 
 
 @recorded_after_rollback

@@ -7,6 +7,7 @@ app_name = "dsr"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("settings/", views.settings_page, name="settings"),
+    path("new/", views.record, name="record"),
     path("<uuid:request_id>/", views.request_detail, name="request"),
     path("<uuid:request_id>/status/", views.request_status, name="status"),
     path("<uuid:request_id>/assign/", views.request_assign, name="assign"),

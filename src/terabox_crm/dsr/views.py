@@ -24,11 +24,17 @@ from terabox_crm.accounts.stepup import step_up_required
 from terabox_crm.core import policy
 from terabox_crm.core.decorators import permission_required
 from terabox_crm.core.models import Workspace
-from terabox_crm.dsr import export, fulfilment, selectors, services, throttle
-from terabox_crm.dsr.forms import AssignForm, PolicyForm, ReplyForm, RequestForm, StatusForm
+from terabox_crm.dsr import export, fulfilment, registry, selectors, services, throttle
+from terabox_crm.dsr.forms import (
+    AssignForm,
+    PolicyForm,
+    RecordForm,
+    ReplyForm,
+    RequestForm,
+    StatusForm,
+)
 from terabox_crm.dsr.models import AccessExport, Kind, PrivacyRequest, Status
 from terabox_crm.erasure import selectors as erasure_selectors
-from terabox_crm.policies import config as policies_config
 from terabox_crm.refusals import Refusal
 
 # --- Public ----------------------------------------------------------------------------------
@@ -52,16 +58,7 @@ def _contact_block(workspace: Workspace | None) -> str:
     if workspace is not None:
         return services.policy_for(workspace.pk).contact_block
     # The operator's contact block (P11): the one the published privacy policy shows.
-    block = policies_config.contact((translation.get_language() or settings.LANGUAGE_CODE)[:2])
-    rows = [
-        (_("Organisation"), block.organisation),
-        (_("Desk"), block.desk),
-        (_("Address"), block.address),
-        (_("Email"), block.email),
-        (_("Phone"), block.phone),
-        (_("Hours"), block.hours),
-    ]
-    return "\n".join(f"{label}: {value}" for label, value in rows if value)
+    return services.contact_block(None, (translation.get_language() or settings.LANGUAGE_CODE)[:2])
 
 
 def _throttled(request, block: throttle.Block, *, template: str = "dsr/public/throttled.html"):
@@ -187,9 +184,72 @@ def queue(request):
             "status": status,
             "statuses": Status.choices,
             "can_settings": policy.can(request.membership, "dsr.settings"),
+            "can_record": policy.can(request.membership, "dsr.handle"),
             "now": timezone.now(),
         },
     )
+
+
+def _named_subject(request, value) -> dict | None:
+    """The contact a recorded request is about, when the officer came from
+    its page (``?contact=``): its id and name, if it is one of this
+    workspace's people."""
+    try:
+        subject_id = str(uuid.UUID(str(value)))
+    except ValueError:
+        return None
+    workspace_id = request.membership.workspace_id
+    with scope(workspace=workspace_id):
+        labels = registry.subject_labels(workspace_id, [subject_id])
+    if subject_id not in labels:
+        return None
+    return {"id": subject_id, "label": labels[subject_id] or subject_id}
+
+
+@permission_required("dsr.handle")
+@require_http_methods(["GET", "HEAD", "POST"])
+def record(request):
+    """Record a request that came by email, phone, post or in person (P9)."""
+    named = _named_subject(request, request.POST.get("subject") or request.GET.get("contact") or "")
+    if request.method != "POST":
+        form = RecordForm(
+            initial={
+                "received_on": timezone.localdate(),
+                "language": (translation.get_language() or settings.LANGUAGE_CODE)[:2],
+                "subject": named["id"] if named else "",
+            }
+        )
+        return render(request, "dsr/staff/record.html", {"form": form, "named": named})
+    form = RecordForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.request_record(
+                membership=request.membership,
+                kind=data["kind"],
+                channel=data["channel"],
+                email=data["email"],
+                identity_check=data["identity_check"],
+                details=data["details"],
+                language=data["language"],
+                received_on=data["received_on"],
+                subject_ids=[data["subject"]] if data["subject"] else [],
+            )
+        except Refusal as error:
+            if error.status in (403, 404):
+                raise Http404 from None
+            form.add_error(error.field if error.field in form.fields else None, error.text)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Request #%(number)d is recorded. The person was told at %(email)s "
+                    "that it was received."
+                )
+                % {"number": item.number, "email": item.email},
+            )
+            return redirect("dsr:request", item.pk)
+    return render(request, "dsr/staff/record.html", {"form": form, "named": named}, status=400)
 
 
 def _subjects(item: PrivacyRequest) -> list[dict]:

@@ -112,6 +112,7 @@ class ConsentChannel(models.TextChoices):
     EMAIL = "email", pgettext_lazy("channel", "Email")
     PHONE = "phone", pgettext_lazy("channel", "Phone")
     IN_PERSON = "in_person", _("In person")
+    POST = "post", pgettext_lazy("channel", "Post")
     IMPORT = "import", _("Import")
     API = "api", _("API")
 

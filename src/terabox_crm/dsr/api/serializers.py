@@ -3,6 +3,7 @@ from __future__ import annotations
 from terabox_crm.api import serializers
 from terabox_crm.dsr.models import (
     DETAILS_MAX_LENGTH,
+    RECORDED_CHANNELS,
     AccessExport,
     Kind,
     PrivacyRequest,
@@ -16,6 +17,9 @@ class PrivacyRequestOut(serializers.ModelSerializer):
     details = serializers.CharField()
     outcome = serializers.CharField()
     subject_ids = serializers.ListField(child=serializers.UUIDField())
+    identity_check = serializers.CharField(
+        help_text="How the officer who recorded it checked who the person is (empty for web)."
+    )
 
     class Meta:
         model = PrivacyRequest
@@ -29,11 +33,54 @@ class PrivacyRequestOut(serializers.ModelSerializer):
             "language",
             "subject_ids",
             "assignee",
+            "channel",
+            "recorded_by",
+            "identity_check",
             "received_at",
             "due_at",
             "closed_at",
             "outcome",
         ]
+
+
+class PrivacyRequestRecordIn(serializers.Serializer):
+    """A request a person made by email, phone, post or in person."""
+
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    channel = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in RECORDED_CHANNELS],
+        help_text="How it arrived (a request from the page arrives by itself).",
+    )
+    email = serializers.CharField(
+        max_length=254,
+        help_text="Where the person wants the answers; they are told the request was recorded.",
+    )
+    identity_check = serializers.CharField(
+        max_length=DETAILS_MAX_LENGTH,
+        help_text="How the officer checked who the person is (required).",
+    )
+    details = serializers.CharField(
+        max_length=DETAILS_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="What the person asked for; required for a correction and a withdrawal.",
+    )
+    language = serializers.ChoiceField(
+        choices=[("ja", "ja"), ("en", "en")],
+        required=False,
+        help_text="The language of the answers (the installation's default if not given).",
+    )
+    received_on = serializers.DateField(
+        required=False,
+        help_text="The day it arrived (today if not given); not in the future, at most a "
+        "year ago. The due date counts from it.",
+    )
+    subject_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=100,
+        help_text="Contacts of the workspace it is about; those holding the email are added.",
+    )
 
 
 class PrivacyRequestChangeIn(serializers.Serializer):

@@ -1,7 +1,8 @@
 """``/api/v1/privacy-requests/``: the privacy officers' queue (P9).
 
 What the staff screen does, the API does, under the same policy (privacy
-officers: ``dsr.view`` to read, ``dsr.handle`` for the rest): change the
+officers: ``dsr.view`` to read, ``dsr.handle`` for the rest): record a
+request received by email, phone, post or in person (POST), change the
 status and the assignee (PATCH), send the person a reply
 (``…/{id}/replies/``), prepare the access export (``…/{id}/exports/``), try a
 failed one again (``…/exports/{export_id}/retry/``) and fetch the file the
@@ -30,6 +31,7 @@ from terabox_crm.dsr.api.serializers import (
     PrivacyRequestChangeIn,
     PrivacyRequestListParams,
     PrivacyRequestOut,
+    PrivacyRequestRecordIn,
     RequestReplyIn,
     RequestReplyOut,
 )
@@ -70,7 +72,11 @@ class PrivacyRequestViewSet(
     pagination_class = KeysetPagination
     cursor_ordering = "due_at"
     serializer_class = PrivacyRequestOut
-    request_serializers = {"partial_update": PrivacyRequestChangeIn, "replies": RequestReplyIn}
+    request_serializers = {
+        "create": PrivacyRequestRecordIn,
+        "partial_update": PrivacyRequestChangeIn,
+        "replies": RequestReplyIn,
+    }
     list_params = PrivacyRequestListParams
 
     def get_queryset(self):
@@ -81,6 +87,30 @@ class PrivacyRequestViewSet(
             if name in self.params:
                 queryset = queryset.filter(**{name: self.params[name]})
         return queryset
+
+    @extend_schema(request=PrivacyRequestRecordIn, responses={201: PrivacyRequestOut})
+    def create(self, request, *args, **kwargs):
+        """Record a request received by email, phone, post or in person
+
+        The officer says how they checked who the person is. The request is
+        due counting from the day it arrived, holds the named contacts and
+        those with the email address, and the person is told at that address
+        that it was recorded."""
+        incoming = PrivacyRequestRecordIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        values = incoming.validated_data
+        item = services.request_record(
+            membership=request.membership,
+            kind=values["kind"],
+            channel=values["channel"],
+            email=values["email"],
+            identity_check=values["identity_check"],
+            details=values.get("details", ""),
+            language=values.get("language", ""),
+            received_on=values.get("received_on"),
+            subject_ids=[str(subject_id) for subject_id in values.get("subject_ids", [])],
+        )
+        return Response(PrivacyRequestOut(item).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         item = self.get_object()

@@ -108,3 +108,30 @@ def test_submissions_go_after_their_promise_even_when_no_link_was_sent(cast):
     with scopes_disabled():
         assert list(Submission.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert not Submission.objects.filter(pk__in=[expired.pk, never_sent.pk]).exists()
+
+
+def test_a_recorded_request_loses_how_identity_was_checked_with_the_address(cast):
+    """A request recorded from a call keeps the officer's identity check
+    (personal: it may name a number or a document) only as long as the
+    address; its channel and who recorded it stay as evidence."""
+    officer = make_officer(cast.member_membership)
+    item = services.request_record(
+        membership=officer,
+        kind="access",
+        channel="phone",
+        email="caller@example.jp",
+        identity_check="Called back on 090-0000-0000.",
+    )
+    services.request_set_status(membership=officer, request=item, status="done", note="Sent.")
+    with scope(workspace=cast.acme):
+        PrivacyRequest.objects.filter(pk=item.pk).update(
+            closed_at=timezone.now() - timedelta(days=AUDIT_DAYS + 1)
+        )
+
+    engine.run(workspace_ids=[cast.acme.pk])
+
+    with scope(workspace=cast.acme):
+        kept = PrivacyRequest.objects.get(pk=item.pk)
+    assert (kept.email, kept.identity_check) == ("", "")
+    assert (kept.channel, kept.recorded_by_id) == ("phone", cast.member.pk)
+    assert _raw("dsr_privacyrequest", "identity_check", item.pk) == ""
