@@ -21,6 +21,8 @@ from terabox_crm.activities import services as activity_services
 from terabox_crm.contacts import services as contact_services
 from terabox_crm.core.models import Membership
 from terabox_crm.deals import services as deal_services
+from terabox_crm.dsr import fulfilment as dsr_fulfilment
+from terabox_crm.dsr import services as dsr_services
 from terabox_crm.privacy import services as privacy_services
 from terabox_crm.support import services as support_services
 
@@ -157,7 +159,8 @@ DEMO_TAGS = ["重要顧客", "展示会2026", "ニュースレター", "Partner"
 
 def _seed_privacy(membership, people, now) -> None:
     """Consent for the newsletter-style purpose from half the people, one who
-    withdrew from statistics, and one whose use is restricted (P7)."""
+    withdrew from statistics, one whose use is restricted at their request
+    by phone (P7), and an access request waiting in the queue (P9)."""
     # The newest people (the top of the contacts list) have a history to show.
     for index, person in enumerate(people[len(people) // 2 :]):
         privacy_services.consent_grant(
@@ -186,16 +189,49 @@ def _seed_privacy(membership, people, now) -> None:
         occurred_at=now - timedelta(days=3),
         evidence="メールで撤回の連絡あり",
     )
-    privacy_services.restriction_set(
+    # The restriction came from a call: recorded as a request, carried out
+    # from it and closed, so its history shows how (P9). An access request
+    # by email waits in the queue, due in four days.
+    today = timezone.localdate(now)
+    by_phone = dsr_services.request_record(
         membership=membership,
+        kind="restriction",
+        channel="phone",
+        email=PEOPLE[0][4],
+        language="ja",
+        received_on=today - timedelta(days=2),
+        identity_check="登録済みの電話番号(03-0000-2001)に折り返して本人と確認",
+        details="営業の連絡を含め、当面データを利用しないでほしい",
+        subject_ids=[people[0].pk],
+    )
+    dsr_fulfilment.fulfil_restriction(
+        membership=membership,
+        request=by_phone,
         subject_id=people[0].pk,
         reason="本人から電話で利用停止の請求",
-        requested_by="本人",
+    )
+    dsr_services.request_set_status(
+        membership=membership,
+        request=by_phone,
+        status="done",
+        note="利用停止を設定し、電話で本人に伝えた。",
+    )
+    dsr_services.request_record(
+        membership=membership,
+        kind="access",
+        channel="email",
+        email=PEOPLE[2][4],
+        language="ja",
+        received_on=today - timedelta(days=10),
+        identity_check="登録済みのメールアドレスから届いたメールに返信して確認",
+        details="保有している私の個人情報と、第三者への提供記録を開示してください。",
     )
 
 
 def seed(workspace, owner) -> Seeded:
-    """Fill a freshly created demo workspace (call once, inside its transaction)."""
+    """Fill a freshly created demo workspace (call once, inside its
+    transaction). ``owner`` is its privacy officer too (``demo.seed_demo``):
+    the demo's privacy requests are recorded and answered by them."""
 
     result = Seeded()
     now = timezone.now()

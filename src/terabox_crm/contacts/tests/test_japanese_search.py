@@ -14,6 +14,7 @@ from terabox_crm.contacts import search, selectors
 from terabox_crm.contacts.models import Company, Contact
 from terabox_crm.contacts.tests.support import make_company, make_contact, member_of
 from terabox_crm.core import search_reindex
+from terabox_crm.core.models import Membership
 from terabox_crm.crypto import normalise, search_index, words
 from terabox_crm.crypto.models import SearchTerm
 from terabox_crm.ops import demo_crm
@@ -31,7 +32,10 @@ THE_FIVE = {
 
 @pytest.fixture
 def demo(cast):
-    """The demo seeder's data, written through the services (so with the new terms)."""
+    """The demo seeder's data, written through the services (so with the new
+    terms). The demo's owner is also its privacy officer (``ops.demo``)."""
+    with scopes_disabled():
+        Membership.objects.filter(pk=cast.owner_membership.pk).update(is_privacy_officer=True)
     owner = member_of(cast.acme, cast.owner)
     demo_crm.seed(cast.acme, cast.owner)
     return owner
