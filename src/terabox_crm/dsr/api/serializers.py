@@ -5,6 +5,7 @@ from terabox_crm.dsr.models import (
     DETAILS_MAX_LENGTH,
     RECORDED_CHANNELS,
     AccessExport,
+    Channel,
     Kind,
     PrivacyRequest,
     Reply,
@@ -99,6 +100,9 @@ class PrivacyRequestChangeIn(serializers.Serializer):
 class PrivacyRequestListParams(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, required=False, help_text="How the requests arrived."
+    )
 
 
 class RequestReplyIn(serializers.Serializer):

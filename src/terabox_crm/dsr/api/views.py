@@ -83,7 +83,7 @@ class PrivacyRequestViewSet(
         if getattr(self, "swagger_fake_view", False):
             return PrivacyRequest.objects.none()
         queryset = selectors.requests_for(self.request.membership)
-        for name in ("status", "kind"):
+        for name in ("status", "kind", "channel"):
             if name in self.params:
                 queryset = queryset.filter(**{name: self.params[name]})
         return queryset

@@ -198,11 +198,16 @@ def test_a_value_no_screen_offers_is_a_security_event(cast, changes, code):
     assert event.payload["reason"] == code
 
 
-def test_another_workspaces_contact_cannot_be_named(cast):
+def test_another_workspaces_contact_cannot_be_named(client, cast):
     """An officer of Globex naming an Acme contact learns nothing and
     records nothing; the attempt is on Globex's record."""
     acme_contact = make_contact(cast.owner_membership, "hanako@example.jp")
     outsider = make_officer(cast.outsider_membership)
+    login(client, cast.outsider)
+    page = client.get(f"{reverse('dsr:record')}?contact={acme_contact.pk}").content.decode()
+    # Neither the name nor the id as the request's subject (the id is only
+    # in the page's own address, which the language switcher repeats).
+    assert "山田" not in page and f'value="{acme_contact.pk}"' not in page
     with pytest.raises(Refusal) as refused:
         _record(outsider, email="someone@example.jp", subject_ids=[acme_contact.pk])
     assert refused.value.code == "unknown_subject" and refused.value.status == 400
@@ -286,6 +291,9 @@ def test_the_api_records_a_request_and_answers_bad_input_with_problem_details(cl
     assert data["channel"] == "in_person" and data["recorded_by"] == str(cast.member.pk)
     assert data["subject_ids"] == [str(contact.pk)] and data["number"] == 1
     assert data["identity_check"] == "Residence card seen at the counter."
+    listed = client.get(API, {"channel": "in_person"}).json()["results"]
+    assert [row["id"] for row in listed] == [data["id"]]
+    assert client.get(API, {"channel": "web"}).json()["results"] == []
 
     missing = client.post(
         API,
