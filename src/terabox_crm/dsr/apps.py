@@ -53,7 +53,7 @@ class DsrConfig(AppConfig):
             ("dsr.request.received", _("Data-subject request received")),
             (
                 "dsr.request.recorded",
-                _("Data-subject request received by email, phone, post or in person recorded"),
+                _("Data-subject request recorded by staff (email, phone, post or in person)"),
             ),
             ("dsr.request.status_changed", _("Data-subject request status changed")),
             ("dsr.request.assigned", _("Data-subject request assigned")),
