@@ -29,7 +29,7 @@ def _leads_pending(*, workspace_id, cutoff, held):
     ).exclude(Exists(recent) | Exists(recent_task))
     if held:
         leads = leads.exclude(pk__in=held)
-    return contact_retention.not_anonymous(leads)
+    return contact_retention.not_anonymised(leads)
 
 
 def _anonymise_leads(*, workspace_id, ids, action) -> int:

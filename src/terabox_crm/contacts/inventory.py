@@ -34,7 +34,13 @@ non_personal(
     "industry",
     why="the organisation's public website and an industry label",
 )
-non_personal("contacts.Contact", "stage", "source", why="lifecycle stage and source codes")
+non_personal(
+    "contacts.Contact",
+    "stage",
+    "source",
+    "anonymised_at",
+    why="lifecycle stage and source codes; when a retention rule anonymised the contact",
+)
 non_personal("contacts.ContactEmail", "label", why="a label such as work or home")
 non_personal("contacts.ContactPhone", "label", why="a label such as work or mobile")
 non_personal(

@@ -162,6 +162,11 @@ class Contact(OwnedRecord):
     # Free text ("referred by …") may name a person: encrypted.
     source_detail = EncryptedTextField(_("source detail"), blank=True, default="")
     notes = EncryptedTextField(_("notes"), blank=True, default="")
+    # When a retention rule anonymised the contact (P5, ``retention.anonymise``).
+    # The walk for inactive leads leaves it alone from then on unless it was
+    # changed since (``updated_at`` later): an anonymised lead is not read
+    # again on every run.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     # ``created_at``/``updated_at`` (``OwnedRecord``) have no index of their
     # own: the (workspace, time, id) indexes below serve every list. A lone
     # time index once tempted PostgreSQL to walk every workspace's newer rows
@@ -179,14 +184,15 @@ class Contact(OwnedRecord):
             models.Index(fields=["workspace", "-updated_at", "-id"], name="contact_updated"),
             # A guarded export's keyset batches (S4, exports.resources.read):
             # the fast plan without planner statistics, whatever share of
-            # the table the workspace holds (docs/performance.md). Stage and
-            # updated_at ride along for the retention walk (P5), which reads
-            # a workspace's contacts by id and keeps the old leads: both
-            # databases test them in the index and read the row of a due
-            # contact only, instead of every contact's (docs/performance.md,
-            # "The walk through the index").
+            # the table the workspace holds (docs/performance.md). Stage,
+            # updated_at and anonymised_at ride along for the retention walk
+            # (P5), which reads a workspace's contacts by id and keeps the old
+            # leads not yet anonymised: both databases test them in the index
+            # and read the row of a due contact only, instead of every
+            # contact's (docs/performance.md, "The walk through the index").
             models.Index(
-                fields=["workspace", "id", "stage", "updated_at"], name="contact_workspace_id"
+                fields=["workspace", "id", "stage", "updated_at", "anonymised_at"],
+                name="contact_workspace_id",
             ),
         ]
 

@@ -8,6 +8,8 @@ blind-index terms are deleted, and its audit details are shredded (its
 subject key destroyed). Set-based: a handful of statements per batch,
 whatever its size. This is not an erasure (no tombstone, no suppression): it
 is the end of a record's retention, and the erasure engine stays separate.
+The contact keeps when it was anonymised (``anonymised_at``), so a later run
+does not read it again unless it was changed since.
 
 The target that decides *which* contacts ("leads with no activity for N
 days") is registered by the activities app, which can see both contacts and
@@ -16,7 +18,8 @@ their activities (``activities/retention.py``).
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone
 from terabox_crm.core import records
@@ -35,15 +38,11 @@ BLANKED = (
 )
 
 
-def not_anonymous(contacts: QuerySet) -> QuerySet:
-    """``contacts`` without those already anonymised (no name, no email, no phone)."""
-    done = (
-        Q(family_name="")
-        & Q(given_name="")
-        & ~Exists(ContactEmail.objects.filter(contact_id=OuterRef("pk")))
-        & ~Exists(ContactPhone.objects.filter(contact_id=OuterRef("pk")))
-    )
-    return contacts.exclude(done)
+def not_anonymised(contacts: QuerySet) -> QuerySet:
+    """``contacts`` not anonymised since they last changed: never, or edited
+    after (``anonymise`` leaves ``updated_at`` as it was). Tested in the
+    index the walk reads, so an anonymised contact's row is not read again."""
+    return contacts.filter(Q(anonymised_at__isnull=True) | Q(anonymised_at__lt=F("updated_at")))
 
 
 def anonymise(*, workspace_id, contact_ids) -> int:
@@ -54,7 +53,7 @@ def anonymise(*, workspace_id, contact_ids) -> int:
         return 0
     ids = in_batch(contact_ids)  # the retention batch's table, or the list
     rows = Contact.objects.filter(workspace_id=workspace_id, pk__in=ids)
-    changed = rows.update(**{name: "" for name in BLANKED})
+    changed = rows.update(**{name: "" for name in BLANKED}, anonymised_at=timezone.now())
     ContactEmail.objects.filter(workspace_id=workspace_id, contact_id__in=ids).delete()
     ContactPhone.objects.filter(workspace_id=workspace_id, contact_id__in=ids).delete()
     Contact.tags.through.objects.filter(contact_id__in=ids).delete()
