@@ -432,10 +432,6 @@ HOW_RECEIVED = {
 RECORD_AT_MOST_AGO = timedelta(days=366)
 
 
-def _recorded_refusal(message, *, code: str, field: str, **params) -> Refusal:
-    return Refusal(message, code=code, field=field, params=params or None)
-
-
 def _received_at(received_on):
     """When a request recorded for ``received_on`` was received: now if
     today, else the start of that day (its due date is then never later
@@ -444,13 +440,13 @@ def _received_at(received_on):
     if received_on is None or received_on == today:
         return timezone.now()
     if received_on > today:
-        raise _recorded_refusal(
+        raise Refusal(
             _("The day the request arrived cannot be in the future."),
             code="received_in_future",
             field="received_on",
         )
     if today - received_on > RECORD_AT_MOST_AGO:
-        raise _recorded_refusal(
+        raise Refusal(
             _("The day the request arrived cannot be more than a year ago: check the year."),
             code="received_too_long_ago",
             field="received_on",
@@ -499,14 +495,14 @@ def request_record(
     try:
         address = normalise.email(email or "")
     except ValueError:
-        raise _recorded_refusal(
+        raise Refusal(
             _("Enter the email address the person wants the answer at."),
             code="invalid_email",
             field="email",
         ) from None
     identity_check = (identity_check or "").strip()
     if not identity_check:
-        raise _recorded_refusal(
+        raise Refusal(
             _(
                 "Say how you checked that the person is who they say (for example, called "
                 "back on the number we hold): a request made in somebody else's name must "
@@ -517,17 +513,17 @@ def request_record(
         )
     details = (details or "").strip()
     if kind in KINDS_NEEDING_DETAILS and not details:
-        raise _recorded_refusal(
+        raise Refusal(
             _("Write what the person asked for: what to correct, or which uses of their data."),
             code="details_required",
             field="details",
         )
     if len(details) > DETAILS_MAX_LENGTH or len(identity_check) > DETAILS_MAX_LENGTH:
-        raise _recorded_refusal(
+        raise Refusal(
             _("Keep it under %(max)d characters."),
             code="too_long",
             field="details" if len(details) > DETAILS_MAX_LENGTH else "identity_check",
-            max=DETAILS_MAX_LENGTH,
+            params={"max": DETAILS_MAX_LENGTH},
         )
     received_at = _received_at(received_on)
     named = sorted({str(subject_id) for subject_id in subject_ids or ()})
