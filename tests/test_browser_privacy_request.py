@@ -202,6 +202,7 @@ def test_an_officer_records_a_request_received_by_phone(serve, chromium, inbox):
     staff.wait_for_url(re.compile(r".*/contacts/[0-9a-f-]{36}/$"))
     name = staff.locator("h1").first.inner_text().strip()
     staff.locator("summary[aria-label='More actions']").click()
+    staff.screenshot(path=str(SHOTS / "dsr-contact-menu-en.png"))
     staff.locator(".menu a", has_text="Record a privacy request").click()
     staff.wait_for_url("**/privacy-requests/new/?contact=*")
     assert name.split()[0] in staff.locator("main dl.details").inner_text()
@@ -212,6 +213,15 @@ def test_an_officer_records_a_request_received_by_phone(serve, chromium, inbox):
     staff.fill("textarea[name=identity_check]", "Called back on the number we hold.")
     staff.fill("textarea[name=details]", "Please stop using my data for now.")
     staff.screenshot(path=str(SHOTS / "dsr-record-en.png"), full_page=True)
+    staff.set_viewport_size({"width": 390, "height": 844})
+    # From the top, two frames after the resize: else the sticky top bar is
+    # drawn mid-page, or the lower part of the form not yet painted.
+    staff.evaluate(
+        "() => { window.scrollTo(0, 0); return new Promise(done =>"
+        " requestAnimationFrame(() => requestAnimationFrame(done))); }"
+    )
+    staff.screenshot(path=str(SHOTS / "dsr-record-en-phone.png"), full_page=True)
+    staff.set_viewport_size({"width": 1400, "height": 900})
     staff.click("main form button[type=submit]")
     staff.wait_for_url(re.compile(r".*/privacy-requests/[0-9a-f-]{36}/$"))
     request_url = staff.url
