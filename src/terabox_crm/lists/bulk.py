@@ -24,8 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from terabox_crm import audit
-from terabox_crm.core import guards, members
-from terabox_crm.core.bus import publish
+from terabox_crm.core import bus, guards, members
 from terabox_crm.lists import anatomy
 from terabox_crm.refusals import Refusal, recorded_after_rollback
 
@@ -76,7 +75,10 @@ def run(bulk: Bulk, *, membership, ids, action: str, value="") -> int:
     rows = anatomy.bulk_records(
         membership, bulk.queryset(membership, action), chosen, permission=permission, action=name
     )
-    return handler(membership, rows, value, name)
+    # The records' bus events go out together after the commit: a listener
+    # (webhooks) makes one set-based pass over all of them.
+    with bus.collecting():
+        return handler(membership, rows, value, name)
 
 
 def reassign(
@@ -118,8 +120,9 @@ def reassign(
         fields=[field],
         subject=subject,
     )
-    for row in changed:
-        publish(event, workspace_id=row.workspace_id, object_id=row.pk)
+    bus.publish_many(
+        event, workspace_id=membership.workspace_id, object_ids=[row.pk for row in changed]
+    )
     return len(changed)
 
 

@@ -32,7 +32,7 @@ class WebhooksConfig(AppConfig):
         )
         # Every event an app declares on the bus may be chosen by an endpoint;
         # fanout queues the deliveries once the change is committed.
-        bus.subscribe(fanout.on_domain_event)
+        bus.subscribe_many(fanout.on_domain_events)
         # Which events have an endpoint is cached (``fanout.subscribed_events``);
         # every change of an endpoint makes it read again.
         post_save.connect(fanout.on_endpoint_changed, sender=Endpoint, dispatch_uid="tbx-wh-save")

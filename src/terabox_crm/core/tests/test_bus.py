@@ -108,3 +108,89 @@ def test_every_declared_event_names_a_record_type_and_has_a_label():
     for event in declared:
         assert apps.get_model(event.subject), event.name
         assert str(event.label) and str(event.label) != event.name
+
+
+@pytest.fixture
+def heard_together():
+    """A listener of groups (``subscribe_many``), beside ``heard``."""
+    seen: list[tuple[str, str, list[str]]] = []
+
+    def listener(name, workspace_id, object_ids):
+        seen.append((name, workspace_id, list(object_ids)))
+
+    bus.subscribe_many(listener)
+    yield seen
+    bus.unsubscribe(listener)
+
+
+def test_a_collected_block_is_heard_together_without_what_rolled_back(
+    cast, heard, heard_together, django_capture_on_commit_callbacks
+):
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        scopes_disabled(),
+        transaction.atomic(),
+        bus.collecting(),
+    ):
+        first = _make_team(cast.acme, name="One")
+        try:
+            with transaction.atomic():  # a row of an import that failed
+                _make_team(cast.acme, name="Undone")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        second = _make_team(cast.acme, name="Two")
+        assert heard == [] and heard_together == []  # not before the commit
+    kept = [str(first.pk), str(second.pk)]
+    # Each object to a listener of objects; one group to a listener of groups.
+    assert heard == [(EVENT, str(cast.acme.pk), pk) for pk in kept]
+    assert heard_together == [(EVENT, str(cast.acme.pk), kept)]
+
+
+def test_a_collected_block_rolled_back_is_never_announced(
+    cast, heard, heard_together, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), scopes_disabled():
+        with pytest.raises(RuntimeError), transaction.atomic(), bus.collecting():
+            _make_team(cast.acme)
+            raise RuntimeError
+        # The block's own savepoint rolled back inside a committed transaction.
+        with transaction.atomic():
+            try:
+                with transaction.atomic(), bus.collecting():
+                    _make_team(cast.acme, name="Support")
+                    raise RuntimeError
+            except RuntimeError:
+                pass
+    assert heard == [] and heard_together == []
+
+
+def test_publish_many_is_one_group_per_name_and_workspace(
+    cast, heard, heard_together, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        bus.publish_many(EVENT, workspace_id=cast.acme.pk, object_ids=["a", "b", "c"])
+        bus.publish_many(EVENT, workspace_id=cast.acme.pk, object_ids=[])
+    assert len(callbacks) == 1
+    assert heard_together == [(EVENT, str(cast.acme.pk), ["a", "b", "c"])]
+
+
+def test_a_failing_group_listener_is_logged_with_a_few_ids_and_the_count(
+    cast, heard, caplog, django_capture_on_commit_callbacks
+):
+    def broken(name, workspace_id, object_ids):
+        raise RuntimeError("listener bug")
+
+    bus.subscribe_many(broken)
+    try:
+        with (
+            caplog.at_level(logging.ERROR, logger="terabox_crm.core.bus"),
+            django_capture_on_commit_callbacks(execute=True),
+            transaction.atomic(),
+        ):
+            bus.publish_many(EVENT, workspace_id=cast.acme.pk, object_ids=list("abcde"))
+    finally:
+        bus.unsubscribe(broken)
+    assert [obj for _, _, obj in heard] == list("abcde")  # the others still hear it
+    (record,) = [r for r in caplog.records if r.name == "terabox_crm.core.bus"]
+    assert "a, b, c … (5 objects)" in record.getMessage()
