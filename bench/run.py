@@ -12,6 +12,7 @@
     .venv/bin/python bench/run.py --phase export --smoke        # a CSV export of every contact (S4)
     .venv/bin/python bench/run.py --phase backup --contacts 1000000     # backup/restore (S11)
     .venv/bin/python bench/run.py --phase detection                     # detection per request (S7)
+    .venv/bin/python bench/run.py --phase webhooks                      # a bulk change's fan-out
 
 Seeds one workspace (``--workspaces`` more of the same size beside it, to
 show scoping holds), then measures through the real stack (middleware,
@@ -853,6 +854,7 @@ def main(argv=None) -> int:
             "export",
             "backup",
             "detection",
+            "webhooks",
         ],
         default="all",
         help="seed once, then measure (as often as wanted) on an idle machine;"
@@ -861,7 +863,8 @@ def main(argv=None) -> int:
         " retention: expiring one in ten of --contacts (bench/retention.py);"
         " names: company-name words and joined full names (bench/name_search.py);"
         " backup: backup and restore beside sqlite3 .backup / pg_dump (bench/backup.py);"
-        " detection: detection's cost per request, Redis and SQLite cache (bench/detection.py)",
+        " detection: detection's cost per request, Redis and SQLite cache (bench/detection.py);"
+        " webhooks: a bulk change's webhook fan-out, per object and together (bench/webhooks.py)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
@@ -877,10 +880,12 @@ def main(argv=None) -> int:
         "export",
         "backup",
         "detection",
+        "webhooks",
     ) or (args.phase == "access-export" and args.smoke)
     if not seeds_itself and not (args.data_dir or os.environ.get("DATABASE_URL")):
         parser.error("--phase seed/measure needs --data-dir (SQLite) or DATABASE_URL")
     setup(args.data_dir or tempfile.mkdtemp(prefix="tbx-bench-"))
+    batch = 200 if args.smoke else 1000  # records per bulk action (bench/webhooks.py)
 
     from django.db import connection
 
@@ -919,6 +924,11 @@ def main(argv=None) -> int:
         from bench.detection import detection_phase
 
         report = {"detection": detection_phase(200 if args.smoke else 2000)}
+        return _emit(report, args.out)
+    if args.phase == "webhooks":
+        from bench.webhooks import webhooks_phase
+
+        report = {"database": connection.vendor, "webhooks": webhooks_phase(batch)}
         return _emit(report, args.out)
     if args.phase == "retention":
         from bench.retention import retention_phase
@@ -1015,6 +1025,9 @@ def main(argv=None) -> int:
     from bench.detection import detection_phase
 
     report["detection"] = detection_phase(200 if args.smoke else 2000)
+    from bench.webhooks import webhooks_phase
+
+    report["webhooks"] = webhooks_phase(batch)
     return _emit(report, args.out)
 
 
