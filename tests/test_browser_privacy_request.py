@@ -251,3 +251,74 @@ def test_an_officer_records_a_request_received_by_phone(serve, chromium, inbox):
     page.screenshot(path=str(SHOTS / "dsr-recorded-request-ja-phone.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=str(SHOTS / "dsr-recorded-request-ja.png"), full_page=True)
+
+
+def test_a_letter_with_only_a_postal_address_is_answered_by_post(serve, chromium, inbox):
+    """A letter asking for access, from a person who gave no email address
+    (P9): recorded from the contact's ⋯ menu with the postal address, a
+    letter recorded as sent, and the access file prepared and downloaded by
+    the officer (step-up, S4) to send. Screenshots of the request in
+    Japanese and English, at desk and phone widths."""
+    served = serve("--demo", CRM_EMAIL_URL=f"smtp+insecure://127.0.0.1:{inbox.port}")
+    staff, secret = _signed_in(chromium, served)
+    _make_officer(staff, served)
+    staff.goto(f"{served.url}/contacts/")
+    staff.locator("main table tbody tr a[href*='/contacts/']").first.click()
+    staff.wait_for_url(re.compile(r".*/contacts/[0-9a-f-]{36}/$"))
+    contact = staff.url.rstrip("/").rsplit("/", 1)[1]
+    staff.goto(f"{served.url}/privacy-requests/new/?contact={contact}")
+    staff.select_option("select[name=kind]", "access")
+    staff.select_option("select[name=channel]", "post")
+    staff.fill("textarea[name=postal_address]", "〒100-0001\n東京都千代田区千代田1-1\n山田 太郎 様")
+    staff.select_option("select[name=language]", "ja")
+    staff.fill("textarea[name=identity_check]", "Copy of a driving licence enclosed.")
+    staff.click("main form button[type=submit]")
+    staff.wait_for_url(re.compile(r".*/privacy-requests/[0-9a-f-]{36}/$"))
+    request_url = staff.url
+    assert "let them know by post" in staff.locator("main").inner_text()
+    assert "東京都千代田区千代田1-1" in staff.locator("#postal-address").inner_text()
+    staff.fill("textarea[name=body]", "We received your request and will answer within 14 days.")
+    staff.click("form[action$='/reply/'] button[type=submit]")
+    staff.locator("section[aria-labelledby=replies-title] .badge", has_text="By post").wait_for()
+
+    staff.click("form[action$='/export/'] button[type=submit]")
+    download = staff.locator("form[action$='/download/'] button[type=submit]")
+    for _attempt in range(60):  # the job builds the file
+        if download.count():
+            break
+        time.sleep(0.5)
+        staff.goto(request_url)
+    assert "Ready for you to send by post" in staff.locator("main").inner_text()
+    staff.screenshot(path=str(SHOTS / "dsr-by-post-request-en.png"), full_page=True)
+    staff.set_viewport_size({"width": 390, "height": 844})
+    staff.evaluate(
+        "() => { window.scrollTo(0, 0); return new Promise(done =>"
+        " requestAnimationFrame(() => requestAnimationFrame(done))); }"
+    )
+    staff.screenshot(path=str(SHOTS / "dsr-by-post-request-en-phone.png"), full_page=True)
+    staff.set_viewport_size({"width": 1400, "height": 900})
+    try:
+        with staff.expect_download(timeout=5000) as fetched:
+            download.click()
+    except Exception:  # signing in counts as a step-up for 5 minutes only
+        assert "/accounts/step-up/" in staff.url
+        staff.fill("input[name=password]", PASSWORD.search(served.output).group(1))
+        staff.fill("input[name=code]", totp(secret, time.time() + 30))
+        staff.click("main form button[type=submit]")
+        staff.wait_for_url(request_url)
+        with staff.expect_download() as fetched:
+            download.click()
+    assert fetched.value.suggested_filename.endswith(".zip")
+    staff.goto(request_url)
+    assert "it can be downloaded once" in staff.locator("main").inner_text()
+    assert download.count() == 0
+
+    ja = chromium.new_context(ignore_https_errors=True, locale="ja-JP")
+    ja.add_cookies(staff.context.cookies())
+    page = ja.new_page()
+    page.goto(request_url)
+    assert "回答の郵送先" in page.locator("main dl.details").inner_text()
+    assert "メールアドレスを伝えていません" in page.locator("#by-post-note").inner_text()
+    page.screenshot(path=str(SHOTS / "dsr-by-post-request-ja.png"), full_page=True)
+    page.goto(f"{served.url}/privacy-requests/new/")
+    page.screenshot(path=str(SHOTS / "dsr-record-ja.png"), full_page=True)

@@ -63,6 +63,7 @@ class DsrConfig(AppConfig):
             ("dsr.settings.changed", _("Data-subject request settings changed")),
             ("dsr.export.requested", _("Access export requested")),
             ("dsr.export.sent", _("Access export sent to the person")),
+            ("dsr.export.ready", _("Access export ready for an officer to send by post")),
             ("dsr.export.downloaded", _("Access export downloaded")),
             ("dsr.export.expired", _("Access export expired and its key destroyed")),
             ("dsr.export.failed", _("Access export failed after its retries")),

@@ -11,6 +11,7 @@ from terabox_crm.crypto import normalise
 from terabox_crm.dsr.models import (
     DETAILS_MAX_LENGTH,
     MAX_DUE_DAYS,
+    POSTAL_ADDRESS_MAX_LENGTH,
     RECORDED_CHANNELS,
     TRANSITIONS,
     Kind,
@@ -104,6 +105,7 @@ class RecordForm(forms.Form):
     email = forms.EmailField(
         label=_("The person's email address"),
         max_length=254,
+        required=False,
         help_text=_(
             "Replies and the access download are sent here, and the person is told at once "
             "that the request was recorded."
@@ -111,6 +113,16 @@ class RecordForm(forms.Form):
     )
     language = forms.ChoiceField(
         label=_("Language of the answers"), choices=[("ja", "日本語"), ("en", "English")]
+    )
+    postal_address = forms.CharField(
+        label=_("Postal address, if the person gave no email address"),
+        required=False,
+        max_length=POSTAL_ADDRESS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text=_(
+            "Every answer then goes by post: you send it and record it here, and you "
+            "download the access file yourself to send it."
+        ),
     )
     identity_check = forms.CharField(
         label=_("How you checked who the person is"),
@@ -131,6 +143,22 @@ class RecordForm(forms.Form):
         ),
     )
     subject = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if (
+            "email" not in self.errors
+            and not data.get("email")
+            and not (data.get("postal_address") or "").strip()
+        ):
+            self.add_error(
+                "email",
+                _(
+                    "Enter the email address the person wants the answers at or, if they "
+                    "gave none, their postal address."
+                ),
+            )
+        return data
 
     # The form grid (docs/ui.md): how | when, address | language.
     half_fields = frozenset({"channel", "received_on", "email", "language"})
@@ -171,6 +199,15 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Sent by email to the address the request came from, in its language."),
     )
+
+    def __init__(self, *args, by_post: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if by_post:
+            self.fields["body"].label = _("Letter sent to the person")
+            self.fields["body"].help_text = _(
+                "The person gave no email address: send this by post to the address above, "
+                "in their language, then record it here."
+            )
 
 
 class PolicyForm(forms.Form):

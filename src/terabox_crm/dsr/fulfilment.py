@@ -201,7 +201,8 @@ def fulfil_restriction(
         membership=membership,
         subject_id=subject_id,
         reason=(reason or "").strip() or _reason(request),
-        requested_by=request.email,
+        requested_by=request.email
+        or _("The person, by post (request #%(number)d)") % {"number": request.number},
     )
     _record(membership, request, RESTRICTED, subject_id)
     return DONE

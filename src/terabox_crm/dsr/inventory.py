@@ -29,6 +29,14 @@ for model in ("dsr.Submission", "dsr.PrivacyRequest"):
         "token_hash",
         why="keyed hash of the address, request kind, language, hash of the link token",
     )
+personal(
+    "dsr.PrivacyRequest",
+    "postal_address",
+    category=Category.CONTACT,
+    purposes=(Purpose.LEGAL,),
+    retention="audit",
+    note=_("the postal address a person with no email address is answered at"),
+)
 for model, field, note in (
     ("dsr.PrivacyRequest", "outcome", _("how the request was answered or why it was refused")),
     (
@@ -54,6 +62,7 @@ non_personal(
     "channel",
     why="status code; ids of the contacts found or named; how the request arrived, as a code",
 )
+non_personal("dsr.Reply", "by_post", why="whether a reply went by post rather than email")
 non_personal(
     "dsr.StatusChange",
     "from_status",

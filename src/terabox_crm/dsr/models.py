@@ -33,6 +33,7 @@ from terabox_crm.crypto.keyring import SYSTEM_SCOPE
 DEFAULT_DUE_DAYS = 14  # APPI: a person may sue two weeks after asking
 MAX_DUE_DAYS = 30  # GDPR: one month
 DETAILS_MAX_LENGTH = 4000
+POSTAL_ADDRESS_MAX_LENGTH = 500
 # An access export's build: one attempt and three retries, 1, 2 and 4 minutes
 # apart (tasks.build_access_export), then it is failed for the officer to retry.
 EXPORT_ATTEMPTS = 4
@@ -157,8 +158,12 @@ class PrivacyRequest(models.Model):
     )
     number = models.PositiveIntegerField(_("number"))
     kind = models.CharField(_("request"), max_length=16, choices=Kind.choices)
-    email = EncryptedTextField(_("email"))
+    # Where the answers go: the email address, or for a person who gave none
+    # (a letter, a call) the postal address, and every answer is then sent
+    # by post by an officer and recorded here (``by_post``).
+    email = EncryptedTextField(_("email"), blank=True, default="")
     email_index = models.CharField(max_length=64, db_index=True)
+    postal_address = EncryptedTextField(_("postal address"), blank=True, default="")
     details = EncryptedTextField(_("details"), blank=True, default="")
     language = models.CharField(_("language"), max_length=8, default="ja")
     # The people the request is about (contact ids): those the address was
@@ -216,6 +221,11 @@ class PrivacyRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def by_post(self) -> bool:
+        """No email address: every answer goes by post."""
+        return not self.email
+
 
 class StatusChange(models.Model):
     """The status history: appended, never changed or deleted."""
@@ -260,7 +270,8 @@ class StatusChange(models.Model):
 
 
 class Reply(models.Model):
-    """A message sent to the person by email (the text is kept, encrypted)."""
+    """A message sent to the person by email, or by post by an officer who
+    records it here (``by_post``); the text is kept, encrypted."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="+")
@@ -270,6 +281,7 @@ class Reply(models.Model):
     )
     body = EncryptedTextField(_("message"))
     outbox_id = models.UUIDField(null=True, blank=True)
+    by_post = models.BooleanField(_("sent by post"), default=False)
     sent_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(workspace="workspace")

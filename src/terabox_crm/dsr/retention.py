@@ -3,7 +3,8 @@ promises for the requester's address, kept by the retention engine.
 
 * ``dsr.closed_requests`` — a request closed (done or refused) longer ago
   than the period (the inventory's "audit": 5 years) is anonymised: its
-  address (ciphertext and blind index), what the person wrote, the outcome,
+  addresses (the email's ciphertext and blind index, the postal address
+  of a person answered by post), what the person wrote, the outcome,
   how an officer checked who they were (a request recorded from a call or a
   letter), the notes of its status history and the replies' text are
   blanked. The
@@ -40,7 +41,8 @@ def _closed_requests_pending(*, workspace_id, cutoff, held):
             workspace_id=workspace_id, closed_at__lt=cutoff, closed_at__isnull=False
         )
         .exclude(status__in=OPEN_STATUSES)
-        .exclude(email_index="")
+        # Anonymised already: no address of either kind left.
+        .exclude(email_index="", postal_address="")
     )
     if held:
         # A request names its people in a JSON list, which SQLite cannot
@@ -59,7 +61,7 @@ def _closed_requests_pending(*, workspace_id, cutoff, held):
 def _anonymise_requests(*, workspace_id, ids, action) -> int:
     ids = list(ids)
     changed = PrivacyRequest.objects.filter(workspace_id=workspace_id, pk__in=ids).update(
-        email="", email_index="", details="", outcome="", identity_check=""
+        email="", email_index="", postal_address="", details="", outcome="", identity_check=""
     )
     Reply.objects.filter(workspace_id=workspace_id, request_id__in=ids).update(body="")
     # The history is append-only for the application (StatusChange.save);

@@ -47,6 +47,7 @@ from terabox_crm.dsr.models import (
     KINDS_NEEDING_DETAILS,
     MAX_DUE_DAYS,
     OPEN_STATUSES,
+    POSTAL_ADDRESS_MAX_LENGTH,
     RECORDED_CHANNELS,
     TRANSITIONS,
     AccessExport,
@@ -220,6 +221,7 @@ def _request_open(
     channel: str = Channel.WEB,
     recorded_by=None,
     identity_check: str = "",
+    postal_address: str = "",
 ) -> PrivacyRequest:
     """Open one request in one workspace: numbered under the workspace's
     lock, due ``due_days`` after it was received, its history begun."""
@@ -238,7 +240,8 @@ def _request_open(
             number=number,
             kind=kind,
             email=email,
-            email_index=email_index_of(email),
+            email_index=email_index_of(email) if email else "",
+            postal_address=postal_address,
             details=details,
             language=language,
             subject_ids=subject_ids,
@@ -467,9 +470,16 @@ def request_record(
     language: str = "",
     received_on=None,
     subject_ids=(),
+    postal_address: str = "",
 ) -> PrivacyRequest:
     """Record a request a person made another way than the request page:
     by email, phone, post or in person, through the contact block (P9, P11).
+
+    The answers go to the email address, or to ``postal_address`` for a
+    person who gave none (a letter, a call): an officer then sends each
+    answer by post and records it (``request_reply``), the access file is
+    fetched by an officer (``export_fetch``), and the officers' page says
+    so. At least one of the two is needed.
 
     The officer says how they checked who the person is (the page's link
     does that for a web request) and may name the contacts it is about; the
@@ -492,14 +502,33 @@ def request_record(
             message=_("Choose how the request arrived: email, phone, post or in person."),
             code="bad_channel",
         )
-    try:
-        address = normalise.email(email or "")
-    except ValueError:
+    postal_address = postal_lines(postal_address)
+    if not (email or "").strip() and not postal_address:
         raise Refusal(
-            _("Enter the email address the person wants the answer at."),
-            code="invalid_email",
+            _(
+                "Enter the email address the person wants the answers at or, if they "
+                "gave none, their postal address."
+            ),
+            code="answer_address_required",
             field="email",
-        ) from None
+        )
+    address = ""
+    if (email or "").strip():
+        try:
+            address = normalise.email(email)
+        except ValueError:
+            raise Refusal(
+                _("Enter the email address the person wants the answer at."),
+                code="invalid_email",
+                field="email",
+            ) from None
+    if len(postal_address) > POSTAL_ADDRESS_MAX_LENGTH:
+        raise Refusal(
+            _("Keep it under %(max)d characters."),
+            code="too_long",
+            field="postal_address",
+            params={"max": POSTAL_ADDRESS_MAX_LENGTH},
+        )
     identity_check = (identity_check or "").strip()
     if not identity_check:
         raise Refusal(
@@ -537,7 +566,7 @@ def request_record(
                 message=_("The request can only be about people of this workspace."),
                 code="unknown_subject",
             )
-    found = registry.find_subjects(workspace_id, address)
+    found = registry.find_subjects(workspace_id, address) if address else []
     subjects = sorted(set(named) | set(found))
     language = language if language in ("ja", "en") else settings.LANGUAGE_CODE
     request = _request_open(
@@ -551,6 +580,7 @@ def request_record(
         channel=channel,
         recorded_by=membership.user_id,
         identity_check=identity_check,
+        postal_address=postal_address,
     )
     audit.record(
         "dsr.request.recorded",
@@ -564,8 +594,25 @@ def request_record(
             "subjects": len(subjects),
             "named": len(named),
             "received_at": received_at.isoformat(),
+            "answer_by": "email" if address else "post",
         },
     )
+    if address:
+        _recorded_email(request, address, kind=kind, channel=channel, received_at=received_at)
+    _notify_officers([request], besides=membership.user_id)
+    return request
+
+
+def postal_lines(value: str) -> str:
+    """A postal address as typed, each line trimmed and empty lines dropped."""
+    return "\n".join(line.strip() for line in (value or "").splitlines() if line.strip())
+
+
+def _recorded_email(
+    request: PrivacyRequest, address: str, *, kind: str, channel: str, received_at
+) -> None:
+    """Tell the person at ``address`` that their request was recorded."""
+    workspace_id, language = request.workspace_id, request.language
     with scope(workspace=workspace_id):
         workspace = Workspace.objects.get(pk=workspace_id)
     with translation.override(language):
@@ -585,8 +632,6 @@ def request_record(
             "contact_block": contact_block(workspace_id, language),
         },
     )
-    _notify_officers([request], besides=membership.user_id)
-    return request
 
 
 @recorded_after_rollback
@@ -685,33 +730,37 @@ def request_assign(
 @recorded_after_rollback
 @transaction.atomic
 def request_reply(*, membership: Membership, request: PrivacyRequest, body: str) -> Reply:
-    """Send the person a message about their request; the text is kept."""
+    """Send the person a message about their request; the text is kept. To
+    a person answered by post, the officer sends it and this records it."""
     guards.require_record(membership, "dsr.handle", request, message=NOT_FOUND)
     body = (body or "").strip()
     if not body:
         raise Refusal(_("Write the message to send."), code="required", field="body")
     with scope(workspace=request.workspace_id):
         workspace = Workspace.objects.get(pk=request.workspace_id)
-        email = queue_email(
-            kind="dsr/emails/reply",
-            to=request.email,
-            language=request.language,
-            workspace_id=request.workspace_id,
-            context={"body": body, "workspace": workspace.name, "number": request.number},
-        )
+        email = None
+        if not request.by_post:
+            email = queue_email(
+                kind="dsr/emails/reply",
+                to=request.email,
+                language=request.language,
+                workspace_id=request.workspace_id,
+                context={"body": body, "workspace": workspace.name, "number": request.number},
+            )
         reply = Reply.objects.create(
             workspace_id=request.workspace_id,
             request=request,
             author_id=membership.user_id,
             body=body,
-            outbox_id=email.pk,
+            outbox_id=email.pk if email else None,
+            by_post=request.by_post,
         )
     audit.record(
         "dsr.request.replied",
         actor=membership.user_id,
         workspace=request.workspace_id,
         obj=request,
-        payload={"reply": str(reply.pk)},
+        payload={"reply": str(reply.pk), "by": "post" if reply.by_post else "email"},
     )
     return reply
 
@@ -955,20 +1004,23 @@ def export_build(export_id) -> AccessExport | None:
                     "expires_at",
                 ]
             )
-            queue_email(
-                kind="dsr/emails/export_ready",
-                to=request.email,
-                language=request.language,
-                workspace_id=item.workspace_id,
-                context={
-                    "link": _link("dsr_public:download", token),
-                    "workspace": workspace.name,
-                    "days": EXPORT_VALID_FOR.days,
-                    "expires_at": item.expires_at,
-                },
-            )
+            if not request.by_post:
+                queue_email(
+                    kind="dsr/emails/export_ready",
+                    to=request.email,
+                    language=request.language,
+                    workspace_id=item.workspace_id,
+                    context={
+                        "link": _link("dsr_public:download", token),
+                        "workspace": workspace.name,
+                        "days": EXPORT_VALID_FOR.days,
+                        "expires_at": item.expires_at,
+                    },
+                )
+            # A person answered by post gets no link: an officer fetches the
+            # file once (``export_fetch``) and sends it on paper or a disc.
             audit.record(
-                "dsr.export.sent",
+                "dsr.export.ready" if request.by_post else "dsr.export.sent",
                 actor=item.requested_by_id,
                 workspace=item.workspace_id,
                 obj=request,

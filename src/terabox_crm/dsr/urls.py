@@ -19,6 +19,11 @@ urlpatterns = [
         name="export_retry",
     ),
     path(
+        "<uuid:request_id>/exports/<uuid:export_id>/download/",
+        views.request_export_fetch,
+        name="export_fetch",
+    ),
+    path(
         "<uuid:request_id>/people/<uuid:subject_id>/restrict/",
         views.request_restrict,
         name="restrict",

@@ -229,6 +229,7 @@ def record(request):
                 kind=data["kind"],
                 channel=data["channel"],
                 email=data["email"],
+                postal_address=data["postal_address"],
                 identity_check=data["identity_check"],
                 details=data["details"],
                 language=data["language"],
@@ -240,14 +241,17 @@ def record(request):
                 raise Http404 from None
             form.add_error(error.field if error.field in form.fields else None, error.text)
         else:
-            messages.success(
-                request,
-                _(
+            if item.by_post:
+                done = _(
+                    "Request #%(number)d is recorded. The person gave no email address: "
+                    "let them know by post that it was received."
+                ) % {"number": item.number}
+            else:
+                done = _(
                     "Request #%(number)d is recorded. The person was told at %(email)s "
                     "that it was received."
-                )
-                % {"number": item.number, "email": item.email},
-            )
+                ) % {"number": item.number, "email": item.email}
+            messages.success(request, done)
             return redirect("dsr:request", item.pk)
     return render(request, "dsr/staff/record.html", {"form": form, "named": named}, status=400)
 
@@ -277,7 +281,7 @@ def _detail_context(request, item: PrivacyRequest, **forms) -> dict:
         "status_form": forms.get("status_form") or StatusForm(current=item.status),
         "assign_form": forms.get("assign_form")
         or AssignForm(initial={"assignee": item.assignee_id or ""}, officers=officers),
-        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reply_form": forms.get("reply_form") or ReplyForm(by_post=item.by_post),
         "can_handle": policy.can(request.membership, "dsr.handle", item),
         "can_export": item.kind == Kind.ACCESS and item.is_open,
         "can_fulfil": item.is_open and item.kind in FULFIL_VIEWS,
@@ -348,11 +352,16 @@ def request_assign(request, request_id):
 @require_POST
 def request_reply(request, request_id):
     item = _request(request, request_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, by_post=item.by_post)
 
     def call(data):
         services.request_reply(membership=request.membership, request=item, body=data["body"])
-        messages.success(request, _("The reply has been sent to the person."))
+        messages.success(
+            request,
+            _("The letter sent by post is recorded.")
+            if item.by_post
+            else _("The reply has been sent to the person."),
+        )
 
     return _answer(request, item, "reply_form", form, call)
 
@@ -368,9 +377,43 @@ def request_export(request, request_id):
     else:
         messages.success(
             request,
-            _("The access export is being prepared; the person will get a download link by email."),
+            _(
+                "The access export is being prepared. Download it here when it is ready and "
+                "send it to the person by post."
+            )
+            if item.by_post
+            else _(
+                "The access export is being prepared; the person will get a download link by email."
+            ),
         )
     return redirect("dsr:request", item.pk)
+
+
+@permission_required("dsr.handle")
+@step_up_required
+@require_POST
+def request_export_fetch(request, request_id, export_id):
+    """The access file of a person answered by post, for the officer to send
+    on paper or a disc: once, while it is valid, audited (S4, S5: a bulk
+    read of one person's data, behind a fresh step-up)."""
+    item = _request(request, request_id)
+    if not item.by_post:
+        raise Http404
+    try:
+        found = services.export_fetch(
+            membership=request.membership, request=item, export_id=export_id
+        )
+    except Refusal as error:
+        if error.status == 404:
+            raise Http404 from None
+        messages.error(request, error.text)
+        return redirect("dsr:request", item.pk)
+    response = StreamingHttpResponse(
+        export.open_chunks(found.pk, found.key_id), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="personal-data-{found.pk}.zip"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @permission_required("dsr.handle")
@@ -387,7 +430,11 @@ def request_export_retry(request, request_id, export_id):
     else:
         messages.success(
             request,
-            _("The access export is being prepared again; the person will get the link by email."),
+            _("The access export is being prepared again. Download it here when it is ready.")
+            if item.by_post
+            else _(
+                "The access export is being prepared again; the person will get the link by email."
+            ),
         )
     return redirect("dsr:request", item.pk)
 

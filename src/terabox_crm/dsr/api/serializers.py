@@ -3,6 +3,7 @@ from __future__ import annotations
 from terabox_crm.api import serializers
 from terabox_crm.dsr.models import (
     DETAILS_MAX_LENGTH,
+    POSTAL_ADDRESS_MAX_LENGTH,
     RECORDED_CHANNELS,
     AccessExport,
     Channel,
@@ -14,7 +15,10 @@ from terabox_crm.dsr.models import (
 
 
 class PrivacyRequestOut(serializers.ModelSerializer):
-    email = serializers.CharField()
+    email = serializers.CharField(help_text="Where the answers go by email (empty: by post).")
+    postal_address = serializers.CharField(
+        help_text="Where the answers go by post, for a person who gave no email address."
+    )
     details = serializers.CharField()
     outcome = serializers.CharField()
     subject_ids = serializers.ListField(child=serializers.UUIDField())
@@ -30,6 +34,7 @@ class PrivacyRequestOut(serializers.ModelSerializer):
             "kind",
             "status",
             "email",
+            "postal_address",
             "details",
             "language",
             "subject_ids",
@@ -54,7 +59,17 @@ class PrivacyRequestRecordIn(serializers.Serializer):
     )
     email = serializers.CharField(
         max_length=254,
-        help_text="Where the person wants the answers; they are told the request was recorded.",
+        required=False,
+        allow_blank=True,
+        help_text="Where the person wants the answers; they are told the request was recorded."
+        " Required unless postal_address is given.",
+    )
+    postal_address = serializers.CharField(
+        max_length=POSTAL_ADDRESS_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="For a person who gave no email address: every answer then goes by post, "
+        "sent by an officer and recorded as a reply.",
     )
     identity_check = serializers.CharField(
         max_length=DETAILS_MAX_LENGTH,
@@ -108,7 +123,8 @@ class PrivacyRequestListParams(serializers.Serializer):
 class RequestReplyIn(serializers.Serializer):
     body = serializers.CharField(
         max_length=DETAILS_MAX_LENGTH,
-        help_text="The message emailed to the person, in their language's email frame.",
+        help_text="The message emailed to the person, in their language's email frame;"
+        " for a person answered by post, the letter an officer sent (recorded, not emailed).",
     )
 
 
@@ -117,7 +133,7 @@ class RequestReplyOut(serializers.ModelSerializer):
 
     class Meta:
         model = Reply
-        fields = ["id", "author", "body", "sent_at"]
+        fields = ["id", "author", "body", "by_post", "sent_at"]
 
 
 class AccessExportOut(serializers.ModelSerializer):

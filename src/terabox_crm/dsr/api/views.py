@@ -103,7 +103,8 @@ class PrivacyRequestViewSet(
             membership=request.membership,
             kind=values["kind"],
             channel=values["channel"],
-            email=values["email"],
+            email=values.get("email", ""),
+            postal_address=values.get("postal_address", ""),
             identity_check=values["identity_check"],
             details=values.get("details", ""),
             language=values.get("language", ""),
@@ -141,7 +142,9 @@ class PrivacyRequestViewSet(
         """List or send replies to the person
 
         GET: the replies sent so far, oldest first. POST: email a message to
-        the person in their language (kept, encrypted, and audited)."""
+        the person in their language (kept, encrypted, and audited); for a
+        person answered by post (no email address), record the letter an
+        officer sent (``by_post``)."""
         item = self.get_object()
         if request.method == "GET":
             with scope(workspace=item.workspace_id):
