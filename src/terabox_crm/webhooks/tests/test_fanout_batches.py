@@ -59,7 +59,12 @@ def _emit_queries(cast, contacts_, capture) -> int:
             "contact.updated", workspace_id=cast.acme.pk, object_ids=[c.pk for c in contacts_]
         )
     assert sent == len(contacts_) * 2  # two endpoints
-    return len(captured.captured_queries)
+    sql = [query["sql"] for query in captured.captured_queries]
+    # The deliveries go in multi-row INSERTs (SQLite splits one at its limit
+    # of bound values): at most one per 50 deliveries, counted apart.
+    inserts = [s for s in sql if s.startswith('INSERT INTO "webhooks_delivery"')]
+    assert 1 <= len(inserts) <= 1 + sent // 50
+    return len(sql) - len(inserts)
 
 
 def test_five_and_fifty_contacts_cost_the_fan_out_the_same_queries(
@@ -68,6 +73,7 @@ def test_five_and_fifty_contacts_cost_the_fan_out_the_same_queries(
     _endpoint(cast, receiver)
     partner = _endpoint(cast, receiver, third_party=True, recipient="Partner Inc.")
     five, fifty = _contacts(cast, 5, "F"), _contacts(cast, 50, "G")
+    fanout.subscribed_events(cast.acme.pk)  # cached, as in a process that ran before
     capture = django_capture_on_commit_callbacks
     assert _emit_queries(cast, five, capture) == _emit_queries(cast, fifty, capture)
     # One event per contact, the same id to both endpoints; a job per delivery.
