@@ -277,9 +277,20 @@ def test_a_letter_with_only_a_postal_address_is_answered_by_post(serve, chromium
     request_url = staff.url
     assert "let them know by post" in staff.locator("main").inner_text()
     assert "東京都千代田区千代田1-1" in staff.locator("#postal-address").inner_text()
-    staff.fill("textarea[name=body]", "We received your request and will answer within 14 days.")
+    staff.fill("textarea[name=body]", "ご請求を受け付けました。14日以内にご回答いたします。")
     staff.click("form[action$='/reply/'] button[type=submit]")
     staff.locator("section[aria-labelledby=replies-title] .badge", has_text="By post").wait_for()
+    # The letter laid out to print: in the person's language, the page around it in English.
+    staff.locator("section[aria-labelledby=replies-title] a", has_text="Letter to print").click()
+    staff.wait_for_url("**/letter/")
+    letter = staff.locator("#letter").inner_text()
+    assert "東京都千代田区千代田1-1" in letter and "個人情報に関するご請求" in letter
+    staff.screenshot(path=str(SHOTS / "dsr-letter-en.png"), full_page=True)
+    staff.emulate_media(media="print")
+    assert not staff.locator(".topbar").is_visible()
+    staff.screenshot(path=str(SHOTS / "dsr-letter-print.png"), full_page=True)
+    staff.emulate_media(media="screen")
+    staff.goto(request_url)
 
     staff.click("form[action$='/export/'] button[type=submit]")
     download = staff.locator("form[action$='/download/'] button[type=submit]")

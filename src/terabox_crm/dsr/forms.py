@@ -205,8 +205,8 @@ class ReplyForm(forms.Form):
         if by_post:
             self.fields["body"].label = _("Letter sent to the person")
             self.fields["body"].help_text = _(
-                "The person gave no email address: send this by post to the address above, "
-                "in their language, then record it here."
+                "The person gave no email address: record the letter here, in their language, "
+                "then print it from Replies and send it by post to the address above."
             )
 
 

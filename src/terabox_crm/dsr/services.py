@@ -418,7 +418,8 @@ def contact_block(workspace_id, language: str) -> str:
             (_("Phone"), block.phone),
             (_("Hours"), block.hours),
         ]
-        return "\n".join(f"{label}: {value}" for label, value in rows if value)
+        colon = "：" if language == "ja" else ": "  # Japanese text takes the full-width colon
+        return "\n".join(f"{label}{colon}{value}" for label, value in rows if value)
 
 
 # How a recorded request reached the workspace, as the email to the person

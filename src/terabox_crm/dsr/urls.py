@@ -12,6 +12,7 @@ urlpatterns = [
     path("<uuid:request_id>/status/", views.request_status, name="status"),
     path("<uuid:request_id>/assign/", views.request_assign, name="assign"),
     path("<uuid:request_id>/reply/", views.request_reply, name="reply"),
+    path("<uuid:request_id>/replies/<uuid:reply_id>/letter/", views.request_letter, name="letter"),
     path("<uuid:request_id>/export/", views.request_export, name="export"),
     path(
         "<uuid:request_id>/exports/<uuid:export_id>/retry/",

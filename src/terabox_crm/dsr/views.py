@@ -33,7 +33,7 @@ from terabox_crm.dsr.forms import (
     RequestForm,
     StatusForm,
 )
-from terabox_crm.dsr.models import AccessExport, Kind, PrivacyRequest, Status
+from terabox_crm.dsr.models import AccessExport, Kind, PrivacyRequest, Reply, Status
 from terabox_crm.erasure import selectors as erasure_selectors
 from terabox_crm.refusals import Refusal
 
@@ -364,6 +364,31 @@ def request_reply(request, request_id):
         )
 
     return _answer(request, item, "reply_form", form, call)
+
+
+@permission_required("dsr.handle")
+@require_safe
+def request_letter(request, request_id, reply_id):
+    """A reply to a person answered by post, laid out as a letter to print:
+    their address, the organisation and its contact block (P11), the date and
+    the text, in the person's language."""
+    item = _request(request, request_id)
+    with scope(workspace=item.workspace_id):
+        reply = get_object_or_404(Reply, pk=reply_id, request=item, by_post=True)
+        workspace = Workspace.objects.get(pk=item.workspace_id)
+    with translation.override(item.language):
+        kind_label = str(Kind(item.kind).label)
+    return render(
+        request,
+        "dsr/staff/letter.html",
+        {
+            "item": item,
+            "reply": reply,
+            "kind_label": kind_label,
+            "workspace_name": workspace.name,
+            "contact_block": services.contact_block(item.workspace_id, item.language),
+        },
+    )
 
 
 @permission_required("dsr.handle")

@@ -273,3 +273,45 @@ def test_a_restriction_asked_by_post_is_carried_out_and_says_who_asked(cast):
         restriction = privacy_selectors.active_restriction(cast.acme, contact.pk)
     assert restriction is not None
     assert restriction.requested_by == f"The person, by post (request #{item.number})"
+
+
+def test_a_letter_is_laid_out_to_print_in_the_persons_language(client, cast):
+    """The page around it in the officer's language; the letter in the
+    person's, with their address, the organisation and its contact block."""
+    officer = make_officer(cast.member_membership)
+    item = _by_post(officer, kind="deletion")
+    reply = services.request_reply(membership=officer, request=item, body="削除しました。")
+    url = reverse("dsr:letter", args=[item.pk, reply.pk])
+    login(client, cast.member)
+    detail = client.get(reverse("dsr:request", args=[item.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert url in detail.content.decode()
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Letter to print" in text and "data-print" in text  # the officer's language
+    letter = text.split('id="letter"', 1)[1]
+    assert 'lang="ja"' in text.split('id="letter"', 1)[0].rsplit("<article", 1)[1]
+    assert "東京都千代田区千代田1-1" in letter and "削除しました。" in letter
+    assert cast.acme.name in letter
+    assert f"個人情報に関するご請求（#{item.number}：削除）について" in letter
+
+
+def test_only_a_reply_by_post_of_this_workspace_has_a_letter(client, cast):
+    officer = make_officer(cast.member_membership)
+    emailed = services.request_record(
+        membership=officer,
+        kind="restriction",
+        channel="email",
+        email="taro@example.jp",
+        identity_check="Wrote from the address we hold.",
+    )
+    by_email = services.request_reply(membership=officer, request=emailed, body="Done.")
+    item = _by_post(officer, kind="restriction")
+    by_post = services.request_reply(membership=officer, request=item, body="Done.")
+    login(client, cast.member)
+    assert client.get(reverse("dsr:letter", args=[emailed.pk, by_email.pk])).status_code == 404
+    # A reply of another request under this request's address: not found either.
+    assert client.get(reverse("dsr:letter", args=[item.pk, by_email.pk])).status_code == 404
+    login(client, cast.outsider)
+    answer = client.get(reverse("dsr:letter", args=[item.pk, by_post.pk]))
+    assert answer.status_code in (403, 404)

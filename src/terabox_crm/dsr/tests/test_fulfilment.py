@@ -203,7 +203,7 @@ def test_the_request_page_shows_the_operators_contact_block_from_the_policies(cl
     en = client.get(reverse("dsr_public:request"), HTTP_ACCEPT_LANGUAGE="en").text
     assert "Organisation: Test KK" in en and "privacy@test.example" in en
     ja = client.get(reverse("dsr_public:request"), HTTP_ACCEPT_LANGUAGE="ja").text
-    assert "テスト株式会社" in ja and "個人情報窓口" in ja and "Test KK" not in ja
+    assert "事業者名：テスト株式会社" in ja and "窓口：個人情報窓口" in ja and "Test KK" not in ja
 
 
 @pytest.mark.parametrize(
