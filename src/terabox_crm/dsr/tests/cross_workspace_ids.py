@@ -64,3 +64,26 @@ def foreign_export(foreign) -> ForeignId:
             workspace=foreign.workspace, request=item, state="failed", attempts=4, failure="data"
         )
     return ForeignId(export.pk, identifying=("globex-export@example.jp",))
+
+
+@param("reply_id")
+def foreign_reply(foreign) -> ForeignId:
+    """A letter sent by post to a person of the other workspace (the letter
+    to print; the request in the same URL is foreign too)."""
+    from terabox_crm.dsr.models import Reply
+
+    with scopes_disabled():
+        submission = Submission.objects.create(
+            workspace=foreign.workspace,
+            kind="restriction",
+            email="globex-letter@example.jp",
+            email_index="x",
+            verified_at=timezone.now(),
+        )
+        (item,) = services.submission_route(submission.pk)
+        item.email, item.postal_address = "", "Globex letter street 1"
+        item.save(update_fields=["email", "postal_address"])
+        reply = Reply.objects.create(
+            workspace=foreign.workspace, request=item, body="Globex letter body", by_post=True
+        )
+    return ForeignId(reply.pk, identifying=("Globex letter street 1", "Globex letter body"))
