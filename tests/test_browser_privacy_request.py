@@ -79,6 +79,29 @@ def _signed_in(browser, served):
     return page, secret
 
 
+def _step_up(page, served, secret, back_to: str) -> None:
+    """Confirm it is the demo owner again (S4) and come back to ``back_to``."""
+    page.fill("input[name=password]", PASSWORD.search(served.output).group(1))
+    page.fill("input[name=code]", totp(secret, time.time() + 30))  # not the enrolment code
+    page.click("main form button[type=submit]")
+    page.wait_for_url(back_to)
+
+
+def _from_the_top(page) -> None:
+    """Scrolled to the top, two frames later, before a full-page capture: else
+    the sticky top bar is drawn mid-page (where a focused field had scrolled
+    it), or the lower part not yet painted after a resize."""
+    page.evaluate(
+        "() => { window.scrollTo(0, 0); return new Promise(done =>"
+        " requestAnimationFrame(() => requestAnimationFrame(done))); }"
+    )
+
+
+def _at_phone_width(page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    _from_the_top(page)
+
+
 def _make_officer(staff, served) -> None:
     """Give the demo owner the privacy-officer capability, on the member's
     own page (docs/ui.md "Settings pages")."""
@@ -150,11 +173,7 @@ def test_a_deletion_request_is_filed_verified_and_closed(serve, chromium, inbox)
     staff.click("form[action$='/erase/'] button[type=submit]")
     staff.wait_for_load_state()
     if "/accounts/step-up/" in staff.url:  # signing in counts as a step-up for 5 minutes only
-        password = PASSWORD.search(served.output).group(1)
-        staff.fill("input[name=password]", password)
-        staff.fill("input[name=code]", totp(secret, time.time() + 30))  # not the enrolment code
-        staff.click("main form button[type=submit]")
-        staff.wait_for_url(request_url)
+        _step_up(staff, served, secret, request_url)
         staff.click("form[action$='/erase/'] button[type=submit]")
         staff.wait_for_load_state()
     staff.locator("li[data-subject] .badge", has_text="Erased").wait_for()
@@ -212,14 +231,9 @@ def test_an_officer_records_a_request_received_by_phone(serve, chromium, inbox):
     staff.select_option("select[name=language]", "en")
     staff.fill("textarea[name=identity_check]", "Called back on the number we hold.")
     staff.fill("textarea[name=details]", "Please stop using my data for now.")
+    _from_the_top(staff)
     staff.screenshot(path=str(SHOTS / "dsr-record-en.png"), full_page=True)
-    staff.set_viewport_size({"width": 390, "height": 844})
-    # From the top, two frames after the resize: else the sticky top bar is
-    # drawn mid-page, or the lower part of the form not yet painted.
-    staff.evaluate(
-        "() => { window.scrollTo(0, 0); return new Promise(done =>"
-        " requestAnimationFrame(() => requestAnimationFrame(done))); }"
-    )
+    _at_phone_width(staff)
     staff.screenshot(path=str(SHOTS / "dsr-record-en-phone.png"), full_page=True)
     staff.set_viewport_size({"width": 1400, "height": 900})
     staff.click("main form button[type=submit]")
@@ -283,6 +297,7 @@ def test_a_letter_with_only_a_postal_address_is_answered_by_post(serve, chromium
     # The letter laid out to print: in the person's language, the page around it in English.
     staff.locator("section[aria-labelledby=replies-title] a", has_text="Letter to print").click()
     staff.wait_for_url("**/letter/")
+    letter_url = staff.url
     letter = staff.locator("#letter").inner_text()
     assert "東京都千代田区千代田1-1" in letter and "個人情報に関するご請求" in letter
     staff.screenshot(path=str(SHOTS / "dsr-letter-en.png"), full_page=True)
@@ -301,11 +316,7 @@ def test_a_letter_with_only_a_postal_address_is_answered_by_post(serve, chromium
         staff.goto(request_url)
     assert "Ready for you to send by post" in staff.locator("main").inner_text()
     staff.screenshot(path=str(SHOTS / "dsr-by-post-request-en.png"), full_page=True)
-    staff.set_viewport_size({"width": 390, "height": 844})
-    staff.evaluate(
-        "() => { window.scrollTo(0, 0); return new Promise(done =>"
-        " requestAnimationFrame(() => requestAnimationFrame(done))); }"
-    )
+    _at_phone_width(staff)
     staff.screenshot(path=str(SHOTS / "dsr-by-post-request-en-phone.png"), full_page=True)
     staff.set_viewport_size({"width": 1400, "height": 900})
     try:
@@ -313,10 +324,7 @@ def test_a_letter_with_only_a_postal_address_is_answered_by_post(serve, chromium
             download.click()
     except Exception:  # signing in counts as a step-up for 5 minutes only
         assert "/accounts/step-up/" in staff.url
-        staff.fill("input[name=password]", PASSWORD.search(served.output).group(1))
-        staff.fill("input[name=code]", totp(secret, time.time() + 30))
-        staff.click("main form button[type=submit]")
-        staff.wait_for_url(request_url)
+        _step_up(staff, served, secret, request_url)
         with staff.expect_download() as fetched:
             download.click()
     assert fetched.value.suggested_filename.endswith(".zip")
@@ -331,5 +339,11 @@ def test_a_letter_with_only_a_postal_address_is_answered_by_post(serve, chromium
     assert "回答の郵送先" in page.locator("main dl.details").inner_text()
     assert "メールアドレスを伝えていません" in page.locator("#by-post-note").inner_text()
     page.screenshot(path=str(SHOTS / "dsr-by-post-request-ja.png"), full_page=True)
+    page.goto(letter_url)
+    assert "印刷用の書面" in page.locator("h1").inner_text()
+    page.screenshot(path=str(SHOTS / "dsr-letter-ja.png"), full_page=True)
+    _at_phone_width(page)
+    page.screenshot(path=str(SHOTS / "dsr-letter-ja-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{served.url}/privacy-requests/new/")
     page.screenshot(path=str(SHOTS / "dsr-record-ja.png"), full_page=True)

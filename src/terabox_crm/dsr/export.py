@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from terabox_crm import datadir
@@ -208,3 +209,14 @@ def destroy(export_id, key_id: str) -> None:
     path_of(export_id).unlink(missing_ok=True)
     if key_id:
         keyring.destroy_key(key_id)
+
+
+def download_response(item) -> StreamingHttpResponse:
+    """The export ``item`` as a zip download, decrypted as it streams and
+    never cached (the person's link, an officer's copy, the API)."""
+    response = StreamingHttpResponse(
+        open_chunks(item.pk, item.key_id), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="personal-data-{item.pk}.zip"'
+    response["Cache-Control"] = "no-store"
+    return response

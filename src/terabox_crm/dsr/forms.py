@@ -9,6 +9,7 @@ from terabox_crm.core.dates import DateField
 from terabox_crm.core.forms import SELECT
 from terabox_crm.crypto import normalise
 from terabox_crm.dsr.models import (
+    ANSWER_ADDRESS_REQUIRED,
     DETAILS_MAX_LENGTH,
     MAX_DUE_DAYS,
     POSTAL_ADDRESS_MAX_LENGTH,
@@ -151,13 +152,7 @@ class RecordForm(forms.Form):
             and not data.get("email")
             and not (data.get("postal_address") or "").strip()
         ):
-            self.add_error(
-                "email",
-                _(
-                    "Enter the email address the person wants the answers at or, if they "
-                    "gave none, their postal address."
-                ),
-            )
+            self.add_error("email", ANSWER_ADDRESS_REQUIRED)
         return data
 
     # The form grid (docs/ui.md): how | when, address | language.

@@ -34,6 +34,12 @@ DEFAULT_DUE_DAYS = 14  # APPI: a person may sue two weeks after asking
 MAX_DUE_DAYS = 30  # GDPR: one month
 DETAILS_MAX_LENGTH = 4000
 POSTAL_ADDRESS_MAX_LENGTH = 500
+# A recorded request needs somewhere to send the answers (the form and the
+# service refuse it alike).
+ANSWER_ADDRESS_REQUIRED = _(
+    "Enter the email address the person wants the answers at or, if they "
+    "gave none, their postal address."
+)
 # An access export's build: one attempt and three retries, 1, 2 and 4 minutes
 # apart (tasks.build_access_export), then it is failed for the officer to retry.
 EXPORT_ATTEMPTS = 4

@@ -42,6 +42,7 @@ from terabox_crm.core.roles import Role
 from terabox_crm.crypto import keyring, normalise
 from terabox_crm.dsr import export, registry, tasks
 from terabox_crm.dsr.models import (
+    ANSWER_ADDRESS_REQUIRED,
     DETAILS_MAX_LENGTH,
     EXPORT_ATTEMPTS,
     KINDS_NEEDING_DETAILS,
@@ -506,10 +507,7 @@ def request_record(
     postal_address = postal_lines(postal_address)
     if not (email or "").strip() and not postal_address:
         raise Refusal(
-            _(
-                "Enter the email address the person wants the answers at or, if they "
-                "gave none, their postal address."
-            ),
+            ANSWER_ADDRESS_REQUIRED,
             code="answer_address_required",
             field="email",
         )

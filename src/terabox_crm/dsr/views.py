@@ -8,7 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -154,12 +154,7 @@ def download(request, token: str):
         item = services.export_download(token=token)
     except Refusal as error:
         return _refused_link(request, error)
-    response = StreamingHttpResponse(
-        export.open_chunks(item.pk, item.key_id), content_type="application/zip"
-    )
-    response["Content-Disposition"] = f'attachment; filename="personal-data-{item.pk}.zip"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return export.download_response(item)
 
 
 # --- Staff -----------------------------------------------------------------------------------
@@ -433,12 +428,7 @@ def request_export_fetch(request, request_id, export_id):
             raise Http404 from None
         messages.error(request, error.text)
         return redirect("dsr:request", item.pk)
-    response = StreamingHttpResponse(
-        export.open_chunks(found.pk, found.key_id), content_type="application/zip"
-    )
-    response["Content-Disposition"] = f'attachment; filename="personal-data-{found.pk}.zip"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return export.download_response(found)
 
 
 @permission_required("dsr.handle")

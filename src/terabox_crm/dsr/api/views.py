@@ -12,7 +12,6 @@ counted and audited, token scope ``export``).
 
 from __future__ import annotations
 
-from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scope
 from drf_spectacular.types import OpenApiTypes
@@ -219,9 +218,4 @@ class PrivacyRequestViewSet(
             if error.status == 410:
                 raise ExportGone(error.text) from None
             raise
-        response = StreamingHttpResponse(
-            export.open_chunks(found.pk, found.key_id), content_type="application/zip"
-        )
-        response["Content-Disposition"] = f'attachment; filename="personal-data-{found.pk}.zip"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return export.download_response(found)

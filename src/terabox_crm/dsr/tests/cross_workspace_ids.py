@@ -21,18 +21,26 @@ public(
 )
 
 
-@param("request_id")
-def foreign_request(foreign) -> ForeignId:
+def _routed(foreign, kind: str, email: str, details: str = ""):
+    """A verified request from the page, routed into the other workspace."""
     with scopes_disabled():
         submission = Submission.objects.create(
             workspace=foreign.workspace,
-            kind="deletion",
-            email="globex-requester@example.jp",
+            kind=kind,
+            email=email,
             email_index="x",
-            details="Globex requester details",
+            details=details,
             verified_at=timezone.now(),
         )
-    (item,) = services.submission_route(submission.pk)
+        (item,) = services.submission_route(submission.pk)
+    return item
+
+
+@param("request_id")
+def foreign_request(foreign) -> ForeignId:
+    item = _routed(
+        foreign, "deletion", "globex-requester@example.jp", details="Globex requester details"
+    )
     return ForeignId(item.pk, identifying=("globex-requester@example.jp",))
 
 
@@ -51,15 +59,8 @@ def foreign_export(foreign) -> ForeignId:
     (the retry and download URLs; the request in the same URL is foreign too)."""
     from terabox_crm.dsr.models import AccessExport
 
+    item = _routed(foreign, "access", "globex-export@example.jp")
     with scopes_disabled():
-        submission = Submission.objects.create(
-            workspace=foreign.workspace,
-            kind="access",
-            email="globex-export@example.jp",
-            email_index="x",
-            verified_at=timezone.now(),
-        )
-        (item,) = services.submission_route(submission.pk)
         export = AccessExport.objects.create(
             workspace=foreign.workspace, request=item, state="failed", attempts=4, failure="data"
         )
@@ -72,15 +73,8 @@ def foreign_reply(foreign) -> ForeignId:
     to print; the request in the same URL is foreign too)."""
     from terabox_crm.dsr.models import Reply
 
+    item = _routed(foreign, "restriction", "globex-letter@example.jp")
     with scopes_disabled():
-        submission = Submission.objects.create(
-            workspace=foreign.workspace,
-            kind="restriction",
-            email="globex-letter@example.jp",
-            email_index="x",
-            verified_at=timezone.now(),
-        )
-        (item,) = services.submission_route(submission.pk)
         item.email, item.postal_address = "", "Globex letter street 1"
         item.save(update_fields=["email", "postal_address"])
         reply = Reply.objects.create(

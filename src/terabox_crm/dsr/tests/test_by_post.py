@@ -50,6 +50,24 @@ def _by_post(membership, contact=None, **changes):
     return services.request_record(membership=membership, **values)
 
 
+def _by_email(membership, **changes):
+    values = {
+        "kind": "access",
+        "channel": "email",
+        "email": "taro@example.jp",
+        "identity_check": "Wrote from the address we hold.",
+    }
+    values.update(changes)
+    return services.request_record(membership=membership, **values)
+
+
+def _pending_export(cast, item) -> AccessExport:
+    with scope(workspace=cast.acme):
+        return AccessExport.objects.create(
+            workspace_id=cast.acme.pk, request=item, requested_by_id=cast.member.pk
+        )
+
+
 def test_a_letter_with_no_email_address_is_recorded_to_be_answered_by_post(
     client, cast, django_capture_on_commit_callbacks
 ):
@@ -188,18 +206,8 @@ def test_the_access_file_is_fetched_once_by_an_officer_after_a_step_up(
 def test_a_request_answered_by_email_has_no_staff_download_on_the_page(client, cast):
     contact = make_contact(cast.owner_membership, "taro@example.jp", given="太郎")
     officer = make_officer(cast.member_membership)
-    item = services.request_record(
-        membership=officer,
-        kind="access",
-        channel="email",
-        email="taro@example.jp",
-        identity_check="Wrote from the address we hold.",
-        subject_ids=[contact.pk],
-    )
-    with scope(workspace=cast.acme):
-        export = AccessExport.objects.create(
-            workspace_id=cast.acme.pk, request=item, requested_by_id=cast.member.pk
-        )
+    item = _by_email(officer, subject_ids=[contact.pk])
+    export = _pending_export(cast, item)
     login(client, cast.member, step_up=True)
     assert client.post(reverse("dsr:export_fetch", args=[item.pk, export.pk])).status_code == 404
 
@@ -207,10 +215,7 @@ def test_a_request_answered_by_email_has_no_staff_download_on_the_page(client, c
 def test_another_workspaces_officer_cannot_download_the_file(client, cast):
     officer = make_officer(cast.member_membership)
     item = _by_post(officer)
-    with scope(workspace=cast.acme):
-        export = AccessExport.objects.create(
-            workspace_id=cast.acme.pk, request=item, requested_by_id=cast.member.pk
-        )
+    export = _pending_export(cast, item)
     login(client, cast.outsider, step_up=True)
     answer = client.post(reverse("dsr:export_fetch", args=[item.pk, export.pk]))
     assert answer.status_code in (403, 404)
@@ -298,13 +303,7 @@ def test_a_letter_is_laid_out_to_print_in_the_persons_language(client, cast):
 
 def test_only_a_reply_by_post_of_this_workspace_has_a_letter(client, cast):
     officer = make_officer(cast.member_membership)
-    emailed = services.request_record(
-        membership=officer,
-        kind="restriction",
-        channel="email",
-        email="taro@example.jp",
-        identity_check="Wrote from the address we hold.",
-    )
+    emailed = _by_email(officer, kind="restriction")
     by_email = services.request_reply(membership=officer, request=emailed, body="Done.")
     item = _by_post(officer, kind="restriction")
     by_post = services.request_reply(membership=officer, request=item, body="Done.")
