@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts import retention as contact_retention
 from terabox_crm.contacts.models import Contact, Stage
-from terabox_crm.retention.registry import Action, Target, delete_rows, in_batch, register
+from terabox_crm.retention.registry import Action, Target, among, delete_rows, register
 
 
 def _leads_pending(*, workspace_id, cutoff, held):
@@ -33,11 +33,9 @@ def _leads_pending(*, workspace_id, cutoff, held):
 
 
 def _anonymise_leads(*, workspace_id, ids, action) -> int:
-    batch = in_batch(ids)
-    Activity.objects.filter(workspace_id=workspace_id, contact_id__in=batch).update(
-        subject="", body=""
-    )
-    Task.objects.filter(workspace_id=workspace_id, contact_id__in=batch).update(title="", notes="")
+    of_contacts = among("contact_id", ids)
+    Activity.objects.filter(of_contacts, workspace_id=workspace_id).update(subject="", body="")
+    Task.objects.filter(of_contacts, workspace_id=workspace_id).update(title="", notes="")
     return contact_retention.anonymise(workspace_id=workspace_id, contact_ids=ids)
 
 

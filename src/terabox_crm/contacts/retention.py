@@ -25,7 +25,7 @@ from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone
 from terabox_crm.core import records
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import DataKey, SearchTerm
-from terabox_crm.retention.registry import in_batch, register_subject_lookup
+from terabox_crm.retention.registry import among, register_subject_lookup
 
 BLANKED = (
     "family_name",
@@ -51,13 +51,14 @@ def anonymise(*, workspace_id, contact_ids) -> int:
         contact_ids = list(contact_ids)
     if not contact_ids:
         return 0
-    ids = in_batch(contact_ids)  # the retention batch's table, or the list
-    rows = Contact.objects.filter(workspace_id=workspace_id, pk__in=ids)
+    # The retention batch's table, or the list.
+    rows = Contact.objects.filter(among("pk", contact_ids), workspace_id=workspace_id)
     changed = rows.update(**{name: "" for name in BLANKED}, anonymised_at=timezone.now())
-    ContactEmail.objects.filter(workspace_id=workspace_id, contact_id__in=ids).delete()
-    ContactPhone.objects.filter(workspace_id=workspace_id, contact_id__in=ids).delete()
-    Contact.tags.through.objects.filter(contact_id__in=ids).delete()
-    SearchTerm.objects.filter(workspace_id=workspace_id, object_id__in=ids).delete()
+    of_contacts = among("contact_id", contact_ids)
+    ContactEmail.objects.filter(of_contacts, workspace_id=workspace_id).delete()
+    ContactPhone.objects.filter(of_contacts, workspace_id=workspace_id).delete()
+    Contact.tags.through.objects.filter(of_contacts).delete()
+    SearchTerm.objects.filter(among("object_id", contact_ids), workspace_id=workspace_id).delete()
     scopes = [f"subject:{pk}" for pk in contact_ids]
     keyring.destroy_keys(DataKey.objects.filter(scope__in=scopes).values_list("key_id", flat=True))
     return changed

@@ -582,9 +582,7 @@ def _apply_batch(
         ids, still = list(loaded), list(loaded)
     elif item.target.batch_table:
         loaded = registry.load_batch(ids)
-        still = list(
-            due.rows().filter(pk__in=registry.in_batch(loaded)).values_list("pk", flat=True)
-        )
+        still = list(due.rows().filter(registry.among("pk", loaded)).values_list("pk", flat=True))
     else:
         loaded = None
         still = list(due.rows().filter(pk__in=ids).values_list("pk", flat=True))

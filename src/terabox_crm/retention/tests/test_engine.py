@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -572,3 +572,52 @@ def test_where_the_walk_runs_and_what_each_batch_decides(cast):
     assert run.rows_total == 5
     ranges = [(e.payload["first_id"], e.payload["last_id"]) for e in _batch_events()]
     assert ranges == sorted(ranges) and ranges[0][0] == str(leads[0].pk)
+
+
+def test_a_batch_looks_up_its_ids_one_by_one(cast):
+    """Every statement of a leads batch names the batch table in the form its
+    database searches an index with once per id: ``= ANY(ARRAY(SELECT …))``
+    on PostgreSQL, where ``IN (SELECT …)`` was planned, for a walk's first
+    batches, as a join reading the workspace's index from its start up to
+    the batch's last id; ``IN (SELECT …)`` on SQLite, which searches per id
+    for it (docs/performance.md, "Each id looked up")."""
+    from django.test.utils import CaptureQueriesContext
+
+    membership = cast.owner_membership
+    for i in range(3):
+        old_lead(membership, family=f"姓{i}")
+    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
+    _only(cast, "contacts.inactive_leads")
+    with CaptureQueriesContext(connection) as queries:
+        run = _run(cast)
+    assert run.rows_total == 3
+    batch_statements = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith(("UPDATE", "DELETE"))
+        and "retention_batch_ids" in q["sql"]
+        and not q["sql"].startswith("DELETE FROM retention_batch_ids")
+    ]
+    tables = {sql.split('"')[1] for sql in batch_statements}
+    assert tables == {
+        "activities_activity",
+        "activities_task",
+        "contacts_contact",
+        "contacts_contactemail",
+        "contacts_contactphone",
+        "contacts_contact_tags",
+        "crypto_searchterm",
+    }, tables
+    postgres = connection.vendor == "postgresql"
+    form = "= ANY(ARRAY(SELECT id FROM retention_batch_ids))" if postgres else "IN (SELECT id"
+    assert all(form in sql for sql in batch_statements), batch_statements
+    if postgres:
+        term_delete = next(s for s in batch_statements if '"crypto_searchterm"' in s)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS retention_batch_ids (id uuid PRIMARY KEY)"
+            )
+            cursor.execute(f"EXPLAIN {term_delete}")  # nosec B608 - the ORM's statement
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            transaction.set_rollback(True)
+        assert "Join" not in plan, plan
