@@ -15,7 +15,8 @@ operations share instead of repeating it per view:
   schema in ``application/problem+json``: 401 and 403 wherever a caller must
   be authenticated and allowed, 404 where the path names a record, 400 for
   query parameters or any write, 413 and 415 where a body is read, 429 where
-  the view is throttled.
+  the view is throttled, and 409 or 410 where an action says it answers them
+  (``answers``).
 
 ``SchemaGenerator`` (``DEFAULT_GENERATOR_CLASS``) builds one schema at a
 time: drf-spectacular loads its extensions lazily and not thread-safely, so
@@ -177,12 +178,37 @@ PROBLEM_RESPONSES = {
         "NotFound",
         "No such record in this workspace, or not one the caller may see.",
     ),
+    409: (
+        "Conflict",
+        "The record is not in a state that allows this (the problem's `type` says which, "
+        "e.g. an export not waiting for approval); nothing was changed.",
+    ),
+    410: (
+        "Gone",
+        "What the link gave is gone: a download handed out once already, or expired. "
+        "Recorded as a security event; ask for a new one.",
+    ),
     413: ("TooLarge", "The body is larger than the API reads."),
     415: ("UnsupportedMediaType", "The body is not `application/json`."),
     429: ("Throttled", "Too many requests; retry after `Retry-After` seconds."),
 }
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}  # the methods drf-spectacular gives a body
+
+
+def answers(*statuses: int):
+    """Mark a view method or custom action as answering these problem
+    statuses too (409, 410: what only the action knows it can answer), so
+    the schema documents them (``AutoSchema.problem_statuses``)."""
+    unknown = set(statuses) - set(PROBLEM_RESPONSES)
+    if unknown:
+        raise ValueError(f"no problem response for {sorted(unknown)}")
+
+    def mark(handler):
+        handler.problem_statuses = tuple(statuses)
+        return handler
+
+    return mark
 
 
 def resource_of(path: str) -> str:
@@ -276,6 +302,9 @@ class AutoSchema(SpectacularAutoSchema):
         # A view acting on a record named in its query or body (a contact's
         # consents, a legal hold) answers 404 when that record is not there.
         statuses |= set(getattr(self.view, "extra_problem_statuses", ()))
+        # What one action answers besides (``answers``): a state conflict, a gone link.
+        handler = self._custom_action() or getattr(self.view, self.method.lower(), None)
+        statuses |= set(getattr(handler, "problem_statuses", ()))
         if self.method in _BODY_METHODS and self.get_request_serializer() is not None:
             statuses |= {413, 415}
         if self.method != "GET" or self._has_query_parameters():

@@ -183,6 +183,65 @@ def test_duplicates_is_documented_as_a_plain_array(schema):
     assert not [p for p in operation.get("parameters", []) if p["in"] == "query"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/privacy-requests/{request_id}/replies/",
+        "/api/v1/privacy-requests/{request_id}/exports/",
+    ],
+)
+def test_a_privacy_requests_replies_and_exports_are_documented_as_plain_arrays(schema, path):
+    """They answer a bare array (a request has a few), as the API fuzz found
+    against a schema that promised a page."""
+    operation = schema["paths"][path]["get"]
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["type"] == "array", body
+    assert not [p for p in operation.get("parameters", []) if p["in"] == "query"]
+
+
+@pytest.mark.parametrize(
+    "path, method, statuses",
+    [
+        ("/api/v1/contacts/{contact_id}/erase/", "post", {"409"}),
+        ("/api/v1/exports/{guarded_export_id}/approve/", "post", {"409"}),
+        ("/api/v1/exports/{guarded_export_id}/download/", "get", {"409", "410"}),
+        ("/api/v1/imports/{import_id}/run/", "post", {"409"}),
+        (
+            "/api/v1/privacy-requests/{request_id}/exports/{export_id}/download/",
+            "get",
+            {"410"},
+        ),
+        (
+            "/api/v1/privacy-requests/{request_id}/exports/{export_id}/retry/",
+            "post",
+            {"409"},
+        ),
+    ],
+)
+def test_a_state_conflict_and_a_gone_link_are_documented_where_answered(
+    schema, path, method, statuses
+):
+    """What only the action knows it answers (``api.schema.answers``): a
+    second download is 410, an export not waiting for approval 409. The
+    API fuzz fails on a status the schema does not declare; these are
+    declared where they are answered, and nowhere else."""
+    responses = schema["paths"][path][method]["responses"]
+    assert statuses <= set(responses), sorted(responses)
+    for status in statuses:
+        assert resolve(schema, responses[status])["content"].keys() == {"application/problem+json"}
+    documented = {
+        (p, m) for p, m, op in operations(schema) if {"409", "410"} & set(op["responses"])
+    }
+    assert len(documented) == 6, sorted(documented)
+
+
+def test_answers_refuses_a_status_with_no_problem_response():
+    from terabox_crm.api.schema import answers
+
+    with pytest.raises(ValueError, match="418"):
+        answers(418)
+
+
 def test_the_schema_is_english_whatever_the_request_language():
     with translation.override("ja"):
         schema = SchemaGenerator().get_schema(request=None, public=True)

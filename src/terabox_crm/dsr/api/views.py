@@ -24,6 +24,7 @@ from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.query import QueryParamsMixin
 from terabox_crm.api.renderers import JSONRenderer
+from terabox_crm.api.schema import answers
 from terabox_crm.dsr import export, selectors, services
 from terabox_crm.dsr.api.serializers import (
     AccessExportOut,
@@ -46,6 +47,15 @@ class ExportGone(exceptions.APIException):
     status_code = status.HTTP_410_GONE
     default_code = "export_gone"
     problem_type = "export-gone"
+
+
+class ExportConflict(exceptions.APIException):
+    """The export or its request is not in a state that allows this (the
+    guarded exports answer the same type, ``exports.api.views.Conflict``)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "export_state"
+    problem_type = "export-state"
 
 
 class ZipRenderer(JSONRenderer):
@@ -136,7 +146,7 @@ class PrivacyRequestViewSet(
 
     @extend_schema(methods=["GET"], responses={200: RequestReplyOut(many=True)})
     @extend_schema(methods=["POST"], request=RequestReplyIn, responses={201: RequestReplyOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a request's few
     def replies(self, request, request_id=None):
         """List or send replies to the person
 
@@ -158,7 +168,7 @@ class PrivacyRequestViewSet(
 
     @extend_schema(methods=["GET"], responses={200: AccessExportOut(many=True)})
     @extend_schema(methods=["POST"], request=None, responses={202: AccessExportOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a request's few
     def exports(self, request, request_id=None):
         """List or prepare access exports
 
@@ -178,15 +188,21 @@ class PrivacyRequestViewSet(
 
     @extend_schema(request=None, responses={202: AccessExportOut})
     @action(detail=True, methods=["post"], url_path=f"exports/{EXPORT_ID}/retry")
+    @answers(409)  # not a failed export, or no longer an open access request
     def export_retry(self, request, request_id=None, export_id=None):
         """Try a failed access export again
 
-        Only a failed export of an open access request: it starts over with
-        fresh attempts, under a new key."""
+        Only a failed export of an open access request (else 409
+        `export-state`): it starts over with fresh attempts, under a new key."""
         item = self.get_object()
-        retried = services.export_retry(
-            membership=request.membership, request=item, export_id=export_id
-        )
+        try:
+            retried = services.export_retry(
+                membership=request.membership, request=item, export_id=export_id
+            )
+        except Refusal as error:
+            if error.status == status.HTTP_409_CONFLICT:
+                raise ExportConflict(error.text) from None
+            raise
         with scope(workspace=item.workspace_id):
             retried.refresh_from_db()
         return Response(AccessExportOut(retried).data, status=status.HTTP_202_ACCEPTED)
@@ -200,6 +216,7 @@ class PrivacyRequestViewSet(
         token_scope="export",  # noqa: S106  # nosec B106  # the name of a token scope
         renderer_classes=[JSONRenderer, ZipRenderer],
     )
+    @answers(410)  # downloaded once already, or expired
     def export_download(self, request, request_id=None, export_id=None):
         """Download an access export
 

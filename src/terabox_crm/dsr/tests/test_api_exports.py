@@ -264,8 +264,10 @@ def test_only_a_failed_export_is_retried_and_through_the_api_too(
         ready = services.export_request(membership=officer, request=item)
     login(client, cast.member)
     refused = client.post(f"{API}{item.pk}/exports/{ready.pk}/retry/", HTTP_ACCEPT_LANGUAGE="en")
-    assert refused.status_code == 400
-    assert "failed" in refused.json()["errors"]["non_field_errors"][0]
+    # A state conflict, as the guarded exports answer one (documented: 409).
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("/export-state")
+    assert "failed" in refused.json()["title"]
     with scope(workspace=cast.acme):
         failed = AccessExport.objects.create(
             workspace=cast.acme, request=item, state="failed", attempts=4, failure="data"

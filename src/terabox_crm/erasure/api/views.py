@@ -23,6 +23,7 @@ from terabox_crm.api.authentication import token_scopes
 from terabox_crm.api.models import Scope
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.problems import problem_response
+from terabox_crm.api.schema import answers
 from terabox_crm.erasure import services
 from terabox_crm.refusals import Refusal
 
@@ -53,6 +54,7 @@ class SubjectEraseView(APIView):
     token_scope = Scope.PRIVACY.value  # never ``write``: the token stands in for a step-up (S4)
 
     @extend_schema(request=EraseIn, responses={200: ErasedOut}, operation_id="contacts_erase")
+    @answers(409)  # erased already
     def post(self, request, contact_id):
         """Erase a person
 

@@ -25,6 +25,7 @@ from terabox_crm.api.authentication import token_scopes
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.renderers import JSONRenderer
+from terabox_crm.api.schema import answers
 from terabox_crm.exports import selectors, services, writers
 from terabox_crm.exports.api.serializers import ExportIn, ExportOut
 from terabox_crm.exports.models import Export
@@ -124,6 +125,7 @@ class ExportViewSet(
 
     @extend_schema(request=None, responses={200: ExportOut})
     @action(detail=True, methods=["post"], permission_action="exports.approve")
+    @answers(409)  # not waiting for approval
     def approve(self, request, guarded_export_id=None):
         """Approve another member's export
 
@@ -144,6 +146,7 @@ class ExportViewSet(
         token_scope="export",  # noqa: S106  # nosec B106  # the name of a token scope
         renderer_classes=[JSONRenderer, FileRenderer],
     )
+    @answers(409, 410)  # not ready yet; downloaded once already or expired
     def download(self, request, guarded_export_id=None):
         """Download the file, once
 

@@ -27,6 +27,7 @@ from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.parsers import JSONParser
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.renderers import JSONRenderer
+from terabox_crm.api.schema import answers
 from terabox_crm.imports import selectors, services, storage, uploads
 from terabox_crm.imports.api.serializers import ImportDetailOut, ImportIn, ImportOut, ImportRunIn
 from terabox_crm.imports.models import Import
@@ -159,6 +160,7 @@ class ImportViewSet(
         permission_action="imports.create",
         parser_classes=[JSONParser],
     )
+    @answers(409)  # it has run already
     def run(self, request, import_id=None):
         """Run an import again after its dry run
 
