@@ -102,6 +102,16 @@ def _at_phone_width(page) -> None:
     _from_the_top(page)
 
 
+def _wide_and_narrow(page, name: str) -> None:
+    """Full-page captures ``name``.png at the page's width and ``name``-phone.png
+    at a phone's, then back to the page's width."""
+    wide = page.viewport_size
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    _at_phone_width(page)
+    page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
+    page.set_viewport_size(wide)
+
+
 def _make_officer(staff, served) -> None:
     """Give the demo owner the privacy-officer capability, on the member's
     own page (docs/ui.md "Settings pages")."""
@@ -232,10 +242,7 @@ def test_an_officer_records_a_request_received_by_phone(serve, chromium, inbox):
     staff.fill("textarea[name=identity_check]", "Called back on the number we hold.")
     staff.fill("textarea[name=details]", "Please stop using my data for now.")
     _from_the_top(staff)
-    staff.screenshot(path=str(SHOTS / "dsr-record-en.png"), full_page=True)
-    _at_phone_width(staff)
-    staff.screenshot(path=str(SHOTS / "dsr-record-en-phone.png"), full_page=True)
-    staff.set_viewport_size({"width": 1400, "height": 900})
+    _wide_and_narrow(staff, "dsr-record-en")
     staff.click("main form button[type=submit]")
     staff.wait_for_url(re.compile(r".*/privacy-requests/[0-9a-f-]{36}/$"))
     request_url = staff.url
@@ -315,10 +322,7 @@ def test_a_letter_with_only_a_postal_address_is_answered_by_post(serve, chromium
         time.sleep(0.5)
         staff.goto(request_url)
     assert "Ready for you to send by post" in staff.locator("main").inner_text()
-    staff.screenshot(path=str(SHOTS / "dsr-by-post-request-en.png"), full_page=True)
-    _at_phone_width(staff)
-    staff.screenshot(path=str(SHOTS / "dsr-by-post-request-en-phone.png"), full_page=True)
-    staff.set_viewport_size({"width": 1400, "height": 900})
+    _wide_and_narrow(staff, "dsr-by-post-request-en")
     try:
         with staff.expect_download(timeout=5000) as fetched:
             download.click()
@@ -332,7 +336,9 @@ def test_a_letter_with_only_a_postal_address_is_answered_by_post(serve, chromium
     assert "it can be downloaded once" in staff.locator("main").inner_text()
     assert download.count() == 0
 
-    ja = chromium.new_context(ignore_https_errors=True, locale="ja-JP")
+    ja = chromium.new_context(
+        ignore_https_errors=True, locale="ja-JP", viewport={"width": 1280, "height": 900}
+    )
     ja.add_cookies(staff.context.cookies())
     page = ja.new_page()
     page.goto(request_url)
@@ -341,9 +347,6 @@ def test_a_letter_with_only_a_postal_address_is_answered_by_post(serve, chromium
     page.screenshot(path=str(SHOTS / "dsr-by-post-request-ja.png"), full_page=True)
     page.goto(letter_url)
     assert "印刷用の書面" in page.locator("h1").inner_text()
-    page.screenshot(path=str(SHOTS / "dsr-letter-ja.png"), full_page=True)
-    _at_phone_width(page)
-    page.screenshot(path=str(SHOTS / "dsr-letter-ja-phone.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    _wide_and_narrow(page, "dsr-letter-ja")
     page.goto(f"{served.url}/privacy-requests/new/")
     page.screenshot(path=str(SHOTS / "dsr-record-ja.png"), full_page=True)

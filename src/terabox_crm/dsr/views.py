@@ -371,15 +371,12 @@ def request_letter(request, request_id, reply_id):
     with scope(workspace=item.workspace_id):
         reply = get_object_or_404(Reply, pk=reply_id, request=item, by_post=True)
         workspace = Workspace.objects.get(pk=item.workspace_id)
-    with translation.override(item.language):
-        kind_label = str(Kind(item.kind).label)
     return render(
         request,
         "dsr/staff/letter.html",
         {
             "item": item,
             "reply": reply,
-            "kind_label": kind_label,
             "workspace_name": workspace.name,
             "contact_block": services.contact_block(item.workspace_id, item.language),
         },

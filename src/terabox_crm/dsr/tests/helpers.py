@@ -11,6 +11,7 @@ from django_scopes import scope, scopes_disabled
 
 from terabox_crm.contacts import services as contacts
 from terabox_crm.core.models import Membership
+from terabox_crm.dsr import services
 from terabox_crm.dsr.models import PrivacyRequest
 
 LINK = re.compile(r"https://\S+")
@@ -33,6 +34,19 @@ def make_officer(membership) -> Membership:
         membership.is_privacy_officer = True
         membership.save(update_fields=["is_privacy_officer"])
     return membership
+
+
+def record_by_email(membership, **changes) -> PrivacyRequest:
+    """A request an officer recorded from an email (``services.request_record``),
+    a restriction from hanako@example.jp unless ``changes`` say otherwise."""
+    values = {
+        "kind": "restriction",
+        "channel": "email",
+        "email": "hanako@example.jp",
+        "identity_check": "Wrote from the address we hold.",
+    }
+    values.update(changes)
+    return services.request_record(membership=membership, **values)
 
 
 def messages_to(smtp_server, address: str) -> list:

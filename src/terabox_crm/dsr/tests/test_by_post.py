@@ -20,7 +20,12 @@ from terabox_crm.communications.models import OutboxEmail
 from terabox_crm.dsr import fulfilment, services
 from terabox_crm.dsr.models import AccessExport, PrivacyRequest, Reply
 from terabox_crm.dsr.retention import _closed_requests_pending
-from terabox_crm.dsr.tests.helpers import make_contact, make_officer, requests_in
+from terabox_crm.dsr.tests.helpers import (
+    make_contact,
+    make_officer,
+    record_by_email,
+    requests_in,
+)
 from terabox_crm.inventory import RETENTION
 from terabox_crm.privacy import selectors as privacy_selectors
 from terabox_crm.refusals import Refusal
@@ -45,17 +50,6 @@ def _by_post(membership, contact=None, **changes):
         "postal_address": "  〒100-0001 \n\n 東京都千代田区千代田1-1\n山田 太郎 様  ",
         "identity_check": "Copy of a driving licence enclosed with the letter.",
         "subject_ids": [contact.pk] if contact else [],
-    }
-    values.update(changes)
-    return services.request_record(membership=membership, **values)
-
-
-def _by_email(membership, **changes):
-    values = {
-        "kind": "access",
-        "channel": "email",
-        "email": "taro@example.jp",
-        "identity_check": "Wrote from the address we hold.",
     }
     values.update(changes)
     return services.request_record(membership=membership, **values)
@@ -206,7 +200,9 @@ def test_the_access_file_is_fetched_once_by_an_officer_after_a_step_up(
 def test_a_request_answered_by_email_has_no_staff_download_on_the_page(client, cast):
     contact = make_contact(cast.owner_membership, "taro@example.jp", given="太郎")
     officer = make_officer(cast.member_membership)
-    item = _by_email(officer, subject_ids=[contact.pk])
+    item = record_by_email(
+        officer, kind="access", email="taro@example.jp", subject_ids=[contact.pk]
+    )
     export = _pending_export(cast, item)
     login(client, cast.member, step_up=True)
     assert client.post(reverse("dsr:export_fetch", args=[item.pk, export.pk])).status_code == 404
@@ -303,7 +299,7 @@ def test_a_letter_is_laid_out_to_print_in_the_persons_language(client, cast):
 
 def test_only_a_reply_by_post_of_this_workspace_has_a_letter(client, cast):
     officer = make_officer(cast.member_membership)
-    emailed = _by_email(officer, kind="restriction")
+    emailed = record_by_email(officer, email="taro@example.jp")
     by_email = services.request_reply(membership=officer, request=emailed, body="Done.")
     item = _by_post(officer, kind="restriction")
     by_post = services.request_reply(membership=officer, request=item, body="Done.")

@@ -20,6 +20,7 @@ from terabox_crm.dsr.tests.helpers import (
     make_contact,
     make_officer,
     messages_to,
+    record_by_email,
     requests_in,
 )
 from terabox_crm.privacy import selectors as privacy_selectors
@@ -135,17 +136,6 @@ def test_a_request_for_an_address_nobody_holds_is_recorded_with_nobody_found(
     assert "If you did not make this request, tell us at once" in body
 
 
-def _record(membership, **changes):
-    values = {
-        "kind": "restriction",
-        "channel": "email",
-        "email": "hanako@example.jp",
-        "identity_check": "Wrote from the address we hold.",
-    }
-    values.update(changes)
-    return services.request_record(membership=membership, **values)
-
-
 @pytest.mark.parametrize(
     ("changes", "code", "field"),
     [
@@ -172,7 +162,7 @@ def test_a_bad_value_is_refused_with_its_field_and_records_nothing(cast, changes
     with scopes_disabled():
         emails_before = OutboxEmail.objects.count()
     with pytest.raises(Refusal) as refused:
-        _record(officer, **changes)
+        record_by_email(officer, **changes)
     assert refused.value.code == code and refused.value.field == field
     assert requests_in(cast.acme) == []
     assert not AuditEvent.objects.filter(action="dsr.request.recorded").exists()
@@ -191,7 +181,7 @@ def test_a_bad_value_is_refused_with_its_field_and_records_nothing(cast, changes
 def test_a_value_no_screen_offers_is_a_security_event(cast, changes, code):
     officer = make_officer(cast.member_membership)
     with pytest.raises(Refusal) as refused:
-        _record(officer, **changes)
+        record_by_email(officer, **changes)
     assert refused.value.code == code
     assert requests_in(cast.acme) == []
     event = AuditEvent.objects.get(action="security.request.invalid")
@@ -209,7 +199,7 @@ def test_another_workspaces_contact_cannot_be_named(client, cast):
     # in the page's own address, which the language switcher repeats).
     assert "山田" not in page and f'value="{acme_contact.pk}"' not in page
     with pytest.raises(Refusal) as refused:
-        _record(outsider, email="someone@example.jp", subject_ids=[acme_contact.pk])
+        record_by_email(outsider, email="someone@example.jp", subject_ids=[acme_contact.pk])
     assert refused.value.code == "unknown_subject" and refused.value.status == 400
     assert requests_in(cast.globex) == [] and requests_in(cast.acme) == []
     event = AuditEvent.objects.get(action="security.request.invalid")
@@ -235,7 +225,7 @@ def test_only_privacy_officers_record_requests(client, cast):
     page = client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
     assert reverse("dsr:record") not in page
     with pytest.raises(Refusal) as refused:
-        _record(cast.owner_membership)
+        record_by_email(cast.owner_membership)
     assert refused.value.status == 403
     assert requests_in(cast.acme) == []
 
@@ -345,7 +335,7 @@ def test_a_withdrawal_by_post_is_written_to_the_consent_ledger_as_post(cast):
             channel="web_form",
             evidence="Newsletter sign-up",
         )
-    item = _record(
+    item = record_by_email(
         officer,
         kind="withdrawal",
         channel="post",
