@@ -95,14 +95,30 @@ def exception_handler(exc, context):
     return problem_response(exc.status_code, type_name, str(detail), headers=headers or None)
 
 
+class StateProblem(exceptions.APIException):
+    """A refusal because of the record's state rather than the request's
+    content: 409 (lifted already, held already, an erased person) or 410
+    (a once-only thing used or expired). Its ``type`` is the refusal's code
+    (``already_lifted`` → ``…/problems/already-lifted``), so a client can
+    tell the cases apart; the operation's schema says it answers the status
+    (``api.schema.answers``)."""
+
+    def __init__(self, error: Refusal):
+        super().__init__(error.text)
+        self.status_code = error.status
+        self.problem_type = error.code.replace("_", "-")
+
+
 def refusal_as_api_error(error: Refusal) -> exceptions.APIException:
     """A ``refusals.Refusal`` as the DRF error that becomes its problem
-    details: 403 forbidden, 404 not found (when no field is named), otherwise a
-    validation error on the named field. A refusal an API view lets through
-    is answered so by ``exception_handler``; its guard has already recorded
-    it."""
+    details: 403 forbidden, 404 not found (when no field is named), 409 and
+    410 as the state they name, otherwise a validation error on the named
+    field. A refusal an API view lets through is answered so by
+    ``exception_handler``; its guard has already recorded it."""
     if error.status == 403:
         return exceptions.PermissionDenied(error.text)
     if error.status == 404 and not error.field:
         return exceptions.NotFound()
+    if error.status in (409, 410) and error.code:
+        return StateProblem(error)
     return exceptions.ValidationError({error.field or "non_field_errors": [error.text]})

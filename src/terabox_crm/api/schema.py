@@ -259,6 +259,15 @@ class AutoSchema(SpectacularAutoSchema):
             return super().get_request_serializer()
         return declared.get(self._action())
 
+    def _get_serializer_name(self, serializer, direction, bypass_extensions=False):
+        """drf-spectacular names a request body ``…Request`` once requests and
+        responses are split; ours are already split by name (``ContactIn`` in,
+        ``ContactOut`` out), so the name stays the serializer's."""
+        name = super()._get_serializer_name(serializer, direction, bypass_extensions)
+        if direction == "request" and name.endswith("InRequest"):
+            name = name.removesuffix("Request")
+        return name
+
     def get_tags(self) -> list[str]:
         return [resource_of(self.path)]
 
@@ -267,7 +276,8 @@ class AutoSchema(SpectacularAutoSchema):
         action = self._action()
         if action in _STANDARD_SUMMARIES:
             return _STANDARD_SUMMARIES[action].format(one=one, many=many)
-        handler = self._custom_action() or getattr(self.view, self.method.lower(), None)
+        # The handler: a viewset's action (``create`` …), else the method.
+        handler = getattr(self.view, self._action() or self.method.lower(), None)
         summary, _ = _doc_parts(handler)
         if not summary and self.method == "GET":
             summary = f"Get {one}"
@@ -303,7 +313,8 @@ class AutoSchema(SpectacularAutoSchema):
         # consents, a legal hold) answers 404 when that record is not there.
         statuses |= set(getattr(self.view, "extra_problem_statuses", ()))
         # What one action answers besides (``answers``): a state conflict, a gone link.
-        handler = self._custom_action() or getattr(self.view, self.method.lower(), None)
+        # The handler: a viewset's action (``create`` …), else the method.
+        handler = getattr(self.view, self._action() or self.method.lower(), None)
         statuses |= set(getattr(handler, "problem_statuses", ()))
         if self.method in _BODY_METHODS and self.get_request_serializer() is not None:
             statuses |= {413, 415}

@@ -202,7 +202,10 @@ def test_a_privacy_requests_replies_and_exports_are_documented_as_plain_arrays(s
 @pytest.mark.parametrize(
     "path, method, statuses",
     [
+        ("/api/v1/consents/", "post", {"409"}),
         ("/api/v1/contacts/{contact_id}/erase/", "post", {"409"}),
+        ("/api/v1/legal-holds", "post", {"409"}),
+        ("/api/v1/legal-holds/{hold_id}/lift", "post", {"409"}),
         ("/api/v1/exports/{guarded_export_id}/approve/", "post", {"409"}),
         ("/api/v1/exports/{guarded_export_id}/download/", "get", {"409", "410"}),
         ("/api/v1/imports/{import_id}/run/", "post", {"409"}),
@@ -232,7 +235,51 @@ def test_a_state_conflict_and_a_gone_link_are_documented_where_answered(
     documented = {
         (p, m) for p, m, op in operations(schema) if {"409", "410"} & set(op["responses"])
     }
-    assert len(documented) == 6, sorted(documented)
+    assert len(documented) == 9, sorted(documented)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (409, "already_lifted", (409, "already-lifted")),
+        (410, "link_used", (410, "link-used")),
+        (400, "bad_transition", (400, "validation")),
+        (403, "forbidden", (403, "forbidden")),
+    ],
+)
+def test_a_refusal_of_state_keeps_its_status_and_names_its_type(status, code, expected):
+    """A service's 409 or 410 reaches the client as that status with the
+    refusal's code as the problem type, never as a 400 validation error
+    (which would tell the client to fix its request)."""
+    from terabox_crm.api.problems import exception_handler
+    from terabox_crm.refusals import Refusal
+
+    response = exception_handler(Refusal("Not now.", code=code, status=status), {})
+    assert (response.status_code, response.data["type"].rsplit("/", 1)[1]) == expected
+
+
+def test_request_bodies_say_what_the_api_checks(schema):
+    """A text the API refuses blank is documented with ``minLength: 1``, an
+    upload as binary, an action as its list (S8: the fuzz found bodies the
+    schema admitted and the API refused); responses are described apart, so
+    an answer with an empty text still matches its schema."""
+    components = schema["components"]["schemas"]
+    assert components["ConsentIn"]["properties"]["purpose"]["minLength"] == 1
+    assert components["HoldIn"]["properties"]["reason"]["minLength"] == 1
+    assert components["TicketIn"]["properties"]["subject"]["minLength"] == 1
+    assert "minLength" not in components["TicketIn"]["properties"]["description"]
+    assert components["ImportIn"]["properties"]["file"]["format"] == "binary"
+    action = components["RuleIn"]["properties"]["action"]["allOf"][0]
+    assert resolve(schema, action)["enum"] == ["delete", "anonymise", "shred"]
+    outgoing = [
+        (name, field)
+        for name, component in components.items()
+        if name.endswith("Out")
+        for field, spec in component.get("properties", {}).items()
+        if "minLength" in spec
+    ]
+    assert outgoing == []
+    assert not [name for name in components if name.endswith("Request")]
 
 
 def test_answers_refuses_a_status_with_no_problem_response():

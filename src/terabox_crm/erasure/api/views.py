@@ -13,7 +13,6 @@ capability, 404 for a person the workspace does not hold, 409
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,10 +21,8 @@ from terabox_crm.api import serializers
 from terabox_crm.api.authentication import token_scopes
 from terabox_crm.api.models import Scope
 from terabox_crm.api.permissions import PolicyPermission
-from terabox_crm.api.problems import problem_response
 from terabox_crm.api.schema import answers
 from terabox_crm.erasure import services
-from terabox_crm.refusals import Refusal
 
 
 class EraseIn(serializers.Serializer):
@@ -70,15 +67,12 @@ class SubjectEraseView(APIView):
             return step_up_required_response(request._request)
         data = EraseIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            tombstone = services.subject_erase(
-                membership=request.membership,
-                subject_id=contact_id,
-                reason=data.validated_data["reason"],
-                request_id=data.validated_data.get("request_id") or None,
-            )
-        except Refusal as refusal:
-            if refusal.status == status.HTTP_409_CONFLICT:
-                return problem_response(409, "already-erased", refusal.text)
-            raise
+        # A second erasure is refused 409 ``already-erased`` (the refusal's
+        # code, by ``api.problems``).
+        tombstone = services.subject_erase(
+            membership=request.membership,
+            subject_id=contact_id,
+            reason=data.validated_data["reason"],
+            request_id=data.validated_data.get("request_id") or None,
+        )
         return Response(ErasedOut(tombstone).data)

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiRequest, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -62,6 +62,16 @@ TYPES = {
     "mapped_twice": (400, "mapped-twice"),
     "name_not_mapped": (400, "name-not-mapped"),
     "import_state": (409, "import-state"),
+}
+
+# The file's types, as the upload part declares them (the server reads the
+# content, not the declared type: anything else is 415 ``unsupported-file-type``).
+UPLOAD_ENCODING = {
+    "file": {
+        "contentType": (
+            "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    }
 }
 
 
@@ -109,7 +119,10 @@ class ImportViewSet(
             return ImportDetailOut
         return ImportOut
 
-    @extend_schema(request={"multipart/form-data": ImportIn}, responses={202: ImportDetailOut})
+    @extend_schema(
+        request={"multipart/form-data": OpenApiRequest(ImportIn, encoding=UPLOAD_ENCODING)},
+        responses={202: ImportDetailOut},
+    )
     def create(self, request, *args, **kwargs):
         """Upload a file and start a dry run or the import
 

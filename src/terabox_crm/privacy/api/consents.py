@@ -17,6 +17,7 @@ from terabox_crm.api import serializers
 from terabox_crm.api.pagination import KeysetPagination
 from terabox_crm.api.permissions import PolicyPermission
 from terabox_crm.api.query import QueryParamsMixin
+from terabox_crm.api.schema import answers
 from terabox_crm.core import guards
 from terabox_crm.privacy import services, subjects
 from terabox_crm.privacy.models import ConsentChannel, ConsentEvent, ConsentKind
@@ -100,6 +101,7 @@ class ConsentViewSet(
         ).select_related("purpose", "file", "policy_version")
 
     @extend_schema(request=ConsentIn, responses={201: ConsentOut})
+    @answers(409)  # an erased person
     def create(self, request, *args, **kwargs):
         incoming = ConsentIn(data=request.data)
         incoming.is_valid(raise_exception=True)

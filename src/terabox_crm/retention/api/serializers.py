@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
+
 from terabox_crm.api import serializers
 from terabox_crm.retention.models import REASON_MAX_LENGTH
+from terabox_crm.retention.registry import Action
+
+
+@extend_schema_field({"type": "string", "enum": list(Action.ALL)})
+class ActionField(serializers.CharField):
+    """An action's code, documented as the list it is; checked by the service,
+    which also knows which actions a target allows (its ``actions``)."""
 
 
 class RuleOut(serializers.Serializer):
@@ -21,9 +30,11 @@ class RuleOut(serializers.Serializer):
 class RuleIn(serializers.Serializer):
     # Checked by the service (unknown target, legal minimum) so that the API
     # and the page give the same translated reasons.
-    target = serializers.CharField(max_length=64)
+    target = serializers.CharField(
+        max_length=64, help_text="A target's code, as the list of rules gives it."
+    )
     days = serializers.IntegerField()
-    action = serializers.CharField(max_length=16)
+    action = ActionField()
     enabled = serializers.BooleanField()
 
 

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from terabox_crm.api.permissions import PolicyPermission
+from terabox_crm.api.schema import answers
 from terabox_crm.core.records import as_uuid
 from terabox_crm.retention import engine, registry, selectors, services
 from terabox_crm.retention.api.serializers import HoldIn, HoldOut, RuleIn, RuleOut
@@ -104,6 +105,7 @@ class LegalHoldsView(APIView):
         return Response([_hold_out(hold) for hold in holds])
 
     @extend_schema(request=HoldIn, responses={201: HoldOut})
+    @answers(409)  # held already
     def post(self, request):
         """Put a contact under legal hold"""
         data = HoldIn(data=request.data)
@@ -137,6 +139,7 @@ class LegalHoldLiftView(APIView):
     permission_action = {"POST": "retention.holds.change"}
 
     @extend_schema(request=None, responses={200: HoldOut})
+    @answers(409)  # lifted already
     def post(self, request, hold_id):
         """Lift a legal hold"""
         key = as_uuid(hold_id)

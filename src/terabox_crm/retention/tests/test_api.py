@@ -103,7 +103,30 @@ def test_holds_are_set_listed_and_lifted(client, cast):
     lift = reverse("api:legal-hold-lift", args=[created.json()["id"]])
     assert client.post(lift, secure=True, **auth).json()["active"] is False
     again = client.post(lift, secure=True, **auth)
-    assert again.status_code == 400
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/problems/already-lifted")
+
+
+def test_a_second_hold_or_a_second_lift_is_a_state_conflict(client, cast):
+    """The record's state, not the request, refuses them: 409 with a type
+    per case, as the schema says (``answers``), and nothing changed."""
+    contact = make_contact(cast.owner_membership)
+    auth = bearer(cast.admin, cast.acme)
+    body = {"contact": str(contact.pk), "reason": "Case 9"}
+    assert (
+        client.post(HOLDS, body, content_type="application/json", secure=True, **auth).status_code
+        == 201
+    )
+    twice = client.post(
+        HOLDS, body, content_type="application/json", secure=True, HTTP_ACCEPT_LANGUAGE="ja", **auth
+    )
+    assert twice.status_code == 409
+    assert twice["Content-Type"].startswith("application/problem+json")
+    problem = twice.json()
+    assert problem["type"].endswith("/problems/already-held")
+    assert problem["title"] == "この連絡先はすでに訴訟ホールド中です。"
+    with scopes_disabled():
+        assert LegalHold.objects.filter(subject_id=contact.pk).count() == 1
 
 
 def test_another_workspaces_contact_or_hold_is_not_found(client, cast):
