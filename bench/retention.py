@@ -156,6 +156,17 @@ SAME_WORK = (
     "DELETE FROM crypto_searchterm WHERE {ws} object_id IN ({marks})",
     "UPDATE activities_activity SET subject = '', body = '' WHERE {ws} contact_id IN ({marks})",
     "UPDATE activities_task SET title = '', notes = '' WHERE {ws} contact_id IN ({marks})",
+    # The other apps' person parts (retention.registry.register_person_part):
+    # consent evidence and restrictions blanked, tickets and deals looked up
+    # (written only when there are some: the seed's leads have none).
+    "DELETE FROM privacy_consentevidencefile WHERE event_id IN"
+    " (SELECT id FROM privacy_consentevent WHERE {ws} subject_id IN ({marks}))",
+    "UPDATE privacy_consentevent SET evidence = '' WHERE {ws} subject_id IN ({marks})"
+    " AND evidence <> ''",
+    "UPDATE privacy_restriction SET reason = '', requested_by = '', lift_reason = ''"
+    " WHERE {ws} subject_id IN ({marks})",
+    "SELECT id FROM support_ticket WHERE {ws} contact_id IN ({marks})",
+    "SELECT id FROM deals_deal WHERE {ws} contact_id IN ({marks})",
 )
 WORKSPACE = "workspace_id = %s AND"
 

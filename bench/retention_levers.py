@@ -42,7 +42,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.retention import BLANK, same_work_statements
 
-NAMES = ("contact", "emails", "phones", "tags", "terms", "activities", "tasks")
+NAMES = (
+    "contact",
+    "emails",
+    "phones",
+    "tags",
+    "terms",
+    "activities",
+    "tasks",
+    "consent files",
+    "consent",
+    "restrictions",
+    "tickets",
+    "deals",
+)
 
 
 def connect(path: str, *, secure_delete: str, cache_mb: int, mmap_mb: int) -> sqlite3.Connection:

@@ -3,7 +3,8 @@
 * ``contacts.inactive_leads`` — leads with no activity and no change for the
   period are anonymised (``contacts.retention.anonymise``); their activities
   and tasks keep their kind and dates (statistics) but lose their text. It
-  lives here because only this app sees both contacts and their activities.
+  lives here because only this app sees both contacts and their activities;
+  other apps' activity (tickets) comes through ``registry.activity_sources``.
 * ``activities.activities`` — activities that took place more than the period ago.
 * ``activities.tasks`` — tasks completed more than the period ago.
 
@@ -18,15 +19,25 @@ from django.utils.translation import gettext_lazy as _
 from terabox_crm.activities.models import Activity, Task
 from terabox_crm.contacts import retention as contact_retention
 from terabox_crm.contacts.models import Contact, Stage
-from terabox_crm.retention.registry import Action, Target, among, delete_rows, register
+from terabox_crm.retention.registry import (
+    Action,
+    Target,
+    activity_sources,
+    among,
+    delete_rows,
+    register,
+)
 
 
 def _leads_pending(*, workspace_id, cutoff, held):
     recent = Activity.objects.filter(contact_id=OuterRef("pk"), occurred_at__gte=cutoff)
     recent_task = Task.objects.filter(contact_id=OuterRef("pk"), updated_at__gte=cutoff)
+    active = Exists(recent) | Exists(recent_task)
+    for source in activity_sources():  # tickets, registered by support
+        active |= Exists(source(cutoff))
     leads = Contact.objects.filter(
         workspace_id=workspace_id, stage=Stage.LEAD, updated_at__lt=cutoff
-    ).exclude(Exists(recent) | Exists(recent_task))
+    ).exclude(active)
     if held:
         leads = leads.exclude(pk__in=held)
     return contact_retention.not_anonymised(leads)
@@ -56,8 +67,10 @@ register(
         code="contacts.inactive_leads",
         label=_("Leads with no activity"),
         help_text=_(
-            "Leads not changed and with no activity for the period. Anonymising keeps the "
-            "record, its deals and their amounts, and removes the person."
+            "Leads not changed and with no activity, task, ticket or deal change for the "
+            "period. Anonymising keeps the record, its deals and their amounts, and removes "
+            "the person: names, addresses and the text of their timeline, tickets, deal "
+            "names and consent evidence."
         ),
         actions=(Action.ANONYMISE,),
         default_action=Action.ANONYMISE,

@@ -4,7 +4,9 @@ A retention rule that anonymises a contact removes the person and keeps the
 record's shape: the row stays (so deals keep their contact link, amounts and
 stage history, and pipeline totals do not move), its name, readings, job
 title, notes and source detail are blanked, its emails, phones, tags and
-blind-index terms are deleted, and its audit details are shredded (its
+blind-index terms are deleted, the other apps' rows that keep the person's
+words lose them (``registry.remove_person_parts``: consent evidence, a
+restriction's reasons, tickets), and its audit details are shredded (its
 subject key destroyed). Set-based: a handful of statements per batch,
 whatever its size. This is not an erasure (no tombstone, no suppression): it
 is the end of a record's retention, and the erasure engine stays separate.
@@ -25,7 +27,7 @@ from terabox_crm.contacts.models import Contact, ContactEmail, ContactPhone
 from terabox_crm.core import records
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import DataKey, SearchTerm
-from terabox_crm.retention.registry import among, register_subject_lookup
+from terabox_crm.retention.registry import among, register_subject_lookup, remove_person_parts
 
 BLANKED = (
     "family_name",
@@ -59,6 +61,9 @@ def anonymise(*, workspace_id, contact_ids) -> int:
     ContactPhone.objects.filter(of_contacts, workspace_id=workspace_id).delete()
     Contact.tags.through.objects.filter(of_contacts).delete()
     SearchTerm.objects.filter(among("object_id", contact_ids), workspace_id=workspace_id).delete()
+    # Other apps' rows that keep the person's words (consent evidence, a
+    # restriction's reasons, tickets): their registered parts.
+    remove_person_parts(workspace_id=workspace_id, contact_ids=contact_ids)
     scopes = [f"subject:{pk}" for pk in contact_ids]
     keyring.destroy_keys(DataKey.objects.filter(scope__in=scopes).values_list("key_id", flat=True))
     return changed

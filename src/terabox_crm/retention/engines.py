@@ -21,6 +21,14 @@ engine (it sits above them), so their targets are declared here:
   targets are declared here too.
 
 Notifications are a domain app: their targets are in ``notifications/retention.py``.
+
+The privacy app's *person part* (``registry.register_person_part``) is here
+too: a contact anonymised by a rule keeps its consent events as a
+pseudonymous ledger (purpose, grant or withdrawal, channel, time, policy
+version) and its restrictions' dates, while the evidence text, the evidence
+files and a restriction's reasons and who asked go — what the erasure does
+to them (``erasure/engines.py``). They are sealed under the workspace key,
+so destroying the person's subject key would not take them out.
 """
 
 from __future__ import annotations
@@ -34,8 +42,22 @@ from terabox_crm.accounts.models import UserSession
 from terabox_crm.audit.models import AuditDetail
 from terabox_crm.crypto import keyring
 from terabox_crm.crypto.models import DataKey
-from terabox_crm.privacy.models import ProvisionRecord, ProvisionSubject, ThirdPartyReceipt
-from terabox_crm.retention.registry import Action, Target, delete_rows, register
+from terabox_crm.privacy.models import (
+    ConsentEvent,
+    ConsentEvidenceFile,
+    ProvisionRecord,
+    ProvisionSubject,
+    Restriction,
+    ThirdPartyReceipt,
+)
+from terabox_crm.retention.registry import (
+    Action,
+    Target,
+    among,
+    delete_rows,
+    register,
+    register_person_part,
+)
 
 SUBJECT = "subject:"
 ANON = "subject:anon-"
@@ -172,3 +194,22 @@ register(
         order=70,
     )
 )
+
+
+def _remove_consent_and_restriction_words(*, workspace_id, contact_ids) -> None:
+    """Consent evidence (text and files) and a restriction's reasons of these
+    contacts; a queryset delete and update, as the erasure's: the rows are
+    append-only for the services (``privacy.models.AppendOnly``)."""
+    events = ConsentEvent.objects.filter(
+        among("subject_id", contact_ids), workspace_id=workspace_id
+    )
+    ConsentEvidenceFile.objects.filter(
+        workspace_id=workspace_id, event__in=events.values("pk")
+    ).delete()
+    events.exclude(evidence="").update(evidence="")
+    Restriction.objects.filter(among("subject_id", contact_ids), workspace_id=workspace_id).update(
+        reason="", requested_by="", lift_reason=""
+    )
+
+
+register_person_part("privacy.consent_and_restriction", _remove_consent_and_restriction_words)

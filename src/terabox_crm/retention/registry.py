@@ -227,3 +227,42 @@ def find_subject(membership, subject_id):
     if not _subject_lookup:
         return None
     return _subject_lookup[0](membership, subject_id)
+
+
+# Anonymising a person kept as a record (P5: "keeps aggregates and removes
+# the person"): the contacts app blanks the contact and its own rows; every
+# other app whose rows keep the person's words about a contact — consent
+# evidence, a restriction's reasons, tickets — registers a *person part*:
+# ``part(workspace_id=…, contact_ids=…)``, set-based over a batch (``among``),
+# run in the batch's transaction. The same rows an erasure takes out of the
+# person's records (docs/privacy-erasure.md), without the tombstone.
+_person_parts: dict[str, Callable[..., None]] = {}
+
+
+def register_person_part(code: str, part: Callable[..., None]) -> None:
+    if code in _person_parts:
+        raise ValueError(f"person part {code!r} registered twice")
+    _person_parts[code] = part
+
+
+def remove_person_parts(*, workspace_id, contact_ids) -> None:
+    """Run every registered person part over these contacts of ``workspace_id``."""
+    for code in sorted(_person_parts):
+        _person_parts[code](workspace_id=workspace_id, contact_ids=contact_ids)
+
+
+# What counts as a contact's activity besides the activities app's own
+# (activities, tasks): ``source(cutoff)`` returns a queryset of rows touched
+# on or after ``cutoff``, correlated to the contact by ``OuterRef("pk")``. A
+# lead who wrote a support ticket last week is not a lead "with no activity".
+_activity_sources: dict[str, Callable[..., QuerySet]] = {}
+
+
+def register_activity_source(code: str, source: Callable[..., QuerySet]) -> None:
+    if code in _activity_sources:
+        raise ValueError(f"activity source {code!r} registered twice")
+    _activity_sources[code] = source
+
+
+def activity_sources() -> list[Callable[..., QuerySet]]:
+    return [_activity_sources[code] for code in sorted(_activity_sources)]

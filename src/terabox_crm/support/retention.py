@@ -2,14 +2,32 @@
 
 A closed ticket is deleted with its messages once it was resolved more than
 the period ago; tickets of contacts under legal hold stay.
+
+Two registrations for the rules about contacts (``retention.registry``):
+
+* a ticket changed within the period is activity: a lead who wrote to
+  support last week is not a lead "with no activity";
+* when a rule anonymises a contact, the tickets they raised keep their
+  number, status, priority, SLA times and link to the (now nameless)
+  contact, and lose their subject (a dash), description and messages — the
+  person's words, as the erasure takes them (``support/erasure.py``).
 """
 
 from __future__ import annotations
 
+from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from terabox_crm.retention.registry import Action, Target, register
-from terabox_crm.support.models import Status, Ticket
+from terabox_crm.retention.registry import (
+    Action,
+    Target,
+    among,
+    register,
+    register_activity_source,
+    register_person_part,
+)
+from terabox_crm.support.erasure import ERASED_SUBJECT
+from terabox_crm.support.models import Status, Ticket, TicketMessage
 
 
 def _pending(*, workspace_id, cutoff, held):
@@ -41,3 +59,28 @@ register(
         order=20,
     )
 )
+
+
+def _recent_tickets(cutoff):
+    return Ticket.objects.filter(contact_id=OuterRef("pk"), updated_at__gte=cutoff)
+
+
+def _remove_ticket_words(*, workspace_id, contact_ids) -> None:
+    """One query when the batch's people raised no ticket (most leads); a
+    save per ticket otherwise, since each subject is sealed with its own row
+    id (``crypto.fields``) and a queryset update cannot write it."""
+    tickets = list(
+        Ticket.objects.filter(among("contact_id", contact_ids), workspace_id=workspace_id)
+    )
+    if not tickets:
+        return
+    ids = [ticket.pk for ticket in tickets]
+    TicketMessage.objects.filter(workspace_id=workspace_id, ticket_id__in=ids).delete()
+    for ticket in tickets:
+        ticket.subject = ERASED_SUBJECT
+        ticket.description = ""
+        ticket.save(update_fields=["subject", "description"])
+
+
+register_activity_source("support.tickets", _recent_tickets)
+register_person_part("support.tickets", _remove_ticket_words)
