@@ -69,8 +69,8 @@ register(
         help_text=_(
             "Leads not changed and with no activity, task, ticket or deal change for the "
             "period. Anonymising keeps the record, its deals and their amounts, and removes "
-            "the person: names, addresses and the text of their timeline, tickets, deal "
-            "names and consent evidence."
+            "the person: names, email addresses, phone numbers and the text of their "
+            "timeline, tickets, deal names and consent evidence."
         ),
         actions=(Action.ANONYMISE,),
         default_action=Action.ANONYMISE,
