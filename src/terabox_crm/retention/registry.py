@@ -232,7 +232,8 @@ def find_subject(membership, subject_id):
 # Anonymising a person kept as a record (P5: "keeps aggregates and removes
 # the person"): the contacts app blanks the contact and its own rows; every
 # other app whose rows keep the person's words about a contact — consent
-# evidence, a restriction's reasons, tickets — registers a *person part*:
+# evidence, a restriction's reasons, tickets, deal names — registers a
+# *person part*:
 # ``part(workspace_id=…, contact_ids=…)``, set-based over a batch (``among``),
 # run in the batch's transaction. The same rows an erasure takes out of the
 # person's records (docs/privacy-erasure.md), without the tombstone.
@@ -254,7 +255,8 @@ def remove_person_parts(*, workspace_id, contact_ids) -> None:
 # What counts as a contact's activity besides the activities app's own
 # (activities, tasks): ``source(cutoff)`` returns a queryset of rows touched
 # on or after ``cutoff``, correlated to the contact by ``OuterRef("pk")``. A
-# lead who wrote a support ticket last week is not a lead "with no activity".
+# lead who wrote a support ticket or whose deal moved last week is not a lead
+# "with no activity".
 _activity_sources: dict[str, Callable[..., QuerySet]] = {}
 
 
