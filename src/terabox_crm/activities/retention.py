@@ -4,7 +4,7 @@
   period are anonymised (``contacts.retention.anonymise``); their activities
   and tasks keep their kind and dates (statistics) but lose their text. It
   lives here because only this app sees both contacts and their activities;
-  other apps' activity (tickets) comes through ``registry.activity_sources``.
+  other apps' activity (tickets, deals) comes through ``registry.activity_sources``.
 * ``activities.activities`` — activities that took place more than the period ago.
 * ``activities.tasks`` — tasks completed more than the period ago.
 
@@ -33,7 +33,7 @@ def _leads_pending(*, workspace_id, cutoff, held):
     recent = Activity.objects.filter(contact_id=OuterRef("pk"), occurred_at__gte=cutoff)
     recent_task = Task.objects.filter(contact_id=OuterRef("pk"), updated_at__gte=cutoff)
     active = Exists(recent) | Exists(recent_task)
-    for source in activity_sources():  # tickets, registered by support
+    for source in activity_sources():  # tickets and deals, registered by their apps
         active |= Exists(source(cutoff))
     leads = Contact.objects.filter(
         workspace_id=workspace_id, stage=Stage.LEAD, updated_at__lt=cutoff

@@ -6,9 +6,9 @@ stage history, and pipeline totals do not move), its name, readings, job
 title, notes and source detail are blanked, its emails, phones, tags and
 blind-index terms are deleted, the other apps' rows that keep the person's
 words lose them (``registry.remove_person_parts``: consent evidence, a
-restriction's reasons, tickets), and its audit details are shredded (its
-subject key destroyed). Set-based: a handful of statements per batch,
-whatever its size. This is not an erasure (no tombstone, no suppression): it
+restriction's reasons, tickets, deal names), and its audit details are
+shredded (its subject key destroyed). Set-based: a handful of statements per
+batch, whatever its size. This is not an erasure (no tombstone, no suppression): it
 is the end of a record's retention, and the erasure engine stays separate.
 The contact keeps when it was anonymised (``anonymised_at``), so a later run
 does not read it again unless it was changed since.
@@ -62,7 +62,7 @@ def anonymise(*, workspace_id, contact_ids) -> int:
     Contact.tags.through.objects.filter(of_contacts).delete()
     SearchTerm.objects.filter(among("object_id", contact_ids), workspace_id=workspace_id).delete()
     # Other apps' rows that keep the person's words (consent evidence, a
-    # restriction's reasons, tickets): their registered parts.
+    # restriction's reasons, tickets, deal names): their registered parts.
     remove_person_parts(workspace_id=workspace_id, contact_ids=contact_ids)
     scopes = [f"subject:{pk}" for pk in contact_ids]
     keyring.destroy_keys(DataKey.objects.filter(scope__in=scopes).values_list("key_id", flat=True))
