@@ -140,6 +140,9 @@ class Deal(OwnedRecord):
         indexes = [
             models.Index(fields=["workspace", "stage", "board_position"], name="deal_board"),
             models.Index(fields=["workspace", "-updated_at", "-id"], name="deal_recent"),
+            # A retention batch's deals by contact, led by the workspace as every
+            # statement of a batch is (docs/performance.md, Retention).
+            models.Index(fields=["workspace", "contact"], name="deal_contact"),
         ]
 
     def __str__(self) -> str:

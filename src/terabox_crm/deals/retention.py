@@ -87,7 +87,11 @@ def _recent_deals(cutoff):
 
 def _remove_deal_words(*, workspace_id, contact_ids) -> None:
     """One query when the batch's people have no deal left to blank."""
-    deals = list(Deal.objects.filter(among("contact_id", contact_ids), workspace_id=workspace_id))
+    # Unordered: the model's ordering made SQLite walk the workspace's
+    # ``deal_recent`` index instead of searching ``deal_contact`` per id.
+    deals = list(
+        Deal.objects.filter(among("contact_id", contact_ids), workspace_id=workspace_id).order_by()
+    )
     if deals:
         _blank(deals, workspace_id=workspace_id, unlink=False)
 

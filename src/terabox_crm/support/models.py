@@ -101,6 +101,9 @@ class Ticket(OwnedRecord):
         ]
         indexes = [
             models.Index(fields=["workspace", "status", "resolution_due_at"], name="ticket_queue"),
+            # A retention batch's tickets by contact, led by the workspace as
+            # every statement of a batch is (docs/performance.md, Retention).
+            models.Index(fields=["workspace", "contact"], name="ticket_contact"),
         ]
 
     def __str__(self) -> str:

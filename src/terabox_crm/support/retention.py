@@ -69,8 +69,10 @@ def _remove_ticket_words(*, workspace_id, contact_ids) -> None:
     """One query when the batch's people raised no ticket (most leads); a
     save per ticket otherwise, since each subject is sealed with its own row
     id (``crypto.fields``) and a queryset update cannot write it."""
-    tickets = list(
-        Ticket.objects.filter(among("contact_id", contact_ids), workspace_id=workspace_id)
+    tickets = list(  # unordered, so the plan is the ``ticket_contact`` search per id
+        Ticket.objects.filter(
+            among("contact_id", contact_ids), workspace_id=workspace_id
+        ).order_by()
     )
     if not tickets:
         return

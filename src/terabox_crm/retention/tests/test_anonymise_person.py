@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -140,3 +141,29 @@ def test_a_ticket_changed_long_ago_is_no_activity(cast):
         assert Contact.objects.get(pk=lead.pk).family_name == ""
         assert Ticket.objects.get(pk=ticket.pk).subject == "—"
         assert timezone.now() - Ticket.objects.get(pk=ticket.pk).updated_at > timedelta(days=700)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="EXPLAIN QUERY PLAN is SQLite's; the index is the same"
+)
+def test_a_batch_finds_tickets_and_deals_by_contact_within_the_workspace(cast):
+    """The person parts' lookups are index searches led by the workspace and
+    the contact (``ticket_contact``, ``deal_contact``), as every statement of
+    a batch is — not a walk of the workspace's every ticket or deal per batch
+    (SQLite chose the workspace-only index before these existed)."""
+    from django.test.utils import CaptureQueriesContext
+
+    old_lead(cast.owner_membership, family="索引")
+    _leads_rule_only(cast)
+    with CaptureQueriesContext(connection) as queries:
+        engine.run(workspace_ids=[cast.acme.pk])
+    for table, index in (("support_ticket", "ticket_contact"), ("deals_deal", "deal_contact")):
+        [sql] = [
+            q["sql"]
+            for q in queries
+            if q["sql"].startswith(f'SELECT "{table}".') and "retention_batch_ids" in q["sql"]
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")  # nosec B608 - the ORM's statement
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert f"USING INDEX {index}" in plan, plan
