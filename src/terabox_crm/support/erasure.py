@@ -16,6 +16,19 @@ from terabox_crm.support.models import Ticket, TicketMessage
 ERASED_SUBJECT = "—"
 
 
+def blank_tickets(tickets, *, unlink: bool) -> None:
+    """The person's words out of these tickets: subject a dash, description
+    empty; ``unlink`` also drops the contact (an erasure). Row by row: each
+    subject is sealed with its own row id (``crypto.fields``)."""
+    fields = ["subject", "description"] + (["contact"] if unlink else [])
+    for ticket in tickets:
+        ticket.subject = ERASED_SUBJECT
+        ticket.description = ""
+        if unlink:
+            ticket.contact_id = None
+        ticket.save(update_fields=fields)
+
+
 def _erase(erasure: Erasure) -> None:
     tickets = list(
         Ticket.objects.filter(workspace_id=erasure.workspace_id, contact_id=erasure.subject_id)
@@ -24,11 +37,7 @@ def _erase(erasure: Erasure) -> None:
     messages = TicketMessage.objects.filter(workspace_id=erasure.workspace_id, ticket_id__in=ids)
     erasure.erased("support.message", messages.values_list("pk", flat=True))
     messages.delete()
-    for ticket in tickets:
-        ticket.subject = ERASED_SUBJECT
-        ticket.description = ""
-        ticket.contact_id = None
-        ticket.save(update_fields=["subject", "description", "contact"])
+    blank_tickets(tickets, unlink=True)
     erasure.anonymised("support.ticket", ids)
 
 

@@ -26,7 +26,7 @@ from terabox_crm.retention.registry import (
     register_activity_source,
     register_person_part,
 )
-from terabox_crm.support.erasure import ERASED_SUBJECT
+from terabox_crm.support.erasure import blank_tickets
 from terabox_crm.support.models import Status, Ticket, TicketMessage
 
 
@@ -67,8 +67,7 @@ def _recent_tickets(cutoff):
 
 def _remove_ticket_words(*, workspace_id, contact_ids) -> None:
     """One query when the batch's people raised no ticket (most leads); a
-    save per ticket otherwise, since each subject is sealed with its own row
-    id (``crypto.fields``) and a queryset update cannot write it."""
+    save per ticket otherwise (``erasure.blank_tickets``), keeping the link."""
     tickets = list(  # unordered, so the plan is the ``ticket_contact`` search per id
         Ticket.objects.filter(
             among("contact_id", contact_ids), workspace_id=workspace_id
@@ -78,10 +77,7 @@ def _remove_ticket_words(*, workspace_id, contact_ids) -> None:
         return
     ids = [ticket.pk for ticket in tickets]
     TicketMessage.objects.filter(workspace_id=workspace_id, ticket_id__in=ids).delete()
-    for ticket in tickets:
-        ticket.subject = ERASED_SUBJECT
-        ticket.description = ""
-        ticket.save(update_fields=["subject", "description"])
+    blank_tickets(tickets, unlink=False)
 
 
 register_activity_source("support.tickets", _recent_tickets)

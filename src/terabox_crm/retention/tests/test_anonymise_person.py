@@ -19,8 +19,8 @@ from terabox_crm.deals.tests.factories import make_deal, make_pipeline
 from terabox_crm.erasure.tests.world import privacy_officer
 from terabox_crm.privacy import services as privacy_services
 from terabox_crm.privacy.models import ConsentEvent, ConsentEvidenceFile, Restriction
-from terabox_crm.retention import engine, services
-from terabox_crm.retention.tests.support import age, old_lead
+from terabox_crm.retention import engine
+from terabox_crm.retention.tests.support import age, enable_rule, old_lead, only_rules
 from terabox_crm.support import services as support_services
 from terabox_crm.support.models import Ticket, TicketMessage
 from terabox_crm.support.tests.factories import open_ticket
@@ -31,15 +31,8 @@ WORDS = "山田花子さん本人が署名 090-1111-2222"
 
 
 def _leads_rule_only(cast):
-    membership = cast.owner_membership
-    for rule in engine.effective_rules(cast.acme.pk):
-        services.rule_set(
-            membership=membership,
-            target=rule.target.code,
-            days=730 if rule.target.code == "contacts.inactive_leads" else rule.days,
-            action="anonymise" if rule.target.code == "contacts.inactive_leads" else rule.action,
-            enabled=rule.target.code == "contacts.inactive_leads",
-        )
+    enable_rule(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
 
 
 def _a_person_with_words(cast, family: str) -> Contact:

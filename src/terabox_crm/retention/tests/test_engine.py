@@ -21,7 +21,13 @@ from terabox_crm.deals.models import Deal
 from terabox_crm.deals.tests.factories import make_deal, make_pipeline
 from terabox_crm.retention import engine, services
 from terabox_crm.retention.models import RetentionRun
-from terabox_crm.retention.tests.support import age, make_contact, old_lead
+from terabox_crm.retention.tests.support import (
+    age,
+    enable_rule,
+    make_contact,
+    old_lead,
+    only_rules,
+)
 from terabox_crm.support.models import Status, Ticket
 from terabox_crm.support.tests.factories import open_ticket
 
@@ -30,23 +36,6 @@ pytestmark = pytest.mark.django_db
 
 class Crash(Exception):
     pass
-
-
-def _enable(membership, target, days, action):
-    services.rule_set(membership=membership, target=target, days=days, action=action, enabled=True)
-
-
-def _only(cast, *targets):
-    """Only these workspace rules run (the engine defaults are switched off)."""
-    for rule in engine.effective_rules(cast.acme.pk):
-        if rule.target.code not in targets and rule.enabled:
-            services.rule_set(
-                membership=cast.owner_membership,
-                target=rule.target.code,
-                days=rule.days,
-                action=rule.action,
-                enabled=False,
-            )
 
 
 def _run(cast, **kwargs):
@@ -75,8 +64,8 @@ def test_an_old_lead_is_anonymised_and_its_deals_keep_their_amounts(cast):
         )
     age(Contact, [lead.pk], days=800)
     age(Deal, [deal.pk for deal in made], days=800)  # a deal changed since is activity
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
 
     run = _run(cast)
 
@@ -121,8 +110,8 @@ def test_leads_with_recent_activity_customers_and_new_leads_are_kept(cast):
             ),
         )
     age(Contact, [active.pk], days=800)
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
 
     _run(cast)
 
@@ -145,9 +134,9 @@ def test_a_contact_under_legal_hold_is_skipped_by_every_target(cast):
             status=Status.CLOSED, resolved_at=long_ago, updated_at=long_ago
         )
     services.hold_set(membership=membership, subject_id=held.pk, reason="訴訟対応 2026-ABC")
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _enable(membership, "support.closed_tickets", 3650, "delete")
-    _only(cast, "contacts.inactive_leads", "support.closed_tickets")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    enable_rule(membership, "support.closed_tickets", 3650, "delete")
+    only_rules(cast, "contacts.inactive_leads", "support.closed_tickets")
 
     run = _run(cast)
 
@@ -164,8 +153,8 @@ def test_a_contact_under_legal_hold_is_skipped_by_every_target(cast):
 def test_batches_are_audited_with_counts_and_an_id_range_only(cast):
     membership = cast.owner_membership
     leads = [old_lead(membership, family=f"姓{i}", emails=[f"p{i}@example.jp"]) for i in range(25)]
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
 
     run = _run(cast, batch_size=10)
 
@@ -183,8 +172,8 @@ def test_a_crashed_run_resumes_without_doing_anything_twice(cast):
     membership = cast.owner_membership
     for i in range(25):
         old_lead(membership, family=f"姓{i}")
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
 
     def crash(run):
         raise Crash
@@ -211,8 +200,8 @@ def test_the_batch_shrinks_when_a_transaction_holds_the_lock_too_long(cast):
     membership = cast.owner_membership
     for i in range(40):
         old_lead(membership, family=f"姓{i}")
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
 
     run = _run(cast, batch_size=20, budget_ms=0.001)
 
@@ -231,8 +220,8 @@ def test_the_lock_budget_is_sqlites_and_postgresql_runs_whole_batches(cast):
     membership = cast.owner_membership
     for i in range(25):
         old_lead(membership, family=f"姓{i}")
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
 
     run = _run(cast, batch_size=10)
 
@@ -260,8 +249,8 @@ def test_a_dry_run_counts_and_changes_nothing(cast):
     membership = cast.owner_membership
     for i in range(3):
         old_lead(membership, family=f"姓{i}")
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
 
     counts = {
         item.target.code: count for item, count in engine.dry_run(workspace_ids=[cast.acme.pk])
@@ -277,8 +266,8 @@ def test_a_dry_run_counts_and_changes_nothing(cast):
 def test_a_second_run_finds_nothing_left(cast):
     membership = cast.owner_membership
     old_lead(membership)
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
     _run(cast)
     second = _run(cast)
     assert second.rows_total == 0
@@ -292,8 +281,8 @@ def test_an_anonymised_lead_is_not_walked_again_unless_changed_since(cast):
     A lead edited after it was anonymised is due again after the period."""
     membership = cast.owner_membership
     lead = old_lead(membership, emails=["hanako@example.jp"])
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
     _run(cast)
     item = engine.Planned(cast.acme.pk, engine.registry.get("contacts.inactive_leads"), 730, "")
     with scopes_disabled():
@@ -323,7 +312,7 @@ def test_an_anonymised_lead_is_not_walked_again_unless_changed_since(cast):
 def test_rules_of_one_workspace_never_touch_another(cast):
     acme_lead = old_lead(cast.owner_membership, family="アクメ")
     globex_lead = old_lead(cast.outsider_membership, family="グロベックス")
-    _enable(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
+    enable_rule(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
 
     engine.run()
 
@@ -342,8 +331,8 @@ def test_closed_tickets_are_deleted_after_the_period(cast):
         Ticket.objects.filter(pk=recent.pk).update(
             status=Status.CLOSED, resolved_at=timezone.now() - timedelta(days=10)
         )
-    _enable(membership, "support.closed_tickets", 1825, "delete")
-    _only(cast, "support.closed_tickets")
+    enable_rule(membership, "support.closed_tickets", 1825, "delete")
+    only_rules(cast, "support.closed_tickets")
 
     _run(cast)
 
@@ -355,7 +344,7 @@ def test_the_daily_job_runs_the_engine(cast):
     from terabox_crm.retention.tasks import apply_retention_daily
 
     old_lead(cast.owner_membership)
-    _enable(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
+    enable_rule(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
 
     assert apply_retention_daily.call_local() == 1
 
@@ -431,8 +420,8 @@ def test_a_batch_that_would_overrun_the_budget_ends_early_and_the_next_resumes_t
     at the tenth row, and the next batches start there; nothing twice."""
     membership = cast.owner_membership
     leads = [old_lead(membership, family=f"姓{i}") for i in range(40)]
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
     _slow_slices(monkeypatch, 30)
 
     def crash(run):
@@ -471,8 +460,8 @@ def test_the_first_slice_always_runs_so_a_run_always_moves_on(cast, monkeypatch)
     membership = cast.owner_membership
     for i in range(12):
         old_lead(membership, family=f"姓{i}")
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
     _slow_slices(monkeypatch, 500)
 
     run = _run(cast, batch_size=20, budget_ms=100)
@@ -488,8 +477,8 @@ def test_the_wal_is_checkpointed_between_batches_not_inside_them(cast):
     if connection.vendor != "sqlite":
         pytest.skip("a SQLite WAL setting")
     old_lead(cast.owner_membership)
-    _enable(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(cast.owner_membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
         before = cursor.fetchone()[0]
@@ -554,8 +543,8 @@ def test_where_the_walk_runs_and_what_each_batch_decides(cast):
 
     membership = cast.owner_membership
     leads = sorted((old_lead(membership, family=f"姓{i}") for i in range(7)), key=lambda c: c.pk)
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
     held, touched = leads[4], leads[5]
 
     def meanwhile(run):
@@ -595,8 +584,8 @@ def test_a_batch_looks_up_its_ids_one_by_one(cast):
     membership = cast.owner_membership
     for i in range(3):
         old_lead(membership, family=f"姓{i}")
-    _enable(membership, "contacts.inactive_leads", 730, "anonymise")
-    _only(cast, "contacts.inactive_leads")
+    enable_rule(membership, "contacts.inactive_leads", 730, "anonymise")
+    only_rules(cast, "contacts.inactive_leads")
     with CaptureQueriesContext(connection) as queries:
         run = _run(cast)
     assert run.rows_total == 3
